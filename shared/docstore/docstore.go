@@ -1,0 +1,140 @@
+// Package docstore is the port for configuration and run state: small JSON
+// documents addressed by tenant, kind and id, with optimistic concurrency and
+// read-modify-write transactions.
+//
+// Drivers register a URL scheme with Register (sqlite://, firestore://);
+// Open picks the driver by the URL's scheme. Every operation names the tenant,
+// so one tenant can never read another's documents through this API.
+package docstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/registry"
+)
+
+// Key addresses one document.
+type Key struct {
+	Tenant string
+	Kind   string // e.g. "etl_job", "run", "user"
+	ID     string
+}
+
+// Doc is a stored document. Data is a JSON object.
+type Doc struct {
+	Key
+	Data json.RawMessage
+	// Version is set by the store: 1 on create, +1 on every update.
+	Version int64
+	// UpdateTime is set by the store on every write.
+	UpdateTime time.Time
+}
+
+// Precondition constrains a write.
+type Precondition struct {
+	// IfVersion: 0 means "no condition"; -1 means "must not exist";
+	// n > 0 means "the stored version must be n".
+	IfVersion int64
+}
+
+// Common preconditions.
+var (
+	Any        = Precondition{}
+	MustCreate = Precondition{IfVersion: -1}
+)
+
+// IfVersion returns a precondition that the stored version is v.
+func IfVersion(v int64) Precondition { return Precondition{IfVersion: v} }
+
+// Op is a filter comparison.
+type Op string
+
+// Filter operators.
+const (
+	Eq Op = "=="
+	Lt Op = "<"
+	Le Op = "<="
+	Gt Op = ">"
+	Ge Op = ">="
+)
+
+// Filter compares a top-level field of Data with a value (string, bool,
+// int64, float64 or time.Time, the latter stored as RFC 3339 strings).
+type Filter struct {
+	Field string
+	Op    Op
+	Value any
+}
+
+// Query lists documents of one tenant and kind.
+type Query struct {
+	Tenant  string
+	Kind    string
+	Filters []Filter
+	// OrderBy is a top-level field of Data; empty means by ID.
+	OrderBy string
+	Desc    bool
+	// Limit 0 means no limit.
+	Limit int
+}
+
+// Reader reads documents.
+type Reader interface {
+	// Get returns errs.NotFound when the document does not exist.
+	Get(ctx context.Context, key Key) (Doc, error)
+}
+
+// Writer writes documents.
+type Writer interface {
+	// Put creates or replaces the document; a failed precondition returns
+	// errs.Conflict. It returns the stored version.
+	Put(ctx context.Context, key Key, data json.RawMessage, pre Precondition) (int64, error)
+	// Delete removes the document; deleting a missing document is not an
+	// error unless pre requires a version.
+	Delete(ctx context.Context, key Key, pre Precondition) error
+}
+
+// Tx is a read-modify-write transaction. All Gets must come before Puts and
+// Deletes (a Firestore rule); writes become visible on commit.
+type Tx interface {
+	Reader
+	Writer
+}
+
+// Driver is what a backend implements.
+type Driver interface {
+	Reader
+	Writer
+	List(ctx context.Context, q Query) ([]Doc, error)
+	// RunTx runs fn in a transaction, retrying it on contention. If fn
+	// returns an error nothing is written and that error is returned.
+	RunTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	Close() error
+}
+
+// Store is the portable type the rest of the code uses.
+type Store struct {
+	Driver
+}
+
+// Opener opens a driver from a URL.
+type Opener = registry.Opener[Driver]
+
+var drivers = registry.New[Driver]("docstore")
+
+// Register makes a driver available under a URL scheme. Call it from init.
+func Register(scheme string, o Opener) { drivers.Register(scheme, o) }
+
+// Schemes lists the registered schemes.
+func Schemes() []string { return drivers.Schemes() }
+
+// Open opens the docstore named by rawURL (see the package doc for schemes).
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	d, err := drivers.Open(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{Driver: d}, nil
+}

@@ -1,0 +1,92 @@
+// Package events is the port for the event bus: functions publish CloudEvents
+// to topics, and the bus delivers them to the functions subscribed to each
+// topic, at least once.
+//
+// Drivers: mem:// (in-process dispatcher with retries, backoff, dead letters
+// and bounded concurrency; the local platform) and pubsub://project (Google
+// Pub/Sub; the cloud, where Eventarc triggers do the subscribing).
+package events
+
+import (
+	"context"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/registry"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+)
+
+// Event is a CloudEvent (v1.0).
+type Event = cloudevents.Event
+
+// Handler handles one delivery of an event. A nil error acknowledges it. An
+// error of kind errs.Invalid (or any non-retryable kind, see errs.Retryable)
+// dead-letters the event at once; other errors are retried with backoff.
+type Handler func(ctx context.Context, e Event) error
+
+// Topic names, one per event type family. The cloud driver maps a topic to
+// a Pub/Sub topic of the same name in the tenant project.
+const (
+	TopicRunRequested  = "etl-run-requested"
+	TopicLoadRequested = "etl-load-requested"
+	TopicRunFinished   = "etl-run-finished"
+	TopicScheduleTick  = "schedule-tick"
+	TopicObjectDropped = "object-finalized" // local only: GCS notifications in the cloud
+)
+
+// Publisher publishes events.
+type Publisher interface {
+	Publish(ctx context.Context, topic string, e Event) error
+}
+
+// Subscriber attaches handlers to topics. Only in-process drivers implement
+// it; in the cloud, subscriptions are Eventarc triggers declared in Terraform.
+type Subscriber interface {
+	Subscribe(topic, name string, h Handler) error
+}
+
+// DeadLetter records an event that was given up on.
+type DeadLetter struct {
+	Topic      string
+	Subscriber string
+	Event      Event
+	Attempts   int
+	LastError  string
+	At         time.Time
+}
+
+// Driver is what a backend implements.
+type Driver interface {
+	Publisher
+	Close() error
+}
+
+// Bus is the portable type.
+type Bus struct {
+	Driver
+}
+
+// Opener opens a driver from a URL.
+type Opener = registry.Opener[Driver]
+
+var drivers = registry.New[Driver]("events")
+
+// Register makes a driver available under a URL scheme. Call it from init.
+func Register(scheme string, o Opener) { drivers.Register(scheme, o) }
+
+// Open opens the bus named by rawURL (mem:// or pubsub://project).
+func Open(ctx context.Context, rawURL string) (*Bus, error) {
+	d, err := drivers.Open(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Bus{Driver: d}, nil
+}
+
+// Subscribe attaches h to topic if the driver is in-process; it returns
+// errs.Unsupported otherwise.
+func (b *Bus) Subscribe(topic, name string, h Handler) error {
+	if s, ok := b.Driver.(Subscriber); ok {
+		return s.Subscribe(topic, name, h)
+	}
+	return errUnsupported(topic)
+}
