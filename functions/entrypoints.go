@@ -1,0 +1,39 @@
+// Package functions holds the Cloud Functions entry points of b2brecs. Each
+// is a thin adapter over shared/ packages, registered with
+// functions-framework-go in init. The table below is the single source of
+// truth for what is deployed: Terraform declares one function per entry
+// (checked by a test that parses terraform/), and the local platform mounts
+// the same handlers.
+package functions
+
+// Trigger kinds.
+const (
+	TriggerHTTP   = "http"
+	TriggerPubSub = "pubsub" // Eventarc google.cloud.pubsub.topic.v1.messagePublished
+	TriggerGCS    = "gcs"    // Eventarc google.cloud.storage.object.v1.finalized
+)
+
+// Entrypoint describes one deployable function.
+type Entrypoint struct {
+	// Name is the functions-framework entry point (and Cloud Function name
+	// suffix, lower-cased with dashes).
+	Name string
+	// Trigger is TriggerHTTP, TriggerPubSub or TriggerGCS.
+	Trigger string
+	// EventType is the Eventarc event type for event triggers.
+	EventType string
+	// Topic is the Pub/Sub topic for TriggerPubSub.
+	Topic string
+	// Bucket is the tenant bucket role ("drop") for TriggerGCS.
+	Bucket string
+}
+
+// Entrypoints lists every function this package registers.
+func Entrypoints() []Entrypoint {
+	return []Entrypoint{
+		{Name: "API", Trigger: TriggerHTTP},
+		{Name: "FileDropped", Trigger: TriggerGCS, EventType: "google.cloud.storage.object.v1.finalized", Bucket: "drop"},
+		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: "google.cloud.pubsub.topic.v1.messagePublished", Topic: "etl-run-requested"},
+		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: "google.cloud.pubsub.topic.v1.messagePublished", Topic: "etl-load-requested"},
+	}
+}
