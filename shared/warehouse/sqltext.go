@@ -212,7 +212,7 @@ func scanBackslashQuoted(s string, i int, q byte) (int, error) {
 }
 
 // scanEscapeString scans a DuckDB E'...' literal body starting at the quote:
-// both '' and a backslash escape.
+// both ” and a backslash escape.
 func scanEscapeString(s string, i int) (int, error) {
 	j := i + 1
 	for j < len(s) {
@@ -232,7 +232,7 @@ func scanEscapeString(s string, i int) (int, error) {
 }
 
 // scanBQString scans a BigQuery string or bytes literal starting at a quote:
-// '...', "...", '''...''' or """...""", with backslash escapes. (Raw
+// '...', "...", ”'...”' or """...""", with backslash escapes. (Raw
 // literals also treat backslash-quote as not closing the literal, so the
 // same scan is right for them.)
 func scanBQString(s string, i int) (int, error) {
