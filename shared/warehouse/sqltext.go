@@ -212,7 +212,7 @@ func scanBackslashQuoted(s string, i int, q byte) (int, error) {
 }
 
 // scanEscapeString scans a DuckDB E'...' literal body starting at the quote:
-// both ” and a backslash escape.
+// a doubled quote or a backslash escapes a quote.
 func scanEscapeString(s string, i int) (int, error) {
 	j := i + 1
 	for j < len(s) {
