@@ -1,0 +1,26 @@
+variable "admin_project" {
+  description = "Project that pays for API quota of the calls Terraform makes (the platform's admin project)."
+  type        = string
+}
+
+variable "billing_account" {
+  description = "Billing account attached to the tenant projects."
+  type        = string
+}
+
+variable "folder_id" {
+  description = "Folder that holds the tenant projects."
+  type        = string
+}
+
+variable "region" {
+  description = "Default region."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "function_source_archive" {
+  description = "Path of the packaged functions (run `make package` first)."
+  type        = string
+  default     = "../../../dist/functions-source.zip"
+}

@@ -1,0 +1,63 @@
+variable "billing_account" {
+  description = "Billing account ID attached to every tenant project (XXXXXX-XXXXXX-XXXXXX)."
+  type        = string
+}
+
+variable "folder_id" {
+  description = "Folder (numeric ID) that holds the tenant projects. Set this or org_id."
+  type        = string
+  default     = null
+}
+
+variable "org_id" {
+  description = "Organisation ID that holds the tenant projects when folder_id is null."
+  type        = string
+  default     = null
+}
+
+variable "project_prefix" {
+  description = "Tenant project IDs are <project_prefix>-<tenant id> unless a tenant sets project_id."
+  type        = string
+  default     = "b2brecs"
+}
+
+variable "default_region" {
+  description = "Region used by tenants that do not set their own."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "function_source_archive" {
+  description = "Local path of dist/functions-source.zip (scripts/package-functions.sh), uploaded into each tenant. Set this or function_source_object."
+  type        = string
+  default     = null
+}
+
+variable "function_source_object" {
+  description = "Name of an archive already uploaded to every tenant's sources bucket (cloudbuild.yaml does this)."
+  type        = string
+  default     = null
+}
+
+variable "tenants" {
+  description = "Tenants by ID. Each gets its own project, created here unless project_id names an existing one (create_project = false)."
+  type = map(object({
+    display_name           = optional(string)
+    project_id             = optional(string)
+    create_project         = optional(bool, true)
+    region                 = optional(string)
+    firestore_location     = optional(string)
+    staging_retention_days = optional(number, 7)
+    spa_public             = optional(bool, true)
+    api_public             = optional(bool, true)
+    max_instances          = optional(map(number))
+    labels                 = optional(map(string), {})
+  }))
+  default = {}
+}
+
+variable "labels" {
+  description = "Labels added to every tenant's resources."
+  type        = map(string)
+  default     = {}
+}

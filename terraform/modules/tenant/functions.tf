@@ -1,0 +1,248 @@
+# One Cloud Function (2nd gen) per entry of functions.Entrypoints()
+# (functions/entrypoints.go); terraform/terraform_test.go checks that the two
+# lists match, with the entry points, triggers and environment below.
+#
+# The source is the archive made by scripts/package-functions.sh: the module
+# root with a generated root package that imports ./functions, so every entry
+# point registered there is available by its name.
+
+locals {
+  # Driver URLs and identity of the tenant, read by every function.
+  function_env = {
+    B2B_TENANT_ID     = var.tenant_id
+    B2B_PROJECT_ID    = var.project_id
+    B2B_REGION        = var.region
+    B2B_CONFIG_URL    = "firestore://${var.project_id}"
+    B2B_WAREHOUSE_URL = "bigquery://${var.project_id}?location=${var.region}"
+    B2B_DROP_URL      = "gs://${google_storage_bucket.drop.name}"
+    B2B_STAGING_URL   = "gs://${google_storage_bucket.staging.name}"
+    B2B_ARTIFACTS_URL = "gs://${google_storage_bucket.artifacts.name}"
+    B2B_EVENTS_URL    = "pubsub://${var.project_id}"
+    B2B_SECRETS_URL   = "secretmanager://${var.project_id}"
+    B2B_SCHEDULER_URL = "cloudscheduler://${var.project_id}/${var.region}"
+    B2B_SCHEDULER_SA  = google_service_account.scheduler.email
+    B2B_AUTH_MODE     = "identity-platform"
+  }
+
+  builder_sa_id = google_service_account.builder.id
+
+}
+
+resource "terraform_data" "source_check" {
+  input = local.function_source_object
+
+  lifecycle {
+    precondition {
+      condition     = (var.function_source_archive == null) != (var.function_source_object == null)
+      error_message = "Set exactly one of function_source_archive and function_source_object."
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "api" {
+  project     = var.project_id
+  location    = var.region
+  name        = "api"
+  description = "HTTP API of the SPA and machine clients."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.go_runtime
+    entry_point     = "API"
+    service_account = local.builder_sa_id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = terraform_data.source_check.output
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = "1Gi"
+    timeout_seconds                  = 300
+    max_instance_count               = lookup(var.max_instances, "API", 10)
+    max_instance_request_concurrency = 8
+    available_cpu                    = "1"
+    ingress_settings                 = "ALLOW_ALL"
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.functions.email
+    environment_variables            = local.function_env
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_sources,
+  ]
+}
+
+resource "google_cloud_run_v2_service_iam_member" "api_public" {
+  count = var.api_public ? 1 : 0
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.api.name
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+resource "google_cloudfunctions2_function" "file_dropped" {
+  project     = var.project_id
+  location    = var.region
+  name        = "file-dropped"
+  description = "Matches an object finalized in the drop bucket against file ETL jobs."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.go_runtime
+    entry_point     = "FileDropped"
+    service_account = local.builder_sa_id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = terraform_data.source_check.output
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = "1Gi"
+    timeout_seconds                = 540
+    max_instance_count             = lookup(var.max_instances, "FileDropped", 10)
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.functions.email
+    environment_variables          = local.function_env
+  }
+
+  event_trigger {
+    trigger_region        = var.region
+    event_type            = "google.cloud.storage.object.v1.finalized"
+    retry_policy          = "RETRY_POLICY_RETRY"
+    service_account_email = google_service_account.trigger.email
+    event_filters {
+      attribute = "bucket"
+      value     = google_storage_bucket.drop.name
+    }
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_sources,
+    google_project_iam_member.gcs_pubsub_publisher,
+    google_project_iam_member.trigger_event_receiver,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "run_requested" {
+  project     = var.project_id
+  location    = var.region
+  name        = "run-requested"
+  description = "Plans an ETL run and fans it out into partitions."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.go_runtime
+    entry_point     = "RunRequested"
+    service_account = local.builder_sa_id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = terraform_data.source_check.output
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = "1Gi"
+    timeout_seconds                = 540
+    max_instance_count             = lookup(var.max_instances, "RunRequested", 10)
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.functions.email
+    environment_variables          = local.function_env
+  }
+
+  event_trigger {
+    trigger_region        = var.region
+    event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
+    pubsub_topic          = google_pubsub_topic.etl_run_requested.id
+    retry_policy          = "RETRY_POLICY_RETRY"
+    service_account_email = google_service_account.trigger.email
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_sources,
+    google_project_iam_member.trigger_event_receiver,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "load_requested" {
+  project     = var.project_id
+  location    = var.region
+  name        = "load-requested"
+  description = "Loads the staged Parquet parts of a run into BigQuery and advances the watermark."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.go_runtime
+    entry_point     = "LoadRequested"
+    service_account = local.builder_sa_id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = terraform_data.source_check.output
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = "2Gi"
+    available_cpu                  = "1"
+    timeout_seconds                = 540
+    max_instance_count             = lookup(var.max_instances, "LoadRequested", 10)
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.functions.email
+    environment_variables          = local.function_env
+  }
+
+  event_trigger {
+    trigger_region        = var.region
+    event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
+    pubsub_topic          = google_pubsub_topic.etl_load_requested.id
+    retry_policy          = "RETRY_POLICY_RETRY"
+    service_account_email = google_service_account.trigger.email
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_sources,
+    google_project_iam_member.trigger_event_receiver,
+  ]
+}
+
+# Eventarc invokes the event functions' Cloud Run services as the trigger
+# account.
+locals {
+  event_functions = {
+    file_dropped   = google_cloudfunctions2_function.file_dropped.name
+    run_requested  = google_cloudfunctions2_function.run_requested.name
+    load_requested = google_cloudfunctions2_function.load_requested.name
+  }
+}
+
+resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
+  for_each = local.event_functions
+
+  project  = var.project_id
+  location = var.region
+  name     = each.value
+  role     = "roles/run.invoker"
+  member   = local.trigger_member
+}

@@ -1,0 +1,180 @@
+# Service accounts and least-privilege bindings.
+#
+#   functions  runtime identity of every function
+#   trigger    identity Eventarc uses to invoke the event functions
+#   scheduler  identity of Cloud Scheduler jobs (Pub/Sub or HTTP targets)
+#   builder    identity of the Cloud Build runs that build the functions
+
+resource "google_service_account" "functions" {
+  project      = var.project_id
+  account_id   = "b2b-functions"
+  display_name = "b2brecs functions runtime"
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_service_account" "trigger" {
+  project      = var.project_id
+  account_id   = "b2b-eventarc"
+  display_name = "b2brecs Eventarc triggers"
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_service_account" "scheduler" {
+  project      = var.project_id
+  account_id   = "b2b-scheduler"
+  display_name = "b2brecs Cloud Scheduler jobs"
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_service_account" "builder" {
+  project      = var.project_id
+  account_id   = "b2b-builder"
+  display_name = "b2brecs function builds"
+
+  depends_on = [google_project_service.enabled]
+}
+
+locals {
+  functions_member = "serviceAccount:${google_service_account.functions.email}"
+  trigger_member   = "serviceAccount:${google_service_account.trigger.email}"
+  scheduler_member = "serviceAccount:${google_service_account.scheduler.email}"
+  builder_member   = "serviceAccount:${google_service_account.builder.email}"
+}
+
+# --- functions runtime ---------------------------------------------------
+
+resource "google_bigquery_dataset_iam_member" "functions_raw_data" {
+  project    = var.project_id
+  dataset_id = google_bigquery_dataset.raw_data.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = local.functions_member
+}
+
+# Project-level roles that have no narrower resource to bind to.
+resource "google_project_iam_member" "functions" {
+  for_each = toset([
+    "roles/bigquery.jobUser",             # load and query jobs
+    "roles/datastore.user",               # Firestore config store
+    "roles/secretmanager.secretAccessor", # read connection secrets
+    "roles/cloudscheduler.admin",         # one job per scheduled ETL job
+    "roles/aiplatform.user",              # submit training pipelines
+  ])
+
+  project = var.project_id
+  role    = each.value
+  member  = local.functions_member
+}
+
+# Writing secrets (connection passwords entered in the SPA) needs more than
+# secretAccessor but far less than secretmanager.admin.
+resource "google_project_iam_custom_role" "secret_writer" {
+  project     = var.project_id
+  role_id     = "b2brecsSecretWriter"
+  title       = "b2brecs secret writer"
+  description = "Create, version and delete the tenant's connection secrets."
+  permissions = [
+    "secretmanager.secrets.create",
+    "secretmanager.secrets.delete",
+    "secretmanager.secrets.get",
+    "secretmanager.versions.add",
+  ]
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_project_iam_member" "functions_secret_writer" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.secret_writer.id
+  member  = local.functions_member
+}
+
+resource "google_storage_bucket_iam_member" "functions_drop" {
+  bucket = google_storage_bucket.drop.name
+  role   = "roles/storage.objectViewer"
+  member = local.functions_member
+}
+
+resource "google_storage_bucket_iam_member" "functions_staging" {
+  bucket = google_storage_bucket.staging.name
+  role   = "roles/storage.objectAdmin"
+  member = local.functions_member
+}
+
+resource "google_storage_bucket_iam_member" "functions_artifacts" {
+  bucket = google_storage_bucket.artifacts.name
+  role   = "roles/storage.objectAdmin"
+  member = local.functions_member
+}
+
+resource "google_pubsub_topic_iam_member" "functions_publisher" {
+  for_each = local.topics
+
+  project = var.project_id
+  topic   = each.value.name
+  role    = "roles/pubsub.publisher"
+  member  = local.functions_member
+}
+
+# The functions create scheduler jobs that run as the scheduler account.
+resource "google_service_account_iam_member" "functions_act_as_scheduler" {
+  service_account_id = google_service_account.scheduler.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = local.functions_member
+}
+
+# --- Eventarc triggers ---------------------------------------------------
+
+resource "google_project_iam_member" "trigger_event_receiver" {
+  project = var.project_id
+  role    = "roles/eventarc.eventReceiver"
+  member  = local.trigger_member
+}
+
+# run.invoker on each event function's Cloud Run service (same name as the
+# function) is in functions.tf.
+
+# Cloud Storage publishes object events to Pub/Sub for Eventarc: its service
+# agent needs pubsub.publisher on the project.
+data "google_storage_project_service_account" "gcs" {
+  project = var.project_id
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_project_iam_member" "gcs_pubsub_publisher" {
+  project = var.project_id
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${data.google_storage_project_service_account.gcs.email_address}"
+}
+
+# --- Cloud Scheduler -----------------------------------------------------
+
+resource "google_pubsub_topic_iam_member" "scheduler_run_requested" {
+  project = var.project_id
+  topic   = google_pubsub_topic.etl_run_requested.name
+  role    = "roles/pubsub.publisher"
+  member  = local.scheduler_member
+}
+
+# --- function builds -----------------------------------------------------
+
+resource "google_project_iam_member" "builder" {
+  for_each = toset([
+    "roles/cloudbuild.builds.builder",
+    "roles/logging.logWriter",
+    "roles/artifactregistry.writer",
+  ])
+
+  project = var.project_id
+  role    = each.value
+  member  = local.builder_member
+}
+
+resource "google_storage_bucket_iam_member" "builder_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = local.builder_member
+}

@@ -1,0 +1,50 @@
+output "project_id" {
+  description = "The tenant's project."
+  value       = var.project_id
+}
+
+output "api_url" {
+  description = "HTTPS URL of the API function."
+  value       = google_cloudfunctions2_function.api.service_config[0].uri
+}
+
+output "spa_url" {
+  description = "Public URL of the SPA's index page (when spa_public)."
+  value       = "https://storage.googleapis.com/${google_storage_bucket.spa.name}/index.html"
+}
+
+output "buckets" {
+  description = "Bucket names by role."
+  value = {
+    drop      = google_storage_bucket.drop.name
+    staging   = google_storage_bucket.staging.name
+    artifacts = google_storage_bucket.artifacts.name
+    spa       = google_storage_bucket.spa.name
+    sources   = google_storage_bucket.sources.name
+  }
+}
+
+output "topics" {
+  description = "Pub/Sub topic IDs by name."
+  value       = { for k, t in local.topics : k => t.id }
+}
+
+output "dataset" {
+  description = "The BigQuery dataset ID."
+  value       = google_bigquery_dataset.raw_data.dataset_id
+}
+
+output "service_accounts" {
+  description = "Service account emails by role."
+  value = {
+    functions = google_service_account.functions.email
+    trigger   = google_service_account.trigger.email
+    scheduler = google_service_account.scheduler.email
+    builder   = google_service_account.builder.email
+  }
+}
+
+output "function_env" {
+  description = "The environment every function gets (no secrets in it)."
+  value       = local.function_env
+}

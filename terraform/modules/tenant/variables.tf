@@ -1,0 +1,92 @@
+variable "project_id" {
+  description = "The tenant's own Google Cloud project. It must exist with billing attached; modules/platform creates it, or pass an existing one."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, buckets, BigQuery dataset, Eventarc triggers and Cloud Scheduler jobs."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "firestore_location" {
+  description = "Firestore location (a region or a multi-region such as eur3). Defaults to var.region."
+  type        = string
+  default     = null
+}
+
+variable "tenant_id" {
+  description = "Tenant identifier, stamped on every stored object (B2B_TENANT_ID)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.tenant_id))
+    error_message = "tenant_id must be 3-40 characters of lower-case letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "go_runtime" {
+  description = "Cloud Functions Go runtime ID (go126 is Go 1.26, the version go.mod requires)."
+  type        = string
+  default     = "go126"
+}
+
+variable "function_source_archive" {
+  description = "Local path of the zip made by scripts/package-functions.sh (dist/functions-source.zip). When set, Terraform uploads it to the sources bucket. Set this or function_source_object."
+  type        = string
+  default     = null
+}
+
+variable "function_source_object" {
+  description = "Name of an archive already uploaded to the sources bucket (<project>-gcf-sources), e.g. by cloudbuild.yaml. Used when function_source_archive is null."
+  type        = string
+  default     = null
+}
+
+variable "staging_retention_days" {
+  description = "Objects in the staging bucket (extracted Parquet parts) are deleted after this many days."
+  type        = number
+  default     = 7
+}
+
+variable "drop_retention_days" {
+  description = "Objects in the drop bucket are deleted after this many days (0 keeps them forever)."
+  type        = number
+  default     = 0
+}
+
+variable "spa_public" {
+  description = "Grant allUsers read access on the SPA bucket (static website). Set false where an organisation policy forbids public buckets and serve it through a load balancer instead."
+  type        = bool
+  default     = true
+}
+
+variable "api_public" {
+  description = "Allow unauthenticated invocation of the API function at the Cloud Run level; the API itself checks Identity Platform ID tokens."
+  type        = bool
+  default     = true
+}
+
+variable "max_instances" {
+  description = "Maximum instances per function, by entry point name; missing names use 10."
+  type        = map(number)
+  nullable    = false
+  default = {
+    API           = 20
+    FileDropped   = 10
+    RunRequested  = 10
+    LoadRequested = 5
+  }
+}
+
+variable "labels" {
+  description = "Labels added to every labelled resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "force_destroy" {
+  description = "Allow Terraform to delete non-empty buckets and the dataset (for throw-away tenants only)."
+  type        = bool
+  default     = false
+}

@@ -1,0 +1,791 @@
+// Package terraform_test checks the Terraform configuration offline.
+// `terraform validate` needs the google provider, which cannot be downloaded
+// here, so these tests parse every .tf file with HCL and check the structure
+// that matters: every function of functions.Entrypoints() is deployed with
+// the right entry point and trigger, nothing else is deployed, references
+// resolve, and the buckets, dataset and topics the functions use exist.
+package terraform_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/b2brecs/b2brecs/functions"
+)
+
+// module is one directory of .tf files.
+type module struct {
+	dir       string
+	variables map[string]*hclsyntax.Block
+	locals    map[string]*hclsyntax.Attribute
+	resources map[string]*hclsyntax.Block // "type.name"
+	data      map[string]*hclsyntax.Block // "type.name"
+	calls     map[string]*hclsyntax.Block // module calls by name
+}
+
+func newModule(dir string) *module {
+	return &module{
+		dir:       dir,
+		variables: map[string]*hclsyntax.Block{},
+		locals:    map[string]*hclsyntax.Attribute{},
+		resources: map[string]*hclsyntax.Block{},
+		data:      map[string]*hclsyntax.Block{},
+		calls:     map[string]*hclsyntax.Block{},
+	}
+}
+
+// loadModules parses every .tf file under root and groups the top-level
+// blocks by directory. Any parse diagnostic fails the test.
+func loadModules(t *testing.T, root string) map[string]*module {
+	t.Helper()
+	p := hclparse.NewParser()
+	mods := map[string]*module{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != root {
+			return filepath.SkipDir // .terraform
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".tf") {
+			return nil
+		}
+		f, diags := p.ParseHCLFile(path)
+		if diags.HasErrors() || len(diags) > 0 {
+			t.Errorf("%s: %s", path, diags.Error())
+			return nil
+		}
+		dir := filepath.Dir(path)
+		m := mods[dir]
+		if m == nil {
+			m = newModule(dir)
+			mods[dir] = m
+		}
+		body := f.Body.(*hclsyntax.Body)
+		for _, b := range body.Blocks {
+			key := strings.Join(b.Labels, ".")
+			var dst map[string]*hclsyntax.Block
+			switch b.Type {
+			case "variable":
+				dst = m.variables
+			case "resource":
+				dst = m.resources
+			case "data":
+				dst = m.data
+			case "module":
+				dst = m.calls
+			case "locals":
+				for name, a := range b.Body.Attributes {
+					if _, dup := m.locals[name]; dup {
+						t.Errorf("%s: local %q declared twice", path, name)
+					}
+					m.locals[name] = a
+				}
+				continue
+			default:
+				continue
+			}
+			if _, dup := dst[key]; dup {
+				t.Errorf("%s: %s %q declared twice", path, b.Type, key)
+			}
+			dst[key] = b
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk %s: %v", root, err)
+	}
+	if len(mods) == 0 {
+		t.Fatalf("no .tf files under %s", root)
+	}
+	return mods
+}
+
+func mustModule(t *testing.T, mods map[string]*module, dir string) *module {
+	t.Helper()
+	m := mods[filepath.Clean(dir)]
+	if m == nil {
+		t.Fatalf("module %s not found", dir)
+	}
+	return m
+}
+
+// attr returns the attribute name of body, or nil.
+func attr(b *hclsyntax.Body, name string) *hclsyntax.Attribute {
+	if b == nil {
+		return nil
+	}
+	return b.Attributes[name]
+}
+
+// blocks returns the nested blocks of body with the given type.
+func blocks(b *hclsyntax.Body, typ string) []*hclsyntax.Block {
+	if b == nil {
+		return nil
+	}
+	var out []*hclsyntax.Block
+	for _, nb := range b.Blocks {
+		if nb.Type == typ {
+			out = append(out, nb)
+		}
+	}
+	return out
+}
+
+// block returns the single nested block of type typ, or nil.
+func block(b *hclsyntax.Body, typ string) *hclsyntax.Body {
+	bs := blocks(b, typ)
+	if len(bs) == 0 {
+		return nil
+	}
+	return bs[0].Body
+}
+
+// literal evaluates an expression that has no references (a literal or a
+// template without interpolations) to a string; ok is false otherwise.
+func literal(e hclsyntax.Expression) (string, bool) {
+	if e == nil || len(e.Variables()) > 0 {
+		return "", false
+	}
+	v, diags := e.Value(nil)
+	if diags.HasErrors() || !v.IsKnown() || v.IsNull() {
+		return "", false
+	}
+	switch v.Type() {
+	case cty.String:
+		return v.AsString(), true
+	case cty.Number:
+		return v.AsBigFloat().Text('f', -1), true
+	case cty.Bool:
+		return strconv.FormatBool(v.True()), true
+	}
+	return "", false
+}
+
+func attrLiteral(b *hclsyntax.Body, name string) (string, bool) {
+	a := attr(b, name)
+	if a == nil {
+		return "", false
+	}
+	return literal(a.Expr)
+}
+
+// traversalPath renders a traversal as "root.attr.attr" (index steps
+// dropped), e.g. "google_storage_bucket.drop.name".
+func traversalPath(tr hcl.Traversal) string {
+	parts := []string{tr.RootName()}
+	for _, s := range tr[1:] {
+		if a, ok := s.(hcl.TraverseAttr); ok {
+			parts = append(parts, a.Name)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// refs lists the traversals an expression refers to, rendered by
+// traversalPath.
+func refs(e hclsyntax.Expression) []string {
+	var out []string
+	for _, tr := range e.Variables() {
+		out = append(out, traversalPath(tr))
+	}
+	return out
+}
+
+// refersTo reports whether e refers to the resource "type.name" (any of its
+// attributes).
+func refersTo(e hclsyntax.Expression, resource string) bool {
+	for _, r := range refs(e) {
+		if r == resource || strings.HasPrefix(r, resource+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// objectItems resolves an expression to an object's items: an object
+// constructor, a reference to a local holding one, or merge(...) of those.
+func objectItems(t *testing.T, m *module, e hclsyntax.Expression) map[string]hclsyntax.Expression {
+	t.Helper()
+	switch x := e.(type) {
+	case *hclsyntax.ObjectConsExpr:
+		out := map[string]hclsyntax.Expression{}
+		for _, it := range x.Items {
+			k, ok := objectKey(it.KeyExpr)
+			if !ok {
+				t.Errorf("%s: object key is not a literal at %s", m.dir, it.KeyExpr.Range())
+				continue
+			}
+			out[k] = it.ValueExpr
+		}
+		return out
+	case *hclsyntax.ScopeTraversalExpr:
+		p := traversalPath(x.Traversal)
+		name, ok := strings.CutPrefix(p, "local.")
+		if !ok {
+			t.Errorf("%s: cannot resolve %s to an object", m.dir, p)
+			return nil
+		}
+		a := m.locals[name]
+		if a == nil {
+			t.Errorf("%s: local.%s is not declared", m.dir, name)
+			return nil
+		}
+		return objectItems(t, m, a.Expr)
+	case *hclsyntax.FunctionCallExpr:
+		if x.Name != "merge" {
+			break
+		}
+		out := map[string]hclsyntax.Expression{}
+		for _, arg := range x.Args {
+			for k, v := range objectItems(t, m, arg) {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	t.Errorf("%s: cannot resolve expression at %s to an object", m.dir, e.Range())
+	return nil
+}
+
+func objectKey(e hclsyntax.Expression) (string, bool) {
+	if k, ok := e.(*hclsyntax.ObjectConsKeyExpr); ok {
+		if name := hcl.ExprAsKeyword(k.Wrapped); name != "" && !k.ForceNonLiteral {
+			return name, true
+		}
+		return literal(k.Wrapped)
+	}
+	return literal(e)
+}
+
+// walkExprs calls fn for every attribute expression in body, recursively.
+func walkExprs(b *hclsyntax.Body, fn func(hclsyntax.Expression)) {
+	for _, a := range b.Attributes {
+		fn(a.Expr)
+	}
+	for _, nb := range b.Blocks {
+		walkExprs(nb.Body, fn)
+	}
+}
+
+// TestParseAndReferences parses every .tf file and checks that every var.,
+// local., resource, data and module reference resolves inside its module.
+func TestParseAndReferences(t *testing.T) {
+	mods := loadModules(t, ".")
+	for _, m := range mods {
+		check := func(e hclsyntax.Expression) {
+			for _, tr := range e.Variables() {
+				p := traversalPath(tr)
+				parts := strings.Split(p, ".")
+				root := parts[0]
+				switch {
+				case root == "var":
+					if len(parts) < 2 || m.variables[parts[1]] == nil {
+						t.Errorf("%s: %s at %s: variable not declared", m.dir, p, tr.SourceRange())
+					}
+				case root == "local":
+					if len(parts) < 2 || m.locals[parts[1]] == nil {
+						t.Errorf("%s: %s at %s: local not declared", m.dir, p, tr.SourceRange())
+					}
+				case root == "module":
+					if len(parts) < 2 || m.calls[parts[1]] == nil {
+						t.Errorf("%s: %s at %s: module not declared", m.dir, p, tr.SourceRange())
+					}
+				case root == "data":
+					if len(parts) < 3 || m.data[parts[1]+"."+parts[2]] == nil {
+						t.Errorf("%s: %s at %s: data source not declared", m.dir, p, tr.SourceRange())
+					}
+				case strings.HasPrefix(root, "google_") || root == "terraform_data":
+					if len(parts) < 2 || m.resources[root+"."+parts[1]] == nil {
+						t.Errorf("%s: %s at %s: resource not declared", m.dir, p, tr.SourceRange())
+					}
+				}
+			}
+		}
+		for _, blocks := range []map[string]*hclsyntax.Block{m.resources, m.data, m.calls, m.variables} {
+			for _, b := range blocks {
+				walkExprs(b.Body, check)
+			}
+		}
+		for _, a := range m.locals {
+			check(a.Expr)
+		}
+	}
+}
+
+// TestModuleCalls checks every module call against the called module's
+// variables: no unknown arguments, no missing required ones.
+func TestModuleCalls(t *testing.T) {
+	mods := loadModules(t, ".")
+	meta := map[string]bool{"source": true, "version": true, "for_each": true, "count": true, "depends_on": true, "providers": true}
+	calls := 0
+	for _, m := range mods {
+		for name, call := range m.calls {
+			src, ok := attrLiteral(call.Body, "source")
+			if !ok || !strings.HasPrefix(src, ".") {
+				t.Errorf("%s: module %q: source must be a local path, got %q", m.dir, name, src)
+				continue
+			}
+			callee := mustModule(t, mods, filepath.Join(m.dir, src))
+			calls++
+			for arg := range call.Body.Attributes {
+				if !meta[arg] && callee.variables[arg] == nil {
+					t.Errorf("%s: module %q passes %q, which %s does not declare", m.dir, name, arg, callee.dir)
+				}
+			}
+			for v, vb := range callee.variables {
+				if attr(vb.Body, "default") == nil && call.Body.Attributes[v] == nil {
+					t.Errorf("%s: module %q does not pass required variable %q of %s", m.dir, name, v, callee.dir)
+				}
+			}
+		}
+	}
+	if calls < 2 {
+		t.Errorf("want the example env to call platform and platform to call tenant, found %d module calls", calls)
+	}
+}
+
+// TestTenantFunctionsMatchEntrypoints is the contract between
+// functions/entrypoints.go and modules/tenant.
+func TestTenantFunctionsMatchEntrypoints(t *testing.T) {
+	mods := loadModules(t, ".")
+	m := mustModule(t, mods, "modules/tenant")
+
+	byEntry := map[string]*hclsyntax.Block{}
+	for key, r := range m.resources {
+		if !strings.HasPrefix(key, "google_cloudfunctions2_function.") {
+			continue
+		}
+		ep, ok := attrLiteral(block(r.Body, "build_config"), "entry_point")
+		if !ok {
+			t.Errorf("%s: build_config.entry_point must be a literal", key)
+			continue
+		}
+		if byEntry[ep] != nil {
+			t.Errorf("entry point %q deployed twice", ep)
+		}
+		byEntry[ep] = r
+	}
+
+	want := map[string]bool{}
+	for _, ep := range functions.Entrypoints() {
+		want[ep.Name] = true
+		t.Run(ep.Name, func(t *testing.T) {
+			r := byEntry[ep.Name]
+			if r == nil {
+				t.Fatalf("no google_cloudfunctions2_function with build_config.entry_point = %q", ep.Name)
+			}
+			checkFunction(t, m, ep, r)
+		})
+	}
+	for name, r := range byEntry {
+		if !want[name] {
+			t.Errorf("google_cloudfunctions2_function.%s deploys entry point %q, which functions.Entrypoints() does not list", r.Labels[1], name)
+		}
+	}
+}
+
+// Function names are the entry point lower-cased with dashes (API -> api,
+// FileDropped -> file-dropped).
+func functionName(entry string) string {
+	var b strings.Builder
+	for i, r := range entry {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 && !(entry[i-1] >= 'A' && entry[i-1] <= 'Z') {
+				b.WriteByte('-')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func checkFunction(t *testing.T, m *module, ep functions.Entrypoint, r *hclsyntax.Block) {
+	body := r.Body
+	if name, _ := attrLiteral(body, "name"); name != functionName(ep.Name) {
+		t.Errorf("name = %q, want %q", name, functionName(ep.Name))
+	}
+	bc := block(body, "build_config")
+	if a := attr(bc, "runtime"); a == nil || !slices.Contains(refs(a.Expr), "var.go_runtime") {
+		t.Errorf("build_config.runtime must be var.go_runtime")
+	}
+	ss := block(block(bc, "source"), "storage_source")
+	if ss == nil {
+		t.Errorf("build_config.source.storage_source missing")
+	} else {
+		if a := attr(ss, "bucket"); a == nil || !refersTo(a.Expr, "google_storage_bucket.sources") {
+			t.Errorf("storage_source.bucket must refer to google_storage_bucket.sources")
+		}
+		if attr(ss, "object") == nil {
+			t.Errorf("storage_source.object missing")
+		}
+	}
+
+	sc := block(body, "service_config")
+	if sc == nil {
+		t.Fatalf("service_config missing")
+	}
+	if a := attr(sc, "service_account_email"); a == nil || !refersTo(a.Expr, "google_service_account.functions") {
+		t.Errorf("service_config.service_account_email must be the functions runtime account")
+	}
+	timeout, ok := attrLiteral(sc, "timeout_seconds")
+	if !ok {
+		t.Errorf("service_config.timeout_seconds must be a literal")
+	}
+	if attr(sc, "available_memory") == nil || attr(sc, "max_instance_count") == nil {
+		t.Errorf("service_config must set available_memory and max_instance_count")
+	}
+	envExpr := attr(sc, "environment_variables")
+	if envExpr == nil {
+		t.Errorf("service_config.environment_variables missing")
+	} else {
+		checkEnv(t, m, objectItems(t, m, envExpr.Expr))
+	}
+
+	triggers := blocks(body, "event_trigger")
+	if ep.Trigger == functions.TriggerHTTP {
+		if len(triggers) != 0 {
+			t.Errorf("HTTP function has an event_trigger")
+		}
+		return
+	}
+	if len(triggers) != 1 {
+		t.Fatalf("want one event_trigger, got %d", len(triggers))
+	}
+	// Event functions run at most 540 s on Cloud Functions gen2.
+	if secs, err := strconv.Atoi(timeout); err != nil || secs <= 0 || secs > 540 {
+		t.Errorf("timeout_seconds = %q, want at most 540 for an event function", timeout)
+	}
+	tb := triggers[0].Body
+	if et, _ := attrLiteral(tb, "event_type"); et != ep.EventType {
+		t.Errorf("event_type = %q, want %q", et, ep.EventType)
+	}
+	if rp, _ := attrLiteral(tb, "retry_policy"); rp != "RETRY_POLICY_RETRY" {
+		t.Errorf("retry_policy = %q, want RETRY_POLICY_RETRY (handlers are idempotent)", rp)
+	}
+	if a := attr(tb, "service_account_email"); a == nil || !refersTo(a.Expr, "google_service_account.trigger") {
+		t.Errorf("event_trigger.service_account_email must be the trigger account")
+	}
+
+	switch ep.Trigger {
+	case functions.TriggerGCS:
+		if ep.EventType != "google.cloud.storage.object.v1.finalized" {
+			t.Errorf("entry point table: GCS event type %q", ep.EventType)
+		}
+		if attr(tb, "pubsub_topic") != nil {
+			t.Errorf("GCS trigger sets pubsub_topic")
+		}
+		bucket := "google_storage_bucket." + ep.Bucket
+		if m.resources[bucket] == nil {
+			t.Fatalf("%s (the %q bucket) is not declared", bucket, ep.Bucket)
+		}
+		found := false
+		for _, f := range blocks(tb, "event_filters") {
+			if a, _ := attrLiteral(f.Body, "attribute"); a == "bucket" {
+				found = true
+				if v := attr(f.Body, "value"); v == nil || !refersTo(v.Expr, bucket) {
+					t.Errorf("event_filters bucket value must refer to %s", bucket)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no event_filters block with attribute = \"bucket\"")
+		}
+	case functions.TriggerPubSub:
+		if ep.EventType != "google.cloud.pubsub.topic.v1.messagePublished" {
+			t.Errorf("entry point table: Pub/Sub event type %q", ep.EventType)
+		}
+		a := attr(tb, "pubsub_topic")
+		if a == nil {
+			t.Fatalf("pubsub_topic missing")
+		}
+		topic := topicResource(t, m, ep.Topic)
+		if !refersTo(a.Expr, topic) {
+			t.Errorf("pubsub_topic refers to %v, want %s (named %q)", refs(a.Expr), topic, ep.Topic)
+		}
+		if len(blocks(tb, "event_filters")) != 0 {
+			t.Errorf("Pub/Sub trigger has event_filters")
+		}
+	default:
+		t.Errorf("unknown trigger kind %q", ep.Trigger)
+	}
+}
+
+// topicResource returns "google_pubsub_topic.X" whose name is the literal
+// name.
+func topicResource(t *testing.T, m *module, name string) string {
+	t.Helper()
+	var found []string
+	for key, r := range m.resources {
+		if !strings.HasPrefix(key, "google_pubsub_topic.") {
+			continue
+		}
+		if n, _ := attrLiteral(r.Body, "name"); n == name {
+			found = append(found, key)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one google_pubsub_topic named %q, got %v", name, found)
+	}
+	return found[0]
+}
+
+// checkEnv checks the B2B_* variables every function gets: present, and each
+// URL built from the resource or variable it names.
+func checkEnv(t *testing.T, m *module, env map[string]hclsyntax.Expression) {
+	type want struct {
+		prefix string   // literal start of the template
+		refs   []string // references it must contain
+	}
+	wants := map[string]want{
+		"B2B_TENANT_ID":     {"", []string{"var.tenant_id"}},
+		"B2B_CONFIG_URL":    {"firestore://", []string{"var.project_id"}},
+		"B2B_WAREHOUSE_URL": {"bigquery://", []string{"var.project_id", "var.region"}},
+		"B2B_DROP_URL":      {"gs://", []string{"google_storage_bucket.drop.name"}},
+		"B2B_STAGING_URL":   {"gs://", []string{"google_storage_bucket.staging.name"}},
+		"B2B_ARTIFACTS_URL": {"gs://", []string{"google_storage_bucket.artifacts.name"}},
+		"B2B_EVENTS_URL":    {"pubsub://", []string{"var.project_id"}},
+		"B2B_SECRETS_URL":   {"secretmanager://", []string{"var.project_id"}},
+		"B2B_SCHEDULER_URL": {"cloudscheduler://", []string{"var.project_id", "var.region"}},
+		"B2B_AUTH_MODE":     {"identity-platform", nil},
+	}
+	names := make([]string, 0, len(wants))
+	for k := range wants {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		w := wants[k]
+		e, ok := env[k]
+		if !ok {
+			t.Errorf("environment variable %s not set", k)
+			continue
+		}
+		got := refs(e)
+		for _, r := range w.refs {
+			if !slices.Contains(got, r) {
+				t.Errorf("%s refers to %v, want it to use %s", k, got, r)
+			}
+		}
+		if w.refs == nil {
+			if v, ok := literal(e); !ok || v != w.prefix {
+				t.Errorf("%s = %q, want literal %q", k, v, w.prefix)
+			}
+			continue
+		}
+		if w.prefix == "" {
+			continue
+		}
+		tmpl, ok := e.(*hclsyntax.TemplateExpr)
+		if !ok || len(tmpl.Parts) == 0 {
+			t.Errorf("%s must be a string template", k)
+			continue
+		}
+		if lit, _ := literal(tmpl.Parts[0]); lit != w.prefix {
+			t.Errorf("%s starts with %q, want %q", k, lit, w.prefix)
+		}
+	}
+	if tmpl, ok := env["B2B_WAREHOUSE_URL"].(*hclsyntax.TemplateExpr); ok {
+		src := ""
+		for _, p := range tmpl.Parts {
+			if s, ok := literal(p); ok {
+				src += s
+			}
+		}
+		if !strings.Contains(src, "?location=") {
+			t.Errorf("B2B_WAREHOUSE_URL lacks ?location=")
+		}
+	}
+}
+
+// TestTenantResources checks the storage, warehouse and messaging resources
+// the functions rely on.
+func TestTenantResources(t *testing.T) {
+	mods := loadModules(t, ".")
+	m := mustModule(t, mods, "modules/tenant")
+
+	ds := 0
+	for key, r := range m.resources {
+		if strings.HasPrefix(key, "google_bigquery_dataset.") {
+			if id, _ := attrLiteral(r.Body, "dataset_id"); id == "raw_data" {
+				ds++
+			}
+		}
+	}
+	if ds != 1 {
+		t.Errorf("want one google_bigquery_dataset with dataset_id raw_data, got %d", ds)
+	}
+
+	for _, role := range []string{"drop", "staging", "artifacts", "spa"} {
+		r := m.resources["google_storage_bucket."+role]
+		if r == nil {
+			t.Errorf("google_storage_bucket.%s missing", role)
+			continue
+		}
+		if v, _ := attrLiteral(r.Body, "uniform_bucket_level_access"); v != "true" {
+			t.Errorf("google_storage_bucket.%s: uniform_bucket_level_access must be true", role)
+		}
+		name := attr(r.Body, "name")
+		if name == nil || !slices.Contains(refs(name.Expr), "var.project_id") {
+			t.Errorf("google_storage_bucket.%s: name must include var.project_id (globally unique)", role)
+		}
+	}
+	if st := m.resources["google_storage_bucket.staging"]; st != nil {
+		ok := false
+		for _, lr := range blocks(st.Body, "lifecycle_rule") {
+			if typ, _ := attrLiteral(block(lr.Body, "action"), "type"); typ == "Delete" && attr(block(lr.Body, "condition"), "age") != nil {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("staging bucket needs a lifecycle_rule deleting by age")
+		}
+	}
+	if spa := m.resources["google_storage_bucket.spa"]; spa != nil {
+		w := block(spa.Body, "website")
+		for _, a := range []string{"main_page_suffix", "not_found_page"} {
+			if v, _ := attrLiteral(w, a); v != "index.html" {
+				t.Errorf("spa website.%s = %q, want index.html", a, v)
+			}
+		}
+	}
+
+	for _, name := range []string{"etl-run-requested", "etl-load-requested", "etl-run-finished"} {
+		topicResource(t, m, name)
+	}
+	dl := false
+	for key, r := range m.resources {
+		if strings.HasPrefix(key, "google_pubsub_subscription.") && refersTo(attr(r.Body, "topic").Expr, "google_pubsub_topic.dead_letter") {
+			dl = true
+		}
+	}
+	if m.resources["google_pubsub_topic.dead_letter"] == nil || !dl {
+		t.Errorf("want a dead-letter topic with a subscription")
+	}
+
+	fs := 0
+	for key, r := range m.resources {
+		if strings.HasPrefix(key, "google_firestore_database.") {
+			fs++
+			if n, _ := attrLiteral(r.Body, "name"); n != "(default)" {
+				t.Errorf("%s name = %q, want (default)", key, n)
+			}
+			if typ, _ := attrLiteral(r.Body, "type"); typ != "FIRESTORE_NATIVE" {
+				t.Errorf("%s type = %q, want FIRESTORE_NATIVE", key, typ)
+			}
+		}
+	}
+	if fs != 1 {
+		t.Errorf("want one google_firestore_database, got %d", fs)
+	}
+
+	for _, sa := range []string{"functions", "trigger", "scheduler"} {
+		if m.resources["google_service_account."+sa] == nil {
+			t.Errorf("google_service_account.%s missing", sa)
+		}
+	}
+	if m.data["google_storage_project_service_account.gcs"] == nil {
+		t.Errorf("the GCS service agent (data google_storage_project_service_account) is not looked up")
+	}
+	gcsPublisher := false
+	for key, r := range m.resources {
+		if strings.HasPrefix(key, "google_project_iam_member.") {
+			role, _ := attrLiteral(r.Body, "role")
+			if role == "roles/pubsub.publisher" && refersTo(attr(r.Body, "member").Expr, "data.google_storage_project_service_account.gcs") {
+				gcsPublisher = true
+			}
+		}
+	}
+	if !gcsPublisher {
+		t.Errorf("the GCS service agent needs roles/pubsub.publisher for the storage trigger")
+	}
+
+	services := objectOrSetStrings(t, m, m.locals["services"])
+	for _, s := range []string{"cloudfunctions", "run", "eventarc", "pubsub", "firestore", "bigquery", "secretmanager", "cloudscheduler", "cloudbuild", "artifactregistry", "storage", "identitytoolkit", "aiplatform"} {
+		if !slices.Contains(services, s+".googleapis.com") {
+			t.Errorf("service %s.googleapis.com is not enabled", s)
+		}
+	}
+}
+
+// objectOrSetStrings returns the literal strings of toset([...]) or [...].
+func objectOrSetStrings(t *testing.T, m *module, a *hclsyntax.Attribute) []string {
+	t.Helper()
+	if a == nil {
+		t.Errorf("%s: local not found", m.dir)
+		return nil
+	}
+	e := a.Expr
+	if fc, ok := e.(*hclsyntax.FunctionCallExpr); ok && fc.Name == "toset" && len(fc.Args) == 1 {
+		e = fc.Args[0]
+	}
+	tc, ok := e.(*hclsyntax.TupleConsExpr)
+	if !ok {
+		t.Errorf("%s: %s is not a list literal", m.dir, a.Name)
+		return nil
+	}
+	var out []string
+	for _, x := range tc.Exprs {
+		if s, ok := literal(x); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestGoRuntimeMatchesGoMod keeps the functions' runtime in step with the
+// go directive of go.mod (go 1.26.x -> go126).
+func TestGoRuntimeMatchesGoMod(t *testing.T) {
+	mods := loadModules(t, ".")
+	m := mustModule(t, mods, "modules/tenant")
+	gomod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	match := regexp.MustCompile(`(?m)^go (\d+)\.(\d+)`).FindSubmatch(gomod)
+	if match == nil {
+		t.Fatal("no go directive in go.mod")
+	}
+	want := "go" + string(match[1]) + string(match[2])
+	v := m.variables["go_runtime"]
+	if v == nil {
+		t.Fatal("variable go_runtime missing")
+	}
+	if got, _ := attrLiteral(v.Body, "default"); got != want {
+		t.Errorf("go_runtime default = %q, want %q (go.mod says go %s.%s)", got, want, match[1], match[2])
+	}
+}
+
+// TestFmt runs `terraform fmt -check -recursive` when terraform is on PATH.
+func TestFmt(t *testing.T) {
+	bin, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Skip("terraform not on PATH")
+	}
+	rc := filepath.Join(t.TempDir(), "terraformrc")
+	if err := os.WriteFile(rc, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "fmt", "-check", "-recursive", "-no-color", ".")
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Errorf("terraform fmt -check -recursive: %v\nfiles to format:\n%s", err, out.String())
+	}
+}
