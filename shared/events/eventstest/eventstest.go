@@ -410,4 +410,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
