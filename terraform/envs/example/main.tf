@@ -12,7 +12,8 @@ module "platform" {
   folder_id               = var.folder_id
   project_prefix          = "b2brecs"
   default_region          = var.region
-  function_source_archive = var.function_source_archive
+  function_source_archive = var.function_source_object == "" ? var.function_source_archive : null
+  function_source_object  = var.function_source_object == "" ? null : var.function_source_object
 
   tenants = {
     acme = {

@@ -24,3 +24,9 @@ variable "function_source_archive" {
   type        = string
   default     = "../../../dist/functions-source.zip"
 }
+
+variable "function_source_object" {
+  description = "Name of an archive already in every tenant's sources bucket; when non-empty it is used instead of function_source_archive."
+  type        = string
+  default     = ""
+}
