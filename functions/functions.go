@@ -1,0 +1,98 @@
+package functions
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/events/pubsubbus"
+	"github.com/b2brecs/b2brecs/shared/platform"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+)
+
+func init() {
+	app := &lazyApp{}
+	functions.HTTP("API", app.serveHTTP)
+	for _, ep := range Entrypoints() {
+		if ep.Trigger == TriggerHTTP {
+			continue
+		}
+		functions.CloudEvent(ep.Name, app.eventFunc(ep.Name))
+	}
+}
+
+// EventHandlers returns the event handler of every event-triggered entry
+// point, by name, over an assembled platform. The local platform subscribes
+// them to its in-process bus; the cloud entry points call the same ones.
+func EventHandlers(p *platform.Platform) map[string]events.Handler {
+	return map[string]events.Handler{
+		"FileDropped":   p.ETL.HandleObjectFinalized,
+		"RunRequested":  p.ETL.HandleRunRequested,
+		"LoadRequested": p.ETL.HandleLoadRequested,
+	}
+}
+
+// lazyApp opens the platform on the first request of an instance, so that
+// init stays cheap and a cold start pays only for the function invoked.
+type lazyApp struct {
+	once sync.Once
+	p    *platform.Platform
+	err  error
+}
+
+func (a *lazyApp) platform(ctx context.Context) (*platform.Platform, error) {
+	a.once.Do(func() {
+		logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+		a.p, a.err = platform.Open(context.WithoutCancel(ctx), platform.FromEnv(), platform.Options{Logger: logger})
+	})
+	return a.p, a.err
+}
+
+func (a *lazyApp) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	p, err := a.platform(r.Context())
+	if err != nil {
+		slog.ErrorContext(r.Context(), "functions: platform unavailable", "err", err)
+		http.Error(w, `{"error":{"kind":"transient","message":"service starting failed"}}`, http.StatusServiceUnavailable)
+		return
+	}
+	p.API().ServeHTTP(w, r)
+}
+
+// eventFunc adapts an event handler to a CloudEvent function: Pub/Sub
+// deliveries are unwrapped to the CloudEvent they carry, and errors that a
+// retry cannot fix (an event failing its schema, say) are logged and
+// acknowledged so Eventarc does not redeliver them.
+func (a *lazyApp) eventFunc(name string) func(context.Context, cloudevents.Event) error {
+	return func(ctx context.Context, e cloudevents.Event) error {
+		p, err := a.platform(ctx)
+		if err != nil {
+			return err // retried: the platform may come up
+		}
+		return Deliver(ctx, p.Logger, EventHandlers(p)[name], e)
+	}
+}
+
+// Deliver runs h on e the way Eventarc delivers it: unwrapping Pub/Sub
+// messages, and turning non-retryable errors into acknowledgements.
+func Deliver(ctx context.Context, log *slog.Logger, h events.Handler, e cloudevents.Event) error {
+	if e.Type() == eventschemas.TypeMessagePublished {
+		inner, err := pubsubbus.FromMessagePublished(e)
+		if err != nil {
+			log.ErrorContext(ctx, "functions: undecodable Pub/Sub delivery dropped", "id", e.ID(), "err", err)
+			return nil
+		}
+		e = inner
+	}
+	err := h(ctx, e)
+	if err != nil && !errs.Retryable(err) {
+		log.ErrorContext(ctx, "functions: event rejected, not retried", "id", e.ID(), "type", e.Type(), "kind", errs.KindOf(err).String(), "err", err)
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,103 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/auth"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/tenancy"
+)
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	if s.Sessions == nil {
+		writeError(w, r, s.Logger, errs.E(errs.Unsupported, "password login is disabled: sign in with the identity provider"))
+		return
+	}
+	var body struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	token, exp, user, err := auth.Login(r.Context(), s.Tenancy, s.Sessions, body.Email, body.Password)
+	if err != nil {
+		s.Logger.InfoContext(r.Context(), "api: login refused", "email", body.Email, "kind", errs.KindOf(err).String())
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	tenant, err := s.Tenancy.GetTenant(r.Context(), user.TenantID)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: "b2b_session", Value: token, Path: "/", Expires: exp, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_at": exp.UTC().Format(time.RFC3339), "user": user.Public(), "tenant": tenant})
+}
+
+func (s *server) me(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	tenant, err := s.Tenancy.GetTenant(r.Context(), p.TenantID)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	if p.Kind == "service" {
+		writeJSON(w, http.StatusOK, map[string]any{"user": map[string]any{"id": p.UserID, "tenant_id": p.TenantID, "email": p.Email, "role": p.Role}, "tenant": tenant})
+		return
+	}
+	user, err := s.Tenancy.GetUser(r.Context(), p.TenantID, p.UserID)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": user.Public(), "tenant": tenant})
+}
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: "b2b_session", Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) currentTenant(w http.ResponseWriter, r *http.Request) {
+	tenant, err := s.Tenancy.GetTenant(r.Context(), principal(r).TenantID)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tenant)
+}
+
+func (s *server) listUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := s.Tenancy.ListUsers(r.Context(), principal(r).TenantID)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	out := make([]tenancy.PublicUser, len(users))
+	for i, u := range users {
+		out[i] = u.Public()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+}
+
+func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Email    string       `json:"email"`
+		Name     string       `json:"name"`
+		Password string       `json:"password"`
+		Role     tenancy.Role `json:"role"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	u, err := s.Tenancy.CreateUser(r.Context(), principal(r).TenantID, body.Email, body.Name, body.Password, body.Role)
+	if err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, u.Public())
+}

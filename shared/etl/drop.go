@@ -1,0 +1,167 @@
+package etl
+
+import (
+	"context"
+	"encoding/json"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/tabular"
+	"github.com/cloudevents/sdk-go/v2/event"
+)
+
+// HandleObjectFinalized reacts to an object written to a tenant's drop
+// bucket: it finds the file job that claims the object (creating an append
+// job named after the file when none does), records a pending run keyed on
+// the object's generation, and requests the run. A redelivered event finds
+// the run already there and only re-requests it while it is pending.
+func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) error {
+	obj, err := eventschemas.Decode[eventschemas.StorageObjectData](s.validator, e.Type(), e.Data())
+	if err != nil {
+		return err
+	}
+	tenant, role, ok := s.res.TenantOfBucket(obj.Bucket)
+	if !ok || role != BucketDrop {
+		return invalidf("etl: bucket %q is not a tenant drop bucket", obj.Bucket)
+	}
+	base := path.Base(obj.Name)
+	if strings.HasSuffix(obj.Name, "/") || strings.HasPrefix(base, ".") || strings.HasSuffix(base, ".attrs") {
+		s.log.InfoContext(ctx, "etl: ignoring folder or hidden object", "tenant", tenant, "object", obj.Name)
+		return nil
+	}
+	size, err := strconv.ParseInt(obj.Size, 10, 64)
+	if err != nil {
+		return invalidf("etl: object %q: size %q is not an integer", obj.Name, obj.Size)
+	}
+	ref := eventschemas.ObjectRef{Bucket: obj.Bucket, Name: obj.Name, Generation: obj.Generation, Size: size, MD5: obj.MD5Hash}
+	_, err = s.startFileRun(ctx, tenant, ref, eventschemas.TriggerFileDrop)
+	return err
+}
+
+// startFileRun creates (or finds) the run for one object version and
+// requests it.
+func (s *Service) startFileRun(ctx context.Context, tenant string, ref eventschemas.ObjectRef, trigger eventschemas.Trigger) (Run, error) {
+	job, err := s.jobForObject(ctx, tenant, ref.Name)
+	if err != nil {
+		return Run{}, err
+	}
+	now := s.nowUTC()
+	run := Run{
+		ID:        hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation),
+		Tenant:    tenant,
+		JobID:     job.ID,
+		JobName:   job.Name,
+		Status:    StatusPending,
+		Trigger:   trigger,
+		Object:    &ref,
+		Dest:      job.Dest,
+		CreatedAt: now,
+	}
+	key := docstore.Key{Tenant: tenant, Kind: KindRun, ID: run.ID}
+	_, err = docstore.Put(ctx, s.store, key, run, docstore.MustCreate)
+	switch {
+	case errs.Is(err, errs.Conflict):
+		existing, _, gerr := docstore.Get[Run](ctx, s.store, key)
+		if gerr != nil {
+			return Run{}, gerr
+		}
+		if existing.Status != StatusPending {
+			s.log.InfoContext(ctx, "etl: duplicate object event ignored", "tenant", tenant, "run", run.ID, "status", existing.Status)
+			return existing, nil
+		}
+		run = existing
+	case err != nil:
+		return Run{}, err
+	}
+	s.log.InfoContext(ctx, "etl: run requested", "tenant", tenant, "run", run.ID, "job", job.ID, "object", ref.Name)
+	return run, s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
+		eventschemas.RunRequested{Tenant: tenant, JobID: job.ID, RunID: run.ID, Trigger: trigger, Object: &ref})
+}
+
+// jobForObject returns the enabled file job claiming the object, or the
+// automatic append job for it, created on first sight.
+func (s *Service) jobForObject(ctx context.Context, tenant, object string) (Job, error) {
+	jobs, err := s.ListJobs(ctx, tenant)
+	if err != nil {
+		return Job{}, err
+	}
+	var auto *Job
+	for i, j := range jobs {
+		if !j.matches(object) {
+			continue
+		}
+		if !j.AutoCreated {
+			return j, nil // a job someone configured wins over an automatic one
+		}
+		auto = &jobs[i]
+	}
+	if auto != nil {
+		return *auto, nil
+	}
+	dir, base := splitObject(object)
+	table := tabular.TableNameFromObject(object)
+	job := Job{
+		ID:          hashID("j_", tenant, dir, base),
+		Tenant:      tenant,
+		Name:        table,
+		SourceType:  "file",
+		File:        FileSource{Prefix: dir, Pattern: escapeGlob(base)},
+		Dest:        Dest{Dataset: DefaultDataset, Table: table},
+		LoadMode:    Append,
+		AutoCreated: true,
+		Enabled:     true,
+		CreatedAt:   s.nowUTC(),
+	}
+	key := docstore.Key{Tenant: tenant, Kind: KindJob, ID: job.ID}
+	if _, err := docstore.Put(ctx, s.store, key, job, docstore.MustCreate); err != nil {
+		if errs.Is(err, errs.Conflict) { // created concurrently by another delivery
+			j, _, gerr := docstore.Get[Job](ctx, s.store, key)
+			return j, gerr
+		}
+		return Job{}, err
+	}
+	s.log.InfoContext(ctx, "etl: created automatic append job", "tenant", tenant, "job", job.ID, "table", table, "object", object)
+	return job, nil
+}
+
+// escapeGlob quotes glob metacharacters so a file name matches only itself.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// publish sends a CloudEvent with a JSON payload.
+func (s *Service) publish(ctx context.Context, topic, typ, subject string, payload any) error {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return errs.Wrap(errs.Invalid, err, "etl: encode %s", typ)
+	}
+	if err := s.validator.Validate(typ, data); err != nil {
+		return err
+	}
+	e := event.New()
+	e.SetID(hashID("e_", typ, subject, s.nowUTC().Format("20060102T150405.000000000")))
+	e.SetType(typ)
+	e.SetSource("//b2brecs/etl")
+	e.SetSubject(subject)
+	e.SetTime(s.nowUTC())
+	if err := e.SetData(event.ApplicationJSON, data); err != nil {
+		return errs.Wrap(errs.Invalid, err, "etl: set event data")
+	}
+	if err := s.bus.Publish(ctx, topic, e); err != nil {
+		return errs.Wrap(errs.Transient, err, "etl: publish %s", typ)
+	}
+	return nil
+}

@@ -1,0 +1,360 @@
+package etl
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"gocloud.dev/blob"
+	"io"
+	"strings"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/tabular"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// maxAttempts bounds how often a run is tried before it is failed.
+const maxAttempts = 3
+
+// phaseError carries the phase a run failed in.
+type phaseError struct {
+	phase string
+	err   error
+}
+
+func (p *phaseError) Error() string { return p.err.Error() }
+func (p *phaseError) Unwrap() error { return p.err }
+
+func inPhase(phase string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &phaseError{phase: phase, err: err}
+}
+
+// HandleRunRequested runs the extract half of a run: it stages the object
+// as Parquet parts (and the rejected rows as a JSONL file) and requests the
+// load. Bad input fails the run with a message and is not retried;
+// transient errors are retried by the bus up to maxAttempts.
+func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error {
+	req, err := eventschemas.Decode[eventschemas.RunRequested](s.validator, e.Type(), e.Data())
+	if err != nil {
+		return err
+	}
+	if req.RunID == "" {
+		// A scheduled or manual request for a file job: start one run per
+		// matching object that is new or changed.
+		_, err := s.TriggerJob(ctx, req.Tenant, req.JobID, req.Trigger)
+		return err
+	}
+	key := docstore.Key{Tenant: req.Tenant, Kind: KindRun, ID: req.RunID}
+	run, err := docstore.Update(ctx, s.store, key, func(r *Run, exists bool) error {
+		if !exists {
+			return errs.E(errs.NotFound, "etl: run %s not found", req.RunID)
+		}
+		if r.Terminal() || r.Stages.ExtractionCompletedAt != nil {
+			return nil
+		}
+		now := s.nowUTC()
+		r.Status = StatusRunning
+		if r.StartedAt == nil {
+			r.StartedAt = ptr(now)
+		}
+		r.Attempts++
+		r.Progress = Progress{Phase: "init"}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if run.Terminal() {
+		return nil
+	}
+	if run.Stages.ExtractionCompletedAt != nil {
+		// Extracted before; the load request may have been lost.
+		return s.requestLoad(ctx, run)
+	}
+	err = s.extract(ctx, &run)
+	switch {
+	case err == nil:
+		return s.requestLoad(ctx, run)
+	case errors.Is(err, errSkipped):
+		return s.announce(ctx, run)
+	default:
+		return s.failOrRetry(ctx, run, err)
+	}
+}
+
+// failOrRetry records a failed attempt: permanent errors and the last
+// attempt fail the run (and the event is acknowledged); other errors are
+// returned so the bus retries.
+func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
+	phase := ErrUnknown
+	var pe *phaseError
+	if ok := asPhase(err, &pe); ok {
+		phase = pe.phase
+	}
+	if errs.Retryable(err) && run.Attempts < maxAttempts {
+		s.log.WarnContext(ctx, "etl: run attempt failed, will retry", "tenant", run.Tenant, "run", run.ID, "attempt", run.Attempts, "phase", phase, "err", err)
+		return err
+	}
+	s.log.ErrorContext(ctx, "etl: run failed", "tenant", run.Tenant, "run", run.ID, "phase", phase, "err", err)
+	final, uerr := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
+		r.Status = StatusFailed
+		r.ErrorType = phase
+		r.ErrorMessage = err.Error()
+	})
+	if uerr != nil {
+		return uerr
+	}
+	return s.announce(ctx, final)
+}
+
+func asPhase(err error, target **phaseError) bool { return errors.As(err, target) }
+
+// stamp updates the run record.
+func (s *Service) stamp(ctx context.Context, tenant, id string, fn func(r *Run)) (Run, error) {
+	return docstore.Update(ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindRun, ID: id}, func(r *Run, exists bool) error {
+		if !exists {
+			return errs.E(errs.NotFound, "etl: run %s not found", id)
+		}
+		fn(r)
+		return nil
+	})
+}
+
+// finish moves a run to a terminal state and updates its job's last run.
+func (s *Service) finish(ctx context.Context, tenant, id string, fn func(r *Run)) (Run, error) {
+	var out Run
+	err := s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		rkey := docstore.Key{Tenant: tenant, Kind: KindRun, ID: id}
+		r, ver, err := docstore.Get[Run](ctx, tx, rkey)
+		if err != nil {
+			return err
+		}
+		jkey := docstore.Key{Tenant: tenant, Kind: KindJob, ID: r.JobID}
+		job, jver, err := docstore.Get[Job](ctx, tx, jkey)
+		if err != nil {
+			return err
+		}
+		fn(&r)
+		s.complete(&r)
+		job.LastRun = &RunSummary{ID: r.ID, Status: r.Status, CompletedAt: r.CompletedAt}
+		if _, err := docstore.Put(ctx, tx, rkey, r, docstore.IfVersion(ver)); err != nil {
+			return err
+		}
+		if _, err := docstore.Put(ctx, tx, jkey, job, docstore.IfVersion(jver)); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// complete sets the terminal timestamps and duration.
+func (s *Service) complete(r *Run) {
+	now := s.nowUTC()
+	r.CompletedAt = ptr(now)
+	if r.StartedAt != nil {
+		r.DurationSeconds = now.Sub(*r.StartedAt).Seconds()
+	}
+	r.Progress.Phase = r.Status
+	r.Parts = nil
+}
+
+// announce publishes etl.run.finished.
+func (s *Service) announce(ctx context.Context, r Run) error {
+	return s.publish(ctx, events.TopicRunFinished, eventschemas.TypeRunFinished, r.ID, eventschemas.RunFinished{
+		Tenant: r.Tenant, RunID: r.ID, JobID: r.JobID, Status: r.Status,
+		RowsRead: r.RowsRead, RowsLoaded: r.RowsLoaded, RowsRejected: r.RowsRejected, Error: r.ErrorMessage,
+	})
+}
+
+// extract stages the run's object.
+func (s *Service) extract(ctx context.Context, run *Run) error {
+	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
+	if err != nil {
+		return inPhase(ErrInit, err)
+	}
+	drop, err := s.res.Bucket(ctx, run.Tenant, BucketDrop)
+	if err != nil {
+		return inPhase(ErrInit, err)
+	}
+	staging, err := s.res.Bucket(ctx, run.Tenant, BucketStaging)
+	if err != nil {
+		return inPhase(ErrInit, err)
+	}
+	wh, err := s.res.Warehouse(ctx, run.Tenant)
+	if err != nil {
+		return inPhase(ErrInit, err)
+	}
+	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = "validation" }); err != nil {
+		return err
+	}
+
+	// Validation: the object (this version) and its format, the destination.
+	obj := run.Object
+	if obj == nil {
+		return inPhase(ErrValidation, invalidf("etl: run %s has no object", run.ID))
+	}
+	format, err := fileFormat(job, obj.Name)
+	if err != nil {
+		return inPhase(ErrValidation, err)
+	}
+	attrs, err := drop.Attributes(ctx, obj.Name)
+	if err != nil {
+		return inPhase(ErrValidation, errs.Wrap(errs.KindOf(err), err, "etl: read object %q", obj.Name))
+	}
+	md5, err := contentHash(ctx, drop, obj.Name, attrs.MD5, obj.MD5)
+	if err != nil {
+		return inPhase(ErrValidation, err)
+	}
+	if prev, ok, err := s.ledgerEntry(ctx, run.Tenant, job.ID, obj.Name); err != nil {
+		return inPhase(ErrValidation, err)
+	} else if ok && md5 != "" && prev.MD5 == md5 {
+		_, err := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
+			r.Status = StatusCompleted
+			r.SkippedReason = fmt.Sprintf("unchanged: the same content of %s was loaded by run %s", obj.Name, prev.RunID)
+		})
+		if err != nil {
+			return err
+		}
+		*run, _ = s.GetRun(ctx, run.Tenant, run.ID)
+		return errSkipped
+	}
+	if err := wh.CreateDataset(ctx, job.Dest.Dataset); err != nil {
+		return inPhase(ErrValidation, err)
+	}
+	var target warehouse.Schema
+	if t, err := wh.DescribeTable(ctx, job.Dest.Dataset, job.Dest.Table); err == nil {
+		target = dataColumns(t.Schema)
+	} else if !errs.Is(err, errs.NotFound) {
+		return inPhase(ErrValidation, err)
+	}
+	now := s.nowUTC()
+	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
+		r.Stages.ValidationCompletedAt = ptr(now)
+		r.Stages.ExtractionStartedAt = ptr(now)
+		r.Progress.Phase = "extraction"
+	}); err != nil {
+		return err
+	}
+
+	// Extraction.
+	open := func() (io.ReadCloser, error) { return drop.NewReader(ctx, obj.Name, nil) }
+	res, err := s.stage(ctx, stageInput{
+		run: *run, job: job, format: format, open: open, staging: staging, target: target, loadedAt: now,
+	})
+	if err != nil {
+		return inPhase(ErrExtraction, err)
+	}
+	updated, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
+		r.Stages.ExtractionCompletedAt = ptr(s.nowUTC())
+		r.RowsRead = res.stats.RowsRead
+		r.RowsRejected = res.stats.RowsRejected
+		r.BytesProcessed = attrs.Size
+		r.Parts = res.parts
+		r.RejectsObject = res.rejectsObject
+		r.Schema = res.schema
+		r.FirstRejects = res.firstRejects
+		r.Progress = Progress{Phase: "loading", RowsRead: res.stats.RowsRead}
+		r.Object.MD5 = md5
+	})
+	if err != nil {
+		return err
+	}
+	*run = updated
+	return nil
+}
+
+// errSkipped ends a run whose content was already loaded.
+var errSkipped = errs.E(errs.Invalid, "etl: skipped")
+
+func (s *Service) requestLoad(ctx context.Context, run Run) error {
+	return s.publish(ctx, events.TopicLoadRequested, eventschemas.TypeLoadRequested, run.ID,
+		eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: run.Parts})
+}
+
+// fileFormat is the job's format, or the one the object name implies.
+func fileFormat(job Job, name string) (tabular.Format, error) {
+	if job.File.Format != "" {
+		return tabular.Format(job.File.Format), nil
+	}
+	f, _, err := tabular.DetectFormat(name)
+	return f, err
+}
+
+// contentHash picks a comparable content hash (hex MD5): the store's, else
+// the event's, else one computed by reading the object.
+func contentHash(ctx context.Context, b *blob.Bucket, name string, attrMD5 []byte, eventMD5 string) (string, error) {
+	if len(attrMD5) > 0 {
+		return hex.EncodeToString(attrMD5), nil
+	}
+	if h := normalizeMD5(eventMD5); h != "" {
+		return h, nil
+	}
+	r, err := b.NewReader(ctx, name, nil)
+	if err != nil {
+		return "", errs.Wrap(errs.KindOf(err), err, "etl: read object %q", name)
+	}
+	defer r.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", errs.Wrap(errs.Transient, err, "etl: hash object %q", name)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// normalizeMD5 turns a base64 (GCS) or hex MD5 into hex; "" if neither.
+func normalizeMD5(s string) string {
+	if len(s) == 32 {
+		if _, err := hex.DecodeString(s); err == nil {
+			return strings.ToLower(s)
+		}
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == md5.Size {
+		return hex.EncodeToString(b)
+	}
+	return ""
+}
+
+// dataColumns drops the lineage columns from a table schema.
+func dataColumns(s warehouse.Schema) warehouse.Schema {
+	out := make(warehouse.Schema, 0, len(s))
+	for _, c := range s {
+		switch c.Name {
+		case ColSourceFile, ColRunID, ColLoadedAt:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// lineageColumns are appended to every loaded table.
+func lineageColumns() warehouse.Schema {
+	return warehouse.Schema{
+		{Name: ColSourceFile, Type: warehouse.String, Nullable: true},
+		{Name: ColRunID, Type: warehouse.String, Nullable: true},
+		{Name: ColLoadedAt, Type: warehouse.Timestamp, Nullable: true},
+	}
+}
+
+func (s *Service) ledgerEntry(ctx context.Context, tenant, jobID, object string) (LedgerEntry, bool, error) {
+	e, _, err := docstore.Get[LedgerEntry](ctx, s.store, ledgerKey(tenant, jobID, object))
+	if errs.Is(err, errs.NotFound) {
+		return LedgerEntry{}, false, nil
+	}
+	return e, err == nil, err
+}
+
+func ledgerKey(tenant, jobID, object string) docstore.Key {
+	return docstore.Key{Tenant: tenant, Kind: KindLedger, ID: hashID("f_", jobID, object)}
+}

@@ -1,0 +1,189 @@
+package etl
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// HandleLoadRequested loads a run's staged parts into the warehouse in one
+// load job, then records the file in the ledger and completes the run in one
+// transaction. Before loading it asks the warehouse whether rows of this run
+// are already there (the lineage column), so a redelivered request or a
+// retry after a crash between load and bookkeeping never loads twice.
+func (s *Service) HandleLoadRequested(ctx context.Context, e events.Event) error {
+	req, err := eventschemas.Decode[eventschemas.LoadRequested](s.validator, e.Type(), e.Data())
+	if err != nil {
+		return err
+	}
+	run, err := s.GetRun(ctx, req.Tenant, req.RunID)
+	if err != nil {
+		return err
+	}
+	if run.Terminal() {
+		return nil
+	}
+	err = s.load(ctx, run)
+	if err != nil {
+		run, _ = s.GetRun(ctx, req.Tenant, req.RunID)
+		return s.failOrRetry(ctx, run, err)
+	}
+	final, err := s.GetRun(ctx, req.Tenant, req.RunID)
+	if err != nil {
+		return err
+	}
+	s.cleanupParts(ctx, run)
+	return s.announce(ctx, final)
+}
+
+func (s *Service) load(ctx context.Context, run Run) error {
+	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
+	if err != nil {
+		return inPhase(ErrLoad, err)
+	}
+	wh, err := s.res.Warehouse(ctx, run.Tenant)
+	if err != nil {
+		return inPhase(ErrLoad, err)
+	}
+	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
+		if r.Stages.LoadingStartedAt == nil {
+			r.Stages.LoadingStartedAt = ptr(s.nowUTC())
+		}
+		r.Attempts++
+	}); err != nil {
+		return err
+	}
+	dest := job.Dest
+	loaded, err := s.rowsOfRun(ctx, wh, dest, run.ID)
+	if err != nil {
+		return inPhase(ErrLoad, err)
+	}
+	if loaded == 0 && len(run.Parts) > 0 {
+		if job.LoadMode == Append && run.Object != nil {
+			// A new version of a file replaces the rows of the old one.
+			if err := s.deleteFileRows(ctx, wh, dest, run.Object.Name); err != nil {
+				return inPhase(ErrLoad, err)
+			}
+		}
+		schema := append(append(warehouse.Schema{}, run.Schema...), lineageColumns()...)
+		req := warehouse.LoadRequest{
+			Dataset: dest.Dataset, Table: dest.Table,
+			Sources: s.partURLs(run),
+			Format:  warehouse.Parquet,
+			Mode:    warehouseMode(job.LoadMode),
+			Schema:  schema, MergeKeys: job.MergeKeys,
+			Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
+		}
+		res, err := wh.Load(ctx, req)
+		if err != nil {
+			return inPhase(ErrLoad, err)
+		}
+		loaded = res.RowsLoaded
+	}
+	// Ledger and run, together.
+	return s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		rkey := docstore.Key{Tenant: run.Tenant, Kind: KindRun, ID: run.ID}
+		r, ver, err := docstore.Get[Run](ctx, tx, rkey)
+		if err != nil {
+			return err
+		}
+		jkey := docstore.Key{Tenant: run.Tenant, Kind: KindJob, ID: job.ID}
+		j, jver, err := docstore.Get[Job](ctx, tx, jkey)
+		if err != nil {
+			return err
+		}
+		now := s.nowUTC()
+		r.RowsLoaded = loaded
+		r.Stages.LoadingCompletedAt = ptr(now)
+		r.Status = StatusCompleted
+		if r.RowsRejected > 0 {
+			r.Status = StatusPartial
+		}
+		s.complete(&r)
+		j.LastRun = &RunSummary{ID: r.ID, Status: r.Status, CompletedAt: r.CompletedAt}
+		if r.Object != nil {
+			entry := LedgerEntry{JobID: job.ID, Object: r.Object.Name, Generation: r.Object.Generation, Size: r.Object.Size,
+				MD5: r.Object.MD5, RunID: r.ID, RowsLoaded: loaded, LoadedAt: now}
+			if _, err := docstore.Put(ctx, tx, ledgerKey(run.Tenant, job.ID, r.Object.Name), entry, docstore.Any); err != nil {
+				return err
+			}
+		}
+		if _, err := docstore.Put(ctx, tx, rkey, r, docstore.IfVersion(ver)); err != nil {
+			return err
+		}
+		_, err = docstore.Put(ctx, tx, jkey, j, docstore.IfVersion(jver))
+		return err
+	})
+}
+
+func warehouseMode(m LoadMode) warehouse.Mode {
+	switch m {
+	case Truncate:
+		return warehouse.Truncate
+	case Merge:
+		return warehouse.Merge
+	default:
+		return warehouse.Append
+	}
+}
+
+// rowsOfRun counts the rows a run already put in the table (0 if the table
+// does not exist yet).
+func (s *Service) rowsOfRun(ctx context.Context, wh *warehouse.Warehouse, dest Dest, runID string) (int64, error) {
+	if _, err := wh.DescribeTable(ctx, dest.Dataset, dest.Table); err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	q := fmt.Sprintf("SELECT COUNT(*) AS n FROM %s WHERE %s = @run",
+		warehouse.QuoteTable(wh.Dialect(), dest.Dataset, dest.Table), warehouse.QuoteIdent(wh.Dialect(), ColRunID))
+	res, err := wh.Query(ctx, q, []warehouse.Param{{Name: "run", Value: runID}}, 1)
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return 0, errs.E(errs.Transient, "etl: count rows of run: unexpected result shape")
+	}
+	n, _ := res.Rows[0][0].(int64)
+	return n, nil
+}
+
+func (s *Service) deleteFileRows(ctx context.Context, wh *warehouse.Warehouse, dest Dest, object string) error {
+	if _, err := wh.DescribeTable(ctx, dest.Dataset, dest.Table); errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	q := fmt.Sprintf("DELETE FROM %s WHERE %s = @file",
+		warehouse.QuoteTable(wh.Dialect(), dest.Dataset, dest.Table), warehouse.QuoteIdent(wh.Dialect(), ColSourceFile))
+	_, err := wh.Query(ctx, q, []warehouse.Param{{Name: "file", Value: object}}, 0)
+	return err
+}
+
+// partURLs turns staged part keys into URLs the warehouse reads.
+func (s *Service) partURLs(run Run) []string {
+	base := s.res.BucketURL(run.Tenant, BucketStaging)
+	out := make([]string, len(run.Parts))
+	for i, p := range run.Parts {
+		out[i] = objectURL(base, p)
+	}
+	return out
+}
+
+// cleanupParts removes a finished run's staged parts (best effort; the
+// staging bucket's lifecycle rule removes what is left).
+func (s *Service) cleanupParts(ctx context.Context, run Run) {
+	b, err := s.res.Bucket(ctx, run.Tenant, BucketStaging)
+	if err != nil {
+		return
+	}
+	for _, p := range run.Parts {
+		if err := b.Delete(ctx, p); err != nil && !errs.Is(err, errs.NotFound) {
+			s.log.WarnContext(ctx, "etl: could not remove staged part", "run", run.ID, "part", p, "err", err)
+		}
+	}
+}

@@ -1,0 +1,191 @@
+// Package etl owns ETL jobs, their runs and the file ledger, and the event
+// handlers of the load chain: an object lands in a tenant's drop bucket →
+// the object is matched to a file job (or one is created for it) → the run
+// extracts the file into staged Parquet parts → one warehouse load job
+// appends them → the ledger and the run record are updated together.
+//
+// Every handler is idempotent: runs are keyed on the object's bucket, name
+// and generation; content already loaded is skipped by the ledger; and the
+// loader checks the warehouse for the run's lineage before loading, so a
+// redelivered event or a retried run never adds rows twice.
+package etl
+
+import (
+	"time"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// Document kinds in the config store.
+const (
+	KindJob    = "etl_job"
+	KindRun    = "etl_run"
+	KindLedger = "etl_file"
+)
+
+// DefaultDataset is where loads land unless a job says otherwise.
+const DefaultDataset = "raw_data"
+
+// Lineage columns added to every loaded row.
+const (
+	ColSourceFile = "_b2b_source_file" // object name the row came from
+	ColRunID      = "_b2b_run_id"      // the run that loaded it
+	ColLoadedAt   = "_b2b_loaded_at"   // when the run extracted it
+)
+
+// LoadMode is a job's load strategy.
+type LoadMode string
+
+// Load modes. For file jobs, Append replaces the rows of an earlier version
+// of the same file (by lineage) and appends the new one; Truncate replaces
+// the table with each new file (a snapshot); Merge upserts on MergeKeys.
+const (
+	Append   LoadMode = "append"
+	Truncate LoadMode = "truncate"
+	Merge    LoadMode = "merge"
+)
+
+// FileSource says which objects a file job claims.
+type FileSource struct {
+	// Prefix is the folder inside the drop bucket ("" = the root).
+	Prefix string `json:"prefix"`
+	// Pattern is a glob on the object's base name (path.Match syntax).
+	Pattern string `json:"pattern"`
+	// Format is csv, jsonl, json or parquet; empty = from the extension.
+	Format    string `json:"format,omitempty"`
+	Delimiter string `json:"delimiter,omitempty"`
+	Encoding  string `json:"encoding,omitempty"`
+	HasHeader *bool  `json:"has_header,omitempty"`
+}
+
+// Dest is a warehouse table.
+type Dest struct {
+	Dataset string `json:"dataset"`
+	Table   string `json:"table"`
+}
+
+// Schedule is a job's cron schedule.
+type Schedule struct {
+	Cron     string `json:"cron"`
+	TimeZone string `json:"time_zone"`
+}
+
+// RunSummary is the last run shown on a job.
+type RunSummary struct {
+	ID          string     `json:"id"`
+	Status      string     `json:"status"`
+	CompletedAt *time.Time `json:"completed_at"`
+}
+
+// Job is an ETL job (the original system's DataSource + DataSourceTable).
+type Job struct {
+	ID          string      `json:"id"`
+	Tenant      string      `json:"tenant"`
+	Name        string      `json:"name"`
+	SourceType  string      `json:"source_type"` // "file"
+	File        FileSource  `json:"file"`
+	Dest        Dest        `json:"dest"`
+	LoadMode    LoadMode    `json:"load_mode"`
+	MergeKeys   []string    `json:"merge_keys,omitempty"`
+	Schedule    *Schedule   `json:"schedule"`
+	AutoCreated bool        `json:"auto_created"`
+	Enabled     bool        `json:"enabled"`
+	CreatedAt   time.Time   `json:"created_at"`
+	LastRun     *RunSummary `json:"last_run"`
+}
+
+// Run statuses.
+const (
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusPartial   = "partial"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+)
+
+// Error types: the phase in which a run failed.
+const (
+	ErrInit       = "init"
+	ErrValidation = "validation"
+	ErrExtraction = "extraction"
+	ErrLoad       = "load"
+	ErrUnknown    = "unknown"
+)
+
+// Stages are the stage timestamps of a run.
+type Stages struct {
+	InitCompletedAt       *time.Time `json:"init_completed_at"`
+	ValidationCompletedAt *time.Time `json:"validation_completed_at"`
+	ExtractionStartedAt   *time.Time `json:"extraction_started_at"`
+	ExtractionCompletedAt *time.Time `json:"extraction_completed_at"`
+	LoadingStartedAt      *time.Time `json:"loading_started_at"`
+	LoadingCompletedAt    *time.Time `json:"loading_completed_at"`
+}
+
+// Progress is the live progress of a running run.
+type Progress struct {
+	Phase    string `json:"phase"`
+	RowsRead int64  `json:"rows_read"`
+}
+
+// Reject is a row that was not loaded, with where and why.
+type Reject struct {
+	Line   int64  `json:"line"`
+	Column string `json:"column,omitempty"`
+	Reason string `json:"reason"`
+	Raw    string `json:"raw,omitempty"`
+}
+
+// Run is one execution of a job.
+type Run struct {
+	ID              string                  `json:"id"`
+	Tenant          string                  `json:"tenant"`
+	JobID           string                  `json:"job_id"`
+	JobName         string                  `json:"job_name"`
+	Status          string                  `json:"status"`
+	Trigger         eventschemas.Trigger    `json:"trigger"`
+	Object          *eventschemas.ObjectRef `json:"object"`
+	Dest            Dest                    `json:"dest"`
+	CreatedAt       time.Time               `json:"created_at"`
+	StartedAt       *time.Time              `json:"started_at"`
+	CompletedAt     *time.Time              `json:"completed_at"`
+	Stages          Stages                  `json:"stages"`
+	RowsRead        int64                   `json:"rows_read"`
+	RowsLoaded      int64                   `json:"rows_loaded"`
+	RowsRejected    int64                   `json:"rows_rejected"`
+	BytesProcessed  int64                   `json:"bytes_processed"`
+	DurationSeconds float64                 `json:"duration_seconds"`
+	Progress        Progress                `json:"progress"`
+	ErrorType       string                  `json:"error_type"`
+	ErrorMessage    string                  `json:"error_message"`
+	SkippedReason   string                  `json:"skipped_reason,omitempty"`
+	FirstRejects    []Reject                `json:"first_rejects,omitempty"`
+	// Staging state, internal to the chain.
+	Parts         []string         `json:"parts,omitempty"`
+	RejectsObject string           `json:"rejects_object,omitempty"`
+	Schema        warehouse.Schema `json:"schema,omitempty"`
+	Attempts      int              `json:"attempts"`
+}
+
+// Terminal reports whether the run has finished.
+func (r Run) Terminal() bool {
+	switch r.Status {
+	case StatusCompleted, StatusPartial, StatusFailed, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// LedgerEntry records the version of a file a job has loaded.
+type LedgerEntry struct {
+	JobID      string    `json:"job_id"`
+	Object     string    `json:"object"`
+	Generation string    `json:"generation"`
+	Size       int64     `json:"size"`
+	MD5        string    `json:"md5"`
+	RunID      string    `json:"run_id"`
+	RowsLoaded int64     `json:"rows_loaded"`
+	LoadedAt   time.Time `json:"loaded_at"`
+}

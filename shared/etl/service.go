@@ -1,0 +1,156 @@
+package etl
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+	"gocloud.dev/blob"
+)
+
+// Bucket roles a tenant has.
+const (
+	BucketDrop    = "drop"
+	BucketStaging = "staging"
+)
+
+// Resources gives the per-tenant backends: in the cloud one project per
+// tenant, locally one folder and one DuckDB file per tenant.
+type Resources interface {
+	// Bucket opens (or returns the cached) bucket of a role for a tenant.
+	Bucket(ctx context.Context, tenant, role string) (*blob.Bucket, error)
+	// BucketURL is the URL of that bucket (file:///..., gs://...), used to
+	// build object URLs the warehouse can load.
+	BucketURL(tenant, role string) string
+	// Warehouse returns the tenant's warehouse.
+	Warehouse(ctx context.Context, tenant string) (*warehouse.Warehouse, error)
+	// BucketName is the bucket's name as storage events carry it.
+	BucketName(tenant, role string) string
+	// TenantOfBucket maps a bucket name in a storage event to the tenant
+	// and role that own it; ok is false for buckets of no tenant.
+	TenantOfBucket(bucket string) (tenant, role string, ok bool)
+}
+
+// Service is the ETL domain service.
+type Service struct {
+	store     *docstore.Store
+	bus       events.Publisher
+	res       Resources
+	validator *eventschemas.Validator
+	log       *slog.Logger
+	now       func() time.Time
+	// RowsPerPart bounds staged Parquet parts.
+	rowsPerPart int
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithRowsPerPart sets the maximum rows per staged part.
+func WithRowsPerPart(n int) Option { return func(s *Service) { s.rowsPerPart = n } }
+
+// New returns the ETL service.
+func New(store *docstore.Store, bus events.Publisher, res Resources, v *eventschemas.Validator, opts ...Option) *Service {
+	s := &Service{store: store, bus: bus, res: res, validator: v, log: slog.Default(), now: time.Now, rowsPerPart: 250_000}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// hashID derives a stable id from parts, so that the same input always
+// names the same object (the basis of idempotent handlers).
+func hashID(prefix string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return prefix + hex.EncodeToString(h.Sum(nil))[:20]
+}
+
+func (s *Service) nowUTC() time.Time { return s.now().UTC() }
+
+func ptr(t time.Time) *time.Time { return &t }
+
+// GetRun returns a run of the tenant.
+func (s *Service) GetRun(ctx context.Context, tenant, id string) (Run, error) {
+	r, _, err := docstore.Get[Run](ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindRun, ID: id})
+	return r, err
+}
+
+// RunFilter narrows ListRuns.
+type RunFilter struct {
+	JobID  string
+	Status string
+	Limit  int
+}
+
+// ListRuns lists a tenant's runs, newest first.
+func (s *Service) ListRuns(ctx context.Context, tenant string, f RunFilter) ([]Run, error) {
+	q := docstore.Query{Tenant: tenant, Kind: KindRun, OrderBy: "created_at", Desc: true, Limit: f.Limit}
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
+	if f.JobID != "" {
+		q.Filters = append(q.Filters, docstore.Filter{Field: "job_id", Op: docstore.Eq, Value: f.JobID})
+	}
+	if f.Status != "" {
+		q.Filters = append(q.Filters, docstore.Filter{Field: "status", Op: docstore.Eq, Value: f.Status})
+	}
+	runs, err := docstore.List[Run](ctx, s.store, q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range runs {
+		runs[i].Parts = nil
+	}
+	return runs, nil
+}
+
+// GetJob returns a job of the tenant.
+func (s *Service) GetJob(ctx context.Context, tenant, id string) (Job, error) {
+	j, _, err := docstore.Get[Job](ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindJob, ID: id})
+	return j, err
+}
+
+// ListJobs lists a tenant's jobs by name.
+func (s *Service) ListJobs(ctx context.Context, tenant string) ([]Job, error) {
+	return docstore.List[Job](ctx, s.store, docstore.Query{Tenant: tenant, Kind: KindJob, OrderBy: "name"})
+}
+
+// matches reports whether a file job claims an object name.
+func (j Job) matches(object string) bool {
+	if !j.Enabled || j.SourceType != "file" {
+		return false
+	}
+	dir, base := splitObject(object)
+	if strings.Trim(j.File.Prefix, "/") != dir {
+		return false
+	}
+	return globMatch(j.File.Pattern, base)
+}
+
+func splitObject(name string) (dir, base string) {
+	i := strings.LastIndex(name, "/")
+	if i < 0 {
+		return "", name
+	}
+	return name[:i], name[i+1:]
+}
+
+func invalidf(format string, args ...any) error { return errs.E(errs.Invalid, format, args...) }

@@ -1,0 +1,70 @@
+package etl
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"gocloud.dev/blob"
+)
+
+// TriggerJob starts a run for every object the file job claims in the
+// tenant's drop bucket. Objects whose content is already loaded finish at
+// once as skipped; versions already run are not run again.
+func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger) ([]Run, error) {
+	job, err := s.GetJob(ctx, tenant, jobID)
+	if err != nil {
+		return nil, err
+	}
+	if job.SourceType != "file" {
+		return nil, errs.E(errs.Unsupported, "etl: job %s: source type %q cannot be triggered yet", jobID, job.SourceType)
+	}
+	if !job.Enabled {
+		return nil, errs.E(errs.Invalid, "etl: job %s is paused", jobID)
+	}
+	drop, err := s.res.Bucket(ctx, tenant, BucketDrop)
+	if err != nil {
+		return nil, err
+	}
+	prefix := strings.Trim(job.File.Prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	bucketName := s.res.BucketName(tenant, BucketDrop)
+	it := drop.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	var runs []Run
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return runs, errs.Wrap(errs.Transient, err, "etl: list drop bucket")
+		}
+		if obj.IsDir || !job.matches(obj.Key) {
+			continue
+		}
+		ref := eventschemas.ObjectRef{
+			Bucket:     bucketName,
+			Name:       obj.Key,
+			Generation: strconv.FormatInt(obj.ModTime.UnixNano(), 10),
+			Size:       obj.Size,
+		}
+		if len(obj.MD5) > 0 {
+			ref.MD5 = base64.StdEncoding.EncodeToString(obj.MD5)
+		}
+		run, err := s.startFileRun(ctx, tenant, ref, trigger)
+		if err != nil {
+			return runs, err
+		}
+		runs = append(runs, run)
+	}
+	if len(runs) == 0 {
+		return nil, errs.E(errs.NotFound, "etl: job %s claims no object in the drop area (prefix %q, pattern %q)", jobID, job.File.Prefix, job.File.Pattern)
+	}
+	return runs, nil
+}

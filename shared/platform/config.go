@@ -1,0 +1,122 @@
+// Package platform assembles b2brecs from its ports: it reads the driver
+// URLs from the environment, opens the backends, and hands each domain
+// service what it needs. The local binary and every Cloud Function start
+// here; only the URLs differ.
+package platform
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Modes.
+const (
+	ModeLocal = "local"
+	ModeCloud = "cloud"
+)
+
+// Config holds the driver URLs and settings. URLs of per-tenant resources
+// may contain "{tenant}", replaced by the tenant id.
+type Config struct {
+	Mode         string
+	DataDir      string
+	ConfigURL    string // docstore
+	EventsURL    string // events bus
+	SecretsURL   string
+	SchedulerURL string
+	WarehouseURL string // per tenant
+	DropURL      string // per tenant
+	StagingURL   string // per tenant
+	ArtifactsURL string // per tenant
+	// DropBucket and StagingBucket are the bucket names storage events
+	// carry ("{tenant}-drop" locally, the real bucket in the cloud).
+	DropBucket    string
+	StagingBucket string
+	// TenantID fixes the tenant in the cloud, where a deployment serves one.
+	TenantID string
+	// AuthMode is "local" (passwords and session tokens) or
+	// "identity-platform" (ID tokens).
+	AuthMode string
+	// Project is the GCP project (cloud auth audiences, JWKS).
+	Project string
+	// ServiceAccounts may call the API as machines (cloud).
+	ServiceAccounts []string
+	Addr            string
+	StaticDir       string
+	Version         string
+}
+
+// FromEnv reads the configuration from B2B_* variables, with local defaults
+// rooted at B2B_DATA_DIR (default ./var).
+func FromEnv() Config {
+	get := func(k, def string) string {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	dir := get("B2B_DATA_DIR", "var")
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	tdir := filepath.ToSlash(filepath.Join(dir, "tenants", "{tenant}"))
+	c := Config{
+		Mode:          get("B2B_MODE", ModeLocal),
+		DataDir:       dir,
+		ConfigURL:     get("B2B_CONFIG_URL", "sqlite://"+filepath.ToSlash(filepath.Join(dir, "config.db"))),
+		EventsURL:     get("B2B_EVENTS_URL", "mem://"),
+		SecretsURL:    get("B2B_SECRETS_URL", "local://"+filepath.ToSlash(filepath.Join(dir, "secrets"))),
+		SchedulerURL:  get("B2B_SCHEDULER_URL", "local://"),
+		WarehouseURL:  get("B2B_WAREHOUSE_URL", "duckdb://"+tdir+"/warehouse.duckdb"),
+		DropURL:       get("B2B_DROP_URL", "file://"+tdir+"/drop?create_dir=1&metadata=skip"),
+		StagingURL:    get("B2B_STAGING_URL", "file://"+tdir+"/staging?create_dir=1&metadata=skip"),
+		ArtifactsURL:  get("B2B_ARTIFACTS_URL", "file://"+tdir+"/artifacts?create_dir=1"),
+		DropBucket:    get("B2B_DROP_BUCKET", "{tenant}-drop"),
+		StagingBucket: get("B2B_STAGING_BUCKET", "{tenant}-staging"),
+		TenantID:      get("B2B_TENANT_ID", ""),
+		AuthMode:      get("B2B_AUTH_MODE", "local"),
+		Project:       get("B2B_PROJECT", ""),
+		Addr:          get("B2B_ADDR", "127.0.0.1:8080"),
+		StaticDir:     get("B2B_STATIC_DIR", "static/dist"),
+		Version:       get("B2B_VERSION", "dev"),
+	}
+	if sa := os.Getenv("B2B_SERVICE_ACCOUNTS"); sa != "" {
+		c.ServiceAccounts = strings.Split(sa, ",")
+	}
+	return c
+}
+
+// ForTenant replaces {tenant} in a URL or name template.
+func ForTenant(template, tenant string) string {
+	return strings.ReplaceAll(template, "{tenant}", tenant)
+}
+
+// TenantFromName inverts ForTenant: it returns the tenant a concrete name
+// was made for, or false. A template without {tenant} matches only itself
+// and yields fixed.
+func TenantFromName(template, name, fixed string) (string, bool) {
+	i := strings.Index(template, "{tenant}")
+	if i < 0 {
+		return fixed, name == template && fixed != ""
+	}
+	pre, post := template[:i], template[i+len("{tenant}"):]
+	if len(name) <= len(pre)+len(post) || !strings.HasPrefix(name, pre) || !strings.HasSuffix(name, post) {
+		return "", false
+	}
+	t := name[len(pre) : len(name)-len(post)]
+	return t, ValidTenantID(t)
+}
+
+// ValidTenantID reports whether id is safe to put in paths and names.
+func ValidTenantID(id string) bool {
+	if id == "" || len(id) > 63 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,152 @@
+package platform
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/api"
+	"github.com/b2brecs/b2brecs/shared/auth"
+	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/secrets"
+	"github.com/b2brecs/b2brecs/shared/tenancy"
+	"net/http"
+	"time"
+)
+
+// SessionTTL is how long a local session token is valid.
+const SessionTTL = 12 * time.Hour
+
+// Platform is the assembled application.
+type Platform struct {
+	Config    Config
+	Logger    *slog.Logger
+	Store     *docstore.Store
+	Bus       *events.Bus
+	Secrets   *secrets.Store
+	Resources *Resources
+	Validator *eventschemas.Validator
+	Tenancy   *tenancy.Service
+	ETL       *etl.Service
+	Sessions  *auth.SessionIssuer
+	Verifier  auth.Verifier
+}
+
+// Options adjust Open.
+type Options struct {
+	// Bus, when set, is used instead of opening Config.EventsURL (the local
+	// platform passes its in-process bus).
+	Bus    *events.Bus
+	Logger *slog.Logger
+}
+
+// Open opens every backend named by cfg and builds the services.
+func Open(ctx context.Context, cfg Config, opts Options) (p *Platform, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	p = &Platform{Config: cfg, Logger: log}
+	defer func() {
+		if err != nil {
+			_ = p.Close()
+		}
+	}()
+	if p.Validator, err = eventschemas.NewValidator(); err != nil {
+		return nil, err
+	}
+	if p.Store, err = docstore.Open(ctx, cfg.ConfigURL); err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "platform: open config store")
+	}
+	if p.Secrets, err = secrets.Open(ctx, cfg.SecretsURL); err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "platform: open secrets")
+	}
+	p.Bus = opts.Bus
+	if p.Bus == nil {
+		if p.Bus, err = events.Open(ctx, cfg.EventsURL); err != nil {
+			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open events")
+		}
+	}
+	p.Resources = NewResources(cfg)
+	p.Tenancy = tenancy.NewService(p.Store)
+	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, etl.WithLogger(log))
+	if err := p.setupAuth(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// setupAuth builds the token verifiers for the configured auth mode.
+func (p *Platform) setupAuth(ctx context.Context) error {
+	switch p.Config.AuthMode {
+	case "local":
+		key, err := p.sessionKey(ctx)
+		if err != nil {
+			return err
+		}
+		p.Sessions = auth.NewSessionIssuer(key, SessionTTL)
+		p.Verifier = p.Sessions
+	case "identity-platform":
+		if p.Config.Project == "" {
+			return errs.E(errs.Invalid, "platform: B2B_PROJECT is required for identity-platform auth")
+		}
+		idv := auth.NewIDTokenVerifier(auth.IDTokenConfig{Project: p.Config.Project, Users: p.Tenancy})
+		sav := auth.NewServiceAccountVerifier(auth.ServiceAccountConfig{Audience: p.Config.Project, Allowed: p.Config.ServiceAccounts, TenantID: p.Config.TenantID})
+		p.Verifier = auth.MultiVerifier{idv, sav}
+	default:
+		return errs.E(errs.Invalid, "platform: unknown B2B_AUTH_MODE %q (local or identity-platform)", p.Config.AuthMode)
+	}
+	return nil
+}
+
+// sessionKey returns the key that signs local session tokens, creating it
+// on first start.
+func (p *Platform) sessionKey(ctx context.Context) ([]byte, error) {
+	const tenant, name = "system", "session-signing-key"
+	key, err := p.Secrets.Get(ctx, tenant, name)
+	if err == nil && len(key) >= 32 {
+		return key, nil
+	}
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	key = make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, errs.Wrap(errs.Transient, err, "platform: generate session key")
+	}
+	if err := p.Secrets.Put(ctx, tenant, name, key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// API returns the HTTP API handler.
+func (p *Platform) API() http.Handler {
+	return api.New(api.Deps{
+		Tenancy: p.Tenancy, Verifier: p.Verifier, Sessions: p.Sessions,
+		ETL: p.ETL, Resources: p.Resources, Logger: p.Logger, Version: p.Config.Version,
+	})
+}
+
+// Close releases every backend.
+func (p *Platform) Close() error {
+	var all []error
+	if p.Resources != nil {
+		all = append(all, p.Resources.Close())
+	}
+	if p.Bus != nil {
+		all = append(all, p.Bus.Close())
+	}
+	if p.Secrets != nil {
+		all = append(all, p.Secrets.Close())
+	}
+	if p.Store != nil {
+		all = append(all, p.Store.Close())
+	}
+	return errors.Join(all...)
+}
