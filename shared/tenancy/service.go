@@ -1,0 +1,609 @@
+package tenancy
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+)
+
+// Password rules.
+const (
+	MinPasswordLen = 10 // characters
+	maxPasswordLen = 72 // bytes: bcrypt ignores the rest, so longer is refused
+	BcryptCost     = 10
+	// BootstrapPasswordLen is the length of the generated admin password.
+	BootstrapPasswordLen = 20
+	maxNameLen           = 200
+)
+
+// HashPassword checks the password rules (at least MinPasswordLen
+// characters, at most 72 bytes; otherwise errs.Invalid) and returns its
+// bcrypt hash.
+func HashPassword(password string) (string, error) {
+	if utf8.RuneCountInString(password) < MinPasswordLen {
+		return "", errs.E(errs.Invalid, "tenancy: password must have at least %d characters", MinPasswordLen)
+	}
+	if len(password) > maxPasswordLen {
+		return "", errs.E(errs.Invalid, "tenancy: password must have at most %d bytes", maxPasswordLen)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
+	if err != nil {
+		return "", errs.Wrap(errs.Invalid, err, "tenancy: hash password")
+	}
+	return string(h), nil
+}
+
+// CheckPassword reports whether password matches a bcrypt hash. It takes
+// bcrypt's time whether or not it matches; an empty or malformed hash never
+// matches.
+func CheckPassword(hash, password string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// userRecord is the stored form of a User: unlike User it encodes the
+// password hash.
+type userRecord struct {
+	ID           string    `json:"id"`
+	TenantID     string    `json:"tenant_id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"password_hash,omitempty"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func (r userRecord) user() User  { return User(r) }
+func recordOf(u User) userRecord { return userRecord(u) }
+
+// loginEntry is the global login index entry of an e-mail address.
+type loginEntry struct {
+	TenantID string `json:"tenant_id"`
+	UserID   string `json:"user_id"`
+}
+
+// emailEntry is the per-tenant e-mail index entry.
+type emailEntry struct {
+	UserID string `json:"user_id"`
+}
+
+// Service manages tenants and users in a docstore. It is safe for
+// concurrent use.
+type Service struct {
+	store  *docstore.Store
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock used for CreatedAt (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+
+// NewService returns a Service over store.
+func NewService(store *docstore.Store, opts ...Option) *Service {
+	s := &Service{store: store, now: time.Now, logger: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+func tenantKey(id string) docstore.Key {
+	return docstore.Key{Tenant: SystemTenant, Kind: KindTenant, ID: id}
+}
+func userKey(tenantID, userID string) docstore.Key {
+	return docstore.Key{Tenant: tenantID, Kind: KindUser, ID: userID}
+}
+func emailKey(tenantID, email string) docstore.Key {
+	return docstore.Key{Tenant: tenantID, Kind: KindUserEmail, ID: email}
+}
+func loginKey(email string) docstore.Key {
+	return docstore.Key{Tenant: SystemTenant, Kind: KindLogin, ID: email}
+}
+func bootstrapKey() docstore.Key {
+	return docstore.Key{Tenant: SystemTenant, Kind: KindBootstrap, ID: "default"}
+}
+
+func checkName(what, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", errs.E(errs.Invalid, "tenancy: %s name is required", what)
+	}
+	if utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
+		return "", errs.E(errs.Invalid, "tenancy: %s name must be valid text of at most %d characters", what, maxNameLen)
+	}
+	return name, nil
+}
+
+func checkID(what, id string) error {
+	if id == "" || id == SystemTenant || docstore.ValidateKey(docstore.Key{Tenant: id, Kind: "x", ID: id}) != nil {
+		return errs.E(errs.NotFound, "tenancy: %s %q not found", what, id)
+	}
+	return nil
+}
+
+// exists reads key in tx and reports whether it exists.
+func exists(ctx context.Context, tx docstore.Reader, key docstore.Key) (bool, error) {
+	_, err := tx.Get(ctx, key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errs.Is(err, errs.NotFound):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// CreateTenant creates a tenant with a new ID.
+func (s *Service) CreateTenant(ctx context.Context, name string) (Tenant, error) {
+	name, err := checkName("tenant", name)
+	if err != nil {
+		return Tenant{}, err
+	}
+	t := Tenant{ID: NewID(TenantIDPrefix), Name: name, CreatedAt: s.now().UTC()}
+	if _, err := docstore.Put(ctx, s.store, tenantKey(t.ID), t, docstore.MustCreate); err != nil {
+		return Tenant{}, errs.Wrap(errs.KindOf(err), err, "tenancy: create tenant")
+	}
+	s.logger.InfoContext(ctx, "tenant created", "tenant", t.ID)
+	return t, nil
+}
+
+// GetTenant returns a tenant; a missing one is errs.NotFound.
+func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
+	if err := checkID("tenant", id); err != nil {
+		return Tenant{}, err
+	}
+	t, _, err := docstore.Get[Tenant](ctx, s.store, tenantKey(id))
+	if errs.Is(err, errs.NotFound) {
+		return Tenant{}, errs.E(errs.NotFound, "tenancy: tenant %q not found", id)
+	}
+	if err != nil {
+		return Tenant{}, errs.Wrap(errs.KindOf(err), err, "tenancy: get tenant %q", id)
+	}
+	return t, nil
+}
+
+// ListTenants returns every tenant, ordered by ID.
+func (s *Service) ListTenants(ctx context.Context) ([]Tenant, error) {
+	ts, err := docstore.List[Tenant](ctx, s.store, docstore.Query{Tenant: SystemTenant, Kind: KindTenant})
+	if err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "tenancy: list tenants")
+	}
+	return ts, nil
+}
+
+// NewUser describes a user to create.
+type NewUser struct {
+	Email string
+	Name  string // defaults to the e-mail's local part
+	Role  Role
+	// Password, when set, lets the user log in locally (at least
+	// MinPasswordLen characters). Users who only sign in through Identity
+	// Platform have none.
+	Password string
+}
+
+// CreateUser creates a user in a tenant. The e-mail must be unused in every
+// tenant (errs.Conflict otherwise); a missing tenant is errs.NotFound; bad
+// fields are errs.Invalid.
+func (s *Service) CreateUser(ctx context.Context, tenantID string, nu NewUser) (User, error) {
+	if err := checkID("tenant", tenantID); err != nil {
+		return User{}, err
+	}
+	u, err := s.newUser(tenantID, nu)
+	if err != nil {
+		return User{}, err
+	}
+	err = s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		if ok, err := exists(ctx, tx, tenantKey(tenantID)); err != nil {
+			return err
+		} else if !ok {
+			return errs.E(errs.NotFound, "tenancy: tenant %q not found", tenantID)
+		}
+		return s.insertUser(ctx, tx, u)
+	})
+	if err != nil {
+		return User{}, err
+	}
+	s.logger.InfoContext(ctx, "user created", "tenant", tenantID, "user", u.ID, "role", string(u.Role))
+	return u, nil
+}
+
+func (s *Service) newUser(tenantID string, nu NewUser) (User, error) {
+	email, err := NormalizeEmail(nu.Email)
+	if err != nil {
+		return User{}, err
+	}
+	if !nu.Role.Valid() {
+		return User{}, errs.E(errs.Invalid, "tenancy: unknown role %q (want admin, editor or viewer)", nu.Role)
+	}
+	name := nu.Name
+	if strings.TrimSpace(name) == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	if name, err = checkName("user", name); err != nil {
+		return User{}, err
+	}
+	var hash string
+	if nu.Password != "" {
+		if hash, err = HashPassword(nu.Password); err != nil {
+			return User{}, err
+		}
+	}
+	return User{
+		ID: NewID(UserIDPrefix), TenantID: tenantID, Email: email, Name: name,
+		Role: nu.Role, PasswordHash: hash, CreatedAt: s.now().UTC(),
+	}, nil
+}
+
+// insertUser writes a user and its two index entries in tx. All reads come
+// before the writes (a Firestore rule).
+func (s *Service) insertUser(ctx context.Context, tx docstore.Tx, u User) error {
+	if ok, err := exists(ctx, tx, emailKey(u.TenantID, u.Email)); err != nil {
+		return err
+	} else if ok {
+		return errs.E(errs.Conflict, "tenancy: a user with this email already exists in the tenant")
+	}
+	if ok, err := exists(ctx, tx, loginKey(u.Email)); err != nil {
+		return err
+	} else if ok {
+		return errs.E(errs.Conflict, "tenancy: this email is already used by another account")
+	}
+	if _, err := docstore.Put(ctx, tx, userKey(u.TenantID, u.ID), recordOf(u), docstore.MustCreate); err != nil {
+		return err
+	}
+	if _, err := docstore.Put(ctx, tx, emailKey(u.TenantID, u.Email), emailEntry{UserID: u.ID}, docstore.MustCreate); err != nil {
+		return conflictOnEmail(err)
+	}
+	if _, err := docstore.Put(ctx, tx, loginKey(u.Email), loginEntry{TenantID: u.TenantID, UserID: u.ID}, docstore.MustCreate); err != nil {
+		return conflictOnEmail(err)
+	}
+	return nil
+}
+
+func conflictOnEmail(err error) error {
+	if errs.Is(err, errs.Conflict) {
+		return errs.Wrap(errs.Conflict, err, "tenancy: this email is already in use")
+	}
+	return err
+}
+
+// GetUser returns a user of a tenant; a missing one (or one of another
+// tenant) is errs.NotFound.
+func (s *Service) GetUser(ctx context.Context, tenantID, userID string) (User, error) {
+	if err := checkID("tenant", tenantID); err != nil {
+		return User{}, err
+	}
+	if err := checkID("user", userID); err != nil {
+		return User{}, err
+	}
+	r, _, err := docstore.Get[userRecord](ctx, s.store, userKey(tenantID, userID))
+	if errs.Is(err, errs.NotFound) {
+		return User{}, errs.E(errs.NotFound, "tenancy: user %q not found", userID)
+	}
+	if err != nil {
+		return User{}, errs.Wrap(errs.KindOf(err), err, "tenancy: get user %q", userID)
+	}
+	return r.user(), nil
+}
+
+// ListUsers returns the users of a tenant ordered by e-mail.
+func (s *Service) ListUsers(ctx context.Context, tenantID string) ([]User, error) {
+	if err := checkID("tenant", tenantID); err != nil {
+		return nil, err
+	}
+	rs, err := docstore.List[userRecord](ctx, s.store, docstore.Query{Tenant: tenantID, Kind: KindUser, OrderBy: "email"})
+	if err != nil {
+		return nil, errs.Wrap(errs.KindOf(err), err, "tenancy: list users")
+	}
+	out := make([]User, len(rs))
+	for i, r := range rs {
+		out[i] = r.user()
+	}
+	return out, nil
+}
+
+// FindUserByEmail finds the user with an e-mail address in any tenant
+// (through the global login index), for login. An unknown address is
+// errs.NotFound.
+func (s *Service) FindUserByEmail(ctx context.Context, email string) (User, error) {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, errs.E(errs.NotFound, "tenancy: no user with this email")
+	}
+	le, _, err := docstore.Get[loginEntry](ctx, s.store, loginKey(e))
+	if errs.Is(err, errs.NotFound) {
+		return User{}, errs.E(errs.NotFound, "tenancy: no user with this email")
+	}
+	if err != nil {
+		return User{}, errs.Wrap(errs.KindOf(err), err, "tenancy: find user by email")
+	}
+	u, err := s.GetUser(ctx, le.TenantID, le.UserID)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Email != e { // a stale index entry: never hand out another user
+		s.logger.WarnContext(ctx, "login index entry does not match its user", "tenant", le.TenantID, "user", le.UserID)
+		return User{}, errs.E(errs.NotFound, "tenancy: no user with this email")
+	}
+	return u, nil
+}
+
+// updateUser applies fn to a stored user in a transaction.
+func (s *Service) updateUser(ctx context.Context, tenantID, userID string, fn func(r *userRecord) error) (User, error) {
+	if err := checkID("tenant", tenantID); err != nil {
+		return User{}, err
+	}
+	if err := checkID("user", userID); err != nil {
+		return User{}, err
+	}
+	r, err := docstore.Update(ctx, s.store, userKey(tenantID, userID), func(r *userRecord, ok bool) error {
+		if !ok {
+			return errs.E(errs.NotFound, "tenancy: user %q not found", userID)
+		}
+		return fn(r)
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return r.user(), nil
+}
+
+// otherActiveAdmins counts the enabled admins of a tenant other than userID.
+func (s *Service) otherActiveAdmins(ctx context.Context, tenantID, userID string) (int, error) {
+	rs, err := docstore.List[userRecord](ctx, s.store, docstore.Query{
+		Tenant: tenantID, Kind: KindUser,
+		Filters: []docstore.Filter{{Field: "role", Op: docstore.Eq, Value: string(RoleAdmin)}},
+	})
+	if err != nil {
+		return 0, errs.Wrap(errs.KindOf(err), err, "tenancy: list admins")
+	}
+	n := 0
+	for _, r := range rs {
+		if r.ID != userID && !r.Disabled {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// UpdateUserRole changes a user's role. Demoting the tenant's last enabled
+// admin is errs.Conflict, so a tenant always keeps someone who manages users.
+func (s *Service) UpdateUserRole(ctx context.Context, tenantID, userID string, role Role) (User, error) {
+	if !role.Valid() {
+		return User{}, errs.E(errs.Invalid, "tenancy: unknown role %q (want admin, editor or viewer)", role)
+	}
+	var others = -1
+	if role != RoleAdmin {
+		n, err := s.otherActiveAdmins(ctx, tenantID, userID)
+		if err != nil {
+			return User{}, err
+		}
+		others = n
+	}
+	u, err := s.updateUser(ctx, tenantID, userID, func(r *userRecord) error {
+		if r.Role == RoleAdmin && role != RoleAdmin && !r.Disabled && others == 0 {
+			return errs.E(errs.Conflict, "tenancy: cannot demote the tenant's last admin")
+		}
+		r.Role = role
+		return nil
+	})
+	if err == nil {
+		s.logger.InfoContext(ctx, "user role changed", "tenant", tenantID, "user", userID, "role", string(role))
+	}
+	return u, err
+}
+
+// SetUserDisabled disables or re-enables a user; a disabled user cannot log
+// in. Disabling the tenant's last enabled admin is errs.Conflict.
+func (s *Service) SetUserDisabled(ctx context.Context, tenantID, userID string, disabled bool) (User, error) {
+	others := -1
+	if disabled {
+		n, err := s.otherActiveAdmins(ctx, tenantID, userID)
+		if err != nil {
+			return User{}, err
+		}
+		others = n
+	}
+	u, err := s.updateUser(ctx, tenantID, userID, func(r *userRecord) error {
+		if disabled && r.Role == RoleAdmin && !r.Disabled && others == 0 {
+			return errs.E(errs.Conflict, "tenancy: cannot disable the tenant's last admin")
+		}
+		r.Disabled = disabled
+		return nil
+	})
+	if err == nil {
+		s.logger.InfoContext(ctx, "user disabled flag changed", "tenant", tenantID, "user", userID, "disabled", disabled)
+	}
+	return u, err
+}
+
+// SetPassword sets a user's local password (see HashPassword for the rules).
+func (s *Service) SetPassword(ctx context.Context, tenantID, userID, password string) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateUser(ctx, tenantID, userID, func(r *userRecord) error {
+		r.PasswordHash = hash
+		return nil
+	})
+	return err
+}
+
+// DeleteUser removes a user and its index entries. Deleting the tenant's
+// last enabled admin is errs.Conflict; a missing user is errs.NotFound.
+func (s *Service) DeleteUser(ctx context.Context, tenantID, userID string) error {
+	u, err := s.GetUser(ctx, tenantID, userID)
+	if err != nil {
+		return err
+	}
+	if u.Role == RoleAdmin && !u.Disabled {
+		n, err := s.otherActiveAdmins(ctx, tenantID, userID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errs.E(errs.Conflict, "tenancy: cannot delete the tenant's last admin")
+		}
+	}
+	return s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		doc, err := tx.Get(ctx, userKey(tenantID, userID))
+		if err != nil {
+			return err
+		}
+		r, err := docstore.Decode[userRecord](doc)
+		if err != nil {
+			return err
+		}
+		le, _, err := docstore.Get[loginEntry](ctx, tx, loginKey(r.Email))
+		ownsLogin := err == nil && le.TenantID == tenantID && le.UserID == userID
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			return err
+		}
+		if err := tx.Delete(ctx, userKey(tenantID, userID), docstore.IfVersion(doc.Version)); err != nil {
+			return err
+		}
+		if err := tx.Delete(ctx, emailKey(tenantID, r.Email), docstore.Any); err != nil {
+			return err
+		}
+		if ownsLogin {
+			return tx.Delete(ctx, loginKey(r.Email), docstore.Any)
+		}
+		return nil
+	})
+}
+
+// BootstrapOption configures Bootstrap.
+type BootstrapOption func(*bootstrapConfig)
+
+type bootstrapConfig struct {
+	password  string
+	adminName string
+}
+
+// WithAdminPassword makes Bootstrap use password (e.g. from an environment
+// variable) instead of generating one. It is not returned.
+func WithAdminPassword(password string) BootstrapOption {
+	return func(c *bootstrapConfig) { c.password = password }
+}
+
+// WithAdminName sets the admin's display name.
+func WithAdminName(name string) BootstrapOption {
+	return func(c *bootstrapConfig) { c.adminName = name }
+}
+
+type bootstrapRecord struct {
+	TenantID string `json:"tenant_id"`
+	UserID   string `json:"user_id"`
+}
+
+// Bootstrap makes sure a first tenant and its admin exist. On the first
+// start it creates both in one transaction and returns created=true and the
+// admin's password: generated (BootstrapPasswordLen characters) unless
+// WithAdminPassword supplied one, in which case password is empty. The
+// generated password is returned only this once; log it where the operator
+// sees it, never in structured logs that are shipped. On later starts (and
+// when another process won the race) it returns the existing tenant and
+// admin, created=false and no password. An adminEmail already used by
+// another tenant's user is errs.Conflict.
+func (s *Service) Bootstrap(ctx context.Context, tenantName, adminEmail string, opts ...BootstrapOption) (tenant Tenant, admin User, password string, created bool, err error) {
+	var cfg bootstrapConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if t, u, ok, err := s.bootstrapped(ctx); err != nil || ok {
+		if ok && !strings.EqualFold(strings.TrimSpace(adminEmail), u.Email) {
+			s.logger.WarnContext(ctx, "already bootstrapped with another admin; the configured admin email is ignored", "tenant", t.ID, "user", u.ID)
+		}
+		return t, u, "", false, err
+	}
+	name, err := checkName("tenant", tenantName)
+	if err != nil {
+		return Tenant{}, User{}, "", false, err
+	}
+	password = cfg.password
+	generated := password == ""
+	if generated {
+		password = GeneratePassword(BootstrapPasswordLen)
+	}
+	t := Tenant{ID: NewID(TenantIDPrefix), Name: name, CreatedAt: s.now().UTC()}
+	u, err := s.newUser(t.ID, NewUser{Email: adminEmail, Name: cfg.adminName, Role: RoleAdmin, Password: password})
+	if err != nil {
+		return Tenant{}, User{}, "", false, err
+	}
+	lost := false
+	err = s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		lost = false
+		if ok, err := exists(ctx, tx, bootstrapKey()); err != nil {
+			return err
+		} else if ok {
+			lost = true
+			return nil
+		}
+		if ok, err := exists(ctx, tx, tenantKey(t.ID)); err != nil {
+			return err
+		} else if ok {
+			return errs.E(errs.Conflict, "tenancy: tenant id collision")
+		}
+		if err := s.insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if _, err := docstore.Put(ctx, tx, tenantKey(t.ID), t, docstore.MustCreate); err != nil {
+			return err
+		}
+		_, err := docstore.Put(ctx, tx, bootstrapKey(), bootstrapRecord{TenantID: t.ID, UserID: u.ID}, docstore.MustCreate)
+		return err
+	})
+	if err == nil && lost {
+		t, u, _, err := s.bootstrapped(ctx)
+		return t, u, "", false, err
+	}
+	if err != nil {
+		// Another process may have bootstrapped between our read and commit.
+		if errs.Is(err, errs.Conflict) {
+			if t2, u2, ok, err2 := s.bootstrapped(ctx); err2 == nil && ok {
+				return t2, u2, "", false, nil
+			}
+		}
+		return Tenant{}, User{}, "", false, errs.Wrap(errs.KindOf(err), err, "tenancy: bootstrap")
+	}
+	s.logger.InfoContext(ctx, "bootstrapped first tenant and admin", "tenant", t.ID, "user", u.ID, "generated_password", generated)
+	if !generated {
+		password = ""
+	}
+	return t, u, password, true, nil
+}
+
+// bootstrapped returns what an earlier Bootstrap created, if anything.
+func (s *Service) bootstrapped(ctx context.Context) (Tenant, User, bool, error) {
+	b, _, err := docstore.Get[bootstrapRecord](ctx, s.store, bootstrapKey())
+	if errs.Is(err, errs.NotFound) {
+		return Tenant{}, User{}, false, nil
+	}
+	if err != nil {
+		return Tenant{}, User{}, false, errs.Wrap(errs.KindOf(err), err, "tenancy: read bootstrap record")
+	}
+	t, err := s.GetTenant(ctx, b.TenantID)
+	if err != nil {
+		return Tenant{}, User{}, false, err
+	}
+	u, err := s.GetUser(ctx, b.TenantID, b.UserID)
+	if err != nil {
+		return Tenant{}, User{}, false, err
+	}
+	return t, u, true, nil
+}
