@@ -1,0 +1,460 @@
+// Package sqlitedoc is the docstore driver for local mode: one SQLite file
+// (pure Go, modernc.org/sqlite) holding every tenant's documents in one
+// table keyed by (tenant, kind, id).
+//
+// URLs (scheme "sqlite"):
+//
+//	sqlite:///abs/path/config.db   absolute path
+//	sqlite://./rel/config.db       path relative to the working directory
+//	sqlite:rel/config.db           the same
+//	sqlite::memory:                a private in-memory database (tests)
+//	sqlite://:memory:              the same
+//
+// Query parameter busy_timeout (milliseconds, default 10000) bounds how long
+// a writer waits for the database lock. File databases use WAL mode.
+// An in-memory database lives as long as the driver and is shared by the
+// driver's connections only.
+//
+// Transactions start with BEGIN IMMEDIATE, so read-modify-write cycles of
+// concurrent RunTx calls (and processes) are serialised rather than failing.
+//
+// Filters compare top-level JSON fields with json_extract and a parameter,
+// guarded by json_type so that, as in Firestore, a filter only matches values
+// of its own type (numbers match numbers, integer or float; strings strings;
+// bools bools) and never documents without the field. Ordering by a field
+// skips documents without it and orders mixed types in Firestore's type
+// order, then by id in the same direction.
+package sqlitedoc
+
+import (
+	"context"
+	crand "crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/registry"
+)
+
+// Scheme is the URL scheme this driver registers.
+const Scheme = "sqlite"
+
+func init() {
+	docstore.Register(Scheme, func(ctx context.Context, u *url.URL) (docstore.Driver, error) {
+		return OpenURL(ctx, u)
+	})
+}
+
+const (
+	defaultBusyTimeout = 10 * time.Second
+	maxTxAttempts      = 10
+)
+
+// Driver is the SQLite docstore driver.
+type Driver struct {
+	db   *sql.DB
+	keep *sql.Conn // pins an in-memory database open
+	log  *slog.Logger
+}
+
+var _ docstore.Driver = (*Driver)(nil)
+
+// OpenURL opens the database named by a sqlite:// URL (see the package doc).
+func OpenURL(ctx context.Context, u *url.URL) (*Driver, error) {
+	busy := defaultBusyTimeout
+	if v := u.Query().Get("busy_timeout"); v != "" {
+		ms, err := strconv.Atoi(v)
+		if err != nil || ms < 0 {
+			return nil, errs.E(errs.Invalid, "sqlitedoc: invalid busy_timeout %q", v)
+		}
+		busy = time.Duration(ms) * time.Millisecond
+	}
+	return Open(ctx, registry.LocalPath(u), busy)
+}
+
+// Open opens (creating if needed) the database at path, or a private
+// in-memory database when path is ":memory:". busyTimeout bounds how long a
+// writer waits for the lock.
+func Open(ctx context.Context, path string, busyTimeout time.Duration) (*Driver, error) {
+	if path == "" {
+		return nil, errs.E(errs.Invalid, "sqlitedoc: empty database path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, errs.E(errs.Invalid, "sqlitedoc: database path %q contains '?' or '#'", path)
+	}
+	params := fmt.Sprintf("_busy_timeout=%d&_txlock=immediate", busyTimeout.Milliseconds())
+	memory := path == ":memory:"
+	var dsn string
+	if memory {
+		// The memdb VFS shares one in-memory database among the pool's
+		// connections (plain :memory: would give each its own).
+		var b [8]byte
+		if _, err := crand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("sqlitedoc: random name: %w", err)
+		}
+		dsn = "file:/b2b-docstore-" + hex.EncodeToString(b[:]) + "?vfs=memdb&" + params
+	} else {
+		dsn = path + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "sqlitedoc: open %s", path)
+	}
+	d := &Driver{db: db, log: slog.Default().With("component", "docstore", "driver", "sqlite")}
+	if memory {
+		if d.keep, err = db.Conn(ctx); err != nil {
+			db.Close()
+			return nil, mapErr(err, "sqlitedoc: open in-memory database")
+		}
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+const schema = `CREATE TABLE IF NOT EXISTS "docs" (
+	"tenant"      TEXT NOT NULL,
+	"kind"        TEXT NOT NULL,
+	"id"          TEXT NOT NULL,
+	"data"        TEXT NOT NULL,
+	"version"     INTEGER NOT NULL,
+	"update_time" INTEGER NOT NULL,
+	PRIMARY KEY ("tenant", "kind", "id")
+) WITHOUT ROWID`
+
+func (d *Driver) migrate(ctx context.Context) error {
+	if _, err := d.db.ExecContext(ctx, schema); err != nil {
+		return mapErr(err, "sqlitedoc: create table")
+	}
+	return nil
+}
+
+// Close closes the database; an in-memory database is discarded.
+func (d *Driver) Close() error {
+	if d.keep != nil {
+		d.keep.Close()
+	}
+	return d.db.Close()
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Get implements docstore.Reader.
+func (d *Driver) Get(ctx context.Context, key docstore.Key) (docstore.Doc, error) {
+	if err := docstore.ValidateKey(key); err != nil {
+		return docstore.Doc{}, err
+	}
+	return get(ctx, d.db, key)
+}
+
+func get(ctx context.Context, q querier, key docstore.Key) (docstore.Doc, error) {
+	var (
+		data    string
+		version int64
+		updated int64
+	)
+	err := q.QueryRowContext(ctx, `SELECT "data", "version", "update_time" FROM "docs" WHERE "tenant" = ? AND "kind" = ? AND "id" = ?`,
+		key.Tenant, key.Kind, key.ID).Scan(&data, &version, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return docstore.Doc{}, errs.E(errs.NotFound, "docstore: %s not found", key)
+	}
+	if err != nil {
+		return docstore.Doc{}, mapErr(err, "sqlitedoc: get %s", key)
+	}
+	return docstore.Doc{Key: key, Data: json.RawMessage(data), Version: version, UpdateTime: time.Unix(0, updated).UTC()}, nil
+}
+
+// Put implements docstore.Writer.
+func (d *Driver) Put(ctx context.Context, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
+	var v int64
+	err := d.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		var err error
+		v, err = tx.Put(ctx, key, data, pre)
+		return err
+	})
+	return v, err
+}
+
+// Delete implements docstore.Writer.
+func (d *Driver) Delete(ctx context.Context, key docstore.Key, pre docstore.Precondition) error {
+	return d.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		return tx.Delete(ctx, key, pre)
+	})
+}
+
+func put(ctx context.Context, q querier, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
+	if err := docstore.ValidateKey(key); err != nil {
+		return 0, err
+	}
+	data, err := docstore.CanonicalData(data)
+	if err != nil {
+		return 0, errs.Wrap(errs.Invalid, err, "docstore: put %s", key)
+	}
+	cur, err := currentVersion(ctx, q, key)
+	if err != nil {
+		return 0, err
+	}
+	if err := check(key, pre, cur); err != nil {
+		return 0, err
+	}
+	now := time.Now().UnixNano()
+	if cur == 0 {
+		_, err = q.ExecContext(ctx, `INSERT INTO "docs" ("tenant", "kind", "id", "data", "version", "update_time") VALUES (?, ?, ?, ?, 1, ?)`,
+			key.Tenant, key.Kind, key.ID, string(data), now)
+	} else {
+		_, err = q.ExecContext(ctx, `UPDATE "docs" SET "data" = ?, "version" = ?, "update_time" = ? WHERE "tenant" = ? AND "kind" = ? AND "id" = ?`,
+			string(data), cur+1, now, key.Tenant, key.Kind, key.ID)
+	}
+	if err != nil {
+		return 0, mapErr(err, "sqlitedoc: put %s", key)
+	}
+	return cur + 1, nil
+}
+
+func del(ctx context.Context, q querier, key docstore.Key, pre docstore.Precondition) error {
+	if err := docstore.ValidateKey(key); err != nil {
+		return err
+	}
+	if pre.IfVersion != 0 {
+		cur, err := currentVersion(ctx, q, key)
+		if err != nil {
+			return err
+		}
+		if err := check(key, pre, cur); err != nil {
+			return err
+		}
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM "docs" WHERE "tenant" = ? AND "kind" = ? AND "id" = ?`, key.Tenant, key.Kind, key.ID); err != nil {
+		return mapErr(err, "sqlitedoc: delete %s", key)
+	}
+	return nil
+}
+
+// currentVersion returns the stored version, 0 when the document is missing.
+func currentVersion(ctx context.Context, q querier, key docstore.Key) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT "version" FROM "docs" WHERE "tenant" = ? AND "kind" = ? AND "id" = ?`,
+		key.Tenant, key.Kind, key.ID).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, mapErr(err, "sqlitedoc: read version of %s", key)
+	}
+	return v, nil
+}
+
+// check tests a precondition against the current version (0: missing).
+func check(key docstore.Key, pre docstore.Precondition, cur int64) error {
+	switch {
+	case pre.IfVersion == 0:
+		return nil
+	case pre.IfVersion < 0 && cur != 0:
+		return errs.E(errs.Conflict, "docstore: %s already exists", key)
+	case pre.IfVersion > 0 && cur == 0:
+		return errs.E(errs.Conflict, "docstore: %s does not exist (want version %d)", key, pre.IfVersion)
+	case pre.IfVersion > 0 && cur != pre.IfVersion:
+		return errs.E(errs.Conflict, "docstore: %s is at version %d, not %d", key, cur, pre.IfVersion)
+	}
+	return nil
+}
+
+// List implements docstore.Driver.
+func (d *Driver) List(ctx context.Context, q docstore.Query) ([]docstore.Doc, error) {
+	query, args, err := BuildQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err, "sqlitedoc: list %s/%s", q.Tenant, q.Kind)
+	}
+	defer rows.Close()
+	var out []docstore.Doc
+	for rows.Next() {
+		var (
+			doc     docstore.Doc
+			data    string
+			updated int64
+		)
+		if err := rows.Scan(&doc.ID, &data, &doc.Version, &updated); err != nil {
+			return nil, mapErr(err, "sqlitedoc: list %s/%s", q.Tenant, q.Kind)
+		}
+		doc.Tenant, doc.Kind = q.Tenant, q.Kind
+		doc.Data = json.RawMessage(data)
+		doc.UpdateTime = time.Unix(0, updated).UTC()
+		out = append(out, doc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "sqlitedoc: list %s/%s", q.Tenant, q.Kind)
+	}
+	return out, nil
+}
+
+// typeRank orders JSON types as Firestore orders value types: null, bool,
+// number, string (times are strings here), then arrays and objects.
+const typeRank = `CASE json_type("data", %[1]s) WHEN 'null' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 1 ` +
+	`WHEN 'integer' THEN 2 WHEN 'real' THEN 2 WHEN 'text' THEN 3 WHEN 'array' THEN 4 ELSE 5 END`
+
+// BuildQuery returns the SQL text and arguments for q. Field names are
+// validated (docstore.ValidateField) and passed as JSON path parameters; no
+// caller text is ever spliced into the SQL.
+func BuildQuery(q docstore.Query) (string, []any, error) {
+	if err := docstore.ValidateQuery(q); err != nil {
+		return "", nil, err
+	}
+	var (
+		sb   strings.Builder
+		args = []any{q.Tenant, q.Kind}
+	)
+	sb.WriteString(`SELECT "id", "data", "version", "update_time" FROM "docs" WHERE "tenant" = ? AND "kind" = ?`)
+	for _, f := range q.Filters {
+		v, _ := docstore.FilterValue(f.Value) // validated above
+		path := "$." + f.Field
+		var guard string
+		switch x := v.(type) {
+		case string:
+			guard = `= 'text'`
+		case bool:
+			guard = `IN ('true', 'false')`
+			if x {
+				v = int64(1)
+			} else {
+				v = int64(0)
+			}
+		case int64, float64:
+			guard = `IN ('integer', 'real')`
+		}
+		fmt.Fprintf(&sb, ` AND json_type("data", ?) %s AND json_extract("data", ?) %s ?`, guard, f.Op)
+		args = append(args, path, path, v)
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	if q.OrderBy != "" {
+		path := "$." + q.OrderBy
+		sb.WriteString(` AND json_type("data", ?) IS NOT NULL ORDER BY `)
+		fmt.Fprintf(&sb, typeRank, "?")
+		sb.WriteString(dir + `, json_extract("data", ?)` + dir + `, "id"` + dir)
+		args = append(args, path, path, path)
+	} else {
+		sb.WriteString(` ORDER BY "id"` + dir)
+	}
+	if q.Limit > 0 {
+		sb.WriteString(` LIMIT ?`)
+		args = append(args, q.Limit)
+	}
+	return sb.String(), args, nil
+}
+
+// RunTx implements docstore.Driver. The transaction holds SQLite's write
+// lock from its start (BEGIN IMMEDIATE); fn is retried when the database
+// stays busy past the busy timeout.
+func (d *Driver) RunTx(ctx context.Context, fn func(ctx context.Context, tx docstore.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = d.runTxOnce(ctx, fn)
+		if err == nil || !isBusy(err) || attempt == maxTxAttempts {
+			return err
+		}
+		d.log.DebugContext(ctx, "transaction busy, retrying", "attempt", attempt, "err", err)
+		wait := time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return errs.Wrap(errs.Transient, ctx.Err(), "sqlitedoc: transaction")
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (d *Driver) runTxOnce(ctx context.Context, fn func(ctx context.Context, tx docstore.Tx) error) (err error) {
+	sqlTx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err, "sqlitedoc: begin transaction")
+	}
+	defer func() {
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	if err := fn(ctx, &tx{tx: sqlTx}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return mapErr(err, "sqlitedoc: commit")
+	}
+	return nil
+}
+
+// tx is a docstore.Tx over a SQLite transaction. Reads see the
+// transaction's own earlier writes.
+type tx struct{ tx *sql.Tx }
+
+func (t *tx) Get(ctx context.Context, key docstore.Key) (docstore.Doc, error) {
+	if err := docstore.ValidateKey(key); err != nil {
+		return docstore.Doc{}, err
+	}
+	return get(ctx, t.tx, key)
+}
+
+func (t *tx) Put(ctx context.Context, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
+	return put(ctx, t.tx, key, data, pre)
+}
+
+func (t *tx) Delete(ctx context.Context, key docstore.Key, pre docstore.Precondition) error {
+	return del(ctx, t.tx, key, pre)
+}
+
+// SQLite primary result codes.
+const (
+	codeBusy   = 5
+	codeLocked = 6
+	codeFull   = 13
+	codeIOErr  = 10
+)
+
+func sqliteCode(err error) (int, bool) {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() & 0xff, true
+	}
+	return 0, false
+}
+
+func isBusy(err error) bool {
+	c, ok := sqliteCode(err)
+	return ok && (c == codeBusy || c == codeLocked)
+}
+
+// mapErr gives a SQLite error a kind: busy and I/O errors are transient.
+func mapErr(err error, format string, args ...any) error {
+	if c, ok := sqliteCode(err); ok {
+		switch c {
+		case codeBusy, codeLocked, codeIOErr, codeFull:
+			return errs.Wrap(errs.Transient, err, format, args...)
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.Wrap(errs.Transient, err, format, args...)
+	}
+	return errs.Wrap(errs.Unknown, err, format, args...)
+}
