@@ -1,0 +1,68 @@
+// Command recs is the whole b2brecs platform in one process: every Cloud
+// Function mounted over embedded backends (SQLite config, DuckDB warehouse,
+// folders as buckets, an in-process event bus and cron), the drop-folder
+// watcher, the API and the web app. `make run` starts it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/platform"
+	_ "github.com/b2brecs/b2brecs/shared/warehouse/duckdbwh" // the local warehouse (cgo)
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "recs:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	level := slog.LevelInfo
+	if os.Getenv("B2B_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg := platform.FromEnv()
+	s := Settings{
+		TenantName:    getenv("B2B_TENANT_NAME", "Demo Seller"),
+		AdminEmail:    getenv("B2B_ADMIN_EMAIL", "admin@b2brecs.local"),
+		AdminPassword: os.Getenv("B2B_ADMIN_PASSWORD"),
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app, err := NewApp(ctx, cfg, s, log)
+	if err != nil {
+		return err
+	}
+	if err := app.Start(ctx, cfg.Addr); err != nil {
+		_ = app.Close(context.Background())
+		return err
+	}
+	fmt.Printf("\n  b2brecs is running at %s\n", app.URL())
+	fmt.Printf("  tenant %q (%s); drop files into %s\n", app.Tenant.Name, app.Tenant.ID, app.DropDir(app.Tenant.ID))
+	if app.Created {
+		fmt.Printf("  first start: admin %s, password %s  (shown once; save it)\n\n", app.Admin.Email, app.Password)
+	} else {
+		fmt.Printf("  sign in as %s (password from the first start)\n\n", app.Admin.Email)
+	}
+	<-ctx.Done()
+	log.Info("recs: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return app.Close(sctx)
+}
+
+func getenv(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

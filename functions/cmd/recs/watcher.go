@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/platform"
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/fsnotify/fsnotify"
+)
+
+// dropWatcher turns files written into the local drop folders into the
+// google.cloud.storage.object.v1.finalized CloudEvents GCS would send, so
+// the local platform runs the same chain as the cloud. Drop folders follow
+// the drop URL template: <root>/<tenant><suffix>/...
+type dropWatcher struct {
+	root, suffix string // e.g. /abs/var/tenants/ and /drop
+	bucketName   string // template with {tenant}
+	pub          events.Publisher
+	log          *slog.Logger
+	quiet        time.Duration
+
+	mu     sync.Mutex
+	timers map[string]*time.Timer
+	wg     sync.WaitGroup
+}
+
+// newDropWatcher derives the folders from a file:// drop URL template.
+func newDropWatcher(dropURL, bucketName string, pub events.Publisher, log *slog.Logger) (*dropWatcher, error) {
+	p := strings.TrimPrefix(dropURL, "file://")
+	if p == dropURL {
+		return nil, fmt.Errorf("watcher: drop URL %q is not a file:// URL", dropURL)
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	i := strings.Index(p, "{tenant}")
+	if i < 0 || strings.Contains(p[i+len("{tenant}"):], "{tenant}") {
+		return nil, fmt.Errorf("watcher: drop URL %q must contain {tenant} once", dropURL)
+	}
+	return &dropWatcher{
+		root: filepath.FromSlash(p[:i]), suffix: filepath.FromSlash(p[i+len("{tenant}"):]),
+		bucketName: bucketName, pub: pub, log: log, quiet: 400 * time.Millisecond,
+		timers: map[string]*time.Timer{},
+	}, nil
+}
+
+// run watches until ctx ends. Files already present are announced once at
+// start (the ledger makes that harmless), so drops made while the platform
+// was down are loaded too.
+func (w *dropWatcher) run(ctx context.Context) error {
+	if err := os.MkdirAll(w.root, 0o755); err != nil {
+		return fmt.Errorf("watcher: %w", err)
+	}
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watcher: %w", err)
+	}
+	defer fw.Close()
+	if err := fw.Add(w.root); err != nil {
+		return fmt.Errorf("watcher: watch %s: %w", w.root, err)
+	}
+	entries, _ := os.ReadDir(w.root)
+	for _, e := range entries {
+		if e.IsDir() {
+			w.addTenant(fw, e.Name(), true)
+		}
+	}
+	defer w.wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			w.stopTimers()
+			return nil
+		case err, ok := <-fw.Errors:
+			if !ok {
+				return nil
+			}
+			w.log.Warn("watcher: error", "err", err)
+		case ev, ok := <-fw.Events:
+			if !ok {
+				return nil
+			}
+			w.handle(ctx, fw, ev)
+		}
+	}
+}
+
+func (w *dropWatcher) handle(ctx context.Context, fw *fsnotify.Watcher, ev fsnotify.Event) {
+	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) {
+		return
+	}
+	fi, err := os.Stat(ev.Name)
+	if err != nil {
+		return
+	}
+	if filepath.Dir(ev.Name) == filepath.Clean(w.root) && fi.IsDir() {
+		w.addTenant(fw, filepath.Base(ev.Name), true)
+		return
+	}
+	if fi.IsDir() {
+		w.addTree(fw, ev.Name, true)
+		return
+	}
+	w.debounce(ctx, ev.Name)
+}
+
+// addTenant watches a tenant's drop folder (creating it if needed).
+func (w *dropWatcher) addTenant(fw *fsnotify.Watcher, tenant string, announce bool) {
+	if !platform.ValidTenantID(tenant) {
+		return
+	}
+	dir := filepath.Join(w.root, tenant) + w.suffix
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		w.log.Warn("watcher: cannot create drop folder", "dir", dir, "err", err)
+		return
+	}
+	if err := fw.Add(filepath.Join(w.root, tenant)); err != nil {
+		w.log.Warn("watcher: cannot watch", "dir", dir, "err", err)
+	}
+	w.addTree(fw, dir, announce)
+}
+
+// addTree watches dir and its sub-folders and announces the files in them.
+func (w *dropWatcher) addTree(fw *fsnotify.Watcher, dir string, announce bool) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if err := fw.Add(p); err != nil {
+				w.log.Warn("watcher: cannot watch", "dir", p, "err", err)
+			}
+			return nil
+		}
+		if announce {
+			w.debounce(context.Background(), p)
+		}
+		return nil
+	})
+}
+
+// debounce announces a file once it has been quiet for w.quiet, so a file
+// still being copied in is announced once, complete.
+func (w *dropWatcher) debounce(ctx context.Context, file string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t, ok := w.timers[file]; ok {
+		t.Reset(w.quiet)
+		return
+	}
+	w.wg.Add(1)
+	w.timers[file] = time.AfterFunc(w.quiet, func() {
+		defer w.wg.Done()
+		w.mu.Lock()
+		delete(w.timers, file)
+		w.mu.Unlock()
+		if err := w.announce(context.WithoutCancel(ctx), file); err != nil {
+			w.log.Warn("watcher: cannot announce file", "file", file, "err", err)
+		}
+	})
+}
+
+func (w *dropWatcher) stopTimers() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for f, t := range w.timers {
+		if t.Stop() {
+			w.wg.Done()
+		}
+		delete(w.timers, f)
+	}
+}
+
+// announce publishes the object.finalized event for a file.
+func (w *dropWatcher) announce(ctx context.Context, file string) error {
+	rel, err := filepath.Rel(w.root, file)
+	if err != nil {
+		return err
+	}
+	parts := strings.SplitN(filepath.ToSlash(rel), "/", 2)
+	if len(parts) != 2 {
+		return nil
+	}
+	tenant := parts[0]
+	name := strings.TrimPrefix(parts[1], strings.TrimPrefix(filepath.ToSlash(w.suffix), "/")+"/")
+	if name == parts[1] || strings.HasPrefix(path.Base(name), ".") || strings.HasSuffix(name, ".attrs") {
+		return nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return err
+	}
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	bucket := platform.ForTenant(w.bucketName, tenant)
+	gen := strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+	data := eventschemas.StorageObjectData{
+		Kind: "storage#object", ID: bucket + "/" + name + "/" + gen,
+		SelfLink: "local://" + bucket + "/" + name,
+		Bucket:   bucket, Name: name, Generation: gen, Metageneration: "1",
+		ContentType: contentType(name), Size: strconv.FormatInt(fi.Size(), 10),
+		MD5Hash:      base64.StdEncoding.EncodeToString(h.Sum(nil)),
+		StorageClass: "STANDARD", TimeCreated: fi.ModTime().UTC(), Updated: fi.ModTime().UTC(),
+	}
+	e := event.New()
+	e.SetID(data.ID)
+	e.SetSource("//storage.googleapis.com/projects/_/buckets/" + bucket)
+	e.SetSubject("objects/" + name)
+	e.SetType(eventschemas.TypeObjectFinalized)
+	e.SetTime(fi.ModTime().UTC())
+	if err := e.SetData(event.ApplicationJSON, data); err != nil {
+		return err
+	}
+	w.log.Info("watcher: file dropped", "tenant", tenant, "object", name, "bytes", fi.Size())
+	return w.pub.Publish(ctx, events.TopicObjectDropped, e)
+}
+
+func contentType(name string) string {
+	n := strings.TrimSuffix(name, ".gz")
+	if ct := mime.TypeByExtension(path.Ext(n)); ct != "" && n == name {
+		return ct
+	}
+	if n != name {
+		return "application/gzip"
+	}
+	return "application/octet-stream"
+}
