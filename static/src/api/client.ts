@@ -1,0 +1,267 @@
+import type {
+  DropFile,
+  Job,
+  LoginResponse,
+  MeResponse,
+  RejectsResponse,
+  Run,
+  RunsQuery,
+  Table,
+  TableDetailResponse,
+  Tenant,
+  UploadResponse,
+} from './types';
+
+/** Error kinds of the API (docs/api.md), plus `network` when no answer came back. */
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'permission'
+  | 'not_found'
+  | 'conflict'
+  | 'unsupported'
+  | 'transient'
+  | 'internal'
+  | 'network';
+
+const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
+  'invalid',
+  'unauthenticated',
+  'permission',
+  'not_found',
+  'conflict',
+  'unsupported',
+  'transient',
+  'internal',
+  'network',
+]);
+
+/** An API failure as the UI shows it: a kind to branch on and a message for people. */
+export class ApiError extends Error {
+  readonly kind: ErrorKind;
+  readonly status: number;
+
+  constructor(kind: ErrorKind, message: string, status = 0) {
+    super(message);
+    this.name = 'ApiError';
+    this.kind = kind;
+    this.status = status;
+  }
+}
+
+export function kindForStatus(status: number): ErrorKind {
+  switch (status) {
+    case 400:
+      return 'invalid';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'permission';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 415:
+      return 'unsupported';
+    case 502:
+    case 503:
+    case 504:
+      return 'transient';
+    default:
+      return 'internal';
+  }
+}
+
+const DEFAULT_MESSAGES: Record<ErrorKind, string> = {
+  invalid: 'The request was not valid.',
+  unauthenticated: 'Your session has expired. Please sign in again.',
+  permission: 'You do not have permission to do this.',
+  not_found: 'Not found.',
+  conflict: 'This conflicts with the current state. Refresh and try again.',
+  unsupported: 'This is not supported.',
+  transient: 'The service is temporarily unavailable. Try again in a moment.',
+  internal: 'Something went wrong on the server.',
+  network: 'Cannot reach the server. Check your connection.',
+};
+
+/** Turns an HTTP error answer into an ApiError, reading `{"error":{"kind","message"}}` when present. */
+export async function parseErrorResponse(res: Response): Promise<ApiError> {
+  const fallbackKind = kindForStatus(res.status);
+  let kind: ErrorKind = fallbackKind;
+  let message = '';
+  try {
+    const text = await res.text();
+    if (text) {
+      try {
+        const body = JSON.parse(text) as { error?: { kind?: unknown; message?: unknown } };
+        const err = body?.error;
+        if (err && typeof err === 'object') {
+          if (typeof err.kind === 'string' && KINDS.has(err.kind)) kind = err.kind as ErrorKind;
+          if (typeof err.message === 'string') message = err.message;
+        }
+      } catch {
+        // Not JSON (a proxy's HTML page, say): keep the status-derived kind.
+      }
+    }
+  } catch {
+    // Body unreadable: keep defaults.
+  }
+  return new ApiError(kind, message || DEFAULT_MESSAGES[kind], res.status);
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export interface ApiClientOptions {
+  /** Prefix of every route; `/api` on the same origin by default. */
+  baseUrl?: string;
+  /** Returns the bearer token of the current session, or null. */
+  getToken: () => string | null;
+  /** Called when an authenticated call answers 401: the session is over. */
+  onUnauthenticated?: (err: ApiError) => void;
+  fetch?: typeof fetch;
+}
+
+interface RequestOptions {
+  query?: Record<string, string | number | undefined | null>;
+  json?: unknown;
+  form?: FormData;
+  /** Send without the Authorization header and do not treat 401 as a lost session. */
+  anonymous?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A thin typed client of the b2brecs API. */
+export class ApiClient {
+  private readonly baseUrl: string;
+  private readonly getToken: () => string | null;
+  private readonly onUnauthenticated?: (err: ApiError) => void;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(opts: ApiClientOptions) {
+    this.baseUrl = (opts.baseUrl ?? '/api').replace(/\/+$/, '');
+    this.getToken = opts.getToken;
+    this.onUnauthenticated = opts.onUnauthenticated;
+    this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  url(path: string, query?: RequestOptions['query']): string {
+    let u = this.baseUrl + path;
+    if (query) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) {
+        if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+      }
+      const qs = params.toString();
+      if (qs) u += '?' + qs;
+    }
+    return u;
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    let body: BodyInit | undefined;
+    if (opts.form) {
+      body = opts.form; // the browser sets the multipart boundary
+    } else if (opts.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    }
+    if (!opts.anonymous) {
+      const token = this.getToken();
+      if (token) headers.Authorization = `Bearer ${token}`;
+    }
+
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.url(path, opts.query), {
+        method,
+        headers,
+        body,
+        signal: opts.signal,
+      });
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw new ApiError('network', DEFAULT_MESSAGES.network);
+    }
+
+    if (!res.ok) {
+      const err = await parseErrorResponse(res);
+      if (res.status === 401 && !opts.anonymous) this.onUnauthenticated?.(err);
+      throw err;
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError('internal', 'The server sent an answer that is not JSON.', res.status);
+    }
+  }
+
+  // --- auth
+  login(email: string, password: string): Promise<LoginResponse> {
+    return this.request('POST', '/auth/login', { json: { email, password }, anonymous: true });
+  }
+  me(): Promise<MeResponse> {
+    return this.request('GET', '/auth/me');
+  }
+  logout(): Promise<void> {
+    return this.request('POST', '/auth/logout');
+  }
+  currentTenant(): Promise<Tenant> {
+    return this.request('GET', '/tenants/current');
+  }
+
+  // --- ETL
+  async listJobs(): Promise<Job[]> {
+    const r = await this.request<{ jobs: Job[] | null }>('GET', '/jobs');
+    return r?.jobs ?? [];
+  }
+  getJob(id: string): Promise<Job> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
+  }
+  startJobRun(jobId: string): Promise<Run> {
+    return this.request('POST', `/jobs/${encodeURIComponent(jobId)}/runs`);
+  }
+  async listRuns(q: RunsQuery = {}, signal?: AbortSignal): Promise<Run[]> {
+    const r = await this.request<{ runs: Run[] | null }>('GET', '/runs', {
+      query: { limit: q.limit ?? 50, job_id: q.job_id, status: q.status },
+      signal,
+    });
+    return r?.runs ?? [];
+  }
+  getRun(id: string, signal?: AbortSignal): Promise<Run> {
+    return this.request('GET', `/runs/${encodeURIComponent(id)}`, { signal });
+  }
+  async listRejects(runId: string, limit = 100): Promise<RejectsResponse> {
+    const r = await this.request<RejectsResponse>('GET', `/runs/${encodeURIComponent(runId)}/rejects`, {
+      query: { limit },
+    });
+    return { rejects: r?.rejects ?? [], total: r?.total ?? 0 };
+  }
+  uploadFile(file: File): Promise<UploadResponse> {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return this.request('POST', '/files', { form });
+  }
+  async listFiles(): Promise<DropFile[]> {
+    const r = await this.request<{ files: DropFile[] | null }>('GET', '/files');
+    return r?.files ?? [];
+  }
+
+  // --- warehouse
+  async listTables(dataset = 'raw_data'): Promise<Table[]> {
+    const r = await this.request<{ tables: Table[] | null }>('GET', '/tables', { query: { dataset } });
+    return r?.tables ?? [];
+  }
+  getTable(dataset: string, name: string, limit = 20): Promise<TableDetailResponse> {
+    return this.request('GET', `/tables/${encodeURIComponent(dataset)}/${encodeURIComponent(name)}`, {
+      query: { limit },
+    });
+  }
+}

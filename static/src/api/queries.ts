@@ -1,0 +1,92 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useApi } from '../auth/AuthProvider';
+import { runPollInterval, runsPollInterval } from '../lib/polling';
+import { ApiError } from './client';
+import type { Run } from './types';
+
+export const queryKeys = {
+  runs: ['runs'] as const,
+  run: (id: string) => ['runs', id] as const,
+  rejects: (id: string) => ['runs', id, 'rejects'] as const,
+  jobs: ['jobs'] as const,
+  tables: (dataset: string) => ['tables', dataset] as const,
+  table: (dataset: string, name: string) => ['tables', dataset, name] as const,
+};
+
+/** Retry transient and network failures twice; never retry 4xx answers. */
+export function shouldRetry(failureCount: number, error: unknown): boolean {
+  if (error instanceof ApiError) {
+    if (error.kind !== 'transient' && error.kind !== 'network' && error.kind !== 'internal') return false;
+  }
+  return failureCount < 2;
+}
+
+export function useRuns(opts: { boostUntil?: number } = {}) {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.runs,
+    queryFn: ({ signal }) => api.listRuns({ limit: 50 }, signal),
+    refetchInterval: (q) => runsPollInterval(q.state.data, Date.now(), opts.boostUntil ?? 0),
+    refetchIntervalInBackground: false,
+  });
+}
+
+export function useRun(id: string) {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useQuery({
+    queryKey: queryKeys.run(id),
+    queryFn: ({ signal }) => api.getRun(id, signal),
+    initialData: () => qc.getQueryData<Run[]>(queryKeys.runs)?.find((r) => r.id === id),
+    initialDataUpdatedAt: () => qc.getQueryState(queryKeys.runs)?.dataUpdatedAt,
+    refetchInterval: (q) => runPollInterval(q.state.data),
+  });
+}
+
+export function useRejects(id: string, enabled: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.rejects(id),
+    queryFn: () => api.listRejects(id, 100),
+    enabled,
+  });
+}
+
+export function useJobs() {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.jobs, queryFn: () => api.listJobs(), refetchInterval: 30000 });
+}
+
+export function useTables(dataset = 'raw_data') {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.tables(dataset), queryFn: () => api.listTables(dataset) });
+}
+
+export function useTable(dataset: string, name: string) {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.table(dataset, name), queryFn: () => api.getTable(dataset, name, 20) });
+}
+
+export function useUploadFile() {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (file: File) => api.uploadFile(file),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: queryKeys.runs });
+    },
+  });
+}
+
+export function useStartJobRun() {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (jobId: string) => api.startJobRun(jobId),
+    onSuccess: (run) => {
+      qc.setQueryData<Run[]>(queryKeys.runs, (old) => (old ? [run, ...old.filter((r) => r.id !== run.id)] : [run]));
+      void qc.invalidateQueries({ queryKey: queryKeys.runs });
+      void qc.invalidateQueries({ queryKey: queryKeys.jobs });
+    },
+  });
+}

@@ -1,0 +1,84 @@
+import type { Run, RunStatus, RunTrigger } from '../api/types';
+
+export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(['pending', 'running']);
+
+export function isActive(run: Pick<Run, 'status'>): boolean {
+  return ACTIVE_STATUSES.has(run.status);
+}
+
+export interface StatusMeta {
+  label: string;
+  color: string;
+}
+
+export const STATUS_META: Record<RunStatus, StatusMeta> = {
+  pending: { label: 'Pending', color: 'gray' },
+  running: { label: 'Running', color: 'blue' },
+  completed: { label: 'Completed', color: 'teal' },
+  partial: { label: 'Partial', color: 'yellow' },
+  failed: { label: 'Failed', color: 'red' },
+  cancelled: { label: 'Cancelled', color: 'gray' },
+};
+
+export function statusMeta(status: string): StatusMeta {
+  return STATUS_META[status as RunStatus] ?? { label: status || 'Unknown', color: 'gray' };
+}
+
+export const TRIGGER_LABELS: Record<RunTrigger, string> = {
+  file_drop: 'File drop',
+  manual: 'Manual',
+  schedule: 'Schedule',
+  retry: 'Retry',
+};
+
+export function triggerLabel(t: string): string {
+  return TRIGGER_LABELS[t as RunTrigger] ?? t;
+}
+
+/** Phases of a run in order, with a rough share of the work done when the phase starts. */
+const PHASES: { key: string; label: string; at: number }[] = [
+  { key: 'init', label: 'Initialising', at: 5 },
+  { key: 'validation', label: 'Validating', at: 15 },
+  { key: 'extraction', label: 'Extracting', at: 30 },
+  { key: 'loading', label: 'Loading', at: 70 },
+  { key: 'load', label: 'Loading', at: 70 },
+  { key: 'finalizing', label: 'Finalising', at: 95 },
+];
+
+/** Where a running run is, from its progress phase or, lacking one, its stage timestamps. */
+export function runPhase(run: Run): { label: string; percent: number } {
+  if (run.status === 'pending') return { label: 'Queued', percent: 2 };
+  const phase = run.progress?.phase?.toLowerCase() ?? '';
+  const known = PHASES.find((p) => phase.startsWith(p.key));
+  if (known) return { label: known.label, percent: known.at };
+  const s = run.stages ?? {};
+  if (s.loading_started_at) return { label: 'Loading', percent: 70 };
+  if (s.extraction_started_at) return { label: 'Extracting', percent: 30 };
+  if (s.validation_completed_at) return { label: 'Validated', percent: 25 };
+  if (s.init_completed_at) return { label: 'Validating', percent: 15 };
+  return { label: phase ? phase[0].toUpperCase() + phase.slice(1) : 'Starting', percent: 5 };
+}
+
+/** Rows read so far: the live progress counter while running, the final count afterwards. */
+export function rowsRead(run: Run): number {
+  if (isActive(run)) return Math.max(run.progress?.rows_read ?? 0, run.rows_read ?? 0);
+  return run.rows_read ?? 0;
+}
+
+/** Duration in seconds: the server's figure when finished, else measured from started_at to now. */
+export function runDurationSeconds(run: Run, now = Date.now()): number | null {
+  if (!isActive(run) && run.duration_seconds > 0) return run.duration_seconds;
+  const start = run.started_at ?? (isActive(run) ? null : run.created_at);
+  if (!start) return null;
+  const a = Date.parse(start);
+  const b = run.completed_at ? Date.parse(run.completed_at) : now;
+  if (Number.isNaN(a) || Number.isNaN(b)) return null;
+  return Math.max(0, (b - a) / 1000);
+}
+
+/** The file name without its folders: "drop/acme/online_retail.csv.gz" → "online_retail.csv.gz". */
+export function baseName(path: string | null | undefined): string {
+  if (!path) return '';
+  const parts = path.split('/');
+  return parts[parts.length - 1] || path;
+}

@@ -1,0 +1,378 @@
+import {
+  Alert,
+  Anchor,
+  Button,
+  Card,
+  Code,
+  Grid,
+  Group,
+  ScrollArea,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  Timeline,
+  Tooltip,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconAlertTriangle, IconCheck, IconCircleDashed, IconPlayerPlay, IconX } from '@tabler/icons-react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { errorMessage } from '../../api/client';
+import { useRejects, useRun, useStartJobRun } from '../../api/queries';
+import type { Run } from '../../api/types';
+import { useSession } from '../../auth/AuthProvider';
+import { canWrite } from '../../auth/session';
+import { PageHeader } from '../../components/PageHeader';
+import { RunProgress } from '../../components/RunProgress';
+import { ErrorState } from '../../components/States';
+import { StatusBadge } from '../../components/StatusBadge';
+import {
+  formatBytes,
+  formatCount,
+  formatDateTime,
+  formatDuration,
+  formatTime,
+  secondsBetween,
+} from '../../lib/format';
+import { baseName, isActive, rowsRead, runDurationSeconds, triggerLabel } from '../../lib/runs';
+import { useNow } from '../../lib/useNow';
+
+export function RunDetailPage() {
+  const { runId = '' } = useParams();
+  const run = useRun(runId);
+  const session = useSession();
+  const writer = canWrite(session.user.role);
+  const active = run.data ? isActive(run.data) : false;
+  const now = useNow(1000, active);
+  const crumbs = [{ label: 'ETL' }, { label: 'Runs', to: '/etl' }, { label: shortId(runId) }];
+
+  if (run.isError && !run.data) {
+    return (
+      <>
+        <PageHeader crumbs={crumbs} title="Run" />
+        <ErrorState error={run.error} onRetry={() => void run.refetch()} />
+      </>
+    );
+  }
+  if (!run.data) {
+    return (
+      <>
+        <PageHeader crumbs={crumbs} title={<Skeleton height={28} width={260} />} />
+        <Skeleton height={120} radius="md" mb="md" />
+        <Skeleton height={240} radius="md" />
+      </>
+    );
+  }
+
+  const r = run.data;
+  const hasRejects = r.rows_rejected > 0 || r.status === 'partial' || r.status === 'failed';
+  return (
+    <>
+      <PageHeader
+        crumbs={crumbs}
+        title={r.job_name || 'Run'}
+        badge={<StatusBadge status={r.status} size="lg" />}
+        description={
+          <>
+            {triggerLabel(r.trigger)} run into{' '}
+            <Anchor component={Link} to={`/etl/tables/${encodeURIComponent(r.dest.dataset)}/${encodeURIComponent(r.dest.table)}`}>
+              {r.dest.dataset}.{r.dest.table}
+            </Anchor>
+            {r.object ? ` from ${baseName(r.object.name)}` : ''} · run <Code>{r.id}</Code>
+          </>
+        }
+        actions={writer && !active && r.job_id ? <RerunButton run={r} /> : undefined}
+      />
+
+      {r.error_message && (
+        <Alert
+          color={r.status === 'partial' ? 'yellow' : 'red'}
+          variant="light"
+          mb="lg"
+          icon={<IconAlertTriangle size={18} />}
+          title={r.error_type ? `${capitalise(r.error_type)} error` : 'Error'}
+          data-testid="run-error"
+        >
+          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+            {r.error_message}
+          </Text>
+        </Alert>
+      )}
+      {r.skipped_reason && (
+        <Alert color="gray" variant="light" mb="lg" title="Skipped">
+          {r.skipped_reason}
+        </Alert>
+      )}
+
+      <SimpleGrid cols={{ base: 2, md: 5 }} mb="lg" data-testid="run-counts">
+        <Metric label="Rows read" value={formatCount(rowsRead(r))} />
+        <Metric label="Rows loaded" value={formatCount(r.rows_loaded)} tone={r.rows_loaded > 0 ? 'teal' : undefined} />
+        <Metric label="Rows rejected" value={formatCount(r.rows_rejected)} tone={r.rows_rejected > 0 ? 'orange' : undefined} />
+        <Metric label="Processed" value={formatBytes(r.bytes_processed)} />
+        <Metric label="Duration" value={formatDuration(runDurationSeconds(r, now))} />
+      </SimpleGrid>
+
+      <Grid gap="lg" mb="lg">
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <Card h="100%">
+            <Text fw={600} mb="md">
+              Stages
+            </Text>
+            {active && (
+              <Group mb="md">
+                <RunProgress run={r} width="100%" />
+              </Group>
+            )}
+            <StageTimeline run={r} now={now} />
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <Card h="100%">
+            <Text fw={600} mb="md">
+              Details
+            </Text>
+            <Table variant="vertical" layout="fixed" withRowBorders={false} verticalSpacing={6} highlightOnHover={false}>
+              <Table.Tbody>
+                <Detail label="Job" value={r.job_name} />
+                <Detail label="Trigger" value={triggerLabel(r.trigger)} />
+                <Detail label="Source object" value={r.object ? `${r.object.bucket}/${r.object.name}` : '—'} mono />
+                <Detail label="Object size" value={r.object ? formatBytes(r.object.size) : '—'} />
+                <Detail label="Destination" value={`${r.dest.dataset}.${r.dest.table}`} mono />
+                <Detail label="Created" value={formatDateTime(r.created_at)} />
+                <Detail label="Started" value={formatDateTime(r.started_at)} />
+                <Detail label="Finished" value={formatDateTime(r.completed_at)} />
+              </Table.Tbody>
+            </Table>
+          </Card>
+        </Grid.Col>
+      </Grid>
+
+      {hasRejects && <RejectsCard run={r} />}
+    </>
+  );
+}
+
+function RerunButton({ run }: { run: Run }) {
+  const start = useStartJobRun();
+  const navigate = useNavigate();
+  return (
+    <Button
+      leftSection={<IconPlayerPlay size={16} />}
+      variant="default"
+      loading={start.isPending}
+      data-testid="run-again"
+      onClick={() =>
+        start.mutate(run.job_id, {
+          onSuccess: (next) => {
+            notifications.show({ color: 'teal', title: 'Run started', message: `${run.job_name} is running again.` });
+            navigate(`/etl/runs/${encodeURIComponent(next.id)}`);
+          },
+          onError: (e) => notifications.show({ color: 'red', title: 'Could not start a run', message: errorMessage(e) }),
+        })
+      }
+    >
+      Run job again
+    </Button>
+  );
+}
+
+interface Stage {
+  key: string;
+  label: string;
+  at: string | null | undefined;
+  /** When the stage began, to show how long it took. */
+  from?: string | null;
+  failedOn?: string;
+}
+
+export function stagesOf(r: Run): Stage[] {
+  const s = r.stages ?? {};
+  return [
+    { key: 'queued', label: 'Queued', at: r.created_at },
+    { key: 'started', label: 'Started', at: r.started_at, from: r.created_at },
+    { key: 'init', label: 'Initialised', at: s.init_completed_at, from: r.started_at, failedOn: 'init' },
+    { key: 'validation', label: 'Validated', at: s.validation_completed_at, from: s.init_completed_at, failedOn: 'validation' },
+    { key: 'extraction', label: 'Extracted', at: s.extraction_completed_at, from: s.extraction_started_at, failedOn: 'extraction' },
+    { key: 'loading', label: 'Loaded', at: s.loading_completed_at, from: s.loading_started_at, failedOn: 'load' },
+    { key: 'finished', label: finishLabel(r), at: r.completed_at },
+  ];
+}
+
+function finishLabel(r: Run): string {
+  switch (r.status) {
+    case 'completed':
+      return 'Completed';
+    case 'partial':
+      return 'Completed with rejects';
+    case 'failed':
+      return 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+    default:
+      return 'Finish';
+  }
+}
+
+function StageTimeline({ run, now }: { run: Run; now: number }) {
+  const stages = stagesOf(run);
+  let lastDone = -1;
+  stages.forEach((st, i) => {
+    if (st.at) lastDone = i;
+  });
+  const failed = run.status === 'failed';
+  const failedIdx = failed
+    ? Math.max(
+        stages.findIndex((st) => st.failedOn && st.failedOn === run.error_type),
+        -1,
+      )
+    : -1;
+  const color = failed ? 'red' : run.status === 'partial' ? 'yellow' : 'teal';
+
+  return (
+    <Timeline active={lastDone} bulletSize={22} lineWidth={2} color={color} data-testid="stage-timeline">
+      {stages.map((st, i) => {
+        const done = !!st.at;
+        const isFailStage = failed && (i === failedIdx || (failedIdx < 0 && st.key === 'finished'));
+        const inProgress = !done && isActive(run) && i === lastDone + 1;
+        const took = done && st.from ? secondsBetween(st.from, st.at) : inProgress && st.from ? secondsBetween(st.from, null, now) : null;
+        return (
+          <Timeline.Item
+            key={st.key}
+            data-testid="stage"
+            data-stage={st.key}
+            data-done={done}
+            color={isFailStage ? 'red' : undefined}
+            bullet={
+              isFailStage ? (
+                <IconX size={12} />
+              ) : done ? (
+                <IconCheck size={12} />
+              ) : (
+                <IconCircleDashed size={12} color="var(--mantine-color-gray-5)" />
+              )
+            }
+            title={
+              <Text size="sm" fw={done || inProgress || isFailStage ? 600 : 400} c={done || inProgress || isFailStage ? undefined : 'dimmed'}>
+                {st.label}
+                {inProgress ? '…' : ''}
+              </Text>
+            }
+          >
+            <Group gap={6}>
+              <Tooltip label={formatDateTime(st.at)} disabled={!st.at}>
+                <Text size="xs" c="dimmed" className="tabular">
+                  {st.at ? formatTime(st.at) : inProgress ? 'in progress' : isFailStage ? 'stopped here' : 'not reached'}
+                </Text>
+              </Tooltip>
+              {took !== null && took >= 0 && (
+                <Text size="xs" c="dimmed" className="tabular">
+                  · {formatDuration(took)}
+                </Text>
+              )}
+            </Group>
+          </Timeline.Item>
+        );
+      })}
+    </Timeline>
+  );
+}
+
+function RejectsCard({ run }: { run: Run }) {
+  const rejects = useRejects(run.id, true);
+  const total = rejects.data?.total ?? run.rows_rejected;
+  return (
+    <Card p={0} data-testid="rejects-card">
+      <Group justify="space-between" px="lg" py="sm" style={{ borderBottom: '1px solid var(--app-border)' }}>
+        <Text fw={600}>Rejected rows</Text>
+        <Text size="sm" c="dimmed" className="tabular">
+          {rejects.data ? `showing ${formatCount(rejects.data.rejects.length)} of ${formatCount(total)}` : ''}
+        </Text>
+      </Group>
+      {rejects.isError ? (
+        <Stack p="lg">
+          <ErrorState error={rejects.error} onRetry={() => void rejects.refetch()} />
+        </Stack>
+      ) : rejects.isLoading ? (
+        <Stack p="lg" gap="xs">
+          <Skeleton height={14} />
+          <Skeleton height={14} />
+          <Skeleton height={14} />
+        </Stack>
+      ) : rejects.data && rejects.data.rejects.length === 0 ? (
+        <Text p="lg" size="sm" c="dimmed">
+          No rejected rows were recorded for this run.
+        </Text>
+      ) : (
+        <ScrollArea type="auto">
+          <Table data-testid="rejects-table" miw={720}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th w={90} ta="right">
+                  Line
+                </Table.Th>
+                <Table.Th w={180}>Column</Table.Th>
+                <Table.Th>Reason</Table.Th>
+                <Table.Th>Raw</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {rejects.data?.rejects.map((rj, i) => (
+                <Table.Tr key={`${rj.line}-${i}`} data-testid="reject-row">
+                  <Table.Td ta="right" className="tabular">
+                    {formatCount(rj.line)}
+                  </Table.Td>
+                  <Table.Td>{rj.column ? <Code>{rj.column}</Code> : <Text c="dimmed">—</Text>}</Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{rj.reason}</Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text className="mono" c="dimmed" truncate maw={360}>
+                      {rj.raw}
+                    </Text>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </ScrollArea>
+      )}
+    </Card>
+  );
+}
+
+function Metric({ label, value, tone }: { label: string; value: string; tone?: string }) {
+  return (
+    <Card padding="md">
+      <Text size="xs" c="dimmed" fw={500}>
+        {label}
+      </Text>
+      <Text fz={20} fw={650} className="tabular" c={tone ? `${tone}.7` : undefined} mt={2}>
+        {value}
+      </Text>
+    </Card>
+  );
+}
+
+function Detail({ label, value, mono }: { label: string; value: string; mono?: boolean }) {
+  return (
+    <Table.Tr>
+      <Table.Th w={140} fw={500} c="dimmed" fz="sm" bg="transparent">
+        {label}
+      </Table.Th>
+      <Table.Td>
+        <Text size="sm" className={mono ? 'mono' : undefined} style={{ wordBreak: 'break-all' }}>
+          {value || '—'}
+        </Text>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+function shortId(id: string): string {
+  return id.length > 12 ? id.slice(0, 8) + '…' : id;
+}
+
+function capitalise(s: string): string {
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
