@@ -1,0 +1,203 @@
+package pubsubbus
+
+import (
+	"encoding/json"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/events"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+)
+
+// Pub/Sub attribute names of the CloudEvents Pub/Sub protocol binding.
+const (
+	AttrPrefix      = "ce-"
+	AttrContentType = "Content-Type"
+)
+
+// MessagePublishedType is the Eventarc event type that wraps a Pub/Sub
+// message.
+const MessagePublishedType = "google.cloud.pubsub.topic.v1.messagePublished"
+
+// EncodeMessage maps e to a Pub/Sub message in binary content mode: the data
+// is the event data as is, and every context attribute and extension becomes
+// a "ce-<name>" attribute holding its canonical string form. The data content
+// type is written both as ce-datacontenttype and as Content-Type.
+func EncodeMessage(e events.Event) (data []byte, attrs map[string]string, err error) {
+	if err := e.Validate(); err != nil {
+		return nil, nil, errs.Wrap(errs.Invalid, err, "pubsubbus: invalid event")
+	}
+	attrs = map[string]string{
+		AttrPrefix + "specversion": e.SpecVersion(),
+		AttrPrefix + "id":          e.ID(),
+		AttrPrefix + "source":      e.Source(),
+		AttrPrefix + "type":        e.Type(),
+	}
+	if !e.Time().IsZero() {
+		attrs[AttrPrefix+"time"] = types.FormatTime(e.Time())
+	}
+	if s := e.Subject(); s != "" {
+		attrs[AttrPrefix+"subject"] = s
+	}
+	if s := e.DataSchema(); s != "" {
+		attrs[AttrPrefix+"dataschema"] = s
+	}
+	if ct := e.DataContentType(); ct != "" {
+		attrs[AttrPrefix+"datacontenttype"] = ct
+		attrs[AttrContentType] = ct
+	}
+	for name, v := range e.Extensions() {
+		s, err := types.Format(v)
+		if err != nil {
+			return nil, nil, errs.Wrap(errs.Invalid, err, "pubsubbus: extension %q", name)
+		}
+		attrs[AttrPrefix+name] = s
+	}
+	return e.Data(), attrs, nil
+}
+
+// DecodeMessage turns a Pub/Sub message back into a CloudEvent. A message
+// with a ce-specversion attribute is read in binary mode; one whose
+// Content-Type is application/cloudevents+json, or whose data is a JSON
+// CloudEvent, in structured mode. Anything else is errs.Invalid.
+func DecodeMessage(data []byte, attrs map[string]string) (events.Event, error) {
+	// Attribute names are case-insensitive.
+	lower := make(map[string]string, len(attrs))
+	for k, v := range attrs {
+		lower[strings.ToLower(k)] = v
+	}
+	if sv, ok := lower[AttrPrefix+"specversion"]; ok {
+		return decodeBinary(sv, data, lower)
+	}
+	ct := lower[strings.ToLower(AttrContentType)]
+	if mt, _, _ := mime.ParseMediaType(ct); strings.HasPrefix(mt, "application/cloudevents") && mt != "application/cloudevents+json" {
+		return events.Event{}, errs.E(errs.Unsupported, "pubsubbus: structured event format %q is not supported", mt)
+	}
+	return decodeStructured(data)
+}
+
+func decodeBinary(specVersion string, data []byte, attrs map[string]string) (events.Event, error) {
+	if specVersion != cloudevents.CloudEventsVersionV1 {
+		return events.Event{}, errs.E(errs.Invalid, "pubsubbus: unsupported CloudEvents specversion %q", specVersion)
+	}
+	e := cloudevents.New(cloudevents.CloudEventsVersionV1)
+	contentType := attrs[strings.ToLower(AttrContentType)]
+	for k, v := range attrs {
+		name, ok := strings.CutPrefix(k, AttrPrefix)
+		if !ok {
+			continue
+		}
+		switch name {
+		case "specversion":
+		case "id":
+			e.SetID(v)
+		case "source":
+			e.SetSource(v)
+		case "type":
+			e.SetType(v)
+		case "subject":
+			e.SetSubject(v)
+		case "dataschema":
+			e.SetDataSchema(v)
+		case "datacontenttype":
+			contentType = v
+		case "time":
+			t, err := types.ParseTime(v)
+			if err != nil {
+				return events.Event{}, errs.Wrap(errs.Invalid, err, "pubsubbus: attribute ce-time")
+			}
+			e.SetTime(t)
+		default:
+			if !cloudevents.IsExtensionNameValid(name) {
+				return events.Event{}, errs.E(errs.Invalid, "pubsubbus: attribute %q is not a valid CloudEvents extension name", k)
+			}
+			e.SetExtension(name, v)
+		}
+	}
+	if contentType != "" {
+		e.SetDataContentType(contentType)
+	}
+	if len(data) > 0 {
+		e.DataEncoded = data
+	}
+	if err := e.Validate(); err != nil {
+		return events.Event{}, errs.Wrap(errs.Invalid, err, "pubsubbus: message is not a valid CloudEvent")
+	}
+	return e, nil
+}
+
+func decodeStructured(data []byte) (events.Event, error) {
+	var probe struct {
+		SpecVersion string `json:"specversion"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil || probe.SpecVersion == "" {
+		return events.Event{}, errs.E(errs.Invalid, "pubsubbus: message has no ce-specversion attribute and its data is not a JSON CloudEvent")
+	}
+	var e events.Event
+	if err := json.Unmarshal(data, &e); err != nil {
+		return events.Event{}, errs.Wrap(errs.Invalid, err, "pubsubbus: structured CloudEvent")
+	}
+	if err := e.Validate(); err != nil {
+		return events.Event{}, errs.Wrap(errs.Invalid, err, "pubsubbus: structured CloudEvent")
+	}
+	return e, nil
+}
+
+// MessagePublishedData is the payload of an Eventarc
+// google.cloud.pubsub.topic.v1.messagePublished event.
+type MessagePublishedData struct {
+	Message      PubsubMessage `json:"message"`
+	Subscription string        `json:"subscription,omitempty"`
+}
+
+// PubsubMessage is a Pub/Sub message as Eventarc renders it in JSON.
+type PubsubMessage struct {
+	Data        []byte            `json:"data,omitempty"` // base64 in JSON
+	Attributes  map[string]string `json:"attributes,omitempty"`
+	MessageID   string            `json:"messageId,omitempty"`
+	PublishTime time.Time         `json:"publishTime,omitzero"`
+	OrderingKey string            `json:"orderingKey,omitempty"`
+}
+
+// FromMessagePublished unwraps the CloudEvent that was published to Pub/Sub
+// (binary or structured mode) from the Eventarc messagePublished event that
+// delivered it. A malformed envelope or message is errs.Invalid.
+func FromMessagePublished(e events.Event) (events.Event, error) {
+	if e.Type() != MessagePublishedType {
+		return events.Event{}, errs.E(errs.Invalid, "pubsubbus: event type %q is not %s", e.Type(), MessagePublishedType)
+	}
+	var d MessagePublishedData
+	if err := json.Unmarshal(e.Data(), &d); err != nil {
+		return events.Event{}, errs.Wrap(errs.Invalid, err, "pubsubbus: messagePublished data")
+	}
+	if len(d.Message.Data) == 0 && len(d.Message.Attributes) == 0 {
+		return events.Event{}, errs.E(errs.Invalid, "pubsubbus: messagePublished event %q carries no message", e.ID())
+	}
+	inner, err := DecodeMessage(d.Message.Data, d.Message.Attributes)
+	if err != nil {
+		return events.Event{}, errs.Wrap(errs.KindOf(err), err, "pubsubbus: message %q", d.Message.MessageID)
+	}
+	return inner, nil
+}
+
+// ToMessagePublished wraps a Pub/Sub message the way Eventarc does (for
+// tests and the local platform): source
+// //pubsub.googleapis.com/projects/P/topics/T, id = the message id.
+func ToMessagePublished(topicName, subscription, messageID string, publishTime time.Time, data []byte, attrs map[string]string) (events.Event, error) {
+	e := cloudevents.New(cloudevents.CloudEventsVersionV1)
+	e.SetID(messageID)
+	e.SetType(MessagePublishedType)
+	e.SetSource("//pubsub.googleapis.com/" + topicName)
+	e.SetTime(publishTime)
+	payload := MessagePublishedData{
+		Message:      PubsubMessage{Data: data, Attributes: attrs, MessageID: messageID, PublishTime: publishTime},
+		Subscription: subscription,
+	}
+	if err := e.SetData("application/json", payload); err != nil {
+		return events.Event{}, errs.Wrap(errs.Invalid, err, "pubsubbus: encode messagePublished")
+	}
+	return e, nil
+}
