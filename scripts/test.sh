@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# scripts/test.sh all|go|static|e2e — what `make test` runs.
+#
+# Installs what the tests need on a fresh Debian machine (scripts/install-deps.sh),
+# starts the emulators and servers (scripts/test-services.sh), runs the Go suites
+# with B2B_REQUIRE_SERVICES=1 (a missing service fails instead of skipping), the
+# SPA unit tests, and the browser end-to-end test against the local platform.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+
+scripts/install-deps.sh
+
+if [[ $what == all || $what == go || $what == e2e ]]; then
+  scripts/test-services.sh start
+  trap 'scripts/test-services.sh stop >/dev/null 2>&1 || true' EXIT
+  # shellcheck disable=SC1091
+  source var/test-services.env
+  export B2B_REQUIRE_SERVICES=1
+fi
+
+run_go() {
+  echo "== go vet"
+  go vet ./...
+  echo "== go test"
+  go test -count=1 -timeout 20m ./...
+}
+
+run_static() {
+  echo "== web app: type-check, unit tests, build"
+  (cd static && npm run lint && npm test && npm run build)
+}
+
+run_e2e() {
+  echo "== browser end-to-end test against the local platform"
+  scripts/e2e.sh
+}
+
+case $what in
+  all) run_go; run_static; run_e2e ;;
+  go) run_go ;;
+  static) run_static ;;
+  e2e) (cd static && npm run build); run_e2e ;;
+  *) echo "usage: $0 all|go|static|e2e" >&2; exit 2 ;;
+esac
+echo "== all tests passed ($what)"
