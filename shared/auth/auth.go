@@ -1,0 +1,112 @@
+// Package auth authenticates callers and carries who they are (a
+// Principal) through request contexts.
+//
+// Three kinds of bearer tokens are verified, each by its own Verifier:
+//
+//   - local session tokens (HS256 JWTs) issued by a SessionIssuer after a
+//     password Login, in local mode;
+//   - Identity Platform / Firebase ID tokens (RS256, Google's securetoken
+//     keys), mapped to a stored tenancy user by e-mail, in the cloud;
+//   - Google-signed OIDC ID tokens of service accounts on an allow-list, for
+//     machine calls (Cloud Scheduler, Pub/Sub push, other functions).
+//
+// MultiVerifier combines them; Middleware puts the Principal in the request
+// context and RequireRole guards routes by role. Tokens never appear in
+// errors or logs.
+package auth
+
+import (
+	"context"
+	"strings"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/tenancy"
+)
+
+// Principal kinds.
+const (
+	KindUser    = "user"
+	KindService = "service"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	TenantID string
+	UserID   string // the tenancy user ID; for services "sa:" + e-mail
+	Email    string
+	Role     tenancy.Role
+	Kind     string // KindUser or KindService
+}
+
+// Allows reports whether the principal's role covers need.
+func (p Principal) Allows(need tenancy.Role) bool { return p.Role.Allows(need) }
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the principal in ctx, if any.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// Verifier turns a bearer token into a Principal. A token it does not
+// accept is errs.Unauthenticated; a failure to check it (e.g. the key set
+// cannot be fetched) is errs.Transient.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (Principal, error)
+}
+
+// VerifierFunc adapts a function to Verifier.
+type VerifierFunc func(ctx context.Context, token string) (Principal, error)
+
+// Verify calls f.
+func (f VerifierFunc) Verify(ctx context.Context, token string) (Principal, error) {
+	return f(ctx, token)
+}
+
+// MultiVerifier tries each verifier in order and returns the first
+// principal. When none accepts the token it returns errs.Transient if any
+// verifier could not check it (so callers answer 503, not 401), else
+// errs.Unauthenticated.
+type MultiVerifier []Verifier
+
+// Verify implements Verifier.
+func (m MultiVerifier) Verify(ctx context.Context, token string) (Principal, error) {
+	var transient error
+	var reasons []string
+	for _, v := range m {
+		p, err := v.Verify(ctx, token)
+		if err == nil {
+			return p, nil
+		}
+		if errs.KindOf(err) != errs.Unauthenticated {
+			if transient == nil {
+				transient = err
+			}
+			continue
+		}
+		reasons = append(reasons, err.Error())
+	}
+	switch {
+	case transient != nil:
+		return Principal{}, transient
+	case len(reasons) == 0:
+		return Principal{}, unauthenticated("auth: no verifier configured")
+	case len(reasons) == 1:
+		return Principal{}, unauthenticated("%s", reasons[0])
+	default:
+		// The reasons are fixed texts that never contain the token.
+		return Principal{}, unauthenticated("auth: invalid token (%s)", strings.Join(reasons, "; "))
+	}
+}
+
+// unauthenticated builds an Unauthenticated error with a fixed reason and no
+// cause (causes from JWT parsing could carry token fragments).
+func unauthenticated(format string, args ...any) error {
+	return errs.E(errs.Unauthenticated, format, args...)
+}
