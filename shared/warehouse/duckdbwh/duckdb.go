@@ -1,0 +1,496 @@
+// Package duckdbwh is the DuckDB driver of the warehouse port, for local
+// mode. It links DuckDB through cgo (github.com/duckdb/duckdb-go/v2), so only
+// the local binary imports it; cloud function code never does.
+//
+// # URLs
+//
+// The scheme is "duckdb":
+//
+//	duckdb:///abs/path/wh.duckdb   a file, absolute path
+//	duckdb://./rel/wh.duckdb       a file, relative to the working directory
+//	duckdb://:memory:              a private in-memory database
+//
+// A query string is passed to DuckDB as its configuration, e.g.
+// duckdb:///var/wh.duckdb?threads=2&memory_limit=2GB.
+//
+// A DuckDB file may be opened by one process at a time, and the driver keeps
+// one *sql.DB (one DuckDB instance) per Open: callers open a file once per
+// process and share the Driver (it is safe for concurrent use).
+//
+// # Model
+//
+// A dataset is a DuckDB schema (raw_data). Types map to the port's
+// BigQuery-named types: STRING=VARCHAR, INT64=BIGINT, FLOAT64=DOUBLE,
+// NUMERIC=DECIMAL(38,9), BOOL=BOOLEAN, DATE, TIMESTAMP=TIMESTAMPTZ,
+// DATETIME=TIMESTAMP, TIME, JSON, BYTES=BLOB; when describing, all DuckDB
+// integer types read as INT64, FLOAT/DOUBLE as FLOAT64, DECIMAL and HUGEINT as
+// NUMERIC, and both TIMESTAMP and TIMESTAMPTZ as TIMESTAMP (so a DATETIME
+// column describes as TIMESTAMP). Column.Nullable=false creates a NOT NULL
+// column. Every session runs with TimeZone=UTC.
+//
+// Created and Modified are kept in a metadata table in the reserved schema
+// "_b2brecs_meta", written by CreateTable and Load in the same transaction as
+// the change; tables created by other means have zero times. NumBytes is a
+// rough estimate of the uncompressed size (rows times a typical width per
+// column type), not the file space used.
+//
+// # Queries
+//
+// Query takes DuckDB SQL with @name parameters; they are rewritten to
+// DuckDB's $name outside literals, quoted identifiers and comments (see
+// warehouse.RewriteParams). Cells come back as the port's Result types:
+// integers as int64, FLOAT/DOUBLE as float64, DECIMAL/HUGEINT as float64
+// (approximate), VARCHAR/UUID/ENUM as string, BOOLEAN as bool, DATE as
+// time.Time at 00:00 UTC, TIMESTAMP and TIMESTAMPTZ as time.Time in UTC, TIME
+// as a string "15:04:05.999999", BLOB as []byte, JSON and nested types (LIST,
+// STRUCT, MAP) as their JSON text (column type JSON), INTERVAL as a string,
+// NULL as nil.
+package duckdbwh
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/registry"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// Scheme is the URL scheme this driver registers.
+const Scheme = "duckdb"
+
+// MetaSchema is the reserved schema holding the driver's table metadata.
+const MetaSchema = "_b2brecs_meta"
+
+func init() {
+	warehouse.Register(Scheme, func(ctx context.Context, u *url.URL) (warehouse.Driver, error) {
+		return OpenURL(ctx, u)
+	})
+}
+
+// Driver is a warehouse.Driver backed by one DuckDB database.
+type Driver struct {
+	db   *sql.DB
+	path string
+	log  *slog.Logger
+}
+
+var _ warehouse.Driver = (*Driver)(nil)
+
+// OpenURL opens the database named by a duckdb:// URL (see the package doc).
+func OpenURL(ctx context.Context, u *url.URL) (*Driver, error) {
+	if u.Scheme != Scheme {
+		return nil, errs.E(errs.Invalid, "duckdbwh: scheme %q is not %q", u.Scheme, Scheme)
+	}
+	path := registry.LocalPath(u)
+	if path == "" {
+		return nil, errs.E(errs.Invalid, "duckdbwh: url %q names no file (use duckdb://:memory: for memory)", u.Redacted())
+	}
+	return Open(ctx, path, u.RawQuery)
+}
+
+// Open opens the DuckDB file at path (":memory:" for an in-memory database)
+// with an optional DuckDB configuration query string ("threads=2").
+func Open(ctx context.Context, path, config string) (*Driver, error) {
+	dsn := path
+	if path == ":memory:" {
+		dsn = ""
+	}
+	if config != "" {
+		dsn += "?" + config
+	}
+	conn, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
+		_, err := ex.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
+		return err
+	})
+	if err != nil {
+		return nil, mapErr(err, "duckdbwh: open %s", path)
+	}
+	db := sql.OpenDB(conn)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, mapErr(err, "duckdbwh: open %s", path)
+	}
+	return &Driver{db: db, path: path, log: slog.Default().With("driver", "duckdb")}, nil
+}
+
+// DB returns the underlying database handle, for tests and benchmarks.
+func (d *Driver) DB() *sql.DB { return d.db }
+
+// Dialect implements warehouse.Driver.
+func (d *Driver) Dialect() warehouse.Dialect { return warehouse.DuckDB }
+
+// Close implements warehouse.Driver.
+func (d *Driver) Close() error { return d.db.Close() }
+
+func qi(name string) string { return warehouse.QuoteIdentDuckDB(name) }
+
+func qt(dataset, table string) string { return warehouse.QuoteTable(warehouse.DuckDB, dataset, table) }
+
+func checkName(what, name string) error {
+	if name == "" {
+		return errs.E(errs.Invalid, "duckdbwh: empty %s name", what)
+	}
+	if strings.ContainsRune(name, 0) {
+		return errs.E(errs.Invalid, "duckdbwh: %s name contains NUL", what)
+	}
+	return nil
+}
+
+// CreateDataset implements warehouse.Driver.
+func (d *Driver) CreateDataset(ctx context.Context, dataset string) error {
+	if err := checkName("dataset", dataset); err != nil {
+		return err
+	}
+	if dataset == MetaSchema {
+		return errs.E(errs.Invalid, "duckdbwh: dataset name %q is reserved", dataset)
+	}
+	_, err := d.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+qi(dataset))
+	return mapErr(err, "duckdbwh: create dataset %q", dataset)
+}
+
+// ddlType is the DuckDB type created for a port type.
+func ddlType(t warehouse.Type) (string, error) {
+	switch t {
+	case warehouse.String:
+		return "VARCHAR", nil
+	case warehouse.Int64:
+		return "BIGINT", nil
+	case warehouse.Float64:
+		return "DOUBLE", nil
+	case warehouse.Numeric:
+		return "DECIMAL(38,9)", nil
+	case warehouse.Bool:
+		return "BOOLEAN", nil
+	case warehouse.Date:
+		return "DATE", nil
+	case warehouse.Timestamp:
+		return "TIMESTAMPTZ", nil
+	case warehouse.DateTime:
+		return "TIMESTAMP", nil
+	case warehouse.Time:
+		return "TIME", nil
+	case warehouse.JSON:
+		return "JSON", nil
+	case warehouse.Bytes:
+		return "BLOB", nil
+	}
+	return "", errs.E(errs.Invalid, "duckdbwh: unknown column type %q", t)
+}
+
+func createTableSQL(dataset, table string, schema warehouse.Schema) (string, error) {
+	if err := schema.Validate(); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("CREATE TABLE ")
+	b.WriteString(qt(dataset, table))
+	b.WriteString(" (")
+	for i, c := range schema {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		typ, err := ddlType(c.Type)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(qi(c.Name))
+		b.WriteByte(' ')
+		b.WriteString(typ)
+		if !c.Nullable {
+			b.WriteString(" NOT NULL")
+		}
+	}
+	b.WriteString(")")
+	return b.String(), nil
+}
+
+// execer is what *sql.DB, *sql.Conn and *sql.Tx share.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func schemaExists(ctx context.Context, q execer, dataset string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = $1 AND catalog_name = current_database()", dataset).Scan(&n)
+	return n > 0, err
+}
+
+// createTable creates the table and records it in the metadata table, in tx.
+func createTable(ctx context.Context, tx *sql.Tx, dataset, table string, schema warehouse.Schema, now time.Time) error {
+	ok, err := schemaExists(ctx, tx, dataset)
+	if err != nil {
+		return mapErr(err, "duckdbwh: create table %q.%q", dataset, table)
+	}
+	if !ok {
+		return errs.E(errs.NotFound, "duckdbwh: dataset %q not found", dataset)
+	}
+	stmt, err := createTableSQL(dataset, table, schema)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		return mapErr(err, "duckdbwh: create table %q.%q", dataset, table)
+	}
+	return touchMeta(ctx, tx, dataset, table, now, true)
+}
+
+const metaTable = `"` + MetaSchema + `"."tables"`
+
+// touchMeta records a table's modification (and creation if created).
+func touchMeta(ctx context.Context, tx *sql.Tx, dataset, table string, now time.Time, created bool) error {
+	stmts := []string{
+		"CREATE SCHEMA IF NOT EXISTS " + qi(MetaSchema),
+		"CREATE TABLE IF NOT EXISTS " + metaTable + " (dataset VARCHAR NOT NULL, name VARCHAR NOT NULL, created TIMESTAMPTZ, modified TIMESTAMPTZ)",
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return mapErr(err, "duckdbwh: metadata")
+		}
+	}
+	var err error
+	if created {
+		if _, err = tx.ExecContext(ctx, "DELETE FROM "+metaTable+" WHERE dataset = $1 AND name = $2", dataset, table); err == nil {
+			_, err = tx.ExecContext(ctx, "INSERT INTO "+metaTable+" VALUES ($1, $2, $3, $3)", dataset, table, now)
+		}
+	} else {
+		var res sql.Result
+		res, err = tx.ExecContext(ctx, "UPDATE "+metaTable+" SET modified = $3 WHERE dataset = $1 AND name = $2", dataset, table, now)
+		if err == nil {
+			if n, _ := res.RowsAffected(); n == 0 {
+				_, err = tx.ExecContext(ctx, "INSERT INTO "+metaTable+" VALUES ($1, $2, NULL, $3)", dataset, table, now)
+			}
+		}
+	}
+	return mapErr(err, "duckdbwh: metadata")
+}
+
+// CreateTable implements warehouse.Driver.
+func (d *Driver) CreateTable(ctx context.Context, dataset, table string, schema warehouse.Schema) error {
+	if err := checkName("dataset", dataset); err != nil {
+		return err
+	}
+	if err := checkName("table", table); err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		cols, err := tableColumns(ctx, tx, dataset, table)
+		if err != nil {
+			return err
+		}
+		if cols != nil {
+			return errs.E(errs.Conflict, "duckdbwh: table %q.%q already exists", dataset, table)
+		}
+		return createTable(ctx, tx, dataset, table, schema, time.Now().UTC())
+	})
+}
+
+// inTx runs fn in a transaction, committing if it returns nil.
+func (d *Driver) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err, "duckdbwh: begin")
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			d.log.WarnContext(ctx, "rollback failed", "err", rerr)
+		}
+		return err
+	}
+	return mapErr(tx.Commit(), "duckdbwh: commit")
+}
+
+// tableColumns returns the table's columns, or nil if it does not exist.
+// Columns whose DuckDB type the port does not model are reported as JSON.
+func tableColumns(ctx context.Context, q execer, dataset, table string) (warehouse.Schema, error) {
+	rows, err := q.QueryContext(ctx, `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = $2 AND table_catalog = current_database() ORDER BY ordinal_position`, dataset, table)
+	if err != nil {
+		return nil, mapErr(err, "duckdbwh: describe %q.%q", dataset, table)
+	}
+	defer rows.Close()
+	var s warehouse.Schema
+	for rows.Next() {
+		var name, typ, nullable string
+		if err := rows.Scan(&name, &typ, &nullable); err != nil {
+			return nil, mapErr(err, "duckdbwh: describe %q.%q", dataset, table)
+		}
+		t, ok := warehouse.NormalizeType(typ)
+		if !ok {
+			t = warehouse.JSON
+		}
+		s = append(s, warehouse.Column{Name: name, Type: t, Nullable: nullable == "YES"})
+	}
+	return s, mapErr(rows.Err(), "duckdbwh: describe %q.%q", dataset, table)
+}
+
+// typicalWidth is the rough per-value size used for NumBytes.
+func typicalWidth(t warehouse.Type) int64 {
+	switch t {
+	case warehouse.Bool:
+		return 1
+	case warehouse.Date:
+		return 4
+	case warehouse.Numeric:
+		return 16
+	case warehouse.String, warehouse.Bytes:
+		return 16
+	case warehouse.JSON:
+		return 32
+	default:
+		return 8
+	}
+}
+
+func describe(ctx context.Context, q execer, dataset, table string) (warehouse.Table, error) {
+	cols, err := tableColumns(ctx, q, dataset, table)
+	if err != nil {
+		return warehouse.Table{}, err
+	}
+	if cols == nil {
+		return warehouse.Table{}, errs.E(errs.NotFound, "duckdbwh: table %q.%q not found", dataset, table)
+	}
+	t := warehouse.Table{Dataset: dataset, Name: table, Schema: cols}
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+qt(dataset, table)).Scan(&t.NumRows); err != nil {
+		return warehouse.Table{}, mapErr(err, "duckdbwh: count %q.%q", dataset, table)
+	}
+	var width int64
+	for _, c := range cols {
+		width += typicalWidth(c.Type)
+	}
+	t.NumBytes = t.NumRows * width
+	var created, modified sql.NullTime
+	err = q.QueryRowContext(ctx, "SELECT created, modified FROM "+metaTable+" WHERE dataset = $1 AND name = $2", dataset, table).Scan(&created, &modified)
+	switch {
+	case err == nil:
+		t.Created, t.Modified = created.Time.UTC(), modified.Time.UTC()
+	case errors.Is(err, sql.ErrNoRows), errs.Is(mapErr(err, ""), errs.NotFound):
+		// no metadata (table made by other means, or no metadata table yet)
+	default:
+		return warehouse.Table{}, mapErr(err, "duckdbwh: metadata of %q.%q", dataset, table)
+	}
+	return t, nil
+}
+
+// DescribeTable implements warehouse.Driver.
+func (d *Driver) DescribeTable(ctx context.Context, dataset, table string) (warehouse.Table, error) {
+	return describe(ctx, d.db, dataset, table)
+}
+
+// ListTables implements warehouse.Driver: the tables (not views) of the
+// dataset, sorted by name, described as DescribeTable does. A missing dataset
+// is errs.NotFound.
+func (d *Driver) ListTables(ctx context.Context, dataset string) ([]warehouse.Table, error) {
+	ok, err := schemaExists(ctx, d.db, dataset)
+	if err != nil {
+		return nil, mapErr(err, "duckdbwh: list tables")
+	}
+	if !ok {
+		return nil, errs.E(errs.NotFound, "duckdbwh: dataset %q not found", dataset)
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_catalog = current_database() ORDER BY table_name`, dataset)
+	if err != nil {
+		return nil, mapErr(err, "duckdbwh: list tables")
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, mapErr(err, "duckdbwh: list tables")
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "duckdbwh: list tables")
+	}
+	out := make([]warehouse.Table, 0, len(names))
+	for _, n := range names {
+		t, err := describe(ctx, d.db, dataset, n)
+		if errs.Is(err, errs.NotFound) {
+			continue // dropped meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// DropTable implements warehouse.Driver; a missing table is errs.NotFound.
+func (d *Driver) DropTable(ctx context.Context, dataset, table string) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		cols, err := tableColumns(ctx, tx, dataset, table)
+		if err != nil {
+			return err
+		}
+		if cols == nil {
+			return errs.E(errs.NotFound, "duckdbwh: table %q.%q not found", dataset, table)
+		}
+		if _, err := tx.ExecContext(ctx, "DROP TABLE "+qt(dataset, table)); err != nil {
+			return mapErr(err, "duckdbwh: drop %q.%q", dataset, table)
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM "+metaTable+" WHERE dataset = $1 AND name = $2", dataset, table)
+		if err != nil && !errs.Is(mapErr(err, ""), errs.NotFound) {
+			return mapErr(err, "duckdbwh: metadata")
+		}
+		return nil
+	})
+}
+
+// mapErr gives a DuckDB error its errs kind. It returns nil for nil.
+func mapErr(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if errs.KindOf(err) != errs.Unknown {
+		return err
+	}
+	msg := fmt.Sprintf(format, args...)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.Wrap(errs.Transient, err, "%s", msg)
+	}
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return errs.Wrap(errs.Unknown, err, "%s", msg)
+	}
+	text := strings.ToLower(de.Msg)
+	switch de.Type {
+	case duckdb.ErrorTypeCatalog:
+		if strings.Contains(text, "already exists") {
+			return errs.Wrap(errs.Conflict, err, "%s", msg)
+		}
+		return errs.Wrap(errs.NotFound, err, "%s", msg)
+	case duckdb.ErrorTypeIO:
+		if strings.Contains(text, "no files found") || strings.Contains(text, "no such file") || strings.Contains(text, "does not exist") {
+			return errs.Wrap(errs.NotFound, err, "%s", msg)
+		}
+		return errs.Wrap(errs.Invalid, err, "%s", msg)
+	case duckdb.ErrorTypeTransaction, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeConnection, duckdb.ErrorTypeNetwork, duckdb.ErrorTypeHTTP:
+		return errs.Wrap(errs.Transient, err, "%s", msg)
+	case duckdb.ErrorTypePermission:
+		return errs.Wrap(errs.Permission, err, "%s", msg)
+	case duckdb.ErrorTypeNotImplemented, duckdb.ErrorTypeMissingExtension, duckdb.ErrorTypeAutoLoad:
+		return errs.Wrap(errs.Unsupported, err, "%s", msg)
+	case duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal:
+		return errs.Wrap(errs.Unknown, err, "%s", msg)
+	}
+	if strings.Contains(text, "interrupted") {
+		return errs.Wrap(errs.Transient, err, "%s", msg)
+	}
+	return errs.Wrap(errs.Invalid, err, "%s", msg)
+}

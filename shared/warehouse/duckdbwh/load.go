@@ -1,0 +1,247 @@
+package duckdbwh
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/registry"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// Load implements warehouse.Driver. Sources must be file:// URLs (other
+// schemes are errs.Unsupported); a path may be a DuckDB glob. All sources
+// are read by one statement in one transaction with any table creation,
+// truncation or merge deletes, so either every row lands or none does.
+//
+// Columns are matched by name (case-insensitively, as DuckDB does) for every
+// format: Parquet columns, the CSV header (read as text and cast to the
+// table's types) and JSON keys. Table columns missing from the files are
+// NULL; a file column the table lacks is errs.Invalid naming it; a value that
+// does not cast is errs.Invalid. If the table does not exist it is created
+// from req.Schema (the dataset must exist), or the load is errs.NotFound.
+//
+// Merge deletes the table rows whose MergeKeys match a loaded row and inserts
+// the loaded rows (whole rows are replaced); duplicate keys among the loaded
+// rows are errs.Invalid. RowsLoaded is the number of rows inserted. Labels
+// are logged with the job id; DuckDB has no job history.
+func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse.LoadResult, error) {
+	if err := checkName("dataset", req.Dataset); err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	if err := checkName("table", req.Table); err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	mode := req.Mode
+	if mode == "" {
+		mode = warehouse.Append
+	}
+	switch mode {
+	case warehouse.Append, warehouse.Truncate:
+	case warehouse.Merge:
+		if len(req.MergeKeys) == 0 {
+			return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: merge load without merge keys")
+		}
+	default:
+		return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: unknown load mode %q", req.Mode)
+	}
+	paths, err := localPaths(req.Sources)
+	if err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	src, err := sourceSQL(req.Format)
+	if err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	jobID := newJobID()
+	start := time.Now()
+	var loaded int64
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		now := time.Now().UTC()
+		cols, err := tableColumns(ctx, tx, req.Dataset, req.Table)
+		if err != nil {
+			return err
+		}
+		if cols == nil {
+			if len(req.Schema) == 0 {
+				return errs.E(errs.NotFound, "duckdbwh: table %q.%q not found and no schema to create it", req.Dataset, req.Table)
+			}
+			if err := createTable(ctx, tx, req.Dataset, req.Table, req.Schema, now); err != nil {
+				return err
+			}
+			cols = req.Schema
+		}
+		if err := checkSourceColumns(ctx, tx, src, paths, cols, req); err != nil {
+			return err
+		}
+		target := qt(req.Dataset, req.Table)
+		switch mode {
+		case warehouse.Append:
+			loaded, err = insertFrom(ctx, tx, target, src, paths)
+		case warehouse.Truncate:
+			if _, err = tx.ExecContext(ctx, "DELETE FROM "+target); err != nil {
+				return mapErr(err, "duckdbwh: truncate %q.%q", req.Dataset, req.Table)
+			}
+			loaded, err = insertFrom(ctx, tx, target, src, paths)
+		case warehouse.Merge:
+			loaded, err = merge(ctx, tx, target, src, paths, req.MergeKeys, jobID)
+		}
+		if err != nil {
+			return mapErr(err, "duckdbwh: load %q.%q", req.Dataset, req.Table)
+		}
+		return touchMeta(ctx, tx, req.Dataset, req.Table, now, false)
+	})
+	if err != nil {
+		d.log.WarnContext(ctx, "load failed", "job_id", jobID, "dataset", req.Dataset, "table", req.Table,
+			"sources", len(paths), "mode", mode, "labels", req.Labels, "err", err)
+		return warehouse.LoadResult{}, err
+	}
+	d.log.InfoContext(ctx, "load done", "job_id", jobID, "dataset", req.Dataset, "table", req.Table,
+		"sources", len(paths), "mode", mode, "rows", loaded, "labels", req.Labels, "elapsed", time.Since(start))
+	return warehouse.LoadResult{RowsLoaded: loaded, JobID: jobID}, nil
+}
+
+func newJobID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "duckdb_" + time.Now().UTC().Format("20060102T150405") + "_" + hex.EncodeToString(b[:])
+}
+
+// localPaths turns file:// URLs into paths.
+func localPaths(sources []string) ([]string, error) {
+	if len(sources) == 0 {
+		return nil, errs.E(errs.Invalid, "duckdbwh: load without sources")
+	}
+	out := make([]string, 0, len(sources))
+	for _, s := range sources {
+		u, err := url.Parse(s)
+		if err != nil {
+			return nil, errs.Wrap(errs.Invalid, err, "duckdbwh: source %q", s)
+		}
+		if u.Scheme != "file" {
+			return nil, errs.E(errs.Unsupported, "duckdbwh: source %q: only file:// sources can be loaded into DuckDB", s)
+		}
+		if u.Host != "" && u.Host != "." && u.Host != "localhost" {
+			return nil, errs.E(errs.Invalid, "duckdbwh: source %q: file URL with host %q", s, u.Host)
+		}
+		p := registry.LocalPath(u)
+		if u.Host == "localhost" {
+			p = u.Path
+		}
+		if p == "" {
+			return nil, errs.E(errs.Invalid, "duckdbwh: source %q names no file", s)
+		}
+		if !strings.ContainsAny(p, "*?[") {
+			if _, err := os.Stat(p); err != nil {
+				if os.IsNotExist(err) {
+					return nil, errs.E(errs.NotFound, "duckdbwh: source %s not found", p)
+				}
+				return nil, errs.Wrap(errs.Permission, err, "duckdbwh: source %s", p)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// sourceSQL is the table function reading the files named by the $paths
+// list parameter.
+func sourceSQL(f warehouse.Format) (string, error) {
+	switch f {
+	case warehouse.Parquet:
+		return "read_parquet($paths, union_by_name = true)", nil
+	case warehouse.CSV:
+		return "read_csv($paths, header = true, all_varchar = true, union_by_name = true)", nil
+	case warehouse.JSONL:
+		return "read_json($paths, format = 'newline_delimited', union_by_name = true)", nil
+	case "":
+		return "", errs.E(errs.Invalid, "duckdbwh: load without a format")
+	}
+	return "", errs.E(errs.Unsupported, "duckdbwh: load format %q", f)
+}
+
+// checkSourceColumns reads the files' column names and checks that each is a
+// table column and that the merge keys are table and file columns.
+func checkSourceColumns(ctx context.Context, tx *sql.Tx, src string, paths []string, cols warehouse.Schema, req warehouse.LoadRequest) error {
+	rows, err := tx.QueryContext(ctx, "SELECT * FROM "+src+" LIMIT 0", sql.Named("paths", paths))
+	if err != nil {
+		return mapErr(err, "duckdbwh: read sources of %q.%q", req.Dataset, req.Table)
+	}
+	names, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return mapErr(err, "duckdbwh: read sources of %q.%q", req.Dataset, req.Table)
+	}
+	have := map[string]bool{}
+	for _, c := range cols {
+		have[strings.ToLower(c.Name)] = true
+	}
+	inFile := map[string]bool{}
+	for _, n := range names {
+		if !have[strings.ToLower(n)] {
+			return errs.E(errs.Invalid, "duckdbwh: load into %q.%q: file column %q is not in the table", req.Dataset, req.Table, n)
+		}
+		inFile[strings.ToLower(n)] = true
+	}
+	if req.Mode == warehouse.Merge {
+		for _, k := range req.MergeKeys {
+			if !have[strings.ToLower(k)] {
+				return errs.E(errs.Invalid, "duckdbwh: merge key %q is not a column of %q.%q", k, req.Dataset, req.Table)
+			}
+			if !inFile[strings.ToLower(k)] {
+				return errs.E(errs.Invalid, "duckdbwh: merge key %q is not in the loaded files", k)
+			}
+		}
+	}
+	return nil
+}
+
+func insertFrom(ctx context.Context, tx *sql.Tx, target, src string, paths []string) (int64, error) {
+	res, err := tx.ExecContext(ctx, "INSERT INTO "+target+" BY NAME SELECT * FROM "+src, sql.Named("paths", paths))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func merge(ctx context.Context, tx *sql.Tx, target, src string, paths, keys []string, jobID string) (int64, error) {
+	tmp := qi("_load_" + jobID)
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE "+tmp+" AS SELECT * FROM "+src, sql.Named("paths", paths)); err != nil {
+		return 0, err
+	}
+	qkeys := make([]string, len(keys))
+	on := make([]string, len(keys))
+	for i, k := range keys {
+		qkeys[i] = qi(k)
+		on[i] = target + "." + qi(k) + " = " + tmp + "." + qi(k)
+	}
+	var dup int
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+tmp+" GROUP BY "+strings.Join(qkeys, ", ")+" HAVING count(*) > 1)").Scan(&dup)
+	if err != nil {
+		return 0, err
+	}
+	if dup > 0 {
+		return 0, errs.E(errs.Invalid, "duckdbwh: merge: %d key values occur more than once in the loaded rows (keys %v)", dup, keys)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+target+" USING "+tmp+" WHERE "+strings.Join(on, " AND ")); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO "+target+" BY NAME SELECT * FROM "+tmp)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE "+tmp); err != nil {
+		return 0, err
+	}
+	return n, nil
+}

@@ -1,0 +1,183 @@
+package duckdbwh
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// Query implements warehouse.Driver (see the package doc for the value
+// types). Every @name in the SQL must have a Param; Params the SQL does not
+// reference are ignored. maxRows > 0 stops reading after that many rows.
+func (d *Driver) Query(ctx context.Context, query string, params []warehouse.Param, maxRows int) (warehouse.Result, error) {
+	rewritten, names, err := warehouse.RewriteParams(warehouse.DuckDB, query, func(n string) string { return "$" + n })
+	if err != nil {
+		return warehouse.Result{}, err
+	}
+	byName := make(map[string]any, len(params))
+	for _, p := range params {
+		if _, dup := byName[p.Name]; dup {
+			return warehouse.Result{}, errs.E(errs.Invalid, "duckdbwh: parameter @%s given twice", p.Name)
+		}
+		byName[p.Name] = p.Value
+	}
+	args := make([]any, 0, len(names))
+	for _, n := range names {
+		v, ok := byName[n]
+		if !ok {
+			return warehouse.Result{}, errs.E(errs.Invalid, "duckdbwh: query parameter @%s has no value", n)
+		}
+		args = append(args, sql.Named(n, paramValue(v)))
+	}
+	rows, err := d.db.QueryContext(ctx, rewritten, args...)
+	if err != nil {
+		return warehouse.Result{}, mapErr(err, "duckdbwh: query")
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return warehouse.Result{}, mapErr(err, "duckdbwh: query")
+	}
+	res := warehouse.Result{Columns: make([]warehouse.Column, len(cts))}
+	dbTypes := make([]string, len(cts))
+	for i, ct := range cts {
+		dbTypes[i] = strings.ToUpper(ct.DatabaseTypeName())
+		res.Columns[i] = warehouse.Column{Name: ct.Name(), Type: resultType(dbTypes[i]), Nullable: true}
+	}
+	vals := make([]any, len(cts))
+	ptrs := make([]any, len(cts))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return warehouse.Result{}, mapErr(err, "duckdbwh: query")
+		}
+		row := make([]any, len(vals))
+		for i, v := range vals {
+			row[i], err = cell(v, dbTypes[i], res.Columns[i].Type)
+			if err != nil {
+				return warehouse.Result{}, errs.Wrap(errs.Unsupported, err, "duckdbwh: column %q", res.Columns[i].Name)
+			}
+		}
+		res.Rows = append(res.Rows, row)
+		if maxRows > 0 && len(res.Rows) >= maxRows {
+			return res, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return warehouse.Result{}, mapErr(err, "duckdbwh: query")
+	}
+	return res, nil
+}
+
+// paramValue adapts a Param value for binding.
+func paramValue(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC()
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	}
+	return v
+}
+
+// resultType is the port type of a result column with the given DuckDB type.
+func resultType(dbType string) warehouse.Type {
+	if t, ok := warehouse.NormalizeType(dbType); ok {
+		return t
+	}
+	switch {
+	case dbType == "INTERVAL", dbType == "BIT", dbType == "ENUM", dbType == "VARINT", dbType == "BIGNUM":
+		return warehouse.String
+	default: // LIST, ARRAY, STRUCT, MAP, UNION ...
+		return warehouse.JSON
+	}
+}
+
+// cell converts one scanned value to the port's Result value.
+func cell(v any, dbType string, t warehouse.Type) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if dbType == "JSON" {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
+	}
+	switch x := v.(type) {
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case int64:
+		if t == warehouse.Numeric {
+			return float64(x), nil
+		}
+		return x, nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case uint64:
+		return float64(x), nil // UBIGINT is NUMERIC
+	case float32:
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
+		return f, nil
+	case float64:
+		return x, nil
+	case bool:
+		return x, nil
+	case string:
+		return x, nil
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(x).Float64()
+		if t == warehouse.String {
+			return x.String(), nil
+		}
+		return f, nil
+	case duckdb.Decimal:
+		return x.Float64(), nil
+	case time.Time:
+		if t == warehouse.Time {
+			return x.Format("15:04:05.999999"), nil
+		}
+		return x.UTC(), nil
+	case []byte:
+		if dbType == "UUID" && len(x) == 16 {
+			h := hex.EncodeToString(x)
+			return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+		}
+		return append([]byte(nil), x...), nil
+	case duckdb.Interval:
+		return fmt.Sprintf("%d months %d days %d microseconds", x.Months, x.Days, x.Micros), nil
+	case duckdb.UUID:
+		return x.String(), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
