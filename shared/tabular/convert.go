@@ -1,0 +1,717 @@
+package tabular
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// Defaults of ConvertOptions.
+const (
+	DefaultRowsPerPart = 250_000
+	progressEvery      = 50_000
+	maxFirstRejects    = 20
+	maxRawLen          = 4096
+	batchRows          = 128 * 1024
+)
+
+// NUMERIC columns are written as decimal128(38, 9), BigQuery's NUMERIC.
+const (
+	numericPrecision = 38
+	numericScale     = 9
+)
+
+// ArrowType returns the Arrow type Convert writes for a warehouse type:
+// STRING and JSON utf8, INT64 int64, FLOAT64 float64, BOOL bool, DATE
+// date32, TIMESTAMP timestamp[us, UTC], DATETIME timestamp[us] (no zone),
+// TIME time64[us], NUMERIC decimal128(38, 9), BYTES binary.
+func ArrowType(t warehouse.Type) (arrow.DataType, error) {
+	switch t {
+	case warehouse.String, warehouse.JSON:
+		return arrow.BinaryTypes.String, nil
+	case warehouse.Int64:
+		return arrow.PrimitiveTypes.Int64, nil
+	case warehouse.Float64:
+		return arrow.PrimitiveTypes.Float64, nil
+	case warehouse.Bool:
+		return arrow.FixedWidthTypes.Boolean, nil
+	case warehouse.Date:
+		return arrow.FixedWidthTypes.Date32, nil
+	case warehouse.Timestamp:
+		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, nil
+	case warehouse.DateTime:
+		return &arrow.TimestampType{Unit: arrow.Microsecond}, nil
+	case warehouse.Time:
+		return arrow.FixedWidthTypes.Time64us, nil
+	case warehouse.Numeric:
+		return &arrow.Decimal128Type{Precision: numericPrecision, Scale: numericScale}, nil
+	case warehouse.Bytes:
+		return arrow.BinaryTypes.Binary, nil
+	}
+	return nil, errs.E(errs.Unsupported, "column type %q cannot be written", t)
+}
+
+// ArrowSchema returns the Arrow schema of the Parquet parts Convert writes.
+func ArrowSchema(s warehouse.Schema) (*arrow.Schema, error) {
+	fields := make([]arrow.Field, len(s))
+	for i, c := range s {
+		dt, err := ArrowType(c.Type)
+		if err != nil {
+			return nil, err
+		}
+		fields[i] = arrow.Field{Name: c.Name, Type: dt, Nullable: c.Nullable}
+	}
+	return arrow.NewSchema(fields, nil), nil
+}
+
+// cell is one coerced value.
+type cell struct {
+	null bool
+	i    int64 // INT64, DATE (days), TIMESTAMP/DATETIME/TIME (micros)
+	f    float64
+	b    bool
+	s    string // STRING, JSON
+	by   []byte // BYTES
+	dec  decimal128.Num
+}
+
+// outCol is one output column and where its values come from.
+type outCol struct {
+	warehouse.Column
+	layout string
+	field  int // source field index; -1: missing in the file (NULL)
+	bld    array.Builder
+}
+
+// converter is the shared engine of Convert: coercion, rejects, parts.
+type converter struct {
+	ctx       context.Context
+	opts      ConvertOptions
+	cols      []outCol
+	origs     []string
+	ns        nullSet
+	checkUTF8 bool
+	cells     []cell
+	stats     Stats
+	rejEnc    *json.Encoder
+	pw        *partWriter
+	bytesRead func() int64
+}
+
+func newConverter(ctx context.Context, in Inferred, opts ConvertOptions) (*converter, error) {
+	if opts.NewPart == nil {
+		return nil, errs.E(errs.Invalid, "convert: NewPart is required")
+	}
+	if len(in.Columns) == 0 {
+		return nil, errs.E(errs.Invalid, "convert: the schema has no columns")
+	}
+	if opts.RowsPerPart <= 0 {
+		opts.RowsPerPart = DefaultRowsPerPart
+	}
+	schema := in.Schema()
+	seen := map[string]bool{}
+	for _, c := range schema {
+		if c.Name == "" || seen[c.Name] {
+			return nil, errs.E(errs.Invalid, "convert: column name %q is empty or repeated", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	as, err := ArrowSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := newPartWriter(as, opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &converter{
+		ctx:       ctx,
+		opts:      opts,
+		ns:        newNullSet(in.NullValues),
+		checkUTF8: isUTF8(in.Encoding),
+		cells:     make([]cell, len(schema)),
+		pw:        pw,
+	}
+	c.cols = make([]outCol, len(schema))
+	c.origs = make([]string, len(schema))
+	for i, col := range schema {
+		c.origs[i] = in.Columns[i].Original
+		c.cols[i] = outCol{Column: col, layout: in.Columns[i].Layout, field: i, bld: pw.bld.Field(i)}
+	}
+	if opts.Rejects != nil {
+		c.rejEnc = json.NewEncoder(opts.Rejects)
+		c.rejEnc.SetEscapeHTML(false)
+	}
+	return c, nil
+}
+
+// reject records a rejected row.
+func (c *converter) reject(line int64, column, reason string, raw func() string) error {
+	c.stats.RowsRejected++
+	rj := Reject{Line: line, Column: column, Reason: reason}
+	if raw != nil {
+		rj.Raw = raw()
+		if len(rj.Raw) > maxRawLen {
+			rj.Raw = strings.ToValidUTF8(rj.Raw[:maxRawLen], "") + "…"
+		}
+	}
+	if !utf8.ValidString(rj.Raw) {
+		rj.Raw = strings.ToValidUTF8(rj.Raw, "\uFFFD")
+	}
+	if len(c.stats.FirstRejects) < maxFirstRejects {
+		c.stats.FirstRejects = append(c.stats.FirstRejects, rj)
+	}
+	if c.rejEnc != nil {
+		if err := c.rejEnc.Encode(rj); err != nil {
+			return errs.Wrap(errs.Transient, err, "write rejects")
+		}
+	}
+	return nil
+}
+
+// tick counts a read row, checks the context and reports progress.
+func (c *converter) tick() error {
+	c.stats.RowsRead++
+	if c.stats.RowsRead&1023 == 0 {
+		if err := c.ctx.Err(); err != nil {
+			return errs.Wrap(errs.Transient, err, "convert")
+		}
+	}
+	if c.opts.Progress != nil && c.stats.RowsRead%progressEvery == 0 {
+		c.opts.Progress(c.snapshot())
+	}
+	return nil
+}
+
+func (c *converter) snapshot() Stats {
+	s := c.stats
+	if c.bytesRead != nil {
+		s.BytesRead = c.bytesRead()
+	}
+	s.Parts, s.BytesWritten = c.pw.parts, c.pw.bytesWritten
+	return s
+}
+
+// row coerces and writes one row; kinds is nil for CSV. raw renders the
+// row for a reject record.
+func (c *converter) row(line int64, fields []string, kinds []kind, raw func() string) error {
+	if c.checkUTF8 {
+		for _, f := range fields {
+			if !utf8.ValidString(f) {
+				return c.reject(line, "", "invalid UTF-8 (is the file in another encoding, such as windows-1252?)", raw)
+			}
+		}
+	}
+	for i := range c.cols {
+		oc := &c.cols[i]
+		var s string
+		k := kJSONNull
+		if oc.field >= 0 && oc.field < len(fields) {
+			s = fields[oc.field]
+			if kinds == nil {
+				k = kText
+			} else {
+				k = kinds[oc.field]
+			}
+		}
+		reason := coerce(oc, s, k, &c.ns, &c.cells[i])
+		if reason != "" {
+			return c.reject(line, oc.Name, reason, raw)
+		}
+	}
+	if err := c.pw.append(c.cols, c.cells); err != nil {
+		return err
+	}
+	c.stats.RowsWritten++
+	return nil
+}
+
+// finish closes the last part and returns the stats.
+func (c *converter) finish() (Stats, error) {
+	if err := c.pw.finish(); err != nil {
+		return c.snapshot(), err
+	}
+	s := c.snapshot()
+	if c.opts.Progress != nil {
+		c.opts.Progress(s)
+	}
+	return s, nil
+}
+
+// abort drops the open part after an error.
+func (c *converter) abort(err error) (Stats, error) {
+	c.pw.abort()
+	return c.snapshot(), err
+}
+
+func quoteCut(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// coerce converts one value into out; it returns a reason when it cannot.
+func coerce(oc *outCol, s string, k kind, ns *nullSet, out *cell) string {
+	*out = cell{}
+	null := false
+	switch k {
+	case kJSONNull:
+		null = true
+	case kText:
+		switch ns.classify(s) {
+		case 1:
+			null = true
+		case 2:
+			null = oc.Type != warehouse.String
+		}
+	case kJSONString:
+		null = s == "" && oc.Type != warehouse.String
+	}
+	if null {
+		if !oc.Nullable {
+			return "NULL in a column that is not nullable"
+		}
+		out.null = true
+		return ""
+	}
+	t := oc.Type
+	if k == kJSONNested && t != warehouse.String && t != warehouse.JSON {
+		return fmt.Sprintf("a JSON object or array cannot be %s", t)
+	}
+	switch t {
+	case warehouse.String:
+		out.s = s
+		return ""
+	case warehouse.JSON:
+		switch k {
+		case kJSONString:
+			b, _ := json.Marshal(s)
+			out.s = string(b)
+		case kText:
+			if !json.Valid([]byte(s)) {
+				return fmt.Sprintf("%s is not valid JSON", quoteCut(s))
+			}
+			out.s = s
+		default:
+			out.s = s
+		}
+		return ""
+	}
+	v := trimSpace(s)
+	ok := false
+	switch t {
+	case warehouse.Int64:
+		if k != kJSONBool {
+			out.i, ok = parseInt(v, false)
+		}
+	case warehouse.Float64:
+		if k != kJSONBool {
+			out.f, ok = parseFloatLoose(v)
+		}
+	case warehouse.Bool:
+		out.b, ok = parseBool(v, false)
+	case warehouse.Date:
+		var tv timeVal
+		if tv, ok = parseTemporal(v, oc.layout); ok {
+			if tv.micros%86400e6 != 0 {
+				return fmt.Sprintf("%s has a time of day, not a DATE", quoteCut(s))
+			}
+			out.i = tv.micros / 86400e6
+			if tv.micros < 0 && tv.micros%86400e6 != 0 {
+				out.i--
+			}
+		}
+	case warehouse.Timestamp, warehouse.DateTime:
+		var tv timeVal
+		tv, ok = parseTemporal(v, oc.layout)
+		out.i = tv.micros
+	case warehouse.Time:
+		out.i, ok = parseTimeOfDay(v)
+		if !ok {
+			var e int
+			out.i, e, ok = parseClock(v, 0, true)
+			ok = ok && e == len(v)
+		}
+	case warehouse.Numeric:
+		out.dec, ok = parseNumeric(v)
+	case warehouse.Bytes:
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return fmt.Sprintf("%s is not base64", quoteCut(s))
+		}
+		out.by, ok = b, true
+	}
+	if !ok {
+		return fmt.Sprintf("%s is not a valid %s", quoteCut(s), t)
+	}
+	return ""
+}
+
+// parseNumeric parses a decimal exactly into NUMERIC(38, 9); more than 9
+// significant fractional digits or 29 integer digits do not fit (nothing
+// is rounded).
+func parseNumeric(s string) (decimal128.Num, bool) {
+	if !isFloatSyntax(s, false) || strings.ContainsAny(s, "eE") {
+		return decimal128.Num{}, false
+	}
+	neg := false
+	if s[0] == '+' || s[0] == '-' {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	frac = strings.TrimRight(frac, "0")
+	intPart = strings.TrimLeft(intPart, "0")
+	if len(frac) > numericScale || len(intPart) > numericPrecision-numericScale {
+		return decimal128.Num{}, false
+	}
+	digits := intPart + frac + strings.Repeat("0", numericScale-len(frac))
+	bi, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return decimal128.Num{}, false
+	}
+	if neg {
+		bi.Neg(bi)
+	}
+	return decimal128.FromBigInt(bi), true
+}
+
+// partWriter writes rows into Parquet parts of at most RowsPerPart rows.
+type partWriter struct {
+	schema       *arrow.Schema
+	opts         ConvertOptions
+	props        *parquet.WriterProperties
+	aprops       pqarrow.ArrowWriterProperties
+	bld          *array.RecordBuilder
+	batch        int // rows in the builder
+	inPart       int // rows in the open part
+	sink         io.WriteCloser
+	counter      *countingWriter
+	fw           *pqarrow.FileWriter
+	parts        int
+	bytesWritten int64
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func newPartWriter(schema *arrow.Schema, opts ConvertOptions) (*partWriter, error) {
+	var codec compress.Compression
+	switch strings.ToLower(opts.Compression) {
+	case "", "snappy":
+		codec = compress.Codecs.Snappy
+	case "zstd":
+		codec = compress.Codecs.Zstd
+	default:
+		return nil, errs.E(errs.Unsupported, "Parquet compression %q (snappy, zstd)", opts.Compression)
+	}
+	return &partWriter{
+		schema: schema,
+		opts:   opts,
+		props: parquet.NewWriterProperties(
+			parquet.WithCompression(codec),
+			parquet.WithDictionaryDefault(true),
+			parquet.WithCreatedBy("b2brecs tabular"),
+		),
+		aprops: pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()),
+		bld:    array.NewRecordBuilder(memory.DefaultAllocator, schema),
+	}, nil
+}
+
+func (p *partWriter) append(cols []outCol, cells []cell) error {
+	if p.fw == nil {
+		sink, err := p.opts.NewPart(p.parts)
+		if err != nil {
+			return errs.Wrap(kindOr(err, errs.Transient), err, "open part %d", p.parts)
+		}
+		p.sink = sink
+		p.counter = &countingWriter{w: sink}
+		p.fw, err = pqarrow.NewFileWriter(p.schema, p.counter, p.props, p.aprops)
+		if err != nil {
+			return errs.Wrap(errs.Invalid, err, "start part %d", p.parts)
+		}
+	}
+	for i := range cols {
+		c := &cells[i]
+		b := cols[i].bld
+		if c.null {
+			b.AppendNull()
+			continue
+		}
+		switch cols[i].Type {
+		case warehouse.String, warehouse.JSON:
+			b.(*array.StringBuilder).Append(c.s)
+		case warehouse.Int64:
+			b.(*array.Int64Builder).Append(c.i)
+		case warehouse.Float64:
+			b.(*array.Float64Builder).Append(c.f)
+		case warehouse.Bool:
+			b.(*array.BooleanBuilder).Append(c.b)
+		case warehouse.Date:
+			b.(*array.Date32Builder).Append(arrow.Date32(c.i))
+		case warehouse.Timestamp, warehouse.DateTime:
+			b.(*array.TimestampBuilder).Append(arrow.Timestamp(c.i))
+		case warehouse.Time:
+			b.(*array.Time64Builder).Append(arrow.Time64(c.i))
+		case warehouse.Numeric:
+			b.(*array.Decimal128Builder).Append(c.dec)
+		case warehouse.Bytes:
+			b.(*array.BinaryBuilder).Append(c.by)
+		}
+	}
+	p.batch++
+	p.inPart++
+	if p.batch >= batchRows {
+		if err := p.flush(); err != nil {
+			return err
+		}
+	}
+	if p.inPart >= p.opts.RowsPerPart {
+		return p.closePart()
+	}
+	return nil
+}
+
+func (p *partWriter) flush() error {
+	if p.batch == 0 {
+		return nil
+	}
+	rec := p.bld.NewRecordBatch()
+	defer rec.Release()
+	p.batch = 0
+	if err := p.fw.Write(rec); err != nil {
+		return errs.Wrap(kindOr(err, errs.Transient), err, "write part %d", p.parts)
+	}
+	return nil
+}
+
+func (p *partWriter) closePart() error {
+	if p.fw == nil {
+		return nil
+	}
+	if err := p.flush(); err != nil {
+		return err
+	}
+	if err := p.fw.Close(); err != nil {
+		return errs.Wrap(kindOr(err, errs.Transient), err, "finish part %d", p.parts)
+	}
+	p.fw = nil
+	sink := p.sink
+	p.sink = nil
+	if err := sink.Close(); err != nil {
+		return errs.Wrap(kindOr(err, errs.Transient), err, "close part %d", p.parts)
+	}
+	p.bytesWritten += p.counter.n
+	p.parts++
+	p.inPart = 0
+	return nil
+}
+
+func (p *partWriter) finish() error {
+	err := p.closePart()
+	p.bld.Release()
+	return err
+}
+
+// abort drops the open part: Abort() if the sink has it, else Close().
+func (p *partWriter) abort() {
+	if p.sink != nil {
+		var err error
+		if a, ok := p.sink.(interface{ Abort() error }); ok {
+			err = a.Abort()
+		} else {
+			err = p.sink.Close()
+		}
+		if err != nil {
+			slog.Warn("tabular: dropping an unfinished part", "part", p.parts, "err", err)
+		}
+		p.sink = nil
+	}
+	p.fw = nil
+	p.bld.Release()
+}
+
+func kindOr(err error, k errs.Kind) errs.Kind {
+	if kk := errs.KindOf(err); kk != errs.Unknown {
+		return kk
+	}
+	return k
+}
+
+// Convert streams r (format f, optionally gzip-compressed) into Parquet
+// parts with the columns of in (names, types, nullability; use
+// Inferred.Override to apply user edits), coercing every value. A row that
+// does not fit is rejected whole, never altered: wrong field count,
+// malformed quoting or JSON, invalid UTF-8 (for utf-8 input), a value that
+// does not parse as its column's type, a NULL in a non-nullable column.
+// Rejects go to opts.Rejects and are counted; RowsRead = RowsWritten +
+// RowsRejected.
+//
+// CSV files with a header are matched to the schema by column name (the
+// original name, else the sanitised one), so files of one job may order
+// their columns differently; file columns the schema lacks are ignored
+// (Stats.IgnoredColumns), nullable schema columns the file lacks are
+// NULL (Stats.MissingColumns), and a non-nullable one the file lacks is
+// errs.Invalid. JSON keys match the same way.
+//
+// Timestamps without a zone are taken as UTC; DATETIME columns keep them
+// as wall-clock time. Zero data rows make zero parts.
+func Convert(ctx context.Context, r io.Reader, f Format, in Inferred, opts ConvertOptions) (Stats, error) {
+	switch f {
+	case CSV:
+		return convertCSV(ctx, r, in, opts)
+	case JSONL, JSON:
+		return convertJSON(ctx, r, f, in, opts)
+	case Parquet:
+		ra, size, cleanup, err := readerAt(r)
+		if err != nil {
+			return Stats{}, err
+		}
+		defer cleanup()
+		return ConvertParquet(ctx, ra, size, in, opts)
+	}
+	return Stats{}, errs.E(errs.Unsupported, "format %q is not supported", f)
+}
+
+func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptions) (Stats, error) {
+	c, err := newConverter(ctx, in, opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	br, cr, err := openText(r, in.Encoding)
+	if err != nil {
+		return c.abort(err)
+	}
+	c.bytesRead = func() int64 { return cr.n }
+	delim := in.Delimiter
+	if delim == 0 {
+		delim = sniffDelimiter(br)
+	}
+	src := newCSVSource(br, delim, in.LazyQuotes)
+	var rw row
+	expected := in.Fields
+	if in.HasHeader {
+		// The first readable record is the header.
+		for {
+			if err := src.next(&rw); err != nil {
+				if errors.Is(err, io.EOF) {
+					return c.finish()
+				}
+				return c.abort(err)
+			}
+			if rw.bad == "" {
+				break
+			}
+		}
+		expected = len(rw.fields)
+		if err := c.mapColumns(headerNames(rw.fields, true)); err != nil {
+			return c.abort(err)
+		}
+	} else {
+		if expected == 0 {
+			expected = len(c.cols)
+		}
+		for i := range c.cols {
+			c.cols[i].field = i
+			if n, ok := strings.CutPrefix(in.Columns[i].Original, "column_"); ok {
+				if j, err := strconv.Atoi(n); err == nil && j >= 0 {
+					c.cols[i].field = j
+				}
+			}
+			if c.cols[i].field >= expected {
+				expected = c.cols[i].field + 1
+			}
+		}
+	}
+	for {
+		if err := src.next(&rw); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return c.abort(err)
+		}
+		if err := c.tick(); err != nil {
+			return c.abort(err)
+		}
+		fields := rw.fields
+		raw := func() string { return joinCSV(fields, delim) }
+		switch {
+		case rw.bad != "":
+			err = c.reject(rw.line, "", rw.bad, nil)
+		case len(fields) != expected:
+			err = c.reject(rw.line, "", fmt.Sprintf("expected %d fields, got %d", expected, len(fields)), raw)
+		default:
+			err = c.row(rw.line, fields, nil, raw)
+		}
+		if err != nil {
+			return c.abort(err)
+		}
+	}
+	return c.finish()
+}
+
+// mapColumns points each output column at the file's field of the same
+// original (else sanitised) name.
+func (c *converter) mapColumns(fileNames []string) error {
+	sanitized, _ := SanitizeNames(fileNames)
+	byOrig := map[string]int{}
+	bySan := map[string]int{}
+	for j := len(fileNames) - 1; j >= 0; j-- {
+		byOrig[fileNames[j]] = j
+		bySan[sanitized[j]] = j
+	}
+	used := make([]bool, len(fileNames))
+	for i := range c.cols {
+		oc := &c.cols[i]
+		j, ok := bySan[oc.Name]
+		if !ok {
+			j, ok = byOrig[c.originalOf(i)]
+		}
+		if !ok || used[j] {
+			if !oc.Nullable {
+				return errs.E(errs.Invalid, "the file has no column %q, which is not nullable", oc.Name)
+			}
+			oc.field = -1
+			c.stats.MissingColumns = append(c.stats.MissingColumns, oc.Name)
+			continue
+		}
+		used[j] = true
+		oc.field = j
+	}
+	for j, u := range used {
+		if !u {
+			c.stats.IgnoredColumns = append(c.stats.IgnoredColumns, sanitized[j])
+		}
+	}
+	return nil
+}
+
+func (c *converter) originalOf(i int) string { return c.origs[i] }
