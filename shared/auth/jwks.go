@@ -41,11 +41,12 @@ type keySet struct {
 	minRefresh time.Duration
 	logger     *slog.Logger
 
-	mu      sync.Mutex // held during fetches, so concurrent misses fetch once
-	keys    map[string]*rsa.PublicKey
-	expires time.Time
-	fetched time.Time // last fetch attempt
-	lastErr error     // of that attempt
+	mu       sync.Mutex // held during fetches, so concurrent misses fetch once
+	keys     map[string]*rsa.PublicKey
+	expires  time.Time
+	fetched  time.Time // last fetch attempt
+	lastErr  error     // of that attempt
+	lastMiss time.Time // last refresh caused by an unknown kid
 }
 
 func newKeySet(url string, client *http.Client, now func() time.Time, minRefresh time.Duration, logger *slog.Logger) *keySet {
@@ -74,15 +75,21 @@ func (ks *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	if k, ok := ks.keys[kid]; ok && fresh {
 		return k, nil
 	}
-	if !ks.fetched.IsZero() && now.Sub(ks.fetched) < ks.minRefresh {
-		// Tried recently: do not fetch again yet.
-		if k, ok := ks.keys[kid]; ok { // stale, because the last refresh failed
-			return k, nil
+	switch {
+	case fresh:
+		// An unknown kid: the keys may have rotated. Refresh, but at most
+		// once per minRefresh for unknown kids, so forged kids cannot make
+		// us hammer the endpoint.
+		if !ks.lastMiss.IsZero() && now.Sub(ks.lastMiss) < ks.minRefresh {
+			return nil, unauthenticated("auth: token signed with an unknown key")
 		}
-		if ks.lastErr != nil {
-			return nil, ks.lastErr
+		ks.lastMiss = now
+	case ks.lastErr != nil && now.Sub(ks.fetched) < ks.minRefresh:
+		// The last fetch failed recently: do not retry yet.
+		if k, ok := ks.keys[kid]; ok {
+			return k, nil // stale, but better than failing every call
 		}
-		return nil, unauthenticated("auth: token signed with an unknown key")
+		return nil, ks.lastErr
 	}
 	ks.lastErr = ks.refresh(ctx, now)
 	if err := ks.lastErr; err != nil {
@@ -108,8 +115,6 @@ type jwk struct {
 }
 
 func (ks *keySet) refresh(ctx context.Context, now time.Time) error {
-	// Count the attempt even if it fails, so that failures are rate limited
-	// too.
 	ks.fetched = now
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -27,11 +28,13 @@ func NewStore() *docstore.Store {
 	return &docstore.Store{Driver: &memDriver{docs: map[docstore.Key]docstore.Doc{}}}
 }
 
-// NewService returns a Service over a new in-memory store.
+// NewService returns a Service over a new in-memory store, logging nowhere
+// unless opts set a logger.
 func NewService(t testing.TB, opts ...tenancy.Option) (*tenancy.Service, *docstore.Store) {
 	t.Helper()
 	st := NewStore()
 	t.Cleanup(func() { _ = st.Close() })
+	opts = append([]tenancy.Option{tenancy.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
 	return tenancy.NewService(st, opts...), st
 }
 

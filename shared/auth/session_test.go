@@ -1,0 +1,197 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/tenancy"
+	"github.com/b2brecs/b2brecs/shared/tenancy/tenancytest"
+)
+
+var ctx = context.Background()
+
+var testKey = []byte("0123456789abcdef0123456789abcdef-test-key")
+
+func newIssuer(t *testing.T, clock *fakeClock) *SessionIssuer {
+	t.Helper()
+	iss, err := NewSessionIssuer(testKey, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss.WithClock(clock.Now)
+}
+
+func TestNewSessionIssuerChecks(t *testing.T) {
+	if _, err := NewSessionIssuer([]byte("short"), time.Hour); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("short key: %v", err)
+	}
+	if _, err := NewSessionIssuer(testKey, 0); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("zero ttl: %v", err)
+	}
+}
+
+func TestSessionRoundTrip(t *testing.T) {
+	clock := newFakeClock()
+	iss := newIssuer(t, clock)
+	p := Principal{TenantID: "t_1", UserID: "u_1", Email: "a@x.io", Role: tenancy.RoleEditor, Kind: KindUser}
+	tok, exp, err := iss.Issue(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !exp.Equal(clock.Now().Add(time.Hour)) {
+		t.Fatalf("expires %v", exp)
+	}
+	got, err := iss.Verify(ctx, tok)
+	if err != nil || got != p {
+		t.Fatalf("Verify = %+v, %v", got, err)
+	}
+	// The claims are the documented ones.
+	var mc jwt.MapClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, &mc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"tenant", "user", "role", "email", "exp", "iat", "jti", "iss", "sub"} {
+		if _, ok := mc[c]; !ok {
+			t.Errorf("claim %q missing: %v", c, mc)
+		}
+	}
+	tok2, _, _ := iss.Issue(p)
+	if tok2 == tok {
+		t.Error("two tokens share a jti")
+	}
+	if _, _, err := iss.Issue(Principal{TenantID: "t_1", UserID: "u_1", Role: "root"}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("Issue with a bad role: %v", err)
+	}
+}
+
+func TestSessionRejects(t *testing.T) {
+	clock := newFakeClock()
+	iss := newIssuer(t, clock)
+	p := Principal{TenantID: "t_1", UserID: "u_1", Email: "a@x.io", Role: tenancy.RoleAdmin, Kind: KindUser}
+	good, _, _ := iss.Issue(p)
+
+	otherKey, _ := NewSessionIssuer([]byte(strings.Repeat("k", 32)), time.Hour)
+	forged, _, _ := otherKey.WithClock(clock.Now).Issue(p)
+
+	sign := func(m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(m, claims).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	now := clock.Now()
+	base := func() jwt.MapClaims {
+		return jwt.MapClaims{"tenant": "t_1", "user": "u_1", "sub": "u_1", "role": "admin", "iss": SessionIssuerName,
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	}
+	noExp := base()
+	delete(noExp, "exp")
+	wrongIss := base()
+	wrongIss["iss"] = "someone-else"
+	badRole := base()
+	badRole["role"] = "root"
+	future := base()
+	future["iat"] = now.Add(time.Hour).Unix()
+	subMismatch := base()
+	subMismatch["sub"] = "u_2"
+
+	cases := []struct{ name, token, reason string }{
+		{"garbage", "not-a-jwt", "malformed"},
+		{"empty", "", "malformed"},
+		{"other key", forged, "signature"},
+		{"tampered payload", good[:strings.Index(good, ".")+1] + "eyJ0ZW5hbnQiOiJ0XzIifQ" + good[strings.LastIndex(good, "."):], ""},
+		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, base()), "algorithm"},
+		{"HS512", sign(jwt.SigningMethodHS512, testKey, base()), "algorithm"},
+		{"no exp", sign(jwt.SigningMethodHS256, testKey, noExp), "required claim"},
+		{"wrong issuer", sign(jwt.SigningMethodHS256, testKey, wrongIss), "issuer"},
+		{"bad role", sign(jwt.SigningMethodHS256, testKey, badRole), "incomplete"},
+		{"issued in the future", sign(jwt.SigningMethodHS256, testKey, future), "not valid yet"},
+		{"sub mismatch", sign(jwt.SigningMethodHS256, testKey, subMismatch), "incomplete"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := iss.Verify(ctx, tc.token)
+			if !errs.Is(err, errs.Unauthenticated) {
+				t.Fatalf("Verify = %v, want Unauthenticated", err)
+			}
+			if tc.reason != "" && !strings.Contains(err.Error(), tc.reason) {
+				t.Errorf("message %q lacks %q", err, tc.reason)
+			}
+			if len(tc.token) > 8 && strings.Contains(err.Error(), tc.token[len(tc.token)-8:]) {
+				t.Errorf("message echoes the token: %q", err)
+			}
+		})
+	}
+
+	clock.Advance(time.Hour + 6*time.Second)
+	_, err := iss.Verify(ctx, good)
+	if !errs.Is(err, errs.Unauthenticated) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired token: %v", err)
+	}
+}
+
+func TestDummyHashIsBcryptCost10(t *testing.T) {
+	cost, err := bcrypt.Cost([]byte(dummyHash))
+	if err != nil || cost != tenancy.BcryptCost {
+		t.Fatalf("dummy hash cost %d, %v", cost, err)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	clock := newFakeClock()
+	iss := newIssuer(t, clock)
+	svc, _ := tenancytest.NewService(t)
+	tn, admin, pw, _, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer, err := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "v@acme.example", Role: tenancy.RoleViewer, Password: "viewer-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noPw, _ := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "sso@acme.example", Role: tenancy.RoleViewer})
+	_ = noPw
+
+	tok, exp, u, err := Login(ctx, svc, iss, " ADMIN@acme.example", pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID != admin.ID || !exp.Equal(clock.Now().Add(time.Hour)) {
+		t.Fatalf("Login user %+v exp %v", u, exp)
+	}
+	p, err := iss.Verify(ctx, tok)
+	if err != nil || p.UserID != admin.ID || p.TenantID != tn.ID || p.Role != tenancy.RoleAdmin || p.Kind != KindUser {
+		t.Fatalf("session principal %+v, %v", p, err)
+	}
+
+	for _, tc := range []struct{ name, email, password, msg string }{
+		{"wrong password", "admin@acme.example", pw + "x", "invalid email or password"},
+		{"unknown email", "nobody@acme.example", pw, "invalid email or password"},
+		{"malformed email", "nobody", pw, "invalid email or password"},
+		{"no local password", "sso@acme.example", "", "invalid email or password"},
+	} {
+		_, _, _, err := Login(ctx, svc, iss, tc.email, tc.password)
+		if !errs.Is(err, errs.Unauthenticated) || err.Error() != tc.msg {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+
+	if _, err := svc.SetUserDisabled(ctx, tn.ID, viewer.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = Login(ctx, svc, iss, "v@acme.example", "viewer-password")
+	if !errs.Is(err, errs.Unauthenticated) || !strings.Contains(err.Error(), "disabled") {
+		t.Fatalf("disabled user: %v", err)
+	}
+	_, _, _, err = Login(ctx, svc, iss, "v@acme.example", "wrong-password")
+	if err == nil || err.Error() != "invalid email or password" {
+		t.Fatalf("disabled user with a wrong password must not learn it is disabled: %v", err)
+	}
+}
