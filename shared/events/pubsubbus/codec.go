@@ -164,7 +164,8 @@ type PubsubMessage struct {
 
 // FromMessagePublished unwraps the CloudEvent that was published to Pub/Sub
 // (binary or structured mode) from the Eventarc messagePublished event that
-// delivered it. A malformed envelope or message is errs.Invalid.
+// delivered it. If the inner event has no time, it gets the message's
+// publish time. A malformed envelope or message is errs.Invalid.
 func FromMessagePublished(e events.Event) (events.Event, error) {
 	if e.Type() != MessagePublishedType {
 		return events.Event{}, errs.E(errs.Invalid, "pubsubbus: event type %q is not %s", e.Type(), MessagePublishedType)
@@ -179,6 +180,11 @@ func FromMessagePublished(e events.Event) (events.Event, error) {
 	inner, err := DecodeMessage(d.Message.Data, d.Message.Attributes)
 	if err != nil {
 		return events.Event{}, errs.Wrap(errs.KindOf(err), err, "pubsubbus: message %q", d.Message.MessageID)
+	}
+	if inner.Time().IsZero() && !d.Message.PublishTime.IsZero() {
+		// Publishers that cannot set a per-message time (Cloud Scheduler)
+		// leave ce-time out; the publish time is the time of occurrence.
+		inner.SetTime(d.Message.PublishTime)
 	}
 	return inner, nil
 }

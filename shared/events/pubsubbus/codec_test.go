@@ -186,6 +186,18 @@ func TestFromMessagePublished(t *testing.T) {
 		t.Errorf("structured: %v %v", got, err)
 	}
 
+	// No ce-time (Cloud Scheduler): the publish time stands in.
+	pt := time.Date(2026, 3, 29, 1, 0, 2, 0, time.UTC)
+	env, err = pubsubbus.ToMessagePublished("projects/p/topics/t", "s", "m2", pt, []byte(`{}`), map[string]string{
+		"ce-specversion": "1.0", "ce-id": "acme/nightly", "ce-type": "t.v1", "ce-source": "//b2brecs/scheduler/acme/nightly",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := pubsubbus.FromMessagePublished(env); err != nil || !got.Time().Equal(pt) {
+		t.Errorf("time without ce-time = %v (%v), want publish time %v", got.Time(), err, pt)
+	}
+
 	bad := []struct {
 		name string
 		mod  func(e *events.Event)
