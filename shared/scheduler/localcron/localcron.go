@@ -140,9 +140,10 @@ func (c *Cron) Upsert(ctx context.Context, j scheduler.Job) error {
 		return errs.Wrap(errs.Conflict, ErrClosed, "localcron: upsert %s/%s", j.Tenant, j.Name)
 	}
 	c.jobs[key(j.Tenant, j.Name)] = e
+	next := e.next // the loop owns e once unlocked
 	c.mu.Unlock()
 	c.log.Info("job scheduled", "tenant", j.Tenant, "job", j.Name, "cron", j.Cron, "time_zone", j.TimeZone,
-		"topic", j.Topic, "paused", j.Paused, "next", e.next)
+		"topic", j.Topic, "paused", j.Paused, "next", next)
 	c.poke()
 	return nil
 }

@@ -194,7 +194,7 @@ func utc(s string) time.Time {
 func TestTimeZonesAcrossDST(t *testing.T) {
 	cases := []struct {
 		name, cron, tz, start string
-		want               []string // UTC fire times
+		want                  []string // UTC fire times
 	}{
 		{"london daily 01:30 spring forward", "30 1 * * *", "Europe/London", "2026-03-27 12:00",
 			// 01:30 does not exist on Mar 29: fires at the end of the gap (02:00 BST).
@@ -309,7 +309,11 @@ func TestPausedReplaceDelete(t *testing.T) {
 
 func TestInvalidJobs(t *testing.T) {
 	h := newHarness(t, utc("2026-05-01 00:00"))
-	mod := func(f func(*scheduler.Job)) scheduler.Job { j := job("ok", "0 2 * * *", "Europe/London"); f(&j); return j }
+	mod := func(f func(*scheduler.Job)) scheduler.Job {
+		j := job("ok", "0 2 * * *", "Europe/London")
+		f(&j)
+		return j
+	}
 	cases := []struct {
 		name, field string
 		j           scheduler.Job
