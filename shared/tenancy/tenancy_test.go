@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -11,12 +12,34 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
+	_ "github.com/b2brecs/b2brecs/shared/docstore/sqlitedoc"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 	"github.com/b2brecs/b2brecs/shared/tenancy/tenancytest"
 )
 
 var ctx = context.Background()
+
+// stores runs f against every store the tests use: the in-memory test
+// store and the real SQLite driver (in memory).
+func stores(t *testing.T, f func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store))) {
+	t.Run("mem", func(t *testing.T) {
+		f(t, func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store) {
+			return tenancytest.NewService(t, opts...)
+		})
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		f(t, func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store) {
+			st, err := docstore.Open(ctx, "sqlite::memory:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			opts = append([]tenancy.Option{tenancy.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
+			return tenancy.NewService(st, opts...), st
+		})
+	})
+}
 
 func TestRoleAllows(t *testing.T) {
 	roles := []tenancy.Role{tenancy.RoleViewer, tenancy.RoleEditor, tenancy.RoleAdmin}
@@ -93,253 +116,263 @@ func TestNormalizeEmail(t *testing.T) {
 }
 
 func TestTenantsAndUsers(t *testing.T) {
-	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	svc, st := tenancytest.NewService(t, tenancy.WithClock(func() time.Time { return now }))
+	stores(t, func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store)) {
+		now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+		svc, st := newSvc(tenancy.WithClock(func() time.Time { return now }))
 
-	acme, err := svc.CreateTenant(ctx, "  Acme GmbH ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(acme.ID, "t_") || acme.Name != "Acme GmbH" || !acme.CreatedAt.Equal(now) {
-		t.Fatalf("tenant %+v", acme)
-	}
-	if got, err := svc.GetTenant(ctx, acme.ID); err != nil || got != acme {
-		t.Fatalf("GetTenant = %+v, %v", got, err)
-	}
-	if _, err := svc.GetTenant(ctx, "t_missing"); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("GetTenant(missing) = %v", err)
-	}
-	if _, err := svc.GetTenant(ctx, tenancy.SystemTenant); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("GetTenant(_system) = %v", err)
-	}
-	if _, err := svc.CreateTenant(ctx, " "); !errs.Is(err, errs.Invalid) {
-		t.Fatalf("CreateTenant(blank) = %v", err)
-	}
-	other, _ := svc.CreateTenant(ctx, "Other")
-	if ts, err := svc.ListTenants(ctx); err != nil || len(ts) != 2 {
-		t.Fatalf("ListTenants = %v, %v", ts, err)
-	}
-
-	ann, err := svc.CreateUser(ctx, acme.ID, tenancy.NewUser{Email: "Ann@Acme.example", Name: "Ann", Role: tenancy.RoleAdmin, Password: "ann-password-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(ann.ID, "u_") || ann.Email != "ann@acme.example" || ann.TenantID != acme.ID || ann.Role != tenancy.RoleAdmin || !ann.HasPassword() {
-		t.Fatalf("user %+v", ann)
-	}
-	bob, err := svc.CreateUser(ctx, acme.ID, tenancy.NewUser{Email: "bob@acme.example", Role: tenancy.RoleViewer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bob.Name != "bob" || bob.HasPassword() {
-		t.Fatalf("bob %+v", bob)
-	}
-
-	// Errors.
-	cases := []struct {
-		name   string
-		tenant string
-		nu     tenancy.NewUser
-		kind   errs.Kind
-	}{
-		{"duplicate in tenant, other case", acme.ID, tenancy.NewUser{Email: "ANN@acme.example", Role: tenancy.RoleViewer}, errs.Conflict},
-		{"duplicate across tenants", other.ID, tenancy.NewUser{Email: "ann@acme.example", Role: tenancy.RoleViewer}, errs.Conflict},
-		{"missing tenant", "t_nope", tenancy.NewUser{Email: "x@acme.example", Role: tenancy.RoleViewer}, errs.NotFound},
-		{"bad role", acme.ID, tenancy.NewUser{Email: "x@acme.example", Role: "root"}, errs.Invalid},
-		{"bad email", acme.ID, tenancy.NewUser{Email: "x", Role: tenancy.RoleViewer}, errs.Invalid},
-		{"short password", acme.ID, tenancy.NewUser{Email: "x@acme.example", Role: tenancy.RoleViewer, Password: "123456789"}, errs.Invalid},
-	}
-	for _, tc := range cases {
-		if _, err := svc.CreateUser(ctx, tc.tenant, tc.nu); errs.KindOf(err) != tc.kind {
-			t.Errorf("%s: CreateUser = %v, want %v", tc.name, err, tc.kind)
+		acme, err := svc.CreateTenant(ctx, "  Acme GmbH ")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// A failed create leaves no partial index entries behind.
-	if n := tenancytest.Count(st, acme.ID, tenancy.KindUserEmail); n != 2 {
-		t.Errorf("user_email entries = %d, want 2", n)
-	}
-	if n := tenancytest.Count(st, tenancy.SystemTenant, tenancy.KindLogin); n != 2 {
-		t.Errorf("login entries = %d, want 2", n)
-	}
+		if !strings.HasPrefix(acme.ID, "t_") || acme.Name != "Acme GmbH" || !acme.CreatedAt.Equal(now) {
+			t.Fatalf("tenant %+v", acme)
+		}
+		if got, err := svc.GetTenant(ctx, acme.ID); err != nil || got != acme {
+			t.Fatalf("GetTenant = %+v, %v", got, err)
+		}
+		if _, err := svc.GetTenant(ctx, "t_missing"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("GetTenant(missing) = %v", err)
+		}
+		if _, err := svc.GetTenant(ctx, tenancy.SystemTenant); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("GetTenant(_system) = %v", err)
+		}
+		if _, err := svc.CreateTenant(ctx, " "); !errs.Is(err, errs.Invalid) {
+			t.Fatalf("CreateTenant(blank) = %v", err)
+		}
+		other, _ := svc.CreateTenant(ctx, "Other")
+		if ts, err := svc.ListTenants(ctx); err != nil || len(ts) != 2 {
+			t.Fatalf("ListTenants = %v, %v", ts, err)
+		}
 
-	// Reads are tenant-scoped.
-	if got, err := svc.GetUser(ctx, acme.ID, ann.ID); err != nil || got != ann {
-		t.Fatalf("GetUser = %+v, %v", got, err)
-	}
-	if _, err := svc.GetUser(ctx, other.ID, ann.ID); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("GetUser from another tenant = %v, want NotFound", err)
-	}
-	users, err := svc.ListUsers(ctx, acme.ID)
-	if err != nil || len(users) != 2 || users[0].ID != ann.ID || users[1].ID != bob.ID {
-		t.Fatalf("ListUsers = %+v, %v", users, err)
-	}
-	if users, _ := svc.ListUsers(ctx, other.ID); len(users) != 0 {
-		t.Fatalf("other tenant sees %d users", len(users))
-	}
+		ann, err := svc.CreateUser(ctx, acme.ID, tenancy.NewUser{Email: "Ann@Acme.example", Name: "Ann", Role: tenancy.RoleAdmin, Password: "ann-password-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(ann.ID, "u_") || ann.Email != "ann@acme.example" || ann.TenantID != acme.ID || ann.Role != tenancy.RoleAdmin || !ann.HasPassword() {
+			t.Fatalf("user %+v", ann)
+		}
+		bob, err := svc.CreateUser(ctx, acme.ID, tenancy.NewUser{Email: "bob@acme.example", Role: tenancy.RoleViewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bob.Name != "bob" || bob.HasPassword() {
+			t.Fatalf("bob %+v", bob)
+		}
 
-	// Login lookup across tenants.
-	found, err := svc.FindUserByEmail(ctx, " ANN@acme.example")
-	if err != nil || found != ann {
-		t.Fatalf("FindUserByEmail = %+v, %v", found, err)
-	}
-	if _, err := svc.FindUserByEmail(ctx, "nobody@acme.example"); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("FindUserByEmail(unknown) = %v", err)
-	}
-	if _, err := svc.FindUserByEmail(ctx, "not an email"); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("FindUserByEmail(garbage) = %v", err)
-	}
+		// Errors.
+		cases := []struct {
+			name   string
+			tenant string
+			nu     tenancy.NewUser
+			kind   errs.Kind
+		}{
+			{"duplicate in tenant, other case", acme.ID, tenancy.NewUser{Email: "ANN@acme.example", Role: tenancy.RoleViewer}, errs.Conflict},
+			{"duplicate across tenants", other.ID, tenancy.NewUser{Email: "ann@acme.example", Role: tenancy.RoleViewer}, errs.Conflict},
+			{"missing tenant", "t_nope", tenancy.NewUser{Email: "x@acme.example", Role: tenancy.RoleViewer}, errs.NotFound},
+			{"bad role", acme.ID, tenancy.NewUser{Email: "x@acme.example", Role: "root"}, errs.Invalid},
+			{"bad email", acme.ID, tenancy.NewUser{Email: "x", Role: tenancy.RoleViewer}, errs.Invalid},
+			{"short password", acme.ID, tenancy.NewUser{Email: "x@acme.example", Role: tenancy.RoleViewer, Password: "123456789"}, errs.Invalid},
+		}
+		for _, tc := range cases {
+			if _, err := svc.CreateUser(ctx, tc.tenant, tc.nu); errs.KindOf(err) != tc.kind {
+				t.Errorf("%s: CreateUser = %v, want %v", tc.name, err, tc.kind)
+			}
+		}
+		// A failed create leaves no partial index entries behind.
+		if n := tenancytest.Count(st, acme.ID, tenancy.KindUserEmail); n != 2 {
+			t.Errorf("user_email entries = %d, want 2", n)
+		}
+		if n := tenancytest.Count(st, tenancy.SystemTenant, tenancy.KindLogin); n != 2 {
+			t.Errorf("login entries = %d, want 2", n)
+		}
 
-	// Roles; the last admin stays an admin.
-	if _, err := svc.UpdateUserRole(ctx, acme.ID, ann.ID, tenancy.RoleEditor); !errs.Is(err, errs.Conflict) {
-		t.Fatalf("demoting the last admin = %v, want Conflict", err)
-	}
-	if _, err := svc.SetUserDisabled(ctx, acme.ID, ann.ID, true); !errs.Is(err, errs.Conflict) {
-		t.Fatalf("disabling the last admin = %v, want Conflict", err)
-	}
-	if err := svc.DeleteUser(ctx, acme.ID, ann.ID); !errs.Is(err, errs.Conflict) {
-		t.Fatalf("deleting the last admin = %v, want Conflict", err)
-	}
-	bob, err = svc.UpdateUserRole(ctx, acme.ID, bob.ID, tenancy.RoleAdmin)
-	if err != nil || bob.Role != tenancy.RoleAdmin {
-		t.Fatalf("promote = %+v, %v", bob, err)
-	}
-	ann, err = svc.UpdateUserRole(ctx, acme.ID, ann.ID, tenancy.RoleEditor)
-	if err != nil || ann.Role != tenancy.RoleEditor {
-		t.Fatalf("demote = %+v, %v", ann, err)
-	}
-	if got, _ := svc.GetUser(ctx, acme.ID, ann.ID); got.Role != tenancy.RoleEditor || got.PasswordHash == "" {
-		t.Fatalf("stored user after role change %+v", got)
-	}
-	if _, err := svc.UpdateUserRole(ctx, acme.ID, ann.ID, "boss"); !errs.Is(err, errs.Invalid) {
-		t.Fatalf("bad role = %v", err)
-	}
-	if _, err := svc.UpdateUserRole(ctx, other.ID, ann.ID, tenancy.RoleAdmin); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("role change across tenants = %v, want NotFound", err)
-	}
-	if u, err := svc.SetUserDisabled(ctx, acme.ID, ann.ID, true); err != nil || !u.Disabled {
-		t.Fatalf("disable = %+v, %v", u, err)
-	}
+		// Reads are tenant-scoped.
+		if got, err := svc.GetUser(ctx, acme.ID, ann.ID); err != nil || got != ann {
+			t.Fatalf("GetUser = %+v, %v", got, err)
+		}
+		if _, err := svc.GetUser(ctx, other.ID, ann.ID); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("GetUser from another tenant = %v, want NotFound", err)
+		}
+		users, err := svc.ListUsers(ctx, acme.ID)
+		if err != nil || len(users) != 2 || users[0].ID != ann.ID || users[1].ID != bob.ID {
+			t.Fatalf("ListUsers = %+v, %v", users, err)
+		}
+		if users, _ := svc.ListUsers(ctx, other.ID); len(users) != 0 {
+			t.Fatalf("other tenant sees %d users", len(users))
+		}
 
-	// Password change.
-	if err := svc.SetPassword(ctx, acme.ID, bob.ID, "bob-password-22"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := svc.GetUser(ctx, acme.ID, bob.ID); !tenancy.CheckPassword(got.PasswordHash, "bob-password-22") {
-		t.Fatal("new password does not check")
-	}
+		// Login lookup across tenants.
+		found, err := svc.FindUserByEmail(ctx, " ANN@acme.example")
+		if err != nil || found != ann {
+			t.Fatalf("FindUserByEmail = %+v, %v", found, err)
+		}
+		if _, err := svc.FindUserByEmail(ctx, "nobody@acme.example"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("FindUserByEmail(unknown) = %v", err)
+		}
+		if _, err := svc.FindUserByEmail(ctx, "not an email"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("FindUserByEmail(garbage) = %v", err)
+		}
 
-	// Delete frees the e-mail everywhere.
-	if err := svc.DeleteUser(ctx, acme.ID, ann.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.FindUserByEmail(ctx, "ann@acme.example"); !errs.Is(err, errs.NotFound) {
-		t.Fatalf("deleted user still found: %v", err)
-	}
-	if _, err := svc.CreateUser(ctx, other.ID, tenancy.NewUser{Email: "ann@acme.example", Role: tenancy.RoleViewer}); err != nil {
-		t.Fatalf("re-using a freed e-mail: %v", err)
-	}
+		// Roles; the last admin stays an admin.
+		if _, err := svc.UpdateUserRole(ctx, acme.ID, ann.ID, tenancy.RoleEditor); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("demoting the last admin = %v, want Conflict", err)
+		}
+		if _, err := svc.SetUserDisabled(ctx, acme.ID, ann.ID, true); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("disabling the last admin = %v, want Conflict", err)
+		}
+		if err := svc.DeleteUser(ctx, acme.ID, ann.ID); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("deleting the last admin = %v, want Conflict", err)
+		}
+		bob, err = svc.UpdateUserRole(ctx, acme.ID, bob.ID, tenancy.RoleAdmin)
+		if err != nil || bob.Role != tenancy.RoleAdmin {
+			t.Fatalf("promote = %+v, %v", bob, err)
+		}
+		ann, err = svc.UpdateUserRole(ctx, acme.ID, ann.ID, tenancy.RoleEditor)
+		if err != nil || ann.Role != tenancy.RoleEditor {
+			t.Fatalf("demote = %+v, %v", ann, err)
+		}
+		if got, _ := svc.GetUser(ctx, acme.ID, ann.ID); got.Role != tenancy.RoleEditor || got.PasswordHash == "" {
+			t.Fatalf("stored user after role change %+v", got)
+		}
+		if _, err := svc.UpdateUserRole(ctx, acme.ID, ann.ID, "boss"); !errs.Is(err, errs.Invalid) {
+			t.Fatalf("bad role = %v", err)
+		}
+		if _, err := svc.UpdateUserRole(ctx, other.ID, ann.ID, tenancy.RoleAdmin); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("role change across tenants = %v, want NotFound", err)
+		}
+		if u, err := svc.SetUserDisabled(ctx, acme.ID, ann.ID, true); err != nil || !u.Disabled {
+			t.Fatalf("disable = %+v, %v", u, err)
+		}
+
+		// Password change.
+		if err := svc.SetPassword(ctx, acme.ID, bob.ID, "bob-password-22"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := svc.GetUser(ctx, acme.ID, bob.ID); !tenancy.CheckPassword(got.PasswordHash, "bob-password-22") {
+			t.Fatal("new password does not check")
+		}
+
+		// Delete frees the e-mail everywhere.
+		if err := svc.DeleteUser(ctx, acme.ID, ann.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.FindUserByEmail(ctx, "ann@acme.example"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("deleted user still found: %v", err)
+		}
+		if _, err := svc.CreateUser(ctx, other.ID, tenancy.NewUser{Email: "ann@acme.example", Role: tenancy.RoleViewer}); err != nil {
+			t.Fatalf("re-using a freed e-mail: %v", err)
+		}
+	})
 }
 
 func TestPasswordHashStoredButNeverEncoded(t *testing.T) {
-	svc, st := tenancytest.NewService(t)
-	tn, _ := svc.CreateTenant(ctx, "Acme")
-	u, err := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "a@acme.example", Role: tenancy.RoleViewer, Password: "secret-password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := st.Get(ctx, docstore.Key{Tenant: tn.ID, Kind: tenancy.KindUser, ID: u.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(doc.Data), `"password_hash":"$2a$10$`) || strings.Contains(string(doc.Data), "secret-password") {
-		t.Fatalf("stored record %s", doc.Data)
-	}
-	for _, v := range []any{u, u.Public()} {
-		b, _ := json.Marshal(v)
-		if strings.Contains(string(b), "$2a$") || strings.Contains(string(b), "password") {
-			t.Fatalf("%T encodes the password hash: %s", v, b)
+	stores(t, func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store)) {
+		svc, st := newSvc()
+		tn, _ := svc.CreateTenant(ctx, "Acme")
+		u, err := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "a@acme.example", Role: tenancy.RoleViewer, Password: "secret-password"})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	b, _ := json.Marshal(u.Public())
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	for _, k := range []string{"id", "tenant_id", "email", "name", "role", "created_at"} {
-		if _, ok := m[k]; !ok {
-			t.Errorf("PublicUser JSON lacks %q: %s", k, b)
+		doc, err := st.Get(ctx, docstore.Key{Tenant: tn.ID, Kind: tenancy.KindUser, ID: u.ID})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if !strings.Contains(string(doc.Data), `"password_hash":"$2a$10$`) || strings.Contains(string(doc.Data), "secret-password") {
+			t.Fatalf("stored record %s", doc.Data)
+		}
+		for _, v := range []any{u, u.Public()} {
+			b, _ := json.Marshal(v)
+			if strings.Contains(string(b), "$2a$") || strings.Contains(string(b), "password") {
+				t.Fatalf("%T encodes the password hash: %s", v, b)
+			}
+		}
+		b, _ := json.Marshal(u.Public())
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		for _, k := range []string{"id", "tenant_id", "email", "name", "role", "created_at"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("PublicUser JSON lacks %q: %s", k, b)
+			}
+		}
+	})
 }
 
 func TestBootstrap(t *testing.T) {
-	svc, _ := tenancytest.NewService(t)
-	tn, admin, pw, created, err := svc.Bootstrap(ctx, "Acme", "Admin@Acme.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !created || len(pw) != tenancy.BootstrapPasswordLen || admin.Role != tenancy.RoleAdmin || admin.TenantID != tn.ID || tn.Name != "Acme" {
-		t.Fatalf("first Bootstrap: %+v %+v %q %v", tn, admin, pw, created)
-	}
-	if !tenancy.CheckPassword(admin.PasswordHash, pw) {
-		t.Fatal("returned password does not match the stored hash")
-	}
-	tn2, admin2, pw2, created2, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
-	if err != nil || created2 || pw2 != "" || tn2 != tn || admin2 != admin {
-		t.Fatalf("second Bootstrap: %+v %+v %q %v %v", tn2, admin2, pw2, created2, err)
-	}
-	if ts, _ := svc.ListTenants(ctx); len(ts) != 1 {
-		t.Fatalf("%d tenants after two Bootstraps", len(ts))
-	}
+	stores(t, func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store)) {
+		svc, _ := newSvc()
+		tn, admin, pw, created, err := svc.Bootstrap(ctx, "Acme", "Admin@Acme.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !created || len(pw) != tenancy.BootstrapPasswordLen || admin.Role != tenancy.RoleAdmin || admin.TenantID != tn.ID || tn.Name != "Acme" {
+			t.Fatalf("first Bootstrap: %+v %+v %q %v", tn, admin, pw, created)
+		}
+		if !tenancy.CheckPassword(admin.PasswordHash, pw) {
+			t.Fatal("returned password does not match the stored hash")
+		}
+		tn2, admin2, pw2, created2, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
+		if err != nil || created2 || pw2 != "" || tn2 != tn || admin2 != admin {
+			t.Fatalf("second Bootstrap: %+v %+v %q %v %v", tn2, admin2, pw2, created2, err)
+		}
+		if ts, _ := svc.ListTenants(ctx); len(ts) != 1 {
+			t.Fatalf("%d tenants after two Bootstraps", len(ts))
+		}
+	})
 }
 
 func TestBootstrapSuppliedPassword(t *testing.T) {
-	svc, _ := tenancytest.NewService(t)
-	if _, _, _, _, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example", tenancy.WithAdminPassword("short")); !errs.Is(err, errs.Invalid) {
-		t.Fatalf("short supplied password = %v, want Invalid", err)
-	}
-	_, admin, pw, created, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example",
-		tenancy.WithAdminPassword("from-the-env-123"), tenancy.WithAdminName("Root"))
-	if err != nil || !created || pw != "" || admin.Name != "Root" {
-		t.Fatalf("Bootstrap = %+v %q %v %v", admin, pw, created, err)
-	}
-	if !tenancy.CheckPassword(admin.PasswordHash, "from-the-env-123") {
-		t.Fatal("supplied password not stored")
-	}
+	stores(t, func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store)) {
+		svc, _ := newSvc()
+		if _, _, _, _, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example", tenancy.WithAdminPassword("short")); !errs.Is(err, errs.Invalid) {
+			t.Fatalf("short supplied password = %v, want Invalid", err)
+		}
+		_, admin, pw, created, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example",
+			tenancy.WithAdminPassword("from-the-env-123"), tenancy.WithAdminName("Root"))
+		if err != nil || !created || pw != "" || admin.Name != "Root" {
+			t.Fatalf("Bootstrap = %+v %q %v %v", admin, pw, created, err)
+		}
+		if !tenancy.CheckPassword(admin.PasswordHash, "from-the-env-123") {
+			t.Fatal("supplied password not stored")
+		}
+	})
 }
 
 func TestBootstrapConcurrent(t *testing.T) {
-	svc, _ := tenancytest.NewService(t)
-	const n = 4
-	var wg sync.WaitGroup
-	results := make([]string, n)
-	createdCount := 0
-	var mu sync.Mutex
-	for i := range n {
-		wg.Go(func() {
-			tn, _, _, created, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
-			if err != nil {
-				t.Errorf("Bootstrap %d: %v", i, err)
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			results[i] = tn.ID
-			if created {
-				createdCount++
-			}
-		})
-	}
-	wg.Wait()
-	if createdCount != 1 {
-		t.Fatalf("%d Bootstraps reported created", createdCount)
-	}
-	for _, id := range results {
-		if id != results[0] {
-			t.Fatalf("Bootstraps disagree on the tenant: %v", results)
+	stores(t, func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store)) {
+		svc, _ := newSvc()
+		const n = 4
+		var wg sync.WaitGroup
+		results := make([]string, n)
+		createdCount := 0
+		var mu sync.Mutex
+		for i := range n {
+			wg.Go(func() {
+				tn, _, _, created, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
+				if err != nil {
+					t.Errorf("Bootstrap %d: %v", i, err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				results[i] = tn.ID
+				if created {
+					createdCount++
+				}
+			})
 		}
-	}
-	if ts, _ := svc.ListTenants(ctx); len(ts) != 1 {
-		t.Fatalf("%d tenants, want 1", len(ts))
-	}
+		wg.Wait()
+		if createdCount != 1 {
+			t.Fatalf("%d Bootstraps reported created", createdCount)
+		}
+		for _, id := range results {
+			if id != results[0] {
+				t.Fatalf("Bootstraps disagree on the tenant: %v", results)
+			}
+		}
+		if ts, _ := svc.ListTenants(ctx); len(ts) != 1 {
+			t.Fatalf("%d tenants, want 1", len(ts))
+		}
+	})
 }
 
 func ExampleRole_Allows() {
