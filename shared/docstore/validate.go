@@ -185,8 +185,8 @@ func canonicalString(s string) string {
 	return FormatTime(t)
 }
 
-// CanonicalData checks that data is a JSON object whose top-level field
-// names do not use ReservedPrefix, and returns it with every top-level string
+// CanonicalData checks that data is a JSON object whose field names, at any
+// depth, do not use ReservedPrefix, and returns it with every top-level string
 // value that parses as an RFC 3339 time rewritten in TimeFormat, so stored
 // times order correctly as strings (encoding/json writes time.Time as
 // RFC 3339 with the value's own offset and trimmed fractions). The instant is
@@ -199,6 +199,11 @@ func CanonicalData(data json.RawMessage) (json.RawMessage, error) {
 	}
 	if dec.More() {
 		return nil, errs.E(errs.Invalid, "docstore: data has trailing content after the JSON object")
+	}
+	if bytes.Contains(data, []byte(`"`+ReservedPrefix)) {
+		if err := checkNestedReserved(data); err != nil {
+			return nil, err
+		}
 	}
 	changed := false
 	for k, v := range m {
@@ -233,4 +238,38 @@ func CanonicalData(data json.RawMessage) (json.RawMessage, error) {
 		return nil, errs.Wrap(errs.Invalid, err, "docstore: data")
 	}
 	return out, nil
+}
+
+// checkNestedReserved rejects object keys starting with ReservedPrefix at
+// any depth (drivers may use such keys to encode values, e.g. Firestore's
+// arrays inside arrays).
+func checkNestedReserved(data json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return errs.Wrap(errs.Invalid, err, "docstore: data")
+	}
+	var walk func(v any) error
+	walk = func(v any) error {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if strings.HasPrefix(k, ReservedPrefix) {
+					return errs.E(errs.Invalid, "docstore: field name %q uses the reserved prefix %q", k, ReservedPrefix)
+				}
+				if err := walk(e); err != nil {
+					return err
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if err := walk(e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(v)
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) docstore.Driver) {
 		{"TxErrorWritesNothing", testTxErrorWritesNothing},
 		{"TxReadYourWrites", testTxReadYourWrites},
 		{"TxConflict", testTxConflict},
+		{"TxNestedWrite", testTxNestedWrite},
 		{"Update", testUpdate},
 		{"Invalid", testInvalid},
 	}
@@ -428,6 +429,10 @@ func testListOrder(t *testing.T, st *docstore.Store, tenant string) {
 		{"id asc", docstore.Query{}, []string{"a", "b", "c", "d", "e", "f", "g", "h"}},
 		{"id desc", docstore.Query{Desc: true}, []string{"h", "g", "f", "e", "d", "c", "b", "a"}},
 		{"id limit", docstore.Query{Limit: 3}, []string{"a", "b", "c"}},
+		{"id desc limit", docstore.Query{Desc: true, Limit: 2}, []string{"h", "g"}},
+		{"id order with inequality and limit", docstore.Query{Limit: 2, Filters: []docstore.Filter{{Field: "n", Op: docstore.Ge, Value: int64(2)}}}, []string{"b", "c"}},
+		{"id desc with inequality and limit", docstore.Query{Desc: true, Limit: 2, Filters: []docstore.Filter{{Field: "n", Op: docstore.Ge, Value: int64(2)}}}, []string{"f", "d"}},
+		{"id desc with equality", docstore.Query{Desc: true, Filters: []docstore.Filter{{Field: "grp", Op: docstore.Eq, Value: "g1"}}}, []string{"e", "b", "a"}},
 		{"int asc, id breaks ties, numbers before strings", docstore.Query{OrderBy: "n"}, []string{"e", "a", "b", "c", "f", "d", "g"}},
 		{"int desc, id breaks ties descending", docstore.Query{OrderBy: "n", Desc: true}, []string{"g", "d", "f", "c", "b", "a", "e"}},
 		{"int asc limit", docstore.Query{OrderBy: "n", Limit: 3}, []string{"e", "a", "b"}},
@@ -686,6 +691,35 @@ func testTxConflict(t *testing.T, st *docstore.Store, tenant string) {
 	}
 }
 
+func testTxNestedWrite(t *testing.T, st *docstore.Store, tenant string) {
+	c := ctx(t)
+	key := docstore.Key{Tenant: tenant, Kind: "thing", ID: "k"}
+	var putErr, delErr, txErr error
+	err := st.RunTx(c, func(ctx context.Context, tx docstore.Tx) error {
+		if _, err := tx.Get(ctx, key); !errs.Is(err, errs.NotFound) {
+			return fmt.Errorf("get: %v", err)
+		}
+		_, putErr = st.Put(ctx, key, json.RawMessage(`{"a":1}`), docstore.MustCreate)
+		delErr = st.Delete(ctx, key, docstore.Any)
+		txErr = st.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error { return nil })
+		// Reads through the store are allowed.
+		_, err := st.Get(ctx, key)
+		if !errs.Is(err, errs.NotFound) {
+			return fmt.Errorf("store get inside tx: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, "store Put inside tx", putErr, errs.Invalid)
+	wantKind(t, "store Delete inside tx", delErr, errs.Invalid)
+	wantKind(t, "nested RunTx", txErr, errs.Invalid)
+	if _, err := st.Get(c, key); !errs.Is(err, errs.NotFound) {
+		t.Errorf("nested write went through: %v", err)
+	}
+}
+
 func testUpdate(t *testing.T, st *docstore.Store, tenant string) {
 	c := ctx(t)
 	type watermark struct {
@@ -765,7 +799,7 @@ func testInvalid(t *testing.T, st *docstore.Store, tenant string) {
 		wantKind(t, fmt.Sprintf("Put %+v", k), err, errs.Invalid)
 		wantKind(t, fmt.Sprintf("Delete %+v", k), st.Delete(c, k, docstore.Any), errs.Invalid)
 	}
-	for _, data := range []string{``, `[]`, `1`, `"s"`, `null`, `{`, `{"a":1} {}`, `{"_ds_version":1}`} {
+	for _, data := range []string{``, `[]`, `1`, `"s"`, `null`, `{`, `{"a":1} {}`, `{"_ds_version":1}`, `{"a":{"b":[{"_ds_a":[1]}]}}`} {
 		_, err := st.Put(c, good, json.RawMessage(data), docstore.Any)
 		wantKind(t, fmt.Sprintf("Put data %q", data), err, errs.Invalid)
 	}

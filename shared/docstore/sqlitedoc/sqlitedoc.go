@@ -7,13 +7,14 @@
 //	sqlite:///abs/path/config.db   absolute path
 //	sqlite://./rel/config.db       path relative to the working directory
 //	sqlite:rel/config.db           the same
-//	sqlite::memory:                a private in-memory database (tests)
+//	sqlite::memory:                a private ephemeral database (tests)
 //	sqlite://:memory:              the same
 //
 // Query parameter busy_timeout (milliseconds, default 10000) bounds how long
-// a writer waits for the database lock. File databases use WAL mode.
-// An in-memory database lives as long as the driver and is shared by the
-// driver's connections only.
+// a writer waits for the database lock. Databases use WAL mode, so readers
+// never wait for a writer. A ":memory:" database is in fact a temporary file
+// removed on Close, so that it behaves exactly like a file database (plain
+// SQLite :memory: gives every pooled connection its own database).
 //
 // Transactions start with BEGIN IMMEDIATE, so read-modify-write cycles of
 // concurrent RunTx calls (and processes) are serialised rather than failing.
@@ -28,15 +29,15 @@ package sqlitedoc
 
 import (
 	"context"
-	crand "crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -64,9 +65,9 @@ const (
 
 // Driver is the SQLite docstore driver.
 type Driver struct {
-	db   *sql.DB
-	keep *sql.Conn // pins an in-memory database open
-	log  *slog.Logger
+	db     *sql.DB
+	tmpDir string // removed on Close (":memory:" databases)
+	log    *slog.Logger
 }
 
 var _ docstore.Driver = (*Driver)(nil)
@@ -85,7 +86,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Driver, error) {
 }
 
 // Open opens (creating if needed) the database at path, or a private
-// in-memory database when path is ":memory:". busyTimeout bounds how long a
+// ephemeral database when path is ":memory:". busyTimeout bounds how long a
 // writer waits for the lock.
 func Open(ctx context.Context, path string, busyTimeout time.Duration) (*Driver, error) {
 	if path == "" {
@@ -94,31 +95,28 @@ func Open(ctx context.Context, path string, busyTimeout time.Duration) (*Driver,
 	if strings.ContainsAny(path, "?#") {
 		return nil, errs.E(errs.Invalid, "sqlitedoc: database path %q contains '?' or '#'", path)
 	}
-	params := fmt.Sprintf("_busy_timeout=%d&_txlock=immediate", busyTimeout.Milliseconds())
-	memory := path == ":memory:"
-	var dsn string
-	if memory {
-		// The memdb VFS shares one in-memory database among the pool's
-		// connections (plain :memory: would give each its own).
-		var b [8]byte
-		if _, err := crand.Read(b[:]); err != nil {
-			return nil, fmt.Errorf("sqlitedoc: random name: %w", err)
+	syncMode := "NORMAL"
+	var tmpDir string
+	if path == ":memory:" {
+		// A private temporary file rather than SQLite's :memory: (one
+		// database per connection) or memdb (whose locks block readers
+		// while a transaction is open): it behaves exactly like a file
+		// database and is removed on Close.
+		var err error
+		if tmpDir, err = os.MkdirTemp("", "b2b-docstore-*"); err != nil {
+			return nil, fmt.Errorf("sqlitedoc: temporary database: %w", err)
 		}
-		dsn = "file:/b2b-docstore-" + hex.EncodeToString(b[:]) + "?vfs=memdb&" + params
-	} else {
-		dsn = path + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL"
+		path, syncMode = filepath.Join(tmpDir, "docstore.db"), "OFF"
 	}
+	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_txlock=immediate&_journal_mode=WAL&_synchronous=%s", path, busyTimeout.Milliseconds(), syncMode)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		if tmpDir != "" {
+			os.RemoveAll(tmpDir)
+		}
 		return nil, errs.Wrap(errs.Invalid, err, "sqlitedoc: open %s", path)
 	}
-	d := &Driver{db: db, log: slog.Default().With("component", "docstore", "driver", "sqlite")}
-	if memory {
-		if d.keep, err = db.Conn(ctx); err != nil {
-			db.Close()
-			return nil, mapErr(err, "sqlitedoc: open in-memory database")
-		}
-	}
+	d := &Driver{db: db, tmpDir: tmpDir, log: slog.Default().With("component", "docstore", "driver", "sqlite")}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -143,12 +141,15 @@ func (d *Driver) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database; an in-memory database is discarded.
+// Close closes the database; a ":memory:" database is discarded.
 func (d *Driver) Close() error {
-	if d.keep != nil {
-		d.keep.Close()
+	err := d.db.Close()
+	if d.tmpDir != "" {
+		if rerr := os.RemoveAll(d.tmpDir); rerr != nil && err == nil {
+			err = fmt.Errorf("sqlitedoc: remove temporary database: %w", rerr)
+		}
 	}
-	return d.db.Close()
+	return err
 }
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -368,8 +369,13 @@ func BuildQuery(q docstore.Query) (string, []any, error) {
 
 // RunTx implements docstore.Driver. The transaction holds SQLite's write
 // lock from its start (BEGIN IMMEDIATE); fn is retried when the database
-// stays busy past the busy timeout.
+// stays busy past the busy timeout. Writing through the Driver (Put, Delete,
+// RunTx) with the context fn receives is an error (errs.Invalid): use tx.
 func (d *Driver) RunTx(ctx context.Context, fn func(ctx context.Context, tx docstore.Tx) error) error {
+	if ctx.Value(inTxKey{}) == d {
+		// BEGIN IMMEDIATE would wait for the lock this goroutine holds.
+		return errs.E(errs.Invalid, "sqlitedoc: write through the store inside a transaction (use the Tx passed to the function)")
+	}
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = d.runTxOnce(ctx, fn)
@@ -396,7 +402,7 @@ func (d *Driver) runTxOnce(ctx context.Context, fn func(ctx context.Context, tx 
 			sqlTx.Rollback()
 		}
 	}()
-	if err := fn(ctx, &tx{tx: sqlTx}); err != nil {
+	if err := fn(context.WithValue(ctx, inTxKey{}, d), &tx{tx: sqlTx}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -404,6 +410,9 @@ func (d *Driver) runTxOnce(ctx context.Context, fn func(ctx context.Context, tx 
 	}
 	return nil
 }
+
+// inTxKey marks the context passed to a transaction's function.
+type inTxKey struct{}
 
 // tx is a docstore.Tx over a SQLite transaction. Reads see the
 // transaction's own earlier writes.
