@@ -110,3 +110,35 @@ func (m MultiVerifier) Verify(ctx context.Context, token string) (Principal, err
 func unauthenticated(format string, args ...any) error {
 	return errs.E(errs.Unauthenticated, format, args...)
 }
+
+// UserGetter reads a stored user; *tenancy.Service implements it. A
+// missing user is errs.NotFound.
+type UserGetter interface {
+	GetUser(ctx context.Context, tenantID, userID string) (tenancy.User, error)
+}
+
+// WithCurrentUser wraps v so that every user principal it returns is
+// checked against the store: a deleted or disabled user is refused
+// (errs.Unauthenticated) and the role and e-mail are the stored ones, so
+// role changes and disabling take effect before a session token expires.
+// Service principals pass unchanged. It costs one store read per request.
+func WithCurrentUser(v Verifier, users UserGetter) Verifier {
+	return VerifierFunc(func(ctx context.Context, token string) (Principal, error) {
+		p, err := v.Verify(ctx, token)
+		if err != nil || p.Kind != KindUser {
+			return p, err
+		}
+		u, err := users.GetUser(ctx, p.TenantID, p.UserID)
+		if errs.Is(err, errs.NotFound) {
+			return Principal{}, unauthenticated("auth: the token's user no longer exists")
+		}
+		if err != nil {
+			return Principal{}, err
+		}
+		if u.Disabled {
+			return Principal{}, unauthenticated("auth: account disabled")
+		}
+		p.Role, p.Email = u.Role, u.Email
+		return p, nil
+	})
+}

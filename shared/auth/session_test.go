@@ -195,3 +195,47 @@ func TestLogin(t *testing.T) {
 		t.Fatalf("disabled user with a wrong password must not learn it is disabled: %v", err)
 	}
 }
+
+func TestWithCurrentUser(t *testing.T) {
+	clock := newFakeClock()
+	iss := newIssuer(t, clock)
+	svc, _ := tenancytest.NewService(t)
+	tn, admin, _, _, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed, err := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "ed@acme.example", Role: tenancy.RoleEditor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := WithCurrentUser(iss, svc)
+	tok, _, _ := iss.IssueFor(ed)
+	if p, err := v.Verify(ctx, tok); err != nil || p.Role != tenancy.RoleEditor {
+		t.Fatalf("Verify = %+v, %v", p, err)
+	}
+	if _, err := svc.UpdateUserRole(ctx, tn.ID, ed.ID, tenancy.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := v.Verify(ctx, tok); err != nil || p.Role != tenancy.RoleViewer {
+		t.Fatalf("after demotion: %+v, %v", p, err)
+	}
+	if _, err := svc.SetUserDisabled(ctx, tn.ID, ed.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, tok); !errs.Is(err, errs.Unauthenticated) {
+		t.Fatalf("disabled: %v", err)
+	}
+	if err := svc.DeleteUser(ctx, tn.ID, ed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(ctx, tok); !errs.Is(err, errs.Unauthenticated) || !strings.Contains(err.Error(), "no longer exists") {
+		t.Fatalf("deleted: %v", err)
+	}
+	svcTok := VerifierFunc(func(context.Context, string) (Principal, error) {
+		return Principal{TenantID: tn.ID, UserID: "sa:x@y", Role: tenancy.RoleEditor, Kind: KindService}, nil
+	})
+	if p, err := WithCurrentUser(svcTok, svc).Verify(ctx, "t"); err != nil || p.Kind != KindService {
+		t.Fatalf("service principal: %+v, %v", p, err)
+	}
+	_ = admin
+}
