@@ -1,4 +1,5 @@
 import {
+  ActionIcon,
   AppShell,
   Badge,
   Box,
@@ -50,12 +51,12 @@ export function AppLayout() {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
             <UnstyledButton component={Link} to="/etl" aria-label="b2brecs home">
-              <Logo />
+              <Logo compactBelow="sm" />
             </UnstyledButton>
-            <Divider orientation="vertical" my={14} visibleFrom="xs" />
-            <Group gap={6} wrap="nowrap" visibleFrom="xs">
-              <IconBuilding size={16} stroke={1.7} color="var(--mantine-color-gray-6)" />
-              <Text fw={600} size="sm" data-testid="tenant-name" truncate maw={260}>
+            <Divider orientation="vertical" my={14} />
+            <Group gap={6} wrap="nowrap" style={{ minWidth: 0 }}>
+              <IconBuilding size={16} stroke={1.7} color="var(--mantine-color-gray-6)" style={{ flex: 'none' }} />
+              <Text fw={600} size="sm" data-testid="tenant-name" truncate maw={{ base: 120, sm: 260 }}>
                 {session.tenant.name}
               </Text>
             </Group>
@@ -70,17 +71,28 @@ export function AppLayout() {
             <Badge color={ROLE_COLORS[session.user.role] ?? 'gray'} data-testid="user-role" tt="capitalize">
               {session.user.role}
             </Badge>
+            <Button
+              variant="subtle"
+              color="gray"
+              size="xs"
+              leftSection={<IconLogout size={15} />}
+              onClick={() => void logout()}
+              data-testid="logout"
+              visibleFrom="sm"
+            >
+              Sign out
+            </Button>
             <Tooltip label="Sign out">
-              <Button
+              <ActionIcon
                 variant="subtle"
                 color="gray"
-                size="xs"
-                leftSection={<IconLogout size={15} />}
                 onClick={() => void logout()}
-                data-testid="logout"
+                aria-label="Sign out"
+                data-testid="logout-compact"
+                hiddenFrom="sm"
               >
-                Sign out
-              </Button>
+                <IconLogout size={16} />
+              </ActionIcon>
             </Tooltip>
           </Group>
         </Group>
@@ -105,7 +117,7 @@ export function AppLayout() {
         <AppShell.Section>
           <Divider mb="xs" />
           <Text size="xs" c="dimmed" px="sm">
-            b2brecs · B2B recommendations
+            b2brecs · v{__APP_VERSION__}
           </Text>
         </AppShell.Section>
       </AppShell.Navbar>
@@ -132,7 +144,7 @@ function AreaNavLink({ area, pathname, onNavigate }: { area: Area; pathname: str
         defaultOpened
         childrenOffset={28}
         data-testid="nav-etl"
-        styles={{ root: { borderRadius: 'var(--mantine-radius-md)' } }}
+        className="nav-parent"
       >
         {ETL_SECTIONS.map((s) => {
           const active =
@@ -148,7 +160,7 @@ function AreaNavLink({ area, pathname, onNavigate }: { area: Area; pathname: str
               active={active}
               onClick={onNavigate}
               data-testid={`nav-etl-${s.key}`}
-              styles={{ root: { borderRadius: 'var(--mantine-radius-md)' } }}
+              className="nav-child"
             />
           );
         })}
@@ -171,7 +183,7 @@ function AreaNavLink({ area, pathname, onNavigate }: { area: Area; pathname: str
       active={inArea}
       onClick={onNavigate}
       data-testid={`nav-${area.key}`}
-      styles={{ root: { borderRadius: 'var(--mantine-radius-md)' } }}
+      className="nav-child"
     />
   );
 }

@@ -1,6 +1,6 @@
 import { Group, Text } from '@mantine/core';
 
-export function Logo({ size = 28 }: { size?: number }) {
+export function Logo({ size = 28, compactBelow }: { size?: number; compactBelow?: 'xs' | 'sm' }) {
   return (
     <Group gap={8} wrap="nowrap">
       <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden="true">
@@ -14,7 +14,7 @@ export function Logo({ size = 28 }: { size?: number }) {
           strokeLinejoin="round"
         />
       </svg>
-      <Text fw={700} size="lg" style={{ letterSpacing: '-0.02em' }}>
+      <Text fw={700} size="lg" style={{ letterSpacing: '-0.02em' }} visibleFrom={compactBelow}>
         b2brecs
       </Text>
     </Group>

@@ -50,7 +50,7 @@ export function RunsTable({ runs, loading, now }: { runs: Run[] | undefined; loa
                   data-rows-loaded={run.rows_loaded ?? 0}
                   data-dest-table={run.dest?.table ?? ''}
                 >
-                  <Table.Td style={{ verticalAlign: 'middle' }}>
+                  <Table.Td style={{ verticalAlign: 'middle', minWidth: 150 }}>
                     <Stack gap={6}>
                       <StatusBadge status={run.status} />
                       {active && <RunProgress run={run} width={130} />}

@@ -17,7 +17,7 @@ export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?
   const kind = error instanceof ApiError ? error.kind : 'internal';
   return (
     <Alert
-      color={kind === 'permission' ? 'yellow' : 'red'}
+      color={kind === 'permission' ? 'yellow' : kind === 'not_found' ? 'gray' : 'red'}
       variant="light"
       icon={kind === 'permission' ? <IconLock size={18} /> : <IconAlertCircle size={18} />}
       title={title ?? KIND_TITLES[kind] ?? 'Something went wrong'}

@@ -20,7 +20,6 @@ export function StatusBadge({ status, size = 'md' }: { status: string; size?: 's
       leftSection={icon}
       data-testid="run-status"
       data-status={status}
-      styles={{ root: { textTransform: 'none', fontWeight: 600 } }}
     >
       {meta.label}
     </Badge>

@@ -113,7 +113,7 @@ export function formatRelative(iso: string | null | undefined, now = Date.now(),
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '—';
   const diff = Math.round((now - t) / 1000);
-  if (diff < 0) return formatDateTime(iso, opts);
+  if (diff < -60) return formatDateTime(iso, opts); // in the future: clocks disagree
   if (diff < 5) return 'just now';
   if (diff < 60) return `${diff}${NBSP}s ago`;
   if (diff < 3600) return `${Math.floor(diff / 60)}${NBSP}min ago`;

@@ -66,7 +66,7 @@ export function RunDetailPage() {
   }
 
   const r = run.data;
-  const hasRejects = r.rows_rejected > 0 || r.status === 'partial' || r.status === 'failed';
+  const hasRejects = r.rows_rejected > 0 || r.status === 'partial';
   return (
     <>
       <PageHeader
@@ -221,16 +221,19 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
     if (st.at) lastDone = i;
   });
   const failed = run.status === 'failed';
-  const failedIdx = failed
-    ? Math.max(
-        stages.findIndex((st) => st.failedOn && st.failedOn === run.error_type),
-        -1,
-      )
-    : -1;
-  const color = failed ? 'red' : run.status === 'partial' ? 'yellow' : 'teal';
+  const failedIdx = failed ? stages.findIndex((st) => st.failedOn && st.failedOn === run.error_type) : -1;
+  // The timeline is lit up to the last stage reached in order (for a failed run, the stage that failed).
+  let reached = -1;
+  for (let i = 0; i < stages.length; i++) {
+    if (stages[i].at || i === failedIdx) reached = i;
+    else break;
+  }
+  if (failed && failedIdx < 0) reached = stages.length - 1;
+  if (!failed && run.completed_at) reached = stages.length - 1;
+  const finishColor = failed ? 'red' : run.status === 'partial' ? 'yellow' : run.status === 'cancelled' ? 'gray' : undefined;
 
   return (
-    <Timeline active={lastDone} bulletSize={22} lineWidth={2} color={color} data-testid="stage-timeline">
+    <Timeline bulletSize={22} lineWidth={2} active={reached} color="teal" data-testid="stage-timeline">
       {stages.map((st, i) => {
         const done = !!st.at;
         const isFailStage = failed && (i === failedIdx || (failedIdx < 0 && st.key === 'finished'));
@@ -242,9 +245,9 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
             data-testid="stage"
             data-stage={st.key}
             data-done={done}
-            color={isFailStage ? 'red' : undefined}
+            color={isFailStage ? 'red' : st.key === 'finished' && done ? finishColor : undefined}
             bullet={
-              isFailStage ? (
+              isFailStage || (failed && st.key === 'finished') ? (
                 <IconX size={12} />
               ) : done ? (
                 <IconCheck size={12} />

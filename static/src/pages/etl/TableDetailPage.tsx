@@ -91,7 +91,7 @@ export function TableDetailPage() {
                         </Text>
                       </Table.Td>
                       <Table.Td>
-                        <Badge size="sm" color={TYPE_COLORS[c.type] ?? 'gray'} variant="light" tt="none">
+                        <Badge size="sm" color={TYPE_COLORS[c.type] ?? 'gray'} variant="light" tt="uppercase" ff="monospace">
                           {c.type}
                         </Badge>
                       </Table.Td>

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Screenshots of the screens the e2e chain does not visit, against the mock server, for design
+// review: jobs, a partial run with rejects, a failed run, a "coming next" area, the viewer's
+// read-only runs page, a missing page and a phone-sized runs page. Output: e2e/screenshots/screen-*.png
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { MOCK_PASSWORD, startMockServer } from './mock-server.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const out = join(HERE, 'screenshots');
+mkdirSync(out, { recursive: true });
+const srv = await startMockServer({ port: 0, distDir: join(HERE, '..', 'dist') });
+const profile = mkdtempSync(join(tmpdir(), 'b2b-screens-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.B2B_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1440, height: 900 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = ctx.pages()[0] ?? (await ctx.newPage());
+page.setDefaultTimeout(10000);
+const shot = async (name) => {
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(out, `screen-${name}.png`), fullPage: true });
+  console.log(`screen-${name}.png`);
+};
+const login = async (email) => {
+  await page.goto(srv.url + '/login');
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(MOCK_PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('tenant-name').waitFor();
+};
+try {
+  await login('editor@acme.test');
+  await page.getByTestId('nav-etl-jobs').click();
+  await page.getByTestId('job-row').first().waitFor();
+  await shot('jobs');
+  await page.getByTestId('nav-etl-runs').click();
+  await page.locator('[data-testid="run-row"][data-status="partial"]').click();
+  await page.getByTestId('reject-row').first().waitFor();
+  await shot('run-partial');
+  await page.goBack();
+  await page.locator('[data-testid="run-row"][data-status="failed"]').click();
+  await page.getByTestId('stage-timeline').waitFor();
+  await shot('run-failed');
+  await page.getByTestId('nav-connections').click();
+  await page.getByTestId('coming-next').waitFor();
+  await shot('coming-next');
+  await page.goto(srv.url + '/no/such/page');
+  await page.getByTestId('not-found').waitFor();
+  await shot('not-found');
+  await page.goto(srv.url + '/etl/tables/raw_data/nope');
+  await page.getByTestId('error-state').waitFor();
+  await shot('table-missing');
+  await page.getByTestId('logout').click();
+  await page.getByTestId('login-email').waitFor();
+  await login('viewer@acme.test');
+  await page.getByTestId('nav-etl-runs').click();
+  await page.getByTestId('read-only-note').waitFor();
+  await shot('viewer-runs');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('mobile-runs');
+} finally {
+  await ctx.close();
+  await srv.close();
+  rmSync(profile, { recursive: true, force: true });
+}
