@@ -13,6 +13,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/scheduler"
+	"github.com/b2brecs/b2brecs/shared/scheduler/schedtest"
 )
 
 // fakeClock is a manual clock: timers fire when Set moves time past them.
@@ -438,4 +439,10 @@ func TestPublishFailureIsLogged(t *testing.T) {
 	if n := h.next("acme", "j"); !n.Equal(utc("2026-05-02 01:00")) {
 		t.Errorf("after a failed publish, next = %v, want the following day", n)
 	}
+}
+
+func TestConformance(t *testing.T) {
+	schedtest.Run(t, func(t *testing.T) scheduler.Driver {
+		return New(&recorder{}, Options{Logger: slog.New(slog.DiscardHandler)})
+	})
 }
