@@ -11,12 +11,15 @@ import (
 	"github.com/b2brecs/b2brecs/shared/registry"
 )
 
-// Driver is what a backend implements. Names are per tenant,
-// [A-Za-z0-9_-]{1,200}.
+// Driver is what a backend implements. Tenants and names are
+// [A-Za-z0-9_-]{1,200} (see CheckNames; errs.Invalid otherwise). Drivers:
+// localsecrets ("local"), secretmanager ("secretmanager"); conformance suite:
+// secretstest.
 type Driver interface {
 	// Get returns the latest version; errs.NotFound if missing.
 	Get(ctx context.Context, tenant, name string) ([]byte, error)
-	// Put adds a new version (creating the secret if needed).
+	// Put adds a new version (creating the secret if needed). The value
+	// must be 1 to MaxValueLen bytes (errs.Invalid otherwise).
 	Put(ctx context.Context, tenant, name string, value []byte) error
 	// Delete removes the secret and all versions; missing is not an error.
 	Delete(ctx context.Context, tenant, name string) error
