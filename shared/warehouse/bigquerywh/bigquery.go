@@ -318,7 +318,7 @@ func mapErr(err error, format string, args ...any) error {
 	}
 	var me bigquery.MultiError
 	if errors.As(err, &me) && len(me) > 0 {
-		return mapErr(me[0], "%s", msg)
+		return errs.Wrap(errs.KindOf(mapErr(me[0], "")), err, "%s", msg)
 	}
 	return errs.Wrap(errs.Unknown, err, "%s", msg)
 }
