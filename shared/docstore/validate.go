@@ -190,8 +190,13 @@ func canonicalString(s string) string {
 // value that parses as an RFC 3339 time rewritten in TimeFormat, so stored
 // times order correctly as strings (encoding/json writes time.Time as
 // RFC 3339 with the value's own offset and trimmed fractions). The instant is
-// unchanged; nested values and numbers are kept as written.
+// unchanged; nested values and numbers are kept as written. The result is
+// compact, with top-level fields sorted and duplicates removed (last wins).
+// Invalid UTF-8 is rejected.
 func CanonicalData(data json.RawMessage) (json.RawMessage, error) {
+	if !utf8.Valid(data) {
+		return nil, errs.E(errs.Invalid, "docstore: data is not valid UTF-8")
+	}
 	var m map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&m); err != nil || m == nil {
@@ -205,7 +210,6 @@ func CanonicalData(data json.RawMessage) (json.RawMessage, error) {
 			return nil, err
 		}
 	}
-	changed := false
 	for k, v := range m {
 		if strings.HasPrefix(k, ReservedPrefix) {
 			return nil, errs.E(errs.Invalid, "docstore: field name %q uses the reserved prefix %q", k, ReservedPrefix)
@@ -223,16 +227,10 @@ func CanonicalData(data json.RawMessage) (json.RawMessage, error) {
 				return nil, fmt.Errorf("docstore: field %q: %w", k, err)
 			}
 			m[k] = b
-			changed = true
 		}
 	}
-	if !changed {
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, data); err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "docstore: data")
-		}
-		return buf.Bytes(), nil
-	}
+	// Marshalling the map compacts the text, sorts the top-level fields and
+	// keeps the last of duplicate fields, as every JSON decoder here does.
 	out, err := json.Marshal(m)
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "docstore: data")
