@@ -33,7 +33,7 @@ import (
 type Receive func(t *testing.T, topic, name string, h events.Handler)
 
 // Timeout bounds every wait in the suite.
-var Timeout = 20 * time.Second
+const Timeout = 20 * time.Second
 
 // Run runs the shared conformance tests. open returns a fresh driver (the
 // suite closes it, and tolerates open's own cleanup closing it again) and
