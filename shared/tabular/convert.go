@@ -630,6 +630,12 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 			if rw.bad == "" {
 				break
 			}
+			if err := c.tick(); err != nil {
+				return c.abort(err)
+			}
+			if err := c.reject(rw.line, "", rw.bad, nil); err != nil {
+				return c.abort(err)
+			}
 		}
 		expected = len(rw.fields)
 		if err := c.mapColumns(headerNames(rw.fields, true)); err != nil {
