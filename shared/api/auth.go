@@ -33,7 +33,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: "b2b_session", Value: token, Path: "/", Expires: exp, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, auth.SessionCookie(token, exp, r.TLS != nil))
 	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expires_at": exp.UTC().Format(time.RFC3339), "user": user.Public(), "tenant": tenant})
 }
 
@@ -57,7 +57,7 @@ func (s *server) me(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: "b2b_session", Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, auth.ClearSessionCookie(r.TLS != nil))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -94,7 +94,7 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	u, err := s.Tenancy.CreateUser(r.Context(), principal(r).TenantID, body.Email, body.Name, body.Password, body.Role)
+	u, err := s.Tenancy.CreateUser(r.Context(), principal(r).TenantID, tenancy.NewUser{Email: body.Email, Name: body.Name, Password: body.Password, Role: body.Role})
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

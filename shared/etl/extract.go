@@ -13,6 +13,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/tabular"
@@ -210,7 +211,7 @@ func (s *Service) extract(ctx context.Context, run *Run) error {
 	}
 	attrs, err := drop.Attributes(ctx, obj.Name)
 	if err != nil {
-		return inPhase(ErrValidation, errs.Wrap(errs.KindOf(err), err, "etl: read object %q", obj.Name))
+		return inPhase(ErrValidation, blobstore.Wrap(err, "etl: read object %q", obj.Name))
 	}
 	md5, err := contentHash(ctx, drop, obj.Name, attrs.MD5, obj.MD5)
 	if err != nil {
@@ -302,7 +303,7 @@ func contentHash(ctx context.Context, b *blob.Bucket, name string, attrMD5 []byt
 	}
 	r, err := b.NewReader(ctx, name, nil)
 	if err != nil {
-		return "", errs.Wrap(errs.KindOf(err), err, "etl: read object %q", name)
+		return "", blobstore.Wrap(err, "etl: read object %q", name)
 	}
 	defer r.Close()
 	h := md5.New()

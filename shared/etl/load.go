@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
@@ -169,7 +170,7 @@ func (s *Service) partURLs(run Run) []string {
 	base := s.res.BucketURL(run.Tenant, BucketStaging)
 	out := make([]string, len(run.Parts))
 	for i, p := range run.Parts {
-		out[i] = objectURL(base, p)
+		out[i] = blobstore.ObjectURL(base, p)
 	}
 	return out
 }

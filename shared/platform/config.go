@@ -40,8 +40,10 @@ type Config struct {
 	AuthMode string
 	// Project is the GCP project (cloud auth audiences, JWKS).
 	Project string
-	// ServiceAccounts may call the API as machines (cloud).
+	// ServiceAccounts may call the API as machines (cloud), with ID tokens
+	// whose audience is one of Audiences (the function URLs).
 	ServiceAccounts []string
+	Audiences       []string
 	Addr            string
 	StaticDir       string
 	Version         string
@@ -83,6 +85,9 @@ func FromEnv() Config {
 	}
 	if sa := os.Getenv("B2B_SERVICE_ACCOUNTS"); sa != "" {
 		c.ServiceAccounts = strings.Split(sa, ",")
+	}
+	if au := os.Getenv("B2B_AUDIENCES"); au != "" {
+		c.Audiences = strings.Split(au, ",")
 	}
 	return c
 }

@@ -89,14 +89,24 @@ func (p *Platform) setupAuth(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		p.Sessions = auth.NewSessionIssuer(key, SessionTTL)
-		p.Verifier = p.Sessions
+		if p.Sessions, err = auth.NewSessionIssuer(key, SessionTTL); err != nil {
+			return err
+		}
+		// Check the stored user on every request, so a disabled user or a
+		// changed role takes effect at once.
+		p.Verifier = auth.WithCurrentUser(p.Sessions, p.Tenancy)
 	case "identity-platform":
 		if p.Config.Project == "" {
 			return errs.E(errs.Invalid, "platform: B2B_PROJECT is required for identity-platform auth")
 		}
-		idv := auth.NewIDTokenVerifier(auth.IDTokenConfig{Project: p.Config.Project, Users: p.Tenancy})
-		sav := auth.NewServiceAccountVerifier(auth.ServiceAccountConfig{Audience: p.Config.Project, Allowed: p.Config.ServiceAccounts, TenantID: p.Config.TenantID})
+		idv, err := auth.NewIDTokenVerifier(auth.IDTokenConfig{ProjectID: p.Config.Project, Users: p.Tenancy, Logger: p.Logger})
+		if err != nil {
+			return err
+		}
+		sav, err := auth.NewServiceTokenVerifier(auth.ServiceTokenConfig{Audiences: p.Config.Audiences, AllowedEmails: p.Config.ServiceAccounts, TenantID: p.Config.TenantID, Logger: p.Logger})
+		if err != nil {
+			return err
+		}
 		p.Verifier = auth.MultiVerifier{idv, sav}
 	default:
 		return errs.E(errs.Invalid, "platform: unknown B2B_AUTH_MODE %q (local or identity-platform)", p.Config.AuthMode)

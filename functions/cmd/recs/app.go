@@ -84,7 +84,7 @@ func NewApp(ctx context.Context, cfg platform.Config, s Settings, log *slog.Logg
 	}
 	var opts []tenancy.BootstrapOption
 	if s.AdminPassword != "" {
-		opts = append(opts, tenancy.WithPassword(s.AdminPassword))
+		opts = append(opts, tenancy.WithAdminPassword(s.AdminPassword))
 	}
 	a.Tenant, a.Admin, a.Password, a.Created, err = p.Tenancy.Bootstrap(ctx, s.TenantName, s.AdminEmail, opts...)
 	if err != nil {

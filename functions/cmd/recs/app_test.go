@@ -399,10 +399,10 @@ func TestTenantIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.P.Tenancy.CreateUser(ctx, other.ID, "boss@other.test", "Boss", "other-password-1", tenancy.RoleAdmin); err != nil {
+	if _, err := app.P.Tenancy.CreateUser(ctx, other.ID, tenancy.NewUser{Email: "boss@other.test", Name: "Boss", Password: "other-password-1", Role: tenancy.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.P.Tenancy.CreateUser(ctx, app.Tenant.ID, "viewer@acme.test", "Vi", "viewer-password-1", tenancy.RoleViewer); err != nil {
+	if _, err := app.P.Tenancy.CreateUser(ctx, app.Tenant.ID, tenancy.NewUser{Email: "viewer@acme.test", Name: "Vi", Password: "viewer-password-1", Role: tenancy.RoleViewer}); err != nil {
 		t.Fatal(err)
 	}
 	b := login(t, app.URL(), "boss@other.test", "other-password-1")

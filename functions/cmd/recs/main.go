@@ -48,9 +48,12 @@ func run() error {
 	}
 	fmt.Printf("\n  b2brecs is running at %s\n", app.URL())
 	fmt.Printf("  tenant %q (%s); drop files into %s\n", app.Tenant.Name, app.Tenant.ID, app.DropDir(app.Tenant.ID))
-	if app.Created {
+	switch {
+	case app.Created && app.Password != "":
 		fmt.Printf("  first start: admin %s, password %s  (shown once; save it)\n\n", app.Admin.Email, app.Password)
-	} else {
+	case app.Created:
+		fmt.Printf("  first start: admin %s, password from B2B_ADMIN_PASSWORD\n\n", app.Admin.Email)
+	default:
 		fmt.Printf("  sign in as %s (password from the first start)\n\n", app.Admin.Email)
 	}
 	<-ctx.Done()

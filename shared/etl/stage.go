@@ -1,0 +1,159 @@
+package etl
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/blobstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/tabular"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+	"gocloud.dev/blob"
+)
+
+// stageInput is what stage needs.
+type stageInput struct {
+	run      Run
+	job      Job
+	format   tabular.Format
+	open     func() (io.ReadCloser, error)
+	staging  *blob.Bucket
+	target   warehouse.Schema // the existing table's data columns, or nil
+	loadedAt time.Time
+}
+
+type stageResult struct {
+	parts         []string
+	rejectsObject string
+	schema        warehouse.Schema
+	stats         tabular.Stats
+	firstRejects  []Reject
+}
+
+// runPrefix is where a run's staged files live in the staging bucket.
+func runPrefix(runID string) string { return "runs/" + runID + "/" }
+
+// stage infers the file's schema over the whole file (so a type seen only
+// late widens the column instead of rejecting rows), reconciles it with
+// the existing table, and converts the file into Parquet parts with the
+// lineage columns, writing rejected rows to a JSONL file beside them.
+// Part names are fixed per run, so a retry overwrites them.
+func (s *Service) stage(ctx context.Context, in stageInput) (stageResult, error) {
+	opts := readOptions(in.job)
+	r, err := in.open()
+	if err != nil {
+		return stageResult{}, blobstore.Wrap(err, "etl: open %s", in.run.Object.Name)
+	}
+	inferred, err := tabular.Infer(ctx, r, in.format, opts)
+	r.Close()
+	if err != nil {
+		return stageResult{}, err
+	}
+	if len(inferred.Columns) == 0 {
+		return stageResult{}, invalidf("etl: %s has no columns", in.run.Object.Name)
+	}
+	if in.target != nil {
+		if inferred, err = reconcile(inferred, in.target); err != nil {
+			return stageResult{}, err
+		}
+	}
+
+	prefix := runPrefix(in.run.ID)
+	var parts []string
+	rejectsKey := prefix + "rejects.jsonl"
+	rw, err := in.staging.NewWriter(ctx, rejectsKey, &blob.WriterOptions{ContentType: "application/x-ndjson"})
+	if err != nil {
+		return stageResult{}, errs.Wrap(errs.Transient, err, "etl: open rejects file")
+	}
+	lastProgress := time.Now()
+	r, err = in.open()
+	if err != nil {
+		_ = rw.Close()
+		return stageResult{}, blobstore.Wrap(err, "etl: open %s", in.run.Object.Name)
+	}
+	defer r.Close()
+	stats, err := tabular.Convert(ctx, r, in.format, inferred, tabular.ConvertOptions{
+		RowsPerPart: s.rowsPerPart,
+		NewPart: func(i int) (io.WriteCloser, error) {
+			key := fmt.Sprintf("%spart-%05d.parquet", prefix, i)
+			parts = append(parts, key)
+			return in.staging.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/vnd.apache.parquet"})
+		},
+		Rejects: rw,
+		Constants: []tabular.Constant{
+			{Name: ColSourceFile, Type: warehouse.String, Value: in.run.Object.Name},
+			{Name: ColRunID, Type: warehouse.String, Value: in.run.ID},
+			{Name: ColLoadedAt, Type: warehouse.Timestamp, Value: in.loadedAt},
+		},
+		Progress: func(st tabular.Stats) {
+			if time.Since(lastProgress) < time.Second {
+				return
+			}
+			lastProgress = time.Now()
+			if _, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
+				r.Progress = Progress{Phase: "extraction", RowsRead: st.RowsRead}
+				r.RowsRead = st.RowsRead
+				r.RowsRejected = st.RowsRejected
+			}); err != nil {
+				s.log.WarnContext(ctx, "etl: progress update failed", "run", in.run.ID, "err", err)
+			}
+		},
+	})
+	if cerr := rw.Close(); err == nil && cerr != nil {
+		err = errs.Wrap(errs.Transient, cerr, "etl: write rejects file")
+	}
+	if err != nil {
+		return stageResult{}, err
+	}
+	res := stageResult{parts: parts, schema: inferred.Schema(), stats: stats}
+	if stats.RowsRejected > 0 {
+		res.rejectsObject = rejectsKey
+	}
+	for _, rj := range stats.FirstRejects {
+		res.firstRejects = append(res.firstRejects, Reject{Line: rj.Line, Column: rj.Column, Reason: rj.Reason, Raw: rj.Raw})
+	}
+	return res, nil
+}
+
+// readOptions turns a job's file settings into reader options.
+func readOptions(j Job) tabular.Options {
+	o := tabular.Options{Encoding: j.File.Encoding, HasHeader: j.File.HasHeader}
+	if d := []rune(j.File.Delimiter); len(d) == 1 {
+		o.Delimiter = d[0]
+	} else if j.File.Delimiter == `\t` {
+		o.Delimiter = '\t'
+	}
+	return o
+}
+
+// reconcile fits a new file's inferred columns to an existing table: the
+// table's types win (values that do not fit are rejected row by row and
+// counted), table columns the file lacks are loaded as NULL when nullable,
+// and a file column the table lacks fails the run with its name, rather
+// than being dropped silently.
+func reconcile(in tabular.Inferred, table warehouse.Schema) (tabular.Inferred, error) {
+	have := map[string]bool{}
+	for _, c := range table {
+		have[c.Name] = true
+	}
+	for _, c := range in.Columns {
+		if !have[c.Name] {
+			return tabular.Inferred{}, invalidf("etl: the file has column %q (%q) that table does not; add it to the table or to a new job", c.Name, c.Original)
+		}
+	}
+	present := map[string]bool{}
+	for _, c := range in.Columns {
+		present[c.Name] = true
+	}
+	var keep warehouse.Schema
+	for _, c := range table {
+		if present[c.Name] {
+			keep = append(keep, c)
+		} else if !c.Nullable {
+			return tabular.Inferred{}, invalidf("etl: the file lacks required column %q of the table", c.Name)
+		}
+	}
+	return in.Override(keep)
+}
