@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
-	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/blobstore"
+	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/tabular"
