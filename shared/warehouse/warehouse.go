@@ -4,6 +4,16 @@
 //
 // Types are normalised once, to BigQuery's standard SQL names (INT64, not
 // INTEGER), whatever the driver reports.
+//
+// Schemes (each registered by importing its driver package):
+//
+//	duckdb:///abs/wh.duckdb, duckdb://./rel.duckdb, duckdb://:memory:   (duckdbwh, cgo, local binary only)
+//	bigquery://PROJECT?location=EU[&endpoint=http://host:port]         (bigquerywh)
+//
+// SQL passed to Query is in the driver's Dialect, with @name parameters.
+// Build identifiers with QuoteIdent / QuoteTable, never by hand; the
+// parameter tokenizer is RewriteParams. The conformance suite every driver
+// passes is in package warehousetest.
 package warehouse
 
 import (

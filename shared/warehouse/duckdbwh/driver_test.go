@@ -190,3 +190,17 @@ func TestQueryNestedAndOdd(t *testing.T) {
 		}
 	}
 }
+
+func TestCSVJagged(t *testing.T) {
+	ctx := context.Background()
+	d := openMem(t)
+	defer d.Close()
+	_ = d.CreateDataset(ctx, "raw_data")
+	for _, body := range []string{"id,name\n1\n", "id,name\n1,a,extra\n"} {
+		_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: "raw_data", Table: "t", Sources: []string{stageFile(t, "j.csv", []byte(body))},
+			Format: warehouse.CSV, Schema: schema})
+		if !errs.Is(err, errs.Invalid) {
+			t.Errorf("%q: %v, want invalid", body, err)
+		}
+	}
+}

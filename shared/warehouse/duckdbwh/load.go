@@ -20,12 +20,14 @@ import (
 // are read by one statement in one transaction with any table creation,
 // truncation or merge deletes, so either every row lands or none does.
 //
-// Columns are matched by name (case-insensitively, as DuckDB does) for every
-// format: Parquet columns, the CSV header (read as text and cast to the
-// table's types) and JSON keys. Table columns missing from the files are
-// NULL; a file column the table lacks is errs.Invalid naming it; a value that
-// does not cast is errs.Invalid. If the table does not exist it is created
-// from req.Schema (the dataset must exist), or the load is errs.NotFound.
+// Parquet columns and JSON keys are matched to table columns by name
+// (case-insensitively, as DuckDB does); table columns missing from the files
+// are NULL, and a file column the table lacks is errs.Invalid naming it. CSV
+// files have a header row, which is skipped, and carry the table's columns in
+// order (as BigQuery reads them); a row with another number of fields is
+// errs.Invalid. A value that does not cast to its column's type is
+// errs.Invalid. If the table does not exist it is created from req.Schema
+// (the dataset must exist), or the load is errs.NotFound.
 //
 // Merge deletes the table rows whose MergeKeys match a loaded row and inserts
 // the loaded rows (whole rows are replaced); duplicate keys among the loaded
@@ -55,8 +57,7 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 	if err != nil {
 		return warehouse.LoadResult{}, err
 	}
-	src, err := sourceSQL(req.Format)
-	if err != nil {
+	if _, err := sourceSQL(req.Format, nil); err != nil {
 		return warehouse.LoadResult{}, err
 	}
 	jobID := newJobID()
@@ -76,6 +77,10 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 				return err
 			}
 			cols = req.Schema
+		}
+		src, err := sourceSQL(req.Format, cols)
+		if err != nil {
+			return err
 		}
 		if err := checkSourceColumns(ctx, tx, src, paths, cols, req); err != nil {
 			return err
@@ -151,13 +156,24 @@ func localPaths(sources []string) ([]string, error) {
 }
 
 // sourceSQL is the table function reading the files named by the $paths
-// list parameter.
-func sourceSQL(f warehouse.Format) (string, error) {
+// list parameter into a table with columns cols. Parquet and JSON columns
+// keep their names; CSV columns are taken by position (the header row is
+// skipped) and named after cols, read as text and cast on insert.
+func sourceSQL(f warehouse.Format, cols warehouse.Schema) (string, error) {
 	switch f {
 	case warehouse.Parquet:
 		return "read_parquet($paths, union_by_name = true)", nil
 	case warehouse.CSV:
-		return "read_csv($paths, header = true, all_varchar = true, union_by_name = true)", nil
+		var b strings.Builder
+		b.WriteString("{")
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteString(c.Name) + ": 'VARCHAR'")
+		}
+		b.WriteString("}")
+		return "read_csv($paths, header = true, auto_detect = false, columns = " + b.String() + ")", nil
 	case warehouse.JSONL:
 		return "read_json($paths, format = 'newline_delimited', union_by_name = true)", nil
 	case "":
@@ -165,6 +181,9 @@ func sourceSQL(f warehouse.Format) (string, error) {
 	}
 	return "", errs.E(errs.Unsupported, "duckdbwh: load format %q", f)
 }
+
+// quoteString is s as a SQL string literal.
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // checkSourceColumns reads the files' column names and checks that each is a
 // table column and that the merge keys are table and file columns.

@@ -505,6 +505,16 @@ func testCSV(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(
 	if r.Rows[1][0] != int64(2) || r.Rows[1][2] != nil || r.Rows[1][3] != nil {
 		t.Errorf("row 2 = %v", r.Rows[1])
 	}
+	// Columns are taken in order, whatever the header says.
+	other := "Order No,Customer Name,Total,When\n3,z,1,\n"
+	load(t, d, warehouse.LoadRequest{Table: "orders", Sources: []string{stage(t, "b.csv", []byte(other))}, Format: warehouse.CSV, Mode: warehouse.Append})
+	if got, want := idsAndCustomers(t, d, "orders"), []string{"1:Smith, J", "2:<nil>", "3:z"}; !slices.Equal(got, want) {
+		t.Errorf("rows = %v, want %v", got, want)
+	}
+	// A value that does not fit its column fails the load.
+	bad := "id,customer,amount,ordered_at\nx,y,1,\n"
+	_, err := d.Load(ctxT(t), warehouse.LoadRequest{Dataset: Dataset, Table: "orders", Sources: []string{stage(t, "c.csv", []byte(bad))}, Format: warehouse.CSV, Mode: warehouse.Append})
+	wantKind(t, "CSV with a bad value", err, errs.Invalid)
 }
 
 func testJSONL(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
