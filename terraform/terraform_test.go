@@ -553,16 +553,20 @@ func checkEnv(t *testing.T, m *module, env map[string]hclsyntax.Expression) {
 		refs   []string // references it must contain
 	}
 	wants := map[string]want{
-		"B2B_TENANT_ID":     {"", []string{"var.tenant_id"}},
-		"B2B_CONFIG_URL":    {"firestore://", []string{"var.project_id"}},
-		"B2B_WAREHOUSE_URL": {"bigquery://", []string{"var.project_id", "var.region"}},
-		"B2B_DROP_URL":      {"gs://", []string{"google_storage_bucket.drop.name"}},
-		"B2B_STAGING_URL":   {"gs://", []string{"google_storage_bucket.staging.name"}},
-		"B2B_ARTIFACTS_URL": {"gs://", []string{"google_storage_bucket.artifacts.name"}},
-		"B2B_EVENTS_URL":    {"pubsub://", []string{"var.project_id"}},
-		"B2B_SECRETS_URL":   {"secretmanager://", []string{"var.project_id"}},
-		"B2B_SCHEDULER_URL": {"cloudscheduler://", []string{"var.project_id", "var.region"}},
-		"B2B_AUTH_MODE":     {"identity-platform", nil},
+		"B2B_MODE":           {"cloud", nil},
+		"B2B_PROJECT":        {"", []string{"var.project_id"}},
+		"B2B_DROP_BUCKET":    {"", []string{"google_storage_bucket.drop.name"}},
+		"B2B_STAGING_BUCKET": {"", []string{"google_storage_bucket.staging.name"}},
+		"B2B_TENANT_ID":      {"", []string{"var.tenant_id"}},
+		"B2B_CONFIG_URL":     {"firestore://", []string{"var.project_id"}},
+		"B2B_WAREHOUSE_URL":  {"bigquery://", []string{"var.project_id", "var.region"}},
+		"B2B_DROP_URL":       {"gs://", []string{"google_storage_bucket.drop.name"}},
+		"B2B_STAGING_URL":    {"gs://", []string{"google_storage_bucket.staging.name"}},
+		"B2B_ARTIFACTS_URL":  {"gs://", []string{"google_storage_bucket.artifacts.name"}},
+		"B2B_EVENTS_URL":     {"pubsub://", []string{"var.project_id"}},
+		"B2B_SECRETS_URL":    {"secretmanager://", []string{"var.project_id"}},
+		"B2B_SCHEDULER_URL":  {"cloudscheduler://", []string{"var.project_id", "var.region"}},
+		"B2B_AUTH_MODE":      {"identity-platform", nil},
 	}
 	names := make([]string, 0, len(wants))
 	for k := range wants {

@@ -7,21 +7,28 @@
 # point registered there is available by its name.
 
 locals {
-  # Driver URLs and identity of the tenant, read by every function.
+  # Driver URLs and identity of the tenant, read by every function
+  # (shared/platform.FromEnv). B2B_*_BUCKET are the names storage events
+  # carry; B2B_SERVICE_ACCOUNTS may call the API as machines.
   function_env = {
-    B2B_TENANT_ID     = var.tenant_id
-    B2B_PROJECT_ID    = var.project_id
-    B2B_REGION        = var.region
-    B2B_CONFIG_URL    = "firestore://${var.project_id}"
-    B2B_WAREHOUSE_URL = "bigquery://${var.project_id}?location=${var.region}"
-    B2B_DROP_URL      = "gs://${google_storage_bucket.drop.name}"
-    B2B_STAGING_URL   = "gs://${google_storage_bucket.staging.name}"
-    B2B_ARTIFACTS_URL = "gs://${google_storage_bucket.artifacts.name}"
-    B2B_EVENTS_URL    = "pubsub://${var.project_id}"
-    B2B_SECRETS_URL   = "secretmanager://${var.project_id}"
-    B2B_SCHEDULER_URL = "cloudscheduler://${var.project_id}/${var.region}"
-    B2B_SCHEDULER_SA  = google_service_account.scheduler.email
-    B2B_AUTH_MODE     = "identity-platform"
+    B2B_MODE             = "cloud"
+    B2B_TENANT_ID        = var.tenant_id
+    B2B_PROJECT          = var.project_id
+    B2B_REGION           = var.region
+    B2B_VERSION          = terraform_data.source_check.output
+    B2B_CONFIG_URL       = "firestore://${var.project_id}"
+    B2B_WAREHOUSE_URL    = "bigquery://${var.project_id}?location=${var.region}"
+    B2B_DROP_URL         = "gs://${google_storage_bucket.drop.name}"
+    B2B_STAGING_URL      = "gs://${google_storage_bucket.staging.name}"
+    B2B_ARTIFACTS_URL    = "gs://${google_storage_bucket.artifacts.name}"
+    B2B_DROP_BUCKET      = google_storage_bucket.drop.name
+    B2B_STAGING_BUCKET   = google_storage_bucket.staging.name
+    B2B_EVENTS_URL       = "pubsub://${var.project_id}"
+    B2B_SECRETS_URL      = "secretmanager://${var.project_id}"
+    B2B_SCHEDULER_URL    = "cloudscheduler://${var.project_id}/${var.region}"
+    B2B_SCHEDULER_SA     = google_service_account.scheduler.email
+    B2B_AUTH_MODE        = "identity-platform"
+    B2B_SERVICE_ACCOUNTS = join(",", [google_service_account.scheduler.email, google_service_account.functions.email])
   }
 
   builder_sa_id = google_service_account.builder.id
