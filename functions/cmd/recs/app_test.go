@@ -27,7 +27,7 @@ import (
 const onlineRetailRows = 541_909
 
 // testConfig is the local configuration rooted at a temporary folder.
-func testConfig(t *testing.T) platform.Config {
+func testConfig(t testing.TB) platform.Config {
 	t.Helper()
 	t.Setenv("B2B_DATA_DIR", t.TempDir())
 	for _, k := range []string{"B2B_CONFIG_URL", "B2B_EVENTS_URL", "B2B_SECRETS_URL", "B2B_WAREHOUSE_URL", "B2B_DROP_URL", "B2B_STAGING_URL", "B2B_MODE", "B2B_TENANT_ID", "B2B_AUTH_MODE"} {
@@ -38,7 +38,7 @@ func testConfig(t *testing.T) platform.Config {
 	return cfg
 }
 
-func startApp(t *testing.T) *App {
+func startApp(t testing.TB) *App {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -64,7 +64,7 @@ func startApp(t *testing.T) *App {
 
 // client is a tiny API client.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -97,7 +97,7 @@ func (c *client) do(method, path string, body io.Reader, contentType string, out
 
 func (c *client) getJSON(path string, out any) int { return c.do("GET", path, nil, "", out) }
 
-func login(t *testing.T, base, email, password string) *client {
+func login(t testing.TB, base, email, password string) *client {
 	t.Helper()
 	c := &client{t: t, base: base}
 	var out struct {
@@ -143,7 +143,7 @@ func (c *client) waitRuns(n int) []etl.Run {
 	}
 }
 
-func repoFile(t *testing.T, rel string) string {
+func repoFile(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join("..", "..", "..", rel)
 	if _, err := os.Stat(p); err != nil {
@@ -152,7 +152,7 @@ func repoFile(t *testing.T, rel string) string {
 	return p
 }
 
-func copyFile(t *testing.T, src, dst string) {
+func copyFile(t testing.TB, src, dst string) {
 	t.Helper()
 	data, err := os.ReadFile(src)
 	if err != nil {
@@ -299,7 +299,7 @@ func TestFileDropChain(t *testing.T) {
 }
 
 // redeliverLoad publishes the load request of a finished run again.
-func redeliverLoad(t *testing.T, app *App, run etl.Run) {
+func redeliverLoad(t testing.TB, app *App, run etl.Run) {
 	t.Helper()
 	data, _ := json.Marshal(eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: []string{"runs/" + run.ID + "/part-00000.parquet"}})
 	e := event.New()
@@ -312,7 +312,7 @@ func redeliverLoad(t *testing.T, app *App, run etl.Run) {
 	}
 }
 
-func waitIdle(t *testing.T, app *App) {
+func waitIdle(t testing.TB, app *App) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
