@@ -1,0 +1,89 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { fakeFetch } from '../../test/fakeApi';
+import { RUNS, session } from '../../test/fixtures';
+import { renderApp } from '../../test/render';
+
+function routes(extra: Record<string, unknown> = {}) {
+  return {
+    'GET /api/auth/me': { user: session().user, tenant: session().tenant },
+    'GET /api/runs': { runs: RUNS },
+    ...extra,
+  };
+}
+
+describe('RunsPage', () => {
+  it('lists runs with status, job, object and counts', async () => {
+    const { fetch, calls } = fakeFetch(routes());
+    renderApp({ path: '/etl', session: session(), fetch });
+
+    const rows = await screen.findAllByTestId('run-row');
+    expect(rows.map((r) => r.getAttribute('data-status'))).toEqual(['running', 'partial', 'failed', 'completed']);
+    expect(rows.map((r) => r.getAttribute('data-run-id'))).toEqual(['rn_running', 'rn_partial', 'rn_failed', 'rn_done']);
+
+    const [running, partial, failed, done] = rows;
+    expect(within(running).getByTestId('run-status')).toHaveTextContent('Running');
+    expect(within(running).getByTestId('run-progress')).toHaveTextContent('Extracting · 120,000 rows');
+    expect(within(running).getByTestId('run-rows-read')).toHaveTextContent('120,000');
+
+    expect(within(partial).getByTestId('run-status')).toHaveTextContent('Partial');
+    expect(within(partial).getByText('customers')).toBeInTheDocument();
+    expect(within(partial).getByTestId('run-rows-read')).toHaveTextContent('4,380');
+    expect(within(partial).getByTestId('run-rows-loaded')).toHaveTextContent('4,372');
+    expect(within(partial).getByTestId('run-rows-rejected')).toHaveTextContent('8');
+    expect(within(partial).queryByTestId('run-progress')).toBeNull();
+
+    expect(within(failed).getByTestId('run-status')).toHaveTextContent('Failed');
+    expect(within(done).getByTestId('run-status')).toHaveTextContent('Completed');
+    expect(within(done).getByText('online_retail.csv.gz')).toBeInTheDocument();
+    expect(within(done).getByText('File drop')).toBeInTheDocument();
+    expect(within(done).getByTestId('run-rows-loaded')).toHaveTextContent('541,909');
+    expect(done).toHaveTextContent('19 s');
+
+    // The list call asked for the newest 50 with the session token.
+    const list = calls.find((c) => c.path === '/api/runs')!;
+    expect(list.search).toBe('?limit=50');
+    expect(list.headers.authorization).toBe('Bearer tok-123');
+  });
+
+  it('shows the upload control to editors and hides it from viewers', async () => {
+    const a = fakeFetch(routes());
+    const first = renderApp({ path: '/etl', session: session('editor'), fetch: a.fetch });
+    await screen.findAllByTestId('run-row');
+    expect(screen.getByTestId('upload-dropzone')).toBeInTheDocument();
+    first.unmount();
+
+    const b = fakeFetch({ ...routes(), 'GET /api/auth/me': { user: session('viewer').user, tenant: session().tenant } });
+    renderApp({ path: '/etl', session: session('viewer'), fetch: b.fetch });
+    await screen.findAllByTestId('run-row');
+    expect(screen.queryByTestId('upload-dropzone')).toBeNull();
+    expect(screen.queryByTestId('upload-input')).toBeNull();
+    expect(screen.getByTestId('read-only-note')).toBeInTheDocument();
+  });
+
+  it('shows an empty state without runs', async () => {
+    const { fetch } = fakeFetch(routes({ 'GET /api/runs': { runs: [] } }));
+    renderApp({ path: '/etl', session: session(), fetch });
+    expect(await screen.findByTestId('runs-empty')).toHaveTextContent('No runs yet');
+  });
+
+  it('shows the error of a failed list with its message', async () => {
+    const { fetch } = fakeFetch(
+      routes({ 'GET /api/runs': new Response(JSON.stringify({ error: { kind: 'transient', message: 'warehouse busy' } }), { status: 503 }) }),
+    );
+    renderApp({ path: '/etl', session: session(), fetch });
+    const err = await screen.findByTestId('error-state');
+    expect(err).toHaveTextContent('warehouse busy');
+    expect(err.getAttribute('data-kind')).toBe('transient');
+  });
+
+  it('signs out and returns to the login page when the API answers 401', async () => {
+    const { fetch } = fakeFetch(
+      routes({ 'GET /api/runs': new Response(JSON.stringify({ error: { kind: 'unauthenticated', message: 'expired' } }), { status: 401 }) }),
+    );
+    renderApp({ path: '/etl', session: session(), fetch });
+    await waitFor(() => expect(screen.getByTestId('login-email')).toBeInTheDocument());
+    expect(screen.queryByTestId('tenant-name')).toBeNull();
+    expect(window.sessionStorage.getItem('b2brecs.session')).toBeNull();
+  });
+});
