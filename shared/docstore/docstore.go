@@ -62,6 +62,10 @@ const (
 
 // Filter compares a top-level field of Data with a value (string, bool,
 // int64, float64 or time.Time, the latter stored as RFC 3339 strings).
+// Drivers store top-level RFC 3339 strings in TimeFormat and convert time
+// values the same way (see CanonicalData and FilterValue), so times compare
+// as instants. A filter matches only values of its own type (integers and
+// floats are both numbers) and never documents that lack the field.
 type Filter struct {
 	Field string
 	Op    Op
@@ -73,7 +77,9 @@ type Query struct {
 	Tenant  string
 	Kind    string
 	Filters []Filter
-	// OrderBy is a top-level field of Data; empty means by ID.
+	// OrderBy is a top-level field of Data; empty means by ID. Documents
+	// without the field are left out; ties are broken by ID in the same
+	// direction.
 	OrderBy string
 	Desc    bool
 	// Limit 0 means no limit.
@@ -96,8 +102,11 @@ type Writer interface {
 	Delete(ctx context.Context, key Key, pre Precondition) error
 }
 
-// Tx is a read-modify-write transaction. All Gets must come before Puts and
-// Deletes (a Firestore rule); writes become visible on commit.
+// Tx is a read-modify-write transaction. Writes become visible to others on
+// commit; a Get after a Put or Delete in the same transaction sees it (the
+// Firestore driver buffers writes until commit, so its reads may come
+// after writes). Inside fn, write only through the Tx: writing through the
+// Store with fn's context is errs.Invalid.
 type Tx interface {
 	Reader
 	Writer
