@@ -85,7 +85,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Driver, error) {
 	return Open(ctx, registry.LocalPath(u), busy)
 }
 
-// Open opens (creating if needed) the database at path, or a private
+// Open opens (creating it and its directory if needed) the database at path, or a private
 // ephemeral database when path is ":memory:". busyTimeout bounds how long a
 // writer waits for the lock.
 func Open(ctx context.Context, path string, busyTimeout time.Duration) (*Driver, error) {
@@ -107,6 +107,8 @@ func Open(ctx context.Context, path string, busyTimeout time.Duration) (*Driver,
 			return nil, fmt.Errorf("sqlitedoc: temporary database: %w", err)
 		}
 		path, syncMode = filepath.Join(tmpDir, "docstore.db"), "OFF"
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "sqlitedoc: create the directory of %s", path)
 	}
 	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_txlock=immediate&_journal_mode=WAL&_synchronous=%s", path, busyTimeout.Milliseconds(), syncMode)
 	db, err := sql.Open("sqlite", dsn)

@@ -50,6 +50,7 @@ func TestURLForms(t *testing.T) {
 		{"sqlite://./rel.db", "rel.db"},
 		{"sqlite:opaque.db", "opaque.db"},
 		{"sqlite://./sub/../rel2.db?busy_timeout=500", "rel2.db"},
+		{"sqlite://./new/dir/x.db", "new/dir/x.db"},
 		{"sqlite::memory:", ""},
 		{"sqlite://:memory:", ""},
 	}
