@@ -108,6 +108,14 @@ describe('ApiClient', () => {
     expect(await readText(sent)).toBe('a,b\n1,2\n');
   });
 
+  it('starts a job run, accepting a Run or {"runs":[Run]}', async () => {
+    const a = client({ 'POST /api/jobs/jb_1/runs': jsonResponse(202, { id: 'rn_9', status: 'pending' }) });
+    await expect(a.api.startJobRun('jb_1')).resolves.toMatchObject({ id: 'rn_9' });
+    expect(a.calls[0].method).toBe('POST');
+    const b = client({ 'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [{ id: 'rn_8', status: 'pending' }] }) });
+    await expect(b.api.startJobRun('jb_1')).resolves.toMatchObject({ id: 'rn_8' });
+  });
+
   it('answers undefined for 204', async () => {
     const { api } = client({ 'POST /api/auth/logout': new Response(null, { status: 204 }) });
     await expect(api.logout()).resolves.toBeUndefined();

@@ -225,8 +225,14 @@ export class ApiClient {
   getJob(id: string): Promise<Job> {
     return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
   }
-  startJobRun(jobId: string): Promise<Run> {
-    return this.request('POST', `/jobs/${encodeURIComponent(jobId)}/runs`);
+  async startJobRun(jobId: string): Promise<Run> {
+    // The contract answers the new Run; a server that answers {"runs":[Run]} is accepted too.
+    const r = await this.request<Run | { runs?: Run[] }>('POST', `/jobs/${encodeURIComponent(jobId)}/runs`);
+    if (r && 'runs' in r && Array.isArray(r.runs)) {
+      if (r.runs.length === 0) throw new ApiError('internal', 'The server started no run.', 202);
+      return r.runs[0];
+    }
+    return r as Run;
   }
   async listRuns(q: RunsQuery = {}, signal?: AbortSignal): Promise<Run[]> {
     const r = await this.request<{ runs: Run[] | null }>('GET', '/runs', {

@@ -132,9 +132,9 @@ export interface Run {
 
 export interface Reject {
   line: number;
-  column: string;
+  column?: string;
   reason: string;
-  raw: string;
+  raw?: string;
 }
 
 export interface RejectsResponse {

@@ -91,6 +91,8 @@ describe('dates', () => {
     expect(formatTime('2026-11-26T16:31:20Z', { timeZone: 'UTC' })).toBe('16:31:20');
     expect(formatDateTime(null)).toBe('—');
     expect(formatDateTime('not a date')).toBe('—');
+    expect(formatDateTime('0001-01-01T00:00:00Z')).toBe('—'); // Go's zero time means unset
+    expect(formatRelative('0001-01-01T00:00:00Z', now)).toBe('—');
   });
 
   it.each([

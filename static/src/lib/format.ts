@@ -2,6 +2,16 @@
 
 const NBSP = '\u00a0';
 
+/**
+ * Milliseconds of an RFC 3339 timestamp, or NaN when missing, unparsable, or a zero time such as
+ * Go's "0001-01-01T00:00:00Z" (anything before 1970 counts as unset).
+ */
+export function parseTime(iso: string | null | undefined): number {
+  if (!iso) return Number.NaN;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) || t < 0 ? Number.NaN : t;
+}
+
 /** Whole-number counts with thousands separators: 541909 → "541,909"; missing → "—". */
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
@@ -65,9 +75,8 @@ export function formatDuration(seconds: number | null | undefined): string {
 
 /** Seconds between two RFC 3339 timestamps (end defaults to now), or null when unknown. */
 export function secondsBetween(start: string | null | undefined, end?: string | null, now = Date.now()): number | null {
-  if (!start) return null;
-  const a = Date.parse(start);
-  const b = end ? Date.parse(end) : now;
+  const a = parseTime(start);
+  const b = end ? parseTime(end) : now;
   if (Number.isNaN(a) || Number.isNaN(b)) return null;
   return Math.max(0, (b - a) / 1000);
 }
@@ -78,8 +87,7 @@ export interface DateFormatOptions {
 
 /** "26 Nov 2026, 16:31:20" in the viewer's (or the given) time zone; missing → "—". */
 export function formatDateTime(iso: string | null | undefined, opts: DateFormatOptions = {}): string {
-  if (!iso) return '—';
-  const t = Date.parse(iso);
+  const t = parseTime(iso);
   if (Number.isNaN(t)) return '—';
   return new Intl.DateTimeFormat('en-GB', {
     day: 'numeric',
@@ -95,8 +103,7 @@ export function formatDateTime(iso: string | null | undefined, opts: DateFormatO
 
 /** "16:31:20" (time of day only). */
 export function formatTime(iso: string | null | undefined, opts: DateFormatOptions = {}): string {
-  if (!iso) return '—';
-  const t = Date.parse(iso);
+  const t = parseTime(iso);
   if (Number.isNaN(t)) return '—';
   return new Intl.DateTimeFormat('en-GB', {
     hour: '2-digit',
@@ -109,8 +116,7 @@ export function formatTime(iso: string | null | undefined, opts: DateFormatOptio
 
 /** "just now", "5 s ago", "3 min ago", "2 h ago", "4 d ago", then the date. */
 export function formatRelative(iso: string | null | undefined, now = Date.now(), opts: DateFormatOptions = {}): string {
-  if (!iso) return '—';
-  const t = Date.parse(iso);
+  const t = parseTime(iso);
   if (Number.isNaN(t)) return '—';
   const diff = Math.round((now - t) / 1000);
   if (diff < -60) return formatDateTime(iso, opts); // in the future: clocks disagree

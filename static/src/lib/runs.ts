@@ -1,4 +1,5 @@
 import type { Run, RunStatus, RunTrigger } from '../api/types';
+import { parseTime } from './format';
 
 export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(['pending', 'running']);
 
@@ -70,8 +71,8 @@ export function runDurationSeconds(run: Run, now = Date.now()): number | null {
   if (!isActive(run) && run.duration_seconds > 0) return run.duration_seconds;
   const start = run.started_at ?? (isActive(run) ? null : run.created_at);
   if (!start) return null;
-  const a = Date.parse(start);
-  const b = run.completed_at ? Date.parse(run.completed_at) : now;
+  const a = parseTime(start);
+  const b = run.completed_at ? parseTime(run.completed_at) : now;
   if (Number.isNaN(a) || Number.isNaN(b)) return null;
   return Math.max(0, (b - a) / 1000);
 }
