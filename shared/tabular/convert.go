@@ -606,11 +606,12 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 	if err != nil {
 		return Stats{}, err
 	}
-	br, cr, err := openText(r, in.Encoding)
+	br, cr, closeText, err := openText(r, in.Encoding)
 	if err != nil {
 		return c.abort(err)
 	}
-	c.bytesRead = func() int64 { return cr.n }
+	defer closeText()
+	c.bytesRead = cr.n.Load
 	delim := in.Delimiter
 	if delim == 0 {
 		delim = sniffDelimiter(br)

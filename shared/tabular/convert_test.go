@@ -324,7 +324,9 @@ func TestConvertProgressAndCancel(t *testing.T) {
 	in := mustInfer(t, data, CSV, Options{})
 	var calls []int64
 	var sink int64
-	st, err := Convert(context.Background(), strings.NewReader(data), CSV, in, ConvertOptions{
+	// gzip: decompression runs in a goroutine while Progress reads the
+	// byte count (run with -race).
+	st, err := Convert(context.Background(), strings.NewReader(gz(t, data)), CSV, in, ConvertOptions{
 		NewPart:  func(int) (io.WriteCloser, error) { return discardSink{&sink}, nil },
 		Progress: func(s Stats) { calls = append(calls, s.RowsRead) },
 	})

@@ -2,12 +2,14 @@ package tabular
 
 import (
 	"bufio"
-	"compress/flate"
-	"compress/gzip"
 	"errors"
 	"io"
 	"path"
 	"strings"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
@@ -121,14 +123,15 @@ func readErr(err error) error {
 	}
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it (possibly from the
+// read-ahead goroutine, hence atomic).
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }

@@ -372,10 +372,11 @@ func readerAt(r io.Reader) (io.ReaderAt, int64, func(), error) {
 const headerSample = 1000
 
 func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) {
-	br, _, err := openText(r, opts.Encoding)
+	br, _, closeText, err := openText(r, opts.Encoding)
 	if err != nil {
 		return Inferred{}, err
 	}
+	defer closeText()
 	delim := opts.Delimiter
 	if delim == 0 {
 		delim = sniffDelimiter(br)
@@ -584,10 +585,11 @@ func detectHeader(rows [][]string, ns *nullSet) bool {
 }
 
 func inferJSON(ctx context.Context, r io.Reader, f Format, opts Options) (Inferred, error) {
-	br, _, err := openText(r, opts.Encoding)
+	br, _, closeText, err := openText(r, opts.Encoding)
 	if err != nil {
 		return Inferred{}, err
 	}
+	defer closeText()
 	return inferJSONFrom(ctx, br, f, opts)
 }
 

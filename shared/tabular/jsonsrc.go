@@ -334,11 +334,12 @@ func convertJSON(ctx context.Context, r io.Reader, f Format, in Inferred, opts C
 	if err != nil {
 		return Stats{}, err
 	}
-	br, cr, err := openText(r, in.Encoding)
+	br, cr, closeText, err := openText(r, in.Encoding)
 	if err != nil {
 		return c.abort(err)
 	}
-	c.bytesRead = func() int64 { return cr.n }
+	defer closeText()
+	c.bytesRead = cr.n.Load
 	keys := &jsonKeys{index: map[string]int{}, bySan: map[string]int{}}
 	for i, oc := range c.cols {
 		keys.index[c.origs[i]] = i

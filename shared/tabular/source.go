@@ -36,21 +36,29 @@ type row struct {
 	rawB   []byte   // the raw JSON record, valid until the next call
 }
 
-// openText counts, decompresses, decodes and strips the BOM of r.
-func openText(r io.Reader, encoding string) (*bufio.Reader, *countingReader, error) {
+// openText counts, decompresses, decodes and strips the BOM of r. Close
+// the returned func when done: a compressed or re-encoded input is
+// decoded in a goroutine, ahead of the parser.
+func openText(r io.Reader, encoding string) (*bufio.Reader, *countingReader, func(), error) {
 	cr := &countingReader{r: r}
-	dr, _, err := Decompress(cr)
+	dr, comp, err := Decompress(cr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	ahead := comp != NoCompression
 	switch strings.ToLower(strings.ReplaceAll(encoding, "_", "-")) {
 	case "", "utf-8", "utf8":
 	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
-		dr = charmap.ISO8859_1.NewDecoder().Reader(dr)
+		dr, ahead = charmap.ISO8859_1.NewDecoder().Reader(dr), true
 	case "windows-1252", "cp1252":
-		dr = charmap.Windows1252.NewDecoder().Reader(dr)
+		dr, ahead = charmap.Windows1252.NewDecoder().Reader(dr), true
 	default:
-		return nil, nil, errs.E(errs.Unsupported, "encoding %q is not supported (utf-8, latin-1/iso-8859-1, windows-1252)", encoding)
+		return nil, nil, nil, errs.E(errs.Unsupported, "encoding %q is not supported (utf-8, latin-1/iso-8859-1, windows-1252)", encoding)
+	}
+	closer := func() {}
+	if ahead {
+		a := newAheadReader(dr, 256<<10, 4)
+		dr, closer = a, a.Close
 	}
 	br, ok := dr.(*bufio.Reader)
 	if !ok {
@@ -59,7 +67,7 @@ func openText(r io.Reader, encoding string) (*bufio.Reader, *countingReader, err
 	if b, _ := br.Peek(3); bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 	}
-	return br, cr, nil
+	return br, cr, closer, nil
 }
 
 // sniffDelimiter picks among ',', ';', '\t', '|' the one that appears the
