@@ -71,7 +71,13 @@ func (s *Service) load(ctx context.Context, run Run) error {
 				return inPhase(ErrLoad, err)
 			}
 		}
-		schema := append(append(warehouse.Schema{}, run.Schema...), lineageColumns()...)
+		// Tables made from files are nullable throughout: the next file
+		// may have gaps this one did not.
+		schema := append(warehouse.Schema{}, run.Schema...)
+		for i := range schema {
+			schema[i].Nullable = true
+		}
+		schema = append(schema, lineageColumns()...)
 		req := warehouse.LoadRequest{
 			Dataset: dest.Dataset, Table: dest.Table,
 			Sources: s.partURLs(run),
