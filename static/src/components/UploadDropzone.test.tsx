@@ -55,3 +55,19 @@ describe('UploadDropzone', () => {
     expect(onUploaded).not.toHaveBeenCalled();
   });
 });
+
+describe('runForUpload', () => {
+  it('finds the run started by an uploaded object', async () => {
+    const { runForUpload } = await import('./UploadDropzone');
+    const { run } = await import('../test/fixtures');
+    const t = Date.parse('2026-11-26T12:00:00Z');
+    const runs = [
+      run({ id: 'new', object: { bucket: 'b', name: 'acme/online_retail.csv', size: 1 }, created_at: '2026-11-26T12:00:02Z' }),
+      run({ id: 'old', object: { bucket: 'b', name: 'online_retail.csv', size: 1 }, created_at: '2026-11-20T12:00:00Z' }),
+    ];
+    expect(runForUpload(runs, 'online_retail.csv', t)?.id).toBe('new');
+    expect(runForUpload(runs.slice(1), 'online_retail.csv', t)).toBeUndefined();
+    expect(runForUpload(runs, 'other.csv', t)).toBeUndefined();
+    expect(runForUpload(undefined, 'online_retail.csv', t)).toBeUndefined();
+  });
+});

@@ -1,11 +1,13 @@
-import { Alert, Badge, Group, Loader, Stack, Text, ThemeIcon } from '@mantine/core';
+import { Alert, Anchor, Badge, Group, Loader, Stack, Text, ThemeIcon } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCheck, IconCloudUpload, IconFileSpreadsheet, IconX } from '@tabler/icons-react';
 import { useCallback, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import { errorMessage } from '../api/client';
 import { useUploadFile } from '../api/queries';
-import type { UploadResponse } from '../api/types';
-import { formatBytes } from '../lib/format';
+import { Link } from 'react-router';
+import type { Run, UploadResponse } from '../api/types';
+import { formatBytes, formatCount } from '../lib/format';
+import { isActive, statusMeta } from '../lib/runs';
 
 export const ACCEPTED_FILES = '.csv,.gz,.csv.gz,.tsv,.json,.jsonl,.ndjson,.parquet';
 
@@ -16,15 +18,29 @@ interface UploadItem {
   state: 'uploading' | 'done' | 'error';
   objectName?: string;
   error?: string;
+  uploadedAt?: number;
 }
 
 export interface UploadDropzoneProps {
   /** Called after each successful upload (the server then starts a run by itself). */
   onUploaded?: (res: UploadResponse, file: File) => void;
+  /** Recent runs, to show the run each uploaded file started. */
+  runs?: Run[];
+}
+
+/** The run an upload started: the newest run of that object created after the upload began. */
+export function runForUpload(runs: Run[] | undefined, objectName: string | undefined, uploadedAt: number): Run | undefined {
+  if (!runs || !objectName) return undefined;
+  return runs.find((r) => {
+    const name = r.object?.name ?? '';
+    const same = name === objectName || name.endsWith('/' + objectName);
+    // Allow for clock skew between browser and server.
+    return same && Date.parse(r.created_at) >= uploadedAt - 120_000;
+  });
 }
 
 /** Drag-and-drop zone plus file picker that POSTs each file to /api/files. */
-export function UploadDropzone({ onUploaded }: UploadDropzoneProps) {
+export function UploadDropzone({ onUploaded, runs }: UploadDropzoneProps) {
   const inputRef = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
   const [items, setItems] = useState<UploadItem[]>([]);
@@ -40,7 +56,8 @@ export function UploadDropzone({ onUploaded }: UploadDropzoneProps) {
       const list = files ? Array.from(files) : [];
       for (const file of list) {
         const key = nextKey.current++;
-        setItems((prev) => [{ key, name: file.name, size: file.size, state: 'uploading' as const }, ...prev].slice(0, 5));
+        const uploadedAt = Date.now();
+        setItems((prev) => [{ key, name: file.name, size: file.size, state: 'uploading' as const, uploadedAt }, ...prev].slice(0, 5));
         try {
           const res = await upload.mutateAsync(file);
           update(key, { state: 'done', objectName: res.object.name });
@@ -171,9 +188,7 @@ export function UploadDropzone({ onUploaded }: UploadDropzoneProps) {
                     Uploading
                   </Badge>
                 ) : (
-                  <Badge color="teal" leftSection={<IconCheck size={12} />}>
-                    Uploaded · run starting
-                  </Badge>
+                  <UploadRunBadge run={runForUpload(runs, i.objectName, i.uploadedAt ?? 0)} />
                 )}
               </Group>
             ),
@@ -181,5 +196,30 @@ export function UploadDropzone({ onUploaded }: UploadDropzoneProps) {
         </Stack>
       )}
     </Stack>
+  );
+}
+
+function UploadRunBadge({ run }: { run: Run | undefined }) {
+  if (!run) {
+    return (
+      <Badge color="teal" leftSection={<IconCheck size={12} />} data-testid="upload-run-status" data-status="">
+        Uploaded · run starting
+      </Badge>
+    );
+  }
+  const meta = statusMeta(run.status);
+  return (
+    <Anchor component={Link} to={`/etl/runs/${encodeURIComponent(run.id)}`} underline="never" onClick={(e) => e.stopPropagation()}>
+      <Badge
+        color={meta.color}
+        leftSection={isActive(run) ? <Loader size={10} color={meta.color} /> : <IconCheck size={12} />}
+        data-testid="upload-run-status"
+        data-status={run.status}
+        style={{ cursor: 'pointer' }}
+      >
+        Run {meta.label.toLowerCase()}
+        {run.rows_loaded > 0 ? ` · ${formatCount(run.rows_loaded)} rows` : ''}
+      </Badge>
+    </Anchor>
   );
 }

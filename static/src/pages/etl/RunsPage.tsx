@@ -10,7 +10,7 @@ import { RunsTable } from '../../components/RunsTable';
 import { Empty, ErrorState } from '../../components/States';
 import { UploadDropzone } from '../../components/UploadDropzone';
 import { formatCompactCount, formatRelative } from '../../lib/format';
-import { FAST_POLL_MS, UPLOAD_BOOST_MS } from '../../lib/polling';
+import { FAST_POLL_MS, SLOW_POLL_MS, UPLOAD_BOOST_MS } from '../../lib/polling';
 import { isActive } from '../../lib/runs';
 import { useNow } from '../../lib/useNow';
 
@@ -75,7 +75,7 @@ export function RunsPage() {
           <Text size="sm" c="dimmed" mb="md">
             Files land in your drop area and are loaded into <code>raw_data</code>; the run shows up below.
           </Text>
-          <UploadDropzone onUploaded={() => setBoostUntil(Date.now() + UPLOAD_BOOST_MS)} />
+          <UploadDropzone runs={runs.data} onUploaded={() => setBoostUntil(Date.now() + UPLOAD_BOOST_MS)} />
         </Card>
       ) : (
         <Alert mb="lg" color="gray" variant="light" icon={<IconEye size={18} />} data-testid="read-only-note">
@@ -120,7 +120,7 @@ export function RunsPage() {
         )}
       </Card>
       <Text size="xs" c="dimmed" mt="xs">
-        Refreshes every {live ? FAST_POLL_MS / 1000 : 15} s{live ? ' while runs are in progress' : ''}.
+        Refreshes every {(live ? FAST_POLL_MS : SLOW_POLL_MS) / 1000} s.
       </Text>
     </>
   );
