@@ -118,3 +118,34 @@ func FuzzSanitizeName(f *testing.F) {
 		}
 	})
 }
+
+func FuzzConvertJSONL(f *testing.F) {
+	for _, s := range []string{
+		"{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2.5, \"c\": [1]}\nnot json\n",
+		"{\"a\": \"2024-01-01\"}\n\n{\"a\": null}\n",
+		"[1, 2]\n{}\n",
+		"{\"a\": {\"b\": \"}\\\"\"}}\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		ctx := context.Background()
+		in, err := Infer(ctx, strings.NewReader(data), JSONL, Options{})
+		if err != nil || len(in.Columns) == 0 {
+			return
+		}
+		var sink int64
+		st, err := Convert(ctx, strings.NewReader(data), JSONL, in, ConvertOptions{
+			NewPart: func(int) (io.WriteCloser, error) { return discardSink{&sink}, nil },
+		})
+		if err != nil {
+			t.Fatalf("Convert: %v", err)
+		}
+		if st.RowsRead != st.RowsWritten+st.RowsRejected || st.RowsRead != in.Rows {
+			t.Fatalf("stats %+v, inferred rows %d", st, in.Rows)
+		}
+		if utf8.ValidString(data) && st.RowsRejected != in.BadRows {
+			t.Fatalf("rejected %d, bad %d: %+v; schema %+v", st.RowsRejected, in.BadRows, st.FirstRejects, in.Columns)
+		}
+	})
+}
