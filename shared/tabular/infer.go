@@ -80,7 +80,6 @@ type colState struct {
 	mask       uint8
 	hasTime    bool
 	nested     bool // a JSON object/array was seen
-	jsonScalar bool // a JSON scalar was seen
 	nonNull    int64
 	nulls      int64 // empty/explicit nulls, JSON null, missing key
 	tokenNulls int64 // default null tokens (NULL only if not STRING)
@@ -201,14 +200,11 @@ func (c *colState) add(s string, k kind, ns *nullSet, line int64) {
 	case kJSONNested:
 		c.nested = true
 	case kJSONString:
-		c.jsonScalar = true
 		if s == "" { // "" is NULL in a typed column, itself in a STRING one
 			c.tokenNulls++
 			c.sample(s)
 			return
 		}
-	default:
-		c.jsonScalar = true
 	}
 	c.nonNull++
 	c.sample(s)
