@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -135,7 +136,18 @@ func newConverter(ctx context.Context, in Inferred, opts ConvertOptions) (*conve
 		}
 		seen[c.Name] = true
 	}
-	as, err := ArrowSchema(schema)
+	full := append(warehouse.Schema{}, schema...)
+	for _, k := range opts.Constants {
+		if k.Name == "" || seen[k.Name] {
+			return nil, errs.E(errs.Invalid, "convert: constant column name %q is empty or repeated", k.Name)
+		}
+		seen[k.Name] = true
+		if err := checkConstant(k); err != nil {
+			return nil, err
+		}
+		full = append(full, warehouse.Column{Name: k.Name, Type: k.Type, Nullable: true})
+	}
+	as, err := ArrowSchema(full)
 	if err != nil {
 		return nil, err
 	}
@@ -504,6 +516,7 @@ func (p *partWriter) flush() error {
 	if p.batch == 0 {
 		return nil
 	}
+	p.appendConstants()
 	rec := p.bld.NewRecordBatch()
 	defer rec.Release()
 	p.batch = 0
@@ -722,3 +735,38 @@ func (c *converter) mapColumns(fileNames []string) error {
 }
 
 func (c *converter) originalOf(i int) string { return c.origs[i] }
+
+// checkConstant validates a constant column's type and value.
+func checkConstant(k Constant) error {
+	ok := false
+	switch k.Type {
+	case warehouse.String:
+		_, ok = k.Value.(string)
+	case warehouse.Int64:
+		_, ok = k.Value.(int64)
+	case warehouse.Timestamp:
+		_, ok = k.Value.(time.Time)
+	}
+	if !ok {
+		return errs.E(errs.Invalid, "convert: constant column %q: a %T value cannot be %s (STRING string, INT64 int64, TIMESTAMP time.Time)", k.Name, k.Value, k.Type)
+	}
+	return nil
+}
+
+// appendConstants fills the constant columns for the rows of the batch.
+func (p *partWriter) appendConstants() {
+	base := p.schema.NumFields() - len(p.opts.Constants)
+	for j, k := range p.opts.Constants {
+		b := p.bld.Field(base + j)
+		for n := 0; n < p.batch; n++ {
+			switch v := k.Value.(type) {
+			case string:
+				b.(*array.StringBuilder).Append(v)
+			case int64:
+				b.(*array.Int64Builder).Append(v)
+			case time.Time:
+				b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.UnixMicro()))
+			}
+		}
+	}
+}

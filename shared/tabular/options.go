@@ -174,6 +174,17 @@ type ConvertOptions struct {
 	Rejects io.Writer
 	// Progress, if set, is called about every 50,000 rows and at the end.
 	Progress func(Stats)
+	// Constants are columns appended after the schema's columns with the
+	// same value on every row (lineage: source file, run, load time).
+	Constants []Constant
+}
+
+// Constant is a column with one value on every row. Value is a string
+// (STRING), an int64 (INT64) or a time.Time (TIMESTAMP).
+type Constant struct {
+	Name  string
+	Type  warehouse.Type
+	Value any
 }
 
 // Reject is a row that was not written.
