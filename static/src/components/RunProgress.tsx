@@ -1,10 +1,10 @@
 import { Progress, Stack, Text } from '@mantine/core';
 import type { Run } from '../api/types';
-import { formatCount } from '../lib/format';
+import { formatCompactCount, formatCount } from '../lib/format';
 import { rowsRead, runPhase } from '../lib/runs';
 
 /** A progress bar with the phase and rows read so far, for pending and running runs. */
-export function RunProgress({ run, width = 140 }: { run: Run; width?: number | string }) {
+export function RunProgress({ run, width = 140, compact = false }: { run: Run; width?: number | string; compact?: boolean }) {
   const phase = runPhase(run);
   const read = rowsRead(run);
   return (
@@ -19,7 +19,7 @@ export function RunProgress({ run, width = 140 }: { run: Run; width?: number | s
       />
       <Text size="xs" c="dimmed" className="tabular" truncate>
         {phase.label}
-        {read > 0 ? ` · ${formatCount(read)} rows` : ''}
+        {read > 0 ? ` · ${compact ? formatCompactCount(read) : formatCount(read)} rows` : ''}
       </Text>
     </Stack>
   );

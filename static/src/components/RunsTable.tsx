@@ -53,7 +53,7 @@ export function RunsTable({ runs, loading, now }: { runs: Run[] | undefined; loa
                   <Table.Td style={{ verticalAlign: 'middle', minWidth: 150 }}>
                     <Stack gap={6}>
                       <StatusBadge status={run.status} />
-                      {active && <RunProgress run={run} width={130} />}
+                      {active && <RunProgress run={run} width={130} compact />}
                     </Stack>
                   </Table.Td>
                   <Table.Td>

@@ -23,7 +23,7 @@ describe('RunsPage', () => {
 
     const [running, partial, failed, done] = rows;
     expect(within(running).getByTestId('run-status')).toHaveTextContent('Running');
-    expect(within(running).getByTestId('run-progress')).toHaveTextContent('Extracting · 120,000 rows');
+    expect(within(running).getByTestId('run-progress')).toHaveTextContent('Extracting · 120K rows');
     expect(within(running).getByTestId('run-rows-read')).toHaveTextContent('120,000');
 
     expect(within(partial).getByTestId('run-status')).toHaveTextContent('Partial');
