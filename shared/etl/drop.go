@@ -105,12 +105,13 @@ func (s *Service) jobForObject(ctx context.Context, tenant, object string) (Job,
 	}
 	dir, base := splitObject(object)
 	table := tabular.TableNameFromObject(object)
+	format, _, _ := tabular.DetectFormat(object) // "" when unsupported: the run reports it
 	job := Job{
 		ID:          hashID("j_", tenant, dir, base),
 		Tenant:      tenant,
 		Name:        table,
 		SourceType:  "file",
-		File:        FileSource{Prefix: dir, Pattern: escapeGlob(base)},
+		File:        FileSource{Prefix: dir, Pattern: escapeGlob(base), Format: string(format)},
 		Dest:        Dest{Dataset: DefaultDataset, Table: table},
 		LoadMode:    Append,
 		AutoCreated: true,

@@ -82,9 +82,12 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		return s.requestLoad(ctx, run)
 	}
 	err = s.extract(ctx, &run)
+	if err == nil {
+		err = inPhase(ErrLoad, s.requestLoad(ctx, run))
+	}
 	switch {
 	case err == nil:
-		return s.requestLoad(ctx, run)
+		return nil
 	case errors.Is(err, errSkipped):
 		return s.announce(ctx, run)
 	default:
@@ -280,7 +283,7 @@ var errSkipped = errs.E(errs.Invalid, "etl: skipped")
 
 func (s *Service) requestLoad(ctx context.Context, run Run) error {
 	return s.publish(ctx, events.TopicLoadRequested, eventschemas.TypeLoadRequested, run.ID,
-		eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: run.Parts})
+		eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: s.partURLs(run)})
 }
 
 // fileFormat is the job's format, or the one the object name implies.

@@ -301,7 +301,7 @@ func TestFileDropChain(t *testing.T) {
 // redeliverLoad publishes the load request of a finished run again.
 func redeliverLoad(t testing.TB, app *App, run etl.Run) {
 	t.Helper()
-	data, _ := json.Marshal(eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: []string{"runs/" + run.ID + "/part-00000.parquet"}})
+	data, _ := json.Marshal(eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: []string{"file:///redelivered/" + run.ID + "/part-00000.parquet"}})
 	e := event.New()
 	e.SetID("redelivered-" + run.ID)
 	e.SetType(eventschemas.TypeLoadRequested)
