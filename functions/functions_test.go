@@ -1,0 +1,204 @@
+package functions
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/events/pubsubbus"
+	_ "github.com/b2brecs/b2brecs/shared/warehouse/duckdbwh" // test only: the functions themselves stay pure Go
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+)
+
+// captured collects the events the functions publish, to hand them to the
+// next function the way Eventarc would (wrapped in a Pub/Sub message).
+type captured struct {
+	mu sync.Mutex
+	by map[string][]events.Event
+}
+
+func (c *captured) handler(topic string) events.Handler {
+	return func(_ context.Context, e events.Event) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.by[topic] = append(c.by[topic], e)
+		return nil
+	}
+}
+
+func (c *captured) wait(t *testing.T, topic string) events.Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		if n := len(c.by[topic]); n > 0 {
+			e := c.by[topic][n-1]
+			c.mu.Unlock()
+			return e
+		}
+		c.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no event on %s", topic)
+	return events.Event{}
+}
+
+// asMessagePublished wraps an event as Eventarc delivers a Pub/Sub message.
+func asMessagePublished(t *testing.T, topic string, e events.Event) cloudevents.Event {
+	t.Helper()
+	data, attrs, err := pubsubbus.EncodeMessage(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pubsubbus.ToMessagePublished(pubsubbus.TopicName("proj", topic), "projects/proj/subscriptions/eventarc-x", "m-"+e.ID(), time.Now(), data, attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestCloudEntryPoints drives the deployed entry points as the cloud would:
+// a GCS object.finalized CloudEvent to FileDropped, then the Pub/Sub
+// deliveries of its events to RunRequested and LoadRequested, through the
+// same adapters functions-framework calls. Backends are the local drivers.
+func TestCloudEntryPoints(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("B2B_DATA_DIR", dir)
+	t.Setenv("B2B_EVENTS_URL", "mem://?max_attempts=1")
+	t.Setenv("B2B_AUTH_MODE", "local")
+	ctx := context.Background()
+	app := &lazyApp{}
+	p, err := app.platform(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cap := &captured{by: map[string][]events.Event{}}
+	for _, topic := range []string{events.TopicRunRequested, events.TopicLoadRequested, events.TopicRunFinished} {
+		if err := p.Bus.Subscribe(topic, "capture", cap.handler(topic)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tenant, err := p.Tenancy.CreateTenant(ctx, "Cloud Co")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop, err := p.Resources.Bucket(ctx, tenant.ID, etl.BucketDrop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "order_id,sku,qty,ordered_at\n1,A1,3,2024-01-02 10:00:00\n2,B2,1,2024-01-03 11:30:00\n"
+	if err := drop.WriteAll(ctx, "orders/2024-01.csv", []byte(csv), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	gcs := cloudevents.New()
+	gcs.SetID("gcs-1")
+	gcs.SetType(eventschemas.TypeObjectFinalized)
+	gcs.SetSource("//storage.googleapis.com/projects/_/buckets/" + tenant.ID + "-drop")
+	gcs.SetSubject("objects/orders/2024-01.csv")
+	gcs.SetTime(time.Now())
+	_ = gcs.SetData(cloudevents.ApplicationJSON, eventschemas.StorageObjectData{
+		Bucket: tenant.ID + "-drop", Name: "orders/2024-01.csv", Generation: "1700000000000001",
+		Size: strconv.Itoa(len(csv)), TimeCreated: time.Now().UTC(), Updated: time.Now().UTC(),
+	})
+	if err := app.eventFunc("FileDropped")(ctx, gcs); err != nil {
+		t.Fatalf("FileDropped: %v", err)
+	}
+	runReq := cap.wait(t, events.TopicRunRequested)
+	if err := app.eventFunc("RunRequested")(ctx, asMessagePublished(t, events.TopicRunRequested, runReq)); err != nil {
+		t.Fatalf("RunRequested: %v", err)
+	}
+	loadReq := cap.wait(t, events.TopicLoadRequested)
+	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, events.TopicLoadRequested, loadReq)); err != nil {
+		t.Fatalf("LoadRequested: %v", err)
+	}
+	finished := cap.wait(t, events.TopicRunFinished)
+	fin, err := eventschemas.Decode[eventschemas.RunFinished](nil, finished.Type(), finished.Data())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin.Status != etl.StatusCompleted || fin.RowsLoaded != 2 || fin.Tenant != tenant.ID {
+		t.Fatalf("run finished = %+v", fin)
+	}
+	wh, err := p.Resources.Warehouse(ctx, tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := wh.DescribeTable(ctx, "raw_data", "col_2024_01")
+	if err != nil {
+		jobs, _ := p.ETL.ListJobs(ctx, tenant.ID)
+		t.Fatalf("table: %v (jobs %+v)", err, jobs)
+	}
+	if tbl.NumRows != 2 {
+		t.Errorf("rows = %d, want 2", tbl.NumRows)
+	}
+
+	// The same Pub/Sub delivery again (Eventarc redelivers): acknowledged, no rows.
+	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, events.TopicLoadRequested, loadReq)); err != nil {
+		t.Fatalf("redelivered LoadRequested: %v", err)
+	}
+	if tbl, _ := wh.DescribeTable(ctx, "raw_data", "col_2024_01"); tbl.NumRows != 2 {
+		t.Errorf("after redelivery rows = %d, want 2", tbl.NumRows)
+	}
+
+	// An event that fails its schema is acknowledged (not retried), and so
+	// is an undecodable Pub/Sub message.
+	bad := gcs.Clone()
+	bad.SetID("gcs-bad")
+	_ = bad.SetData(cloudevents.ApplicationJSON, map[string]any{"bucket": tenant.ID + "-drop"})
+	if err := app.eventFunc("FileDropped")(ctx, bad); err != nil {
+		t.Errorf("invalid event returned %v; want nil (acknowledged without retry)", err)
+	}
+	junk := cloudevents.New()
+	junk.SetID("m-junk")
+	junk.SetType(eventschemas.TypeMessagePublished)
+	junk.SetSource("//pubsub.googleapis.com/projects/proj/topics/etl-run-requested")
+	_ = junk.SetData(cloudevents.ApplicationJSON, map[string]any{"message": map[string]any{"data": "!!not base64"}})
+	if err := app.eventFunc("RunRequested")(ctx, junk); err != nil {
+		t.Errorf("undecodable delivery returned %v; want nil", err)
+	}
+}
+
+// TestDeliverRetriesTransient: a transient failure is returned so that
+// Eventarc retries it.
+func TestDeliverRetriesTransient(t *testing.T) {
+	e := cloudevents.New()
+	e.SetID("x")
+	e.SetType("t")
+	e.SetSource("//s")
+	transient := errs.E(errs.Transient, "warehouse busy")
+	err := Deliver(context.Background(), slogDiscard(), func(context.Context, events.Event) error { return transient }, e)
+	if !errs.Is(err, errs.Transient) {
+		t.Errorf("Deliver = %v, want the transient error back", err)
+	}
+	err = Deliver(context.Background(), slogDiscard(), func(context.Context, events.Event) error { return errs.E(errs.Invalid, "bad") }, e)
+	if err != nil {
+		t.Errorf("Deliver(invalid) = %v, want nil", err)
+	}
+}
+
+// TestAPIEntryPoint serves the API through the HTTP entry point.
+func TestAPIEntryPoint(t *testing.T) {
+	t.Setenv("B2B_DATA_DIR", t.TempDir())
+	t.Setenv("B2B_VERSION", "test-1")
+	app := &lazyApp{}
+	rec := httptest.NewRecorder()
+	app.serveHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
+	if rec.Code != 200 || !contains(rec.Body.String(), `"version":"test-1"`) {
+		t.Fatalf("health = %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	app.serveHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/runs", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("runs without a token = %d, want 401", rec.Code)
+	}
+}
