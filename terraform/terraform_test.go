@@ -25,6 +25,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/b2brecs/b2brecs/functions"
+	"github.com/b2brecs/b2brecs/shared/etl"
 )
 
 // module is one directory of .tf files.
@@ -791,5 +792,42 @@ func TestFmt(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		t.Errorf("terraform fmt -check -recursive: %v\nfiles to format:\n%s", err, out.String())
+	}
+}
+
+// TestFirestoreIndexes: the config store's composite queries (runs of a job
+// and runs by status, newest first) have indexes, on the collection group
+// the firestore driver stores runs in (the document kind).
+func TestFirestoreIndexes(t *testing.T) {
+	mods := loadModules(t, ".")
+	m := mustModule(t, mods, "modules/tenant")
+	if m.resources["google_firestore_index.config"] == nil {
+		t.Fatal("google_firestore_index.config missing")
+	}
+	a := m.locals["firestore_indexes"]
+	if a == nil {
+		t.Fatal("local.firestore_indexes missing")
+	}
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() {
+		t.Fatalf("local.firestore_indexes is not a literal: %v", diags)
+	}
+	got := map[string]bool{}
+	for it := v.ElementIterator(); it.Next(); {
+		_, idx := it.Element()
+		var fields []string
+		for fit := idx.GetAttr("fields").ElementIterator(); fit.Next(); {
+			_, f := fit.Element()
+			fields = append(fields, f.Index(cty.NumberIntVal(0)).AsString()+" "+f.Index(cty.NumberIntVal(1)).AsString())
+		}
+		got[idx.GetAttr("collection").AsString()+": "+strings.Join(fields, ", ")] = true
+	}
+	for _, want := range []string{
+		etl.KindRun + ": job_id ASCENDING, created_at DESCENDING",
+		etl.KindRun + ": status ASCENDING, created_at DESCENDING",
+	} {
+		if !got[want] {
+			t.Errorf("missing Firestore index %q (have %v)", want, got)
+		}
 	}
 }

@@ -22,3 +22,30 @@ resource "google_firestore_database" "default" {
 
   depends_on = [google_project_service.enabled]
 }
+
+# Composite indexes for the config store's queries (shared/docstore/firestoredoc
+# stores documents at tenants/{tenant}/{kind}/{id}, so a kind is a collection
+# group id). Single-field queries use Firestore's automatic indexes.
+locals {
+  firestore_indexes = {
+    runs_by_job    = { collection = "etl_run", fields = [["job_id", "ASCENDING"], ["created_at", "DESCENDING"]] }
+    runs_by_status = { collection = "etl_run", fields = [["status", "ASCENDING"], ["created_at", "DESCENDING"]] }
+  }
+}
+
+resource "google_firestore_index" "config" {
+  for_each = local.firestore_indexes
+
+  project     = var.project_id
+  database    = google_firestore_database.default.name
+  collection  = each.value.collection
+  query_scope = "COLLECTION"
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value[0]
+      order      = fields.value[1]
+    }
+  }
+}
