@@ -99,7 +99,30 @@ func NewApp(ctx context.Context, cfg platform.Config, s Settings, log *slog.Logg
 		_ = p.Close()
 		return nil, err
 	}
+	if err := a.resume(ctx); err != nil {
+		_ = p.Close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// resume re-requests the runs a previous process left unfinished: the
+// in-process bus does not outlive the process.
+func (a *App) resume(ctx context.Context) error {
+	tenants, err := a.P.Tenancy.ListTenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		n, err := a.P.ETL.ResumeUnfinished(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			a.log.Info("recs: resumed unfinished runs", "tenant", t.ID, "runs", n)
+		}
+	}
+	return nil
 }
 
 // recordDeadLetter keeps an event that was given up on, for inspection.

@@ -439,3 +439,57 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("health = %d", st)
 	}
 }
+
+// TestResumeAfterRestart: a run left pending by a process that stopped (the
+// in-process bus dies with it) is picked up by the next start.
+func TestResumeAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := Settings{TenantName: "Acme", AdminEmail: "admin@acme.test", AdminPassword: "correct horse battery"}
+	first, err := NewApp(ctx, cfg, s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := first.Tenant.ID
+	// A file and its pending run are recorded, as a process that stopped
+	// before any handler ran would leave them (no event is published here).
+	drop, err := first.P.Resources.Bucket(ctx, tenant, etl.BucketDrop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drop.WriteAll(ctx, "late.csv", []byte("a,b\n1,x\n2,y\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	job := etl.Job{ID: "j_late", Tenant: tenant, Name: "late", SourceType: "file", File: etl.FileSource{Pattern: "late.csv", Format: "csv"},
+		Dest: etl.Dest{Dataset: "raw_data", Table: "late"}, LoadMode: etl.Append, Enabled: true, CreatedAt: time.Now().UTC()}
+	if _, err := docstore.Put(ctx, first.P.Store, docstore.Key{Tenant: tenant, Kind: etl.KindJob, ID: job.ID}, job, docstore.MustCreate); err != nil {
+		t.Fatal(err)
+	}
+	run := etl.Run{ID: "r_late", Tenant: tenant, JobID: job.ID, JobName: job.Name, Status: etl.StatusPending, Trigger: eventschemas.TriggerFileDrop,
+		Object: &eventschemas.ObjectRef{Bucket: tenant + "-drop", Name: "late.csv", Generation: "1", Size: 12}, Dest: job.Dest, CreatedAt: time.Now().UTC()}
+	if _, err := docstore.Put(ctx, first.P.Store, docstore.Key{Tenant: tenant, Kind: etl.KindRun, ID: run.ID}, run, docstore.MustCreate); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	second, err := NewApp(ctx, cfg, s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close(ctx)
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := second.Bus.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := second.P.ETL.GetRun(ctx, tenant, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != etl.StatusCompleted || got.RowsLoaded != 2 {
+		t.Fatalf("resumed run = %s loaded %d (%s)", got.Status, got.RowsLoaded, got.ErrorMessage)
+	}
+}

@@ -1,0 +1,32 @@
+package etl
+
+import (
+	"context"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/events"
+)
+
+// ResumeUnfinished requests again every run of the tenant that is pending
+// or running: after a restart of the local platform (whose in-process bus
+// does not outlive the process) such runs would otherwise wait forever.
+// Handlers are idempotent, so a run that was in fact still progressing is
+// not harmed. It returns how many runs it resumed.
+func (s *Service) ResumeUnfinished(ctx context.Context, tenant string) (int, error) {
+	n := 0
+	for _, status := range []string{StatusPending, StatusRunning} {
+		runs, err := s.ListRuns(ctx, tenant, RunFilter{Status: status, Limit: 500})
+		if err != nil {
+			return n, err
+		}
+		for _, r := range runs {
+			req := eventschemas.RunRequested{Tenant: tenant, JobID: r.JobID, RunID: r.ID, Trigger: r.Trigger, Object: r.Object}
+			if err := s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, r.ID, req); err != nil {
+				return n, err
+			}
+			s.log.InfoContext(ctx, "etl: resumed unfinished run", "tenant", tenant, "run", r.ID, "status", r.Status)
+			n++
+		}
+	}
+	return n, nil
+}
