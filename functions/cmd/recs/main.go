@@ -30,6 +30,7 @@ func run() error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log) // one log format for the whole process, drivers included
 	cfg := platform.FromEnv()
 	s := Settings{
 		TenantName:    getenv("B2B_TENANT_NAME", "Demo Seller"),
