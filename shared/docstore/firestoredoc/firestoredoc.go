@@ -46,6 +46,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/errs/grpcerr"
 )
 
 // Scheme is the URL scheme this driver registers.
@@ -631,28 +632,4 @@ func mapQueryErr(err error, format string, args ...any) error {
 	return mapErr(err, format, args...)
 }
 
-func kindOf(err error) errs.Kind {
-	if k := errs.KindOf(err); k != errs.Unknown {
-		return k
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Transient
-	}
-	switch status.Code(err) {
-	case codes.NotFound:
-		return errs.NotFound
-	case codes.AlreadyExists, codes.FailedPrecondition, codes.Aborted:
-		return errs.Conflict
-	case codes.InvalidArgument, codes.OutOfRange:
-		return errs.Invalid
-	case codes.PermissionDenied:
-		return errs.Permission
-	case codes.Unauthenticated:
-		return errs.Unauthenticated
-	case codes.Unimplemented:
-		return errs.Unsupported
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Internal, codes.Canceled:
-		return errs.Transient
-	}
-	return errs.Unknown
-}
+func kindOf(err error) errs.Kind { return grpcerr.KindOf(err) }

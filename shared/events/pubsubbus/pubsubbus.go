@@ -20,10 +20,9 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/errs/grpcerr"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"google.golang.org/api/option"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Scheme is the URL scheme this driver registers.
@@ -151,31 +150,6 @@ func (b *Bus) Close() error {
 }
 
 // mapErr gives a Pub/Sub or gRPC error its kind.
-func mapErr(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(errs.Transient, err, format, args...)
-	}
-	kind := errs.Transient
-	if s, ok := status.FromError(err); ok {
-		switch s.Code() {
-		case codes.InvalidArgument, codes.OutOfRange:
-			kind = errs.Invalid
-		case codes.NotFound:
-			kind = errs.NotFound
-		case codes.AlreadyExists, codes.FailedPrecondition:
-			kind = errs.Conflict
-		case codes.PermissionDenied:
-			kind = errs.Permission
-		case codes.Unauthenticated:
-			kind = errs.Unauthenticated
-		case codes.Unimplemented:
-			kind = errs.Unsupported
-		}
-	}
-	return errs.Wrap(kind, err, format, args...)
-}
+func mapErr(err error, format string, args ...any) error { return grpcerr.Wrap(err, format, args...) }
 
 var _ events.Driver = (*Bus)(nil)

@@ -25,6 +25,7 @@ import (
 	scheduler "cloud.google.com/go/scheduler/apiv1"
 	"cloud.google.com/go/scheduler/apiv1/schedulerpb"
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/errs/grpcerr"
 	port "github.com/b2brecs/b2brecs/shared/scheduler"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
@@ -286,28 +287,6 @@ func (d *Driver) Close() error {
 }
 
 // mapErr gives a Cloud Scheduler (gRPC) error its kind.
-func mapErr(err error, format string, args ...any) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(errs.Transient, err, format, args...)
-	}
-	kind := errs.Transient
-	if s, ok := status.FromError(err); ok {
-		switch s.Code() {
-		case codes.InvalidArgument, codes.OutOfRange:
-			kind = errs.Invalid
-		case codes.NotFound:
-			kind = errs.NotFound
-		case codes.AlreadyExists, codes.FailedPrecondition:
-			kind = errs.Conflict
-		case codes.PermissionDenied:
-			kind = errs.Permission
-		case codes.Unauthenticated:
-			kind = errs.Unauthenticated
-		case codes.Unimplemented:
-			kind = errs.Unsupported
-		}
-	}
-	return errs.Wrap(kind, err, format, args...)
-}
+func mapErr(err error, format string, args ...any) error { return grpcerr.Wrap(err, format, args...) }
 
 var _ port.Driver = (*Driver)(nil)

@@ -38,6 +38,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/errs/grpcerr"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 )
 
@@ -215,25 +216,7 @@ func (s *Store) Close() error {
 }
 
 // KindOf maps a gRPC status code to an errs kind.
-func KindOf(code codes.Code) errs.Kind {
-	switch code {
-	case codes.NotFound:
-		return errs.NotFound
-	case codes.InvalidArgument, codes.OutOfRange:
-		return errs.Invalid
-	case codes.PermissionDenied:
-		return errs.Permission
-	case codes.Unauthenticated:
-		return errs.Unauthenticated
-	case codes.AlreadyExists, codes.FailedPrecondition, codes.Aborted:
-		return errs.Conflict
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Internal:
-		return errs.Transient
-	case codes.Unimplemented:
-		return errs.Unsupported
-	}
-	return errs.Unknown
-}
+func KindOf(code codes.Code) errs.Kind { return grpcerr.Kind(code) }
 
 func grpcErr(err error, format string, args ...any) error {
 	if err == nil {
