@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 DATA  ?= var
 ADDR  ?= 127.0.0.1:8080
+STATICCHECK ?= v0.8.2
 
 .PHONY: run build static test test-go test-static test-e2e bench lint package clean services-start services-stop
 
@@ -35,11 +36,11 @@ test-e2e:
 bench:
 	scripts/bench.sh
 
-## lint: gofmt, go vet and staticcheck (when installed)
+## lint: gofmt, go vet, staticcheck and the web app's type-check
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@latest)"; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	cd static && npm run lint
 
 ## package: the Cloud Functions source archive (dist/functions-source.zip)

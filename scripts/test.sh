@@ -21,8 +21,11 @@ if [[ $what == all || $what == go || $what == e2e ]]; then
 fi
 
 run_go() {
-  echo "== go vet"
+  echo "== gofmt, go vet, staticcheck"
+  bad=$(gofmt -l $(git ls-files '*.go'))
+  if [ -n "$bad" ]; then echo "gofmt needed:"; echo "$bad"; exit 1; fi
   go vet ./...
+  go run honnef.co/go/tools/cmd/staticcheck@${STATICCHECK:-v0.8.2} ./...
   echo "== go test"
   go test -count=1 -timeout 20m ./...
 }

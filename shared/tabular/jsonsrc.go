@@ -372,8 +372,6 @@ func convertJSON(ctx context.Context, r io.Reader, f Format, in Inferred, opts C
 			return c.abort(err)
 		}
 	}
-	for _, k := range keys.ignored {
-		c.stats.IgnoredColumns = append(c.stats.IgnoredColumns, k)
-	}
+	c.stats.IgnoredColumns = append(c.stats.IgnoredColumns, keys.ignored...)
 	return c.finish()
 }
