@@ -28,6 +28,8 @@ run_go() {
   go run honnef.co/go/tools/cmd/staticcheck@${STATICCHECK:-v0.8.2} ./...
   echo "== go test"
   go test -count=1 -timeout 20m ./...
+  echo "== package the Cloud Functions source (pure Go, no DuckDB, builds)"
+  scripts/package-functions.sh
 }
 
 run_static() {
