@@ -46,15 +46,15 @@ type Options struct {
 }
 
 // Open opens every backend named by cfg and builds the services.
-func Open(ctx context.Context, cfg Config, opts Options) (p *Platform, err error) {
+func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	p = &Platform{Config: cfg, Logger: log}
+	p := &Platform{Config: cfg, Logger: log}
 	defer func() {
 		if err != nil {
-			_ = p.Close()
+			_ = p.Close() // what was opened before the failure
 		}
 	}()
 	if p.Validator, err = eventschemas.NewValidator(); err != nil {
@@ -103,16 +103,27 @@ func (p *Platform) setupAuth(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		sav, err := auth.NewServiceTokenVerifier(auth.ServiceTokenConfig{Audiences: p.Config.Audiences, AllowedEmails: p.Config.ServiceAccounts, TenantID: p.Config.TenantID, Logger: p.Logger})
-		if err != nil {
-			return err
+		p.Verifier = auth.MultiVerifier{idv}
+		if len(p.Config.ServiceAccounts) > 0 {
+			aud := p.Config.Audiences
+			if len(aud) == 0 {
+				aud = []string{DefaultAudience(p.Config.Project)}
+			}
+			sav, err := auth.NewServiceTokenVerifier(auth.ServiceTokenConfig{Audiences: aud, AllowedEmails: p.Config.ServiceAccounts, TenantID: p.Config.TenantID, Logger: p.Logger})
+			if err != nil {
+				return err
+			}
+			p.Verifier = auth.MultiVerifier{idv, sav}
 		}
-		p.Verifier = auth.MultiVerifier{idv, sav}
 	default:
 		return errs.E(errs.Invalid, "platform: unknown B2B_AUTH_MODE %q (local or identity-platform)", p.Config.AuthMode)
 	}
 	return nil
 }
+
+// DefaultAudience is the audience machine callers put in the Google ID
+// tokens they send to the API when B2B_AUDIENCES is not set.
+func DefaultAudience(project string) string { return "b2brecs-api-" + project }
 
 // sessionKey returns the key that signs local session tokens, creating it
 // on first start.

@@ -29,6 +29,7 @@ locals {
     B2B_SCHEDULER_SA     = google_service_account.scheduler.email
     B2B_AUTH_MODE        = "identity-platform"
     B2B_SERVICE_ACCOUNTS = join(",", [google_service_account.scheduler.email, google_service_account.functions.email])
+    B2B_AUDIENCES        = "b2brecs-api-${var.project_id}"
   }
 
   builder_sa_id = google_service_account.builder.id
