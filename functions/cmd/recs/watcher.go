@@ -55,7 +55,7 @@ func newDropWatcher(dropURL, bucketName string, pub events.Publisher, log *slog.
 	}
 	return &dropWatcher{
 		root: filepath.FromSlash(p[:i]), suffix: filepath.FromSlash(p[i+len("{tenant}"):]),
-		bucketName: bucketName, pub: pub, log: log, quiet: 400 * time.Millisecond,
+		bucketName: bucketName, pub: pub, log: log, quiet: 250 * time.Millisecond,
 		timers: map[string]*time.Timer{},
 	}, nil
 }
