@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -60,13 +61,16 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		bw, err := b.NewWriter(r.Context(), name, &blob.WriterOptions{ContentType: ct})
+		wctx, abort := context.WithCancel(r.Context())
+		defer abort()
+		bw, err := b.NewWriter(wctx, name, &blob.WriterOptions{ContentType: ct})
 		if err != nil {
 			writeError(w, r, s.Logger, errs.Wrap(errs.Transient, err, "open %s in the drop area", name))
 			return
 		}
 		n, err := io.Copy(bw, part)
 		if err != nil {
+			abort() // a cancelled writer discards what it has: no partial object
 			_ = bw.Close()
 			writeError(w, r, s.Logger, errs.Wrap(errs.Invalid, err, "upload %s", name))
 			return

@@ -282,6 +282,11 @@ func (s *Service) extract(ctx context.Context, run *Run) error {
 var errSkipped = errs.E(errs.Invalid, "etl: skipped")
 
 func (s *Service) requestLoad(ctx context.Context, run Run) error {
+	if len(run.Parts) == 0 {
+		// Nothing staged (a file with a header and no rows): there is
+		// nothing to load, so book the run here.
+		return s.loadRun(ctx, run.Tenant, run.ID)
+	}
 	return s.publish(ctx, events.TopicLoadRequested, eventschemas.TypeLoadRequested, run.ID,
 		eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: s.partURLs(run)})
 }

@@ -22,7 +22,12 @@ func (s *Service) HandleLoadRequested(ctx context.Context, e events.Event) error
 	if err != nil {
 		return err
 	}
-	run, err := s.GetRun(ctx, req.Tenant, req.RunID)
+	return s.loadRun(ctx, req.Tenant, req.RunID)
+}
+
+// loadRun loads a run's staged parts and completes the run.
+func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
+	run, err := s.GetRun(ctx, tenant, runID)
 	if err != nil {
 		return err
 	}
@@ -31,10 +36,10 @@ func (s *Service) HandleLoadRequested(ctx context.Context, e events.Event) error
 	}
 	err = s.load(ctx, run)
 	if err != nil {
-		run, _ = s.GetRun(ctx, req.Tenant, req.RunID)
+		run, _ = s.GetRun(ctx, tenant, runID)
 		return s.failOrRetry(ctx, run, err)
 	}
-	final, err := s.GetRun(ctx, req.Tenant, req.RunID)
+	final, err := s.GetRun(ctx, tenant, runID)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -104,6 +106,8 @@ func Open(ctx context.Context, path, config string) (*Driver, error) {
 	dsn := path
 	if path == ":memory:" {
 		dsn = ""
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, errs.Wrap(errs.Permission, err, "duckdbwh: create the folder of the database")
 	}
 	if config != "" {
 		dsn += "?" + config
