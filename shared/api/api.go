@@ -28,6 +28,9 @@ type Deps struct {
 	Resources etl.Resources
 	Logger    *slog.Logger
 	Version   string
+	// AllowedOrigins may call the API from a browser on another origin
+	// (the SPA bucket in the cloud); empty means same origin only.
+	AllowedOrigins []string
 }
 
 type server struct {
@@ -78,7 +81,7 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET /api/health", public)
 	mux.Handle("POST /api/auth/login", public)
 	mux.Handle("/api/", protected)
-	return mux
+	return cors(d.AllowedOrigins, mux)
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

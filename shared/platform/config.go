@@ -44,9 +44,11 @@ type Config struct {
 	// whose audience is one of Audiences (the function URLs).
 	ServiceAccounts []string
 	Audiences       []string
-	Addr            string
-	StaticDir       string
-	Version         string
+	// AllowedOrigins may call the API from browsers on other origins.
+	AllowedOrigins []string
+	Addr           string
+	StaticDir      string
+	Version        string
 }
 
 // FromEnv reads the configuration from B2B_* variables, with local defaults
@@ -85,6 +87,9 @@ func FromEnv() Config {
 	}
 	if sa := os.Getenv("B2B_SERVICE_ACCOUNTS"); sa != "" {
 		c.ServiceAccounts = strings.Split(sa, ",")
+	}
+	if o := os.Getenv("B2B_ALLOWED_ORIGINS"); o != "" {
+		c.AllowedOrigins = strings.Split(o, ",")
 	}
 	if au := os.Getenv("B2B_AUDIENCES"); au != "" {
 		c.Audiences = strings.Split(au, ",")

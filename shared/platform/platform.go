@@ -151,6 +151,7 @@ func (p *Platform) API() http.Handler {
 	return api.New(api.Deps{
 		Tenancy: p.Tenancy, Verifier: p.Verifier, Sessions: p.Sessions,
 		ETL: p.ETL, Resources: p.Resources, Logger: p.Logger, Version: p.Config.Version,
+		AllowedOrigins: p.Config.AllowedOrigins,
 	})
 }
 

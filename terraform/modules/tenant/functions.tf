@@ -30,6 +30,7 @@ locals {
     B2B_AUTH_MODE        = "identity-platform"
     B2B_SERVICE_ACCOUNTS = join(",", [google_service_account.scheduler.email, google_service_account.functions.email])
     B2B_AUDIENCES        = "b2brecs-api-${var.project_id}"
+    B2B_ALLOWED_ORIGINS  = "https://storage.googleapis.com"
   }
 
   builder_sa_id = google_service_account.builder.id
