@@ -10,6 +10,10 @@
 //	duckdb:///abs/wh.duckdb, duckdb://./rel.duckdb, duckdb://:memory:   (duckdbwh, cgo, local binary only)
 //	bigquery://PROJECT?location=EU[&endpoint=http://host:port]         (bigquerywh)
 //
+// Loads are all-or-nothing (see LoadRequest). Mode Replace deletes the rows
+// matching LoadRequest.ReplaceWhere and appends the loaded rows in one atomic
+// step: the way to load a new version of a file over the rows of the old one.
+//
 // SQL passed to Query is in the driver's Dialect, with @name parameters.
 // Build identifiers with QuoteIdent / QuoteTable, never by hand; the
 // parameter tokenizer is RewriteParams. The conformance suite every driver
@@ -18,8 +22,10 @@ package warehouse
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/registry"
 )
 
@@ -81,6 +87,9 @@ const (
 	Append   Mode = "APPEND"   // add the rows
 	Truncate Mode = "TRUNCATE" // replace all rows, atomically
 	Merge    Mode = "MERGE"    // upsert on MergeKeys
+	// Replace deletes the rows matching ReplaceWhere and appends the loaded
+	// rows, atomically: either both happen or neither does.
+	Replace Mode = "REPLACE"
 )
 
 // LoadRequest loads files into one table in one job: either all rows land or
@@ -98,6 +107,22 @@ type LoadRequest struct {
 	Schema Schema
 	// MergeKeys are the key columns for Mode == Merge.
 	MergeKeys []string
+	// ReplaceWhere selects the rows that Mode == Replace deletes before it
+	// appends the loaded rows: those where, for every condition, the column
+	// named Name equals Value (all conditions must match). The delete and
+	// the append are one atomic step: after a failed load the old rows are
+	// all still there. If the table does not exist it is created from
+	// Schema and the delete is a no-op. RowsLoaded counts the rows appended.
+	//
+	// Replace needs at least one condition, and ReplaceWhere is only for
+	// Replace. Each Name is a column of the table (of Schema when the load
+	// creates it; matched case-insensitively, as both backends do) and
+	// appears once. Each Value is non-nil (NULL equals nothing) and of a type
+	// comparable with its column: string for STRING; int64 for INT64,
+	// NUMERIC or FLOAT64; float64 for FLOAT64 or NUMERIC; bool for BOOL;
+	// time.Time for TIMESTAMP. Anything else is errs.Invalid naming the
+	// column. Values are bound as query parameters, never spliced into SQL.
+	ReplaceWhere []Param
 	// Labels are attached to the load job where the backend supports it
 	// (BigQuery job labels); they name the run for idempotency checks.
 	Labels map[string]string
@@ -113,6 +138,96 @@ type LoadResult struct {
 type Param struct {
 	Name  string
 	Value any // string, int64, float64, bool, time.Time, nil
+}
+
+// CheckReplaceWhere checks what can be checked of Replace conditions without
+// the table (see LoadRequest.ReplaceWhere): at least one condition, each
+// naming a column once, with a non-nil value of a supported type. Errors are
+// errs.Invalid.
+func CheckReplaceWhere(conds []Param) error {
+	if len(conds) == 0 {
+		return errs.E(errs.Invalid, "warehouse: replace load without a ReplaceWhere condition")
+	}
+	seen := map[string]bool{}
+	for _, c := range conds {
+		if c.Name == "" {
+			return errs.E(errs.Invalid, "warehouse: replace condition without a column name")
+		}
+		k := strings.ToLower(c.Name)
+		if seen[k] {
+			return errs.E(errs.Invalid, "warehouse: replace condition on column %q given twice", c.Name)
+		}
+		seen[k] = true
+		if len(replaceTypes(c.Value)) == 0 {
+			if c.Value == nil {
+				return errs.E(errs.Invalid, "warehouse: replace condition on column %q has a nil value (NULL equals nothing)", c.Name)
+			}
+			return errs.E(errs.Invalid, "warehouse: replace condition on column %q has a value of type %T (want string, int64, float64, bool or time.Time)", c.Name, c.Value)
+		}
+	}
+	return nil
+}
+
+// ResolveReplaceWhere checks Replace conditions against the columns of the
+// target table (or the schema it is created from) and returns them with each
+// Name spelled as in cols and time values in UTC. An unknown column, or a
+// value whose type does not compare with its column's, is errs.Invalid naming
+// the column.
+func ResolveReplaceWhere(conds []Param, cols Schema) ([]Param, error) {
+	if err := CheckReplaceWhere(conds); err != nil {
+		return nil, err
+	}
+	out := make([]Param, len(conds))
+	for i, c := range conds {
+		col, ok := lookupFold(cols, c.Name)
+		if !ok {
+			return nil, errs.E(errs.Invalid, "warehouse: replace condition column %q is not a column of the table", c.Name)
+		}
+		types := replaceTypes(c.Value)
+		match := false
+		for _, t := range types {
+			match = match || t == col.Type
+		}
+		if !match {
+			return nil, errs.E(errs.Invalid, "warehouse: replace condition on column %q: a %T value does not compare with a %s column", col.Name, c.Value, col.Type)
+		}
+		v := c.Value
+		if tm, ok := v.(time.Time); ok {
+			v = tm.UTC()
+		}
+		out[i] = Param{Name: col.Name, Value: v}
+	}
+	return out, nil
+}
+
+// replaceTypes lists the column types a Replace condition value compares
+// with (none for an unsupported value).
+func replaceTypes(v any) []Type {
+	switch v.(type) {
+	case string:
+		return []Type{String}
+	case int64:
+		return []Type{Int64, Numeric, Float64}
+	case float64:
+		return []Type{Float64, Numeric}
+	case bool:
+		return []Type{Bool}
+	case time.Time:
+		return []Type{Timestamp}
+	}
+	return nil
+}
+
+func lookupFold(s Schema, name string) (Column, bool) {
+	if c, ok := s.Lookup(name); ok {
+		return c, true
+	}
+	for _, c := range s {
+		if strings.EqualFold(c.Name, name) {
+			return c, true
+		}
+	}
+	return Column{}, false
 }
 
 // Result is a query result with typed values: string, int64, float64, bool,

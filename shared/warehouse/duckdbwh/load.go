@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,8 +32,11 @@ import (
 //
 // Merge deletes the table rows whose MergeKeys match a loaded row and inserts
 // the loaded rows (whole rows are replaced); duplicate keys among the loaded
-// rows are errs.Invalid. RowsLoaded is the number of rows inserted. Labels
-// are logged with the job id; DuckDB has no job history.
+// rows are errs.Invalid. Replace runs DELETE ... WHERE "col" = $p0 AND ...
+// (values bound as parameters) and then the insert, in the same transaction,
+// so a source that fails to read or cast rolls the delete back too.
+// RowsLoaded is the number of rows inserted. Labels are logged with the job
+// id; DuckDB has no job history.
 func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse.LoadResult, error) {
 	if err := checkName("dataset", req.Dataset); err != nil {
 		return warehouse.LoadResult{}, err
@@ -50,8 +54,15 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 		if len(req.MergeKeys) == 0 {
 			return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: merge load without merge keys")
 		}
+	case warehouse.Replace:
+		if err := warehouse.CheckReplaceWhere(req.ReplaceWhere); err != nil {
+			return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "duckdbwh: load into %q.%q", req.Dataset, req.Table)
+		}
 	default:
 		return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: unknown load mode %q", req.Mode)
+	}
+	if mode != warehouse.Replace && len(req.ReplaceWhere) > 0 {
+		return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: ReplaceWhere given for a %s load (it is for %s)", mode, warehouse.Replace)
 	}
 	paths, err := localPaths(req.Sources)
 	if err != nil {
@@ -62,7 +73,7 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 	}
 	jobID := newJobID()
 	start := time.Now()
-	var loaded int64
+	var loaded, deleted int64
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		now := time.Now().UTC()
 		cols, err := tableColumns(ctx, tx, req.Dataset, req.Table)
@@ -77,6 +88,12 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 				return err
 			}
 			cols = req.Schema
+		}
+		var conds []warehouse.Param
+		if mode == warehouse.Replace {
+			if conds, err = warehouse.ResolveReplaceWhere(req.ReplaceWhere, cols); err != nil {
+				return errs.Wrap(errs.Invalid, err, "duckdbwh: load into %q.%q", req.Dataset, req.Table)
+			}
 		}
 		src, err := sourceSQL(req.Format, cols)
 		if err != nil {
@@ -96,6 +113,11 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 			loaded, err = insertFrom(ctx, tx, target, src, paths)
 		case warehouse.Merge:
 			loaded, err = merge(ctx, tx, target, src, paths, req.MergeKeys, jobID)
+		case warehouse.Replace:
+			if deleted, err = deleteWhere(ctx, tx, target, conds); err != nil {
+				return mapErr(err, "duckdbwh: replace: delete from %q.%q", req.Dataset, req.Table)
+			}
+			loaded, err = insertFrom(ctx, tx, target, src, paths)
 		}
 		if err != nil {
 			return mapErr(err, "duckdbwh: load %q.%q", req.Dataset, req.Table)
@@ -108,7 +130,7 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 		return warehouse.LoadResult{}, err
 	}
 	d.log.InfoContext(ctx, "load done", "job_id", jobID, "dataset", req.Dataset, "table", req.Table,
-		"sources", len(paths), "mode", mode, "rows", loaded, "labels", req.Labels, "elapsed", time.Since(start))
+		"sources", len(paths), "mode", mode, "rows", loaded, "rows_deleted", deleted, "labels", req.Labels, "elapsed", time.Since(start))
 	return warehouse.LoadResult{RowsLoaded: loaded, JobID: jobID}, nil
 }
 
@@ -263,4 +285,22 @@ func merge(ctx context.Context, tx *sql.Tx, target, src string, paths, keys []st
 		return 0, err
 	}
 	return n, nil
+}
+
+// deleteWhere deletes the rows of target where every condition's column
+// equals its value, bound as the parameters $p0, $p1, ...; it returns the
+// number of rows deleted.
+func deleteWhere(ctx context.Context, tx *sql.Tx, target string, conds []warehouse.Param) (int64, error) {
+	where := make([]string, len(conds))
+	args := make([]any, len(conds))
+	for i, c := range conds {
+		p := "p" + strconv.Itoa(i)
+		where[i] = qi(c.Name) + " = $" + p
+		args[i] = sql.Named(p, c.Value)
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+target+" WHERE "+strings.Join(where, " AND "), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -2,7 +2,8 @@
 // must pass.
 //
 // Run runs all of it; RunCatalog, RunLoad and RunQuery run its parts, for
-// drivers tested against fakes that support only some operations.
+// drivers tested against fakes that support only some operations, and
+// RunReplaceInvalid the invalid Replace loads, which need only the catalog.
 package warehousetest
 
 import (
@@ -43,9 +44,9 @@ func RunCatalog(t *testing.T, open func(t *testing.T) warehouse.Driver) {
 	t.Run("QuotedNamesInSchema", func(t *testing.T) { testQuotedSchema(t, open) })
 }
 
-// RunLoad covers loads: append, truncate, merge, create from schema, CSV and
-// JSONL, missing and unknown columns, all-or-nothing. It checks results with
-// DescribeTable and Query.
+// RunLoad covers loads: append, truncate, merge, replace, create from
+// schema, CSV and JSONL, missing and unknown columns, all-or-nothing. It
+// checks results with DescribeTable and Query.
 func RunLoad(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
 	t.Run("AppendParquet", func(t *testing.T) { testAppend(t, open, stage) })
 	t.Run("Truncate", func(t *testing.T) { testTruncate(t, open, stage) })
@@ -56,6 +57,60 @@ func RunLoad(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(
 	t.Run("AllOrNothing", func(t *testing.T) { testAllOrNothing(t, open, stage) })
 	t.Run("CSV", func(t *testing.T) { testCSV(t, open, stage) })
 	t.Run("JSONL", func(t *testing.T) { testJSONL(t, open, stage) })
+	t.Run("ReplaceMatchingRows", func(t *testing.T) { testReplace(t, open, stage) })
+	t.Run("ReplaceCreatesTable", func(t *testing.T) { testReplaceCreates(t, open, stage) })
+	t.Run("ReplaceMultipleConditions", func(t *testing.T) { testReplaceMulti(t, open, stage) })
+	t.Run("ReplaceAllOrNothing", func(t *testing.T) { testReplaceAllOrNothing(t, open, stage) })
+	t.Run("ReplaceInvalid", func(t *testing.T) { RunReplaceInvalid(t, open, stage) })
+}
+
+// RunReplaceInvalid covers Replace loads the driver must refuse with
+// errs.Invalid, leaving the table as it was: no condition, an unknown or
+// repeated condition column, a nil value or one whose type does not compare
+// with its column, ReplaceWhere with another mode. It needs only the catalog
+// and loads (no queries).
+func RunReplaceInvalid(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
+	d := openT(t, open)
+	ctx := ctxT(t)
+	must(t, d.CreateDataset(ctx, Dataset))
+	must(t, d.CreateTable(ctx, Dataset, "files", filesSchema))
+	load(t, d, warehouse.LoadRequest{Table: "files", Sources: []string{stageFiles(t, stage, "a.parquet", "a", 1, 1, 2)}, Mode: warehouse.Append})
+	before := numRows(t, d, "files")
+	src := stageFiles(t, stage, "b.parquet", "a", 1, 3)
+	tests := []struct {
+		name   string
+		mode   warehouse.Mode
+		where  []warehouse.Param
+		table  string
+		schema warehouse.Schema
+		naming string // the error names this column
+	}{
+		{"no condition", warehouse.Replace, nil, "files", nil, ""},
+		{"empty condition list", warehouse.Replace, []warehouse.Param{}, "files", nil, ""},
+		{"unknown column", warehouse.Replace, []warehouse.Param{{Name: "no_such_column", Value: "a"}}, "files", nil, "no_such_column"},
+		{"unknown column among known", warehouse.Replace, []warehouse.Param{{Name: "source file", Value: "a"}, {Name: "nope", Value: int64(1)}}, "files", nil, "nope"},
+		{"unknown column, table created from schema", warehouse.Replace, []warehouse.Param{{Name: "nope", Value: "a"}}, "fresh", filesSchema, "nope"},
+		{"column twice", warehouse.Replace, []warehouse.Param{{Name: "batch", Value: int64(1)}, {Name: "batch", Value: int64(2)}}, "files", nil, "batch"},
+		{"nil value", warehouse.Replace, []warehouse.Param{{Name: "source file", Value: nil}}, "files", nil, "source file"},
+		{"string for INT64", warehouse.Replace, []warehouse.Param{{Name: "batch", Value: "1"}}, "files", nil, "batch"},
+		{"int for INT64", warehouse.Replace, []warehouse.Param{{Name: "batch", Value: 1}}, "files", nil, "batch"},
+		{"int64 for STRING", warehouse.Replace, []warehouse.Param{{Name: "source file", Value: int64(1)}}, "files", nil, "source file"},
+		{"ReplaceWhere with Append", warehouse.Append, []warehouse.Param{{Name: "source file", Value: "a"}}, "files", nil, ""},
+		{"ReplaceWhere with Truncate", warehouse.Truncate, []warehouse.Param{{Name: "source file", Value: "a"}}, "files", nil, ""},
+	}
+	for _, tt := range tests {
+		_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: Dataset, Table: tt.table, Sources: []string{src}, Format: warehouse.Parquet,
+			Mode: tt.mode, ReplaceWhere: tt.where, Schema: tt.schema})
+		wantKind(t, tt.name, err, errs.Invalid)
+		if err != nil && tt.naming != "" && !strings.Contains(err.Error(), tt.naming) {
+			t.Errorf("%s: error %q does not name column %q", tt.name, err, tt.naming)
+		}
+	}
+	if n := numRows(t, d, "files"); n != before {
+		t.Errorf("NumRows = %d after refused loads, want %d", n, before)
+	}
+	_, err := d.DescribeTable(ctx, Dataset, "fresh")
+	wantKind(t, "table created by a refused load", err, errs.NotFound)
 }
 
 // RunQuery covers typed results of every type (loaded from Parquet),
@@ -529,6 +584,199 @@ func testJSONL(t *testing.T, open func(t *testing.T) warehouse.Driver, stage fun
 	r := query(t, d, "SELECT id, customer, amount, ordered_at FROM "+table(d, "orders")+" ORDER BY id")
 	if len(r.Rows) != 2 || r.Rows[0][1] != "a" || r.Rows[0][2] != 1.25 || !timeEq(r.Rows[0][3], t0) || r.Rows[1][1] != nil {
 		t.Errorf("rows = %v", r.Rows)
+	}
+}
+
+// ---- replace
+
+// filesSchema is a table with lineage-like columns for Replace loads; the
+// condition columns have awkward names.
+var filesSchema = warehouse.Schema{
+	{Name: "id", Type: warehouse.Int64},
+	{Name: "customer", Type: warehouse.String, Nullable: true},
+	{Name: "source file", Type: warehouse.String, Nullable: true},
+	{Name: "batch", Type: warehouse.Int64, Nullable: true},
+	{Name: "loaded_at", Type: warehouse.Timestamp, Nullable: true},
+}
+
+// stageFiles stages a Parquet file of filesSchema rows with the given ids,
+// all from source file src, batch and loaded at t0.
+func stageFiles(t *testing.T, stage func(t *testing.T, name string, data []byte) string, name, src string, batch int64, ids ...int64) string {
+	t.Helper()
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		rows[i] = []any{id, fmt.Sprintf("c%d", id), src, batch, t0}
+	}
+	return stage(t, name, parquetT(t, filesSchema, rows))
+}
+
+// filesRows returns "id:source:batch" for each row, ordered by id.
+func filesRows(t *testing.T, d warehouse.Driver, tbl string) []string {
+	t.Helper()
+	res := query(t, d, "SELECT id, "+qi(d, "source file")+", batch FROM "+table(d, tbl)+" ORDER BY id")
+	out := make([]string, len(res.Rows))
+	for i, r := range res.Rows {
+		out[i] = fmt.Sprintf("%v:%v:%v", r[0], r[1], r[2])
+	}
+	return out
+}
+
+func replace(t *testing.T, d warehouse.Driver, tbl string, src string, where ...warehouse.Param) warehouse.LoadResult {
+	t.Helper()
+	return load(t, d, warehouse.LoadRequest{Table: tbl, Sources: []string{src}, Mode: warehouse.Replace, ReplaceWhere: where})
+}
+
+func testReplace(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
+	d := openT(t, open)
+	ctx := ctxT(t)
+	must(t, d.CreateDataset(ctx, Dataset))
+	must(t, d.CreateTable(ctx, Dataset, "files", filesSchema))
+	// A file name with a quote: the value must be bound, not spliced.
+	const a, b = "in/it's a.csv", "in/b.csv"
+	load(t, d, warehouse.LoadRequest{Table: "files", Sources: []string{stageFiles(t, stage, "a1.parquet", a, 1, 1, 2, 3)}, Mode: warehouse.Append})
+	load(t, d, warehouse.LoadRequest{Table: "files", Sources: []string{stageFiles(t, stage, "b1.parquet", b, 1, 4, 5)}, Mode: warehouse.Append})
+
+	// A new version of a: its three rows give way to two new ones.
+	res := replace(t, d, "files", stageFiles(t, stage, "a2.parquet", a, 2, 1, 6), warehouse.Param{Name: "source file", Value: a})
+	if res.RowsLoaded != 2 {
+		t.Errorf("RowsLoaded = %d, want 2", res.RowsLoaded)
+	}
+	want := []string{"1:" + a + ":2", "4:" + b + ":1", "5:" + b + ":1", "6:" + a + ":2"}
+	if got := filesRows(t, d, "files"); !slices.Equal(got, want) {
+		t.Errorf("rows after replace = %v, want %v", got, want)
+	}
+	if n := numRows(t, d, "files"); n != 4 {
+		t.Errorf("NumRows = %d, want 4", n)
+	}
+	// Replacing with the same version again changes nothing.
+	replace(t, d, "files", stageFiles(t, stage, "a3.parquet", a, 2, 1, 6), warehouse.Param{Name: "source file", Value: a})
+	if got := filesRows(t, d, "files"); !slices.Equal(got, want) {
+		t.Errorf("rows after replacing again = %v, want %v", got, want)
+	}
+	// A condition that matches nothing only appends.
+	res = replace(t, d, "files", stageFiles(t, stage, "c.parquet", "in/c.csv", 1, 7), warehouse.Param{Name: "source file", Value: "in/c.csv"})
+	if res.RowsLoaded != 1 {
+		t.Errorf("RowsLoaded = %d, want 1", res.RowsLoaded)
+	}
+	if n := numRows(t, d, "files"); n != 5 {
+		t.Errorf("NumRows after replace matching nothing = %d, want 5", n)
+	}
+	// Values are compared, not patterns: a LIKE-ish value deletes nothing.
+	replace(t, d, "files", stageFiles(t, stage, "d.parquet", "in/%", 1, 8), warehouse.Param{Name: "source file", Value: "in/%"})
+	if n := numRows(t, d, "files"); n != 6 {
+		t.Errorf("NumRows after replace of in/%% = %d, want 6", n)
+	}
+	// The column name is matched case-insensitively, like the backends do.
+	res = replace(t, d, "files", stageFiles(t, stage, "b2.parquet", b, 3, 9), warehouse.Param{Name: "Source File", Value: b})
+	if res.RowsLoaded != 1 {
+		t.Errorf("RowsLoaded = %d, want 1", res.RowsLoaded)
+	}
+	want = []string{"1:" + a + ":2", "6:" + a + ":2", "7:in/c.csv:1", "8:in/%:1", "9:" + b + ":3"}
+	if got := filesRows(t, d, "files"); !slices.Equal(got, want) {
+		t.Errorf("rows = %v, want %v", got, want)
+	}
+}
+
+func testReplaceCreates(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
+	d := openT(t, open)
+	ctx := ctxT(t)
+	must(t, d.CreateDataset(ctx, Dataset))
+	src := stageFiles(t, stage, "a.parquet", "a", 1, 1, 2)
+	where := []warehouse.Param{{Name: "source file", Value: "a"}}
+	_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: Dataset, Table: "fresh", Sources: []string{src}, Format: warehouse.Parquet,
+		Mode: warehouse.Replace, ReplaceWhere: where})
+	wantKind(t, "Replace into a missing table without schema", err, errs.NotFound)
+	res := load(t, d, warehouse.LoadRequest{Table: "fresh", Sources: []string{src}, Mode: warehouse.Replace, ReplaceWhere: where, Schema: filesSchema})
+	if res.RowsLoaded != 2 {
+		t.Errorf("RowsLoaded = %d, want 2", res.RowsLoaded)
+	}
+	tb, err := d.DescribeTable(ctx, Dataset, "fresh")
+	must(t, err)
+	checkSchema(t, tb.Schema, filesSchema)
+	if got, want := filesRows(t, d, "fresh"), []string{"1:a:1", "2:a:1"}; !slices.Equal(got, want) {
+		t.Errorf("rows = %v, want %v", got, want)
+	}
+}
+
+func testReplaceMulti(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
+	d := openT(t, open)
+	ctx := ctxT(t)
+	must(t, d.CreateDataset(ctx, Dataset))
+	must(t, d.CreateTable(ctx, Dataset, "files", filesSchema))
+	load(t, d, warehouse.LoadRequest{Table: "files", Sources: []string{
+		stageFiles(t, stage, "a1.parquet", "a", 1, 1, 2),
+		stageFiles(t, stage, "a2.parquet", "a", 2, 3),
+		stageFiles(t, stage, "b1.parquet", "b", 1, 4),
+	}, Mode: warehouse.Append})
+	// Only rows matching every condition go: file a AND batch 1 AND the
+	// load time (a string, an int64 and a time.Time condition).
+	res := replace(t, d, "files", stageFiles(t, stage, "new.parquet", "a", 1, 5),
+		warehouse.Param{Name: "source file", Value: "a"}, warehouse.Param{Name: "batch", Value: int64(1)},
+		warehouse.Param{Name: "loaded_at", Value: t0.In(time.FixedZone("X", 5*3600))})
+	if res.RowsLoaded != 1 {
+		t.Errorf("RowsLoaded = %d, want 1", res.RowsLoaded)
+	}
+	want := []string{"3:a:2", "4:b:1", "5:a:1"}
+	if got := filesRows(t, d, "files"); !slices.Equal(got, want) {
+		t.Errorf("rows after replace = %v, want %v", got, want)
+	}
+	// A time that differs by a microsecond matches nothing.
+	replace(t, d, "files", stageFiles(t, stage, "new2.parquet", "b", 1, 6),
+		warehouse.Param{Name: "source file", Value: "b"}, warehouse.Param{Name: "loaded_at", Value: t0.Add(time.Microsecond)})
+	if n := numRows(t, d, "files"); n != 4 {
+		t.Errorf("NumRows = %d, want 4 (nothing deleted)", n)
+	}
+}
+
+func testReplaceAllOrNothing(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
+	d := openT(t, open)
+	ctx := ctxT(t)
+	must(t, d.CreateDataset(ctx, Dataset))
+	must(t, d.CreateTable(ctx, Dataset, "files", filesSchema))
+	load(t, d, warehouse.LoadRequest{Table: "files", Sources: []string{stageFiles(t, stage, "a.parquet", "a", 1, 1, 2, 3)}, Mode: warehouse.Append})
+	before := filesRows(t, d, "files")
+	good := stageFiles(t, stage, "good.parquet", "a", 2, 4, 5)
+	corrupt := stage(t, "corrupt.parquet", []byte("PAR1 this is not a parquet file PAR1"))
+	badType := stage(t, "badtype.parquet", parquetT(t, warehouse.Schema{{Name: "id", Type: warehouse.String}}, [][]any{{"not a number"}}))
+	extra := append(slices.Clone(filesSchema), warehouse.Column{Name: "surprise", Type: warehouse.String})
+	unknownCol := stage(t, "extra.parquet", parquetT(t, extra, [][]any{{int64(6), "c6", "a", int64(2), t0, "boo"}}))
+	// A NULL into the NOT NULL id column.
+	nullID := stage(t, "nullid.parquet", parquetT(t, filesSchema, [][]any{{nil, "c7", "a", int64(2), t0}}))
+	where := []warehouse.Param{{Name: "source file", Value: "a"}}
+	for _, tt := range []struct {
+		name    string
+		sources []string
+	}{
+		{"corrupt file", []string{good, corrupt}},
+		{"bad type", []string{good, badType}},
+		{"unknown column", []string{good, unknownCol}},
+		{"null in NOT NULL column", []string{good, nullID}},
+		{"bad file alone", []string{corrupt}},
+	} {
+		_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: Dataset, Table: "files", Sources: tt.sources, Format: warehouse.Parquet,
+			Mode: warehouse.Replace, ReplaceWhere: where})
+		if err == nil {
+			t.Errorf("replace with %s succeeded", tt.name)
+		}
+		if got := filesRows(t, d, "files"); !slices.Equal(got, before) {
+			t.Errorf("replace with %s changed the table: %v, want %v", tt.name, got, before)
+		}
+	}
+	// A replace into a table it would create leaves no table behind.
+	_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: Dataset, Table: "fresh", Sources: []string{good, corrupt}, Format: warehouse.Parquet,
+		Mode: warehouse.Replace, ReplaceWhere: where, Schema: filesSchema})
+	if err == nil {
+		t.Errorf("replace with a bad file into a new table succeeded")
+	}
+	_, err = d.DescribeTable(ctx, Dataset, "fresh")
+	wantKind(t, "table created by a failed replace", err, errs.NotFound)
+	// And afterwards the good file replaces as usual.
+	res := replace(t, d, "files", good, where...)
+	if res.RowsLoaded != 2 {
+		t.Errorf("RowsLoaded = %d, want 2", res.RowsLoaded)
+	}
+	if got, want := filesRows(t, d, "files"), []string{"4:a:2", "5:a:2"}; !slices.Equal(got, want) {
+		t.Errorf("rows = %v, want %v", got, want)
 	}
 }
 
