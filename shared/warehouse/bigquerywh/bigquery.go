@@ -27,8 +27,23 @@
 // loads into a temporary table `_load_<job>` in the same dataset (expiring
 // after a day), runs a MERGE on MergeKeys that replaces matched rows and
 // inserts new ones, and deletes the temporary table; if the target table does
-// not exist it is created from req.Schema first. RowsLoaded is the load job's
-// output row count.
+// not exist it is created from req.Schema first.
+//
+// Replace loads into such a temporary table too, then runs one
+// multi-statement transaction (ReplaceSQL):
+//
+//	BEGIN TRANSACTION;
+//	DELETE FROM `ds`.`t` WHERE `col0` = @p0 AND `col1` = @p1;
+//	INSERT INTO `ds`.`t` (`a`, `b`) SELECT `a`, `b` FROM `ds`.`_load_...`;
+//	COMMIT TRANSACTION;
+//
+// with the ReplaceWhere values as typed named parameters (as Query binds
+// them), labelled like the load, and deletes the temporary table. A failing
+// statement rolls the transaction back; a failing load leaves the target
+// untouched. A missing target is created from req.Schema after the load into
+// the temporary table succeeded, so a failed load leaves no table behind.
+//
+// RowsLoaded is the (temporary) load job's output row count.
 //
 // # Queries
 //

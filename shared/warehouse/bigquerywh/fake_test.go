@@ -35,6 +35,13 @@ type fakeBQ struct {
 	loadRows map[string]int64
 	// failLoad makes a load job whose sources include this URI fail.
 	failLoad string
+	// failQuery, when set, makes a query job fail with the returned error
+	// (nil lets it succeed).
+	failQuery func(cfg *bq.JobConfigurationQuery) *apiError
+	// order lists the jobs in the order they ran: "load <table>" or
+	// "query", and table creations and deletions: "create <table>",
+	// "delete <table>".
+	order []string
 	// answer returns the response to a jobs.query request.
 	answer func(req *bq.QueryRequest) (*bq.QueryResponse, *apiError)
 }
@@ -173,6 +180,7 @@ func (f *fakeBQ) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.Method == http.MethodDelete {
+			f.order = append(f.order, "delete "+p[3])
 			delete(tables, p[3])
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -199,6 +207,11 @@ func (f *fakeBQ) serve(w http.ResponseWriter, r *http.Request) {
 		job, ok := f.jobs[p[1]]
 		if !ok {
 			f.writeErr(w, &apiError{404, "notFound", "Not found: Job " + p[1]})
+			return
+		}
+		if e := job.Status.ErrorResult; e != nil {
+			// BigQuery answers getQueryResults of a failed job with its error.
+			f.writeErr(w, &apiError{400, e.Reason, e.Message})
 			return
 		}
 		f.writeJSON(w, &bq.GetQueryResultsResponse{JobComplete: true, JobReference: job.JobReference,
@@ -245,6 +258,7 @@ func (f *fakeBQ) createTable(dataset string, tb *bq.Table) *apiError {
 	tb.Type = "TABLE"
 	tb.Id = f.project + ":" + dataset + "." + id
 	tables[id] = tb
+	f.order = append(f.order, "create "+id)
 	return nil
 }
 
@@ -264,8 +278,20 @@ func (f *fakeBQ) runJob(job *bq.Job) {
 	case job.Configuration.Load != nil:
 		f.runLoad(job)
 	case job.Configuration.Query != nil:
-		f.scripts = append(f.scripts, job.Configuration.Query)
-		job.Statistics.Query = &bq.JobStatistics2{StatementType: "MERGE"}
+		cfg := job.Configuration.Query
+		f.scripts = append(f.scripts, cfg)
+		f.order = append(f.order, "query")
+		st := "MERGE"
+		if strings.HasPrefix(cfg.Query, "BEGIN") {
+			st = "SCRIPT"
+		}
+		job.Statistics.Query = &bq.JobStatistics2{StatementType: st}
+		if f.failQuery != nil {
+			if e := f.failQuery(cfg); e != nil {
+				job.Status.ErrorResult = &bq.ErrorProto{Reason: e.reason, Message: e.msg}
+				job.Status.Errors = []*bq.ErrorProto{job.Status.ErrorResult}
+			}
+		}
 	default:
 		f.t.Errorf("fake: job is neither load nor query: %+v", job.Configuration)
 	}
@@ -274,6 +300,7 @@ func (f *fakeBQ) runJob(job *bq.Job) {
 func (f *fakeBQ) runLoad(job *bq.Job) {
 	cfg := job.Configuration.Load
 	f.loads = append(f.loads, cfg)
+	f.order = append(f.order, "load "+cfg.DestinationTable.TableId)
 	fail := func(code int, reason, msg string) {
 		job.Status.ErrorResult = &bq.ErrorProto{Reason: reason, Message: msg}
 		job.Status.Errors = []*bq.ErrorProto{job.Status.ErrorResult}
@@ -323,7 +350,28 @@ func (f *fakeBQ) runLoad(job *bq.Job) {
 	job.Statistics.Load = &bq.JobStatistics3{OutputRows: rows, InputFiles: int64(len(cfg.SourceUris))}
 }
 
-// routeCalls returns the recorded calls.
+// jobOrder returns the recorded order of jobs and table changes.
+func (f *fakeBQ) jobOrder() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.order...)
+}
+
+// jobLabels returns the labels of the recorded job whose configuration
+// satisfies match.
+func (f *fakeBQ) jobLabels(match func(*bq.JobConfiguration) bool) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, j := range f.jobs {
+		if match(j.Configuration) {
+			return j.Configuration.Labels
+		}
+	}
+	return nil
+}
+
+// recorded returns the recorded calls, load configurations, jobs.query
+// requests and query job configurations.
 func (f *fakeBQ) recorded() (calls []string, loads []*bq.JobConfigurationLoad, queries []*bq.QueryRequest, scripts []*bq.JobConfigurationQuery) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,11 +52,16 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 	if mode == "" {
 		mode = warehouse.Append
 	}
+	if mode != warehouse.Replace && len(req.ReplaceWhere) > 0 {
+		return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: ReplaceWhere given for a %s load (it is for %s)", mode, warehouse.Replace)
+	}
 	switch mode {
 	case warehouse.Append, warehouse.Truncate:
 		return d.loadJob(ctx, req, req.Table, format, schema, mode)
 	case warehouse.Merge:
 		return d.merge(ctx, req, format, schema)
+	case warehouse.Replace:
+		return d.replace(ctx, req, format, schema)
 	}
 	return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: unknown load mode %q", req.Mode)
 }
@@ -138,49 +145,155 @@ func (d *Driver) merge(ctx context.Context, req warehouse.LoadRequest, format bi
 			return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: merge key %q is not a column of %s.%s", k, req.Dataset, req.Table)
 		}
 	}
-	tmpName := "_load_" + stamp() + "_" + randHex(4)
-	tmpSchema := make(warehouse.Schema, len(target.Schema))
-	copy(tmpSchema, target.Schema)
+	tmpName, res, drop, err := d.loadTemp(ctx, req, format, target.Schema)
+	if err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	defer drop()
+	stmt := MergeSQL(req.Dataset, req.Table, tmpName, cols, req.MergeKeys)
+	if err := d.runScript(ctx, stmt, nil, req.Labels, "merge into "+req.Dataset+"."+req.Table); err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	return res, nil
+}
+
+// loadTemp creates a temporary table `_load_<stamp>_<hex>` in the request's
+// dataset with the columns of cols, all nullable, expiring after a day, and
+// loads the request's sources into it. drop deletes the table (best effort,
+// even after ctx is done); the caller must call it when err is nil, and
+// loadTemp has called it when err is not.
+func (d *Driver) loadTemp(ctx context.Context, req warehouse.LoadRequest, format bigquery.DataFormat, cols warehouse.Schema) (tmpName string, res warehouse.LoadResult, drop func(), err error) {
+	tmpName = "_load_" + stamp() + "_" + randHex(4)
+	tmpSchema := make(warehouse.Schema, len(cols))
+	copy(tmpSchema, cols)
 	for i := range tmpSchema {
 		tmpSchema[i].Nullable = true
 	}
 	bs, err := ToBigQuery(tmpSchema)
 	if err != nil {
-		return warehouse.LoadResult{}, err
+		return "", warehouse.LoadResult{}, nil, err
 	}
 	tmp := d.c.Dataset(req.Dataset).Table(tmpName)
 	if err := tmp.Create(ctx, &bigquery.TableMetadata{Schema: bs, ExpirationTime: time.Now().Add(24 * time.Hour)}); err != nil {
-		return warehouse.LoadResult{}, mapErr(err, "bigquerywh: create temporary table %s.%s", req.Dataset, tmpName)
+		return "", warehouse.LoadResult{}, nil, mapErr(err, "bigquerywh: create temporary table %s.%s", req.Dataset, tmpName)
 	}
-	defer func() {
+	drop = func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := tmp.Delete(dctx); err != nil {
 			d.log.WarnContext(ctx, "drop temporary table failed", "dataset", req.Dataset, "table", tmpName, "err", err)
 		}
-	}()
-	res, err := d.loadJob(ctx, req, tmpName, format, bs, warehouse.Truncate)
-	if err != nil {
-		return warehouse.LoadResult{}, err
 	}
-	stmt := MergeSQL(req.Dataset, req.Table, tmpName, cols, req.MergeKeys)
-	q := d.c.Query(stmt)
+	res, err = d.loadJob(ctx, req, tmpName, format, bs, warehouse.Truncate)
+	if err != nil {
+		drop()
+		return "", warehouse.LoadResult{}, nil, err
+	}
+	return tmpName, res, drop, nil
+}
+
+// runScript runs one standard-SQL query job (a statement or a script) with
+// named parameters and the given job labels, and waits for it.
+func (d *Driver) runScript(ctx context.Context, sql string, params []bigquery.QueryParameter, labels map[string]string, what string) error {
+	q := d.c.Query(sql)
 	q.Location = d.location
-	if len(req.Labels) > 0 {
-		q.Labels = req.Labels
+	q.Parameters = params
+	if len(labels) > 0 {
+		q.Labels = labels
 	}
 	job, err := q.Run(ctx)
 	if err != nil {
-		return warehouse.LoadResult{}, mapErr(err, "bigquerywh: start merge into %s.%s", req.Dataset, req.Table)
+		return mapErr(err, "bigquerywh: start %s", what)
 	}
 	st, err := job.Wait(ctx)
 	if err == nil {
 		err = st.Err()
 	}
 	if err != nil {
-		return warehouse.LoadResult{}, mapErr(err, "bigquerywh: merge job %s into %s.%s", job.ID(), req.Dataset, req.Table)
+		return mapErr(err, "bigquerywh: %s (job %s)", what, job.ID())
+	}
+	return nil
+}
+
+// replace loads the sources into a temporary table, then deletes the target
+// rows matching req.ReplaceWhere and inserts the temporary table's rows in
+// one transaction (ReplaceSQL), and drops the temporary table. A missing
+// target is created from req.Schema only after the sources have loaded, so a
+// failed load leaves no table behind.
+func (d *Driver) replace(ctx context.Context, req warehouse.LoadRequest, format bigquery.DataFormat, schema bigquery.Schema) (warehouse.LoadResult, error) {
+	where := fmt.Sprintf("bigquerywh: replace into %s.%s", req.Dataset, req.Table)
+	if err := warehouse.CheckReplaceWhere(req.ReplaceWhere); err != nil {
+		return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "%s", where)
+	}
+	var cols warehouse.Schema
+	create := false
+	target, err := d.DescribeTable(ctx, req.Dataset, req.Table)
+	switch {
+	case err == nil:
+		cols = target.Schema
+	case errs.Is(err, errs.NotFound) && schema != nil:
+		cols, create = req.Schema, true
+	default:
+		return warehouse.LoadResult{}, err
+	}
+	conds, err := warehouse.ResolveReplaceWhere(req.ReplaceWhere, cols)
+	if err != nil {
+		return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "%s", where)
+	}
+	params := make([]bigquery.QueryParameter, len(conds))
+	condCols := make([]string, len(conds))
+	for i, c := range conds {
+		v, err := paramValue(c.Value)
+		if err != nil {
+			return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "%s: column %q", where, c.Name)
+		}
+		params[i] = bigquery.QueryParameter{Name: "p" + strconv.Itoa(i), Value: v}
+		condCols[i] = c.Name
+	}
+	tmpName, res, drop, err := d.loadTemp(ctx, req, format, cols)
+	if err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	defer drop()
+	if create {
+		if err := d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err != nil && !errs.Is(err, errs.Conflict) {
+			return warehouse.LoadResult{}, err
+		}
+	}
+	stmt := ReplaceSQL(req.Dataset, req.Table, tmpName, cols.Names(), condCols)
+	if err := d.runScript(ctx, stmt, params, req.Labels, "replace into "+req.Dataset+"."+req.Table); err != nil {
+		return warehouse.LoadResult{}, err
 	}
 	return res, nil
+}
+
+// ReplaceSQL is the transaction script that deletes the rows of dataset.dst
+// where column whereCols[i] equals the parameter @p<i> (for every i) and
+// inserts the columns cols of every row of dataset.src:
+//
+//	BEGIN TRANSACTION;
+//	DELETE FROM `ds`.`dst` WHERE `c0` = @p0 AND `c1` = @p1;
+//	INSERT INTO `ds`.`dst` (`a`, `b`) SELECT `a`, `b` FROM `ds`.`src`;
+//	COMMIT TRANSACTION;
+//
+// A failing statement fails the script, and BigQuery rolls the transaction
+// back.
+func ReplaceSQL(dataset, dst, src string, cols, whereCols []string) string {
+	q := warehouse.QuoteIdentBigQuery
+	where := make([]string, len(whereCols))
+	for i, c := range whereCols {
+		where[i] = q(c) + " = @p" + strconv.Itoa(i)
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = q(c)
+	}
+	target := warehouse.QuoteTable(warehouse.BigQuery, dataset, dst)
+	list := strings.Join(names, ", ")
+	return "BEGIN TRANSACTION;\n" +
+		"DELETE FROM " + target + " WHERE " + strings.Join(where, " AND ") + ";\n" +
+		"INSERT INTO " + target + " (" + list + ") SELECT " + list + " FROM " + warehouse.QuoteTable(warehouse.BigQuery, dataset, src) + ";\n" +
+		"COMMIT TRANSACTION;"
 }
 
 // MergeSQL is the MERGE statement that upserts the rows of dataset.src into
