@@ -70,12 +70,6 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		return inPhase(ErrLoad, err)
 	}
 	if loaded == 0 && len(run.Parts) > 0 {
-		if job.LoadMode == Append && run.Object != nil {
-			// A new version of a file replaces the rows of the old one.
-			if err := s.deleteFileRows(ctx, wh, dest, run.Object.Name); err != nil {
-				return inPhase(ErrLoad, err)
-			}
-		}
 		// Tables made from files are nullable throughout: the next file
 		// may have gaps this one did not.
 		schema := append(warehouse.Schema{}, run.Schema...)
@@ -90,6 +84,12 @@ func (s *Service) load(ctx context.Context, run Run) error {
 			Mode:    warehouseMode(job.LoadMode),
 			Schema:  schema, MergeKeys: job.MergeKeys,
 			Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
+		}
+		if job.LoadMode == Append && run.Object != nil {
+			// A new version of a file replaces the rows of the old one, in
+			// the same atomic step as the load.
+			req.Mode = warehouse.Replace
+			req.ReplaceWhere = []warehouse.Param{{Name: ColSourceFile, Value: run.Object.Name}}
 		}
 		res, err := wh.Load(ctx, req)
 		if err != nil {
@@ -164,16 +164,6 @@ func (s *Service) rowsOfRun(ctx context.Context, wh *warehouse.Warehouse, dest D
 	}
 	n, _ := res.Rows[0][0].(int64)
 	return n, nil
-}
-
-func (s *Service) deleteFileRows(ctx context.Context, wh *warehouse.Warehouse, dest Dest, object string) error {
-	if _, err := wh.DescribeTable(ctx, dest.Dataset, dest.Table); errs.Is(err, errs.NotFound) {
-		return nil
-	}
-	q := fmt.Sprintf("DELETE FROM %s WHERE %s = @file",
-		warehouse.QuoteTable(wh.Dialect(), dest.Dataset, dest.Table), warehouse.QuoteIdent(wh.Dialect(), ColSourceFile))
-	_, err := wh.Query(ctx, q, []warehouse.Param{{Name: "file", Value: object}}, 0)
-	return err
 }
 
 // partURLs turns staged part keys into URLs the warehouse reads.
