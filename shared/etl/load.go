@@ -69,6 +69,11 @@ func (s *Service) load(ctx context.Context, run Run) error {
 	if err != nil {
 		return inPhase(ErrLoad, err)
 	}
+	if len(run.Parts) == 0 {
+		if err := s.loadEmpty(ctx, wh, job, run); err != nil {
+			return inPhase(ErrLoad, err)
+		}
+	}
 	if loaded == 0 && len(run.Parts) > 0 {
 		// Tables made from files are nullable throughout: the next file
 		// may have gaps this one did not.
@@ -188,4 +193,31 @@ func (s *Service) cleanupParts(ctx context.Context, run Run) {
 			s.log.WarnContext(ctx, "etl: could not remove staged part", "run", run.ID, "part", p, "err", err)
 		}
 	}
+}
+
+// loadEmpty applies a file with no rows: an empty new version of a file
+// removes that file's rows (append jobs), an empty snapshot empties the
+// table (truncate jobs); merge jobs have nothing to do. Each is one
+// statement, atomic on its own.
+func (s *Service) loadEmpty(ctx context.Context, wh *warehouse.Warehouse, job Job, run Run) error {
+	dest := job.Dest
+	if _, err := wh.DescribeTable(ctx, dest.Dataset, dest.Table); errs.Is(err, errs.NotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	table := warehouse.QuoteTable(wh.Dialect(), dest.Dataset, dest.Table)
+	var q string
+	var params []warehouse.Param
+	switch {
+	case job.LoadMode == Truncate:
+		q = "DELETE FROM " + table + " WHERE TRUE"
+	case job.LoadMode == Append && run.Object != nil:
+		q = "DELETE FROM " + table + " WHERE " + warehouse.QuoteIdent(wh.Dialect(), ColSourceFile) + " = @file"
+		params = []warehouse.Param{{Name: "file", Value: run.Object.Name}}
+	default:
+		return nil
+	}
+	_, err := wh.Query(ctx, q, params, 0)
+	return err
 }
