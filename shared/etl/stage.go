@@ -2,6 +2,7 @@ package etl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -35,31 +36,102 @@ type stageResult struct {
 // runPrefix is where a run's staged files live in the staging bucket.
 func runPrefix(runID string) string { return "runs/" + runID + "/" }
 
-// stage infers the file's schema over the whole file (so a type seen only
-// late widens the column instead of rejecting rows), reconciles it with
-// the existing table, and converts the file into Parquet parts with the
-// lineage columns, writing rejected rows to a JSONL file beside them.
-// Part names are fixed per run, so a retry overwrites them.
+// sampleRows is how many rows of a CSV file the optimistic path infers
+// types from before converting.
+const sampleRows = 50_000
+
+// stage turns the run's object into Parquet parts with the lineage columns,
+// writing rejected rows to a JSONL file beside them. Part names are fixed
+// per run, so a retry overwrites them.
+//
+// Types: a CSV file is converted in one pass with types inferred from its
+// first rows, strictly: should a later value not fit (a product code
+// after numbers, a day/month order revealed late), the run infers over the
+// whole file and converts again, so the result is the same as a
+// whole-file inference and no row is rejected for a type guessed too
+// narrowly. Other formats, and samples that cannot decide (a column
+// without values, dates that are not ISO), are inferred over the whole
+// file first. When the table exists its types win.
 func (s *Service) stage(ctx context.Context, in stageInput) (stageResult, error) {
 	opts := readOptions(in.job)
-	r, err := in.open()
-	if err != nil {
-		return stageResult{}, blobstore.Wrap(err, "etl: open %s", in.run.Object.Name)
-	}
-	inferred, err := tabular.Infer(ctx, r, in.format, opts)
-	r.Close()
+	sample := in.format == tabular.CSV
+	inferred, err := s.inferFile(ctx, in, opts, sample)
 	if err != nil {
 		return stageResult{}, err
 	}
-	if len(inferred.Columns) == 0 {
-		return stageResult{}, invalidf("etl: %s has no columns", in.run.Object.Name)
+	if !inferred.Complete && !sampleDecides(inferred) {
+		if inferred, err = s.inferFile(ctx, in, opts, false); err != nil {
+			return stageResult{}, err
+		}
 	}
 	if in.target != nil {
 		if inferred, err = reconcile(inferred, in.target); err != nil {
 			return stageResult{}, err
 		}
 	}
+	strict := !inferred.Complete && in.target == nil
+	if strict {
+		if inferred, err = allNullable(inferred); err != nil {
+			return stageResult{}, err
+		}
+	}
+	res, err := s.convertFile(ctx, in, inferred, strict)
+	if strict && errors.Is(err, tabular.ErrTypeMismatch) {
+		s.log.InfoContext(ctx, "etl: types from the first rows do not fit the whole file; inferring over all of it", "run", in.run.ID, "reason", err)
+		if inferred, err = s.inferFile(ctx, in, opts, false); err != nil {
+			return stageResult{}, err
+		}
+		res, err = s.convertFile(ctx, in, inferred, false)
+	}
+	return res, err
+}
 
+// inferFile infers the object's columns, over a sample or the whole file.
+func (s *Service) inferFile(ctx context.Context, in stageInput, opts tabular.Options, sample bool) (tabular.Inferred, error) {
+	if sample {
+		opts.SampleRows = sampleRows
+	}
+	r, err := in.open()
+	if err != nil {
+		return tabular.Inferred{}, blobstore.Wrap(err, "etl: open %s", in.run.Object.Name)
+	}
+	defer r.Close()
+	inferred, err := tabular.Infer(ctx, r, in.format, opts)
+	if err != nil {
+		return tabular.Inferred{}, err
+	}
+	if len(inferred.Columns) == 0 {
+		return tabular.Inferred{}, invalidf("etl: %s has no columns", in.run.Object.Name)
+	}
+	return inferred, nil
+}
+
+// sampleDecides reports whether types inferred from a sample can be
+// trusted to convert optimistically: every column had values, and dates
+// are ISO (a day/month order guessed from a sample could read 1/2 as
+// January 2nd in rows that a later 13/2 shows to be February 1st).
+func sampleDecides(in tabular.Inferred) bool {
+	for _, c := range in.Columns {
+		if c.Values == 0 || c.Layout != tabular.LayoutISO {
+			return false
+		}
+	}
+	return true
+}
+
+// allNullable makes every column nullable: tables made from files are, and
+// a sample without gaps says nothing about the rest of the file.
+func allNullable(in tabular.Inferred) (tabular.Inferred, error) {
+	schema := in.Schema()
+	for i := range schema {
+		schema[i].Nullable = true
+	}
+	return in.Override(schema)
+}
+
+// convertFile converts the object with the given columns into the run's
+// parts and rejects file.
+func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabular.Inferred, strict bool) (stageResult, error) {
 	prefix := runPrefix(in.run.ID)
 	var parts []string
 	rejectsKey := prefix + "rejects.jsonl"
@@ -68,7 +140,7 @@ func (s *Service) stage(ctx context.Context, in stageInput) (stageResult, error)
 		return stageResult{}, errs.Wrap(errs.Transient, err, "etl: open rejects file")
 	}
 	lastProgress := time.Now()
-	r, err = in.open()
+	r, err := in.open()
 	if err != nil {
 		_ = rw.Close()
 		return stageResult{}, blobstore.Wrap(err, "etl: open %s", in.run.Object.Name)
@@ -76,6 +148,7 @@ func (s *Service) stage(ctx context.Context, in stageInput) (stageResult, error)
 	defer r.Close()
 	stats, err := tabular.Convert(ctx, r, in.format, inferred, tabular.ConvertOptions{
 		RowsPerPart: s.rowsPerPart,
+		StrictTypes: strict,
 		NewPart: func(i int) (io.WriteCloser, error) {
 			key := fmt.Sprintf("%spart-%05d.parquet", prefix, i)
 			parts = append(parts, key)

@@ -3,6 +3,7 @@ package tabular
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,44 @@ func TestConvertConstantsInvalid(t *testing.T) {
 		_, err := Convert(context.Background(), strings.NewReader("a\n1\n"), CSV, in, ConvertOptions{NewPart: mp.newPart, Constants: []Constant{k}})
 		if !errs.Is(err, errs.Invalid) {
 			t.Errorf("%s: err = %v, want invalid", name, err)
+		}
+	}
+}
+
+func TestConvertStrictTypes(t *testing.T) {
+	data := "sku,qty\nA,1\nB,2\nC,3\nD,x\nE,5\n"
+	in := mustInfer(t, data, CSV, Options{SampleRows: 3})
+	if in.Complete || in.Columns[1].Type != warehouse.Int64 {
+		t.Fatalf("sample inference = %+v", in)
+	}
+	var mp memParts
+	_, err := Convert(context.Background(), strings.NewReader(data), CSV, in, ConvertOptions{NewPart: mp.newPart, StrictTypes: true})
+	if !errors.Is(err, ErrTypeMismatch) || !errs.Is(err, errs.Conflict) || !strings.Contains(err.Error(), "line 5, column qty") {
+		t.Fatalf("strict: err = %v, want a type mismatch naming line 5, column qty", err)
+	}
+	// Malformed rows are still rejected, not fatal, under StrictTypes.
+	bad := "sku,qty\nA,1\nB,2,extra\nC,3\n"
+	in = mustInfer(t, bad, CSV, Options{})
+	mp = memParts{}
+	st, err := Convert(context.Background(), strings.NewReader(bad), CSV, in, ConvertOptions{NewPart: mp.newPart, StrictTypes: true})
+	if err != nil || st.RowsWritten != 2 || st.RowsRejected != 1 {
+		t.Fatalf("strict with a malformed row: %+v, %v", st, err)
+	}
+	// Without StrictTypes the misfit is a reject.
+	mp = memParts{}
+	in = mustInfer(t, data, CSV, Options{SampleRows: 3})
+	st, err = Convert(context.Background(), strings.NewReader(data), CSV, in, ConvertOptions{NewPart: mp.newPart})
+	if err != nil || st.RowsRejected != 1 || st.RowsWritten != 4 {
+		t.Fatalf("lenient: %+v, %v", st, err)
+	}
+}
+
+func TestInferCountsValues(t *testing.T) {
+	in := mustInfer(t, "a,b,c\n1,,x\n2,,\n3,NULL,y\n", CSV, Options{})
+	want := map[string]int64{"a": 3, "b": 0, "c": 2}
+	for _, c := range in.Columns {
+		if c.Values != want[c.Name] {
+			t.Errorf("column %s: Values = %d, want %d", c.Name, c.Values, want[c.Name])
 		}
 	}
 }

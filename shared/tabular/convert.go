@@ -247,6 +247,9 @@ func (c *converter) row(line int64, fields []string, kinds []kind, raw func() st
 		}
 		reason := coerce(oc, s, k, &c.ns, &c.cells[i])
 		if reason != "" {
+			if c.opts.StrictTypes {
+				return errs.E(errs.Conflict, "line %d, column %s: %s: %w", line, oc.Name, reason, ErrTypeMismatch)
+			}
 			return c.reject(line, oc.Name, reason, raw)
 		}
 	}
@@ -735,6 +738,10 @@ func (c *converter) mapColumns(fileNames []string) error {
 }
 
 func (c *converter) originalOf(i int) string { return c.origs[i] }
+
+// ErrTypeMismatch is wrapped by Convert's error under StrictTypes when a
+// value does not fit its column's type.
+var ErrTypeMismatch = errors.New("value does not fit the column type")
 
 // checkConstant validates a constant column's type and value.
 func checkConstant(k Constant) error {

@@ -248,7 +248,7 @@ func (c *colState) sample(s string) {
 
 // result turns the state into a column.
 func (c *colState) result(original string, complete bool, rows int64) InferredColumn {
-	ic := InferredColumn{Original: original, Confidence: 1, Samples: c.samples, Type: warehouse.String}
+	ic := InferredColumn{Original: original, Confidence: 1, Samples: c.samples, Type: warehouse.String, Values: c.nonNull}
 	if ic.Samples == nil {
 		ic.Samples = []string{}
 	}

@@ -70,6 +70,8 @@ type InferredColumn struct {
 	Warning string `json:"warning,omitempty"`
 	// Samples are the first (up to) 5 distinct values, NULL as "NULL".
 	Samples []string `json:"samples"`
+	// Values counts the rows read that have a value (not NULL) here.
+	Values int64 `json:"values"`
 }
 
 // Inferred is the result of Infer: the columns and how the file reads.
@@ -174,6 +176,13 @@ type ConvertOptions struct {
 	Rejects io.Writer
 	// Progress, if set, is called about every 50,000 rows and at the end.
 	Progress func(Stats)
+	// StrictTypes makes a value that does not fit its column's type stop
+	// Convert with an error wrapping ErrTypeMismatch (kind Conflict)
+	// instead of rejecting the row; rows that are malformed as a whole
+	// (field count, quoting, encoding) are still rejected. Use it to
+	// convert optimistically with types inferred from a sample, and fall
+	// back to a whole-file inference when the sample was not enough.
+	StrictTypes bool
 	// Constants are columns appended after the schema's columns with the
 	// same value on every row (lineage: source file, run, load time).
 	Constants []Constant
