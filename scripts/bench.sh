@@ -9,9 +9,9 @@ run() { # package, benchmark regexp, benchtime
   echo "== go test -bench $2 $1" >&2
   go test -run '^$' -bench "$2" -benchtime "$3" -count 1 "$1" | tee -a "$out" >&2
 }
-run ./functions/cmd/recs 'BenchmarkOnlineRetailChain' 1x
-run ./shared/tabular 'Benchmark' 1x
-run ./shared/warehouse/duckdbwh 'Benchmark' 1x
+run ./functions/cmd/recs 'BenchmarkOnlineRetailChain' 3x
+run ./shared/tabular 'Benchmark' 3x
+run ./shared/warehouse/duckdbwh 'Benchmark' 5x
 
 {
   echo "# Benchmarks"
