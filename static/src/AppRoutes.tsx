@@ -10,6 +10,7 @@ import { TableDetailPage } from './pages/etl/TableDetailPage';
 import { TablesPage } from './pages/etl/TablesPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { UsersPage } from './pages/settings/UsersPage';
 
 function RequireAuth({ children }: { children: React.ReactNode }) {
   const { session } = useAuth();
@@ -40,6 +41,10 @@ export function AppRoutes() {
           <Route path="jobs" element={<JobsPage />} />
           <Route path="tables" element={<TablesPage />} />
           <Route path="tables/:dataset/:name" element={<TableDetailPage />} />
+        </Route>
+        <Route path="settings">
+          <Route index element={<Navigate to="/settings/users" replace />} />
+          <Route path="users" element={<UsersPage />} />
         </Route>
         {AREAS.filter((a) => !a.ready).map((a) => (
           <Route key={a.key} path={a.path.slice(1) + '/*'} element={<ComingNextPage area={a} />} />

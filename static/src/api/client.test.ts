@@ -116,6 +116,23 @@ describe('ApiClient', () => {
     await expect(b.api.startJobRun('jb_1')).resolves.toMatchObject({ id: 'rn_8' });
   });
 
+  it('answers every run of a job start, and fails when none started', async () => {
+    const a = client({ 'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [{ id: 'r1' }, { id: 'r2' }] }) });
+    await expect(a.api.startJobRuns('jb_1')).resolves.toMatchObject([{ id: 'r1' }, { id: 'r2' }]);
+    const b = client({ 'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [] }) });
+    await expect(b.api.startJobRuns('jb_1')).rejects.toMatchObject({ kind: 'internal', message: 'The server started no run.' });
+  });
+
+  it('lists and creates users', async () => {
+    const u = { id: 'u1', tenant_id: 't', email: 'n@x.test', name: 'N', role: 'viewer', created_at: '2026-01-01T00:00:00Z' };
+    const { api, calls } = client({ 'GET /api/users': { users: null }, 'POST /api/users': jsonResponse(201, u) });
+    await expect(api.listUsers()).resolves.toEqual([]);
+    await expect(api.createUser({ email: 'n@x.test', name: 'N', role: 'viewer', password: 'long-enough-pw' })).resolves.toEqual(u);
+    expect(calls[1].method).toBe('POST');
+    expect(calls[1].headers['content-type']).toBe('application/json');
+    expect(JSON.parse(String(calls[1].body))).toEqual({ email: 'n@x.test', name: 'N', role: 'viewer', password: 'long-enough-pw' });
+  });
+
   it('answers undefined for 204', async () => {
     const { api } = client({ 'POST /api/auth/logout': new Response(null, { status: 204 }) });
     await expect(api.logout()).resolves.toBeUndefined();

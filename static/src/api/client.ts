@@ -3,6 +3,7 @@ import type {
   Job,
   LoginResponse,
   MeResponse,
+  NewUser,
   RejectsResponse,
   Run,
   RunsQuery,
@@ -10,6 +11,7 @@ import type {
   TableDetailResponse,
   Tenant,
   UploadResponse,
+  User,
 } from './types';
 
 /** Error kinds of the API (docs/api.md), plus `network` when no answer came back. */
@@ -217,6 +219,15 @@ export class ApiClient {
     return this.request('GET', '/tenants/current');
   }
 
+  // --- users (admin)
+  async listUsers(): Promise<User[]> {
+    const r = await this.request<{ users: User[] | null }>('GET', '/users');
+    return r?.users ?? [];
+  }
+  createUser(u: NewUser): Promise<User> {
+    return this.request('POST', '/users', { json: u });
+  }
+
   // --- ETL
   async listJobs(): Promise<Job[]> {
     const r = await this.request<{ jobs: Job[] | null }>('GET', '/jobs');
@@ -225,14 +236,20 @@ export class ApiClient {
   getJob(id: string): Promise<Job> {
     return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
   }
+  /**
+   * Starts a job: the server answers `{"runs":[Run]}`, one run per object the job claims (a bare
+   * Run is accepted too). A run may be an earlier one when that version of the object was already
+   * run, or finish at once as skipped when its content was already loaded.
+   */
+  async startJobRuns(jobId: string): Promise<Run[]> {
+    const r = await this.request<Run | { runs?: Run[] | null }>('POST', `/jobs/${encodeURIComponent(jobId)}/runs`);
+    const runs = r && 'runs' in r ? (r.runs ?? []) : r ? [r as Run] : [];
+    if (runs.length === 0) throw new ApiError('internal', 'The server started no run.', 202);
+    return runs;
+  }
+  /** The first run startJobRuns answers. */
   async startJobRun(jobId: string): Promise<Run> {
-    // The contract answers the new Run; a server that answers {"runs":[Run]} is accepted too.
-    const r = await this.request<Run | { runs?: Run[] }>('POST', `/jobs/${encodeURIComponent(jobId)}/runs`);
-    if (r && 'runs' in r && Array.isArray(r.runs)) {
-      if (r.runs.length === 0) throw new ApiError('internal', 'The server started no run.', 202);
-      return r.runs[0];
-    }
-    return r as Run;
+    return (await this.startJobRuns(jobId))[0];
   }
   async listRuns(q: RunsQuery = {}, signal?: AbortSignal): Promise<Run[]> {
     const r = await this.request<{ runs: Run[] | null }>('GET', '/runs', {

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../auth/AuthProvider';
 import { runPollInterval, runsPollInterval } from '../lib/polling';
 import { ApiError } from './client';
-import type { Run } from './types';
+import type { NewUser, Run, User } from './types';
 
 export const queryKeys = {
   runs: ['runs'] as const,
@@ -11,6 +11,7 @@ export const queryKeys = {
   jobs: ['jobs'] as const,
   tables: (dataset: string) => ['tables', dataset] as const,
   table: (dataset: string, name: string) => ['tables', dataset, name] as const,
+  users: ['users'] as const,
 };
 
 /** Retry transient and network failures twice; never retry 4xx answers. */
@@ -78,15 +79,37 @@ export function useUploadFile() {
   });
 }
 
+/** Starts a job; answers every run the server returned (new, skipped or earlier ones). */
 export function useStartJobRun() {
   const api = useApi();
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (jobId: string) => api.startJobRun(jobId),
-    onSuccess: (run) => {
-      qc.setQueryData<Run[]>(queryKeys.runs, (old) => (old ? [run, ...old.filter((r) => r.id !== run.id)] : [run]));
+    mutationFn: (jobId: string) => api.startJobRuns(jobId),
+    onSuccess: (runs) => {
+      const ids = new Set(runs.map((r) => r.id));
+      qc.setQueryData<Run[]>(queryKeys.runs, (old) =>
+        [...runs, ...(old ?? []).filter((r) => !ids.has(r.id))].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at)),
+      );
+      for (const r of runs) qc.setQueryData(queryKeys.run(r.id), r);
       void qc.invalidateQueries({ queryKey: queryKeys.runs });
       void qc.invalidateQueries({ queryKey: queryKeys.jobs });
+    },
+  });
+}
+
+export function useUsers(enabled = true) {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.users, queryFn: () => api.listUsers(), enabled });
+}
+
+export function useCreateUser() {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (u: NewUser) => api.createUser(u),
+    onSuccess: (created) => {
+      qc.setQueryData<User[]>(queryKeys.users, (old) => (old ? [...old.filter((x) => x.id !== created.id), created] : [created]));
+      void qc.invalidateQueries({ queryKey: queryKeys.users });
     },
   });
 }

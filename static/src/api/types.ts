@@ -15,6 +15,16 @@ export interface User {
   name: string;
   role: Role;
   created_at: string;
+  /** Disabled users cannot sign in (the server may omit it). */
+  disabled?: boolean;
+}
+
+/** Body of POST /api/users. */
+export interface NewUser {
+  email: string;
+  name: string;
+  role: Role;
+  password: string;
 }
 
 export interface LoginResponse {
@@ -127,7 +137,8 @@ export interface Run {
   progress: { rows_read: number; phase: string } | null;
   error_type: RunErrorType | null;
   error_message: string;
-  skipped_reason: string;
+  /** Set when the run loaded nothing on purpose, e.g. "unchanged: ..."; the server may omit it. */
+  skipped_reason?: string;
 }
 
 export interface Reject {

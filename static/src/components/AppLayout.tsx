@@ -15,7 +15,7 @@ import {
   UnstyledButton,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconBuilding, IconLogout, IconUserCircle } from '@tabler/icons-react';
+import { IconBuilding, IconLogout, IconUserCircle, IconUsers } from '@tabler/icons-react';
 import { Link, Outlet, useLocation } from 'react-router';
 import { AREAS, ETL_SECTIONS, type Area } from '../areas';
 import { useAuth, useSession } from '../auth/AuthProvider';
@@ -114,6 +114,24 @@ export function AppLayout() {
             ))}
           </Stack>
         </AppShell.Section>
+        {session.user.role === 'admin' && (
+          <AppShell.Section pb="xs">
+            <Text className="nav-section-label" px="sm" mb={4}>
+              Settings
+            </Text>
+            <NavLink
+              component={Link}
+              to="/settings/users"
+              label="Team"
+              description="Users and roles"
+              leftSection={<IconUsers size={18} stroke={1.6} />}
+              active={pathname.startsWith('/settings/users')}
+              onClick={close}
+              data-testid="nav-team"
+              className="nav-child"
+            />
+          </AppShell.Section>
+        )}
         <AppShell.Section>
           <Divider mb="xs" />
           <Text size="xs" c="dimmed" px="sm">

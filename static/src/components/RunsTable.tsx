@@ -1,9 +1,9 @@
 import { Group, ScrollArea, Stack, Table, Text, Tooltip } from '@mantine/core';
-import { IconFile } from '@tabler/icons-react';
+import { IconEqual, IconFile } from '@tabler/icons-react';
 import { useNavigate } from 'react-router';
 import type { Run } from '../api/types';
 import { formatBytes, formatCount, formatDateTime, formatDuration, formatRelative } from '../lib/format';
-import { baseName, isActive, rowsRead, runDurationSeconds, triggerLabel } from '../lib/runs';
+import { baseName, isActive, rowsRead, runDurationSeconds, skippedLabel, skippedReason, triggerLabel } from '../lib/runs';
 import { RunProgress } from './RunProgress';
 import { StatusBadge } from './StatusBadge';
 import { TableSkeleton } from './States';
@@ -34,6 +34,7 @@ export function RunsTable({ runs, loading, now }: { runs: Run[] | undefined; loa
               const active = isActive(run);
               const open = () => navigate(`/etl/runs/${encodeURIComponent(run.id)}`);
               const started = run.started_at ?? run.created_at;
+              const skipped = active ? '' : skippedReason(run);
               return (
                 <Table.Tr
                   key={run.id}
@@ -49,11 +50,22 @@ export function RunsTable({ runs, loading, now }: { runs: Run[] | undefined; loa
                   data-object-name={run.object?.name ?? ''}
                   data-rows-loaded={run.rows_loaded ?? 0}
                   data-dest-table={run.dest?.table ?? ''}
+                  data-skipped={skipped ? 'true' : undefined}
                 >
                   <Table.Td style={{ verticalAlign: 'middle', minWidth: 150 }}>
                     <Stack gap={6}>
                       <StatusBadge status={run.status} />
                       {active && <RunProgress run={run} width={130} compact />}
+                      {skipped && (
+                        <Tooltip label={skipped} multiline maw={360}>
+                          <Group gap={4} wrap="nowrap" data-testid="run-skipped" data-reason={skipped}>
+                            <IconEqual size={12} stroke={2} color="var(--mantine-color-gray-6)" />
+                            <Text size="xs" c="dimmed">
+                              Skipped: {skippedLabel(skipped)}
+                            </Text>
+                          </Group>
+                        </Tooltip>
+                      )}
                     </Stack>
                   </Table.Td>
                   <Table.Td>

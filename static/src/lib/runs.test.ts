@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../test/fixtures';
-import { baseName, rowsRead, runDurationSeconds, runPhase, statusMeta } from './runs';
+import { baseName, rowsRead, runDurationSeconds, runPhase, skippedLabel, skippedReason, startOutcome, statusMeta } from './runs';
 
 describe('runs helpers', () => {
   it('maps statuses to labels and colours', () => {
@@ -35,5 +35,26 @@ describe('runs helpers', () => {
     expect(baseName('drop/acme/online_retail.csv.gz')).toBe('online_retail.csv.gz');
     expect(baseName('x.csv')).toBe('x.csv');
     expect(baseName(null)).toBe('');
+  });
+});
+
+describe('skips and Run now outcomes', () => {
+  it('reads skip reasons and labels them', () => {
+    expect(skippedReason(run({ skipped_reason: undefined }))).toBe('');
+    expect(skippedReason(run({ skipped_reason: ' unchanged: same content ' }))).toBe('unchanged: same content');
+    expect(skippedLabel('unchanged: the same content of a.csv was loaded by run r_1')).toBe('unchanged');
+    expect(skippedLabel('nothing to do here')).toBe('skipped');
+  });
+
+  it('tells new runs from earlier ones the server answered again', () => {
+    const clickedAt = Date.parse('2026-11-26T12:00:00Z');
+    const fresh = run({ id: 'new', status: 'pending', created_at: '2026-11-26T12:00:01Z', completed_at: null });
+    const freshSkipped = run({ id: 'skip', status: 'completed', created_at: '2026-11-26T11:59:59Z', skipped_reason: 'unchanged: x' });
+    const known = run({ id: 'known', status: 'completed', created_at: '2026-11-26T11:59:30Z' });
+    const old = run({ id: 'old', status: 'completed', created_at: '2026-11-26T10:00:00Z' });
+    const oldButRunning = run({ id: 'slow', status: 'running', created_at: '2026-11-26T10:00:00Z', completed_at: null });
+    const out = startOutcome([fresh, freshSkipped, known, old, oldButRunning], clickedAt, new Set(['known']));
+    expect(out.started.map((r) => r.id)).toEqual(['new', 'skip', 'slow']);
+    expect(out.earlier.map((r) => r.id)).toEqual(['known', 'old']);
   });
 });

@@ -83,3 +83,37 @@ export function baseName(path: string | null | undefined): string {
   const parts = path.split('/');
   return parts[parts.length - 1] || path;
 }
+
+/** The reason a run loaded nothing on purpose ("unchanged: …"), or "" when it was not skipped. */
+export function skippedReason(run: Pick<Run, 'skipped_reason'>): string {
+  return (run.skipped_reason ?? '').trim();
+}
+
+/** A short label for a skip reason: its first word before ":" ("unchanged"), or "skipped". */
+export function skippedLabel(reason: string): string {
+  const head = reason.split(':')[0].trim();
+  return head && head.length <= 24 && !head.includes(' ') ? head : 'skipped';
+}
+
+export interface StartOutcome {
+  /** Runs the request created (some may already be finished as skipped). */
+  started: Run[];
+  /** Earlier runs the server answered because that version of the object was already run. */
+  earlier: Run[];
+}
+
+/**
+ * Sorts the runs POST /api/jobs/{id}/runs answered into new ones and earlier ones. The server
+ * answers the existing run when a version of an object was already run; such a run is one the
+ * page already knew (`known`: the runs list, the job's last run) or was created well before the
+ * click (allowing two minutes of clock skew).
+ */
+export function startOutcome(runs: Run[], clickedAt: number, known: ReadonlySet<string> = new Set()): StartOutcome {
+  const out: StartOutcome = { started: [], earlier: [] };
+  for (const r of runs) {
+    const created = parseTime(r.created_at);
+    const old = known.has(r.id) || (!isActive(r) && !Number.isNaN(created) && created < clickedAt - 120_000);
+    (old ? out.earlier : out.started).push(r);
+  }
+  return out;
+}

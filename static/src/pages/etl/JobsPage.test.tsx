@@ -10,7 +10,7 @@ function routes(role: 'viewer' | 'editor') {
     'GET /api/auth/me': { user: session(role).user, tenant: session().tenant },
     'GET /api/jobs': { jobs: JOBS },
     'GET /api/runs': { runs: [] },
-    'POST /api/jobs/jb_1/runs': jsonResponse(202, run({ id: 'rn_new', status: 'pending', completed_at: null })),
+    'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [run({ id: 'rn_new', status: 'pending', completed_at: null })] }),
     'GET /api/runs/rn_new': run({ id: 'rn_new', status: 'pending', completed_at: null }),
   };
 }
@@ -33,6 +33,55 @@ describe('JobsPage', () => {
     await userEvent.click(await screen.findByTestId('job-run'));
     expect(await screen.findByTestId('stage-timeline')).toBeInTheDocument();
     expect(calls.some((c) => c.method === 'POST' && c.path === '/api/jobs/jb_1/runs')).toBe(true);
+  });
+
+  it('says so when Run now starts nothing new (the server answers the earlier run)', async () => {
+    const earlier = run({ id: 'rn_done', status: 'completed' });
+    const { fetch, calls } = fakeFetch({
+      ...routes('editor'),
+      'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [earlier] }),
+      'GET /api/runs/rn_done': earlier,
+    });
+    renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
+    await userEvent.click(await screen.findByTestId('job-run'));
+    const note = await screen.findByTestId('run-now-earlier');
+    expect(note).toHaveTextContent('Every file of online_retail was already run');
+    expect(note).toHaveTextContent('of online_retail.csv.gz');
+    expect(screen.getByTestId('run-status')).toHaveAttribute('data-status', 'completed');
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(1);
+  });
+
+  it('opens a new run that finished at once as skipped, with its reason', async () => {
+    const reason = 'unchanged: the same content of online_retail.csv.gz was loaded by run rn_done';
+    const skipped = run({
+      id: 'rn_skip',
+      trigger: 'manual',
+      created_at: new Date().toISOString(),
+      started_at: new Date().toISOString(),
+      completed_at: new Date().toISOString(),
+      rows_read: 0,
+      rows_loaded: 0,
+      stages: { init_completed_at: new Date().toISOString() },
+      skipped_reason: reason,
+    });
+    const { fetch } = fakeFetch({
+      ...routes('editor'),
+      'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [skipped] }),
+      'GET /api/runs/rn_skip': skipped,
+    });
+    renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
+    await userEvent.click(await screen.findByTestId('job-run'));
+    const alert = await screen.findByTestId('run-skipped');
+    expect(alert).toHaveTextContent('Nothing loaded: the content is unchanged');
+    expect(alert).toHaveTextContent(reason);
+    expect(screen.queryByTestId('run-now-earlier')).toBeNull();
+    const stages = screen.getAllByTestId('stage');
+    expect(stages.filter((s) => s.getAttribute('data-skipped') === 'true').map((s) => s.getAttribute('data-stage'))).toEqual([
+      'validation',
+      'extraction',
+      'loading',
+    ]);
+    expect(stages[stages.length - 1]).toHaveTextContent('Skipped: unchanged');
   });
 
   it('hides the run button from viewers', async () => {

@@ -1,9 +1,7 @@
 import { Anchor, Badge, Button, Card, Group, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconBriefcase, IconPlayerPlay } from '@tabler/icons-react';
-import { Link, useNavigate } from 'react-router';
-import { errorMessage } from '../../api/client';
-import { useJobs, useStartJobRun } from '../../api/queries';
+import { Link } from 'react-router';
+import { useJobs } from '../../api/queries';
 import type { Job } from '../../api/types';
 import { useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
@@ -12,6 +10,7 @@ import { Empty, ErrorState, TableSkeleton } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
+import { useRunJobNow } from './useRunJobNow';
 
 const MODE_LABELS: Record<string, string> = { append: 'Append', truncate: 'Replace', merge: 'Merge' };
 
@@ -81,8 +80,7 @@ export function JobsPage() {
 }
 
 function JobRow({ job, writer, now }: { job: Job; writer: boolean; now: number }) {
-  const start = useStartJobRun();
-  const navigate = useNavigate();
+  const start = useRunJobNow();
   return (
     <Table.Tr data-testid="job-row" data-job-id={job.id} data-dest-table={job.dest.table}>
       <Table.Td>
@@ -173,15 +171,7 @@ function JobRow({ job, writer, now }: { job: Job; writer: boolean; now: number }
             loading={start.isPending}
             disabled={!job.enabled}
             data-testid="job-run"
-            onClick={() =>
-              start.mutate(job.id, {
-                onSuccess: (run) => {
-                  notifications.show({ color: 'teal', title: 'Run started', message: `${job.name} is running.` });
-                  navigate(`/etl/runs/${encodeURIComponent(run.id)}`);
-                },
-                onError: (e) => notifications.show({ color: 'red', title: 'Could not start a run', message: errorMessage(e) }),
-              })
-            }
+            onClick={() => start.runNow({ id: job.id, name: job.name, lastRunId: job.last_run?.id })}
           >
             Run now
           </Button>

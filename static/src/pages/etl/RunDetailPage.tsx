@@ -15,11 +15,18 @@ import {
   Timeline,
   Tooltip,
 } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { IconAlertTriangle, IconCheck, IconCircleDashed, IconPlayerPlay, IconX } from '@tabler/icons-react';
-import { Link, useNavigate, useParams } from 'react-router';
-import { errorMessage } from '../../api/client';
-import { useRejects, useRun, useStartJobRun } from '../../api/queries';
+import {
+  IconAlertTriangle,
+  IconCheck,
+  IconCircleDashed,
+  IconEqual,
+  IconInfoCircle,
+  IconPlayerPlay,
+  IconPlayerSkipForward,
+  IconX,
+} from '@tabler/icons-react';
+import { Link, useLocation, useParams } from 'react-router';
+import { useRejects, useRun } from '../../api/queries';
 import type { Run } from '../../api/types';
 import { useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
@@ -35,8 +42,9 @@ import {
   formatTime,
   secondsBetween,
 } from '../../lib/format';
-import { baseName, isActive, rowsRead, runDurationSeconds, triggerLabel } from '../../lib/runs';
+import { baseName, isActive, rowsRead, runDurationSeconds, skippedLabel, skippedReason, triggerLabel } from '../../lib/runs';
 import { useNow } from '../../lib/useNow';
+import { isRunNowState, useRunJobNow } from './useRunJobNow';
 
 export function RunDetailPage() {
   const { runId = '' } = useParams();
@@ -45,6 +53,8 @@ export function RunDetailPage() {
   const writer = canWrite(session.user.role);
   const active = run.data ? isActive(run.data) : false;
   const now = useNow(1000, active);
+  const location = useLocation();
+  const runNow = isRunNowState(location.state, runId) ? location.state.runNow : null;
   const crumbs = [{ label: 'ETL' }, { label: 'Runs', to: '/etl' }, { label: shortId(runId) }];
 
   if (run.isError && !run.data) {
@@ -99,9 +109,24 @@ export function RunDetailPage() {
           </Text>
         </Alert>
       )}
-      {r.skipped_reason && (
-        <Alert color="gray" variant="light" mb="lg" title="Skipped">
-          {r.skipped_reason}
+      {runNow?.outcome === 'earlier' && (
+        <Alert color="blue" variant="light" mb="lg" icon={<IconInfoCircle size={18} />} title="Nothing new to load" data-testid="run-now-earlier">
+          <Text size="sm">
+            Every file of {runNow.jobName} was already run, so Run now started no new run. This is the earlier run
+            {r.object ? ` of ${baseName(r.object.name)}` : ''}. Upload a changed file to load it again.
+          </Text>
+        </Alert>
+      )}
+      {skippedReason(r) && (
+        <Alert
+          color="gray"
+          variant="light"
+          mb="lg"
+          icon={<IconEqual size={18} />}
+          title={skippedLabel(skippedReason(r)) === 'unchanged' ? 'Nothing loaded: the content is unchanged' : 'Skipped: nothing loaded'}
+          data-testid="run-skipped"
+        >
+          <Text size="sm">{skippedReason(r)}</Text>
         </Alert>
       )}
 
@@ -154,23 +179,14 @@ export function RunDetailPage() {
 }
 
 function RerunButton({ run }: { run: Run }) {
-  const start = useStartJobRun();
-  const navigate = useNavigate();
+  const start = useRunJobNow();
   return (
     <Button
       leftSection={<IconPlayerPlay size={16} />}
       variant="default"
       loading={start.isPending}
       data-testid="run-again"
-      onClick={() =>
-        start.mutate(run.job_id, {
-          onSuccess: (next) => {
-            notifications.show({ color: 'teal', title: 'Run started', message: `${run.job_name} is running again.` });
-            navigate(`/etl/runs/${encodeURIComponent(next.id)}`);
-          },
-          onError: (e) => notifications.show({ color: 'red', title: 'Could not start a run', message: errorMessage(e) }),
-        })
-      }
+      onClick={() => start.runNow({ id: run.job_id, name: run.job_name, lastRunId: run.id })}
     >
       Run job again
     </Button>
@@ -200,6 +216,7 @@ export function stagesOf(r: Run): Stage[] {
 }
 
 function finishLabel(r: Run): string {
+  if (r.status === 'completed' && skippedReason(r)) return `Skipped: ${skippedLabel(skippedReason(r))}`;
   switch (r.status) {
     case 'completed':
       return 'Completed';
@@ -230,7 +247,8 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
   }
   if (failed && failedIdx < 0) reached = stages.length - 1;
   if (!failed && run.completed_at) reached = stages.length - 1;
-  const finishColor = failed ? 'red' : run.status === 'partial' ? 'yellow' : run.status === 'cancelled' ? 'gray' : undefined;
+  const skipped = !!skippedReason(run) && !isActive(run);
+  const finishColor = failed ? 'red' : run.status === 'partial' ? 'yellow' : run.status === 'cancelled' || skipped ? 'gray' : undefined;
 
   return (
     <Timeline bulletSize={22} lineWidth={2} active={reached} color="teal" data-testid="stage-timeline">
@@ -238,6 +256,7 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
         const done = !!st.at;
         const isFailStage = failed && (i === failedIdx || (failedIdx < 0 && st.key === 'finished'));
         const inProgress = !done && isActive(run) && i === lastDone + 1;
+        const passedOver = skipped && !done && st.key !== 'finished';
         const took = done && st.from ? secondsBetween(st.from, st.at) : inProgress && st.from ? secondsBetween(st.from, null, now) : null;
         return (
           <Timeline.Item
@@ -245,10 +264,15 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
             data-testid="stage"
             data-stage={st.key}
             data-done={done}
-            color={isFailStage ? 'red' : st.key === 'finished' && done ? finishColor : undefined}
+            data-skipped={passedOver || undefined}
+            color={isFailStage ? 'red' : passedOver ? 'gray' : st.key === 'finished' && done ? finishColor : undefined}
             bullet={
               isFailStage || (failed && st.key === 'finished') ? (
                 <IconX size={12} />
+              ) : passedOver ? (
+                <IconPlayerSkipForward size={11} />
+              ) : st.key === 'finished' && skipped ? (
+                <IconEqual size={12} />
               ) : done ? (
                 <IconCheck size={12} />
               ) : (
@@ -265,7 +289,15 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
             <Group gap={6}>
               <Tooltip label={formatDateTime(st.at)} disabled={!st.at}>
                 <Text size="xs" c="dimmed" className="tabular">
-                  {st.at ? formatTime(st.at) : inProgress ? 'in progress' : isFailStage ? 'stopped here' : 'not reached'}
+                  {st.at
+                  ? formatTime(st.at)
+                  : inProgress
+                    ? 'in progress'
+                    : isFailStage
+                      ? 'stopped here'
+                      : passedOver
+                        ? 'skipped: nothing to load'
+                        : 'not reached'}
                 </Text>
               </Tooltip>
               {took !== null && took >= 0 && (

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { fakeFetch } from '../../test/fakeApi';
-import { RUNS, session } from '../../test/fixtures';
+import { RUNS, run, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 
 function routes(extra: Record<string, unknown> = {}) {
@@ -59,6 +59,19 @@ describe('RunsPage', () => {
     expect(screen.queryByTestId('upload-dropzone')).toBeNull();
     expect(screen.queryByTestId('upload-input')).toBeNull();
     expect(screen.getByTestId('read-only-note')).toBeInTheDocument();
+  });
+
+  it('marks runs that loaded nothing because the content was unchanged', async () => {
+    const reason = 'unchanged: the same content of online_retail.csv.gz was loaded by run rn_done';
+    const { fetch } = fakeFetch(routes({ 'GET /api/runs': { runs: [run({ id: 'rn_skip', rows_loaded: 0, skipped_reason: reason }), RUNS[3]] } }));
+    renderApp({ path: '/etl', session: session(), fetch });
+    const [skip, done] = await screen.findAllByTestId('run-row');
+    expect(skip).toHaveAttribute('data-skipped', 'true');
+    expect(within(skip).getByTestId('run-skipped')).toHaveTextContent('Skipped: unchanged');
+    expect(within(skip).getByTestId('run-skipped')).toHaveAttribute('data-reason', reason);
+    expect(within(skip).getByTestId('run-rows-loaded')).toHaveTextContent('0');
+    expect(done).not.toHaveAttribute('data-skipped');
+    expect(within(done).queryByTestId('run-skipped')).toBeNull();
   });
 
   it('shows an empty state without runs', async () => {

@@ -1,0 +1,369 @@
+import {
+  Alert,
+  Avatar,
+  Badge,
+  Box,
+  Button,
+  Card,
+  Grid,
+  Group,
+  NativeSelect,
+  PasswordInput,
+  Progress,
+  ScrollArea,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Tooltip,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconAlertCircle, IconCheck, IconDice5, IconLock, IconUserPlus, IconUsers } from '@tabler/icons-react';
+import { useMemo, useState, type FormEvent } from 'react';
+import { ApiError, errorMessage } from '../../api/client';
+import { useCreateUser, useUsers } from '../../api/queries';
+import type { Role, User } from '../../api/types';
+import { useSession } from '../../auth/AuthProvider';
+import { PageHeader } from '../../components/PageHeader';
+import { Empty, ErrorState, TableSkeleton } from '../../components/States';
+import { formatDateTime, formatRelative } from '../../lib/format';
+import { MIN_PASSWORD_LENGTH, generatePassword, passwordLength, passwordStrength, serverMessage } from '../../lib/password';
+import { useNow } from '../../lib/useNow';
+
+export const ROLE_COLORS: Record<string, string> = { admin: 'grape', editor: 'brand', viewer: 'gray' };
+
+const ROLES: { value: Role; label: string }[] = [
+  { value: 'viewer', label: 'Viewer: reads runs, jobs and tables' },
+  { value: 'editor', label: 'Editor: also uploads files and starts runs' },
+  { value: 'admin', label: 'Admin: also manages users' },
+];
+
+const CRUMBS = [{ label: 'Settings' }, { label: 'Team' }];
+
+export function UsersPage() {
+  const session = useSession();
+  const admin = session.user.role === 'admin';
+  const users = useUsers(admin);
+  const now = useNow(30000);
+
+  if (!admin || (users.error instanceof ApiError && users.error.kind === 'permission')) {
+    return (
+      <>
+        <PageHeader crumbs={CRUMBS} title="Team" />
+        <Card p={0}>
+          <Empty
+            icon={IconLock}
+            testId="forbidden"
+            title="Only admins can manage the team"
+            description={
+              admin
+                ? errorMessage(users.error)
+                : `You are signed in as ${session.user.role === 'editor' ? 'an editor' : 'a viewer'}. Ask an admin of ${session.tenant.name} to invite people or change roles.`
+            }
+          />
+        </Card>
+      </>
+    );
+  }
+
+  const list = users.data ? sortUsers(users.data) : undefined;
+  return (
+    <>
+      <PageHeader
+        crumbs={CRUMBS}
+        title="Team"
+        description={`People who can sign in to ${session.tenant.name}. Viewers read, editors also load data, admins also manage the team.`}
+        badge={
+          list ? (
+            <Badge variant="light" color="gray" size="lg" data-testid="users-count">
+              {list.length} {list.length === 1 ? 'user' : 'users'}
+            </Badge>
+          ) : undefined
+        }
+      />
+      <Grid gap="lg" align="flex-start">
+        <Grid.Col span={{ base: 12, lg: 8 }}>
+          <Card p={0}>
+            {users.isError && !users.data ? (
+              <Box p="lg">
+                <ErrorState error={users.error} onRetry={() => void users.refetch()} />
+              </Box>
+            ) : list && list.length === 0 ? (
+              <Empty icon={IconUsers} testId="users-empty" title="No users yet" description="Invite the first one with the form." />
+            ) : (
+              <ScrollArea type="auto">
+                <Table miw={620} data-testid="users-table" verticalSpacing="sm">
+                  <Table.Thead>
+                    <Table.Tr>
+                      {['Name', 'Email', 'Role', 'Added'].map((c) => (
+                        <Table.Th key={c}>
+                          <Text size="xs" fw={600} c="dimmed" tt="uppercase" style={{ letterSpacing: '0.04em' }}>
+                            {c}
+                          </Text>
+                        </Table.Th>
+                      ))}
+                    </Table.Tr>
+                  </Table.Thead>
+                  {users.isLoading ? (
+                    <TableSkeleton columns={4} rows={3} />
+                  ) : (
+                    <Table.Tbody>
+                      {list?.map((u) => (
+                        <UserRow key={u.id} user={u} me={u.id === session.user.id} now={now} />
+                      ))}
+                    </Table.Tbody>
+                  )}
+                </Table>
+              </ScrollArea>
+            )}
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
+          <InviteForm />
+        </Grid.Col>
+      </Grid>
+    </>
+  );
+}
+
+function UserRow({ user, me, now }: { user: User; me: boolean; now: number }) {
+  return (
+    <Table.Tr data-testid="user-row" data-email={user.email} data-role={user.role}>
+      <Table.Td>
+        <Group gap="sm" wrap="nowrap">
+          <Avatar size={30} radius="xl" color={ROLE_COLORS[user.role] ?? 'gray'} name={user.name || user.email} />
+          <Text size="sm" fw={500} truncate maw={200}>
+            {user.name || '—'}
+          </Text>
+          {me && (
+            <Badge size="xs" variant="outline" color="gray">
+              You
+            </Badge>
+          )}
+          {user.disabled && (
+            <Badge size="xs" color="red">
+              Disabled
+            </Badge>
+          )}
+        </Group>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm" truncate maw={260}>
+          {user.email}
+        </Text>
+      </Table.Td>
+      <Table.Td>
+        <Badge color={ROLE_COLORS[user.role] ?? 'gray'} tt="capitalize" data-testid="user-role-badge">
+          {user.role}
+        </Badge>
+      </Table.Td>
+      <Table.Td style={{ whiteSpace: 'nowrap' }}>
+        <Tooltip label={formatDateTime(user.created_at)}>
+          <Text size="sm" c="dimmed">
+            {formatRelative(user.created_at, now)}
+          </Text>
+        </Tooltip>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+/** Admins first, then editors, then viewers; by name within a role. */
+export function sortUsers(users: User[]): User[] {
+  const rank: Record<string, number> = { admin: 0, editor: 1, viewer: 2 };
+  return [...users].sort(
+    (a, b) => (rank[a.role] ?? 3) - (rank[b.role] ?? 3) || (a.name || a.email).localeCompare(b.name || b.email),
+  );
+}
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+interface FieldErrors {
+  email?: string;
+  password?: string;
+}
+
+export function validateInvite(v: { email: string; password: string }): FieldErrors {
+  const errors: FieldErrors = {};
+  const email = v.email.trim().toLowerCase();
+  if (!email) errors.email = 'Enter an email address.';
+  else if (!EMAIL_RE.test(email)) errors.email = 'This is not an email address.';
+  if (passwordLength(v.password) < MIN_PASSWORD_LENGTH) errors.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+  return errors;
+}
+
+function InviteForm() {
+  const create = useCreateUser();
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<Role>('viewer');
+  const [password, setPassword] = useState('');
+  const [showPassword, setShowPassword] = useState(false);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [serverError, setServerError] = useState<{ kind: string; message: string } | null>(null);
+  const [created, setCreated] = useState<User | null>(null);
+  const strength = useMemo(() => passwordStrength(password), [password]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setServerError(null);
+    setCreated(null);
+    // Duplicate emails are left to the server, which knows every tenant's users (409).
+    const errs = validateInvite({ email, password });
+    setErrors(errs);
+    if (errs.email || errs.password) return;
+    create.mutate(
+      { email: email.trim(), name: name.trim(), role, password },
+      {
+        onSuccess: (u) => {
+          setCreated(u);
+          setEmail('');
+          setName('');
+          setPassword('');
+          setShowPassword(false);
+          notifications.show({ color: 'teal', title: 'User invited', message: `${u.email} can now sign in as ${u.role}.` });
+        },
+        onError: (err) => {
+          const kind = err instanceof ApiError ? err.kind : 'internal';
+          if (kind === 'conflict') {
+            const message = 'A user with this email exists.';
+            setErrors({ email: message });
+            setServerError({ kind, message });
+            return;
+          }
+          const message = err instanceof ApiError && kind === 'invalid' ? serverMessage(err.message) : errorMessage(err);
+          if (kind === 'invalid' && /password/i.test(message)) setErrors({ password: message });
+          else if (kind === 'invalid' && /email/i.test(message)) setErrors({ email: message });
+          setServerError({ kind, message });
+        },
+      },
+    );
+  };
+
+  return (
+    <Card data-testid="invite-card">
+      <Group gap="xs" mb={4}>
+        <IconUserPlus size={18} stroke={1.7} />
+        <Text fw={600}>Invite user</Text>
+      </Group>
+      <Text size="sm" c="dimmed" mb="md">
+        They sign in with this email and the initial password you set; share it with them privately.
+      </Text>
+      <form onSubmit={submit} noValidate data-testid="invite-form">
+        <Stack gap="sm">
+          <TextInput
+            label="Email"
+            placeholder="name@company.com"
+            type="email"
+            autoComplete="off"
+            required
+            value={email}
+            onChange={(e) => {
+              setEmail(e.currentTarget.value);
+              if (errors.email) setErrors({ ...errors, email: undefined });
+            }}
+            error={errors.email}
+            errorProps={{ 'data-testid': 'invite-email-error' }}
+            data-testid="invite-email"
+          />
+          <TextInput
+            label="Name"
+            placeholder="Optional: defaults to the part before @"
+            autoComplete="off"
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            data-testid="invite-name"
+          />
+          <NativeSelect
+            label="Role"
+            value={role}
+            onChange={(e) => setRole(e.currentTarget.value as Role)}
+            data={ROLES}
+            data-testid="invite-role"
+          />
+          <Box>
+            <PasswordInput
+              label="Initial password"
+              placeholder={`At least ${MIN_PASSWORD_LENGTH} characters`}
+              autoComplete="new-password"
+              required
+              value={password}
+              visible={showPassword}
+              onVisibilityChange={setShowPassword}
+              onChange={(e) => {
+                setPassword(e.currentTarget.value);
+                if (errors.password) setErrors({ ...errors, password: undefined });
+              }}
+              error={errors.password}
+              errorProps={{ 'data-testid': 'invite-password-error' }}
+              data-testid="invite-password"
+              inputWrapperOrder={['label', 'input', 'error', 'description']}
+            />
+            {password && (
+              <Progress
+                value={Math.max((strength.score / 4) * 100, 6)}
+                color={strength.color}
+                size={4}
+                mt={6}
+                aria-label={`Password strength: ${strength.label}`}
+              />
+            )}
+            <Group justify="space-between" mt={6} gap="xs" wrap="nowrap" align="flex-start">
+              <Text size="xs" c="dimmed" data-testid="password-strength" data-score={password ? strength.score : ''}>
+                {password ? (
+                  <>
+                    <Text span size="xs" fw={600} c={`${strength.color}.8`}>
+                      {strength.label}.
+                    </Text>{' '}
+                    {strength.hint}
+                  </>
+                ) : (
+                  `At least ${MIN_PASSWORD_LENGTH} characters; longer, with mixed characters, is stronger.`
+                )}
+              </Text>
+              <Button
+                variant="subtle"
+                size="compact-xs"
+                leftSection={<IconDice5 size={14} />}
+                data-testid="invite-generate"
+                onClick={() => {
+                  setPassword(generatePassword(16));
+                  setShowPassword(true);
+                  setErrors({ ...errors, password: undefined });
+                }}
+                style={{ flex: 'none' }}
+              >
+                Generate
+              </Button>
+            </Group>
+          </Box>
+
+          {serverError && (
+            <Alert
+              color="red"
+              variant="light"
+              icon={<IconAlertCircle size={18} />}
+              data-testid="invite-error"
+              data-kind={serverError.kind}
+              p="sm"
+            >
+              <Text size="sm">{serverError.message}</Text>
+            </Alert>
+          )}
+          {created && (
+            <Alert color="teal" variant="light" icon={<IconCheck size={18} />} data-testid="invite-success" p="sm">
+              <Text size="sm">
+                <b>{created.email}</b> was added as {created.role}. They can sign in now.
+              </Text>
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button type="submit" leftSection={<IconUserPlus size={16} />} loading={create.isPending} data-testid="invite-submit">
+              Invite user
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Card>
+  );
+}
