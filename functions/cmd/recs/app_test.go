@@ -415,11 +415,23 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("other tenant trigger = %d, want 404", st)
 	}
 	var list struct {
-		Runs []etl.Run `json:"runs"`
+		Runs   []etl.Run        `json:"runs"`
+		Jobs   []etl.Job        `json:"jobs"`
+		Tables []map[string]any `json:"tables"`
+		Files  []map[string]any `json:"files"`
+		Users  []map[string]any `json:"users"`
 	}
-	b.getJSON("/api/runs", &list)
-	if len(list.Runs) != 0 {
-		t.Errorf("other tenant sees %d runs", len(list.Runs))
+	for _, path := range []string{"/api/runs", "/api/jobs", "/api/tables", "/api/files"} {
+		if st := b.getJSON(path, &list); st != 200 {
+			t.Errorf("other tenant GET %s = %d", path, st)
+		}
+	}
+	if len(list.Runs)+len(list.Jobs)+len(list.Tables)+len(list.Files) != 0 {
+		t.Errorf("other tenant sees runs %d, jobs %d, tables %d, files %d", len(list.Runs), len(list.Jobs), len(list.Tables), len(list.Files))
+	}
+	b.getJSON("/api/users", &list)
+	if len(list.Users) != 1 || list.Users[0]["email"] != "boss@other.test" {
+		t.Errorf("other tenant's users = %v, want only its own admin", list.Users)
 	}
 	v := login(t, app.URL(), "viewer@acme.test", "viewer-password-1")
 	if st := v.getJSON("/api/runs/"+runA.ID, nil); st != 200 {
