@@ -1,8 +1,18 @@
 #!/usr/bin/env node
-// End-to-end chain through the SPA in headless Chromium (Debian's chromium, driven by
-// playwright-core): sign in → ETL → upload a file → wait for its run to complete → open the
-// loaded table → check schema and preview rows. Screenshots of every step go to
-// e2e/screenshots/. Exits non-zero with a clear message on the first failure.
+// End-to-end flows through the SPA in headless Chromium (Debian's chromium, driven by
+// playwright-core). Screenshots of every step go to e2e/screenshots/. Exits non-zero with a
+// clear message on the first failure.
+//
+//   chain        sign in → ETL → upload a file → its run completes → open the loaded table →
+//                schema and preview rows
+//   bad-input    a CSV with a row of too many fields → run ends "partial", 2 loaded, 1 rejected →
+//                the rejects table shows line 3 and the field count
+//   unsupported  notes.xlsx → run ends "failed", the error names .xlsx
+//   jobs         Jobs → Run now on the file's auto-created job → no rows loaded again (a new
+//                skipped run, or the earlier run with a "nothing new" note); then the same
+//                file uploaded again → a new run that loads 0 rows, marked "Skipped: unchanged"
+//   users        (admin) Team → a duplicate email is refused inline → invite a viewer → sign in
+//                as the viewer: read-only note instead of the upload zone, no Run now, no Team
 //
 // Environment:
 //   B2B_E2E_URL       base URL of the app, e.g. http://127.0.0.1:18080 (required)
@@ -15,8 +25,10 @@
 //   B2B_E2E_ACCEPT_PARTIAL=1  also accept a run that ends "partial" (loaded with some rejects)
 //   B2B_CHROMIUM      chromium executable (default /usr/bin/chromium)
 //   B2B_E2E_SCREENSHOTS  screenshot folder (default e2e/screenshots)
+//   B2B_E2E_FLOWS     comma-separated flows to run after sign-in (default: all of the above;
+//                     "chain" alone for the mock server)
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +62,25 @@ export function expectedTableName(file) {
   return sanitiseName(stem);
 }
 
+const ALL_FLOWS = ['chain', 'bad-input', 'unsupported', 'jobs', 'users'];
+
 const log = (msg) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+/** Reads the run rows of the runs table. */
+async function runRows(page) {
+  return page.getByTestId('run-row').evaluateAll((els) =>
+    els.map((r) => ({
+      id: r.getAttribute('data-run-id'),
+      status: r.getAttribute('data-status'),
+      object: r.getAttribute('data-object-name') ?? '',
+      table: r.getAttribute('data-dest-table') ?? '',
+      read: Number(r.getAttribute('data-rows-read') ?? 0),
+      loaded: Number(r.getAttribute('data-rows-loaded') ?? 0),
+      rejected: Number(r.getAttribute('data-rows-rejected') ?? 0),
+      skipped: r.getAttribute('data-skipped') === 'true',
+    })),
+  );
+}
 
 async function main() {
   const baseUrl = env('B2B_E2E_URL').replace(/\/+$/, '');
@@ -62,10 +92,22 @@ async function main() {
   const tenantWanted = process.env.B2B_E2E_TENANT ?? '';
   const timeoutS = Number(env('B2B_E2E_TIMEOUT_S', '120'));
   const acceptPartial = process.env.B2B_E2E_ACCEPT_PARTIAL === '1';
+  const flows = new Set(env('B2B_E2E_FLOWS', ALL_FLOWS.join(',')).split(',').map((f) => f.trim()).filter(Boolean));
+  for (const f of flows) if (!ALL_FLOWS.includes(f)) throw new StepError(`unknown flow "${f}" in B2B_E2E_FLOWS (known: ${ALL_FLOWS.join(', ')})`);
+  if (flows.has('jobs') && !flows.has('chain')) throw new StepError('the "jobs" flow needs the "chain" flow (it re-runs the file the chain loads)');
   const exe = env('B2B_CHROMIUM', '/usr/bin/chromium');
   if (!existsSync(exe)) throw new StepError(`chromium not found at ${exe} (apt-get install -y chromium, or set B2B_CHROMIUM)`);
   const shots = resolve(env('B2B_E2E_SCREENSHOTS', join(HERE, 'screenshots')));
   mkdirSync(shots, { recursive: true });
+  const started = Date.now();
+
+  // Small input files of the bad-input and unsupported flows.
+  const work = mkdtempSync(join(tmpdir(), 'b2b-e2e-files-'));
+  const suffix = Date.now().toString(36);
+  const badCsv = join(work, `bad_rows_${suffix}.csv`);
+  writeFileSync(badCsv, 'sku,qty,price\nA-100,2,3.50\nB-200,1,2.00,extra\nC-300,4,1.25\n');
+  const xlsx = join(work, 'notes.xlsx');
+  writeFileSync(xlsx, Buffer.from('PK\u0003\u0004 not really a workbook\n'));
 
   const profile = mkdtempSync(join(tmpdir(), 'b2b-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -104,6 +146,95 @@ async function main() {
     await fn();
   };
 
+  const signIn = async (who, pw) => {
+    await page.getByTestId('login-email').fill(who);
+    await page.getByTestId('login-password').fill(pw);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('tenant-name').waitFor();
+    const shownEmail = (await page.getByTestId('user-email').innerText()).trim();
+    if (shownEmail.toLowerCase() !== who.toLowerCase()) throw new StepError(`header shows user "${shownEmail}", want "${who}"`);
+    return (await page.getByTestId('user-role').innerText()).trim().toLowerCase();
+  };
+  const signOut = async () => {
+    await page.getByTestId('logout').click();
+    await page.getByTestId('login-email').waitFor();
+  };
+
+  const openRuns = async () => {
+    await page.getByTestId('nav-etl-runs').click();
+    await page.waitForURL(/\/etl\/?$/);
+    // Wait for the list (rows or the empty state) before taking stock of existing runs.
+    await page.locator('[data-testid="run-row"], [data-testid="runs-empty"]').first().waitFor();
+  };
+
+  /** Uploads a file through the upload control; answers the object name the server kept. */
+  const upload = async (path) => {
+    const before = await page.getByTestId('upload-status').count();
+    await page.getByTestId('upload-input').setInputFiles(path);
+    await page.waitForFunction(
+      (n) => {
+        const els = document.querySelectorAll('[data-testid="upload-status"]');
+        return els.length > n && els[0].getAttribute('data-state') !== 'uploading';
+      },
+      before,
+      { timeout: 120000 },
+    );
+    const status = page.getByTestId('upload-status').first();
+    const state = await status.getAttribute('data-state');
+    if (state !== 'done') throw new StepError(`upload of ${basename(path)} failed: ${(await status.innerText()).trim()}`);
+    const name = (await status.getAttribute('data-object-name')) ?? '';
+    log(`uploaded ${basename(path)} as object "${name}"`);
+    return name;
+  };
+
+  /**
+   * Waits on the runs page for a run of objectName that is not in `before` to finish; answers
+   * its row. `onActive` runs once when it is first seen pending or running.
+   */
+  const waitForRun = async (objectName, before, { onActive } = {}) => {
+    const deadline = Date.now() + timeoutS * 1000;
+    let last = '';
+    let sawActive = false;
+    let mine;
+    while (Date.now() < deadline) {
+      mine = (await runRows(page)).find(
+        (r) => !before.has(r.id) && (r.object === objectName || r.object.endsWith('/' + objectName)),
+      );
+      if (mine) {
+        const now = `${mine.status} (${mine.loaded} rows loaded, ${mine.rejected} rejected)`;
+        if (now !== last) log(`run ${mine.id}: ${now}`);
+        last = now;
+        if (mine.status === 'pending' || mine.status === 'running') {
+          if (!sawActive && onActive) await onActive(mine);
+          sawActive = true;
+        } else {
+          return mine;
+        }
+      }
+      await page.waitForTimeout(500);
+    }
+    await shot('run-timeout');
+    throw new StepError(mine ? `run ${mine.id} still "${last}" after ${timeoutS} s` : `no new run for ${objectName} appeared within ${timeoutS} s`);
+  };
+  const knownRunIds = async () => new Set((await runRows(page)).map((r) => r.id));
+  const openRun = async (id) => {
+    await page.locator(`[data-testid="run-row"][data-run-id="${id}"]`).click();
+    await page.waitForURL(new RegExp(`/etl/runs/${id}$`));
+    await page.getByTestId('stage-timeline').waitFor();
+  };
+  const tableRows = async (name) => {
+    await page.getByTestId('nav-etl-tables').click();
+    await page.waitForURL(/\/etl\/tables\/?$/);
+    const row = page.locator(`[data-testid="table-row"][data-table-name="${name}"]`);
+    await row.waitFor().catch(async () => {
+      const names = await page.getByTestId('table-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-table-name')));
+      await shot('tables-missing');
+      throw new StepError(`table "${name}" not listed; tables: ${names.join(', ') || '(none)'}`);
+    });
+    return { row, numRows: Number(await row.getAttribute('data-num-rows')) };
+  };
+
+  let role = '';
   try {
     await step('open the app and expect the sign-in form', async () => {
       await page.goto(baseUrl + '/', { waitUntil: 'domcontentloaded' });
@@ -120,131 +251,254 @@ async function main() {
     });
 
     await step(`sign in as ${email}`, async () => {
-      await page.getByTestId('login-password').fill(password);
-      await page.getByTestId('login-submit').click();
-      await page.getByTestId('tenant-name').waitFor();
+      role = await signIn(email, password);
       const tenant = (await page.getByTestId('tenant-name').innerText()).trim();
       if (!tenant) throw new StepError('the header shows no tenant name');
       if (tenantWanted && tenant !== tenantWanted) throw new StepError(`tenant header is "${tenant}", want "${tenantWanted}"`);
-      const shownEmail = (await page.getByTestId('user-email').innerText()).trim();
-      if (shownEmail.toLowerCase() !== email.toLowerCase()) throw new StepError(`header shows user "${shownEmail}", want "${email}"`);
-      log(`signed in; tenant "${tenant}", role ${(await page.getByTestId('user-role').innerText()).trim()}`);
+      log(`signed in; tenant "${tenant}", role ${role}`);
     });
 
     await step('go to ETL runs', async () => {
-      await page.getByTestId('nav-etl-runs').click();
-      await page.waitForURL(/\/etl\/?$/);
+      await openRuns();
       await page.getByTestId('upload-dropzone').waitFor().catch(() => {
         throw new StepError('no upload control on the ETL page: is the user an editor?');
       });
-      // Wait for the list (rows or the empty state) before taking stock of existing runs.
-      await page.locator('[data-testid="run-row"], [data-testid="runs-empty"]').first().waitFor();
       await shot('etl-runs');
     });
 
-    const before = new Set(await page.getByTestId('run-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id'))));
+    // ---- chain: upload → completed → table
+    let loadedRows = 0;
     let objectName = '';
-    await step(`upload ${basename(file)} (${statSync(file).size} bytes)`, async () => {
-      await page.getByTestId('upload-input').setInputFiles(file);
-      const status = page.getByTestId('upload-status').first();
-      await status.waitFor();
-      await page.waitForFunction(
-        () => {
-          const el = document.querySelector('[data-testid="upload-status"]');
-          return el && el.getAttribute('data-state') !== 'uploading';
-        },
-        null,
-        { timeout: 120000 },
-      );
-      const state = await status.getAttribute('data-state');
-      if (state !== 'done') throw new StepError(`upload failed: ${(await status.innerText()).trim()}`);
-      objectName = (await status.getAttribute('data-object-name')) ?? '';
-      log(`uploaded as object "${objectName}"`);
-      await shot('uploaded');
-    });
+    if (flows.has('chain')) {
+      const before = await knownRunIds();
+      await step(`upload ${basename(file)} (${statSync(file).size} bytes)`, async () => {
+        objectName = await upload(file);
+        await shot('uploaded');
+      });
 
-    let runId = '';
-    await step(`wait up to ${timeoutS} s for the new run to complete`, async () => {
-      const deadline = Date.now() + timeoutS * 1000;
-      const stem = basename(file);
-      let last = '';
-      let sawActive = false;
-      while (Date.now() < deadline) {
-        const rows = await page.getByTestId('run-row').evaluateAll((els) =>
-          els.map((r) => ({
-            id: r.getAttribute('data-run-id'),
-            status: r.getAttribute('data-status'),
-            object: r.getAttribute('data-object-name') ?? '',
-            loaded: Number(r.getAttribute('data-rows-loaded') ?? 0),
-          })),
-        );
-        const mine = rows.find(
-          (r) => !before.has(r.id) && (r.object === objectName || r.object.endsWith('/' + objectName) || r.object.endsWith(stem)),
-        );
-        if (mine) {
-          runId = mine.id;
-          const now = `${mine.status} (${mine.loaded} rows loaded)`;
-          if (now !== last) log(`run ${mine.id}: ${now}`);
-          last = now;
-          if ((mine.status === 'pending' || mine.status === 'running') && !sawActive) {
-            sawActive = true;
-            await shot('run-in-progress');
-          }
-          if (mine.status === 'completed' || (acceptPartial && mine.status === 'partial')) {
-            if (!(mine.loaded > 0)) throw new StepError(`run ${mine.id} completed but loaded ${mine.loaded} rows`);
-            break;
-          }
-          if (mine.status === 'failed' || mine.status === 'partial' || mine.status === 'cancelled') {
-            await shot('run-not-completed');
-            throw new StepError(`run ${mine.id} ended "${mine.status}" instead of "completed"; see the run page ${baseUrl}/etl/runs/${mine.id}`);
-          }
+      let runId = '';
+      await step(`wait up to ${timeoutS} s for the new run to complete`, async () => {
+        const mine = await waitForRun(objectName, before, { onActive: () => shot('run-in-progress') });
+        runId = mine.id;
+        const ok = mine.status === 'completed' || (acceptPartial && mine.status === 'partial');
+        if (!ok) {
+          await shot('run-not-completed');
+          throw new StepError(`run ${mine.id} ended "${mine.status}" instead of "completed"; see the run page ${baseUrl}/etl/runs/${mine.id}`);
         }
-        await page.waitForTimeout(1000);
-      }
-      if (!last.startsWith('completed') && !(acceptPartial && last.startsWith('partial'))) {
-        await shot('run-timeout');
-        throw new StepError(runId ? `run ${runId} still "${last}" after ${timeoutS} s` : `no new run for ${objectName} appeared within ${timeoutS} s`);
-      }
-      await shot('run-completed');
-    });
-
-    await step('open the run detail', async () => {
-      await page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`).click();
-      await page.getByTestId('stage-timeline').waitFor();
-      const done = await page.locator('[data-testid="stage"][data-done="true"]').count();
-      if (done < 2) throw new StepError(`the stage timeline shows only ${done} finished stages`);
-      await shot('run-detail');
-    });
-
-    await step(`open Tables and find ${table}`, async () => {
-      await page.getByTestId('nav-etl-tables').click();
-      await page.waitForURL(/\/etl\/tables\/?$/);
-      const row = page.locator(`[data-testid="table-row"][data-table-name="${table}"]`);
-      await row.waitFor().catch(async () => {
-        const names = await page.getByTestId('table-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-table-name')));
-        await shot('tables-missing');
-        throw new StepError(`table "${table}" not listed; tables: ${names.join(', ') || '(none)'}`);
+        if (!(mine.loaded > 0)) throw new StepError(`run ${mine.id} completed but loaded ${mine.loaded} rows`);
+        loadedRows = mine.loaded;
+        await shot('run-completed');
       });
-      await shot('tables');
-      await row.click();
-    });
 
-    await step(`check the schema and preview of ${table}`, async () => {
-      await page.getByTestId('schema-table').waitFor();
-      const cols = await page.getByTestId('schema-row').evaluateAll((rs) => rs.map((r) => `${r.getAttribute('data-column-name')}:${r.getAttribute('data-column-type')}`));
-      if (cols.length === 0) throw new StepError('the schema shows no columns');
-      log(`schema: ${cols.join(', ')}`);
-      await page.getByTestId('preview-row').first().waitFor().catch(() => {
-        throw new StepError('the preview shows no rows');
+      await step('open the run detail', async () => {
+        await openRun(runId);
+        const done = await page.locator('[data-testid="stage"][data-done="true"]').count();
+        if (done < 2) throw new StepError(`the stage timeline shows only ${done} finished stages`);
+        await shot('run-detail');
       });
-      const rows = await page.getByTestId('preview-row').count();
-      log(`preview: ${rows} rows`);
-      await shot('table-detail');
-    });
 
-    const relevant = consoleErrors.filter((e) => !/401|Unauthorized|Failed to load resource/.test(e));
+      await step(`open Tables and find ${table}`, async () => {
+        const { row, numRows } = await tableRows(table);
+        if (numRows !== loadedRows) throw new StepError(`table ${table} has ${numRows} rows, the run loaded ${loadedRows}`);
+        await shot('tables');
+        await row.click();
+      });
+
+      await step(`check the schema and preview of ${table}`, async () => {
+        await page.getByTestId('schema-table').waitFor();
+        const cols = await page
+          .getByTestId('schema-row')
+          .evaluateAll((rs) => rs.map((r) => `${r.getAttribute('data-column-name')}:${r.getAttribute('data-column-type')}`));
+        if (cols.length === 0) throw new StepError('the schema shows no columns');
+        log(`schema: ${cols.join(', ')}`);
+        await page
+          .getByTestId('preview-row')
+          .first()
+          .waitFor()
+          .catch(() => {
+            throw new StepError('the preview shows no rows');
+          });
+        const rows = await page.getByTestId('preview-row').count();
+        log(`preview: ${rows} rows`);
+        await shot('table-detail');
+      });
+    }
+
+    // ---- bad input: a row with an extra field is rejected, the others load
+    if (flows.has('bad-input')) {
+      let run;
+      await step(`upload ${basename(badCsv)} with a malformed line 3`, async () => {
+        await openRuns();
+        const before = await knownRunIds();
+        const name = await upload(badCsv);
+        run = await waitForRun(name, before);
+        if (run.status !== 'partial') throw new StepError(`run ${run.id} ended "${run.status}", want "partial"`);
+        if (run.loaded !== 2 || run.rejected !== 1) {
+          throw new StepError(`run ${run.id} loaded ${run.loaded} and rejected ${run.rejected} rows, want 2 and 1`);
+        }
+        await shot('bad-input-runs');
+      });
+      await step('the run detail lists line 3 as rejected, with the field count', async () => {
+        await openRun(run.id);
+        await page.getByTestId('reject-row').first().waitFor();
+        const rejects = await page.getByTestId('reject-row').evaluateAll((rs) =>
+          rs.map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.innerText.trim())),
+        );
+        if (rejects.length !== 1) throw new StepError(`the rejects table has ${rejects.length} rows, want 1: ${JSON.stringify(rejects)}`);
+        const [line, , reason, raw] = rejects[0];
+        if (line !== '3') throw new StepError(`the reject is on line ${line}, want 3`);
+        if (!/field/i.test(reason) || !/\b3\b/.test(reason) || !/\b4\b/.test(reason)) {
+          throw new StepError(`the reject reason "${reason}" does not give the field count (3 expected, 4 found)`);
+        }
+        if (!raw.includes('B-200')) throw new StepError(`the reject's raw line is "${raw}", want the B-200 row`);
+        const loaded = (await page.getByTestId('run-counts').innerText()).replace(/\s+/g, ' ');
+        if (!/Rows loaded 2\b/.test(loaded) || !/Rows rejected 1\b/.test(loaded)) throw new StepError(`run counts read "${loaded}"`);
+        log(`reject: line ${line}: ${reason}`);
+        await shot('bad-input-rejects');
+      });
+    }
+
+    // ---- unsupported file type
+    if (flows.has('unsupported')) {
+      let run;
+      await step('upload notes.xlsx, which the loader does not read', async () => {
+        await openRuns();
+        const before = await knownRunIds();
+        const name = await upload(xlsx);
+        run = await waitForRun(name, before);
+        if (run.status !== 'failed') throw new StepError(`run ${run.id} ended "${run.status}", want "failed"`);
+        if (run.loaded !== 0) throw new StepError(`the failed run loaded ${run.loaded} rows`);
+        await shot('unsupported-runs');
+      });
+      await step('the run detail names the .xlsx extension', async () => {
+        await openRun(run.id);
+        const err = (await page.getByTestId('run-error').innerText()).trim();
+        if (!err.includes('.xlsx')) throw new StepError(`the run error "${err}" does not name .xlsx`);
+        const failedStage = await page.locator('[data-testid="stage"]', { hasText: 'stopped here' }).count();
+        if (failedStage !== 1) throw new StepError(`the timeline marks ${failedStage} stages as "stopped here", want 1`);
+        log(`error: ${err.replace(/\s+/g, ' ')}`);
+        await shot('unsupported-detail');
+      });
+    }
+
+    // ---- jobs: Run now on an unchanged file loads nothing again
+    if (flows.has('jobs')) {
+      let jobRow;
+      await step(`open ETL → Jobs and find the auto-created job of ${table}`, async () => {
+        await page.getByTestId('nav-etl-jobs').click();
+        await page.waitForURL(/\/etl\/jobs\/?$/);
+        jobRow = page.locator(`[data-testid="job-row"][data-dest-table="${table}"]`);
+        await jobRow.waitFor();
+        if ((await jobRow.getByTestId('job-auto-created').count()) !== 1) throw new StepError(`the ${table} job is not marked as auto-created`);
+        await shot('jobs');
+      });
+      await step('Run now answers no new load', async () => {
+        await page.getByTestId('nav-etl-runs').click();
+        await page.locator('[data-testid="run-row"]').first().waitFor();
+        const before = await knownRunIds();
+        await page.getByTestId('nav-etl-jobs').click();
+        await jobRow.getByTestId('job-run').click();
+        await page.waitForURL(/\/etl\/runs\/[^/]+$/);
+        const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+        await page.getByTestId('stage-timeline').waitFor();
+        if (before.has(runId)) {
+          // The server answered the run of this object version that already exists.
+          const note = (await page.getByTestId('run-now-earlier').innerText()).trim();
+          if (!/no new run/i.test(note)) throw new StepError(`the "nothing new" note reads "${note}"`);
+          log(`Run now: no new run; the earlier run ${runId} is shown with a note`);
+        } else {
+          await page.waitForSelector('[data-testid="run-status"][data-status="completed"]', { timeout: timeoutS * 1000 });
+          const reason = (await page.getByTestId('run-skipped').innerText()).trim();
+          if (!/unchanged/i.test(reason)) throw new StepError(`the new run ${runId} shows skip reason "${reason}", want "unchanged …"`);
+          log(`Run now: new run ${runId} skipped: ${reason.replace(/\s+/g, ' ')}`);
+        }
+        const counts = (await page.getByTestId('run-counts').innerText()).replace(/\s+/g, ' ');
+        await shot('job-run-now');
+        if (!before.has(runId) && !/Rows loaded 0\b/.test(counts)) throw new StepError(`the skipped run's counts read "${counts}"`);
+      });
+      await step(`upload ${basename(file)} again: a new run that loads nothing, marked unchanged`, async () => {
+        await openRuns();
+        const before = await knownRunIds();
+        const name = await upload(file);
+        const run = await waitForRun(name, before);
+        if (run.status !== 'completed' || run.loaded !== 0 || !run.skipped) {
+          throw new StepError(`the re-upload's run ${run.id} is ${run.status} with ${run.loaded} rows loaded (skipped=${run.skipped}), want completed, 0, skipped`);
+        }
+        const label = (await page.locator(`[data-testid="run-row"][data-run-id="${run.id}"] [data-testid="run-skipped"]`).innerText()).trim();
+        if (!/unchanged/i.test(label)) throw new StepError(`the runs list marks the skipped run "${label}"`);
+        await shot('rerun-skipped-runs');
+        await openRun(run.id);
+        const reason = (await page.getByTestId('run-skipped').innerText()).trim();
+        if (!/unchanged/i.test(reason) || !reason.includes(basename(name))) throw new StepError(`the skip reason reads "${reason}"`);
+        await shot('rerun-skipped-detail');
+      });
+      await step(`${table} still has ${loadedRows} rows`, async () => {
+        const { numRows } = await tableRows(table);
+        if (numRows !== loadedRows) throw new StepError(`table ${table} has ${numRows} rows after the re-runs, want ${loadedRows}`);
+      });
+    }
+
+    // ---- users: invite a viewer and sign in as them
+    if (flows.has('users')) {
+      if (role !== 'admin') throw new StepError(`the users flow needs an admin; ${email} is ${role}`);
+      const viewerEmail = `viewer-${suffix}@e2e.test`;
+      const viewerPassword = `Viewer-${suffix}-pw!`;
+      await step('open Team and see the admin listed', async () => {
+        await page.getByTestId('nav-team').click();
+        await page.waitForURL(/\/settings\/users$/);
+        const me = page.locator(`[data-testid="user-row"][data-email="${email.toLowerCase()}"]`);
+        await me.waitFor();
+        if ((await me.getAttribute('data-role')) !== 'admin') throw new StepError(`${email} is listed as ${await me.getAttribute('data-role')}`);
+      });
+      await step('inviting an existing email is refused at the email field', async () => {
+        await page.getByTestId('invite-email').fill(email);
+        await page.getByTestId('invite-password').fill(viewerPassword);
+        await page.getByTestId('invite-submit').click();
+        const err = (await page.getByTestId('invite-email-error').innerText()).trim();
+        if (err !== 'A user with this email exists.') throw new StepError(`the duplicate email shows "${err}"`);
+        if ((await page.getByTestId('invite-error').getAttribute('data-kind')) !== 'conflict') throw new StepError('the form error is not a conflict');
+        await shot('users-duplicate');
+      });
+      await step(`invite ${viewerEmail} as a viewer`, async () => {
+        await page.getByTestId('invite-email').fill(viewerEmail);
+        await page.getByTestId('invite-name').fill('Vera Viewer');
+        await page.getByTestId('invite-role').selectOption('viewer');
+        await page.getByTestId('invite-password').fill(viewerPassword);
+        await page.getByTestId('invite-submit').click();
+        await page.getByTestId('invite-success').waitFor();
+        const row = page.locator(`[data-testid="user-row"][data-email="${viewerEmail}"]`);
+        await row.waitFor();
+        if ((await row.getAttribute('data-role')) !== 'viewer') throw new StepError(`${viewerEmail} is listed as ${await row.getAttribute('data-role')}`);
+        if (!(await row.innerText()).includes('Vera Viewer')) throw new StepError('the new user has not got the name given');
+        await shot('users-invited');
+      });
+      await step(`sign out and sign in as ${viewerEmail}`, async () => {
+        await signOut();
+        const r = await signIn(viewerEmail, viewerPassword);
+        if (r !== 'viewer') throw new StepError(`the header shows role "${r}", want viewer`);
+      });
+      await step('the viewer sees a read-only runs page, no Run now and no Team', async () => {
+        await openRuns();
+        await page.getByTestId('read-only-note').waitFor();
+        if ((await page.getByTestId('upload-dropzone').count()) !== 0) throw new StepError('the viewer sees the upload zone');
+        if ((await page.getByTestId('nav-team').count()) !== 0) throw new StepError('the viewer sees the Team entry');
+        await shot('viewer-runs');
+        await page.getByTestId('nav-etl-jobs').click();
+        await page.getByTestId('job-row').first().waitFor();
+        if ((await page.getByTestId('job-run').count()) !== 0) throw new StepError('the viewer sees "Run now"');
+        await shot('viewer-jobs');
+        await page.goto(baseUrl + '/settings/users');
+        await page.getByTestId('forbidden').waitFor();
+        await shot('viewer-team-forbidden');
+      });
+      await step('the viewer signs out', async () => {
+        await signOut();
+      });
+    }
+
+    const relevant = consoleErrors.filter((e) => !/401|403|409|Unauthorized|Failed to load resource/.test(e));
     if (relevant.length) log(`browser console errors (not fatal):\n  ${relevant.join('\n  ')}`);
-    log('OK: sign-in → upload → run completed → table schema and preview');
+    log(`OK: ${[...flows].join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (e) {
     try {
       await shot('failure');
@@ -256,6 +510,7 @@ async function main() {
   } finally {
     await context.close().catch(() => {});
     rmSync(profile, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

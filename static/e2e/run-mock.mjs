@@ -28,6 +28,8 @@ const child = spawn(process.execPath, [join(HERE, 'chain.e2e.mjs')], {
     B2B_E2E_PASSWORD: MOCK_PASSWORD,
     B2B_E2E_FILE: process.env.B2B_E2E_FILE || join(HERE, 'fixtures', 'online_retail.csv'),
     B2B_E2E_TENANT: 'Acme Wholesale Ltd',
+    // The mock has no loader, users or skip logic: only the upload → table chain is real there.
+    B2B_E2E_FLOWS: process.env.B2B_E2E_FLOWS || 'chain',
   },
 });
 const code = await new Promise((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 1 : 0))));

@@ -48,7 +48,9 @@ export function RunsTable({ runs, loading, now }: { runs: Run[] | undefined; loa
                   data-run-id={run.id}
                   data-status={run.status}
                   data-object-name={run.object?.name ?? ''}
+                  data-rows-read={rowsRead(run)}
                   data-rows-loaded={run.rows_loaded ?? 0}
+                  data-rows-rejected={run.rows_rejected ?? 0}
                   data-dest-table={run.dest?.table ?? ''}
                   data-skipped={skipped ? 'true' : undefined}
                 >

@@ -88,6 +88,7 @@ export function TablesPage() {
                         data-testid="table-row"
                         data-table-name={t.name}
                         data-dataset={t.dataset}
+                        data-num-rows={t.num_rows}
                       >
                         <Table.Td>
                           <Group gap={8} wrap="nowrap">
