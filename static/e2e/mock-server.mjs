@@ -485,6 +485,35 @@ export function createMockApi(opts = {}) {
       return json(res, 200, state.tenant);
     }
 
+    if (p === '/api/users' && method === 'GET') {
+      auth(req, 'admin');
+      return json(res, 200, { users: state.users });
+    }
+    if (p === '/api/users' && method === 'POST') {
+      auth(req, 'admin');
+      let body;
+      try {
+        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+      } catch {
+        throw new HttpError(400, 'invalid', 'invalid JSON body');
+      }
+      const email = String(body.email ?? '').trim().toLowerCase();
+      if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new HttpError(400, 'invalid', 'tenancy: invalid email address');
+      if (!['admin', 'editor', 'viewer'].includes(body.role)) throw new HttpError(400, 'invalid', `tenancy: unknown role "${body.role}" (want admin, editor or viewer)`);
+      if (Array.from(String(body.password ?? '')).length < 10) throw new HttpError(400, 'invalid', 'tenancy: password must have at least 10 characters');
+      if (state.users.some((u) => u.email === email)) throw new HttpError(409, 'conflict', 'tenancy: a user with this email already exists in the tenant');
+      const user = {
+        id: 'us_' + randomUUID().slice(0, 8),
+        tenant_id: state.tenant.id,
+        email,
+        name: String(body.name ?? '').trim() || email.split('@')[0],
+        role: body.role,
+        created_at: new Date().toISOString(),
+      };
+      state.users.push(user);
+      return json(res, 201, user);
+    }
+
     if (p === '/api/jobs' && method === 'GET') {
       auth(req, 'viewer');
       return json(res, 200, { jobs: state.jobs });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Screenshots of the screens the e2e chain does not visit, against the mock server, for design
 // review: jobs, a partial run with rejects, a failed run, a "coming next" area, the viewer's
-// read-only runs page, a missing page and a phone-sized runs page. Output: e2e/screenshots/screen-*.png
+// read-only runs page, the admin's Team page (also phone-sized), a missing page and a phone-sized
+// runs page. Output: e2e/screenshots/screen-*.png
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -56,6 +57,18 @@ try {
   await page.goto(srv.url + '/etl/tables/raw_data/nope');
   await page.getByTestId('error-state').waitFor();
   await shot('table-missing');
+  await page.getByTestId('logout').click();
+  await page.getByTestId('login-email').waitFor();
+  await login('admin@acme.test');
+  await page.getByTestId('nav-team').click();
+  await page.getByTestId('user-row').first().waitFor();
+  await page.getByTestId('invite-email').fill('nia@acme.test');
+  await page.getByTestId('invite-name').fill('Nia New');
+  await page.getByTestId('invite-password').fill('short');
+  await shot('team');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('mobile-team');
+  await page.setViewportSize({ width: 1440, height: 900 });
   await page.getByTestId('logout').click();
   await page.getByTestId('login-email').waitFor();
   await login('viewer@acme.test');

@@ -14,7 +14,8 @@ export interface AppProvidersProps {
 export function AppProviders({ queryClient, children, auth }: AppProvidersProps) {
   return (
     <MantineProvider theme={theme} defaultColorScheme="light">
-      <Notifications position="top-right" autoClose={5000} />
+      {/* Bottom right: toasts never cover the page header and its actions. */}
+      <Notifications position="bottom-right" autoClose={4000} limit={3} />
       <QueryClientProvider client={queryClient}>
         <AuthProvider {...auth}>{children}</AuthProvider>
       </QueryClientProvider>

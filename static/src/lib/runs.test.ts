@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../test/fixtures';
-import { baseName, rowsRead, runDurationSeconds, runPhase, skippedLabel, skippedReason, startOutcome, statusMeta } from './runs';
+import { baseName, rowsRead, runDurationSeconds, runPhase, skippedLabel, skippedReason, skippedRunId, skippedSentence, startOutcome, statusMeta } from './runs';
 
 describe('runs helpers', () => {
   it('maps statuses to labels and colours', () => {
@@ -44,6 +44,11 @@ describe('skips and Run now outcomes', () => {
     expect(skippedReason(run({ skipped_reason: ' unchanged: same content ' }))).toBe('unchanged: same content');
     expect(skippedLabel('unchanged: the same content of a.csv was loaded by run r_1')).toBe('unchanged');
     expect(skippedLabel('nothing to do here')).toBe('skipped');
+    expect(skippedSentence('unchanged: the same content of a.csv was loaded by run r_1f')).toBe('The same content of a.csv was loaded by run r_1f');
+    expect(skippedSentence('nothing to do here')).toBe('Nothing to do here');
+    expect(skippedRunId('unchanged: the same content of a.csv was loaded by run r_1f')).toBe('r_1f');
+    expect(skippedRunId('nothing to do')).toBe('');
+    expect(skippedRunId('loaded by run rn_done')).toBe('rn_done');
   });
 
   it('tells new runs from earlier ones the server answered again', () => {

@@ -117,3 +117,18 @@ export function startOutcome(runs: Run[], clickedAt: number, known: ReadonlySet<
   }
   return out;
 }
+
+/**
+ * A skip reason as a sentence, without its label: "unchanged: the same content of a.csv was
+ * loaded by run r_1" → "The same content of a.csv was loaded by run r_1".
+ */
+export function skippedSentence(reason: string): string {
+  const label = skippedLabel(reason);
+  const rest = label !== 'skipped' && reason.startsWith(label + ':') ? reason.slice(label.length + 1).trim() : reason.trim();
+  return rest ? rest[0].toUpperCase() + rest.slice(1) : reason;
+}
+
+/** The run a skip reason points at ("… loaded by run r_1"), or "". */
+export function skippedRunId(reason: string): string {
+  return /\bby run ([A-Za-z0-9_-]+)/.exec(reason)?.[1] ?? '';
+}

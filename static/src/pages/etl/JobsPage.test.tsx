@@ -73,7 +73,8 @@ describe('JobsPage', () => {
     await userEvent.click(await screen.findByTestId('job-run'));
     const alert = await screen.findByTestId('run-skipped');
     expect(alert).toHaveTextContent('Nothing loaded: the content is unchanged');
-    expect(alert).toHaveTextContent(reason);
+    expect(alert).toHaveTextContent('The same content of online_retail.csv.gz was loaded by run rn_done. Upload a changed file');
+    expect(within(alert).getByTestId('skip-previous-run')).toHaveAttribute('href', '/etl/runs/rn_done');
     expect(screen.queryByTestId('run-now-earlier')).toBeNull();
     const stages = screen.getAllByTestId('stage');
     expect(stages.filter((s) => s.getAttribute('data-skipped') === 'true').map((s) => s.getAttribute('data-stage'))).toEqual([

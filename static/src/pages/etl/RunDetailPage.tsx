@@ -42,7 +42,17 @@ import {
   formatTime,
   secondsBetween,
 } from '../../lib/format';
-import { baseName, isActive, rowsRead, runDurationSeconds, skippedLabel, skippedReason, triggerLabel } from '../../lib/runs';
+import {
+  baseName,
+  isActive,
+  rowsRead,
+  runDurationSeconds,
+  skippedLabel,
+  skippedReason,
+  skippedRunId,
+  skippedSentence,
+  triggerLabel,
+} from '../../lib/runs';
 import { useNow } from '../../lib/useNow';
 import { isRunNowState, useRunJobNow } from './useRunJobNow';
 
@@ -126,7 +136,7 @@ export function RunDetailPage() {
           title={skippedLabel(skippedReason(r)) === 'unchanged' ? 'Nothing loaded: the content is unchanged' : 'Skipped: nothing loaded'}
           data-testid="run-skipped"
         >
-          <Text size="sm">{skippedReason(r)}</Text>
+          <SkipReason reason={skippedReason(r)} />
         </Alert>
       )}
 
@@ -175,6 +185,29 @@ export function RunDetailPage() {
 
       {hasRejects && <RejectsCard run={r} />}
     </>
+  );
+}
+
+function SkipReason({ reason }: { reason: string }) {
+  const sentence = skippedSentence(reason).replace(/\.$/, '');
+  const prev = skippedRunId(sentence);
+  const at = prev ? sentence.lastIndexOf(prev) : -1;
+  const advice = skippedLabel(reason) === 'unchanged' ? ' Upload a changed file to load it again.' : '';
+  return (
+    <Text size="sm">
+      {at < 0 ? (
+        sentence
+      ) : (
+        <>
+          {sentence.slice(0, at)}
+          <Anchor component={Link} to={`/etl/runs/${encodeURIComponent(prev)}`} size="sm" className="mono" data-testid="skip-previous-run">
+            {prev}
+          </Anchor>
+          {sentence.slice(at + prev.length)}
+        </>
+      )}
+      .{advice}
+    </Text>
   );
 }
 
@@ -296,7 +329,7 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
                     : isFailStage
                       ? 'stopped here'
                       : passedOver
-                        ? 'skipped: nothing to load'
+                        ? 'skipped'
                         : 'not reached'}
                 </Text>
               </Tooltip>

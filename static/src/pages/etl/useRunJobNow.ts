@@ -4,7 +4,7 @@ import { useNavigate } from 'react-router';
 import { errorMessage } from '../../api/client';
 import { queryKeys, useStartJobRun } from '../../api/queries';
 import type { Run } from '../../api/types';
-import { baseName, startOutcome } from '../../lib/runs';
+import { startOutcome } from '../../lib/runs';
 
 /** What the run detail page is told after "Run now" (react-router location state). */
 export interface RunNowState {
@@ -33,12 +33,8 @@ export function useRunJobNow() {
       onSuccess: (runs) => {
         const { started, earlier } = startOutcome(runs, clickedAt, known);
         if (started.length === 0) {
+          // No toast: the run page says so where the user looks.
           const first = earlier[0];
-          notifications.show({
-            color: 'gray',
-            title: 'Nothing new to load',
-            message: `${first.object ? baseName(first.object.name) : job.name} was already run; no new run started.`,
-          });
           const state: RunNowState = { runNow: { runId: first.id, outcome: 'earlier', jobName: job.name } };
           navigate(`/etl/runs/${encodeURIComponent(first.id)}`, { state });
           return;

@@ -226,15 +226,15 @@ function InviteForm() {
         onError: (err) => {
           const kind = err instanceof ApiError ? err.kind : 'internal';
           if (kind === 'conflict') {
-            const message = 'A user with this email exists.';
-            setErrors({ email: message });
-            setServerError({ kind, message });
+            // Shown at the email field only: that is what to change.
+            setErrors({ email: 'A user with this email exists.' });
             return;
           }
           const message = err instanceof ApiError && kind === 'invalid' ? serverMessage(err.message) : errorMessage(err);
+          // A message about one field goes under it; anything else above the button.
           if (kind === 'invalid' && /password/i.test(message)) setErrors({ password: message });
           else if (kind === 'invalid' && /email/i.test(message)) setErrors({ email: message });
-          setServerError({ kind, message });
+          else setServerError({ kind, message });
         },
       },
     );
@@ -284,7 +284,7 @@ function InviteForm() {
           <Box>
             <PasswordInput
               label="Initial password"
-              placeholder={`At least ${MIN_PASSWORD_LENGTH} characters`}
+              placeholder="Type or generate one"
               autoComplete="new-password"
               required
               value={password}
@@ -313,7 +313,8 @@ function InviteForm() {
                 {password ? (
                   <>
                     <Text span size="xs" fw={600} c={`${strength.color}.8`}>
-                      {strength.label}.
+                      {strength.label}
+                      {strength.hint ? '.' : ''}
                     </Text>{' '}
                     {strength.hint}
                   </>
