@@ -39,20 +39,23 @@ func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) err
 		return invalidf("etl: object %q: size %q is not an integer", obj.Name, obj.Size)
 	}
 	ref := eventschemas.ObjectRef{Bucket: obj.Bucket, Name: obj.Name, Generation: obj.Generation, Size: size, MD5: obj.MD5Hash}
-	_, err = s.startFileRun(ctx, tenant, ref, eventschemas.TriggerFileDrop)
+	_, err = s.startFileRun(ctx, tenant, ref, eventschemas.TriggerFileDrop, "")
 	return err
 }
 
 // startFileRun creates (or finds) the run for one object version and
-// requests it.
-func (s *Service) startFileRun(ctx context.Context, tenant string, ref eventschemas.ObjectRef, trigger eventschemas.Trigger) (Run, error) {
+// requests it. Storage events of the same object version name the same run
+// (nonce ""); a manual or scheduled trigger passes a nonce of its own, so
+// each trigger is a run of its own (the ledger still skips content that is
+// already loaded).
+func (s *Service) startFileRun(ctx context.Context, tenant string, ref eventschemas.ObjectRef, trigger eventschemas.Trigger, nonce string) (Run, error) {
 	job, err := s.jobForObject(ctx, tenant, ref.Name)
 	if err != nil {
 		return Run{}, err
 	}
 	now := s.nowUTC()
 	run := Run{
-		ID:        hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation),
+		ID:        hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation, nonce),
 		Tenant:    tenant,
 		JobID:     job.ID,
 		JobName:   job.Name,

@@ -218,18 +218,25 @@ func TestTriggerJobSkipsLoadedContent(t *testing.T) {
 		t.Errorf("job last run = %+v, want the skipped run %s", job.LastRun, got.ID)
 	}
 
-	// Triggering again does not run the same object version again.
+	// Triggering again is a run of its own, skipped again: no rows added.
 	again, err := e.p.ETL.TriggerJob(ctx, tenant, first.JobID, eventschemas.TriggerManual)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.wait()
-	if len(again) != 1 || again[0].ID != got.ID || again[0].Status != etl.StatusCompleted {
-		t.Errorf("second trigger = %+v; want the finished run %s again", again, got.ID)
+	if len(again) != 1 || again[0].ID == got.ID {
+		t.Fatalf("second trigger = %+v; want a new run", again)
+	}
+	second, _ := e.p.ETL.GetRun(ctx, tenant, again[0].ID)
+	if second.Status != etl.StatusCompleted || second.RowsLoaded != 0 || !strings.HasPrefix(second.SkippedReason, "unchanged") {
+		t.Errorf("second triggered run = %s loaded %d skipped %q", second.Status, second.RowsLoaded, second.SkippedReason)
 	}
 	all, _ := e.p.ETL.ListRuns(ctx, tenant, etl.RunFilter{})
-	if len(all) != 2 {
-		t.Errorf("runs = %d, want 2", len(all))
+	if len(all) != 3 {
+		t.Errorf("runs = %d, want 3", len(all))
+	}
+	if n := e.rows("items"); n != 2 {
+		t.Errorf("items rows after two triggers = %d, want 2", n)
 	}
 }
 

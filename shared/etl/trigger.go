@@ -6,15 +6,16 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"gocloud.dev/blob"
 )
 
-// TriggerJob starts a run for every object the file job claims in the
+// TriggerJob starts a new run for every object the file job claims in the
 // tenant's drop bucket. Objects whose content is already loaded finish at
-// once as skipped; versions already run are not run again.
+// once as skipped "unchanged", so no rows are added twice.
 func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger) ([]Run, error) {
 	job, err := s.GetJob(ctx, tenant, jobID)
 	if err != nil {
@@ -35,6 +36,7 @@ func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger 
 		prefix += "/"
 	}
 	bucketName := s.res.BucketName(tenant, BucketDrop)
+	nonce := string(trigger) + "@" + s.nowUTC().Format(time.RFC3339Nano)
 	it := drop.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	var runs []Run
 	for {
@@ -57,7 +59,7 @@ func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger 
 		if len(obj.MD5) > 0 {
 			ref.MD5 = base64.StdEncoding.EncodeToString(obj.MD5)
 		}
-		run, err := s.startFileRun(ctx, tenant, ref, trigger)
+		run, err := s.startFileRun(ctx, tenant, ref, trigger, nonce)
 		if err != nil {
 			return runs, err
 		}
