@@ -176,3 +176,17 @@ function readText(b: Blob): Promise<string> {
     r.readAsText(b);
   });
 }
+
+describe('deployment config', () => {
+  it('uses the apiBase from config.js when set, /api otherwise', () => {
+    const w = window as Window;
+    w.B2B_CONFIG = { apiBase: 'https://api.example.test/api/' };
+    try {
+      const c = new ApiClient({ getToken: () => null });
+      expect(c.url('/runs')).toBe('https://api.example.test/api/runs');
+    } finally {
+      w.B2B_CONFIG = {};
+    }
+    expect(new ApiClient({ getToken: () => null }).url('/runs')).toBe('/api/runs');
+  });
+});

@@ -144,7 +144,7 @@ export class ApiClient {
   private readonly fetchImpl: typeof fetch;
 
   constructor(opts: ApiClientOptions) {
-    this.baseUrl = (opts.baseUrl ?? '/api').replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl ?? configuredApiBase() ?? '/api').replace(/\/+$/, '');
     this.getToken = opts.getToken;
     this.onUnauthenticated = opts.onUnauthenticated;
     this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -287,4 +287,10 @@ export class ApiClient {
       query: { limit },
     });
   }
+}
+
+/** The API base URL a deployment set in config.js, if any. */
+export function configuredApiBase(): string | undefined {
+  const base = typeof window !== 'undefined' ? window.B2B_CONFIG?.apiBase : undefined;
+  return base && base.trim() !== '' ? base : undefined;
 }
