@@ -52,6 +52,12 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		// A scheduled or manual request for a file job: start one run per
 		// matching object that is new or changed.
 		_, err := s.TriggerJob(ctx, req.Tenant, req.JobID, req.Trigger)
+		if errs.Is(err, errs.NotFound) {
+			// Nothing to load (no file yet) or a job deleted under its
+			// schedule: a normal outcome of a tick, not a failure.
+			s.log.InfoContext(ctx, "etl: triggered job has nothing to run", "tenant", req.Tenant, "job", req.JobID, "reason", err)
+			return nil
+		}
 		return err
 	}
 	key := docstore.Key{Tenant: req.Tenant, Kind: KindRun, ID: req.RunID}
@@ -100,8 +106,7 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 // returned so the bus retries.
 func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 	phase := ErrUnknown
-	var pe *phaseError
-	if ok := asPhase(err, &pe); ok {
+	if pe := (*phaseError)(nil); errors.As(err, &pe) {
 		phase = pe.phase
 	}
 	if errs.Retryable(err) && run.Attempts < maxAttempts {
@@ -119,8 +124,6 @@ func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 	}
 	return s.announce(ctx, final)
 }
-
-func asPhase(err error, target **phaseError) bool { return errors.As(err, target) }
 
 // stamp updates the run record.
 func (s *Service) stamp(ctx context.Context, tenant, id string, fn func(r *Run)) (Run, error) {

@@ -1,11 +1,14 @@
 package etl_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/cloudevents/sdk-go/v2/event"
 )
 
 // TestLateTypeChangeWidensColumn: a column that looks numeric for more
@@ -59,5 +62,24 @@ func TestSampleWithoutValuesInfersWholeFile(t *testing.T) {
 		if c.Name == "discount" && c.Type != "FLOAT64" {
 			t.Errorf("discount type = %s, want FLOAT64", c.Type)
 		}
+	}
+}
+
+// TestScheduledTickWithoutFiles: a schedule firing for a file job with no
+// file yet is acknowledged, not failed or retried.
+func TestScheduledTickWithoutFiles(t *testing.T) {
+	e := newEnv(t)
+	e.putJob(etl.Job{ID: "j_daily", Name: "daily", File: etl.FileSource{Pattern: "daily_*.csv"},
+		Dest: etl.Dest{Dataset: "raw_data", Table: "daily"}, LoadMode: etl.Append, Enabled: true})
+	ev := event.New()
+	ev.SetID("tick-1")
+	ev.SetType(eventschemas.TypeRunRequested)
+	ev.SetSource("//b2brecs/scheduler/" + tenant + "/etl-job-j_daily")
+	_ = ev.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: tenant, JobID: "j_daily", Trigger: eventschemas.TriggerSchedule})
+	if err := e.p.ETL.HandleRunRequested(context.Background(), ev); err != nil {
+		t.Errorf("tick without files = %v, want nil", err)
+	}
+	if runs, _ := e.p.ETL.ListRuns(context.Background(), tenant, etl.RunFilter{}); len(runs) != 0 {
+		t.Errorf("runs = %d, want 0", len(runs))
 	}
 }
