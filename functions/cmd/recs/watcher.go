@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/base64"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -202,17 +199,10 @@ func (w *dropWatcher) announce(ctx context.Context, file string) error {
 	if name == parts[1] || strings.HasPrefix(path.Base(name), ".") || strings.HasSuffix(name, ".attrs") {
 		return nil
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+	// No content hash here: the run computes it when it needs it, so files
+	// announced again at start-up cost a stat, not a read.
+	fi, err := os.Stat(file)
 	if err != nil || !fi.Mode().IsRegular() {
-		return err
-	}
-	h := md5.New()
-	if _, err := io.Copy(h, f); err != nil {
 		return err
 	}
 	bucket := platform.ForTenant(w.bucketName, tenant)
@@ -222,7 +212,6 @@ func (w *dropWatcher) announce(ctx context.Context, file string) error {
 		SelfLink: "local://" + bucket + "/" + name,
 		Bucket:   bucket, Name: name, Generation: gen, Metageneration: "1",
 		ContentType: contentType(name), Size: strconv.FormatInt(fi.Size(), 10),
-		MD5Hash:      base64.StdEncoding.EncodeToString(h.Sum(nil)),
 		StorageClass: "STANDARD", TimeCreated: fi.ModTime().UTC(), Updated: fi.ModTime().UTC(),
 	}
 	e := event.New()
