@@ -15,13 +15,6 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
-type errorBody struct {
-	Error struct {
-		Kind    string `json:"kind"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 func TestStatusOf(t *testing.T) {
 	cases := []struct {
 		kind errs.Kind
