@@ -229,10 +229,20 @@ func (c *converter) row(line int64, fields []string, kinds []kind, raw func() st
 	if c.checkUTF8 {
 		for _, f := range fields {
 			if !utf8.ValidString(f) {
-				return c.reject(line, "", "invalid UTF-8 (is the file in another encoding, such as windows-1252?)", raw)
+				return c.rejectUTF8(line, raw)
 			}
 		}
 	}
+	return c.validRow(line, fields, kinds, raw)
+}
+
+// rejectUTF8 rejects a row that is not valid UTF-8.
+func (c *converter) rejectUTF8(line int64, raw func() string) error {
+	return c.reject(line, "", "invalid UTF-8 (is the file in another encoding, such as windows-1252?)", raw)
+}
+
+// validRow is row for fields already checked for UTF-8 (when needed).
+func (c *converter) validRow(line int64, fields []string, kinds []kind, raw func() string) error {
 	for i := range c.cols {
 		oc := &c.cols[i]
 		var s string
@@ -691,8 +701,10 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 			err = c.reject(rw.line, "", rw.bad, nil)
 		case len(fields) != expected:
 			err = c.reject(rw.line, "", fmt.Sprintf("expected %d fields, got %d", expected, len(fields)), raw)
+		case c.checkUTF8 && rw.invalidUTF8:
+			err = c.rejectUTF8(rw.line, raw)
 		default:
-			err = c.row(rw.line, fields, nil, raw)
+			err = c.validRow(rw.line, fields, nil, raw)
 		}
 		if err != nil {
 			return c.abort(err)

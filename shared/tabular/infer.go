@@ -386,9 +386,10 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 
 	// Buffer the first records for header detection.
 	type bufRow struct {
-		line   int64
-		fields []string
-		bad    string
+		line        int64
+		fields      []string
+		bad         string
+		invalidUTF8 bool
 	}
 	var head []bufRow
 	var rw row
@@ -401,7 +402,7 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 			}
 			return Inferred{}, err
 		}
-		head = append(head, bufRow{line: rw.line, fields: append([]string(nil), rw.fields...), bad: rw.bad})
+		head = append(head, bufRow{line: rw.line, fields: cloneFields(rw.fields), bad: rw.bad, invalidUTF8: rw.invalidUTF8})
 	}
 	var good [][]string
 	for _, h := range head {
@@ -438,7 +439,7 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 	invalidUTF8 := int64(0)
 	var firstBad string
 	limit := int64(opts.SampleRows)
-	feed := func(line int64, fields []string, bad string) {
+	feed := func(line int64, fields []string, bad string, badUTF8 bool) {
 		if skipHeader && bad == "" {
 			skipHeader = false
 			return
@@ -456,11 +457,8 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 			}
 			return
 		}
-		for _, v := range fields {
-			if !utf8.ValidString(v) {
-				invalidUTF8++
-				break
-			}
+		if badUTF8 {
+			invalidUTF8++
 		}
 		for i, v := range fields {
 			cols[i].add(v, kText, &ns, line)
@@ -470,7 +468,7 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 		if limit > 0 && in.Rows >= limit {
 			break
 		}
-		feed(h.line, h.fields, h.bad)
+		feed(h.line, h.fields, h.bad, h.invalidUTF8)
 	}
 	stopped := false
 	if !eof {
@@ -490,7 +488,7 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 				}
 				return Inferred{}, err
 			}
-			feed(rw.line, rw.fields, rw.bad)
+			feed(rw.line, rw.fields, rw.bad, rw.invalidUTF8)
 		}
 	} else if limit > 0 && in.Rows >= limit && int64(len(head)) > limit+boolInt(hasHeader) {
 		stopped = true
@@ -514,15 +512,36 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 }
 
 // headerNames returns the original column names: the header's values
-// (column_<i> for a blank one), or column_0..n without a header.
+// (column_<i> for a blank one), or column_0..n without a header. The
+// names are copies: first may be a reader's reused record.
 func headerNames(first []string, hasHeader bool) []string {
 	out := make([]string, len(first))
 	for i, v := range first {
 		if !hasHeader || strings.TrimSpace(v) == "" {
 			out[i] = "column_" + strconv.Itoa(i)
 		} else {
-			out[i] = v
+			out[i] = strings.Clone(v)
 		}
+	}
+	return out
+}
+
+// cloneFields copies a record that the reader will reuse: one string for
+// all its fields, sliced.
+func cloneFields(fields []string) []string {
+	n := 0
+	for _, f := range fields {
+		n += len(f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(f)
+	}
+	all := b.String()
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i], all = all[:len(f)], all[len(f):]
 	}
 	return out
 }

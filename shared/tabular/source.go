@@ -26,7 +26,8 @@ const (
 	kJSONNested             // JSON object or array (raw text)
 )
 
-// row is one record from a source. Its slices are reused by the next call.
+// row is one record from a source. Its slices, and for CSV the bytes of
+// its fields, are reused by the next call: clone what must outlive it.
 type row struct {
 	line   int64    // 1-based physical line where the record starts
 	fields []string // CSV: by position; JSON: by key index
@@ -34,6 +35,8 @@ type row struct {
 	bad    string   // non-empty: the record is malformed, for this reason
 	raw    string   // the raw record, for malformed JSON rows
 	rawB   []byte   // the raw JSON record, valid until the next call
+	// invalidUTF8 is set by CSV sources when a field is not valid UTF-8.
+	invalidUTF8 bool
 }
 
 // openText counts, decompresses, decodes and strips the BOM of r. Close
@@ -127,27 +130,23 @@ func sniffDelimiter(br *bufio.Reader) rune {
 
 // csvSource reads CSV records.
 type csvSource struct {
-	cr    *csv.Reader
+	cr    *csvReader
 	delim rune
 }
 
 func newCSVSource(br *bufio.Reader, delim rune, lazy bool) *csvSource {
-	cr := csv.NewReader(br)
-	cr.Comma = delim
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.LazyQuotes = lazy
-	return &csvSource{cr: cr, delim: delim}
+	return &csvSource{cr: newCSVReader(br, delim, lazy), delim: delim}
 }
 
 // next returns the next record; io.EOF at the end; other errors are read
-// errors. A malformed record comes back with bad set.
+// errors. A malformed record comes back with bad set. The fields are
+// valid until the next call.
 func (s *csvSource) next(r *row) error {
-	rec, err := s.cr.Read()
-	r.bad, r.raw = "", ""
+	rec, line, err := s.cr.read()
+	r.bad, r.raw, r.invalidUTF8 = "", "", false
 	if err != nil {
 		var pe *csv.ParseError
-		if errors.As(err, &pe) && !errors.Is(pe.Err, csv.ErrFieldCount) {
+		if errors.As(err, &pe) {
 			r.line = int64(pe.StartLine)
 			r.fields = r.fields[:0]
 			r.bad = "malformed CSV: " + pe.Err.Error() + " (line " + strconv.Itoa(pe.Line) + ", column " + strconv.Itoa(pe.Column) + ")"
@@ -158,9 +157,9 @@ func (s *csvSource) next(r *row) error {
 		}
 		return readErr(err)
 	}
-	line, _ := s.cr.FieldPos(0)
 	r.line = int64(line)
 	r.fields = rec
+	r.invalidUTF8 = !s.cr.validUTF8()
 	return nil
 }
 
