@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -504,4 +505,45 @@ func TestResumeAfterRestart(t *testing.T) {
 	if got.Status != etl.StatusCompleted || got.RowsLoaded != 2 {
 		t.Fatalf("resumed run = %s loaded %d (%s)", got.Status, got.RowsLoaded, got.ErrorMessage)
 	}
+}
+
+// TestWatcherDebounceUnderChurn: many writes to the same files while their
+// timers fire must neither panic nor lose the final announcement.
+func TestWatcherDebounceUnderChurn(t *testing.T) {
+	dir := t.TempDir()
+	pub := &countingPublisher{}
+	w, err := newDropWatcher("file://"+dir+"/{tenant}/drop", "{tenant}-drop", pub, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.quiet = time.Millisecond
+	drop := filepath.Join(dir, "t_a", "drop")
+	if err := os.MkdirAll(drop, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := []string{filepath.Join(drop, "a.csv"), filepath.Join(drop, "b.csv")}
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte("x\n1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		w.debounce(context.Background(), files[i%2])
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	w.stopTimers()
+	w.wg.Wait()
+	if n := pub.n.Load(); n < 2 {
+		t.Errorf("announcements = %d, want at least one per file", n)
+	}
+}
+
+type countingPublisher struct{ n atomic.Int64 }
+
+func (c *countingPublisher) Publish(context.Context, string, events.Event) error {
+	c.n.Add(1)
+	return nil
 }

@@ -157,20 +157,26 @@ func (w *dropWatcher) addTree(fw *fsnotify.Watcher, dir string, announce bool) {
 func (w *dropWatcher) debounce(ctx context.Context, file string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if t, ok := w.timers[file]; ok {
+	if t, ok := w.timers[file]; ok && t.Stop() {
+		// Not fired yet: push it back. (A timer that already fired is
+		// replaced below; its callback sees it is no longer current.)
 		t.Reset(w.quiet)
 		return
 	}
 	w.wg.Add(1)
-	w.timers[file] = time.AfterFunc(w.quiet, func() {
+	var t *time.Timer
+	t = time.AfterFunc(w.quiet, func() {
 		defer w.wg.Done()
 		w.mu.Lock()
-		delete(w.timers, file)
+		if w.timers[file] == t {
+			delete(w.timers, file)
+		}
 		w.mu.Unlock()
 		if err := w.announce(context.WithoutCancel(ctx), file); err != nil {
 			w.log.Warn("watcher: cannot announce file", "file", file, "err", err)
 		}
 	})
+	w.timers[file] = t
 }
 
 func (w *dropWatcher) stopTimers() {
