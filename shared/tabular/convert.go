@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/big"
 	"strconv"
 	"strings"
@@ -15,12 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
@@ -100,7 +94,6 @@ type outCol struct {
 	warehouse.Column
 	layout string
 	field  int // source field index; -1: missing in the file (NULL)
-	bld    array.Builder
 }
 
 // converter is the shared engine of Convert: coercion, rejects, parts.
@@ -151,7 +144,11 @@ func newConverter(ctx context.Context, in Inferred, opts ConvertOptions) (*conve
 	if err != nil {
 		return nil, err
 	}
-	pw, err := newPartWriter(as, opts)
+	types := make([]warehouse.Type, len(schema))
+	for i, col := range schema {
+		types[i] = col.Type
+	}
+	pw, err := newPartWriter(as, types, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +164,7 @@ func newConverter(ctx context.Context, in Inferred, opts ConvertOptions) (*conve
 	c.origs = make([]string, len(schema))
 	for i, col := range schema {
 		c.origs[i] = in.Columns[i].Original
-		c.cols[i] = outCol{Column: col, layout: in.Columns[i].Layout, field: i, bld: pw.bld.Field(i)}
+		c.cols[i] = outCol{Column: col, layout: in.Columns[i].Layout, field: i}
 	}
 	if opts.Rejects != nil {
 		c.rejEnc = json.NewEncoder(opts.Rejects)
@@ -219,7 +216,7 @@ func (c *converter) snapshot() Stats {
 	if c.bytesRead != nil {
 		s.BytesRead = c.bytesRead()
 	}
-	s.Parts, s.BytesWritten = c.pw.parts, c.pw.bytesWritten
+	s.Parts, s.BytesWritten = int(c.pw.parts.Load()), c.pw.bytesWritten.Load()
 	return s
 }
 
@@ -263,7 +260,7 @@ func (c *converter) validRow(line int64, fields []string, kinds []kind, raw func
 			return c.reject(line, oc.Name, reason, raw)
 		}
 	}
-	if err := c.pw.append(c.cols, c.cells); err != nil {
+	if err := c.pw.append(c.cells); err != nil {
 		return err
 	}
 	c.stats.RowsWritten++
@@ -419,170 +416,6 @@ func parseNumeric(s string) (decimal128.Num, bool) {
 		bi.Neg(bi)
 	}
 	return decimal128.FromBigInt(bi), true
-}
-
-// partWriter writes rows into Parquet parts of at most RowsPerPart rows.
-type partWriter struct {
-	schema       *arrow.Schema
-	opts         ConvertOptions
-	props        *parquet.WriterProperties
-	aprops       pqarrow.ArrowWriterProperties
-	bld          *array.RecordBuilder
-	batch        int // rows in the builder
-	inPart       int // rows in the open part
-	sink         io.WriteCloser
-	counter      *countingWriter
-	fw           *pqarrow.FileWriter
-	parts        int
-	bytesWritten int64
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func newPartWriter(schema *arrow.Schema, opts ConvertOptions) (*partWriter, error) {
-	var codec compress.Compression
-	switch strings.ToLower(opts.Compression) {
-	case "", "snappy":
-		codec = compress.Codecs.Snappy
-	case "zstd":
-		codec = compress.Codecs.Zstd
-	default:
-		return nil, errs.E(errs.Unsupported, "Parquet compression %q (snappy, zstd)", opts.Compression)
-	}
-	return &partWriter{
-		schema: schema,
-		opts:   opts,
-		props: parquet.NewWriterProperties(
-			parquet.WithCompression(codec),
-			parquet.WithDictionaryDefault(true),
-			parquet.WithCreatedBy("b2brecs tabular"),
-		),
-		aprops: pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()),
-		bld:    array.NewRecordBuilder(memory.DefaultAllocator, schema),
-	}, nil
-}
-
-func (p *partWriter) append(cols []outCol, cells []cell) error {
-	if p.fw == nil {
-		sink, err := p.opts.NewPart(p.parts)
-		if err != nil {
-			return errs.Wrap(kindOr(err, errs.Transient), err, "open part %d", p.parts)
-		}
-		p.sink = sink
-		p.counter = &countingWriter{w: sink}
-		p.fw, err = pqarrow.NewFileWriter(p.schema, p.counter, p.props, p.aprops)
-		if err != nil {
-			return errs.Wrap(errs.Invalid, err, "start part %d", p.parts)
-		}
-	}
-	for i := range cols {
-		c := &cells[i]
-		b := cols[i].bld
-		if c.null {
-			b.AppendNull()
-			continue
-		}
-		switch cols[i].Type {
-		case warehouse.String, warehouse.JSON:
-			b.(*array.StringBuilder).Append(c.s)
-		case warehouse.Int64:
-			b.(*array.Int64Builder).Append(c.i)
-		case warehouse.Float64:
-			b.(*array.Float64Builder).Append(c.f)
-		case warehouse.Bool:
-			b.(*array.BooleanBuilder).Append(c.b)
-		case warehouse.Date:
-			b.(*array.Date32Builder).Append(arrow.Date32(c.i))
-		case warehouse.Timestamp, warehouse.DateTime:
-			b.(*array.TimestampBuilder).Append(arrow.Timestamp(c.i))
-		case warehouse.Time:
-			b.(*array.Time64Builder).Append(arrow.Time64(c.i))
-		case warehouse.Numeric:
-			b.(*array.Decimal128Builder).Append(c.dec)
-		case warehouse.Bytes:
-			b.(*array.BinaryBuilder).Append(c.by)
-		}
-	}
-	p.batch++
-	p.inPart++
-	if p.batch >= batchRows {
-		if err := p.flush(); err != nil {
-			return err
-		}
-	}
-	if p.inPart >= p.opts.RowsPerPart {
-		return p.closePart()
-	}
-	return nil
-}
-
-func (p *partWriter) flush() error {
-	if p.batch == 0 {
-		return nil
-	}
-	p.appendConstants()
-	rec := p.bld.NewRecordBatch()
-	defer rec.Release()
-	p.batch = 0
-	if err := p.fw.Write(rec); err != nil {
-		return errs.Wrap(kindOr(err, errs.Transient), err, "write part %d", p.parts)
-	}
-	return nil
-}
-
-func (p *partWriter) closePart() error {
-	if p.fw == nil {
-		return nil
-	}
-	if err := p.flush(); err != nil {
-		return err
-	}
-	if err := p.fw.Close(); err != nil {
-		return errs.Wrap(kindOr(err, errs.Transient), err, "finish part %d", p.parts)
-	}
-	p.fw = nil
-	sink := p.sink
-	p.sink = nil
-	if err := sink.Close(); err != nil {
-		return errs.Wrap(kindOr(err, errs.Transient), err, "close part %d", p.parts)
-	}
-	p.bytesWritten += p.counter.n
-	p.parts++
-	p.inPart = 0
-	return nil
-}
-
-func (p *partWriter) finish() error {
-	err := p.closePart()
-	p.bld.Release()
-	return err
-}
-
-// abort drops the open part: Abort() if the sink has it, else Close().
-func (p *partWriter) abort() {
-	if p.sink != nil {
-		var err error
-		if a, ok := p.sink.(interface{ Abort() error }); ok {
-			err = a.Abort()
-		} else {
-			err = p.sink.Close()
-		}
-		if err != nil {
-			slog.Warn("tabular: dropping an unfinished part", "part", p.parts, "err", err)
-		}
-		p.sink = nil
-	}
-	p.fw = nil
-	p.bld.Release()
 }
 
 func kindOr(err error, k errs.Kind) errs.Kind {
@@ -770,22 +603,4 @@ func checkConstant(k Constant) error {
 		return errs.E(errs.Invalid, "convert: constant column %q: a %T value cannot be %s (STRING string, INT64 int64, TIMESTAMP time.Time)", k.Name, k.Value, k.Type)
 	}
 	return nil
-}
-
-// appendConstants fills the constant columns for the rows of the batch.
-func (p *partWriter) appendConstants() {
-	base := p.schema.NumFields() - len(p.opts.Constants)
-	for j, k := range p.opts.Constants {
-		b := p.bld.Field(base + j)
-		for n := 0; n < p.batch; n++ {
-			switch v := k.Value.(type) {
-			case string:
-				b.(*array.StringBuilder).Append(v)
-			case int64:
-				b.(*array.Int64Builder).Append(v)
-			case time.Time:
-				b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.UnixMicro()))
-			}
-		}
-	}
 }

@@ -221,7 +221,7 @@ func ConvertParquet(ctx context.Context, r io.ReaderAt, size int64, in Inferred,
 			if reason != "" {
 				err = c.reject(line, column, reason, raw)
 			} else {
-				err = c.pw.append(c.cols, c.cells)
+				err = c.pw.append(c.cells)
 				if err == nil {
 					c.stats.RowsWritten++
 				}
