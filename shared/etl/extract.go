@@ -61,12 +61,16 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		return err
 	}
 	key := docstore.Key{Tenant: req.Tenant, Kind: KindRun, ID: req.RunID}
+	token := newLeaseToken()
 	run, err := docstore.Update(ctx, s.store, key, func(r *Run, exists bool) error {
 		if !exists {
 			return errs.E(errs.NotFound, "etl: run %s not found", req.RunID)
 		}
 		if r.Terminal() || r.Stages.ExtractionCompletedAt != nil {
 			return nil
+		}
+		if err := s.claim(r, token); err != nil {
+			return err
 		}
 		now := s.nowUTC()
 		r.Status = StatusRunning
@@ -87,12 +91,12 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		// Extracted before; the load request may have been lost.
 		return s.requestLoad(ctx, run)
 	}
-	err = s.extract(ctx, &run)
+	err = s.extract(ctx, &run, token)
 	if err == nil {
 		err = inPhase(ErrLoad, s.requestLoad(ctx, run))
 	}
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errAlreadyFinished):
 		return nil
 	case errors.Is(err, errSkipped):
 		return s.announce(ctx, run)
@@ -111,6 +115,10 @@ func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 	}
 	if errs.Retryable(err) && run.Attempts < maxAttempts {
 		s.log.WarnContext(ctx, "etl: run attempt failed, will retry", "tenant", run.Tenant, "run", run.ID, "attempt", run.Attempts, "phase", phase, "err", err)
+		// Hand the run back so the retry can claim it.
+		if _, rerr := s.stamp(ctx, run.Tenant, run.ID, release); rerr != nil && !errors.Is(rerr, errAlreadyFinished) {
+			s.log.WarnContext(ctx, "etl: could not release the run's lease", "run", run.ID, "err", rerr)
+		}
 		return err
 	}
 	s.log.ErrorContext(ctx, "etl: run failed", "tenant", run.Tenant, "run", run.ID, "phase", phase, "err", err)
@@ -131,10 +139,17 @@ func (s *Service) stamp(ctx context.Context, tenant, id string, fn func(r *Run))
 		if !exists {
 			return errs.E(errs.NotFound, "etl: run %s not found", id)
 		}
+		if r.Terminal() {
+			return errAlreadyFinished
+		}
 		fn(r)
 		return nil
 	})
 }
+
+// errAlreadyFinished stops a handler working on a run that another delivery
+// of the same event has finished meanwhile; the handler acknowledges.
+var errAlreadyFinished = errs.E(errs.Conflict, "etl: run already finished")
 
 // finish moves a run to a terminal state and updates its job's last run.
 func (s *Service) finish(ctx context.Context, tenant, id string, fn func(r *Run)) (Run, error) {
@@ -144,6 +159,10 @@ func (s *Service) finish(ctx context.Context, tenant, id string, fn func(r *Run)
 		r, ver, err := docstore.Get[Run](ctx, tx, rkey)
 		if err != nil {
 			return err
+		}
+		if r.Terminal() { // finished by another delivery: keep its outcome
+			out = r
+			return nil
 		}
 		jkey := docstore.Key{Tenant: tenant, Kind: KindJob, ID: r.JobID}
 		job, jver, err := docstore.Get[Job](ctx, tx, jkey)
@@ -174,6 +193,7 @@ func (s *Service) complete(r *Run) {
 	}
 	r.Progress.Phase = r.Status
 	r.Parts = nil
+	release(r)
 }
 
 // announce publishes etl.run.finished.
@@ -185,7 +205,7 @@ func (s *Service) announce(ctx context.Context, r Run) error {
 }
 
 // extract stages the run's object.
-func (s *Service) extract(ctx context.Context, run *Run) error {
+func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
 	if err != nil {
 		return inPhase(ErrInit, err)
@@ -257,7 +277,7 @@ func (s *Service) extract(ctx context.Context, run *Run) error {
 	// Extraction.
 	open := func() (io.ReadCloser, error) { return drop.NewReader(ctx, obj.Name, nil) }
 	res, err := s.stage(ctx, stageInput{
-		run: *run, job: job, format: format, open: open, staging: staging, target: target, loadedAt: now,
+		run: *run, job: job, format: format, open: open, staging: staging, target: target, loadedAt: now, lease: token,
 	})
 	if err != nil {
 		return inPhase(ErrExtraction, err)
@@ -272,6 +292,7 @@ func (s *Service) extract(ctx context.Context, run *Run) error {
 		r.Schema = res.schema
 		r.FirstRejects = res.firstRejects
 		r.Progress = Progress{Phase: "loading", RowsRead: res.stats.RowsRead}
+		release(r)
 		r.Object.MD5 = md5
 	})
 	if err != nil {

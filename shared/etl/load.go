@@ -2,6 +2,7 @@ package etl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
@@ -37,6 +38,12 @@ func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
 	err = s.load(ctx, run)
 	if err != nil {
 		run, _ = s.GetRun(ctx, tenant, runID)
+		if errors.Is(err, errAlreadyFinished) || run.Terminal() {
+			return nil // another delivery finished the run
+		}
+		if errors.Is(err, errBusy) {
+			return err // another delivery is loading it: retry later
+		}
 		return s.failOrRetry(ctx, run, err)
 	}
 	final, err := s.GetRun(ctx, tenant, runID)
@@ -56,11 +63,22 @@ func (s *Service) load(ctx context.Context, run Run) error {
 	if err != nil {
 		return inPhase(ErrLoad, err)
 	}
-	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
+	token := newLeaseToken()
+	if _, err := docstore.Update(ctx, s.store, docstore.Key{Tenant: run.Tenant, Kind: KindRun, ID: run.ID}, func(r *Run, exists bool) error {
+		if !exists {
+			return errs.E(errs.NotFound, "etl: run %s not found", run.ID)
+		}
+		if r.Terminal() {
+			return errAlreadyFinished
+		}
+		if err := s.claim(r, token); err != nil {
+			return err
+		}
 		if r.Stages.LoadingStartedAt == nil {
 			r.Stages.LoadingStartedAt = ptr(s.nowUTC())
 		}
 		r.Attempts++
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -108,6 +126,9 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		r, ver, err := docstore.Get[Run](ctx, tx, rkey)
 		if err != nil {
 			return err
+		}
+		if r.Terminal() {
+			return errAlreadyFinished
 		}
 		jkey := docstore.Key{Tenant: run.Tenant, Kind: KindJob, ID: job.ID}
 		j, jver, err := docstore.Get[Job](ctx, tx, jkey)

@@ -167,6 +167,10 @@ type Run struct {
 	RejectsObject string           `json:"rejects_object,omitempty"`
 	Schema        warehouse.Schema `json:"schema,omitempty"`
 	Attempts      int              `json:"attempts"`
+	// Lease: the delivery working on the run, so that duplicate deliveries
+	// of the same request wait instead of working on it at the same time.
+	LeaseOwner string     `json:"lease_owner,omitempty"`
+	LeaseUntil *time.Time `json:"lease_until,omitempty"`
 }
 
 // Terminal reports whether the run has finished.

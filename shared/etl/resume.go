@@ -2,13 +2,15 @@ package etl
 
 import (
 	"context"
+	"errors"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/events"
 )
 
 // ResumeUnfinished requests again every run of the tenant that is pending
-// or running: after a restart of the local platform (whose in-process bus
+// or running, clearing its lease (call it only where no other process can
+// be working on the tenant's runs, i.e. at the start of the local platform): after a restart of the local platform (whose in-process bus
 // does not outlive the process) such runs would otherwise wait forever.
 // Handlers are idempotent, so a run that was in fact still progressing is
 // not harmed. It returns how many runs it resumed.
@@ -20,6 +22,10 @@ func (s *Service) ResumeUnfinished(ctx context.Context, tenant string) (int, err
 			return n, err
 		}
 		for _, r := range runs {
+			// The process that held the lease is gone (this runs at start).
+			if _, err := s.stamp(ctx, tenant, r.ID, release); err != nil && !errors.Is(err, errAlreadyFinished) {
+				return n, err
+			}
 			req := eventschemas.RunRequested{Tenant: tenant, JobID: r.JobID, RunID: r.ID, Trigger: r.Trigger, Object: r.Object}
 			if err := s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, r.ID, req); err != nil {
 				return n, err

@@ -23,6 +23,7 @@ type stageInput struct {
 	staging  *blob.Bucket
 	target   warehouse.Schema // the existing table's data columns, or nil
 	loadedAt time.Time
+	lease    string // the delivery's lease token, renewed with progress
 }
 
 type stageResult struct {
@@ -166,6 +167,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 			}
 			lastProgress = time.Now()
 			if _, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
+				s.renew(r, in.lease)
 				r.Progress = Progress{Phase: "extraction", RowsRead: st.RowsRead}
 				r.RowsRead = st.RowsRead
 				r.RowsRejected = st.RowsRejected
