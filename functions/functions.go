@@ -39,29 +39,36 @@ func EventHandlers(p *platform.Platform) map[string]events.Handler {
 }
 
 // lazyApp opens the platform on the first request of an instance, so that
-// init stays cheap and a cold start pays only for the function invoked.
+// init stays cheap and a cold start pays only for the function invoked. A
+// failed open is tried again on the next request.
 type lazyApp struct {
-	once sync.Once
-	p    *platform.Platform
-	err  error
+	mu  sync.Mutex
+	p   *platform.Platform
+	api http.Handler
 }
 
 func (a *lazyApp) platform(ctx context.Context) (*platform.Platform, error) {
-	a.once.Do(func() {
-		logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-		a.p, a.err = platform.Open(context.WithoutCancel(ctx), platform.FromEnv(), platform.Options{Logger: logger})
-	})
-	return a.p, a.err
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.p != nil {
+		return a.p, nil
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	p, err := platform.Open(context.WithoutCancel(ctx), platform.FromEnv(), platform.Options{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.p, a.api = p, p.API()
+	return p, nil
 }
 
 func (a *lazyApp) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	p, err := a.platform(r.Context())
-	if err != nil {
+	if _, err := a.platform(r.Context()); err != nil {
 		slog.ErrorContext(r.Context(), "functions: platform unavailable", "err", err)
-		http.Error(w, `{"error":{"kind":"transient","message":"service starting failed"}}`, http.StatusServiceUnavailable)
+		http.Error(w, `{"error":{"kind":"transient","message":"the service is starting; try again"}}`, http.StatusServiceUnavailable)
 		return
 	}
-	p.API().ServeHTTP(w, r)
+	a.api.ServeHTTP(w, r)
 }
 
 // eventFunc adapts an event handler to a CloudEvent function: Pub/Sub

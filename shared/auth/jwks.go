@@ -116,7 +116,9 @@ type jwk struct {
 
 func (ks *keySet) refresh(ctx context.Context, now time.Time) error {
 	ks.fetched = now
-	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	// Not the request's context: one cancelled request must not fail the
+	// fetch that every caller waits for and whose error is remembered.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ks.url, nil)
 	if err != nil {
