@@ -39,7 +39,11 @@ func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) err
 		return invalidf("etl: object %q: size %q is not an integer", obj.Name, obj.Size)
 	}
 	ref := eventschemas.ObjectRef{Bucket: obj.Bucket, Name: obj.Name, Generation: obj.Generation, Size: size, MD5: obj.MD5Hash}
-	_, err = s.startFileRun(ctx, tenant, ref, eventschemas.TriggerFileDrop, "")
+	job, err := s.jobForObject(ctx, tenant, ref.Name)
+	if err != nil {
+		return err
+	}
+	_, err = s.startFileRun(ctx, tenant, job, ref, eventschemas.TriggerFileDrop, "")
 	return err
 }
 
@@ -48,11 +52,7 @@ func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) err
 // (nonce ""); a manual or scheduled trigger passes a nonce of its own, so
 // each trigger is a run of its own (the ledger still skips content that is
 // already loaded).
-func (s *Service) startFileRun(ctx context.Context, tenant string, ref eventschemas.ObjectRef, trigger eventschemas.Trigger, nonce string) (Run, error) {
-	job, err := s.jobForObject(ctx, tenant, ref.Name)
-	if err != nil {
-		return Run{}, err
-	}
+func (s *Service) startFileRun(ctx context.Context, tenant string, job Job, ref eventschemas.ObjectRef, trigger eventschemas.Trigger, nonce string) (Run, error) {
 	now := s.nowUTC()
 	run := Run{
 		ID:        hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation, nonce),
@@ -66,7 +66,7 @@ func (s *Service) startFileRun(ctx context.Context, tenant string, ref eventsche
 		CreatedAt: now,
 	}
 	key := docstore.Key{Tenant: tenant, Kind: KindRun, ID: run.ID}
-	_, err = docstore.Put(ctx, s.store, key, run, docstore.MustCreate)
+	_, err := docstore.Put(ctx, s.store, key, run, docstore.MustCreate)
 	switch {
 	case errs.Is(err, errs.Conflict):
 		existing, _, gerr := docstore.Get[Run](ctx, s.store, key)

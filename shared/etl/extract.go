@@ -16,6 +16,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/scheduler"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
@@ -51,7 +52,11 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 	if req.RunID == "" {
 		// A scheduled or manual request for a file job: start one run per
 		// matching object that is new or changed.
-		_, err := s.TriggerJob(ctx, req.Tenant, req.JobID, req.Trigger)
+		key := e.ID()
+		if k, ok := scheduler.FireKey(e); ok {
+			key = k // Cloud Scheduler reuses one event id for every fire
+		}
+		_, err := s.triggerJob(ctx, req.Tenant, req.JobID, req.Trigger, string(req.Trigger)+"@"+key)
 		if errs.Is(err, errs.NotFound) {
 			// Nothing to load (no file yet) or a job deleted under its
 			// schedule: a normal outcome of a tick, not a failure.

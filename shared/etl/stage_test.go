@@ -83,3 +83,30 @@ func TestScheduledTickWithoutFiles(t *testing.T) {
 		t.Errorf("runs = %d, want 0", len(runs))
 	}
 }
+
+// TestRedeliveredTickStartsNoSecondRun: the same schedule tick delivered
+// twice starts its runs once.
+func TestRedeliveredTickStartsNoSecondRun(t *testing.T) {
+	e := newEnv(t)
+	e.putJob(etl.Job{ID: "j_tick", Name: "tick", File: etl.FileSource{Pattern: "tick_*.csv"},
+		Dest: etl.Dest{Dataset: "raw_data", Table: "tick"}, LoadMode: etl.Append, Enabled: true})
+	e.drop("tick_1.csv", "a\n1\n")
+	ev := event.New()
+	ev.SetID("tick-42")
+	ev.SetType(eventschemas.TypeRunRequested)
+	ev.SetSource("//test/cron")
+	_ = ev.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: tenant, JobID: "j_tick", Trigger: eventschemas.TriggerSchedule})
+	for i := 0; i < 2; i++ {
+		if err := e.p.ETL.HandleRunRequested(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wait()
+	runs, _ := e.p.ETL.ListRuns(context.Background(), tenant, etl.RunFilter{JobID: "j_tick"})
+	if len(runs) != 2 { // the drop's run and one scheduled run
+		t.Fatalf("runs = %d, want 2", len(runs))
+	}
+	if n := e.rows("tick"); n != 1 {
+		t.Errorf("rows = %d, want 1", n)
+	}
+}

@@ -17,6 +17,13 @@ import (
 // tenant's drop bucket. Objects whose content is already loaded finish at
 // once as skipped "unchanged", so no rows are added twice.
 func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger) ([]Run, error) {
+	return s.triggerJob(ctx, tenant, jobID, trigger, string(trigger)+"@"+s.nowUTC().Format(time.RFC3339Nano))
+}
+
+// triggerJob is TriggerJob with the key that names this trigger: the same
+// key (a redelivered schedule tick) finds the same runs instead of
+// starting new ones.
+func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger, nonce string) ([]Run, error) {
 	job, err := s.GetJob(ctx, tenant, jobID)
 	if err != nil {
 		return nil, err
@@ -36,7 +43,6 @@ func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger 
 		prefix += "/"
 	}
 	bucketName := s.res.BucketName(tenant, BucketDrop)
-	nonce := string(trigger) + "@" + s.nowUTC().Format(time.RFC3339Nano)
 	it := drop.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	var runs []Run
 	for {
@@ -59,7 +65,7 @@ func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger 
 		if len(obj.MD5) > 0 {
 			ref.MD5 = base64.StdEncoding.EncodeToString(obj.MD5)
 		}
-		run, err := s.startFileRun(ctx, tenant, ref, trigger, nonce)
+		run, err := s.startFileRun(ctx, tenant, job, ref, trigger, nonce)
 		if err != nil {
 			return runs, err
 		}
