@@ -156,7 +156,8 @@ func (s *Service) publish(ctx context.Context, topic, typ, subject string, paylo
 		return err
 	}
 	e := event.New()
-	e.SetID(hashID("e_", typ, subject, s.nowUTC().Format("20060102T150405.000000000")))
+	// Stable per event and subject, so a republished event is recognisably the same.
+	e.SetID(hashID("e_", typ, subject))
 	e.SetType(typ)
 	e.SetSource("//b2brecs/etl")
 	e.SetSubject(subject)
