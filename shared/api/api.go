@@ -6,6 +6,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -122,20 +123,35 @@ func statusOf(k errs.Kind) int {
 	return http.StatusInternalServerError
 }
 
-// writeError answers with the error's kind and message; unknown errors are
-// logged and answered without detail.
+// writeError answers with the error's kind and its own message: the
+// causes an error wraps (driver text, paths, bucket URLs) are logged, not
+// sent. Unknown errors are answered without detail.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	k := errs.KindOf(err)
-	msg := err.Error()
-	if k == errs.Unknown {
+	status := statusOf(k)
+	msg := publicMessage(err)
+	switch {
+	case k == errs.Unknown:
 		log.ErrorContext(r.Context(), "api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "internal error"
+	case msg != err.Error():
+		log.InfoContext(r.Context(), "api: request failed", "method", r.Method, "path", r.URL.Path, "kind", k.String(), "err", err)
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		k, msg = errs.Invalid, "upload too large"
+		k, status, msg = errs.Invalid, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload too large (limit %d bytes)", mbe.Limit)
 	}
-	writeJSON(w, statusOf(k), map[string]any{"error": map[string]string{"kind": k.String(), "message": msg}})
+	writeJSON(w, status, map[string]any{"error": map[string]string{"kind": k.String(), "message": msg}})
+}
+
+// publicMessage is the message of the outermost kinded error: what the
+// code that chose the kind meant to say, without the causes it wraps.
+func publicMessage(err error) string {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Msg != "" {
+		return e.Msg
+	}
+	return err.Error()
 }
 
 func decodeBody(r *http.Request, v any) error {

@@ -53,10 +53,11 @@ func TestWriteError(t *testing.T) {
 		{"conflict", errs.E(errs.Conflict, "email taken"), 409, "conflict", "email taken"},
 		{"unsupported", errs.E(errs.Unsupported, "xlsx"), 415, "unsupported", "xlsx"},
 		{"transient", errs.E(errs.Transient, "try later"), 503, "transient", "try later"},
-		{"wrapped kind", fmt.Errorf("outer: %w", errs.E(errs.NotFound, "inner")), 404, "not_found", "outer: inner"},
+		{"wrapped kind: the kinded error's message", fmt.Errorf("outer: %w", errs.E(errs.NotFound, "inner")), 404, "not_found", "inner"},
+		{"a kinded wrap hides its cause", errs.Wrap(errs.NotFound, errors.New(secret), "rejects of run r1"), 404, "not_found", "rejects of run r1"},
 		{"unknown error hides its message", errors.New("open " + secret + ": refused"), 500, "unknown", "internal error"},
 		{"unknown wrapped error hides its message", fmt.Errorf("query: %w", errors.New(secret)), 500, "unknown", "internal error"},
-		{"body too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 400, "invalid", "upload too large"},
+		{"body too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, "invalid", "upload too large (limit 10 bytes)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
-	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/etl"
 )
 
@@ -90,7 +90,7 @@ func (s *server) runRejects(w http.ResponseWriter, r *http.Request) {
 		}
 		rd, err := b.NewReader(r.Context(), run.RejectsObject, nil)
 		if err != nil {
-			writeError(w, r, s.Logger, errs.Wrap(errs.NotFound, err, "rejects of run %s", run.ID))
+			writeError(w, r, s.Logger, blobstore.Wrap(err, "rejects of run %s", run.ID))
 			return
 		}
 		defer rd.Close()

@@ -65,7 +65,7 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		defer abort()
 		bw, err := b.NewWriter(wctx, name, &blob.WriterOptions{ContentType: ct})
 		if err != nil {
-			writeError(w, r, s.Logger, errs.Wrap(errs.Transient, err, "open %s in the drop area", name))
+			writeError(w, r, s.Logger, blobstore.Wrap(err, "open %s in the drop area", name))
 			return
 		}
 		n, err := io.Copy(bw, part)
@@ -76,7 +76,7 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := bw.Close(); err != nil {
-			writeError(w, r, s.Logger, errs.Wrap(errs.Transient, err, "store %s", name))
+			writeError(w, r, s.Logger, blobstore.Wrap(err, "store %s", name))
 			return
 		}
 		s.Logger.InfoContext(r.Context(), "api: file uploaded", "tenant", tenant, "name", name, "bytes", n)
@@ -105,7 +105,7 @@ func (s *server) listFiles(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			writeError(w, r, s.Logger, errs.Wrap(errs.Transient, err, "list the drop area"))
+			writeError(w, r, s.Logger, blobstore.Wrap(err, "list the drop area"))
 			return
 		}
 		out = append(out, file{Name: obj.Key, Size: obj.Size, Modified: obj.ModTime.UTC()})

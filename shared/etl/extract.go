@@ -345,7 +345,7 @@ func contentHash(ctx context.Context, b *blob.Bucket, name string, attrMD5 []byt
 	defer r.Close()
 	h := md5.New()
 	if _, err := io.Copy(h, r); err != nil {
-		return "", errs.Wrap(errs.Transient, err, "etl: hash object %q", name)
+		return "", blobstore.Wrap(err, "etl: hash object %q", name)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -138,7 +138,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 	rejectsKey := prefix + "rejects.jsonl"
 	rw, err := in.staging.NewWriter(ctx, rejectsKey, &blob.WriterOptions{ContentType: "application/x-ndjson"})
 	if err != nil {
-		return stageResult{}, errs.Wrap(errs.Transient, err, "etl: open rejects file")
+		return stageResult{}, blobstore.Wrap(err, "etl: open rejects file")
 	}
 	lastProgress := time.Now()
 	r, err := in.open()

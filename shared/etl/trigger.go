@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"gocloud.dev/blob"
 )
@@ -51,7 +52,7 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 			break
 		}
 		if err != nil {
-			return runs, errs.Wrap(errs.Transient, err, "etl: list drop bucket")
+			return runs, blobstore.Wrap(err, "etl: list drop bucket")
 		}
 		if obj.IsDir || !job.matches(obj.Key) {
 			continue
