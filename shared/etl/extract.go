@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"gocloud.dev/blob"
 	"io"
 	"strings"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/scheduler"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
+	"gocloud.dev/blob"
 )
 
 // maxAttempts bounds how often a run is tried before it is failed.

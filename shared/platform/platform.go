@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/api"
@@ -15,8 +17,6 @@ import (
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
-	"net/http"
-	"time"
 )
 
 // SessionTTL is how long a local session token is valid.
@@ -128,7 +128,7 @@ func DefaultAudience(project string) string { return "b2brecs-api-" + project }
 // sessionKey returns the key that signs local session tokens, creating it
 // on first start.
 func (p *Platform) sessionKey(ctx context.Context) ([]byte, error) {
-	const tenant, name = "system", "session-signing-key"
+	tenant, name := tenancy.SystemTenant, "session-signing-key"
 	key, err := p.Secrets.Get(ctx, tenant, name)
 	if err == nil && len(key) >= 32 {
 		return key, nil

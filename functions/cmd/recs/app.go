@@ -135,7 +135,7 @@ func (a *App) recordDeadLetter(dl events.DeadLetter) {
 		"topic": dl.Topic, "subscriber": dl.Subscriber, "event_id": dl.Event.ID(), "event_type": dl.Event.Type(),
 		"attempts": dl.Attempts, "last_error": dl.LastError, "at": dl.At, "data": string(dl.Event.Data()),
 	}
-	key := docstore.Key{Tenant: "system", Kind: "dead_letter", ID: strings.NewReplacer("/", "_", ":", "_").Replace(dl.Subscriber + "-" + dl.Event.ID())}
+	key := docstore.Key{Tenant: tenancy.SystemTenant, Kind: "dead_letter", ID: strings.NewReplacer("/", "_", ":", "_").Replace(dl.Subscriber + "-" + dl.Event.ID())}
 	if _, err := docstore.Put(context.Background(), a.P.Store, key, doc, docstore.Any); err != nil {
 		a.log.Error("recs: cannot record dead letter", "err", err)
 	}

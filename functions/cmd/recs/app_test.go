@@ -367,7 +367,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitIdle(t, app)
-	dls, err := docstore.List[map[string]any](context.Background(), app.P.Store, docstore.Query{Tenant: "system", Kind: "dead_letter"})
+	dls, err := docstore.List[map[string]any](context.Background(), app.P.Store, docstore.Query{Tenant: tenancy.SystemTenant, Kind: "dead_letter"})
 	if err != nil {
 		t.Fatal(err)
 	}
