@@ -255,12 +255,12 @@ func (s *Service) insertUser(ctx context.Context, tx docstore.Tx, u User) error 
 	if ok, err := exists(ctx, tx, emailKey(u.TenantID, u.Email)); err != nil {
 		return err
 	} else if ok {
-		return errs.E(errs.Conflict, "tenancy: a user with this email already exists in the tenant")
+		return errs.E(errs.Conflict, "tenancy: this email is already in use")
 	}
 	if ok, err := exists(ctx, tx, loginKey(u.Email)); err != nil {
 		return err
 	} else if ok {
-		return errs.E(errs.Conflict, "tenancy: this email is already used by another account")
+		return errs.E(errs.Conflict, "tenancy: this email is already in use")
 	}
 	if _, err := docstore.Put(ctx, tx, userKey(u.TenantID, u.ID), recordOf(u), docstore.MustCreate); err != nil {
 		return err
