@@ -64,6 +64,7 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		return inPhase(ErrLoad, err)
 	}
 	token := newLeaseToken()
+	retry := false // an earlier attempt got as far as the warehouse
 	if _, err := docstore.Update(ctx, s.store, docstore.Key{Tenant: run.Tenant, Kind: KindRun, ID: run.ID}, func(r *Run, exists bool) error {
 		if !exists {
 			return errs.E(errs.NotFound, "etl: run %s not found", run.ID)
@@ -74,7 +75,8 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		if err := s.claim(r, token); err != nil {
 			return err
 		}
-		if r.Stages.LoadingStartedAt == nil {
+		retry = r.Stages.LoadingStartedAt != nil
+		if !retry {
 			r.Stages.LoadingStartedAt = ptr(s.nowUTC())
 		}
 		r.Attempts++
@@ -83,9 +85,13 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		return err
 	}
 	dest := job.Dest
-	loaded, err := s.rowsOfRun(ctx, wh, dest, run.ID)
-	if err != nil {
-		return inPhase(ErrLoad, err)
+	// Only a retry can find its rows already there; a first attempt does
+	// not pay for the lineage count (a scan on BigQuery).
+	var loaded int64
+	if retry {
+		if loaded, err = s.rowsOfRun(ctx, wh, dest, run.ID); err != nil {
+			return inPhase(ErrLoad, err)
+		}
 	}
 	if len(run.Parts) == 0 {
 		if err := s.loadEmpty(ctx, wh, job, run); err != nil {
