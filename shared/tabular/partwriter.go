@@ -41,6 +41,7 @@ type partWriter struct {
 	dictLimit int
 
 	batch  int  // rows in the open batch
+	big    bool // a full batch was written
 	inPart int  // rows in the open part
 	open   bool // a part is open (NewPart was called)
 	index  int  // index of the open or next part
@@ -134,6 +135,20 @@ func newPartWriter(schema *arrow.Schema, types []warehouse.Type, opts ConvertOpt
 	return p, nil
 }
 
+// reserve sizes the builders for a whole batch, sparing their growth;
+// for conversions that have filled a batch already.
+func (p *partWriter) reserve() {
+	for i := range p.cols {
+		cb := &p.cols[i]
+		switch {
+		case cb.dict != nil:
+			cb.dict.idx.Reserve(batchRows)
+		case cb.bld != nil && cb.typ != warehouse.String && cb.typ != warehouse.JSON && cb.typ != warehouse.Bytes:
+			cb.bld.Reserve(batchRows)
+		}
+	}
+}
+
 // constantArray returns batchRows copies of v: a one-entry dictionary for
 // a string.
 func constantArray(mem memory.Allocator, dt arrow.DataType, v any) arrow.Array {
@@ -183,6 +198,9 @@ func (p *partWriter) append(cells []cell) error {
 		}
 		p.open = true
 		p.send(writeJob{sink: sink, index: p.index})
+	}
+	if p.batch == 0 && p.big {
+		p.reserve()
 	}
 	for i := range cells {
 		c := &cells[i]
@@ -270,6 +288,7 @@ func (p *partWriter) flush() {
 			arrs[i] = cb.bld.NewArray()
 		}
 	}
+	p.big = p.big || p.batch == batchRows
 	p.batch = 0
 	p.send(writeJob{cols: arrs})
 }
@@ -446,15 +465,23 @@ type stringDict struct {
 	arena arena
 	size  int // the Parquet dictionary page size: 4 + len per value
 	idx   *array.Int32Builder
+	// The last value added and its index: runs of one value (an invoice's
+	// lines, a country) skip the map.
+	last    string
+	lastIdx int32
 }
 
 func newStringDict(mem memory.Allocator) *stringDict {
-	return &stringDict{index: map[string]int32{}, idx: array.NewInt32Builder(mem)}
+	return &stringDict{index: map[string]int32{}, idx: array.NewInt32Builder(mem), lastIdx: -1}
 }
 
 // add appends s; false when the dictionary would reach limit bytes (s is
 // then not added).
 func (d *stringDict) add(s string, limit int) bool {
+	if d.lastIdx >= 0 && s == d.last {
+		d.idx.Append(d.lastIdx)
+		return true
+	}
 	j, ok := d.index[s]
 	if !ok {
 		if d.size+4+len(s) >= limit {
@@ -466,6 +493,7 @@ func (d *stringDict) add(s string, limit int) bool {
 		d.keys = append(d.keys, k)
 		d.index[k] = j
 	}
+	d.last, d.lastIdx = d.keys[j], j
 	d.idx.Append(j)
 	return true
 }
@@ -486,6 +514,7 @@ func (d *stringDict) newArray(mem memory.Allocator) arrow.Array {
 	clear(d.index)
 	d.keys = d.keys[:0]
 	d.size = 0
+	d.last, d.lastIdx = "", -1
 	d.arena.reset()
 	return array.NewDictionaryArray(dictStringType, idx, dict)
 }
