@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -27,6 +28,9 @@ type csvReader struct {
 	recBuf    []byte // the unescaped fields, back to back
 	fieldEnds []int  // end of each field in recBuf
 	fields    []string
+	// line is the last record's line when it was split in place (no
+	// quotes): its fields point into it rather than into recBuf.
+	line []byte
 }
 
 // errInvalidDelim is encoding/csv's error for an unusable delimiter.
@@ -113,9 +117,13 @@ func (r *csvReader) read() (fields []string, line int, err error) {
 		return nil, 0, errRead
 	}
 
+	recLine := r.numLine
+	if r.comma < utf8.RuneSelf && bytes.IndexByte(buf, '"') < 0 && errRead == nil {
+		return r.splitLine(buf), recLine, nil
+	}
+	r.line = nil
 	const quoteLen = len(`"`)
 	commaLen := utf8.RuneLen(r.comma)
-	recLine := r.numLine
 	r.recBuf = r.recBuf[:0]
 	r.fieldEnds = r.fieldEnds[:0]
 	lineNo, col := r.numLine, 1
@@ -223,10 +231,38 @@ parseField:
 	return r.fields, recLine, nil
 }
 
+// splitLine is read for a line without quotes and an ASCII delimiter: its
+// fields are the pieces between delimiters, pointing into the line.
+func (r *csvReader) splitLine(buf []byte) []string {
+	buf = buf[:len(buf)-lengthNL(buf)]
+	r.line = buf
+	var str string
+	if len(buf) > 0 {
+		str = unsafe.String(&buf[0], len(buf))
+	}
+	r.fields = r.fields[:0]
+	c := byte(r.comma)
+	for {
+		i := strings.IndexByte(str, c)
+		if i < 0 {
+			break
+		}
+		r.fields = append(r.fields, str[:i])
+		str = str[i+1:]
+	}
+	r.fields = append(r.fields, str)
+	return r.fields
+}
+
 // validUTF8 reports whether every field of the last record is valid
 // UTF-8: the fields back to back are, and no field boundary splits a
 // character.
 func (r *csvReader) validUTF8() bool {
+	if r.line != nil {
+		// The line split at an ASCII delimiter: it is valid exactly when
+		// every field is.
+		return utf8.Valid(r.line)
+	}
 	if !utf8.Valid(r.recBuf) {
 		return false
 	}
