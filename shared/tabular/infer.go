@@ -34,6 +34,7 @@ type nullSet struct {
 	explicit map[string]bool // Options.NullValues: NULL everywhere
 	typed    map[string]bool // default tokens: NULL in non-STRING columns
 	maxLen   int
+	first    [256]bool // the first bytes of the tokens
 }
 
 func newNullSet(values []string) nullSet {
@@ -43,6 +44,9 @@ func newNullSet(values []string) nullSet {
 		for _, v := range values {
 			ns.explicit[v] = true
 			ns.maxLen = max(ns.maxLen, len(v))
+			if v != "" {
+				ns.first[v[0]] = true
+			}
 		}
 		return ns
 	}
@@ -50,6 +54,7 @@ func newNullSet(values []string) nullSet {
 	for _, v := range DefaultNullTokens() {
 		ns.typed[v] = true
 		ns.maxLen = max(ns.maxLen, len(v))
+		ns.first[v[0]] = true
 	}
 	return ns
 }
@@ -60,7 +65,7 @@ func (ns *nullSet) classify(s string) int {
 	if s == "" {
 		return 1
 	}
-	if len(s) > ns.maxLen {
+	if len(s) > ns.maxLen || !ns.first[s[0]] {
 		return 0
 	}
 	if ns.explicit != nil {

@@ -116,10 +116,63 @@ func isFloatSyntax(s string, strict bool) bool {
 	return i == len(s)
 }
 
+// pow10 are the powers of ten that float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// decimalFast parses a plain decimal without exponent ("-12.50") whose
+// digits, read as an integer, are below 2^53 and whose fraction has at
+// most 22 digits: the integer and the power of ten are then exact as
+// float64 and one division rounds correctly, giving exactly what
+// strconv.ParseFloat gives. ok is false for anything else (parse it with
+// strconv).
+func decimalFast(s string) (float64, bool) {
+	i := 0
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	var m uint64
+	digits, frac := 0, -1
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+		if digits > 18 {
+			return 0, false
+		}
+	}
+	if digits == 0 || m >= 1<<53 || frac > 22 {
+		return 0, false
+	}
+	f := float64(m)
+	if neg {
+		f = -f
+	}
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	return f, true
+}
+
 // parseFloat parses a finite decimal number (see isFloatSyntax).
 func parseFloat(s string, strict bool) (float64, bool) {
 	if !isFloatSyntax(s, strict) {
 		return 0, false
+	}
+	if f, ok := decimalFast(s); ok {
+		return f, true
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) {
@@ -132,6 +185,9 @@ func parseFloat(s string, strict bool) (float64, bool) {
 // Inf/Infinity (NaN is a null token, see Options.NullValues).
 func parseFloatLoose(s string) (float64, bool) {
 	if isFloatSyntax(s, false) {
+		if f, ok := decimalFast(s); ok {
+			return f, true
+		}
 		f, err := strconv.ParseFloat(s, 64)
 		return f, err == nil && !math.IsInf(f, 0)
 	}
