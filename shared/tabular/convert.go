@@ -94,6 +94,13 @@ type outCol struct {
 	warehouse.Column
 	layout string
 	field  int // source field index; -1: missing in the file (NULL)
+	// The last CSV text coerced without error and its cell, for columns
+	// whose cells do not point into the text: the same text again (a
+	// timestamp repeated on an invoice's lines) is not parsed again.
+	cache    bool
+	last     []byte
+	lastCell cell
+	lastOK   bool
 }
 
 // converter is the shared engine of Convert: coercion, rejects, parts.
@@ -165,6 +172,11 @@ func newConverter(ctx context.Context, in Inferred, opts ConvertOptions) (*conve
 	for i, col := range schema {
 		c.origs[i] = in.Columns[i].Original
 		c.cols[i] = outCol{Column: col, layout: in.Columns[i].Layout, field: i}
+		switch col.Type {
+		case warehouse.String, warehouse.JSON, warehouse.Bytes:
+		default:
+			c.cols[i].cache = true
+		}
 	}
 	if opts.Rejects != nil {
 		c.rejEnc = json.NewEncoder(opts.Rejects)
@@ -252,7 +264,15 @@ func (c *converter) validRow(line int64, fields []string, kinds []kind, raw func
 				k = kinds[oc.field]
 			}
 		}
+		if k == kText && oc.lastOK && s == string(oc.last) {
+			c.cells[i] = oc.lastCell
+			continue
+		}
 		reason := coerce(oc, s, k, &c.ns, &c.cells[i])
+		if reason == "" && k == kText && oc.cache {
+			oc.last = append(oc.last[:0], s...)
+			oc.lastCell, oc.lastOK = c.cells[i], true
+		}
 		if reason != "" {
 			if c.opts.StrictTypes {
 				return errs.E(errs.Conflict, "line %d, column %s: %s: %w", line, oc.Name, reason, ErrTypeMismatch)
@@ -406,6 +426,23 @@ func parseNumeric(s string) (decimal128.Num, bool) {
 	intPart = strings.TrimLeft(intPart, "0")
 	if len(frac) > numericScale || len(intPart) > numericPrecision-numericScale {
 		return decimal128.Num{}, false
+	}
+	if len(intPart) <= 18-numericScale {
+		// Fits an int64 once scaled: no big.Int.
+		var v int64
+		for i := 0; i < len(intPart); i++ {
+			v = v*10 + int64(intPart[i]-'0')
+		}
+		for i := 0; i < numericScale; i++ {
+			v *= 10
+			if i < len(frac) {
+				v += int64(frac[i] - '0')
+			}
+		}
+		if neg {
+			v = -v
+		}
+		return decimal128.FromI64(v), true
 	}
 	digits := intPart + frac + strings.Repeat("0", numericScale-len(frac))
 	bi, ok := new(big.Int).SetString(digits, 10)

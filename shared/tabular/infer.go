@@ -93,6 +93,11 @@ type colState struct {
 	killer      string
 	killerLine  int64
 	killedAfter int64
+	// last is the previous value when it was CSV text that left typed
+	// candidates (lastOK): the same value again (a date repeated on an
+	// invoice's lines) changes nothing but the counts.
+	last   []byte
+	lastOK bool
 }
 
 func newColState() *colState { return &colState{mask: bAll} }
@@ -186,6 +191,14 @@ func jsonNumberBits(s string) uint8 {
 
 // add folds one value into the column.
 func (c *colState) add(s string, k kind, ns *nullSet, line int64) {
+	if c.lastOK && k == kText && s == string(c.last) {
+		// What the previous, equal value did: it was a value, and its
+		// candidate types are already applied to the mask.
+		c.nonNull++
+		c.sample(s)
+		return
+	}
+	c.lastOK = false
 	switch k {
 	case kJSONNull:
 		c.nulls++
@@ -231,6 +244,10 @@ func (c *colState) add(s string, k kind, ns *nullSet, line int64) {
 	before := c.mask
 	c.mask &= bits
 	c.hasTime = c.hasTime || ht
+	if k == kText && c.mask != 0 {
+		c.last = append(c.last[:0], s...)
+		c.lastOK = true
+	}
 	if c.killer == "" && c.nonNull > 1 && ((before&bNumeric != 0 && c.mask&bNumeric == 0) || (before&bTemporal != 0 && c.mask&bTemporal == 0)) && c.mask == 0 {
 		c.killer, c.killerLine, c.killedAfter = strings.Clone(s), line, c.nonNull-1
 	}

@@ -2,9 +2,12 @@ package tabular
 
 import (
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 var decimalSeeds = []string{
@@ -69,4 +72,28 @@ func FuzzDecimalFast(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkDecimalFast(t, s) })
+}
+
+// parseNumeric's int64 path agrees with the big.Int one.
+func TestParseNumericSmall(t *testing.T) {
+	for _, s := range []string{"0", "-0", "1", "-1.5", "+2.000000001", "123456789.123456789", "-999999999.999999999",
+		"1234567890.1", "0.000000001", "00042.4200", ".5", "5.", "12345678901234567890.123456789"} {
+		got, ok := parseNumeric(s)
+		if !ok {
+			t.Errorf("parseNumeric(%q) failed", s)
+			continue
+		}
+		// The reference: the digits scaled by 10^9 through big.Int.
+		r := new(big.Rat)
+		if _, ok := r.SetString(s); !ok {
+			t.Fatalf("big.Rat(%q)", s)
+		}
+		r.Mul(r, new(big.Rat).SetInt64(1_000_000_000))
+		if !r.IsInt() {
+			t.Fatalf("%q has more than 9 decimals", s)
+		}
+		if want := decimal128.FromBigInt(r.Num()); got != want {
+			t.Errorf("parseNumeric(%q) = %v, want %v", s, got.ToString(9), want.ToString(9))
+		}
+	}
 }
