@@ -78,7 +78,7 @@ type colBuf struct {
 	typ   warehouse.Type
 	bld   array.Builder // plain values
 	dict  *stringDict   // STRING/JSON collected as a dictionary; nil: plain
-	konst arrow.Array   // a constant column: batchRows copies of its value
+	konst arrow.Array   // a constant column: maxBatch copies of its value
 }
 
 type countingWriter struct {
@@ -121,7 +121,7 @@ func newPartWriter(schema *arrow.Schema, types []warehouse.Type, opts ConvertOpt
 	for i := range p.cols {
 		f := schema.Field(i)
 		if i >= nData {
-			p.cols[i].konst = constantArray(p.mem, f.Type, opts.Constants[i-nData].Value)
+			p.cols[i].konst = constantArray(p.mem, f.Type, opts.Constants[i-nData].Value, p.maxBatch())
 			continue
 		}
 		cb := &p.cols[i]
@@ -138,25 +138,29 @@ func newPartWriter(schema *arrow.Schema, types []warehouse.Type, opts ConvertOpt
 // reserve sizes the builders for a whole batch, sparing their growth;
 // for conversions that have filled a batch already.
 func (p *partWriter) reserve() {
+	n := p.maxBatch()
 	for i := range p.cols {
 		cb := &p.cols[i]
 		switch {
 		case cb.dict != nil:
-			cb.dict.idx.Reserve(batchRows)
+			cb.dict.idx.Reserve(n)
 		case cb.bld != nil && cb.typ != warehouse.String && cb.typ != warehouse.JSON && cb.typ != warehouse.Bytes:
-			cb.bld.Reserve(batchRows)
+			cb.bld.Reserve(n)
 		}
 	}
 }
 
-// constantArray returns batchRows copies of v: a one-entry dictionary for
-// a string.
-func constantArray(mem memory.Allocator, dt arrow.DataType, v any) arrow.Array {
+// maxBatch is the most rows a batch can have.
+func (p *partWriter) maxBatch() int { return min(batchRows, p.opts.RowsPerPart) }
+
+// constantArray returns n copies of v: a one-entry dictionary for a
+// string.
+func constantArray(mem memory.Allocator, dt arrow.DataType, v any, n int) arrow.Array {
 	switch v := v.(type) {
 	case string:
 		ib := array.NewInt32Builder(mem)
 		defer ib.Release()
-		ib.AppendEmptyValues(batchRows) // index 0
+		ib.AppendEmptyValues(n) // index 0
 		idx := ib.NewArray()
 		defer idx.Release()
 		sb := array.NewStringBuilder(mem)
@@ -168,17 +172,17 @@ func constantArray(mem memory.Allocator, dt arrow.DataType, v any) arrow.Array {
 	case int64:
 		b := array.NewInt64Builder(mem)
 		defer b.Release()
-		b.Reserve(batchRows)
-		for range batchRows {
+		b.Reserve(n)
+		for range n {
 			b.UnsafeAppend(v)
 		}
 		return b.NewArray()
 	case time.Time:
 		b := array.NewTimestampBuilder(mem, dt.(*arrow.TimestampType))
 		defer b.Release()
-		b.Reserve(batchRows)
+		b.Reserve(n)
 		us := arrow.Timestamp(v.UnixMicro())
-		for range batchRows {
+		for range n {
 			b.UnsafeAppend(us)
 		}
 		return b.NewArray()
@@ -288,7 +292,7 @@ func (p *partWriter) flush() {
 			arrs[i] = cb.bld.NewArray()
 		}
 	}
-	p.big = p.big || p.batch == batchRows
+	p.big = p.big || p.batch == p.maxBatch()
 	p.batch = 0
 	p.send(writeJob{cols: arrs})
 }
