@@ -13,37 +13,13 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/b2brecs/b2brecs/shared/tabular"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
-// ArrowType is the Arrow type written to Parquet for a port type: TIMESTAMP
-// is timestamp[us, UTC] (Parquet isAdjustedToUTC), DATETIME timestamp[us],
-// NUMERIC decimal128(38,9), TIME time64[us], JSON a string, BYTES binary.
-func ArrowType(t warehouse.Type) (arrow.DataType, error) {
-	switch t {
-	case warehouse.String, warehouse.JSON:
-		return arrow.BinaryTypes.String, nil
-	case warehouse.Int64:
-		return arrow.PrimitiveTypes.Int64, nil
-	case warehouse.Float64:
-		return arrow.PrimitiveTypes.Float64, nil
-	case warehouse.Numeric:
-		return &arrow.Decimal128Type{Precision: 38, Scale: 9}, nil
-	case warehouse.Bool:
-		return arrow.FixedWidthTypes.Boolean, nil
-	case warehouse.Date:
-		return arrow.FixedWidthTypes.Date32, nil
-	case warehouse.Timestamp:
-		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, nil
-	case warehouse.DateTime:
-		return &arrow.TimestampType{Unit: arrow.Microsecond}, nil
-	case warehouse.Time:
-		return arrow.FixedWidthTypes.Time64us, nil
-	case warehouse.Bytes:
-		return arrow.BinaryTypes.Binary, nil
-	}
-	return nil, fmt.Errorf("warehousetest: no arrow type for %q", t)
-}
+// ArrowType is the Arrow type the product writes to Parquet for a port type
+// (tabular's mapping, so test files look like staged parts).
+func ArrowType(t warehouse.Type) (arrow.DataType, error) { return tabular.ArrowType(t) }
 
 // ParquetFile encodes rows as a Parquet file with the given columns. Values
 // are nil or: string (STRING, JSON), int64, float64 (FLOAT64, NUMERIC), bool,
