@@ -6,6 +6,12 @@
 // the same handlers.
 package functions
 
+import (
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/events"
+)
+
 // Trigger kinds.
 const (
 	TriggerHTTP   = "http"
@@ -32,8 +38,8 @@ type Entrypoint struct {
 func Entrypoints() []Entrypoint {
 	return []Entrypoint{
 		{Name: "API", Trigger: TriggerHTTP},
-		{Name: "FileDropped", Trigger: TriggerGCS, EventType: "google.cloud.storage.object.v1.finalized", Bucket: "drop"},
-		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: "google.cloud.pubsub.topic.v1.messagePublished", Topic: "etl-run-requested"},
-		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: "google.cloud.pubsub.topic.v1.messagePublished", Topic: "etl-load-requested"},
+		{Name: "FileDropped", Trigger: TriggerGCS, EventType: eventschemas.TypeObjectFinalized, Bucket: etl.BucketDrop},
+		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicRunRequested},
+		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicLoadRequested},
 	}
 }

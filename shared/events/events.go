@@ -29,7 +29,6 @@ const (
 	TopicRunRequested  = "etl-run-requested"
 	TopicLoadRequested = "etl-load-requested"
 	TopicRunFinished   = "etl-run-finished"
-	TopicScheduleTick  = "schedule-tick"
 	TopicObjectDropped = "object-finalized" // local only: GCS notifications in the cloud
 )
 
