@@ -37,7 +37,7 @@ func (s *server) triggerJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"runs": runs})
+	writeJSON(w, http.StatusAccepted, map[string]any{"runs": publicRuns(runs)})
 }
 
 func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
@@ -52,10 +52,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	if runs == nil {
-		runs = []etl.Run{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+	writeJSON(w, http.StatusOK, map[string]any{"runs": publicRuns(runs)})
 }
 
 func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
@@ -64,8 +61,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	run.Parts = nil
-	writeJSON(w, http.StatusOK, run)
+	writeJSON(w, http.StatusOK, run.Public())
 }
 
 // runRejects streams the first rejected rows of a run from its rejects file.
@@ -104,4 +100,13 @@ func (s *server) runRejects(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rejects": out, "total": run.RowsRejected})
+}
+
+// publicRuns is runs as the API shows them (never null).
+func publicRuns(runs []etl.Run) []etl.Run {
+	out := make([]etl.Run, len(runs))
+	for i, r := range runs {
+		out[i] = r.Public()
+	}
+	return out
 }

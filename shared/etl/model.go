@@ -173,6 +173,13 @@ type Run struct {
 	LeaseUntil *time.Time `json:"lease_until,omitempty"`
 }
 
+// Public is the run as the API shows it: without the chain's internal
+// state (staged part keys, the rejects object key, the delivery lease).
+func (r Run) Public() Run {
+	r.Parts, r.RejectsObject, r.LeaseOwner, r.LeaseUntil = nil, "", "", nil
+	return r
+}
+
 // Terminal reports whether the run has finished.
 func (r Run) Terminal() bool {
 	switch r.Status {

@@ -112,14 +112,7 @@ func (s *Service) ListRuns(ctx context.Context, tenant string, f RunFilter) ([]R
 	if f.Status != "" {
 		q.Filters = append(q.Filters, docstore.Filter{Field: "status", Op: docstore.Eq, Value: f.Status})
 	}
-	runs, err := docstore.List[Run](ctx, s.store, q)
-	if err != nil {
-		return nil, err
-	}
-	for i := range runs {
-		runs[i].Parts = nil
-	}
-	return runs, nil
+	return docstore.List[Run](ctx, s.store, q)
 }
 
 // GetJob returns a job of the tenant.
