@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 
@@ -17,16 +18,67 @@ import (
 type Resources struct {
 	cfg Config
 
-	mu         sync.Mutex
-	buckets    map[string]*blob.Bucket
-	warehouses map[string]*warehouse.Warehouse
+	buckets    cache[*blob.Bucket]
+	warehouses cache[*warehouse.Warehouse]
 }
 
 var _ etl.Resources = (*Resources)(nil)
 
 // NewResources returns the resource cache for cfg.
 func NewResources(cfg Config) *Resources {
-	return &Resources{cfg: cfg, buckets: map[string]*blob.Bucket{}, warehouses: map[string]*warehouse.Warehouse{}}
+	return &Resources{cfg: cfg}
+}
+
+// cache opens each backend once per URL. One URL's open does not wait for
+// another's (opening a tenant's DuckDB file must not stall other tenants);
+// a failed open is tried again next time.
+type cache[T interface{ Close() error }] struct {
+	mu      sync.Mutex
+	entries map[string]*cacheEntry[T]
+}
+
+type cacheEntry[T any] struct {
+	mu   sync.Mutex
+	v    T
+	open bool
+}
+
+func (c *cache[T]) get(u string, open func() (T, error)) (T, error) {
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string]*cacheEntry[T]{}
+	}
+	e, ok := c.entries[u]
+	if !ok {
+		e = &cacheEntry[T]{}
+		c.entries[u] = e
+	}
+	c.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.open {
+		v, err := open()
+		if err != nil {
+			return v, err
+		}
+		e.v, e.open = v, true
+	}
+	return e.v, nil
+}
+
+func (c *cache[T]) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var all []error
+	for u, e := range c.entries {
+		e.mu.Lock()
+		if e.open {
+			all = append(all, e.v.Close())
+		}
+		e.mu.Unlock()
+		delete(c.entries, u)
+	}
+	return errors.Join(all...)
 }
 
 func (r *Resources) templates(role string) (url, name string, err error) {
@@ -61,17 +113,7 @@ func (r *Resources) Bucket(ctx context.Context, tenant, role string) (*blob.Buck
 		return nil, err
 	}
 	u = ForTenant(u, tenant)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if b, ok := r.buckets[u]; ok {
-		return b, nil
-	}
-	b, err := blobstore.Open(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	r.buckets[u] = b
-	return b, nil
+	return r.buckets.get(u, func() (*blob.Bucket, error) { return blobstore.Open(ctx, u) })
 }
 
 // BucketURL implements etl.Resources: the bucket URL without query.
@@ -107,35 +149,10 @@ func (r *Resources) Warehouse(ctx context.Context, tenant string) (*warehouse.Wa
 		return nil, err
 	}
 	u := ForTenant(r.cfg.WarehouseURL, tenant)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if w, ok := r.warehouses[u]; ok {
-		return w, nil
-	}
-	w, err := warehouse.Open(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	r.warehouses[u] = w
-	return w, nil
+	return r.warehouses.get(u, func() (*warehouse.Warehouse, error) { return warehouse.Open(ctx, u) })
 }
 
 // Close closes every opened backend.
 func (r *Resources) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var first error
-	for k, b := range r.buckets {
-		if err := b.Close(); err != nil && first == nil {
-			first = err
-		}
-		delete(r.buckets, k)
-	}
-	for k, w := range r.warehouses {
-		if err := w.Close(); err != nil && first == nil {
-			first = err
-		}
-		delete(r.warehouses, k)
-	}
-	return first
+	return errors.Join(r.buckets.close(), r.warehouses.close())
 }
