@@ -97,6 +97,10 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		return s.requestLoad(ctx, run)
 	}
 	err = s.extract(ctx, &run, token)
+	if err == nil && len(run.Parts) == 0 {
+		// Nothing staged: loadRun books the run and handles its own errors.
+		return s.loadRun(ctx, run.Tenant, run.ID)
+	}
 	if err == nil {
 		err = inPhase(ErrLoad, s.requestLoad(ctx, run))
 	}
