@@ -2,9 +2,11 @@ package duckdbwh_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,5 +204,45 @@ func TestCSVJagged(t *testing.T) {
 		if !errs.Is(err, errs.Invalid) {
 			t.Errorf("%q: %v, want invalid", body, err)
 		}
+	}
+}
+
+// TestConcurrentLoadsIntoNewTable: loads that race to create the same table
+// (a resumed run and a redelivered event, two files of one job) all land;
+// DuckDB's write-write conflicts are retried, not reported as failures.
+func TestConcurrentLoadsIntoNewTable(t *testing.T) {
+	ctx := context.Background()
+	d := openMem(t)
+	defer d.Close()
+	if err := d.CreateDataset(ctx, "raw_data"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 12
+	srcs := make([]string, n)
+	for i := range srcs {
+		srcs[i] = parquet(t, fmt.Sprintf("c%d.parquet", i), []any{int64(i), "a"}, []any{int64(i), "b"})
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: "raw_data", Table: "race", Sources: []string{srcs[i]},
+				Format: warehouse.Parquet, Mode: warehouse.Append, Schema: schema})
+			errc <- err
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Errorf("load: %v", err)
+		}
+	}
+	res, err := d.Query(ctx, `SELECT count(*) AS n, count(DISTINCT id) AS ids FROM raw_data.race`, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0]; got[0] != int64(2*n) || got[1] != int64(n) {
+		t.Fatalf("rows, ids = %v, want %d, %d", got, 2*n, n)
 	}
 }

@@ -54,6 +54,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -123,6 +124,17 @@ func Open(ctx context.Context, path, config string) (*Driver, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, mapErr(err, "duckdbwh: open %s", path)
+	}
+	// The metadata table is created once here, not in every write
+	// transaction: concurrent CREATE ... IF NOT EXISTS conflict in DuckDB.
+	for _, s := range []string{
+		"CREATE SCHEMA IF NOT EXISTS " + qi(MetaSchema),
+		"CREATE TABLE IF NOT EXISTS " + metaTable + " (dataset VARCHAR NOT NULL, name VARCHAR NOT NULL, created TIMESTAMPTZ, modified TIMESTAMPTZ)",
+	} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			db.Close()
+			return nil, mapErr(err, "duckdbwh: open %s: metadata", path)
+		}
 	}
 	return &Driver{db: db, path: path, log: slog.Default().With("driver", "duckdb")}, nil
 }
@@ -254,15 +266,6 @@ const metaTable = `"` + MetaSchema + `"."tables"`
 
 // touchMeta records a table's modification (and creation if created).
 func touchMeta(ctx context.Context, tx *sql.Tx, dataset, table string, now time.Time, created bool) error {
-	stmts := []string{
-		"CREATE SCHEMA IF NOT EXISTS " + qi(MetaSchema),
-		"CREATE TABLE IF NOT EXISTS " + metaTable + " (dataset VARCHAR NOT NULL, name VARCHAR NOT NULL, created TIMESTAMPTZ, modified TIMESTAMPTZ)",
-	}
-	for _, s := range stmts {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return mapErr(err, "duckdbwh: metadata")
-		}
-	}
 	var err error
 	if created {
 		if _, err = tx.ExecContext(ctx, "DELETE FROM "+metaTable+" WHERE dataset = $1 AND name = $2", dataset, table); err == nil {
@@ -301,7 +304,34 @@ func (d *Driver) CreateTable(ctx context.Context, dataset, table string, schema 
 }
 
 // inTx runs fn in a transaction, committing if it returns nil.
+//
+// DuckDB's concurrency control is optimistic: two transactions that write
+// the same catalog entry or row fail at the second writer with a
+// "write-write conflict". Such a transaction is rolled back and run again
+// (fn must be safe to repeat: everything it does is in tx), up to
+// maxTxAttempts times with a short jittered backoff; only then the conflict
+// is returned (errs.Transient).
 func (d *Driver) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = d.tryTx(ctx, fn)
+		if err == nil || !isTxConflict(err) || attempt == maxTxAttempts {
+			return err
+		}
+		d.log.DebugContext(ctx, "transaction conflict, retrying", "attempt", attempt, "err", err)
+		wait := time.Duration(attempt*attempt)*5*time.Millisecond + time.Duration(mrand.Int64N(int64(5*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return mapErr(ctx.Err(), "duckdbwh: transaction")
+		case <-time.After(wait):
+		}
+	}
+}
+
+// maxTxAttempts bounds the retries of a conflicting write transaction.
+const maxTxAttempts = 8
+
+func (d *Driver) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err, "duckdbwh: begin")
@@ -313,6 +343,16 @@ func (d *Driver) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return mapErr(tx.Commit(), "duckdbwh: commit")
+}
+
+// isTxConflict reports whether err is DuckDB's optimistic concurrency
+// failure, which a fresh transaction may not meet again.
+func isTxConflict(err error) bool {
+	var de *duckdb.Error
+	if !errors.As(err, &de) || de.Type != duckdb.ErrorTypeTransaction {
+		return false
+	}
+	return strings.Contains(strings.ToLower(de.Msg), "conflict")
 }
 
 // tableColumns returns the table's columns, or nil if it does not exist.
