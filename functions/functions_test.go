@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/events"
@@ -100,6 +101,10 @@ func TestCloudEntryPoints(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	attrs, err := drop.Attributes(ctx, "orders/2024-01.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
 	gcs := cloudevents.New()
 	gcs.SetID("gcs-1")
 	gcs.SetType(eventschemas.TypeObjectFinalized)
@@ -107,7 +112,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	gcs.SetSubject("objects/orders/2024-01.csv")
 	gcs.SetTime(time.Now())
 	_ = gcs.SetData(cloudevents.ApplicationJSON, eventschemas.StorageObjectData{
-		Bucket: tenant.ID + "-drop", Name: "orders/2024-01.csv", Generation: "1700000000000001",
+		Bucket: tenant.ID + "-drop", Name: "orders/2024-01.csv", Generation: blobstore.Generation(attrs),
 		Size: strconv.Itoa(len(csv)), TimeCreated: time.Now().UTC(), Updated: time.Now().UTC(),
 	})
 	if err := app.eventFunc("FileDropped")(ctx, gcs); err != nil {

@@ -29,7 +29,7 @@ func TestDuplicateRunRequestsConcurrently(t *testing.T) {
 	if err := b.WriteAll(ctx, "dup.csv", []byte("a,b\n1,x\n2,y\n"), nil); err != nil {
 		t.Fatal(err)
 	}
-	obj := &eventschemas.ObjectRef{Bucket: tenant + "-drop", Name: "dup.csv", Generation: "7", Size: 12}
+	obj := &eventschemas.ObjectRef{Bucket: tenant + "-drop", Name: "dup.csv", Generation: e.objectGen("dup.csv"), Size: 12}
 	run := etl.Run{ID: "r_dup", Tenant: tenant, JobID: job.ID, JobName: job.Name, Status: etl.StatusPending,
 		Trigger: eventschemas.TriggerFileDrop, Object: obj, Dest: job.Dest, CreatedAt: time.Now().UTC()}
 	if _, err := docstore.Put(ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: etl.KindRun, ID: run.ID}, run, docstore.MustCreate); err != nil {

@@ -248,6 +248,14 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 	if err != nil {
 		return inPhase(ErrValidation, blobstore.Wrap(err, "etl: read object %q", obj.Name))
 	}
+	// Versions are ordered by generation: when the object has been
+	// replaced since this run's event, the newer version's own run loads
+	// it and this one has nothing to do.
+	current := blobstore.Generation(attrs)
+	order, ordered := blobstore.CompareGenerations(current, obj.Generation)
+	if ordered && order > 0 {
+		return s.supersede(ctx, run, current)
+	}
 	md5, err := contentHash(ctx, drop, obj.Name, attrs.MD5, obj.MD5)
 	if err != nil {
 		return inPhase(ErrValidation, err)
@@ -284,10 +292,26 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 	}
 
 	// Extraction.
-	open := func() (io.ReadCloser, error) { return drop.NewReader(ctx, obj.Name, nil) }
+	// The read is pinned to the version validated above (where the store
+	// can): a replacement written meanwhile fails it rather than being
+	// loaded under this version's name.
+	var pin *blob.ReaderOptions
+	if ordered && order == 0 {
+		pin = blobstore.AtGeneration(obj.Generation)
+	}
+	open := func() (io.ReadCloser, error) { return drop.NewReader(ctx, obj.Name, pin) }
 	res, err := s.stage(ctx, stageInput{
 		run: *run, job: job, format: format, open: open, staging: staging, target: target, loadedAt: now, lease: token,
 	})
+	if err != nil && pin != nil && (errors.Is(err, blobstore.ErrGenerationChanged) || errs.Is(err, errs.NotFound)) {
+		if a, aerr := drop.Attributes(ctx, obj.Name); aerr == nil {
+			if c, ok := blobstore.CompareGenerations(blobstore.Generation(a), obj.Generation); ok && c > 0 {
+				return s.supersede(ctx, run, blobstore.Generation(a))
+			}
+		} else if blobstore.KindOf(aerr) == errs.NotFound {
+			return inPhase(ErrValidation, errs.Wrap(errs.NotFound, aerr, "etl: object %q was deleted before it could be read", obj.Name))
+		}
+	}
 	if err != nil {
 		return inPhase(ErrExtraction, err)
 	}
@@ -309,6 +333,23 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 	}
 	*run = updated
 	return nil
+}
+
+// supersede completes a run whose version of its object has been replaced
+// by a newer one (generation newer) before it was loaded.
+func (s *Service) supersede(ctx context.Context, run *Run, newer string) error {
+	_, err := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
+		r.Status = StatusCompleted
+		r.SkippedReason = fmt.Sprintf("superseded: %s was replaced by a newer version (generation %s) before this one (generation %s) was loaded; the newer version's run loads it",
+			r.Object.Name, newer, r.Object.Generation)
+	})
+	if err != nil {
+		return err
+	}
+	if updated, err := s.GetRun(ctx, run.Tenant, run.ID); err == nil {
+		*run = updated
+	}
+	return errSkipped
 }
 
 // errSkipped ends a run whose content was already loaded.

@@ -36,12 +36,23 @@ func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
 		return nil
 	}
 	err = s.load(ctx, run)
+	if errors.Is(err, errSkipped) {
+		s.cleanupParts(ctx, run)
+		final, gerr := s.GetRun(ctx, tenant, runID)
+		if gerr != nil {
+			return gerr
+		}
+		return s.announce(ctx, final)
+	}
 	if err != nil {
+		if !errors.Is(err, errObjectBusy) && !errors.Is(err, errBusy) {
+			s.releaseObject(ctx, run)
+		}
 		run, _ = s.GetRun(ctx, tenant, runID)
 		if errors.Is(err, errAlreadyFinished) || run.Terminal() {
 			return nil // another delivery finished the run
 		}
-		if errors.Is(err, errBusy) {
+		if errors.Is(err, errBusy) || errors.Is(err, errObjectBusy) {
 			return err // another delivery is loading it: retry later
 		}
 		return s.failOrRetry(ctx, run, err)
@@ -82,6 +93,13 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		r.Attempts++
 		return nil
 	}); err != nil {
+		return err
+	}
+	if err := s.claimObject(ctx, run); err != nil {
+		var sup *supersededError
+		if errors.As(err, &sup) {
+			return s.supersede(ctx, &run, sup.newer)
+		}
 		return err
 	}
 	dest := job.Dest
@@ -248,3 +266,67 @@ func (s *Service) loadEmpty(ctx context.Context, wh *warehouse.Warehouse, job Jo
 	_, err := wh.Query(ctx, q, params, 0)
 	return err
 }
+
+// errObjectBusy: another run is loading a version of the same object;
+// retry later (the bus backs off).
+var errObjectBusy = errs.E(errs.Conflict, "etl: another version of the file is being loaded")
+
+// supersededError: the ledger holds a newer version of the run's object.
+type supersededError struct{ newer string }
+
+func (e *supersededError) Error() string {
+	return "etl: a newer version (generation " + e.newer + ") is already loaded"
+}
+
+// claimObject orders the loads of one file. It takes the file's loading
+// lease in the ledger, so two versions of a file never load at once, and
+// refuses (supersededError) a version older than the one already loaded:
+// events may arrive, and runs may finish extracting, in any order.
+func (s *Service) claimObject(ctx context.Context, run Run) error {
+	if run.Object == nil {
+		return nil
+	}
+	var newer string
+	_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, run.Object.Name), func(e *LedgerEntry, exists bool) error {
+		if !exists {
+			*e = LedgerEntry{JobID: run.JobID, Object: run.Object.Name}
+		}
+		if c, ok := blobstore.CompareGenerations(e.Generation, run.Object.Generation); ok && c > 0 {
+			newer = e.Generation
+			return errSupersededMark
+		}
+		now := s.nowUTC()
+		if e.LoadingRun != "" && e.LoadingRun != run.ID && e.LoadingUntil != nil && now.Before(*e.LoadingUntil) {
+			return errObjectBusy
+		}
+		e.LoadingRun = run.ID
+		e.LoadingUntil = ptr(now.Add(leaseTTL))
+		return nil
+	})
+	if errors.Is(err, errSupersededMark) {
+		return &supersededError{newer: newer}
+	}
+	return err
+}
+
+var errSupersededMark = errors.New("superseded")
+
+// releaseObject drops the run's loading lease on its file after a failed
+// load (best effort: the lease expires on its own).
+func (s *Service) releaseObject(ctx context.Context, run Run) {
+	if run.Object == nil {
+		return
+	}
+	_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, run.Object.Name), func(e *LedgerEntry, exists bool) error {
+		if !exists || e.LoadingRun != run.ID {
+			return errNothingToRelease
+		}
+		e.LoadingRun, e.LoadingUntil = "", nil
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNothingToRelease) {
+		s.log.WarnContext(ctx, "etl: could not release the file's loading lease", "run", run.ID, "object", run.Object.Name, "err", err)
+	}
+}
+
+var errNothingToRelease = errors.New("nothing to release")

@@ -189,14 +189,20 @@ func (r Run) Terminal() bool {
 	return false
 }
 
-// LedgerEntry records the version of a file a job has loaded.
+// LedgerEntry records the version of a file a job has loaded. It also
+// orders the loads of one file: a run holds LoadingRun while it writes the
+// file's rows, so two versions never load at once, and a run whose version
+// is older than the one recorded here is skipped as superseded.
 type LedgerEntry struct {
 	JobID      string    `json:"job_id"`
 	Object     string    `json:"object"`
-	Generation string    `json:"generation"`
-	Size       int64     `json:"size"`
-	MD5        string    `json:"md5"`
-	RunID      string    `json:"run_id"`
+	Generation string    `json:"generation,omitempty"`
+	Size       int64     `json:"size,omitempty"`
+	MD5        string    `json:"md5,omitempty"`
+	RunID      string    `json:"run_id,omitempty"`
 	RowsLoaded int64     `json:"rows_loaded"`
-	LoadedAt   time.Time `json:"loaded_at"`
+	LoadedAt   time.Time `json:"loaded_at,omitzero"`
+
+	LoadingRun   string     `json:"loading_run,omitempty"`
+	LoadingUntil *time.Time `json:"loading_until,omitempty"`
 }

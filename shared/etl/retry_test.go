@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/events"
@@ -84,11 +85,15 @@ func TestLoadRetryAfterCommitDoesNotDuplicate(t *testing.T) {
 	if err := drop.WriteAll(ctx, "stock.csv", []byte(csv), nil); err != nil {
 		t.Fatal(err)
 	}
+	attrs, err := drop.Attributes(ctx, "stock.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := event.New()
 	e.SetID("gcs-retry-1")
 	e.SetType(eventschemas.TypeObjectFinalized)
 	e.SetSource("//storage.googleapis.com/projects/_/buckets/" + tenant + "-drop")
-	_ = e.SetData(event.ApplicationJSON, eventschemas.StorageObjectData{Bucket: tenant + "-drop", Name: "stock.csv", Generation: "1",
+	_ = e.SetData(event.ApplicationJSON, eventschemas.StorageObjectData{Bucket: tenant + "-drop", Name: "stock.csv", Generation: blobstore.Generation(attrs),
 		Size: strconv.Itoa(len(csv)), TimeCreated: time.Now().UTC(), Updated: time.Now().UTC()})
 	if err := bus.Publish(ctx, events.TopicObjectDropped, e); err != nil {
 		t.Fatal(err)

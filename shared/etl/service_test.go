@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
@@ -20,6 +21,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/platform"
 	_ "github.com/b2brecs/b2brecs/shared/warehouse/duckdbwh"
 	"github.com/cloudevents/sdk-go/v2/event"
+	"gocloud.dev/blob"
 )
 
 const tenant = "acme"
@@ -31,10 +33,13 @@ type env struct {
 	t   *testing.T
 	p   *platform.Platform
 	bus *membus.Bus
-	gen int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with wrap (when not nil) around each topic's
+// handler, for tests that hold or observe deliveries.
+func newEnvWith(t *testing.T, wrap func(topic string, h events.Handler) events.Handler) *env {
 	t.Helper()
 	t.Setenv("B2B_DATA_DIR", t.TempDir())
 	for _, k := range []string{"B2B_CONFIG_URL", "B2B_EVENTS_URL", "B2B_SECRETS_URL", "B2B_WAREHOUSE_URL", "B2B_DROP_URL",
@@ -57,6 +62,9 @@ func newEnv(t *testing.T) *env {
 		events.TopicRunRequested:  p.ETL.HandleRunRequested,
 		events.TopicLoadRequested: p.ETL.HandleLoadRequested,
 	} {
+		if wrap != nil {
+			h = wrap(topic, h)
+		}
 		if err := bus.Subscribe(topic, topic+"-handler", h); err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +83,7 @@ func (e *env) wait() {
 }
 
 // drop writes an object into the tenant's drop bucket and delivers its
-// storage event (with a GCS-like generation number of its own) to the
+// storage event (with the generation the store gives the new version) to the
 // handler, then waits for the chain to finish. It returns the run.
 func (e *env) drop(name, content string) etl.Run {
 	e.t.Helper()
@@ -84,11 +92,7 @@ func (e *env) drop(name, content string) etl.Run {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := b.WriteAll(ctx, name, []byte(content), nil); err != nil {
-		e.t.Fatal(err)
-	}
-	e.gen++
-	gen := strconv.Itoa(e.gen)
+	gen := e.write(b, name, content)
 	if err := e.p.ETL.HandleObjectFinalized(ctx, storageEvent(e.p.Resources.BucketName(tenant, etl.BucketDrop), name, gen, content)); err != nil {
 		e.t.Fatalf("HandleObjectFinalized(%s): %v", name, err)
 	}
@@ -107,6 +111,49 @@ func (e *env) drop(name, content string) etl.Run {
 	}
 	e.t.Fatalf("no run for %s generation %s among %d runs", name, gen, len(runs))
 	return etl.Run{}
+}
+
+// write writes an object and returns its generation, as the store reports
+// it (what a real storage event carries). Folder generations are change
+// times; a rewrite within the clock's granularity is written again until it
+// gets a generation of its own, as it would on Cloud Storage.
+func (e *env) write(b *blob.Bucket, name, content string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	prev := ""
+	if a, err := b.Attributes(ctx, name); err == nil {
+		prev = blobstore.Generation(a)
+	}
+	for range 100 {
+		if err := b.WriteAll(ctx, name, []byte(content), nil); err != nil {
+			e.t.Fatal(err)
+		}
+		a, err := b.Attributes(ctx, name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if gen := blobstore.Generation(a); gen != prev {
+			return gen
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	e.t.Fatalf("%s: no new generation after 100 writes", name)
+	return ""
+}
+
+// objectGen is the current generation of a drop-bucket object.
+func (e *env) objectGen(name string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	b, err := e.p.Resources.Bucket(ctx, tenant, etl.BucketDrop)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := b.Attributes(ctx, name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return blobstore.Generation(a)
 }
 
 func storageEvent(bucket, name, gen, content string) events.Event {

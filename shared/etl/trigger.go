@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -60,7 +59,7 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 		ref := eventschemas.ObjectRef{
 			Bucket:     bucketName,
 			Name:       obj.Key,
-			Generation: strconv.FormatInt(obj.ModTime.UnixNano(), 10),
+			Generation: blobstore.ListGeneration(obj),
 			Size:       obj.Size,
 		}
 		if len(obj.MD5) > 0 {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/events"
@@ -474,13 +475,17 @@ func TestResumeAfterRestart(t *testing.T) {
 	if err := drop.WriteAll(ctx, "late.csv", []byte("a,b\n1,x\n2,y\n"), nil); err != nil {
 		t.Fatal(err)
 	}
+	attrs, err := drop.Attributes(ctx, "late.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
 	job := etl.Job{ID: "j_late", Tenant: tenant, Name: "late", SourceType: "file", File: etl.FileSource{Pattern: "late.csv", Format: "csv"},
 		Dest: etl.Dest{Dataset: "raw_data", Table: "late"}, LoadMode: etl.Append, Enabled: true, CreatedAt: time.Now().UTC()}
 	if _, err := docstore.Put(ctx, first.P.Store, docstore.Key{Tenant: tenant, Kind: etl.KindJob, ID: job.ID}, job, docstore.MustCreate); err != nil {
 		t.Fatal(err)
 	}
 	run := etl.Run{ID: "r_late", Tenant: tenant, JobID: job.ID, JobName: job.Name, Status: etl.StatusPending, Trigger: eventschemas.TriggerFileDrop,
-		Object: &eventschemas.ObjectRef{Bucket: tenant + "-drop", Name: "late.csv", Generation: "1", Size: 12}, Dest: job.Dest, CreatedAt: time.Now().UTC()}
+		Object: &eventschemas.ObjectRef{Bucket: tenant + "-drop", Name: "late.csv", Generation: blobstore.Generation(attrs), Size: 12}, Dest: job.Dest, CreatedAt: time.Now().UTC()}
 	if _, err := docstore.Put(ctx, first.P.Store, docstore.Key{Tenant: tenant, Kind: etl.KindRun, ID: run.ID}, run, docstore.MustCreate); err != nil {
 		t.Fatal(err)
 	}

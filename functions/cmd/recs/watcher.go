@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/platform"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -212,7 +213,7 @@ func (w *dropWatcher) announce(ctx context.Context, file string) error {
 		return err
 	}
 	bucket := platform.ForTenant(w.bucketName, tenant)
-	gen := strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+	gen := blobstore.FileGeneration(fi)
 	data := eventschemas.StorageObjectData{
 		Kind: "storage#object", ID: bucket + "/" + name + "/" + gen,
 		SelfLink: "local://" + bucket + "/" + name,
