@@ -90,7 +90,10 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		return err
 	}
 	if run.Terminal() {
-		return nil
+		// A redelivery: the run finished, but the delivery that finished
+		// it may have died before announcing. The announcement keeps its
+		// event id, so subscribers see the same event again, not a new one.
+		return s.announce(ctx, run)
 	}
 	if run.Stages.ExtractionCompletedAt != nil {
 		// Extracted before; the load request may have been lost.

@@ -33,7 +33,7 @@ func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
 		return err
 	}
 	if run.Terminal() {
-		return nil
+		return s.announce(ctx, run) // a redelivery: see HandleRunRequested
 	}
 	err = s.load(ctx, run)
 	if errors.Is(err, errSkipped) {
