@@ -125,8 +125,12 @@ func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 	if pe := (*phaseError)(nil); errors.As(err, &pe) {
 		phase = pe.phase
 	}
-	if errs.Retryable(err) && run.Attempts < maxAttempts {
-		s.log.WarnContext(ctx, "etl: run attempt failed, will retry", "tenant", run.Tenant, "run", run.ID, "attempt", run.Attempts, "phase", phase, "err", err)
+	attempts := run.Attempts
+	if run.Stages.LoadingStartedAt != nil {
+		attempts = run.LoadAttempts
+	}
+	if errs.Retryable(err) && attempts < maxAttempts {
+		s.log.WarnContext(ctx, "etl: run attempt failed, will retry", "tenant", run.Tenant, "run", run.ID, "attempt", attempts, "phase", phase, "err", err)
 		// Hand the run back so the retry can claim it.
 		if _, rerr := s.stamp(ctx, run.Tenant, run.ID, release); rerr != nil && !errors.Is(rerr, errAlreadyFinished) {
 			s.log.WarnContext(ctx, "etl: could not release the run's lease", "run", run.ID, "err", rerr)

@@ -90,7 +90,7 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		if !retry {
 			r.Stages.LoadingStartedAt = ptr(s.nowUTC())
 		}
-		r.Attempts++
+		r.LoadAttempts++
 		return nil
 	}); err != nil {
 		return err

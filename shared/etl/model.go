@@ -166,7 +166,10 @@ type Run struct {
 	Parts         []string         `json:"parts,omitempty"`
 	RejectsObject string           `json:"rejects_object,omitempty"`
 	Schema        warehouse.Schema `json:"schema,omitempty"`
-	Attempts      int              `json:"attempts"`
+	// Attempts counts the tries of the extract half, LoadAttempts those
+	// of the load half: each half gets maxAttempts of its own.
+	Attempts     int `json:"attempts"`
+	LoadAttempts int `json:"load_attempts,omitempty"`
 	// Lease: the delivery working on the run, so that duplicate deliveries
 	// of the same request wait instead of working on it at the same time.
 	LeaseOwner string     `json:"lease_owner,omitempty"`

@@ -19,16 +19,23 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 )
 
-// faultyWarehouse loads for real but reports a transient error on the
-// first load, as when a connection drops after the warehouse committed.
+// faultyWarehouse fails loads on purpose: the first failBefore loads fail
+// before reaching the warehouse; then the first real load commits but
+// reports a transient error if failAfterCommit, as when a connection drops
+// after the warehouse committed. loads counts the real loads.
 type faultyWarehouse struct {
 	warehouse.Driver
-	loads atomic.Int32
+	failBefore      int32
+	failAfterCommit bool
+	calls, loads    atomic.Int32
 }
 
 func (f *faultyWarehouse) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse.LoadResult, error) {
+	if f.calls.Add(1) <= f.failBefore {
+		return warehouse.LoadResult{}, errs.E(errs.Transient, "warehouse unavailable")
+	}
 	res, err := f.Driver.Load(ctx, req)
-	if f.loads.Add(1) == 1 && err == nil {
+	if f.loads.Add(1) == 1 && err == nil && f.failAfterCommit {
 		return warehouse.LoadResult{}, errs.E(errs.Transient, "connection reset after commit")
 	}
 	return res, err
@@ -55,6 +62,32 @@ func (r *faultyResources) Warehouse(ctx context.Context, tenant string) (*wareho
 // loader saw an error, so the bus retries the load request. The retry
 // finds the run's rows in the table (lineage) and does not load again.
 func TestLoadRetryAfterCommitDoesNotDuplicate(t *testing.T) {
+	fw := &faultyWarehouse{failAfterCommit: true}
+	r := runWithFaults(t, fw)
+	if n := fw.loads.Load(); n != 1 {
+		t.Errorf("load jobs = %d, want 1 (the retry must find the committed rows and not load again)", n)
+	}
+	if r.Status != etl.StatusCompleted || r.RowsLoaded != 3 {
+		t.Errorf("run = %s, %d rows loaded (%s); want completed, 3", r.Status, r.RowsLoaded, r.ErrorMessage)
+	}
+}
+
+// TestLoadHasAttemptsOfItsOwn: the load half gets its own attempts; two
+// transient load failures after a successful extraction do not fail the
+// run (they did when extract and load shared one counter).
+func TestLoadHasAttemptsOfItsOwn(t *testing.T) {
+	fw := &faultyWarehouse{failBefore: 2}
+	r := runWithFaults(t, fw)
+	if r.Status != etl.StatusCompleted || r.RowsLoaded != 3 || r.Attempts != 1 || r.LoadAttempts != 3 {
+		t.Errorf("run = %s, %d rows, attempts %d+%d (%s); want completed, 3 rows, 1 extract + 3 load attempts",
+			r.Status, r.RowsLoaded, r.Attempts, r.LoadAttempts, r.ErrorMessage)
+	}
+}
+
+// runWithFaults drops a 3-row file through a chain whose warehouse is fw
+// and returns the finished run, after checking the table has 3 rows.
+func runWithFaults(t *testing.T, fw *faultyWarehouse) etl.Run {
+	t.Helper()
 	ctx := context.Background()
 	t.Setenv("B2B_DATA_DIR", t.TempDir())
 	log := slog.New(slog.DiscardHandler)
@@ -64,7 +97,6 @@ func TestLoadRetryAfterCommitDoesNotDuplicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	fw := &faultyWarehouse{}
 	res := &faultyResources{Resources: p.Resources, wh: fw}
 	svc := etl.New(p.Store, bus, res, p.Validator, etl.WithLogger(log))
 	for topic, h := range map[string]events.Handler{
@@ -103,15 +135,9 @@ func TestLoadRetryAfterCommitDoesNotDuplicate(t *testing.T) {
 	if err := bus.Wait(wctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := fw.loads.Load(); n != 1 {
-		t.Errorf("load jobs = %d, want 1 (the retry must find the committed rows and not load again)", n)
-	}
 	runs, err := svc.ListRuns(ctx, tenant, etl.RunFilter{})
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs = %v, %v", runs, err)
-	}
-	if r := runs[0]; r.Status != etl.StatusCompleted || r.RowsLoaded != 3 {
-		t.Errorf("run = %s, %d rows loaded (%s); want completed, 3", r.Status, r.RowsLoaded, r.ErrorMessage)
 	}
 	w, _ := p.Resources.Warehouse(ctx, tenant)
 	tbl, err := w.DescribeTable(ctx, "raw_data", "stock")
@@ -121,4 +147,5 @@ func TestLoadRetryAfterCommitDoesNotDuplicate(t *testing.T) {
 	if tbl.NumRows != 3 {
 		t.Errorf("table rows = %d, want 3", tbl.NumRows)
 	}
+	return runs[0]
 }
