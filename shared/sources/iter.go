@@ -1,0 +1,282 @@
+package sources
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/tabular"
+)
+
+// FormatValue formats an extracted value as a sample string: "NULL" for
+// nil, RFC 3339 for TIMESTAMP instants, "2006-01-02" for dates at midnight,
+// base64 for bytes.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case []byte:
+		return base64.StdEncoding.EncodeToString(x)
+	case *big.Rat:
+		return x.RatString()
+	case time.Time:
+		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
+			return x.Format(time.DateOnly)
+		}
+		return x.Format(time.RFC3339Nano)
+	}
+	return "?"
+}
+
+// EncodeKey encodes primary key values as one string for BoundaryKeys and
+// SeenAtSince: each value with FormatValue, strconv-quoted, joined by ",".
+func EncodeKey(vals []any) string {
+	var b strings.Builder
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if v == nil {
+			b.WriteString("null")
+			continue
+		}
+		b.WriteString(strconv.Quote(FormatValue(v)))
+	}
+	return b.String()
+}
+
+// Describe builds a TableMeta from columns with OriginalName, SourceType,
+// Type, Confidence, Warning, Nullable and PrimaryKey set: it sanitises the
+// names, sets Temporal and NameChanged, and fills Recommended. pk lists the
+// key columns in key order. Drivers call it.
+func Describe(schema, table string, cols []ColumnMeta, pk []string) TableMeta {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.OriginalName
+	}
+	san, _ := tabular.SanitizeNames(names)
+	for i := range cols {
+		cols[i].Name = san[i]
+		cols[i].NameChanged = san[i] != cols[i].OriginalName
+		cols[i].Temporal = IsTemporal(cols[i].Type)
+		if cols[i].Samples == nil {
+			cols[i].Samples = []string{}
+		}
+	}
+	ts, why := RecommendTimestamp(cols)
+	return TableMeta{Schema: schema, Table: table, Columns: cols,
+		Recommended: Recommendation{TimestampColumn: ts, TimestampReason: why, PrimaryKey: pk}}
+}
+
+// ExtractColumns turns described columns into extract columns.
+func ExtractColumns(cols []ColumnMeta) []ExtractColumn {
+	out := make([]ExtractColumn, len(cols))
+	for i, c := range cols {
+		out[i] = ExtractColumn{Name: c.Name, OriginalName: c.OriginalName, SourceType: c.SourceType, Type: c.Type}
+	}
+	return out
+}
+
+// Plan is what a driver resolved from an ExtractRequest: which columns of
+// the read rows are the visible ones, the timestamp and the key.
+type Plan struct {
+	// Columns are the visible columns: the first len(Columns) values of
+	// each raw row.
+	Columns []ExtractColumn
+	// TSIndex is the index of the timestamp column in the raw row (-1
+	// without TimestampColumn).
+	TSIndex int
+	// KeyIndexes are the indexes of the primary key columns in the raw row.
+	KeyIndexes []int
+	KeyColumns []string
+	// Since and SeenAtSince as in ExtractRequest.
+	Since       any
+	SeenAtSince []string
+	Limit       int64
+}
+
+// RawRows is a driver's stream of raw rows: Scan decodes the current row
+// into typed values (see the package doc), one per raw column.
+type RawRows interface {
+	Next() bool
+	Scan(dst []any) error
+	Err() error
+	Close() error
+}
+
+// NewIterator builds the RowIterator drivers return: it keeps the
+// watermark and boundary keys, skips rows already seen at Since, applies
+// the limit and maps errors with mapErr (which must keep secrets out).
+// width is the number of raw columns.
+func NewIterator(ctx context.Context, p Plan, width int, rows RawRows, mapErr func(error) error) RowIterator {
+	it := &iter{ctx: ctx, p: p, rows: rows, mapErr: mapErr, raw: make([]any, width)}
+	if len(p.SeenAtSince) > 0 && p.Since != nil && len(p.KeyIndexes) > 0 {
+		it.seen = make(map[string]bool, len(p.SeenAtSince))
+		for _, k := range p.SeenAtSince {
+			it.seen[k] = true
+		}
+	}
+	return it
+}
+
+type iter struct {
+	ctx      context.Context
+	p        Plan
+	rows     RawRows
+	mapErr   func(error) error
+	raw      []any
+	seen     map[string]bool
+	n        int64
+	err      error
+	done     bool
+	mark     any
+	boundary []string
+}
+
+func (it *iter) Columns() []ExtractColumn { return it.p.Columns }
+func (it *iter) Values() []any            { return it.raw[:len(it.p.Columns)] }
+func (it *iter) Rows() int64              { return it.n }
+func (it *iter) Watermark() any           { return it.mark }
+func (it *iter) KeyColumns() []string     { return it.p.KeyColumns }
+func (it *iter) BoundaryKeys() []string {
+	if len(it.p.KeyIndexes) == 0 {
+		return nil
+	}
+	return it.boundary
+}
+
+func (it *iter) Err() error { return it.err }
+
+func (it *iter) fail(err error) bool {
+	if cerr := it.ctx.Err(); cerr != nil {
+		err = errs.Wrap(errs.Transient, cerr, "sources: extract cancelled")
+	} else if it.mapErr != nil {
+		err = it.mapErr(err)
+	}
+	it.err = err
+	it.done = true
+	return false
+}
+
+func (it *iter) Next() bool {
+	if it.done {
+		return false
+	}
+	if it.p.Limit > 0 && it.n >= it.p.Limit {
+		it.done = true
+		return false
+	}
+	for {
+		if err := it.ctx.Err(); err != nil {
+			return it.fail(err)
+		}
+		if !it.rows.Next() {
+			if err := it.rows.Err(); err != nil {
+				return it.fail(err)
+			}
+			if err := it.ctx.Err(); err != nil {
+				return it.fail(err)
+			}
+			it.done = true
+			return false
+		}
+		if err := it.rows.Scan(it.raw); err != nil {
+			return it.fail(err)
+		}
+		if it.p.TSIndex < 0 {
+			break
+		}
+		ts := it.raw[it.p.TSIndex]
+		if it.seen != nil && Compare(ts, it.p.Since) == 0 && it.seen[it.key()] {
+			continue
+		}
+		if ts != nil {
+			switch c := Compare(ts, it.mark); {
+			case it.mark == nil || c > 0:
+				it.mark = ts
+				it.boundary = it.boundary[:0]
+				fallthrough
+			case c == 0:
+				if len(it.p.KeyIndexes) > 0 {
+					it.boundary = append(it.boundary, it.key())
+				}
+			}
+		}
+		break
+	}
+	it.n++
+	return true
+}
+
+func (it *iter) key() string {
+	vals := make([]any, len(it.p.KeyIndexes))
+	for i, k := range it.p.KeyIndexes {
+		vals[i] = it.raw[k]
+	}
+	return EncodeKey(vals)
+}
+
+func (it *iter) Close() error {
+	it.done = true
+	err := it.rows.Close()
+	if err != nil && !errors.Is(err, context.Canceled) && it.mapErr != nil {
+		return it.mapErr(err)
+	}
+	return nil
+}
+
+// Compare orders two watermark values of the same type (time.Time, int64,
+// float64, string): -1, 0 or +1. nil sorts first; values of different types
+// compare equal to nothing (+1).
+func Compare(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	switch x := a.(type) {
+	case time.Time:
+		if y, ok := b.(time.Time); ok {
+			return x.Compare(y)
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmp3(x < y, x > y)
+		}
+	case float64:
+		if y, ok := b.(float64); ok {
+			return cmp3(x < y, x > y)
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+	}
+	return 1
+}
+
+func cmp3(lt, gt bool) int {
+	switch {
+	case lt:
+		return -1
+	case gt:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,147 @@
+package mysql_test
+
+import (
+	"context"
+	"database/sql"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/sources"
+	"github.com/b2brecs/b2brecs/shared/sources/mysql"
+	"github.com/b2brecs/b2brecs/shared/sources/sourcetest"
+	"github.com/b2brecs/b2brecs/shared/testenv"
+)
+
+const testDB = "b2b_sourcetest"
+
+var createDB sync.Once
+
+// conn returns the connection to the test database (created if missing)
+// and a DSN for Exec.
+func conn(t testing.TB) (sources.Connection, string) {
+	dsn := testenv.Require(t, testenv.MariaDB)
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	var cerr error
+	createDB.Do(func() {
+		db, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			cerr = err
+			return
+		}
+		defer db.Close()
+		_, cerr = db.Exec("CREATE DATABASE IF NOT EXISTS " + testDB + " CHARACTER SET utf8mb4")
+	})
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	cfg.DBName = testDB
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	cfg.Collation = "utf8mb4_general_ci"
+	return sources.Connection{Host: host, Port: p, Database: testDB, Username: cfg.User, Password: cfg.Passwd, SSLMode: "disable"}, cfg.FormatDSN()
+}
+
+func open(t testing.TB) sources.Driver {
+	c, _ := conn(t)
+	d, err := mysql.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func execer(dsn string) func(t testing.TB, sql string) {
+	return func(t testing.TB, q string) {
+		t.Helper()
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("exec %.200s: %v", q, err)
+		}
+	}
+}
+
+func TestConformance(t *testing.T) {
+	_, dsn := conn(t)
+	sourcetest.Run(t, sourcetest.Config{
+		Open: open,
+		Exec: execer(dsn),
+		OpenBadAuth: func(t testing.TB) (sources.Driver, string) {
+			c, _ := conn(t)
+			c.Password = "Secr3t-pw-do-not-leak"
+			d, err := mysql.New(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d, c.Password
+		},
+	})
+}
+
+func TestOpenURL(t *testing.T) {
+	c, _ := conn(t)
+	src, err := sources.OpenConnection(context.Background(), "mysql", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if src.Dialect() != sources.MySQL {
+		t.Errorf("dialect %s", src.Dialect())
+	}
+	res, err := src.Test(context.Background())
+	if err != nil {
+		t.Fatalf("Test: %v", err)
+	}
+	if res.Schema != testDB || !strings.Contains(res.Message, testDB) {
+		t.Errorf("Test result %+v", res)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	d, err := mysql.New(sources.Connection{Host: "127.0.0.1", Port: 1, Database: "x", Username: "u", Password: "Secr3t-pw-do-not-leak", ConnectTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	_, err = d.Test(context.Background())
+	if !errs.Is(err, errs.Transient) || strings.Contains(err.Error(), "Secr3t") {
+		t.Errorf("unreachable server: %v, want transient without the password", err)
+	}
+}
+
+func TestUnknownDatabase(t *testing.T) {
+	c, _ := conn(t)
+	c.Database, c.Schema = "srct_no_such_db", ""
+	d, err := mysql.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Test(context.Background()); !errs.Is(err, errs.NotFound) {
+		t.Errorf("unknown database: %v, want not_found", err)
+	}
+}
+
+func BenchmarkExtract(b *testing.B) {
+	_, dsn := conn(b)
+	sourcetest.Bench(b, open(b), execer(dsn), 100_000)
+}

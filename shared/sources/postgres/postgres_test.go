@@ -1,0 +1,119 @@
+package postgres_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/sources"
+	"github.com/b2brecs/b2brecs/shared/sources/postgres"
+	"github.com/b2brecs/b2brecs/shared/sources/sourcetest"
+	"github.com/b2brecs/b2brecs/shared/testenv"
+)
+
+func conn(t testing.TB) (sources.Connection, string) {
+	dsn := testenv.Require(t, testenv.Postgres)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sources.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, dsn
+}
+
+func open(t testing.TB) sources.Driver {
+	c, _ := conn(t)
+	d, err := postgres.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func execer(dsn string) func(t testing.TB, sql string) {
+	return func(t testing.TB, sql string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(ctx, sql); err != nil {
+			t.Fatalf("exec %.200s: %v", sql, err)
+		}
+	}
+}
+
+func TestConformance(t *testing.T) {
+	_, dsn := conn(t)
+	sourcetest.Run(t, sourcetest.Config{
+		Open: open,
+		Exec: execer(dsn),
+		OpenBadAuth: func(t testing.TB) (sources.Driver, string) {
+			// The test server trusts local users, so an unknown role is
+			// what it rejects.
+			c, _ := conn(t)
+			c.Username, c.Password = "srct_no_such_role", "Secr3t-pw-do-not-leak"
+			d, err := postgres.New(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d, c.Password
+		},
+	})
+}
+
+func TestOpenURL(t *testing.T) {
+	_, dsn := conn(t)
+	for _, scheme := range []string{"postgres", "postgresql"} {
+		src, err := sources.Open(context.Background(), strings.Replace(dsn, "postgres://", scheme+"://", 1))
+		if err != nil {
+			t.Fatalf("%s: %v", scheme, err)
+		}
+		if src.Dialect() != sources.Postgres {
+			t.Errorf("%s: dialect %s", scheme, src.Dialect())
+		}
+		if _, err := src.Test(context.Background()); err != nil {
+			t.Errorf("%s: Test: %v", scheme, err)
+		}
+		_ = src.Close()
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	d, err := postgres.New(sources.Connection{Host: "127.0.0.1", Port: 1, Database: "x", Username: "u", Password: "Secr3t-pw-do-not-leak", ConnectTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Test(context.Background())
+	if !errs.Is(err, errs.Transient) || strings.Contains(err.Error(), "Secr3t") {
+		t.Errorf("unreachable server: %v, want transient without the password", err)
+	}
+}
+
+func TestUnknownDatabase(t *testing.T) {
+	c, _ := conn(t)
+	c.Database = "srct_no_such_db"
+	d, err := postgres.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Test(context.Background()); !errs.Is(err, errs.NotFound) {
+		t.Errorf("unknown database: %v, want not_found", err)
+	}
+}
+
+func BenchmarkExtract(b *testing.B) {
+	_, dsn := conn(b)
+	sourcetest.Bench(b, open(b), execer(dsn), 100_000)
+}

@@ -1,0 +1,681 @@
+// Package sourcetest is the conformance suite every sources driver must
+// pass, run against a real server: connection test, discovery, type mapping
+// of a table with every common type (NULLs, unicode, names that need
+// sanitising), exact extracted values, incremental extracts with the
+// boundary contract, selected columns, missing tables, bad credentials
+// (without the password in the error text) and cancellation.
+//
+// The suite creates its own tables (unique names per run) in the default
+// schema of the driver Open returns and drops them at the end.
+package sourcetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/sources"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// Config is what the suite needs from a driver's test.
+type Config struct {
+	// Open returns a driver whose default schema is where Exec creates
+	// tables. The suite closes it.
+	Open func(t testing.TB) sources.Driver
+	// Exec runs one SQL statement on the same database, outside the driver
+	// (MySQL sessions must use time_zone '+00:00').
+	Exec func(t testing.TB, sql string)
+	// OpenBadAuth returns a driver for the same server whose credentials
+	// the server rejects, and the password it was given.
+	OpenBadAuth func(t testing.TB) (sources.Driver, string)
+}
+
+// Run runs the suite.
+func Run(t *testing.T, cfg Config) {
+	d := cfg.Open(t)
+	t.Cleanup(func() { _ = d.Close() })
+	s := &suite{cfg: cfg, d: d, dialect: d.Dialect(), prefix: "srct_" + randHex(4) + "_"}
+	s.createAll(t)
+	s.createEvents(t)
+	t.Run("Test", s.testTest)
+	t.Run("Schemas", s.testSchemas)
+	t.Run("Describe", s.testDescribe)
+	t.Run("ExtractAll", s.testExtractAll)
+	t.Run("SelectedColumns", s.testSelected)
+	t.Run("Incremental", s.testIncremental)
+	t.Run("NotFound", s.testNotFound)
+	t.Run("BadAuth", s.testBadAuth)
+	t.Run("Cancel", s.testCancel)
+}
+
+type suite struct {
+	cfg     Config
+	d       sources.Driver
+	dialect sources.Dialect
+	prefix  string
+	all     string // table with every type
+	events  string // incremental table
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// Q quotes an identifier for the dialect.
+func Q(d sources.Dialect, name string) string {
+	q, err := sources.QuoteIdent(d, name)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+func (s *suite) q(name string) string { return Q(s.dialect, name) }
+
+func (s *suite) create(t *testing.T, name, ddl string) {
+	s.cfg.Exec(t, "DROP TABLE IF EXISTS "+s.q(name))
+	s.cfg.Exec(t, ddl)
+	t.Cleanup(func() { s.cfg.Exec(t, "DROP TABLE IF EXISTS "+s.q(name)) })
+}
+
+// col is one column of the all-types table with its expected mapping.
+type col struct {
+	name, pgType, myType string
+	pgWant, myWant       warehouse.Type
+	nullable             bool
+}
+
+var allCols = []col{
+	{"id", "bigint PRIMARY KEY", "bigint PRIMARY KEY", warehouse.Int64, warehouse.Int64, false},
+	{"small", "smallint", "smallint", warehouse.Int64, warehouse.Int64, true},
+	{"i", "integer NOT NULL", "int NOT NULL", warehouse.Int64, warehouse.Int64, false},
+	{"big", "bigint", "bigint", warehouse.Int64, warehouse.Int64, true},
+	{"num", "numeric(12,4)", "decimal(12,4)", warehouse.Numeric, warehouse.Numeric, true},
+	{"real_c", "real", "float", warehouse.Float64, warehouse.Float64, true},
+	{"dbl", "double precision", "double", warehouse.Float64, warehouse.Float64, true},
+	{"txt", "text", "text", warehouse.String, warehouse.String, true},
+	{"vc", "varchar(20)", "varchar(20)", warehouse.String, warehouse.String, true},
+	{"ch", "char(3)", "char(3)", warehouse.String, warehouse.String, true},
+	{"flag", "boolean", "tinyint(1)", warehouse.Bool, warehouse.Bool, true},
+	{"d", "date", "date", warehouse.Date, warehouse.Date, true},
+	{"ts", "timestamp", "datetime(6)", warehouse.Timestamp, warehouse.DateTime, true},
+	{"tstz", "timestamptz", "timestamp(6) NULL", warehouse.Timestamp, warehouse.Timestamp, true},
+	{"tm", "time", "time", warehouse.Time, warehouse.Time, true},
+	{"js", "jsonb", "json", warehouse.JSON, warehouse.JSON, true},
+	{"bin", "bytea", "varbinary(16)", warehouse.Bytes, warehouse.Bytes, true},
+	{"uid", "uuid", "char(36)", warehouse.String, warehouse.String, true},
+	{"Order Total (€)", "numeric(10,2)", "decimal(10,2)", warehouse.Numeric, warehouse.Numeric, true},
+	{"order-total", "integer", "int", warehouse.Int64, warehouse.Int64, true},
+	{"created_at", "timestamp", "datetime(6)", warehouse.Timestamp, warehouse.DateTime, true},
+	{"updated_at", "timestamp", "datetime(6)", warehouse.Timestamp, warehouse.DateTime, true},
+}
+
+// sanitised names of allCols, in order.
+var allNames = []string{"id", "small", "i", "big", "num", "real_c", "dbl", "txt", "vc", "ch", "flag", "d", "ts", "tstz", "tm", "js", "bin", "uid", "order_total", "order_total_2", "created_at", "updated_at"}
+
+const unicodeText = "héllo 世界 🚀 \"q\" 'a'"
+
+func utc(s string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04:05.999999", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// allRows are the expected extracted values, by id.
+var allRows = [][]any{
+	{int64(1), int64(-32768), int64(2147483647), int64(9223372036854775807), "12345678.1234", 1.5, 2.25,
+		unicodeText, "it's", "abc", true, utc("2024-02-29 00:00:00"), utc("2024-03-01 12:34:56.123456"),
+		utc("2024-03-01 12:34:56.654321"), "13:14:15", `{"a": 1}`, []byte{0x00, 0xff, 0x10},
+		"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "99.95", int64(7), utc("2023-12-31 23:59:59"), utc("2024-01-01 00:00:00")},
+	{int64(2), nil, int64(0), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
+	{int64(3), int64(0), int64(-1), int64(-9223372036854775808), "0.0000", 0.0, -0.5,
+		"", "", "xyz", false, utc("1970-01-01 00:00:00"), utc("1999-12-31 23:59:59"),
+		utc("2038-01-19 03:14:07"), "00:00:00", `[]`, []byte{}, "00000000-0000-0000-0000-000000000000", "-0.01", int64(0), utc("2024-01-01 00:00:00"), utc("2024-06-01 08:00:00")},
+}
+
+func (s *suite) lit(v any, c col) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case int64:
+		return fmt.Sprint(x)
+	case float64:
+		return fmt.Sprint(x)
+	case bool:
+		if s.dialect == sources.MySQL {
+			if x {
+				return "1"
+			}
+			return "0"
+		}
+		return fmt.Sprint(x)
+	case []byte:
+		if s.dialect == sources.MySQL {
+			if len(x) == 0 {
+				return "''"
+			}
+			return "X'" + hex.EncodeToString(x) + "'"
+		}
+		return `'\x` + hex.EncodeToString(x) + `'::bytea`
+	case time.Time:
+		if c.name == "d" {
+			return "'" + x.Format(time.DateOnly) + "'"
+		}
+		if s.dialect == sources.Postgres && c.name == "tstz" {
+			return "'" + x.Format("2006-01-02 15:04:05.999999") + "+00'"
+		}
+		return "'" + x.Format("2006-01-02 15:04:05.999999") + "'"
+	case string:
+		if c.name == "num" || c.name == "Order Total (€)" {
+			return x
+		}
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	}
+	panic(fmt.Sprintf("lit %T", v))
+}
+
+func (s *suite) createAll(t *testing.T) {
+	s.all = s.prefix + "All Types"
+	var defs, names []string
+	for _, c := range allCols {
+		typ := c.pgType
+		if s.dialect == sources.MySQL {
+			typ = c.myType
+		}
+		defs = append(defs, s.q(c.name)+" "+typ)
+		names = append(names, s.q(c.name))
+	}
+	ddl := "CREATE TABLE " + s.q(s.all) + " (" + strings.Join(defs, ", ") + ")"
+	if s.dialect == sources.MySQL {
+		ddl += " CHARACTER SET utf8mb4"
+	}
+	s.create(t, s.all, ddl)
+	var rows []string
+	for _, r := range allRows {
+		var vals []string
+		for i, v := range r {
+			vals = append(vals, s.lit(v, allCols[i]))
+		}
+		rows = append(rows, "("+strings.Join(vals, ", ")+")")
+	}
+	s.cfg.Exec(t, "INSERT INTO "+s.q(s.all)+" ("+strings.Join(names, ", ")+") VALUES "+strings.Join(rows, ", "))
+}
+
+var (
+	t1 = utc("2024-05-01 10:00:00")
+	t2 = utc("2024-05-02 10:00:00.5")
+	t3 = utc("2024-05-03 10:00:00")
+	t4 = utc("2024-05-04 10:00:00")
+)
+
+func (s *suite) createEvents(t *testing.T) {
+	s.events = s.prefix + "events"
+	typ := "timestamp"
+	if s.dialect == sources.MySQL {
+		typ = "datetime(6)"
+	}
+	s.create(t, s.events, "CREATE TABLE "+s.q(s.events)+" (id integer PRIMARY KEY, name varchar(50), "+s.q("Updated At")+" "+typ+")")
+	s.insertEvents(t, [][]any{{1, "a", t1}, {2, "b", t2}, {3, "c", t2}, {4, "d", t3}, {5, "null ts", nil}})
+}
+
+func (s *suite) insertEvents(t *testing.T, rows [][]any) {
+	var vals []string
+	for _, r := range rows {
+		ts := "NULL"
+		if tm, ok := r[2].(time.Time); ok {
+			ts = "'" + tm.Format("2006-01-02 15:04:05.999999") + "'"
+		}
+		vals = append(vals, fmt.Sprintf("(%d, '%s', %s)", r[0], r[1], ts))
+	}
+	s.cfg.Exec(t, "INSERT INTO "+s.q(s.events)+" VALUES "+strings.Join(vals, ", "))
+}
+
+func (s *suite) testTest(t *testing.T) {
+	res, err := s.d.Test(ctx(t))
+	if err != nil {
+		t.Fatalf("Test: %v", err)
+	}
+	if res.Message == "" || res.ServerVersion == "" || res.Schema == "" {
+		t.Errorf("Test result lacks message, version or schema: %+v", res)
+	}
+	found := map[string]sources.TableInfo{}
+	for _, ti := range res.Tables {
+		found[ti.Name] = ti
+	}
+	for name, rows := range map[string]int64{s.all: 3, s.events: 5} {
+		ti, ok := found[name]
+		if !ok {
+			t.Errorf("Test tables lack %q", name)
+			continue
+		}
+		if ti.Rows != rows || !ti.RowsExact {
+			t.Errorf("table %q: rows %d exact %v, want %d exact", name, ti.Rows, ti.RowsExact, rows)
+		}
+	}
+	tables, err := s.d.Tables(ctx(t), "")
+	if err != nil {
+		t.Fatalf("Tables: %v", err)
+	}
+	if !slices.IsSortedFunc(tables, func(a, b sources.TableInfo) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Errorf("Tables not sorted by name")
+	}
+	if len(tables) != len(res.Tables) {
+		t.Errorf("Tables(\"\") gave %d tables, Test %d", len(tables), len(res.Tables))
+	}
+}
+
+func (s *suite) testSchemas(t *testing.T) {
+	schemas, err := s.d.Schemas(ctx(t))
+	if err != nil {
+		t.Fatalf("Schemas: %v", err)
+	}
+	res, err := s.d.Test(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(schemas, res.Schema) {
+		t.Errorf("Schemas %v lack the default schema %q", schemas, res.Schema)
+	}
+	for _, sys := range []string{"information_schema", "pg_catalog", "mysql", "performance_schema"} {
+		if slices.Contains(schemas, sys) {
+			t.Errorf("Schemas %v list system schema %q", schemas, sys)
+		}
+	}
+	tables, err := s.d.Tables(ctx(t), res.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(tables, func(ti sources.TableInfo) bool { return ti.Name == s.all }) {
+		t.Errorf("Tables(%q) lacks %q", res.Schema, s.all)
+	}
+}
+
+func (s *suite) testDescribe(t *testing.T) {
+	m, err := s.d.Describe(ctx(t), "", s.all, 5)
+	if err != nil {
+		t.Fatalf("Describe: %v", err)
+	}
+	if m.Table != s.all || m.Schema == "" {
+		t.Errorf("Describe names %q.%q", m.Schema, m.Table)
+	}
+	if m.TotalRows != 3 || !m.RowsExact {
+		t.Errorf("TotalRows = %d (exact %v), want 3", m.TotalRows, m.RowsExact)
+	}
+	if len(m.Columns) != len(allCols) {
+		t.Fatalf("%d columns, want %d", len(m.Columns), len(allCols))
+	}
+	for i, c := range m.Columns {
+		want := allCols[i]
+		wt := want.pgWant
+		if s.dialect == sources.MySQL {
+			wt = want.myWant
+		}
+		if c.OriginalName != want.name || c.Name != allNames[i] || c.NameChanged != (want.name != allNames[i]) {
+			t.Errorf("column %d: name %q original %q changed %v, want %q %q", i, c.Name, c.OriginalName, c.NameChanged, allNames[i], want.name)
+		}
+		if c.Type != wt || c.Confidence != sources.High {
+			t.Errorf("column %q (%s): type %s confidence %s, want %s high", want.name, c.SourceType, c.Type, c.Confidence, wt)
+		}
+		if c.Nullable != want.nullable {
+			t.Errorf("column %q: nullable %v, want %v", want.name, c.Nullable, want.nullable)
+		}
+		if c.PrimaryKey != (want.name == "id") {
+			t.Errorf("column %q: primary key %v", want.name, c.PrimaryKey)
+		}
+		if c.Temporal != sources.IsTemporal(wt) {
+			t.Errorf("column %q: temporal %v", want.name, c.Temporal)
+		}
+		if c.SourceType == "" {
+			t.Errorf("column %q: no source type", want.name)
+		}
+		if len(c.Samples) != 3 {
+			t.Errorf("column %q: %d samples, want 3", want.name, len(c.Samples))
+		}
+	}
+	txt := m.Columns[7]
+	if !slices.Contains(txt.Samples, unicodeText) || !slices.Contains(txt.Samples, "NULL") {
+		t.Errorf("txt samples %q lack the unicode value or NULL", txt.Samples)
+	}
+	if txt.Warning != sources.LargeFieldWarning {
+		t.Errorf("text column warning %q", txt.Warning)
+	}
+	if m.Recommended.TimestampColumn != "updated_at" || m.Recommended.TimestampReason == "" {
+		t.Errorf("recommended timestamp %q (%s), want updated_at", m.Recommended.TimestampColumn, m.Recommended.TimestampReason)
+	}
+	if !reflect.DeepEqual(m.Recommended.PrimaryKey, []string{"id"}) {
+		t.Errorf("recommended key %v, want [id]", m.Recommended.PrimaryKey)
+	}
+	ws := m.WarehouseSchema()
+	if ws[0].Name != "id" || ws[0].Nullable || ws[18].Name != "order_total" {
+		t.Errorf("warehouse schema %+v", ws)
+	}
+	// Zero samples, and a table without a primary key.
+	ev, err := s.d.Describe(ctx(t), "", s.events, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Columns[0].Samples) != 0 || ev.Recommended.TimestampColumn != "Updated At" {
+		t.Errorf("events: samples %v, recommended %q", ev.Columns[0].Samples, ev.Recommended.TimestampColumn)
+	}
+}
+
+// collect reads all rows of an iterator.
+func collect(t *testing.T, it sources.RowIterator) [][]any {
+	t.Helper()
+	defer func() {
+		if err := it.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	var out [][]any
+	for it.Next() {
+		out = append(out, slices.Clone(it.Values()))
+	}
+	if err := it.Err(); err != nil {
+		t.Fatalf("iterate: %v", err)
+	}
+	if it.Rows() != int64(len(out)) {
+		t.Errorf("Rows() = %d, read %d", it.Rows(), len(out))
+	}
+	return out
+}
+
+// Same reports whether two extracted values are equal (times by instant).
+func Same(a, b any) bool {
+	if ta, ok := a.(time.Time); ok {
+		tb, ok := b.(time.Time)
+		return ok && ta.Equal(tb) && ta.Location() == time.UTC && tb.Location() == time.UTC
+	}
+	if ra, ok := a.(*big.Rat); ok {
+		rb, ok := b.(*big.Rat)
+		return ok && ra.Cmp(rb) == 0
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func (s *suite) testExtractAll(t *testing.T) {
+	it, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.all})
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	cols := it.Columns()
+	if len(cols) != len(allCols) {
+		t.Fatalf("%d columns, want %d", len(cols), len(allCols))
+	}
+	for i, c := range cols {
+		if c.Name != allNames[i] || c.OriginalName != allCols[i].name {
+			t.Errorf("column %d: %q (%q)", i, c.Name, c.OriginalName)
+		}
+	}
+	rows := collect(t, it)
+	if len(rows) != len(allRows) {
+		t.Fatalf("%d rows, want %d", len(rows), len(allRows))
+	}
+	slices.SortFunc(rows, func(a, b []any) int { return int(a[0].(int64) - b[0].(int64)) })
+	for r := range rows {
+		for i, v := range rows[r] {
+			if want := allRows[r][i]; !Same(v, want) {
+				t.Errorf("row %d column %q: got %#v (%T), want %#v (%T)", r+1, allCols[i].name, v, v, want, want)
+			}
+		}
+	}
+	if it.Watermark() != nil || it.BoundaryKeys() != nil {
+		t.Errorf("watermark %v / boundary %v without a timestamp column", it.Watermark(), it.BoundaryKeys())
+	}
+}
+
+func (s *suite) testSelected(t *testing.T) {
+	it, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.all, Columns: []string{"Order Total (€)", "id"}, TimestampColumn: "updated_at"})
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	if cols := it.Columns(); len(cols) != 2 || cols[0].Name != "order_total" || cols[1].Name != "id" {
+		t.Errorf("columns %+v", cols)
+	}
+	rows := collect(t, it)
+	// Ordered by updated_at; NULL is first (MySQL) or last (PostgreSQL).
+	var got [][]any
+	for _, r := range rows {
+		if r[1] != int64(2) {
+			got = append(got, r)
+		}
+	}
+	want := [][]any{{"99.95", int64(1)}, {"-0.01", int64(3)}}
+	if len(rows) != 3 || !reflect.DeepEqual(got, want) {
+		t.Errorf("rows %v, want %v plus the NULL row", rows, want)
+	}
+	if !Same(it.Watermark(), utc("2024-06-01 08:00:00")) {
+		t.Errorf("watermark %v", it.Watermark())
+	}
+	if !reflect.DeepEqual(it.BoundaryKeys(), []string{sources.EncodeKey([]any{int64(3)})}) || !reflect.DeepEqual(it.KeyColumns(), []string{"id"}) {
+		t.Errorf("boundary %v key %v", it.BoundaryKeys(), it.KeyColumns())
+	}
+	_, err = s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.all, Columns: []string{"nope"}})
+	if !errs.Is(err, errs.Invalid) {
+		t.Errorf("unknown column: %v, want invalid", err)
+	}
+}
+
+func ids(rows [][]any) []int64 {
+	var out []int64
+	for _, r := range rows {
+		out = append(out, r[0].(int64))
+	}
+	return out
+}
+
+func (s *suite) testIncremental(t *testing.T) {
+	ts := "Updated At"
+	extract := func(since any, seen []string) ([]int64, sources.RowIterator) {
+		t.Helper()
+		it, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.events, Columns: []string{"id", "name"}, TimestampColumn: ts, Since: since, SeenAtSince: seen})
+		if err != nil {
+			t.Fatalf("Extract since %v: %v", since, err)
+		}
+		return ids(collect(t, it)), it
+	}
+	// From the start: every row with a timestamp, in order (NULL first or last).
+	got, it := extract(nil, nil)
+	noNull := slices.DeleteFunc(slices.Clone(got), func(id int64) bool { return id == 5 })
+	if len(got) != 5 || !reflect.DeepEqual(noNull, []int64{1, 2, 3, 4}) && !reflect.DeepEqual(noNull, []int64{1, 3, 2, 4}) {
+		t.Errorf("full incremental: ids %v", got)
+	}
+	if !Same(it.Watermark(), t3) || !reflect.DeepEqual(it.BoundaryKeys(), []string{sources.EncodeKey([]any{int64(4)})}) {
+		t.Errorf("watermark %v boundary %v, want %v [4]", it.Watermark(), it.BoundaryKeys(), t3)
+	}
+	// Since t2: rows equal to t2 are included (>=), NULL is not.
+	got, it = extract(t2, nil)
+	slices.Sort(got[:2])
+	if !reflect.DeepEqual(got, []int64{2, 3, 4}) || !Same(it.Watermark(), t3) {
+		t.Errorf("since t2: ids %v watermark %v", got, it.Watermark())
+	}
+	// Since t2 with one of the two rows at t2 already seen.
+	got, _ = extract(t2, []string{sources.EncodeKey([]any{int64(2)})})
+	if !reflect.DeepEqual(got, []int64{3, 4}) {
+		t.Errorf("since t2 seen [2]: ids %v", got)
+	}
+	// Since t3 without SeenAtSince re-reads the boundary row.
+	got, it = extract(t3, nil)
+	if !reflect.DeepEqual(got, []int64{4}) {
+		t.Errorf("since t3: ids %v", got)
+	}
+	mark, seen := it.Watermark(), it.BoundaryKeys()
+	// With it, nothing new means nothing read; the watermark stays unset.
+	got, it = extract(mark, seen)
+	if len(got) != 0 || it.Watermark() != nil {
+		t.Errorf("since watermark with its boundary keys: ids %v watermark %v", got, it.Watermark())
+	}
+	// A late row at the boundary timestamp and a newer one are both read.
+	s.insertEvents(t, [][]any{{6, "late at t3", t3}, {7, "new", t4}})
+	got, it = extract(mark, seen)
+	if !reflect.DeepEqual(got, []int64{6, 7}) || !Same(it.Watermark(), t4) ||
+		!reflect.DeepEqual(it.BoundaryKeys(), []string{sources.EncodeKey([]any{int64(7)})}) {
+		t.Errorf("after new rows: ids %v watermark %v boundary %v", got, it.Watermark(), it.BoundaryKeys())
+	}
+	// A since beyond every row.
+	got, _ = extract(t4.Add(time.Microsecond), nil)
+	if len(got) != 0 {
+		t.Errorf("since after t4: ids %v", got)
+	}
+	// Since without a timestamp column is invalid.
+	if _, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.events, Since: t1}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("since without column: %v, want invalid", err)
+	}
+}
+
+func (s *suite) testNotFound(t *testing.T) {
+	missing := s.prefix + "missing"
+	if _, err := s.d.Describe(ctx(t), "", missing, 5); !errs.Is(err, errs.NotFound) {
+		t.Errorf("Describe missing table: %v, want not_found", err)
+	}
+	if _, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: missing}); !errs.Is(err, errs.NotFound) {
+		t.Errorf("Extract missing table: %v, want not_found", err)
+	}
+	if _, err := s.d.Tables(ctx(t), s.prefix+"no_schema"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("Tables of a missing schema: %v, want not_found", err)
+	}
+	if _, err := s.d.Describe(ctx(t), s.prefix+"no_schema", s.all, 0); !errs.Is(err, errs.NotFound) {
+		t.Errorf("Describe in a missing schema: %v, want not_found", err)
+	}
+}
+
+func (s *suite) testBadAuth(t *testing.T) {
+	d, password := s.cfg.OpenBadAuth(t)
+	defer d.Close()
+	if len(password) < 6 {
+		t.Fatalf("OpenBadAuth must give a password of 6+ characters, got %d", len(password))
+	}
+	_, err := d.Test(ctx(t))
+	if k := errs.KindOf(err); k != errs.Unauthenticated && k != errs.Permission {
+		t.Fatalf("Test with bad credentials: %v (kind %v), want unauthenticated or permission", err, k)
+	}
+	if strings.Contains(err.Error(), password) || strings.Contains(fmt.Sprintf("%+v", err), password) {
+		t.Errorf("error text contains the password: %v", err)
+	}
+	if errs.Retryable(err) {
+		t.Errorf("an auth failure must not be retryable")
+	}
+}
+
+func (s *suite) testCancel(t *testing.T) {
+	name := s.prefix + "many"
+	s.create(t, name, "CREATE TABLE "+s.q(name)+" (id integer PRIMARY KEY, payload varchar(100))")
+	const n = 20000
+	for start := 0; start < n; start += 5000 {
+		var vals []string
+		for i := start; i < start+5000; i++ {
+			vals = append(vals, fmt.Sprintf("(%d, 'payload %d')", i, i))
+		}
+		s.cfg.Exec(t, "INSERT INTO "+s.q(name)+" VALUES "+strings.Join(vals, ", "))
+	}
+	c, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	it, err := s.d.Extract(c, sources.ExtractRequest{Table: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := 0
+	for it.Next() {
+		read++
+		if read == 10 {
+			cancel()
+		}
+	}
+	if read != 10 {
+		t.Errorf("read %d rows after cancelling at 10", read)
+	}
+	if err := it.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Err after cancel = %v, want context.Canceled", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = it.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs after cancel")
+	}
+	// The driver still works.
+	it, err = s.d.Extract(ctx(t), sources.ExtractRequest{Table: name, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(t, it); len(got) != 3 {
+		t.Errorf("after cancel: %d rows with limit 3", len(got))
+	}
+	// An already-cancelled context fails Extract or the first Next.
+	dead, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	it, err = s.d.Extract(dead, sources.ExtractRequest{Table: name})
+	if err == nil {
+		if it.Next() {
+			t.Error("Next with a cancelled context returned a row")
+		}
+		err = it.Err()
+		_ = it.Close()
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// Bench measures Extract of a table of n rows (id, name, amount, ts) that
+// it creates; it reports rows/s.
+func Bench(b *testing.B, d sources.Driver, exec func(t testing.TB, sql string), n int) {
+	dl := d.Dialect()
+	name := "srcb_" + randHex(4)
+	typ := "timestamp"
+	if dl == sources.MySQL {
+		typ = "datetime(6)"
+	}
+	exec(b, "CREATE TABLE "+Q(dl, name)+" (id integer PRIMARY KEY, name varchar(40), amount numeric(12,2), qty integer, ts "+typ+")")
+	b.Cleanup(func() { exec(b, "DROP TABLE IF EXISTS "+Q(dl, name)) })
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for start := 0; start < n; start += 5000 {
+		var vals []string
+		for i := start; i < min(n, start+5000); i++ {
+			vals = append(vals, fmt.Sprintf("(%d, 'customer %d', %d.%02d, %d, '%s')", i, i%977, i%10000, i%100, i%50,
+				base.Add(time.Duration(i)*time.Second).Format("2006-01-02 15:04:05")))
+		}
+		exec(b, "INSERT INTO "+Q(dl, name)+" VALUES "+strings.Join(vals, ", "))
+	}
+	b.ResetTimer()
+	var total int64
+	for b.Loop() {
+		it, err := d.Extract(context.Background(), sources.ExtractRequest{Table: name, TimestampColumn: "ts"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for it.Next() {
+			_ = it.Values()
+		}
+		if err := it.Err(); err != nil {
+			b.Fatal(err)
+		}
+		if it.Rows() != int64(n) {
+			b.Fatalf("read %d rows, want %d", it.Rows(), n)
+		}
+		total += it.Rows()
+		_ = it.Close()
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "rows/s")
+}

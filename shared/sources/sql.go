@@ -1,0 +1,56 @@
+package sources
+
+import (
+	"strings"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+)
+
+// QuoteIdent quotes an identifier for the dialect: "x" with embedded '"'
+// doubled for PostgreSQL, `x` with embedded '`' doubled for MySQL. Empty
+// names and names containing NUL are errs.Invalid.
+func QuoteIdent(d Dialect, name string) (string, error) {
+	if name == "" {
+		return "", errs.E(errs.Invalid, "sources: empty identifier")
+	}
+	if strings.IndexByte(name, 0) >= 0 {
+		return "", errs.E(errs.Invalid, "sources: identifier contains a NUL byte")
+	}
+	q := `"`
+	if d == MySQL {
+		q = "`"
+	}
+	return q + strings.ReplaceAll(name, q, q+q) + q, nil
+}
+
+// QuoteTable quotes schema.table (just table when schema is "").
+func QuoteTable(d Dialect, schema, table string) (string, error) {
+	t, err := QuoteIdent(d, table)
+	if err != nil || schema == "" {
+		return t, err
+	}
+	s, err := QuoteIdent(d, schema)
+	if err != nil {
+		return "", err
+	}
+	return s + "." + t, nil
+}
+
+// Redact returns err with every occurrence of secret in its text replaced
+// by "****" (Unwrap still reaches the original error for errors.Is / As).
+// Drivers wrap server and client errors with it before they leave the
+// package.
+func Redact(err error, secret string) error {
+	if err == nil || secret == "" {
+		return err
+	}
+	return &redacted{err: err, secret: secret}
+}
+
+type redacted struct {
+	err    error
+	secret string
+}
+
+func (r *redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, "****") }
+func (r *redacted) Unwrap() error { return r.err }
