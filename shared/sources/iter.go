@@ -143,7 +143,9 @@ type iter struct {
 	err      error
 	done     bool
 	mark     any
-	boundary []string
+	// bvals holds the key values of the rows at the watermark, flat
+	// (len(KeyIndexes) per row); encoded on demand by BoundaryKeys.
+	bvals []any
 }
 
 func (it *iter) Columns() []ExtractColumn { return it.p.Columns }
@@ -152,10 +154,15 @@ func (it *iter) Rows() int64              { return it.n }
 func (it *iter) Watermark() any           { return it.mark }
 func (it *iter) KeyColumns() []string     { return it.p.KeyColumns }
 func (it *iter) BoundaryKeys() []string {
-	if len(it.p.KeyIndexes) == 0 {
+	k := len(it.p.KeyIndexes)
+	if k == 0 {
 		return nil
 	}
-	return it.boundary
+	out := make([]string, 0, len(it.bvals)/k)
+	for i := 0; i < len(it.bvals); i += k {
+		out = append(out, EncodeKey(it.bvals[i:i+k]))
+	}
+	return out
 }
 
 func (it *iter) Err() error { return it.err }
@@ -207,11 +214,12 @@ func (it *iter) Next() bool {
 			switch c := Compare(ts, it.mark); {
 			case it.mark == nil || c > 0:
 				it.mark = ts
-				it.boundary = it.boundary[:0]
+				clear(it.bvals)
+				it.bvals = it.bvals[:0]
 				fallthrough
 			case c == 0:
-				if len(it.p.KeyIndexes) > 0 {
-					it.boundary = append(it.boundary, it.key())
+				for _, k := range it.p.KeyIndexes {
+					it.bvals = append(it.bvals, it.raw[k])
 				}
 			}
 		}

@@ -130,11 +130,11 @@ func (c Connection) LogValue() slog.Value {
 func (c Connection) GoString() string { return "sources.Connection{" + c.String() + "}" }
 
 func hostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
 	if port == 0 {
 		return host
-	}
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + strconv.Itoa(port)
 	}
 	return host + ":" + strconv.Itoa(port)
 }

@@ -115,5 +115,23 @@ func TestUnknownDatabase(t *testing.T) {
 
 func BenchmarkExtract(b *testing.B) {
 	_, dsn := conn(b)
-	sourcetest.Bench(b, open(b), execer(dsn), 100_000)
+	// Reference: the same query through bare pgx, raw values, no decoding.
+	ref := func(ctx context.Context, query string) (int64, error) {
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close(ctx)
+		rows, err := c.Query(ctx, query)
+		if err != nil {
+			return 0, err
+		}
+		var n int64
+		for rows.Next() {
+			_ = rows.RawValues()
+			n++
+		}
+		return n, rows.Err()
+	}
+	sourcetest.Bench(b, open(b), execer(dsn), 100_000, ref)
 }
