@@ -133,16 +133,16 @@ func NewIterator(ctx context.Context, p Plan, width int, rows RawRows, mapErr fu
 }
 
 type iter struct {
-	ctx      context.Context
-	p        Plan
-	rows     RawRows
-	mapErr   func(error) error
-	raw      []any
-	seen     map[string]bool
-	n        int64
-	err      error
-	done     bool
-	mark     any
+	ctx    context.Context
+	p      Plan
+	rows   RawRows
+	mapErr func(error) error
+	raw    []any
+	seen   map[string]bool
+	n      int64
+	err    error
+	done   bool
+	mark   any
 	// bvals holds the key values of the rows at the watermark, flat
 	// (len(KeyIndexes) per row); encoded on demand by BoundaryKeys.
 	bvals []any
