@@ -115,7 +115,10 @@ func (d *Driver) schema(s string) (string, error) {
 // Test pings the server and lists the tables of the connection's database.
 func (d *Driver) Test(ctx context.Context) (sources.TestResult, error) {
 	var version string
-	if err := d.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+	pctx, cancel := context.WithTimeout(ctx, d.c.Timeout())
+	err := d.db.QueryRowContext(pctx, "SELECT VERSION()").Scan(&version)
+	cancel()
+	if err != nil {
 		return sources.TestResult{}, d.mapErr(err, "connect to "+d.c.String())
 	}
 	res := sources.TestResult{ServerVersion: version, Schema: d.c.Schema}

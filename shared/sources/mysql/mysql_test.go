@@ -172,3 +172,18 @@ func BenchmarkExtract(b *testing.B) {
 	}
 	sourcetest.Bench(b, open(b), execer(dsn), 100_000, ref)
 }
+
+func TestPermissionDenied(t *testing.T) {
+	c, dsn := conn(t)
+	exec := execer(dsn)
+	exec(t, "CREATE USER IF NOT EXISTS 'srct_noaccess'@'%'")
+	c.Username, c.Password = "srct_noaccess", ""
+	d, err := mysql.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Test(context.Background()); !errs.Is(err, errs.Permission) {
+		t.Errorf("Test without access to the database: %v, want permission", err)
+	}
+}

@@ -446,7 +446,16 @@ func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk [
 	if err != nil {
 		return nil, d.mapErr(err, "read "+req.Schema+"."+req.Table)
 	}
-	raw := &rawRows{rows: rows, cols: read}
+	// pgx reports server errors (no such column, permission denied) with
+	// the first row: read it now so that Extract fails, not the first Next.
+	has := rows.Next()
+	if !has {
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return nil, d.mapErr(err, "read "+req.Schema+"."+req.Table)
+		}
+	}
+	raw := &rawRows{rows: rows, cols: read, peeked: true, has: has}
 	raw.targets = make([]any, len(read))
 	raw.holders = make([]holder, len(read))
 	for i := range read {
@@ -669,9 +678,17 @@ type rawRows struct {
 	cols    []column
 	targets []any
 	holders []holder
+	// peeked: the first row was read by extract; has is its Next result.
+	peeked, has bool
 }
 
-func (r *rawRows) Next() bool { return r.rows.Next() }
+func (r *rawRows) Next() bool {
+	if r.peeked {
+		r.peeked = false
+		return r.has
+	}
+	return r.rows.Next()
+}
 func (r *rawRows) Err() error { return r.rows.Err() }
 func (r *rawRows) Close() error {
 	r.rows.Close()

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +135,24 @@ func BenchmarkExtract(b *testing.B) {
 		return n, rows.Err()
 	}
 	sourcetest.Bench(b, open(b), execer(dsn), 100_000, ref)
+}
+
+func TestPermissionDenied(t *testing.T) {
+	c, dsn := conn(t)
+	exec := execer(dsn)
+	exec(t, `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'srct_noaccess') THEN CREATE ROLE srct_noaccess LOGIN; END IF; END $$`)
+	table := "srct_perm_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	exec(t, `CREATE TABLE "`+table+`" (id integer PRIMARY KEY)`)
+	t.Cleanup(func() { exec(t, `DROP TABLE IF EXISTS "`+table+`"`) })
+	c.Username = "srct_noaccess"
+	d, err := postgres.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Extract(context.Background(), sources.ExtractRequest{Table: table}); !errs.Is(err, errs.Permission) {
+		t.Errorf("Extract without SELECT: %v, want permission", err)
+	}
+	if _, err := d.Describe(context.Background(), "", table, 3); !errs.Is(err, errs.Permission) {
+		t.Errorf("Describe with samples without SELECT: %v, want permission", err)
+	}
 }
