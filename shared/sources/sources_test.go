@@ -44,7 +44,7 @@ func TestMapPostgres(t *testing.T) {
 		{"inet", warehouse.String, High, ""},
 		{"jsonb", warehouse.JSON, High, ""},
 		{"bytea", warehouse.Bytes, High, LargeFieldWarning},
-		{"integer[]", warehouse.String, Medium, "array: read as its PostgreSQL text form"},
+		{"integer[]", warehouse.JSON, High, ""},
 		{"point", warehouse.String, Medium, UnknownTypeWarning},
 		{"tsvector", warehouse.String, Medium, UnknownTypeWarning},
 	} {

@@ -70,13 +70,13 @@ const UnknownTypeWarning = "unknown source type: read as text"
 
 // MapPostgres maps a PostgreSQL type (as format_type or information_schema
 // spells it, or its internal name) to a warehouse type: spec A4, looked up
-// on the lower-cased base type (before "("). Arrays and unknown types are
-// STRING with Medium confidence; point/geography (BigQuery GEOGRAPHY, which
-// the warehouse port has no type for) are STRING, Medium. The warning is
-// set for large fields and unknown types.
+// on the lower-cased base type (before "("). Arrays are JSON (read as JSON
+// arrays); unknown types are STRING with Medium confidence, among them
+// point/geography (BigQuery GEOGRAPHY, which the warehouse port has no type
+// for). The warning is set for large fields and unknown types.
 func MapPostgres(sourceType string) (warehouse.Type, Confidence, string) {
 	if strings.HasSuffix(strings.TrimSpace(sourceType), "]") {
-		return warehouse.String, Medium, "array: read as its PostgreSQL text form"
+		return warehouse.JSON, High, ""
 	}
 	return lookup(pgTypes, baseType(sourceType))
 }

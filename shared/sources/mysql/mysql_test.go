@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/sources/mysql"
 	"github.com/b2brecs/b2brecs/shared/sources/sourcetest"
 	"github.com/b2brecs/b2brecs/shared/testenv"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
 const testDB = "b2b_sourcetest"
@@ -185,5 +187,51 @@ func TestPermissionDenied(t *testing.T) {
 	defer d.Close()
 	if _, err := d.Test(context.Background()); !errs.Is(err, errs.Permission) {
 		t.Errorf("Test without access to the database: %v, want permission", err)
+	}
+}
+
+// TestMySQLTypes covers types only MySQL / MariaDB have.
+func TestMySQLTypes(t *testing.T) {
+	_, dsn := conn(t)
+	exec := execer(dsn)
+	table := "srct_mytypes_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	exec(t, "CREATE TABLE `"+table+"` (id int unsigned PRIMARY KEY, ub bigint unsigned, b1 bit(1), b8 bit(8), y year, "+
+		"e enum('sad','happy'), s set('a','b','c'), ti tinyint(4), mt mediumtext, f float, ts timestamp NULL, neg time)")
+	t.Cleanup(func() { exec(t, "DROP TABLE IF EXISTS `"+table+"`") })
+	exec(t, "INSERT INTO `"+table+"` VALUES (4294967295, 18446744073709551615, b'1', b'10000001', 2024, 'happy', 'a,c', -5, 'long', 0.5, '2024-01-02 03:04:05', '-838:59:59')")
+	d := open(t)
+	defer d.Close()
+	m, err := d.Describe(context.Background(), "", table, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTypes := map[string]warehouse.Type{"id": warehouse.Int64, "ub": warehouse.Numeric, "b1": warehouse.Bool, "b8": warehouse.Int64,
+		"y": warehouse.Int64, "e": warehouse.String, "s": warehouse.String, "ti": warehouse.Int64, "mt": warehouse.String,
+		"f": warehouse.Float64, "ts": warehouse.Timestamp, "neg": warehouse.Time}
+	for _, c := range m.Columns {
+		if c.Type != wantTypes[c.OriginalName] {
+			t.Errorf("column %s (%s): %s, want %s", c.OriginalName, c.SourceType, c.Type, wantTypes[c.OriginalName])
+		}
+	}
+	if m.Columns[8].Warning != sources.LargeFieldWarning {
+		t.Errorf("mediumtext warning %q", m.Columns[8].Warning)
+	}
+	it, err := d.Extract(context.Background(), sources.ExtractRequest{Table: table, TimestampColumn: "ts", Since: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if !it.Next() {
+		t.Fatalf("no row: %v", it.Err())
+	}
+	want := []any{int64(4294967295), "18446744073709551615", true, int64(129), int64(2024), "happy", "a,c", int64(-5), "long", 0.5,
+		time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), "-838:59:59"}
+	for i, v := range it.Values() {
+		if !sourcetest.Same(v, want[i]) {
+			t.Errorf("column %s: %#v, want %#v", it.Columns()[i].OriginalName, v, want[i])
+		}
+	}
+	if !reflect.DeepEqual(it.BoundaryKeys(), []string{`"4294967295"`}) {
+		t.Errorf("boundary %v", it.BoundaryKeys())
 	}
 }

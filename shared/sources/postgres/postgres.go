@@ -248,6 +248,7 @@ func (d *Driver) columns(ctx context.Context, conn *pgx.Conn, schema, table stri
 		switch {
 		case category == "A":
 			c.meta.Type, c.meta.Confidence, c.meta.Warning = sources.MapPostgres(c.meta.SourceType)
+			c.base = "_array"
 		case typtype == "e":
 			c.meta.Type, c.meta.Confidence = "STRING", sources.High
 		default:
@@ -594,6 +595,10 @@ func selectExpr(q string, c column) string {
 		return q + "::numeric::text"
 	case "timetz":
 		return "(" + q + " AT TIME ZONE 'UTC')::time::text"
+	case "inet":
+		return "abbrev(" + q + ")" // the output form: no /32 on hosts
+	case "_array":
+		return "to_json(" + q + ")::text"
 	}
 	return q + "::text"
 }

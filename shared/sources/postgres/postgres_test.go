@@ -15,6 +15,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/sources/postgres"
 	"github.com/b2brecs/b2brecs/shared/sources/sourcetest"
 	"github.com/b2brecs/b2brecs/shared/testenv"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
 func conn(t testing.TB) (sources.Connection, string) {
@@ -154,5 +155,57 @@ func TestPermissionDenied(t *testing.T) {
 	}
 	if _, err := d.Describe(context.Background(), "", table, 3); !errs.Is(err, errs.Permission) {
 		t.Errorf("Describe with samples without SELECT: %v, want permission", err)
+	}
+}
+
+// TestPostgresTypes covers types only PostgreSQL has.
+func TestPostgresTypes(t *testing.T) {
+	_, dsn := conn(t)
+	exec := execer(dsn)
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	table, enum, domain := "srct_pgtypes_"+suffix, "srct_mood_"+suffix, "srct_posint_"+suffix
+	exec(t, `CREATE TYPE "`+enum+`" AS ENUM ('sad', 'happy')`)
+	exec(t, `CREATE DOMAIN "`+domain+`" AS integer CHECK (VALUE > 0)`)
+	exec(t, `CREATE TABLE "`+table+`" (id serial PRIMARY KEY, m money, iv interval, ip inet, net cidr,
+		mood "`+enum+`", n "`+domain+`", arr integer[], tags text[], ttz timetz, ts timestamp, d date, x xml, p point, nan numeric)`)
+	t.Cleanup(func() {
+		exec(t, `DROP TABLE IF EXISTS "`+table+`"`)
+		exec(t, `DROP TYPE IF EXISTS "`+enum+`"`)
+		exec(t, `DROP DOMAIN IF EXISTS "`+domain+`"`)
+	})
+	exec(t, `SET lc_monetary = 'C'`)
+	exec(t, `INSERT INTO "`+table+`" (m, iv, ip, net, mood, n, arr, tags, ttz, ts, d, x, p, nan) VALUES
+		(12.34, '1 day 2 hours', '10.0.0.1', '10.1.0.0/16', 'happy', 42, '{1,2,3}', '{"a b","c"}', '10:00:00+02',
+		 'infinity', '-infinity', '<a>1</a>', '(1,2)', 'NaN')`)
+	d := open(t)
+	m, err := d.Describe(context.Background(), "", table, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTypes := map[string]warehouse.Type{"id": warehouse.Int64, "m": warehouse.Numeric, "iv": warehouse.String, "ip": warehouse.String,
+		"net": warehouse.String, "mood": warehouse.String, "n": warehouse.Int64, "arr": warehouse.JSON, "tags": warehouse.JSON,
+		"ttz": warehouse.Time, "ts": warehouse.Timestamp, "d": warehouse.Date, "x": warehouse.String, "p": warehouse.String, "nan": warehouse.Numeric}
+	for _, c := range m.Columns {
+		if c.Type != wantTypes[c.OriginalName] {
+			t.Errorf("column %s (%s): %s, want %s", c.OriginalName, c.SourceType, c.Type, wantTypes[c.OriginalName])
+		}
+		if (c.OriginalName == "p") != (c.Confidence == sources.Medium) {
+			t.Errorf("column %s: confidence %s", c.OriginalName, c.Confidence)
+		}
+	}
+	it, err := d.Extract(context.Background(), sources.ExtractRequest{Table: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if !it.Next() {
+		t.Fatalf("no row: %v", it.Err())
+	}
+	want := []any{int64(1), "12.34", "1 day 02:00:00", "10.0.0.1", "10.1.0.0/16", "happy", int64(42), "[1,2,3]", `["a b","c"]`,
+		"08:00:00", nil, nil, "<a>1</a>", "(1,2)", "NaN"}
+	for i, v := range it.Values() {
+		if !sourcetest.Same(v, want[i]) {
+			t.Errorf("column %s: %#v, want %#v", it.Columns()[i].OriginalName, v, want[i])
+		}
 	}
 }
