@@ -359,11 +359,13 @@ func (d *Driver) Extract(ctx context.Context, req sources.ExtractRequest) (sourc
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	it.(interface{ own(*pgx.Conn) }).own(conn)
+	it.conn = conn // closed with the iterator
 	return it, nil
 }
 
-func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk []string, req sources.ExtractRequest) (sources.RowIterator, error) {
+// extract runs the query on conn. The iterator closes conn only if its conn
+// field is set.
+func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk []string, req sources.ExtractRequest) (*ownedIter, error) {
 	byName := make(map[string]int, len(all))
 	for i, c := range all {
 		byName[c.meta.OriginalName] = i
@@ -474,8 +476,6 @@ type ownedIter struct {
 	raw  *rawRows
 	conn *pgx.Conn
 }
-
-func (o *ownedIter) own(c *pgx.Conn) { o.conn = c }
 
 func (o *ownedIter) Close() error {
 	err := o.RowIterator.Close()
