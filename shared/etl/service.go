@@ -12,6 +12,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/scheduler"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 	"gocloud.dev/blob"
 )
@@ -47,6 +48,8 @@ type Service struct {
 	validator *eventschemas.Validator
 	log       *slog.Logger
 	now       func() time.Time
+	// sched holds the job schedules (nil: schedules are stored only).
+	sched *scheduler.Scheduler
 	// RowsPerPart bounds staged Parquet parts.
 	rowsPerPart int
 }
@@ -59,6 +62,9 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// WithScheduler sets the scheduler that fires scheduled jobs.
+func WithScheduler(sc *scheduler.Scheduler) Option { return func(s *Service) { s.sched = sc } }
 
 // WithRowsPerPart sets the maximum rows per staged part.
 func WithRowsPerPart(n int) Option { return func(s *Service) { s.rowsPerPart = n } }

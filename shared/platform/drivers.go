@@ -7,6 +7,7 @@ import (
 	_ "github.com/b2brecs/b2brecs/shared/docstore/sqlitedoc"
 	_ "github.com/b2brecs/b2brecs/shared/events/membus"
 	_ "github.com/b2brecs/b2brecs/shared/events/pubsubbus"
+	_ "github.com/b2brecs/b2brecs/shared/scheduler/cloudscheduler"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/localsecrets"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/secretmanager"
 	_ "github.com/b2brecs/b2brecs/shared/warehouse/bigquerywh"

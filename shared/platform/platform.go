@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
@@ -15,6 +17,8 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/scheduler"
+	"github.com/b2brecs/b2brecs/shared/scheduler/localcron"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 )
@@ -33,6 +37,9 @@ type Platform struct {
 	Validator *eventschemas.Validator
 	Tenancy   *tenancy.Service
 	ETL       *etl.Service
+	// Scheduler fires job schedules: the in-process cron (local://,
+	// publishing on Bus) or Cloud Scheduler.
+	Scheduler *scheduler.Scheduler
 	Sessions  *auth.SessionIssuer
 	Verifier  auth.Verifier
 }
@@ -41,8 +48,11 @@ type Platform struct {
 type Options struct {
 	// Bus, when set, is used instead of opening Config.EventsURL (the local
 	// platform passes its in-process bus).
-	Bus    *events.Bus
-	Logger *slog.Logger
+	Bus *events.Bus
+	// Scheduler, when set, is used instead of opening Config.SchedulerURL
+	// (tests pass a local cron with a fake clock). The platform closes it.
+	Scheduler *scheduler.Scheduler
+	Logger    *slog.Logger
 }
 
 // Open opens every backend named by cfg and builds the services.
@@ -72,13 +82,34 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open events")
 		}
 	}
+	if p.Scheduler = opts.Scheduler; p.Scheduler == nil {
+		if p.Scheduler, err = openScheduler(ctx, cfg.SchedulerURL, p.Bus, log); err != nil {
+			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open scheduler")
+		}
+	}
 	p.Resources = NewResources(cfg)
 	p.Tenancy = tenancy.NewService(p.Store)
-	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, etl.WithLogger(log))
+	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, etl.WithLogger(log), etl.WithScheduler(p.Scheduler))
 	if err := p.setupAuth(ctx); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// openScheduler opens the scheduler named by rawURL. The in-process cron
+// (local://) publishes on bus, so it is built here rather than opened.
+func openScheduler(ctx context.Context, rawURL string, bus *events.Bus, log *slog.Logger) (*scheduler.Scheduler, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "platform: scheduler URL")
+	}
+	if u.Scheme == localcron.Scheme {
+		if u.Host != "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+			return nil, errs.E(errs.Invalid, "platform: the local scheduler URL takes no host, path or parameters: use local://")
+		}
+		return &scheduler.Scheduler{Driver: localcron.New(bus, localcron.Options{Logger: log})}, nil
+	}
+	return scheduler.Open(ctx, rawURL)
 }
 
 // setupAuth builds the token verifiers for the configured auth mode.
@@ -158,6 +189,9 @@ func (p *Platform) API() http.Handler {
 // Close releases every backend.
 func (p *Platform) Close() error {
 	var all []error
+	if p.Scheduler != nil { // first: it publishes on the bus
+		all = append(all, p.Scheduler.Close())
+	}
 	if p.Resources != nil {
 		all = append(all, p.Resources.Close())
 	}

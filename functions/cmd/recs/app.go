@@ -103,6 +103,10 @@ func NewApp(ctx context.Context, cfg platform.Config, s Settings, log *slog.Logg
 		_ = p.Close()
 		return nil, err
 	}
+	if err := a.syncSchedules(ctx); err != nil {
+		_ = p.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -120,6 +124,21 @@ func (a *App) resume(ctx context.Context) error {
 		}
 		if n > 0 {
 			a.log.Info("recs: resumed unfinished runs", "tenant", t.ID, "runs", n)
+		}
+	}
+	return nil
+}
+
+// syncSchedules loads every tenant's job schedules into the in-process
+// cron, which starts empty with each process.
+func (a *App) syncSchedules(ctx context.Context) error {
+	tenants, err := a.P.Tenancy.ListTenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tenants {
+		if err := a.P.ETL.SyncSchedules(ctx, t.ID); err != nil {
+			return fmt.Errorf("recs: sync schedules of tenant %s: %w", t.ID, err)
 		}
 	}
 	return nil
@@ -188,6 +207,9 @@ func (a *App) Close(ctx context.Context) error {
 		all = append(all, a.server.Shutdown(ctx))
 	}
 	a.wg.Wait()
+	// Stop the cron before draining, so no tick is published into a
+	// draining bus (the platform's Close closes it again, a no-op).
+	all = append(all, a.P.Scheduler.Close())
 	all = append(all, a.Bus.Drain(ctx))
 	all = append(all, a.P.Close())
 	return errors.Join(all...)
