@@ -1,0 +1,115 @@
+package connections
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/azureblob"
+	"gocloud.dev/blob/gcsblob"
+	"gocloud.dev/blob/s3blob"
+	"gocloud.dev/gcp"
+	"golang.org/x/oauth2/google"
+
+	"github.com/b2brecs/b2brecs/shared/blobstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/sources"
+	// The database drivers connections read through.
+	_ "github.com/b2brecs/b2brecs/shared/sources/mysql"
+	_ "github.com/b2brecs/b2brecs/shared/sources/postgres"
+)
+
+// SourceConnection is the shared/sources connection of a database
+// connection, password included: hand it only to a driver.
+func SourceConnection(f Fields, sec Secret, timeout time.Duration) sources.Connection {
+	return sources.Connection{
+		Host: f.Host, Port: f.Port, Database: f.Database, Schema: f.Schema, Username: f.Username,
+		Password: sec.Password, SSLMode: f.SSLMode, ConnectTimeout: timeout,
+	}
+}
+
+// scheme is the shared/sources scheme of a database type.
+func scheme(t Type) string {
+	if t == Postgres {
+		return "postgres"
+	}
+	return "mysql"
+}
+
+func openSource(ctx context.Context, f Fields, sec Secret, timeout time.Duration) (*sources.Source, error) {
+	return sources.OpenConnection(ctx, scheme(f.Type), SourceConnection(f, sec, timeout))
+}
+
+const gcsReadScope = "https://www.googleapis.com/auth/devstorage.read_only"
+
+// openBucket opens a storage connection's bucket with its own credentials
+// (never the server's environment, except Cloud Storage without a service
+// account, which uses the server's default credentials). Errors never
+// contain a secret.
+func openBucket(ctx context.Context, f Fields, sec Secret) (*blob.Bucket, error) {
+	if strings.HasPrefix(f.BucketURL, "file://") {
+		return blobstore.Open(ctx, f.BucketURL)
+	}
+	name := bucketName(f)
+	switch f.Type {
+	case GCS:
+		if sec.ServiceAccountJSON == "" {
+			u := "gs://" + name
+			if f.Endpoint != "" {
+				u += "?endpoint=" + url.QueryEscape(f.Endpoint)
+			}
+			return blobstore.Open(ctx, u)
+		}
+		creds, err := google.CredentialsFromJSONWithType(ctx, []byte(sec.ServiceAccountJSON), google.ServiceAccount, gcsReadScope)
+		if err != nil {
+			return nil, errs.E(errs.Invalid, "the service account JSON is not a usable service account key")
+		}
+		client, err := gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
+		if err != nil {
+			return nil, errs.Wrap(errs.Invalid, err, "cloud storage client")
+		}
+		return gcsblob.OpenBucket(ctx, client, name, nil)
+	case S3:
+		cfg := aws.Config{Region: f.Region}
+		if f.AccessKeyID != "" {
+			cfg.Credentials = credentials.NewStaticCredentialsProvider(f.AccessKeyID, sec.AWSSecretAccessKey, "")
+		} else {
+			cfg.Credentials = aws.AnonymousCredentials{}
+		}
+		client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if f.Endpoint != "" {
+				o.BaseEndpoint = aws.String(f.Endpoint)
+				o.UsePathStyle = true
+			}
+		})
+		return s3blob.OpenBucket(ctx, client, name, nil)
+	case AzureBlob:
+		endpoint := f.Endpoint
+		if endpoint == "" {
+			endpoint = "https://" + f.Account + ".blob.core.windows.net"
+		}
+		cu := strings.TrimRight(endpoint, "/") + "/" + url.PathEscape(name)
+		var client *container.Client
+		var err error
+		if sec.AzureAccountKey != "" {
+			cred, cerr := container.NewSharedKeyCredential(f.Account, sec.AzureAccountKey)
+			if cerr != nil {
+				return nil, errs.E(errs.Invalid, "the Azure account key is not valid base64")
+			}
+			client, err = container.NewClientWithSharedKeyCredential(cu, cred, nil)
+		} else {
+			client, err = container.NewClientWithNoCredential(cu+"?"+strings.TrimPrefix(sec.AzureSASToken, "?"), nil)
+		}
+		if err != nil {
+			return nil, errs.E(errs.Invalid, "the Azure container URL or SAS token is not valid")
+		}
+		return azureblob.OpenBucket(ctx, client, nil)
+	}
+	return nil, errs.E(errs.Unsupported, "connection: %s is not a storage type", f.Type)
+}
