@@ -1,0 +1,46 @@
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/events/membus"
+	"github.com/b2brecs/b2brecs/shared/scheduler"
+	"github.com/b2brecs/b2brecs/shared/scheduler/localcron"
+)
+
+func TestOpenScheduler(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	bus := &events.Bus{Driver: membus.New(membus.Options{Logger: log})}
+	t.Cleanup(func() { _ = bus.Close() })
+
+	s, err := openScheduler(ctx, "local://", bus, log)
+	if err != nil {
+		t.Fatalf("local://: %v", err)
+	}
+	if _, ok := s.Driver.(*localcron.Cron); !ok {
+		t.Fatalf("local:// driver = %T, want *localcron.Cron", s.Driver)
+	}
+	j := scheduler.Job{Tenant: "acme", Name: "etl-job-x", Cron: "0 3 * * *", Topic: events.TopicRunRequested, EventType: "x.y"}
+	if err := s.Upsert(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.List(ctx, "acme"); err != nil || len(st) != 1 || st[0].Name != "etl-job-x" || st[0].Next.IsZero() {
+		t.Fatalf("List = %+v, %v", st, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, u := range []string{"local://somewhere", "local:///path", "local://?x=1", "cloudscheduler://project-only", "nope://x", "::"} {
+		if _, err := openScheduler(ctx, u, bus, log); err == nil {
+			t.Errorf("openScheduler(%q) = nil error", u)
+		} else if u != "nope://x" && !errs.Is(err, errs.Invalid) {
+			t.Errorf("openScheduler(%q) = %v, want invalid", u, err)
+		}
+	}
+}
