@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
@@ -652,4 +653,76 @@ func TestSecretRedaction(t *testing.T) {
 		}
 	}
 	_ = errors.New
+}
+
+// Azurite's well-known development account.
+const (
+	azuriteAccount = "devstoreaccount1"
+	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+func TestAzurite(t *testing.T) {
+	svcURL := strings.TrimRight(testenv.Require(t, testenv.Azurite), "/")
+	ctx := t.Context()
+	cred, err := container.NewSharedKeyCredential(azuriteAccount, azuriteKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("b2b-conn-%x-%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	cc, err := container.NewClientWithSharedKeyCredential(svcURL+"/"+name, cred, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Create(ctx, nil); err != nil {
+		t.Fatalf("create container: %v", err)
+	}
+	t.Cleanup(func() { cc.Delete(context.Background(), nil) })
+	for i, key := range []string{"exports/sales-1.csv", "exports/sales-2.csv", "exports/notes.txt", "other/sales-9.csv"} {
+		if _, err := cc.NewBlockBlobClient(key).UploadBuffer(ctx, []byte(strings.Repeat("x", i+1)), nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // distinct last-modified seconds
+	}
+
+	e := newEnv(t)
+	in := connections.NewConnection{
+		Fields: connections.Fields{Name: "Azure exports", Type: connections.AzureBlob, BucketURL: "azblob://" + name,
+			Account: azuriteAccount, Endpoint: svcURL, Prefix: "exports/"},
+		Secret:    connections.Secret{AzureAccountKey: azuriteKey},
+		TestFirst: true,
+	}
+	res, err := e.svc.Create(ctx, tenantA, in)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if res.Test == nil || !res.Test.OK || len(res.Test.Tables) != 3 {
+		t.Fatalf("test %s", mustJSON(t, res.Test))
+	}
+	files, err := e.svc.ListFiles(ctx, tenantA, res.Connection.ID, "", "sales-*.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Key != "exports/sales-2.csv" || files[1].Key != "exports/sales-1.csv" || files[0].Size != 2 {
+		t.Errorf("files %+v, want sales-2 then sales-1 under exports/", files)
+	}
+
+	// A wrong key: a failed test with a friendly message, no secret anywhere.
+	wrongKey := "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXk="
+	in.Name, in.Secret.AzureAccountKey = "wrong key", wrongKey
+	tr, err := e.svc.TestValues(ctx, tenantA, in)
+	if err != nil || tr.OK || !strings.Contains(tr.Message, "credentials") {
+		t.Errorf("wrong key: %v %s", err, mustJSON(t, tr))
+	}
+	if tr.DuplicateOf != res.Connection.ID {
+		t.Errorf("duplicate_of %q, want %q", tr.DuplicateOf, res.Connection.ID)
+	}
+	// A missing container.
+	in.BucketURL, in.Secret.AzureAccountKey = "azblob://no-such-container-b2b", azuriteKey
+	tr, err = e.svc.TestValues(ctx, tenantA, in)
+	if err != nil || tr.OK || !strings.Contains(tr.Message, "not found") {
+		t.Errorf("missing container: %v %s", err, mustJSON(t, tr))
+	}
+	for _, text := range []string{mustJSON(t, res), mustJSON(t, tr), e.logs.String()} {
+		assertNoSecret(t, "output", text, azuriteKey, wrongKey)
+	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"gocloud.dev/blob"
 
-	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
@@ -180,7 +179,7 @@ func (s *Service) testBucket(ctx context.Context, f Fields, sec Secret) (TestRes
 			if errors.Is(err, errEOF) {
 				break
 			}
-			return TestResult{}, blobstore.Wrap(err, "list objects")
+			return TestResult{}, storageErr(err, "list objects")
 		}
 		if o.IsDir || strings.HasSuffix(o.Key, "/") {
 			continue
@@ -313,7 +312,7 @@ func (s *Service) ListFiles(ctx context.Context, tenant, id, prefix, pattern str
 			break
 		}
 		if err != nil {
-			return nil, s.failure(ctx, c, blobstore.Wrap(err, "list objects"), sec)
+			return nil, s.failure(ctx, c, storageErr(err, "list objects"), sec)
 		}
 		if o.IsDir || strings.HasSuffix(o.Key, "/") {
 			continue

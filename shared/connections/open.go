@@ -2,10 +2,14 @@ package connections
 
 import (
 	"context"
+	"errors"
+	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -16,6 +20,7 @@ import (
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcp"
 	"golang.org/x/oauth2/google"
+	"google.golang.org/api/googleapi"
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -112,4 +117,39 @@ func openBucket(ctx context.Context, f Fields, sec Secret) (*blob.Bucket, error)
 		return azureblob.OpenBucket(ctx, client, nil)
 	}
 	return nil, errs.E(errs.Unsupported, "connection: %s is not a storage type", f.Type)
+}
+
+// storageErr gives a bucket error its kind: blobstore's classification,
+// then the HTTP status of the service's response (Azure and S3 errors that
+// gocloud leaves as Unknown), then network failures.
+func storageErr(err error, op string) error {
+	k := blobstore.KindOf(err)
+	if k == errs.Unknown {
+		status := 0
+		var azErr *azcore.ResponseError
+		var httpErr interface{ HTTPStatusCode() int }
+		var gErr *googleapi.Error
+		switch {
+		case errors.As(err, &azErr):
+			status = azErr.StatusCode
+		case errors.As(err, &httpErr):
+			status = httpErr.HTTPStatusCode()
+		case errors.As(err, &gErr):
+			status = gErr.Code
+		}
+		var netErr net.Error
+		switch {
+		case status == http.StatusUnauthorized:
+			k = errs.Unauthenticated
+		case status == http.StatusForbidden:
+			k = errs.Permission
+		case status == http.StatusNotFound:
+			k = errs.NotFound
+		case status == http.StatusTooManyRequests || status >= 500:
+			k = errs.Transient
+		case errors.As(err, &netErr):
+			k = errs.Transient
+		}
+	}
+	return errs.Wrap(k, err, "%s", op)
 }
