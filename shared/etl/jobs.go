@@ -184,17 +184,94 @@ func checkDest(d *Dest, name string) error {
 	return checkWarehouseName("dest.table", d.Table)
 }
 
-// checkNameFree fails with errs.Conflict when another job of the tenant has
-// the name (case-insensitively).
-func (s *Service) checkNameFree(ctx context.Context, tenant, name, exceptID string) error {
+// KindJobName is the document kind that reserves a job name in a tenant
+// (id = a hash of the name folded to lower case), so that two concurrent
+// creates or renames cannot both take a name.
+const KindJobName = "etl_job_name"
+
+type nameClaim struct {
+	JobID string    `json:"job_id"`
+	Name  string    `json:"name"`
+	At    time.Time `json:"at"`
+}
+
+// staleClaimAfter is how old a reservation without its job must be before
+// another job may take it over (a create that claimed the name may not
+// have stored its job yet).
+const staleClaimAfter = 10 * time.Minute
+
+func nameKey(tenant, name string) docstore.Key {
+	return docstore.Key{Tenant: tenant, Kind: KindJobName, ID: hashID("n_", strings.ToLower(name))}
+}
+
+// claimName reserves name for jobID: errs.Conflict when another job has it
+// (by its reservation or, for jobs created without one such as automatic
+// jobs, by its stored name). A reservation whose job has been renamed, or
+// is gone for longer than staleClaimAfter (a failed create), is taken over.
+func (s *Service) claimName(ctx context.Context, tenant, name, jobID string) error {
+	taken := errs.E(errs.Conflict, "name: a job named %q already exists", name)
 	jobs, err := s.ListJobs(ctx, tenant)
 	if err != nil {
 		return err
 	}
 	for _, j := range jobs {
-		if j.ID != exceptID && strings.EqualFold(strings.TrimSpace(j.Name), name) {
-			return errs.E(errs.Conflict, "name: a job named %q already exists", j.Name)
+		if j.ID != jobID && strings.EqualFold(strings.TrimSpace(j.Name), name) {
+			return taken
 		}
+	}
+	key := nameKey(tenant, name)
+	claim := nameClaim{JobID: jobID, Name: name, At: s.nowUTC()}
+	_, err = docstore.Put(ctx, s.store, key, claim, docstore.MustCreate)
+	if !errs.Is(err, errs.Conflict) {
+		return err
+	}
+	cur, version, err := docstore.Get[nameClaim](ctx, s.store, key)
+	if errs.Is(err, errs.NotFound) { // released meanwhile: try once more
+		_, err = docstore.Put(ctx, s.store, key, claim, docstore.MustCreate)
+		if errs.Is(err, errs.Conflict) {
+			return taken
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if cur.JobID == jobID {
+		return nil
+	}
+	holder, err := s.GetJob(ctx, tenant, cur.JobID)
+	switch {
+	case err == nil && strings.EqualFold(strings.TrimSpace(holder.Name), name):
+		return taken
+	case err != nil && !errs.Is(err, errs.NotFound):
+		return err
+	case err != nil && s.nowUTC().Sub(cur.At) < staleClaimAfter:
+		return taken // its job may be about to be stored
+	}
+	if _, err := docstore.Put(ctx, s.store, key, claim, docstore.IfVersion(version)); err != nil {
+		if errs.Is(err, errs.Conflict) {
+			return taken
+		}
+		return err
+	}
+	return nil
+}
+
+// releaseName drops jobID's reservation of name, if it holds it.
+func (s *Service) releaseName(ctx context.Context, tenant, name, jobID string) error {
+	key := nameKey(tenant, name)
+	cur, version, err := docstore.Get[nameClaim](ctx, s.store, key)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur.JobID != jobID {
+		return nil
+	}
+	if err := s.store.Delete(ctx, key, docstore.IfVersion(version)); err != nil && !errs.Is(err, errs.Conflict) {
+		return err
 	}
 	return nil
 }
@@ -223,11 +300,11 @@ func (s *Service) CreateJob(ctx context.Context, tenant string, in NewJob) (JobV
 	if err != nil {
 		return JobView{}, err
 	}
-	if err := s.checkNameFree(ctx, tenant, name, ""); err != nil {
-		return JobView{}, err
-	}
 	id, err := newJobID()
 	if err != nil {
+		return JobView{}, err
+	}
+	if err := s.claimName(ctx, tenant, name, id); err != nil {
 		return JobView{}, err
 	}
 	job := Job{
@@ -238,14 +315,11 @@ func (s *Service) CreateJob(ctx context.Context, tenant string, in NewJob) (JobV
 		job.Schedule = &Schedule{Cron: ps.Cron, TimeZone: ps.TimeZone}
 	}
 	if _, err := docstore.Put(ctx, s.store, jobKey(tenant, id), job, docstore.MustCreate); err != nil {
-		return JobView{}, err
+		return JobView{}, errors.Join(err, s.releaseName(ctx, tenant, name, id))
 	}
 	if err := s.applySchedule(ctx, job, ps); err != nil {
 		// Leave no job behind whose schedule does not exist.
-		if derr := s.store.Delete(ctx, jobKey(tenant, id), docstore.Any); derr != nil {
-			err = errors.Join(err, derr)
-		}
-		return JobView{}, err
+		return JobView{}, errors.Join(err, s.store.Delete(ctx, jobKey(tenant, id), docstore.Any), s.releaseName(ctx, tenant, name, id))
 	}
 	s.log.InfoContext(ctx, "etl: job created", "tenant", tenant, "job", id, "schedule", ps.Label)
 	return s.view(job, ps, !job.Enabled), nil
@@ -359,12 +433,10 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 	if err != nil {
 		return JobView{}, err
 	}
+	oldName := job.Name
 	if p.Name != nil {
 		name, err := checkJobName(*p.Name)
 		if err != nil {
-			return JobView{}, err
-		}
-		if err := s.checkNameFree(ctx, tenant, name, id); err != nil {
 			return JobView{}, err
 		}
 		job.Name = name
@@ -427,6 +499,11 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 	if !ps.Manual() {
 		job.Schedule = &Schedule{Cron: ps.Cron, TimeZone: ps.TimeZone}
 	}
+	if job.Name != oldName {
+		if err := s.claimName(ctx, tenant, job.Name, id); err != nil {
+			return JobView{}, err
+		}
+	}
 	final := job
 	job, err = docstore.Update(ctx, s.store, jobKey(tenant, id), func(j *Job, exists bool) error {
 		if !exists {
@@ -438,7 +515,15 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 		return nil
 	})
 	if err != nil {
+		if job.Name != oldName {
+			err = errors.Join(err, s.releaseName(ctx, tenant, final.Name, id))
+		}
 		return JobView{}, err
+	}
+	if !strings.EqualFold(job.Name, oldName) {
+		if err := s.releaseName(ctx, tenant, oldName, id); err != nil {
+			return JobView{}, err
+		}
 	}
 	if err := s.applySchedule(ctx, job, ps); err != nil {
 		return JobView{}, err
@@ -461,7 +546,8 @@ func (s *Service) ResumeJob(ctx context.Context, tenant, id string) (JobView, er
 // DeleteJob removes a job's schedule, then the job. Its runs stay as
 // history. A job with a pending or running run is errs.Conflict.
 func (s *Service) DeleteJob(ctx context.Context, tenant, id string) error {
-	if _, err := s.GetJob(ctx, tenant, id); err != nil {
+	job, err := s.GetJob(ctx, tenant, id)
+	if err != nil {
 		return err
 	}
 	for _, st := range []string{StatusRunning, StatusPending} {
@@ -482,6 +568,9 @@ func (s *Service) DeleteJob(ctx context.Context, tenant, id string) error {
 		return err
 	}
 	if err := s.store.Delete(ctx, jobKey(tenant, id), docstore.Any); err != nil {
+		return err
+	}
+	if err := s.releaseName(ctx, tenant, job.Name, id); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "etl: job deleted", "tenant", tenant, "job", id)

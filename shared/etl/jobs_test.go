@@ -502,3 +502,60 @@ func TestSyncSchedules(t *testing.T) {
 		t.Errorf("second sync = %+v", st)
 	}
 }
+
+// TestJobNameReservation: of concurrent creates with one name exactly one
+// wins; renames and deletes free the old name.
+func TestJobNameReservation(t *testing.T) {
+	e := newCronEnv(t)
+	ctx := context.Background()
+	const n = 8
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		ok, clash int
+		other     []error
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spec := etl.NewJob{Name: []string{"Orders", "ORDERS", "orders"}[i%3], File: etl.FileSource{Pattern: "orders_*.csv"}}
+			_, err := e.p.ETL.CreateJob(ctx, tenant, spec)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errs.Is(err, errs.Conflict):
+				clash++
+			default:
+				other = append(other, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 1 || clash != n-1 || len(other) != 0 {
+		t.Fatalf("concurrent creates: %d created, %d conflicts, other errors %v", ok, clash, other)
+	}
+	if jobs := e.jobs(); len(jobs) != 1 {
+		t.Fatalf("jobs = %d, want 1", len(jobs))
+	}
+	first := e.jobs()[0]
+	renamed := "Orders v2"
+	if _, err := e.p.ETL.UpdateJob(ctx, tenant, first.ID, etl.JobPatch{Name: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "orders", File: etl.FileSource{Pattern: "o.csv"}})
+	if err != nil {
+		t.Fatalf("old name after rename: %v", err)
+	}
+	if _, err := e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "orders V2", File: etl.FileSource{Pattern: "o.csv"}}); !errs.Is(err, errs.Conflict) {
+		t.Errorf("new name of the renamed job: %v, want conflict", err)
+	}
+	if err := e.p.ETL.DeleteJob(ctx, tenant, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "Orders", File: etl.FileSource{Pattern: "o.csv"}}); err != nil {
+		t.Errorf("name after delete: %v", err)
+	}
+}
