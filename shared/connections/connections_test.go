@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
@@ -652,7 +652,6 @@ func TestSecretRedaction(t *testing.T) {
 			t.Errorf("formatted secret leaks: %s", out)
 		}
 	}
-	_ = errors.New
 }
 
 // Azurite's well-known development account.
@@ -706,6 +705,26 @@ func TestAzurite(t *testing.T) {
 		t.Errorf("files %+v, want sales-2 then sales-1 under exports/", files)
 	}
 
+	// A SAS token instead of the account key.
+	sasURL, err := cc.GetSASURL(sas.ContainerPermissions{Read: true, List: true}, time.Now().Add(time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	su, _ := url.Parse(sasURL)
+	sasIn := in
+	sasIn.Name, sasIn.Secret, sasIn.Prefix = "Azure via SAS", connections.Secret{AzureSASToken: su.RawQuery}, "other/"
+	sres, err := e.svc.Create(ctx, tenantA, sasIn)
+	if err != nil {
+		t.Fatalf("Create with SAS: %v", err)
+	}
+	if sres.Test == nil || !sres.Test.OK || len(sres.Test.Tables) != 1 || sres.Test.Tables[0].Name != "other/sales-9.csv" {
+		t.Fatalf("SAS test %s", mustJSON(t, sres.Test))
+	}
+	if got := strings.Join(sres.Connection.SecretFields, ","); got != "azure_sas_token" {
+		t.Errorf("secret fields %q", got)
+	}
+	sig := su.Query().Get("sig")
+
 	// A wrong key: a failed test with a friendly message, no secret anywhere.
 	wrongKey := "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXk="
 	in.Name, in.Secret.AzureAccountKey = "wrong key", wrongKey
@@ -722,7 +741,7 @@ func TestAzurite(t *testing.T) {
 	if err != nil || tr.OK || !strings.Contains(tr.Message, "not found") {
 		t.Errorf("missing container: %v %s", err, mustJSON(t, tr))
 	}
-	for _, text := range []string{mustJSON(t, res), mustJSON(t, tr), e.logs.String()} {
-		assertNoSecret(t, "output", text, azuriteKey, wrongKey)
+	for _, text := range []string{mustJSON(t, res), mustJSON(t, sres), mustJSON(t, tr), e.logs.String()} {
+		assertNoSecret(t, "output", text, azuriteKey, wrongKey, sig)
 	}
 }

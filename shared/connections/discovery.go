@@ -375,7 +375,18 @@ func publicMessage(err error) string {
 
 // scrub removes secret values (and their URL-escaped forms) from a text.
 func scrub(s string, sec Secret) string {
-	for _, v := range sec.values() {
+	vals := sec.values()
+	// A SAS token's parts (sig above all) may show up re-encoded in a URL.
+	if q, err := url.ParseQuery(strings.TrimPrefix(sec.AzureSASToken, "?")); err == nil {
+		for _, vs := range q {
+			for _, v := range vs {
+				if len(v) >= 8 {
+					vals = append(vals, v)
+				}
+			}
+		}
+	}
+	for _, v := range vals {
 		if len(v) < 3 {
 			continue
 		}
