@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/localsecrets"
+	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/testenv"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
@@ -271,6 +273,26 @@ func TestPostgresLifecycle(t *testing.T) {
 	}
 	if _, err := e.svc.ListFiles(ctx, tenantA, c.ID, "", ""); !errs.Is(err, errs.Invalid) {
 		t.Errorf("ListFiles on a database: %v, want Invalid", err)
+	}
+
+	// The runner's view: a driver with the stored password.
+	src, sc, err := e.svc.OpenSource(ctx, tenantA, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := src.Extract(ctx, sources.ExtractRequest{Table: "orders", Columns: []string{"customer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var customers []string
+	for it.Next() {
+		customers = append(customers, it.Values()[0].(string))
+	}
+	it.Close()
+	src.Close()
+	slices.Sort(customers)
+	if it.Err() != nil || strings.Join(customers, ",") != "acme,globex" || sc.ID != c.ID {
+		t.Errorf("extract through OpenSource: %v %v", it.Err(), customers)
 	}
 
 	// Duplicate detection: same host/port/database/user.
@@ -572,6 +594,29 @@ func TestFileBucket(t *testing.T) {
 	}
 	if _, err := e.svc.Schemas(ctx, tenantA, id); !errs.Is(err, errs.Invalid) {
 		t.Errorf("Schemas on a bucket: %v", err)
+	}
+	// The runner's view: the bucket opened with the stored settings.
+	b, c, err := e.svc.OpenBucket(ctx, tenantA, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := b.ReadAll(ctx, c.Prefix+"orders-2.csv")
+	b.Close()
+	if err != nil || string(data) != "a\n1\n2\n" {
+		t.Errorf("read through OpenBucket: %v %q", err, data)
+	}
+	if _, _, err := e.svc.OpenSource(ctx, tenantA, id); !errs.Is(err, errs.Invalid) {
+		t.Errorf("OpenSource on a bucket: %v", err)
+	}
+	off := false
+	if _, err := e.svc.Update(ctx, tenantA, id, connections.Patch{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.OpenBucket(ctx, tenantA, id); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "disabled") {
+		t.Errorf("OpenBucket when disabled: %v", err)
+	}
+	if _, _, err := e.svc.OpenBucket(ctx, tenantB, id); !errs.Is(err, errs.NotFound) {
+		t.Errorf("OpenBucket as tenant B: %v", err)
 	}
 }
 

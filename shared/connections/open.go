@@ -153,3 +153,55 @@ func storageErr(err error, op string) error {
 	}
 	return errs.Wrap(k, err, "%s", op)
 }
+
+// OpenSource opens a database connection's driver with its stored
+// credentials, for the ETL runner (which never sees the secret). A
+// disabled connection is errs.Invalid. The caller closes the source.
+func (s *Service) OpenSource(ctx context.Context, tenant, id string) (*sources.Source, Connection, error) {
+	c, sec, err := s.openable(ctx, tenant, id)
+	if err != nil {
+		return nil, Connection{}, err
+	}
+	if !c.Type.IsDatabase() {
+		return nil, Connection{}, errs.E(errs.Invalid, "connection %q is a %s connection, not a database", c.Name, c.Type.Display())
+	}
+	src, err := openSource(ctx, c.Fields, sec, s.opts.TestTimeout)
+	if err != nil {
+		return nil, Connection{}, s.failure(ctx, c, err, sec)
+	}
+	return src, c, nil
+}
+
+// OpenBucket opens a storage connection's bucket with its stored
+// credentials, for the ETL runner; keys of interest start with the
+// connection's Prefix. A disabled connection is errs.Invalid. The caller
+// closes the bucket.
+func (s *Service) OpenBucket(ctx context.Context, tenant, id string) (*blob.Bucket, Connection, error) {
+	c, sec, err := s.openable(ctx, tenant, id)
+	if err != nil {
+		return nil, Connection{}, err
+	}
+	if !c.Type.IsStorage() {
+		return nil, Connection{}, errs.E(errs.Invalid, "connection %q is a %s connection, not a bucket", c.Name, c.Type.Display())
+	}
+	b, err := openBucket(ctx, c.Fields, sec)
+	if err != nil {
+		return nil, Connection{}, s.failure(ctx, c, err, sec)
+	}
+	return b, c, nil
+}
+
+func (s *Service) openable(ctx context.Context, tenant, id string) (Connection, Secret, error) {
+	c, _, err := s.get(ctx, tenant, id)
+	if err != nil {
+		return Connection{}, Secret{}, err
+	}
+	if err := unsupported(c.Type); err != nil {
+		return Connection{}, Secret{}, err
+	}
+	if !c.Enabled {
+		return Connection{}, Secret{}, errs.E(errs.Invalid, "connection %q is disabled", c.Name)
+	}
+	sec, err := s.secret(ctx, c)
+	return c, sec, err
+}
