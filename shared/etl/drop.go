@@ -43,6 +43,11 @@ func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) err
 	if err != nil {
 		return err
 	}
+	if !job.Enabled {
+		// Held: resuming the job loads the files that arrived meanwhile.
+		s.log.InfoContext(ctx, "etl: job is paused; the file waits for it", "tenant", tenant, "job", job.ID, "object", ref.Name)
+		return nil
+	}
 	_, err = s.startFileRun(ctx, tenant, job, ref, eventschemas.TriggerFileDrop, "")
 	return err
 }

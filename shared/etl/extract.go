@@ -56,7 +56,7 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		if k, ok := scheduler.FireKey(e); ok {
 			key = k // Cloud Scheduler reuses one event id for every fire
 		}
-		_, err := s.triggerJob(ctx, req.Tenant, req.JobID, req.Trigger, string(req.Trigger)+"@"+key)
+		_, err := s.triggerJob(ctx, req.Tenant, req.JobID, req.Trigger, string(req.Trigger)+"@"+key, req.Trigger == eventschemas.TriggerSchedule)
 		if errs.Is(err, errs.NotFound) {
 			// Nothing to load (no file yet) or a job deleted under its
 			// schedule: a normal outcome of a tick, not a failure.

@@ -538,9 +538,20 @@ func (s *Service) PauseJob(ctx context.Context, tenant, id string) (JobView, err
 }
 
 // ResumeJob enables a job and resumes its schedule.
+//
+// Files that arrived while the job was paused waited for it: resuming
+// starts a run for each file that is new or changed since its last load.
 func (s *Service) ResumeJob(ctx context.Context, tenant, id string) (JobView, error) {
 	t := true
-	return s.UpdateJob(ctx, tenant, id, JobPatch{Enabled: &t})
+	view, err := s.UpdateJob(ctx, tenant, id, JobPatch{Enabled: &t})
+	if err != nil || view.SourceType != "file" {
+		return view, err
+	}
+	_, err = s.triggerJob(ctx, tenant, id, eventschemas.TriggerManual, "resume@"+s.nowUTC().Format(time.RFC3339Nano), true)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return view, err
+	}
+	return view, nil
 }
 
 // DeleteJob removes a job's schedule, then the job. Its runs stay as

@@ -156,7 +156,7 @@ func ordersJob(sched *etl.ScheduleSpec) etl.NewJob {
 
 // TestScheduledJobEndToEnd: a file job with a schedule is fired by the
 // local cron, the tick loads the job's file; a paused job does not fire; a
-// resumed one fires again (the unchanged file is skipped); a deleted job's
+// resumed one fires again (unchanged files start no run, a new one is loaded); a deleted job's
 // schedule is gone.
 func TestScheduledJobEndToEnd(t *testing.T) {
 	e := newCronEnv(t)
@@ -228,12 +228,19 @@ func TestScheduledJobEndToEnd(t *testing.T) {
 		t.Fatalf("resumed scheduler job = %+v", st)
 	}
 	e.clk.Set(start.Add(130 * time.Minute))
+	e.wait()
+	if runs, _ := e.p.ETL.ListRuns(ctx, tenant, etl.RunFilter{}); len(runs) != 1 {
+		t.Fatalf("runs after a fire with nothing new = %d, want 1 (no run for unchanged files)", len(runs))
+	}
+	// A new file is loaded by the next fire.
+	e.write(drop, "orders_2.csv", "order_id,sku,qty\n4,C3,1\n")
+	e.clk.Set(start.Add(190 * time.Minute))
 	runs = e.waitRuns(view.ID, 2)
-	if len(runs) != 2 || runs[0].Trigger != eventschemas.TriggerSchedule || runs[0].SkippedReason == "" || runs[0].RowsLoaded != 0 {
+	if len(runs) != 2 || runs[0].Trigger != eventschemas.TriggerSchedule || runs[0].RowsLoaded != 1 || runs[0].Object.Name != "orders_2.csv" {
 		t.Fatalf("runs after resume = %+v", runs)
 	}
-	if n := e.rows("orders"); n != 3 {
-		t.Errorf("orders rows after the unchanged fire = %d, want 3", n)
+	if n := e.rows("orders"); n != 4 {
+		t.Errorf("orders rows after the new file = %d, want 4", n)
 	}
 
 	// Deleted: the schedule is gone from the scheduler and the store.

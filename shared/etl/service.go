@@ -132,9 +132,11 @@ func (s *Service) ListJobs(ctx context.Context, tenant string) ([]Job, error) {
 	return docstore.List[Job](ctx, s.store, docstore.Query{Tenant: tenant, Kind: KindJob, OrderBy: "name"})
 }
 
-// matches reports whether a file job claims an object name.
+// matches reports whether a file job claims an object name. A paused job
+// still claims its files: they wait for it (see HandleObjectFinalized)
+// rather than falling to another job.
 func (j Job) matches(object string) bool {
-	if !j.Enabled || j.SourceType != "file" {
+	if j.SourceType != "file" {
 		return false
 	}
 	dir, base := splitObject(object)

@@ -387,16 +387,38 @@ func TestConfiguredJobClaimsDrops(t *testing.T) {
 		t.Errorf("jobs = %d (%d automatic), want 6 (5 automatic)", len(jobs), auto)
 	}
 
-	// A configured job that is paused no longer claims: the drop goes to
-	// the automatic job of that file.
+	// A configured job that is paused still claims its files: they wait
+	// for it (no run, and not loaded by an automatic job) and are loaded
+	// when it is resumed.
 	conf.Enabled = false
 	if _, err := docstore.Put(ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: etl.KindJob, ID: conf.ID}, conf, docstore.Any); err != nil {
 		t.Fatal(err)
 	}
-	r := e.drop("orders/orders_2024-01.csv", "sku,qty\nD4,4\n")
-	if r.JobID != autoJob.ID {
-		t.Errorf("with the configured job paused the drop went to %s; want the automatic job %s", r.JobID, autoJob.ID)
+	b, err := e.p.Resources.Bucket(ctx, tenant, etl.BucketDrop)
+	if err != nil {
+		t.Fatal(err)
 	}
+	content := "sku,qty\nD4,4\n"
+	gen := e.write(b, "orders/orders_2024-01.csv", content)
+	if err := e.p.ETL.HandleObjectFinalized(ctx, storageEvent(e.p.Resources.BucketName(tenant, etl.BucketDrop), "orders/orders_2024-01.csv", gen, content)); err != nil {
+		t.Fatal(err)
+	}
+	e.wait()
+	runs, _ := e.p.ETL.ListRuns(ctx, tenant, etl.RunFilter{Limit: 500})
+	for _, r := range runs {
+		if r.Object != nil && r.Object.Generation == gen {
+			t.Fatalf("a drop for a paused job started run %s of job %s", r.ID, r.JobID)
+		}
+	}
+	if _, err := e.p.ETL.ResumeJob(ctx, tenant, conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.wait()
+	r := e.runOf("orders/orders_2024-01.csv", gen)
+	if r.JobID != conf.ID || r.Status != etl.StatusCompleted || r.RowsLoaded != 1 {
+		t.Errorf("after resume: run of job %s, %s, %d rows (%s); want job %s completed with 1 row", r.JobID, r.Status, r.RowsLoaded, r.ErrorMessage, conf.ID)
+	}
+	_ = autoJob
 }
 
 func TestExtraColumnFailsExtraction(t *testing.T) {

@@ -91,6 +91,26 @@ func TestRedeliveredTickStartsNoSecondRun(t *testing.T) {
 	e.putJob(etl.Job{ID: "j_tick", Name: "tick", File: etl.FileSource{Pattern: "tick_*.csv"},
 		Dest: etl.Dest{Dataset: "raw_data", Table: "tick"}, LoadMode: etl.Append, Enabled: true})
 	e.drop("tick_1.csv", "a\n1\n")
+	// A tick with nothing new starts no run.
+	nothing := event.New()
+	nothing.SetID("tick-41")
+	nothing.SetType(eventschemas.TypeRunRequested)
+	nothing.SetSource("//test/cron")
+	_ = nothing.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: tenant, JobID: "j_tick", Trigger: eventschemas.TriggerSchedule})
+	if err := e.p.ETL.HandleRunRequested(context.Background(), nothing); err != nil {
+		t.Fatal(err)
+	}
+	e.wait()
+	if runs, _ := e.p.ETL.ListRuns(context.Background(), tenant, etl.RunFilter{JobID: "j_tick"}); len(runs) != 1 {
+		t.Fatalf("runs after a tick with nothing new = %d, want 1", len(runs))
+	}
+	// A file that arrived without an event is picked up by the next tick,
+	// once however often the tick is delivered.
+	b, err := e.p.Resources.Bucket(context.Background(), tenant, etl.BucketDrop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.write(b, "tick_2.csv", "a\n2\n")
 	ev := event.New()
 	ev.SetID("tick-42")
 	ev.SetType(eventschemas.TypeRunRequested)
@@ -106,7 +126,7 @@ func TestRedeliveredTickStartsNoSecondRun(t *testing.T) {
 	if len(runs) != 2 { // the drop's run and one scheduled run
 		t.Fatalf("runs = %d, want 2", len(runs))
 	}
-	if n := e.rows("tick"); n != 1 {
-		t.Errorf("rows = %d, want 1", n)
+	if n := e.rows("tick"); n != 2 {
+		t.Errorf("rows = %d, want 2", n)
 	}
 }

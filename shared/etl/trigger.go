@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"strings"
 	"time"
@@ -17,13 +18,16 @@ import (
 // tenant's drop bucket. Objects whose content is already loaded finish at
 // once as skipped "unchanged", so no rows are added twice.
 func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger) ([]Run, error) {
-	return s.triggerJob(ctx, tenant, jobID, trigger, string(trigger)+"@"+s.nowUTC().Format(time.RFC3339Nano))
+	return s.triggerJob(ctx, tenant, jobID, trigger, string(trigger)+"@"+s.nowUTC().Format(time.RFC3339Nano), false)
 }
 
 // triggerJob is TriggerJob with the key that names this trigger: the same
 // key (a redelivered schedule tick) finds the same runs instead of
-// starting new ones.
-func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger, nonce string) ([]Run, error) {
+// starting new ones. With onlyNew (schedule ticks, resuming a job) objects
+// the ledger shows loaded at their current generation or content start no
+// run at all, so an hourly tick over a hundred unchanged files does not
+// book a hundred skipped runs; when nothing is new the error is NotFound.
+func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger, nonce string, onlyNew bool) ([]Run, error) {
 	job, err := s.GetJob(ctx, tenant, jobID)
 	if err != nil {
 		return nil, err
@@ -45,6 +49,7 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 	bucketName := s.res.BucketName(tenant, BucketDrop)
 	it := drop.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	var runs []Run
+	unchanged := 0
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
@@ -65,14 +70,37 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 		if len(obj.MD5) > 0 {
 			ref.MD5 = base64.StdEncoding.EncodeToString(obj.MD5)
 		}
+		if onlyNew {
+			loaded, err := s.alreadyLoaded(ctx, tenant, job.ID, ref.Name, ref.Generation, hex.EncodeToString(obj.MD5))
+			if err != nil {
+				return runs, err
+			}
+			if loaded {
+				unchanged++
+				continue
+			}
+		}
 		run, err := s.startFileRun(ctx, tenant, job, ref, trigger, nonce)
 		if err != nil {
 			return runs, err
 		}
 		runs = append(runs, run)
 	}
+	if len(runs) == 0 && unchanged > 0 {
+		return nil, errs.E(errs.NotFound, "etl: job %s has no new or changed file (%d already loaded)", jobID, unchanged)
+	}
 	if len(runs) == 0 {
 		return nil, errs.E(errs.NotFound, "etl: job %s claims no object in the drop area (prefix %q, pattern %q)", jobID, job.File.Prefix, job.File.Pattern)
 	}
 	return runs, nil
+}
+
+// alreadyLoaded reports whether the ledger shows the object loaded at this
+// generation or with this content (hex MD5, "" when unknown).
+func (s *Service) alreadyLoaded(ctx context.Context, tenant, jobID, object, gen, md5 string) (bool, error) {
+	e, ok, err := s.ledgerEntry(ctx, tenant, jobID, object)
+	if err != nil || !ok || e.RunID == "" {
+		return false, err
+	}
+	return e.Generation == gen || (md5 != "" && e.MD5 == md5), nil
 }

@@ -40,7 +40,7 @@ func TestJobMatches(t *testing.T) {
 		{"glob star does not cross folders", fileJob("", "*"), "a/x.csv", false},
 		{"exact name", fileJob("", "orders.csv"), "orders.csv", true},
 		{"exact name is case-sensitive", fileJob("", "orders.csv"), "Orders.csv", false},
-		{"disabled job", disabled, "orders.csv", false},
+		{"a paused job still claims (its files wait for it)", disabled, "orders.csv", true},
 		{"non-file job", other, "orders.csv", false},
 		{"malformed glob matches nothing", fileJob("", "orders[.csv"), "orders[.csv", false},
 		{"escaped brackets match the literal name", fileJob("", escapeGlob("report[1].csv")), "report[1].csv", true},
