@@ -12,6 +12,15 @@ run() { # package, benchmark regexp, benchtime
 run ./functions/cmd/recs 'BenchmarkOnlineRetailChain' 3x
 run ./shared/tabular 'Benchmark' 3x
 run ./shared/warehouse/duckdbwh 'Benchmark' 5x
+# Database extraction reads the real servers that `make test` uses.
+scripts/test-services.sh start >&2
+trap 'rm -f "$out"; scripts/test-services.sh stop >/dev/null 2>&1 || true' EXIT
+set -a
+# shellcheck disable=SC1091
+source var/test-services.env
+set +a
+run ./shared/sources/postgres 'BenchmarkExtract' 3x
+run ./shared/sources/mysql 'BenchmarkExtract' 3x
 
 {
   echo "# Benchmarks"

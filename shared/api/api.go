@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/b2brecs/b2brecs/shared/auth"
+	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
@@ -22,13 +23,15 @@ const MaxUploadBytes = 2 << 30
 
 // Deps are what the API serves.
 type Deps struct {
-	Tenancy   *tenancy.Service
-	Verifier  auth.Verifier
-	Sessions  *auth.SessionIssuer // nil in cloud mode (no password login)
-	ETL       *etl.Service
-	Resources etl.Resources
-	Logger    *slog.Logger
-	Version   string
+	Tenancy  *tenancy.Service
+	Verifier auth.Verifier
+	Sessions *auth.SessionIssuer // nil in cloud mode (no password login)
+	ETL      *etl.Service
+	// Connections serves /api/connections; nil leaves those routes out.
+	Connections *connections.Service
+	Resources   etl.Resources
+	Logger      *slog.Logger
+	Version     string
 	// AllowedOrigins may call the API from a browser on another origin
 	// (the SPA bucket in the cloud); empty means same origin only.
 	AllowedOrigins []string
@@ -80,6 +83,9 @@ func New(d Deps) http.Handler {
 	viewer("GET /api/files", s.listFiles)
 	viewer("GET /api/tables", s.listTables)
 	viewer("GET /api/tables/{dataset}/{name}", s.getTable)
+	if d.Connections != nil {
+		MountConnections(private, d.Connections, d.Logger)
+	}
 	private.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, d.Logger, errs.E(errs.NotFound, "no route %s %s", r.Method, r.URL.Path))
 	})

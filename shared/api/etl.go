@@ -23,7 +23,7 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
-	job, err := s.ETL.GetJob(r.Context(), principal(r).TenantID, r.PathValue("id"))
+	job, err := s.ETL.GetJobView(r.Context(), principal(r).TenantID, r.PathValue("id"))
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/api"
 	"github.com/b2brecs/b2brecs/shared/auth"
+	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
@@ -37,6 +38,8 @@ type Platform struct {
 	Validator *eventschemas.Validator
 	Tenancy   *tenancy.Service
 	ETL       *etl.Service
+	// Connections are the tenants' saved source connections.
+	Connections *connections.Service
 	// Scheduler fires job schedules: the in-process cron (local://,
 	// publishing on Bus) or Cloud Scheduler.
 	Scheduler *scheduler.Scheduler
@@ -83,6 +86,11 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 		}
 	}
 	if p.Scheduler = opts.Scheduler; p.Scheduler == nil {
+		if cfg.Mode == ModeCloud && strings.HasPrefix(cfg.SchedulerURL, localcron.Scheme+":") {
+			// A function instance's in-process cron dies with the
+			// instance: schedules written to it would be lost.
+			return nil, errs.E(errs.Invalid, "platform: in cloud mode B2B_SCHEDULER_URL must name Cloud Scheduler (cloudscheduler://PROJECT/LOCATION), not %q", cfg.SchedulerURL)
+		}
 		if p.Scheduler, err = openScheduler(ctx, cfg.SchedulerURL, p.Bus, log); err != nil {
 			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open scheduler")
 		}
@@ -90,6 +98,12 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	p.Resources = NewResources(cfg)
 	p.Tenancy = tenancy.NewService(p.Store)
 	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, etl.WithLogger(log), etl.WithScheduler(p.Scheduler))
+	// ETL jobs do not read through saved connections yet, so no job uses
+	// one (Usage nil counts 0) until database and bucket jobs arrive.
+	p.Connections = connections.New(p.Store, p.Secrets, connections.Options{
+		AllowLocalBuckets: cfg.Mode == ModeLocal,
+		Logger:            log,
+	})
 	if err := p.setupAuth(ctx); err != nil {
 		return nil, err
 	}
@@ -181,7 +195,7 @@ func (p *Platform) sessionKey(ctx context.Context) ([]byte, error) {
 func (p *Platform) API() http.Handler {
 	return api.New(api.Deps{
 		Tenancy: p.Tenancy, Verifier: p.Verifier, Sessions: p.Sessions,
-		ETL: p.ETL, Resources: p.Resources, Logger: p.Logger, Version: p.Config.Version,
+		ETL: p.ETL, Connections: p.Connections, Resources: p.Resources, Logger: p.Logger, Version: p.Config.Version,
 		AllowedOrigins: p.Config.AllowedOrigins,
 	})
 }

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -42,5 +43,19 @@ func TestOpenScheduler(t *testing.T) {
 		} else if u != "nope://x" && !errs.Is(err, errs.Invalid) {
 			t.Errorf("openScheduler(%q) = %v, want invalid", u, err)
 		}
+	}
+}
+
+// TestCloudModeRefusesLocalScheduler: a cloud function left on the default
+// local:// scheduler would keep schedules in a cron that dies with the
+// instance; Open refuses and names the setting.
+func TestCloudModeRefusesLocalScheduler(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Mode: ModeCloud, DataDir: dir, ConfigURL: "sqlite://" + dir + "/config.db", EventsURL: "mem://",
+		SecretsURL: "local://" + dir + "/secrets", SchedulerURL: "local://"}
+	log := slog.New(slog.DiscardHandler)
+	_, err := Open(context.Background(), cfg, Options{Logger: log, Bus: &events.Bus{Driver: membus.New(membus.Options{Logger: log})}})
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "B2B_SCHEDULER_URL") {
+		t.Fatalf("Open in cloud mode with local:// scheduler = %v, want invalid naming B2B_SCHEDULER_URL", err)
 	}
 }
