@@ -1,6 +1,19 @@
 import type {
+  Connection,
+  ConnectionPatch,
   DropFile,
   Job,
+  JobPatch,
+  JobView,
+  NewConnection,
+  NewJob,
+  SaveConnectionResponse,
+  ScheduleSpec,
+  SchedulePreview,
+  SourceFile,
+  SourceTableItem,
+  TableMeta,
+  TestResult,
   LoginResponse,
   MeResponse,
   NewUser,
@@ -274,6 +287,74 @@ export class ApiClient {
   }
   async listFiles(): Promise<DropFile[]> {
     const r = await this.request<{ files: DropFile[] | null }>('GET', '/files');
+    return r?.files ?? [];
+  }
+
+  createJob(j: NewJob): Promise<JobView> {
+    return this.request('POST', '/jobs', { json: j });
+  }
+  updateJob(id: string, patch: JobPatch): Promise<JobView> {
+    return this.request('PATCH', `/jobs/${encodeURIComponent(id)}`, { json: patch });
+  }
+  deleteJob(id: string): Promise<void> {
+    return this.request('DELETE', `/jobs/${encodeURIComponent(id)}`);
+  }
+  pauseJob(id: string): Promise<JobView> {
+    return this.request('POST', `/jobs/${encodeURIComponent(id)}/pause`);
+  }
+  resumeJob(id: string): Promise<JobView> {
+    return this.request('POST', `/jobs/${encodeURIComponent(id)}/resume`);
+  }
+  getJobView(id: string, signal?: AbortSignal): Promise<JobView> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}`, { signal });
+  }
+  previewSchedule(spec: ScheduleSpec, signal?: AbortSignal): Promise<SchedulePreview> {
+    return this.request('POST', '/schedules/preview', { json: spec, signal });
+  }
+
+  // --- connections
+  async listConnections(): Promise<Connection[]> {
+    const r = await this.request<{ connections: Connection[] | null }>('GET', '/connections');
+    return r?.connections ?? [];
+  }
+  getConnection(id: string): Promise<Connection> {
+    return this.request('GET', `/connections/${encodeURIComponent(id)}`);
+  }
+  createConnection(c: NewConnection): Promise<SaveConnectionResponse> {
+    return this.request('POST', '/connections', { json: c });
+  }
+  updateConnection(id: string, patch: ConnectionPatch): Promise<SaveConnectionResponse> {
+    return this.request('PATCH', `/connections/${encodeURIComponent(id)}`, { json: patch });
+  }
+  deleteConnection(id: string): Promise<void> {
+    return this.request('DELETE', `/connections/${encodeURIComponent(id)}`);
+  }
+  testNewConnection(c: NewConnection): Promise<TestResult> {
+    return this.request('POST', '/connections/test', { json: c });
+  }
+  testConnection(id: string): Promise<TestResult> {
+    return this.request('POST', `/connections/${encodeURIComponent(id)}/test`);
+  }
+  async listSourceSchemas(id: string): Promise<string[]> {
+    const r = await this.request<{ schemas: string[] | null }>('GET', `/connections/${encodeURIComponent(id)}/schemas`);
+    return r?.schemas ?? [];
+  }
+  async listSourceTables(id: string, schema?: string): Promise<SourceTableItem[]> {
+    const r = await this.request<{ tables: SourceTableItem[] | null }>('GET', `/connections/${encodeURIComponent(id)}/tables`, {
+      query: { schema },
+    });
+    return r?.tables ?? [];
+  }
+  describeSourceTable(id: string, schema: string, table: string): Promise<TableMeta> {
+    return this.request(
+      'GET',
+      `/connections/${encodeURIComponent(id)}/tables/${encodeURIComponent(schema)}/${encodeURIComponent(table)}`,
+    );
+  }
+  async listSourceFiles(id: string, prefix?: string, pattern?: string): Promise<SourceFile[]> {
+    const r = await this.request<{ files: SourceFile[] | null }>('GET', `/connections/${encodeURIComponent(id)}/files`, {
+      query: { prefix, pattern },
+    });
     return r?.files ?? [];
   }
 

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../auth/AuthProvider';
 import { runPollInterval, runsPollInterval } from '../lib/polling';
 import { ApiError } from './client';
@@ -12,6 +12,9 @@ export const queryKeys = {
   tables: (dataset: string) => ['tables', dataset] as const,
   table: (dataset: string, name: string) => ['tables', dataset, name] as const,
   users: ['users'] as const,
+  jobView: (id: string) => ['jobs', id] as const,
+  connections: ['connections'] as const,
+  connection: (id: string) => ['connections', id] as const,
 };
 
 /** Retry transient and network failures twice; never retry 4xx answers. */
@@ -110,6 +113,52 @@ export function useCreateUser() {
     onSuccess: (created) => {
       qc.setQueryData<User[]>(queryKeys.users, (old) => (old ? [...old.filter((x) => x.id !== created.id), created] : [created]));
       void qc.invalidateQueries({ queryKey: queryKeys.users });
+    },
+  });
+}
+
+/** GET /api/jobs/{id} of every listed job: the schedule label and next fire times the list lacks. */
+export function useJobViews(ids: string[]) {
+  const api = useApi();
+  return useQueries({
+    queries: ids.map((id) => ({
+      queryKey: queryKeys.jobView(id),
+      queryFn: ({ signal }: { signal: AbortSignal }) => api.getJobView(id, signal),
+      staleTime: 15000,
+    })),
+  });
+}
+
+/** Job writes refresh the list and every job view. */
+export function useJobMutation<TVars>(fn: (api: ReturnType<typeof useApi>, v: TVars) => Promise<unknown>) {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (v: TVars) => fn(api, v),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: queryKeys.jobs });
+    },
+  });
+}
+
+export function useConnections() {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.connections, queryFn: () => api.listConnections() });
+}
+
+export function useConnection(id: string) {
+  const api = useApi();
+  return useQuery({ queryKey: queryKeys.connection(id), queryFn: () => api.getConnection(id) });
+}
+
+/** Connection writes refresh the list and the detail. */
+export function useConnectionMutation<TVars, TOut>(fn: (api: ReturnType<typeof useApi>, v: TVars) => Promise<TOut>) {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (v: TVars) => fn(api, v),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: queryKeys.connections });
     },
   });
 }

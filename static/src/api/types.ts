@@ -168,3 +168,171 @@ export interface RunsQuery {
   job_id?: string;
   status?: RunStatus;
 }
+
+// --- schedules and job editing (docs/api.md: ScheduleSpec, ScheduleView, NewJob, JobPatch, JobView)
+
+export type ScheduleType = 'manual' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'cron';
+export type DayOfWeek = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+export interface ScheduleSpec {
+  type: ScheduleType;
+  minute?: number;
+  time?: string;
+  day_of_week?: DayOfWeek;
+  day_of_month?: number;
+  cron?: string;
+  time_zone?: string;
+}
+
+export interface ScheduleView {
+  spec: ScheduleSpec;
+  cron: string;
+  time_zone: string;
+  label: string;
+  paused: boolean;
+}
+
+export interface SchedulePreview {
+  spec: ScheduleSpec;
+  cron: string;
+  time_zone: string;
+  label: string;
+  next_runs: string[] | null;
+}
+
+/** GET /api/jobs/{id} and the answers of POST/PATCH/pause/resume. */
+export interface JobView extends Omit<Job, 'schedule'> {
+  merge_keys?: string[];
+  schedule: ScheduleView;
+  next_runs: string[] | null;
+}
+
+export interface NewJob {
+  name: string;
+  file: { prefix: string; pattern: string; format: string };
+  dest: { dataset?: string; table?: string };
+  load_mode: LoadMode;
+  merge_keys?: string[];
+  schedule?: ScheduleSpec;
+  enabled?: boolean;
+}
+
+export interface JobPatch {
+  name?: string;
+  pattern?: string;
+  schedule?: ScheduleSpec;
+  enabled?: boolean;
+  dest?: { dataset: string; table: string };
+  load_mode?: LoadMode;
+  merge_keys?: string[];
+}
+
+// --- connections (docs/api.md "Connections")
+
+export type ConnectionType = 'postgresql' | 'mysql' | 'mariadb' | 'gcs' | 's3' | 'azure_blob' | 'bigquery' | 'firestore';
+
+export type SecretField = 'password' | 'service_account_json' | 'aws_secret_access_key' | 'azure_account_key' | 'azure_sas_token';
+
+/** The place a connection describes; every field but name and type is optional and omitted when empty. */
+export interface ConnectionFields {
+  name: string;
+  type: ConnectionType;
+  description?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  schema?: string;
+  username?: string;
+  sslmode?: string;
+  bucket_url?: string;
+  prefix?: string;
+  region?: string;
+  access_key_id?: string;
+  account?: string;
+  endpoint?: string;
+  project?: string;
+  dataset?: string;
+}
+
+export interface Connection extends ConnectionFields {
+  id: string;
+  tenant_id: string;
+  enabled: boolean;
+  secret_fields: SecretField[] | null;
+  has_secret: boolean;
+  last_test_status?: 'success' | 'failed' | '';
+  last_test_message?: string;
+  last_test_at?: string | null;
+  last_used_at?: string | null;
+  created_at: string;
+  updated_at: string;
+  jobs_count: number;
+}
+
+export type SecretValues = Partial<Record<SecretField, string>>;
+
+export interface NewConnection extends ConnectionFields {
+  enabled?: boolean;
+  secret?: SecretValues;
+  test_first?: boolean;
+}
+
+export type ConnectionPatch = Partial<Omit<ConnectionFields, 'type'>> & {
+  enabled?: boolean;
+  secret?: SecretValues;
+  test?: boolean;
+};
+
+export interface SourceTableItem {
+  name: string;
+  rows?: number;
+  rows_exact?: boolean;
+  size?: number;
+  last_modified?: string;
+}
+
+export interface TestResult {
+  ok: boolean;
+  message: string;
+  server_version?: string;
+  schema?: string;
+  tables: SourceTableItem[] | null;
+  duplicate_of?: string;
+}
+
+export interface SaveConnectionResponse {
+  connection: Connection;
+  test?: TestResult;
+  duplicate_of?: string;
+  affected_jobs_count?: number;
+}
+
+export interface SourceColumn {
+  name: string;
+  original_name: string;
+  name_changed?: boolean;
+  source_type: string;
+  type: string;
+  confidence?: 'high' | 'medium';
+  warning?: string;
+  nullable: boolean;
+  primary_key?: boolean;
+  temporal?: boolean;
+  samples?: string[] | null;
+}
+
+export interface TableMeta {
+  schema: string;
+  table: string;
+  columns: SourceColumn[];
+  total_rows?: number;
+  rows_exact?: boolean;
+  recommended?: { timestamp_column?: string; timestamp_reason?: string; primary_key?: string[] | null };
+}
+
+export interface SourceFile {
+  key: string;
+  name: string;
+  size: number;
+  last_modified: string;
+}

@@ -1,8 +1,20 @@
-import { Anchor, Badge, Button, Card, Group, ScrollArea, Table, Text, Tooltip } from '@mantine/core';
-import { IconBriefcase, IconPlayerPlay } from '@tabler/icons-react';
+import { ActionIcon, Alert, Anchor, Badge, Button, Card, Group, Menu, Modal, ScrollArea, Stack, Table, Text, Tooltip } from '@mantine/core';
+import {
+  IconAlertCircle,
+  IconBriefcase,
+  IconDots,
+  IconPencil,
+  IconPlayerPause,
+  IconPlayerPlay,
+  IconPlus,
+  IconTrash,
+} from '@tabler/icons-react';
+import { useState } from 'react';
 import { Link } from 'react-router';
-import { useJobs } from '../../api/queries';
-import type { Job } from '../../api/types';
+import { errorMessage } from '../../api/client';
+import { useJobMutation, useJobs, useJobViews } from '../../api/queries';
+import type { Job, JobView } from '../../api/types';
+import { formatFireTime } from '../../components/SchedulePicker';
 import { useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
 import { PageHeader } from '../../components/PageHeader';
@@ -10,6 +22,7 @@ import { Empty, ErrorState, TableSkeleton } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
+import { JobEditor } from './JobEditor';
 import { useRunJobNow } from './useRunJobNow';
 
 const MODE_LABELS: Record<string, string> = { append: 'Append', truncate: 'Replace', merge: 'Merge' };
@@ -20,14 +33,29 @@ export function JobsPage() {
   const writer = canWrite(session.user.role);
   const now = useNow(15000);
   const columns = ['Job', 'Source', 'Destination', 'Mode', 'Schedule', 'Last run', ...(writer ? [''] : [])];
+  const ids = (jobs.data ?? []).map((j) => j.id);
+  const views = useJobViews(ids);
+  const viewOf = new Map<string, JobView>();
+  views.forEach((v, i) => v.data && viewOf.set(ids[i], v.data));
+  const [editing, setEditing] = useState<{ job: JobView | null } | null>(null);
+  const [deleting, setDeleting] = useState<Job | null>(null);
 
   return (
     <>
       <PageHeader
         crumbs={[{ label: 'ETL' }, { label: 'Jobs' }]}
         title="Jobs"
-        description="A job says which files load into which table, and how. Jobs are created automatically the first time a new file name is dropped."
+        description="A job says which files load into which table, how and when. Jobs are created automatically the first time a new file name is dropped."
+        actions={
+          writer && (
+            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing({ job: null })} data-testid="job-new">
+              New job
+            </Button>
+          )
+        }
       />
+      <JobEditor job={editing?.job ?? null} opened={editing !== null} onClose={() => setEditing(null)} />
+      <DeleteJobModal job={deleting} onClose={() => setDeleting(null)} />
       <Card p={0}>
         {jobs.isError && !jobs.data ? (
           <Card.Section p="lg">
@@ -67,7 +95,15 @@ export function JobsPage() {
               ) : (
                 <Table.Tbody>
                   {jobs.data?.map((job) => (
-                    <JobRow key={job.id} job={job} writer={writer} now={now} />
+                    <JobRow
+                      key={job.id}
+                      job={job}
+                      view={viewOf.get(job.id)}
+                      writer={writer}
+                      now={now}
+                      onEdit={(v) => setEditing({ job: v })}
+                      onDelete={() => setDeleting(job)}
+                    />
                   ))}
                 </Table.Tbody>
               )}
@@ -79,10 +115,26 @@ export function JobsPage() {
   );
 }
 
-function JobRow({ job, writer, now }: { job: Job; writer: boolean; now: number }) {
+function JobRow({
+  job,
+  view,
+  writer,
+  now,
+  onEdit,
+  onDelete,
+}: {
+  job: Job;
+  view: JobView | undefined;
+  writer: boolean;
+  now: number;
+  onEdit: (v: JobView) => void;
+  onDelete: () => void;
+}) {
   const start = useRunJobNow();
+  const toggle = useJobMutation<boolean>((api, pause) => (pause ? api.pauseJob(job.id) : api.resumeJob(job.id)));
+  const next = view?.next_runs?.[0];
   return (
-    <Table.Tr data-testid="job-row" data-job-id={job.id} data-dest-table={job.dest.table}>
+    <Table.Tr data-testid="job-row" data-job-id={job.id} data-job-name={job.name} data-dest-table={job.dest.table} data-enabled={job.enabled}>
       <Table.Td>
         <Group gap={6} wrap="nowrap">
           <Text size="sm" fw={600}>
@@ -96,8 +148,8 @@ function JobRow({ job, writer, now }: { job: Job; writer: boolean; now: number }
             </Tooltip>
           )}
           {!job.enabled && (
-            <Badge size="xs" color="gray">
-              Disabled
+            <Badge size="xs" color="gray" data-testid="job-paused">
+              Paused
             </Badge>
           )}
         </Group>
@@ -131,7 +183,30 @@ function JobRow({ job, writer, now }: { job: Job; writer: boolean; now: number }
         <Text size="sm">{MODE_LABELS[job.load_mode] ?? job.load_mode}</Text>
       </Table.Td>
       <Table.Td>
-        {job.schedule ? (
+        {view ? (
+          <Stack gap={2}>
+            <Tooltip label={view.schedule.cron ? `${view.schedule.cron} (${view.schedule.time_zone})` : 'Runs on file drop and Run now'}>
+              <Text size="sm" data-testid="job-schedule-label">
+                {view.schedule.label || 'Manual'}
+              </Text>
+            </Tooltip>
+            {next ? (
+              <Text size="xs" c="dimmed" data-testid="job-next-run">
+                Next {formatFireTime(next, view.schedule.time_zone || undefined)}
+              </Text>
+            ) : view.schedule.cron && !job.enabled ? (
+              <Text size="xs" c="dimmed" data-testid="job-next-run">
+                Paused
+              </Text>
+            ) : (
+              !view.schedule.cron && (
+                <Text size="xs" c="dimmed">
+                  On file drop
+                </Text>
+              )
+            )}
+          </Stack>
+        ) : job.schedule ? (
           <Text size="sm" className="mono">
             {job.schedule.cron}{' '}
             <Text span size="xs" c="dimmed">
@@ -164,6 +239,7 @@ function JobRow({ job, writer, now }: { job: Job; writer: boolean; now: number }
       </Table.Td>
       {writer && (
         <Table.Td ta="right">
+          <Group gap={6} justify="flex-end" wrap="nowrap">
           <Button
             size="xs"
             variant="light"
@@ -175,8 +251,71 @@ function JobRow({ job, writer, now }: { job: Job; writer: boolean; now: number }
           >
             Run now
           </Button>
+          <Menu position="bottom-end" withinPortal>
+            <Menu.Target>
+              <ActionIcon variant="subtle" color="gray" aria-label={`Actions for ${job.name}`} loading={toggle.isPending} data-testid="job-menu">
+                <IconDots size={16} />
+              </ActionIcon>
+            </Menu.Target>
+            <Menu.Dropdown>
+              <Menu.Item leftSection={<IconPencil size={14} />} disabled={!view} onClick={() => view && onEdit(view)} data-testid="job-edit">
+                Edit
+              </Menu.Item>
+              {job.enabled ? (
+                <Menu.Item leftSection={<IconPlayerPause size={14} />} onClick={() => toggle.mutate(true)} data-testid="job-pause">
+                  Pause
+                </Menu.Item>
+              ) : (
+                <Menu.Item leftSection={<IconPlayerPlay size={14} />} onClick={() => toggle.mutate(false)} data-testid="job-resume">
+                  Resume
+                </Menu.Item>
+              )}
+              <Menu.Divider />
+              <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={onDelete} data-testid="job-delete">
+                Delete
+              </Menu.Item>
+            </Menu.Dropdown>
+          </Menu>
+          </Group>
+          {toggle.isError && (
+            <Text size="xs" c="red" data-testid="job-toggle-error">
+              {errorMessage(toggle.error)}
+            </Text>
+          )}
         </Table.Td>
       )}
     </Table.Tr>
+  );
+}
+
+function DeleteJobModal({ job, onClose }: { job: Job | null; onClose: () => void }) {
+  const del = useJobMutation<string>((api, id) => api.deleteJob(id));
+  const close = () => {
+    del.reset();
+    onClose();
+  };
+  return (
+    <Modal opened={job !== null} onClose={close} title="Delete job" data-testid="job-delete-modal">
+      {job && (
+        <Stack>
+          <Text size="sm">
+            Delete <b>{job.name}</b>? Its schedule is removed. Its runs and the table it loaded stay.
+          </Text>
+          {del.isError && (
+            <Alert color="red" icon={<IconAlertCircle size={18} />} data-testid="job-delete-error">
+              {errorMessage(del.error)}
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button color="red" loading={del.isPending} onClick={() => del.mutate(job.id, { onSuccess: close })} data-testid="job-delete-confirm">
+              Delete job
+            </Button>
+          </Group>
+        </Stack>
+      )}
+    </Modal>
   );
 }
