@@ -226,6 +226,9 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 	if err != nil {
 		return inPhase(ErrInit, err)
 	}
+	if job.SourceType == SourceDatabase {
+		return s.extractDB(ctx, run, job, token)
+	}
 	drop, err := s.res.Bucket(ctx, run.Tenant, BucketDrop)
 	if err != nil {
 		return inPhase(ErrInit, err)

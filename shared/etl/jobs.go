@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
@@ -27,29 +28,36 @@ const MaxJobNameLen = 100
 // NextRunsShown is how many fire times a job view lists.
 const NextRunsShown = 3
 
-// NewJob is what CreateJob takes: a file job. Dest.Dataset defaults to
+// NewJob is what CreateJob takes: a file job, or a database job when
+// SourceType is "database" (or a database connection type: postgresql,
+// mysql, mariadb) or Database is set. Dest.Dataset defaults to
 // DefaultDataset, Dest.Table to the job name sanitised, LoadMode to append,
-// Schedule to manual and Enabled to true.
+// Schedule to manual and Enabled to true. For a database job MergeKeys
+// default to the table's primary key.
 type NewJob struct {
-	Name      string        `json:"name"`
-	File      FileSource    `json:"file"`
-	Dest      Dest          `json:"dest"`
-	LoadMode  LoadMode      `json:"load_mode"`
-	MergeKeys []string      `json:"merge_keys,omitempty"`
-	Schedule  *ScheduleSpec `json:"schedule,omitempty"`
-	Enabled   *bool         `json:"enabled,omitempty"`
+	Name       string          `json:"name"`
+	SourceType string          `json:"source_type,omitempty"`
+	File       FileSource      `json:"file"`
+	Database   *DatabaseSource `json:"database,omitempty"`
+	Dest       Dest            `json:"dest"`
+	LoadMode   LoadMode        `json:"load_mode"`
+	MergeKeys  []string        `json:"merge_keys,omitempty"`
+	Schedule   *ScheduleSpec   `json:"schedule,omitempty"`
+	Enabled    *bool           `json:"enabled,omitempty"`
 }
 
-// JobPatch is what UpdateJob changes; nil fields stay. Dest, LoadMode and
-// MergeKeys may change only while the job has no run.
+// JobPatch is what UpdateJob changes; nil fields stay. Dest, LoadMode,
+// MergeKeys and Database (a database job's source) may change only while
+// the job has no run.
 type JobPatch struct {
-	Name      *string       `json:"name,omitempty"`
-	Pattern   *string       `json:"pattern,omitempty"`
-	Schedule  *ScheduleSpec `json:"schedule,omitempty"`
-	Enabled   *bool         `json:"enabled,omitempty"`
-	Dest      *Dest         `json:"dest,omitempty"`
-	LoadMode  *LoadMode     `json:"load_mode,omitempty"`
-	MergeKeys *[]string     `json:"merge_keys,omitempty"`
+	Name      *string         `json:"name,omitempty"`
+	Pattern   *string         `json:"pattern,omitempty"`
+	Database  *DatabaseSource `json:"database,omitempty"`
+	Schedule  *ScheduleSpec   `json:"schedule,omitempty"`
+	Enabled   *bool           `json:"enabled,omitempty"`
+	Dest      *Dest           `json:"dest,omitempty"`
+	LoadMode  *LoadMode       `json:"load_mode,omitempty"`
+	MergeKeys *[]string       `json:"merge_keys,omitempty"`
 }
 
 // ScheduleView is a job's schedule as the API shows it.
@@ -282,15 +290,28 @@ func (s *Service) CreateJob(ctx context.Context, tenant string, in NewJob) (JobV
 	if err != nil {
 		return JobView{}, err
 	}
-	if err := checkFileSource(&in.File); err != nil {
+	srcType, err := jobSourceType(in)
+	if err != nil {
 		return JobView{}, err
 	}
 	if err := checkDest(&in.Dest, name); err != nil {
 		return JobView{}, err
 	}
-	mode, err := checkLoad(in.LoadMode, in.MergeKeys)
-	if err != nil {
-		return JobView{}, err
+	var mode LoadMode
+	if srcType == SourceDatabase {
+		if in.File != (FileSource{}) {
+			return JobView{}, invalidf("file: does not apply to a database job")
+		}
+		if mode, in.MergeKeys, err = s.checkDatabaseSource(ctx, tenant, in.Database, in.LoadMode, in.MergeKeys); err != nil {
+			return JobView{}, err
+		}
+	} else {
+		if err := checkFileSource(&in.File); err != nil {
+			return JobView{}, err
+		}
+		if mode, err = checkLoad(in.LoadMode, in.MergeKeys); err != nil {
+			return JobView{}, err
+		}
 	}
 	spec := ScheduleSpec{Type: ScheduleManual}
 	if in.Schedule != nil {
@@ -308,7 +329,7 @@ func (s *Service) CreateJob(ctx context.Context, tenant string, in NewJob) (JobV
 		return JobView{}, err
 	}
 	job := Job{
-		ID: id, Tenant: tenant, Name: name, SourceType: "file", File: in.File, Dest: in.Dest,
+		ID: id, Tenant: tenant, Name: name, SourceType: srcType, File: in.File, Database: in.Database, Dest: in.Dest,
 		LoadMode: mode, MergeKeys: in.MergeKeys, Enabled: in.Enabled == nil || *in.Enabled, CreatedAt: s.nowUTC(),
 	}
 	if !ps.Manual() {
@@ -441,6 +462,12 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 		}
 		job.Name = name
 	}
+	if p.Pattern != nil && job.SourceType != SourceFile {
+		return JobView{}, invalidf("pattern: applies only to a file job")
+	}
+	if p.Database != nil && job.SourceType != SourceDatabase {
+		return JobView{}, invalidf("database: applies only to a database job")
+	}
 	if p.Pattern != nil {
 		pat := strings.TrimSpace(*p.Pattern)
 		if err := checkPattern(pat); err != nil {
@@ -468,11 +495,26 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 		if p.MergeKeys != nil {
 			keys = *p.MergeKeys
 		}
-		if mode, err = checkLoad(mode, keys); err != nil {
-			return JobView{}, err
+		if job.SourceType != SourceDatabase {
+			if mode, err = checkLoad(mode, keys); err != nil {
+				return JobView{}, err
+			}
 		}
 		destChanged = destChanged || mode != job.LoadMode || !slices.Equal(keys, job.MergeKeys)
 		job.LoadMode, job.MergeKeys = mode, keys
+	}
+	if job.SourceType == SourceDatabase && (p.Database != nil || p.LoadMode != nil || p.MergeKeys != nil) {
+		d := *job.Database
+		if p.Database != nil {
+			d = *p.Database
+		}
+		old := *job.Database
+		mode, keys, err := s.checkDatabaseSource(ctx, tenant, &d, job.LoadMode, job.MergeKeys)
+		if err != nil {
+			return JobView{}, err
+		}
+		destChanged = destChanged || !sameDatabaseSource(old, d) || mode != job.LoadMode || !slices.Equal(keys, job.MergeKeys)
+		job.Database, job.LoadMode, job.MergeKeys = &d, mode, keys
 	}
 	if destChanged {
 		ran, err := s.hasRuns(ctx, tenant, id, "")
@@ -544,7 +586,7 @@ func (s *Service) PauseJob(ctx context.Context, tenant, id string) (JobView, err
 func (s *Service) ResumeJob(ctx context.Context, tenant, id string) (JobView, error) {
 	t := true
 	view, err := s.UpdateJob(ctx, tenant, id, JobPatch{Enabled: &t})
-	if err != nil || view.SourceType != "file" {
+	if err != nil || view.SourceType != SourceFile {
 		return view, err
 	}
 	_, err = s.triggerJob(ctx, tenant, id, eventschemas.TriggerManual, "resume@"+s.nowUTC().Format(time.RFC3339Nano), true)
@@ -660,4 +702,31 @@ func sameSchedulerJob(a, b scheduler.Job) bool {
 	}
 	return a.Cron == b.Cron && tz(a.TimeZone) == tz(b.TimeZone) && a.Topic == b.Topic && a.EventType == b.EventType &&
 		a.Paused == b.Paused && string(a.Data) == string(b.Data)
+}
+
+// jobSourceType is the source type a new job asks for: SourceDatabase for
+// "database", a database connection type or a Database section, else
+// SourceFile.
+func jobSourceType(in NewJob) (string, error) {
+	t := strings.ToLower(strings.TrimSpace(in.SourceType))
+	switch {
+	case t == "" && in.Database != nil, t == SourceDatabase, connections.Type(t).IsDatabase():
+		if in.Database == nil {
+			return "", invalidf("database: is required for a database job")
+		}
+		return SourceDatabase, nil
+	case t == "", t == SourceFile:
+		if in.Database != nil {
+			return "", invalidf("database: does not apply to a file job")
+		}
+		return SourceFile, nil
+	}
+	return "", invalidf("source_type: %q is not one of file, database, postgresql, mysql, mariadb", in.SourceType)
+}
+
+func sameDatabaseSource(a, b DatabaseSource) bool {
+	return a.ConnectionID == b.ConnectionID && a.Schema == b.Schema && a.Table == b.Table &&
+		slices.Equal(a.Columns, b.Columns) && a.TimestampColumn == b.TimestampColumn &&
+		((a.HistoricalStart == nil) == (b.HistoricalStart == nil)) &&
+		(a.HistoricalStart == nil || a.HistoricalStart.Equal(*b.HistoricalStart))
 }

@@ -168,6 +168,12 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		}
 		s.complete(&r)
 		j.LastRun = &RunSummary{ID: r.ID, Status: r.Status, CompletedAt: r.CompletedAt}
+		if r.NextState != nil && j.incremental() {
+			// The watermark moves only with the booked load.
+			st := *r.NextState
+			st.UpdatedAt = now
+			j.State = &st
+		}
 		if r.Object != nil {
 			entry := LedgerEntry{JobID: job.ID, Object: r.Object.Name, Generation: r.Object.Generation, Size: r.Object.Size,
 				MD5: r.Object.MD5, RunID: r.ID, RowsLoaded: loaded, LoadedAt: now}

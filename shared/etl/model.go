@@ -80,19 +80,24 @@ type RunSummary struct {
 
 // Job is an ETL job (the original system's DataSource + DataSourceTable).
 type Job struct {
-	ID          string      `json:"id"`
-	Tenant      string      `json:"tenant"`
-	Name        string      `json:"name"`
-	SourceType  string      `json:"source_type"` // "file"
-	File        FileSource  `json:"file"`
-	Dest        Dest        `json:"dest"`
-	LoadMode    LoadMode    `json:"load_mode"`
-	MergeKeys   []string    `json:"merge_keys,omitempty"`
-	Schedule    *Schedule   `json:"schedule"`
-	AutoCreated bool        `json:"auto_created"`
-	Enabled     bool        `json:"enabled"`
-	CreatedAt   time.Time   `json:"created_at"`
-	LastRun     *RunSummary `json:"last_run"`
+	ID         string     `json:"id"`
+	Tenant     string     `json:"tenant"`
+	Name       string     `json:"name"`
+	SourceType string     `json:"source_type"` // SourceFile or SourceDatabase
+	File       FileSource `json:"file"`
+	// Database is the source of a database job (SourceDatabase).
+	Database *DatabaseSource `json:"database,omitempty"`
+	// State is a database job's incremental state, updated only when a
+	// run's load is booked.
+	State       *IncrementalState `json:"state,omitempty"`
+	Dest        Dest              `json:"dest"`
+	LoadMode    LoadMode          `json:"load_mode"`
+	MergeKeys   []string          `json:"merge_keys,omitempty"`
+	Schedule    *Schedule         `json:"schedule"`
+	AutoCreated bool              `json:"auto_created"`
+	Enabled     bool              `json:"enabled"`
+	CreatedAt   time.Time         `json:"created_at"`
+	LastRun     *RunSummary       `json:"last_run"`
 }
 
 // Run statuses.
@@ -162,6 +167,14 @@ type Run struct {
 	ErrorMessage    string                  `json:"error_message"`
 	SkippedReason   string                  `json:"skipped_reason,omitempty"`
 	FirstRejects    []Reject                `json:"first_rejects,omitempty"`
+	// WatermarkFrom and WatermarkTo are the watermark an incremental
+	// database run read from (nil: from the start or the historical
+	// start) and the one it reached.
+	WatermarkFrom *Watermark `json:"watermark_from,omitempty"`
+	WatermarkTo   *Watermark `json:"watermark_to,omitempty"`
+	// NextState is the job state booked with the run's load (database
+	// jobs), internal to the chain.
+	NextState *IncrementalState `json:"next_state,omitempty"`
 	// Staging state, internal to the chain.
 	Parts         []string         `json:"parts,omitempty"`
 	RejectsObject string           `json:"rejects_object,omitempty"`
@@ -179,7 +192,7 @@ type Run struct {
 // Public is the run as the API shows it: without the chain's internal
 // state (staged part keys, the rejects object key, the delivery lease).
 func (r Run) Public() Run {
-	r.Parts, r.RejectsObject, r.LeaseOwner, r.LeaseUntil = nil, "", "", nil
+	r.Parts, r.RejectsObject, r.LeaseOwner, r.LeaseUntil, r.NextState = nil, "", "", nil, nil
 	return r
 }
 

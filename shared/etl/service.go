@@ -52,6 +52,8 @@ type Service struct {
 	sched *scheduler.Scheduler
 	// RowsPerPart bounds staged Parquet parts.
 	rowsPerPart int
+	// conns opens the saved connections database jobs read (nil: none).
+	conns Connections
 }
 
 // Option configures a Service.
@@ -136,7 +138,7 @@ func (s *Service) ListJobs(ctx context.Context, tenant string) ([]Job, error) {
 // still claims its files: they wait for it (see HandleObjectFinalized)
 // rather than falling to another job.
 func (j Job) matches(object string) bool {
-	if j.SourceType != "file" {
+	if j.SourceType != SourceFile {
 		return false
 	}
 	dir, base := splitObject(object)

@@ -24,6 +24,18 @@ type stageInput struct {
 	target   warehouse.Schema // the existing table's data columns, or nil
 	loadedAt time.Time
 	lease    string // the delivery's lease token, renewed with progress
+	// label names the source in messages and in _b2b_source_file when
+	// the run has no object (a database table).
+	label string
+}
+
+// sourceName is the run's object name, or the label of a source that is
+// not an object.
+func (in stageInput) sourceName() string {
+	if in.run.Object != nil {
+		return in.run.Object.Name
+	}
+	return in.label
 }
 
 type stageResult struct {
@@ -94,7 +106,7 @@ func (s *Service) inferFile(ctx context.Context, in stageInput, opts tabular.Opt
 	}
 	r, err := in.open()
 	if err != nil {
-		return tabular.Inferred{}, blobstore.Wrap(err, "etl: open %s", in.run.Object.Name)
+		return tabular.Inferred{}, blobstore.Wrap(err, "etl: open %s", in.sourceName())
 	}
 	defer r.Close()
 	inferred, err := tabular.Infer(ctx, r, in.format, opts)
@@ -144,7 +156,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 	r, err := in.open()
 	if err != nil {
 		_ = rw.Close()
-		return stageResult{}, blobstore.Wrap(err, "etl: open %s", in.run.Object.Name)
+		return stageResult{}, blobstore.Wrap(err, "etl: open %s", in.sourceName())
 	}
 	defer r.Close()
 	stats, err := tabular.Convert(ctx, r, in.format, inferred, tabular.ConvertOptions{
@@ -157,7 +169,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 		},
 		Rejects: rw,
 		Constants: []tabular.Constant{
-			{Name: ColSourceFile, Type: warehouse.String, Value: in.run.Object.Name},
+			{Name: ColSourceFile, Type: warehouse.String, Value: in.sourceName()},
 			{Name: ColRunID, Type: warehouse.String, Value: in.run.ID},
 			{Name: ColLoadedAt, Type: warehouse.Timestamp, Value: in.loadedAt},
 		},

@@ -32,11 +32,18 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 	if err != nil {
 		return nil, err
 	}
-	if job.SourceType != "file" {
-		return nil, errs.E(errs.Unsupported, "etl: job %s: source type %q cannot be triggered yet", jobID, job.SourceType)
-	}
 	if !job.Enabled {
 		return nil, errs.E(errs.Invalid, "etl: job %s is paused", jobID)
+	}
+	if job.SourceType == SourceDatabase {
+		run, err := s.startDBRun(ctx, tenant, job, trigger, nonce, onlyNew)
+		if err != nil {
+			return nil, err
+		}
+		return []Run{run}, nil
+	}
+	if job.SourceType != SourceFile {
+		return nil, errs.E(errs.Unsupported, "etl: job %s: source type %q cannot be triggered", jobID, job.SourceType)
 	}
 	drop, err := s.res.Bucket(ctx, tenant, BucketDrop)
 	if err != nil {

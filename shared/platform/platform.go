@@ -97,13 +97,17 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	}
 	p.Resources = NewResources(cfg)
 	p.Tenancy = tenancy.NewService(p.Store)
-	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, etl.WithLogger(log), etl.WithScheduler(p.Scheduler))
-	// ETL jobs do not read through saved connections yet, so no job uses
-	// one (Usage nil counts 0) until database and bucket jobs arrive.
+	// Database jobs read through saved connections, and a connection a
+	// job uses cannot be deleted (Usage counts the jobs using it).
 	p.Connections = connections.New(p.Store, p.Secrets, connections.Options{
 		AllowLocalBuckets: cfg.Mode == ModeLocal,
 		Logger:            log,
+		Usage: func(ctx context.Context, tenant, connID string) (int, error) {
+			return p.ETL.CountJobsUsing(ctx, tenant, connID)
+		},
 	})
+	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, etl.WithLogger(log), etl.WithScheduler(p.Scheduler),
+		etl.WithConnections(p.Connections))
 	if err := p.setupAuth(ctx); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,358 @@
+package etl_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/connections"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/testenv"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+)
+
+var dbSeq atomic.Int64
+
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s_%d_%d_%d", prefix, os.Getpid(), time.Now().UnixNano()%1e6, dbSeq.Add(1))
+}
+
+// pgSource creates a schema of its own in the test PostgreSQL (dropped at
+// the end) and returns an exec func and the connection to save.
+func pgSource(t *testing.T) (exec func(q string, args ...any), conn connections.NewConnection) {
+	t.Helper()
+	dsn := testenv.Require(t, testenv.Postgres)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func(q string, args ...any) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("exec %s: %v", q, err)
+		}
+	}
+	schema := uniqueName("b2b_etl")
+	raw(`CREATE SCHEMA "` + schema + `"`)
+	t.Cleanup(func() { raw(`DROP SCHEMA "` + schema + `" CASCADE`) })
+	port, _ := strconv.Atoi(u.Port())
+	pw, _ := u.User.Password()
+	conn = connections.NewConnection{
+		Fields: connections.Fields{Name: "Shop " + schema, Type: connections.Postgres, Host: u.Hostname(), Port: port,
+			Database: strings.TrimPrefix(u.Path, "/"), Schema: schema, Username: u.User.Username(), SSLMode: "disable"},
+		Secret: connections.Secret{Password: pw},
+	}
+	return func(q string, args ...any) { raw(strings.ReplaceAll(q, "$S", `"`+schema+`"`), args...) }, conn
+}
+
+func (e *env) createConn(in connections.NewConnection) string {
+	e.t.Helper()
+	res, err := e.p.Connections.Create(context.Background(), tenant, in)
+	if err != nil {
+		e.t.Fatalf("create connection: %v", err)
+	}
+	return res.Connection.ID
+}
+
+func (e *env) createJob(in etl.NewJob) etl.JobView {
+	e.t.Helper()
+	v, err := e.p.ETL.CreateJob(context.Background(), tenant, in)
+	if err != nil {
+		e.t.Fatalf("CreateJob(%s): %v", in.Name, err)
+	}
+	return v
+}
+
+// runJob triggers one manual run of a job and waits for the chain.
+func (e *env) runJob(jobID string) etl.Run {
+	e.t.Helper()
+	ctx := context.Background()
+	runs, err := e.p.ETL.TriggerJob(ctx, tenant, jobID, eventschemas.TriggerManual)
+	if err != nil {
+		e.t.Fatalf("TriggerJob: %v", err)
+	}
+	if len(runs) != 1 {
+		e.t.Fatalf("TriggerJob started %d runs, want 1", len(runs))
+	}
+	e.wait()
+	r, err := e.p.ETL.GetRun(ctx, tenant, runs[0].ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if r.Status != etl.StatusCompleted {
+		e.t.Fatalf("run %s: status %s (%s: %s)", r.ID, r.Status, r.ErrorType, r.ErrorMessage)
+	}
+	return r
+}
+
+func (e *env) schemaOf(table string) map[string]warehouse.Type {
+	e.t.Helper()
+	wh, err := e.p.Resources.Warehouse(context.Background(), tenant)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tm, err := wh.DescribeTable(context.Background(), etl.DefaultDataset, table)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]warehouse.Type{}
+	for _, c := range tm.Schema {
+		out[c.Name] = c.Type
+	}
+	return out
+}
+
+func ids(rows [][]any) []int64 {
+	var out []int64
+	for _, r := range rows {
+		n, _ := r[0].(int64)
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestDatabaseJobPostgres(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	exec, in := pgSource(t)
+	exec(`CREATE TABLE $S.orders (id bigint PRIMARY KEY, "Customer Name" text NOT NULL, amount numeric(10,2), created_at timestamptz, meta jsonb, day date)`)
+	t1 := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	t2 := t1.Add(time.Hour)
+	t3 := t2.Add(time.Hour)
+	exec(`INSERT INTO $S.orders VALUES (1,'acme',12.50,$1,'{"a": [1, 2]}','2026-01-02'),(2,'globex',NULL,$2,NULL,NULL),(3,'initech',7.25,$2,'{"b":"x\ny"}','2026-01-03')`, t1, t2)
+	connID := e.createConn(in)
+
+	job := e.createJob(etl.NewJob{Name: "PG orders", SourceType: "postgresql", Dest: etl.Dest{Table: "pg_orders"},
+		Database: &etl.DatabaseSource{ConnectionID: connID, Table: "orders", TimestampColumn: "created_at"}})
+	if job.SourceType != etl.SourceDatabase || job.LoadMode != etl.Append || job.Database.Schema != in.Schema || job.State != nil {
+		t.Fatalf("created job = %+v %+v", job.Job, job.Database)
+	}
+
+	// First run: every row, typed from the table.
+	r1 := e.runJob(job.ID)
+	if r1.RowsRead != 3 || r1.RowsLoaded != 3 || r1.RowsRejected != 0 || r1.WatermarkFrom != nil {
+		t.Fatalf("run 1 = read %d loaded %d rejected %d from %v", r1.RowsRead, r1.RowsLoaded, r1.RowsRejected, r1.WatermarkFrom)
+	}
+	if r1.WatermarkTo == nil || *r1.WatermarkTo != (etl.Watermark{Type: "timestamp", Value: "2026-01-02T04:04:05.123456Z"}) {
+		t.Fatalf("run 1 watermark_to = %+v", r1.WatermarkTo)
+	}
+	got := e.schemaOf("pg_orders")
+	want := map[string]warehouse.Type{"id": warehouse.Int64, "customer_name": warehouse.String, "amount": warehouse.Numeric,
+		"created_at": warehouse.Timestamp, "meta": warehouse.JSON, "day": warehouse.Date,
+		etl.ColSourceFile: warehouse.String, etl.ColRunID: warehouse.String, etl.ColLoadedAt: warehouse.Timestamp}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("column %s: %s, want %s (schema %v)", k, got[k], v, got)
+		}
+	}
+	rows := e.query(`SELECT id, customer_name, CAST(amount AS VARCHAR), created_at, CAST(meta AS VARCHAR), CAST(day AS VARCHAR), _b2b_source_file, _b2b_run_id FROM raw_data.pg_orders ORDER BY id`)
+	if len(rows) != 3 {
+		t.Fatalf("rows = %v", rows)
+	}
+	wantRows := [][]any{
+		{int64(1), "acme", "12.500000000", t1, `{"a":[1,2]}`, "2026-01-02", in.Schema + ".orders", r1.ID},
+		{int64(2), "globex", nil, t2, nil, nil, in.Schema + ".orders", r1.ID},
+		{int64(3), "initech", "7.250000000", t2, `{"b":"x\ny"}`, "2026-01-03", in.Schema + ".orders", r1.ID},
+	}
+	for i, w := range wantRows {
+		for j := range w {
+			g := rows[i][j]
+			if gt, ok := g.(time.Time); ok {
+				g = gt.UTC()
+			}
+			if fmt.Sprint(g) != fmt.Sprint(w[j]) {
+				t.Errorf("row %d col %d = %#v, want %#v", i, j, g, w[j])
+			}
+		}
+	}
+	stored, err := e.p.ETL.GetJob(ctx, tenant, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.State == nil || stored.State.RunID != r1.ID || *stored.State.Watermark != *r1.WatermarkTo || !slices.Equal(stored.State.BoundaryKeys, []string{`"2"`, `"3"`}) {
+		t.Fatalf("state after run 1 = %+v", stored.State)
+	}
+	if v, err := e.p.Connections.Get(ctx, tenant, connID); err != nil || v.LastUsedAt == nil || v.JobsCount != 1 {
+		t.Fatalf("connection after run = %+v, %v", v, err)
+	}
+
+	// New rows, one at exactly the watermark: loaded once, none lost.
+	exec(`INSERT INTO $S.orders VALUES (4,'umbrella',1,$1,NULL,NULL),(5,'hooli',2,$2,NULL,NULL)`, t2, t3)
+	r2 := e.runJob(job.ID)
+	if r2.RowsRead != 2 || r2.RowsLoaded != 2 || r2.WatermarkFrom == nil || r2.WatermarkFrom.Value != "2026-01-02T04:04:05.123456Z" ||
+		r2.WatermarkTo.Value != "2026-01-02T05:04:05.123456Z" {
+		t.Fatalf("run 2 = read %d loaded %d from %+v to %+v", r2.RowsRead, r2.RowsLoaded, r2.WatermarkFrom, r2.WatermarkTo)
+	}
+	if got := ids(e.query(`SELECT id FROM raw_data.pg_orders ORDER BY id`)); !slices.Equal(got, []int64{1, 2, 3, 4, 5}) {
+		t.Fatalf("ids after run 2 = %v", got)
+	}
+	// Nothing new: nothing read, the watermark stays.
+	r3 := e.runJob(job.ID)
+	if r3.RowsRead != 0 || r3.RowsLoaded != 0 || r3.WatermarkTo == nil || *r3.WatermarkTo != *r2.WatermarkTo {
+		t.Fatalf("run 3 = read %d loaded %d to %+v", r3.RowsRead, r3.RowsLoaded, r3.WatermarkTo)
+	}
+	// A row at the watermark after a run that read nothing new.
+	exec(`INSERT INTO $S.orders VALUES (6,'pied piper',3,$1,NULL,NULL)`, t3)
+	if r := e.runJob(job.ID); r.RowsRead != 1 {
+		t.Fatalf("run 4 read %d rows, want 1", r.RowsRead)
+	}
+	if got := ids(e.query(`SELECT id FROM raw_data.pg_orders ORDER BY id`)); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("ids after run 4 = %v", got)
+	}
+	// Stale-watermark guard: an emptied destination is loaded from the start.
+	e.query(`DELETE FROM raw_data.pg_orders`)
+	if r := e.runJob(job.ID); r.RowsRead != 6 || r.WatermarkFrom != nil {
+		t.Fatalf("run after emptying = read %d from %+v", r.RowsRead, r.WatermarkFrom)
+	}
+	if got := ids(e.query(`SELECT id FROM raw_data.pg_orders ORDER BY id`)); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("ids after reload = %v", got)
+	}
+
+	// Snapshot: reloads the table and reflects deletions.
+	snap := e.createJob(etl.NewJob{Name: "PG snapshot", SourceType: "database", LoadMode: etl.Truncate, Dest: etl.Dest{Table: "pg_snap"},
+		Database: &etl.DatabaseSource{ConnectionID: connID, Table: "orders", Columns: []string{"id", "Customer Name"}}})
+	e.runJob(snap.ID)
+	exec(`DELETE FROM $S.orders WHERE id IN (1, 4)`)
+	if r := e.runJob(snap.ID); r.RowsRead != 4 || r.WatermarkTo != nil {
+		t.Fatalf("snapshot run = read %d watermark %+v", r.RowsRead, r.WatermarkTo)
+	}
+	if got := ids(e.query(`SELECT id FROM raw_data.pg_snap ORDER BY id`)); !slices.Equal(got, []int64{2, 3, 5, 6}) {
+		t.Fatalf("snapshot ids = %v", got)
+	}
+	if s := e.schemaOf("pg_snap"); len(s) != 5 || s["amount"] != "" {
+		t.Fatalf("snapshot schema = %v, want id, customer_name and lineage", s)
+	}
+
+	// Merge on the primary key (the default keys): changed rows updated.
+	merge := e.createJob(etl.NewJob{Name: "PG merge", LoadMode: etl.Merge, Dest: etl.Dest{Table: "pg_merge"},
+		Database: &etl.DatabaseSource{ConnectionID: connID, Table: "orders"}})
+	if !slices.Equal(merge.MergeKeys, []string{"id"}) {
+		t.Fatalf("merge keys = %v", merge.MergeKeys)
+	}
+	e.runJob(merge.ID)
+	exec(`UPDATE $S.orders SET "Customer Name" = 'globex2' WHERE id = 2`)
+	e.runJob(merge.ID)
+	rows = e.query(`SELECT id, customer_name FROM raw_data.pg_merge ORDER BY id`)
+	if fmt.Sprint(rows) != "[[2 globex2] [3 initech] [5 hooli] [6 pied piper]]" {
+		t.Fatalf("merged rows = %v", rows)
+	}
+
+	// Validation: a missing table, a non-temporal timestamp column, a
+	// connection of another tenant.
+	_, err = e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "missing", Database: &etl.DatabaseSource{ConnectionID: connID, Table: "no_such_table", TimestampColumn: "x"}})
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "database.table") || !strings.Contains(err.Error(), `"no_such_table"`) {
+		t.Fatalf("missing table: %v", err)
+	}
+	_, err = e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "bad ts", Database: &etl.DatabaseSource{ConnectionID: connID, Table: "orders", TimestampColumn: "Customer Name"}})
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "database.timestamp_column") {
+		t.Fatalf("string timestamp column: %v", err)
+	}
+	_, err = e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "no ts", Database: &etl.DatabaseSource{ConnectionID: connID, Table: "orders"}})
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), `"created_at" is recommended`) {
+		t.Fatalf("incremental without a timestamp column: %v", err)
+	}
+	_, err = e.p.ETL.CreateJob(ctx, "other-tenant", etl.NewJob{Name: "steal", Database: &etl.DatabaseSource{ConnectionID: connID, Table: "orders", TimestampColumn: "created_at"}})
+	if !errs.Is(err, errs.NotFound) || !strings.Contains(err.Error(), "database.connection_id") {
+		t.Fatalf("another tenant's connection: %v", err)
+	}
+
+	// The connection is in use: deleting it is refused.
+	err = e.p.Connections.Delete(ctx, tenant, connID)
+	if !errs.Is(err, errs.Conflict) || !strings.Contains(err.Error(), "3 ETL job") {
+		t.Fatalf("delete used connection: %v", err)
+	}
+}
+
+// mariaSource creates a database of its own in the test MariaDB (dropped
+// at the end).
+func mariaSource(t *testing.T) (exec func(q string, args ...any), conn connections.NewConnection) {
+	t.Helper()
+	dsn := testenv.Require(t, testenv.MariaDB)
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	name := uniqueName("b2b_etl")
+	exec = func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(strings.ReplaceAll(q, "$S", "`"+name+"`"), args...); err != nil {
+			t.Fatalf("exec %s: %v", q, err)
+		}
+	}
+	exec("CREATE DATABASE $S")
+	t.Cleanup(func() { exec("DROP DATABASE $S") })
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	conn = connections.NewConnection{
+		Fields: connections.Fields{Name: "ERP " + name, Type: connections.MariaDB, Host: host, Port: p,
+			Database: name, Username: cfg.User, SSLMode: "disable"},
+		Secret: connections.Secret{Password: cfg.Passwd},
+	}
+	return exec, conn
+}
+
+func TestDatabaseJobMariaDB(t *testing.T) {
+	e := newEnv(t)
+	exec, in := mariaSource(t)
+	exec("CREATE TABLE $S.customers (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, active TINYINT(1), score DOUBLE, updated_at DATETIME(6))")
+	exec("INSERT INTO $S.customers VALUES (1,'Acme',1,1.5,'2026-01-01 10:00:00'),(2,'Globex',0,NULL,'2026-01-01 11:00:00.250000'),(3,'Initech',1,2,'2026-01-01 11:00:00.250000'),(4,'Nulls',NULL,NULL,NULL)")
+	connID := e.createConn(in)
+	job := e.createJob(etl.NewJob{Name: "ERP customers", SourceType: "mariadb", Dest: etl.Dest{Table: "erp_customers"},
+		Database: &etl.DatabaseSource{ConnectionID: connID, Table: "customers", TimestampColumn: "updated_at",
+			HistoricalStart: new(time.Date(2026, 1, 1, 10, 30, 0, 0, time.UTC))}})
+	// The historical start skips row 1; NULL timestamps are never read incrementally.
+	r1 := e.runJob(job.ID)
+	if r1.RowsRead != 2 || r1.WatermarkTo == nil || *r1.WatermarkTo != (etl.Watermark{Type: "timestamp", Value: "2026-01-01T11:00:00.25Z"}) {
+		t.Fatalf("run 1 = read %d to %+v", r1.RowsRead, r1.WatermarkTo)
+	}
+	// DuckDB describes a DATETIME (its TIMESTAMP) as TIMESTAMP: check the
+	// staged schema and DuckDB's own type.
+	types := map[string]warehouse.Type{}
+	for _, c := range r1.Schema {
+		types[c.Name] = c.Type
+	}
+	if types["updated_at"] != warehouse.DateTime || types["id"] != warehouse.Int64 || types["score"] != warehouse.Float64 || types["active"] != warehouse.Bool {
+		t.Fatalf("staged schema = %v", r1.Schema)
+	}
+	if got := fmt.Sprint(e.query(`SELECT DISTINCT typeof(updated_at) FROM raw_data.erp_customers`)); got != "[[TIMESTAMP]]" {
+		t.Fatalf("DuckDB type of updated_at = %s, want TIMESTAMP (no zone)", got)
+	}
+	exec("INSERT INTO $S.customers VALUES (5,'Umbrella',1,3,'2026-01-01 11:00:00.250000'),(6,'Hooli',0,4,'2026-01-02 00:00:00')")
+	r2 := e.runJob(job.ID)
+	if r2.RowsRead != 2 || r2.WatermarkTo.Value != "2026-01-02T00:00:00Z" {
+		t.Fatalf("run 2 = read %d to %+v", r2.RowsRead, r2.WatermarkTo)
+	}
+	rows := e.query(`SELECT id, name, score, updated_at FROM raw_data.erp_customers ORDER BY id`)
+	want := "[[2 Globex <nil> 2026-01-01 11:00:00.25 +0000 UTC] [3 Initech 2 2026-01-01 11:00:00.25 +0000 UTC] [5 Umbrella 3 2026-01-01 11:00:00.25 +0000 UTC] [6 Hooli 4 2026-01-02 00:00:00 +0000 UTC]]"
+	if got := fmt.Sprint(rows); got != want {
+		t.Fatalf("rows = %s\nwant %s", got, want)
+	}
+}
