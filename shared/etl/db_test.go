@@ -3,7 +3,9 @@ package etl_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -18,8 +20,13 @@ import (
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/events/membus"
+	"github.com/b2brecs/b2brecs/shared/platform"
+	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/testenv"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
+	"github.com/cloudevents/sdk-go/v2/event"
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 )
@@ -355,4 +362,158 @@ func TestDatabaseJobMariaDB(t *testing.T) {
 	if got := fmt.Sprint(rows); got != want {
 		t.Fatalf("rows = %s\nwant %s", got, want)
 	}
+}
+
+// TestDatabaseJobRetryAndTicks: an incremental database load that committed
+// but reported an error is retried without adding its rows twice, and the
+// watermark moves with the booked load; a schedule tick delivered twice
+// starts one run, and a tick while nothing is new starts a run that reads
+// nothing.
+func TestDatabaseJobRetryAndTicks(t *testing.T) {
+	ctx := context.Background()
+	exec, in := pgSource(t)
+	exec(`CREATE TABLE $S.items (id int PRIMARY KEY, seq bigint NOT NULL)`)
+	exec(`INSERT INTO $S.items VALUES (1, 10), (2, 20), (3, 20)`)
+	t.Setenv("B2B_DATA_DIR", t.TempDir())
+	log := slog.New(slog.DiscardHandler)
+	bus := membus.New(membus.Options{Concurrency: 2, MaxAttempts: 4, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: log})
+	p, err := platform.Open(ctx, platform.FromEnv(), platform.Options{Bus: &events.Bus{Driver: bus}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	fw := &faultyWarehouse{failAfterCommit: true}
+	svc := etl.New(p.Store, bus, &faultyResources{Resources: p.Resources, wh: fw}, p.Validator, etl.WithLogger(log), etl.WithConnections(p.Connections))
+	for topic, h := range map[string]events.Handler{
+		events.TopicRunRequested:  svc.HandleRunRequested,
+		events.TopicLoadRequested: svc.HandleLoadRequested,
+	} {
+		if err := bus.Subscribe(topic, "h", h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := func() {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := bus.Wait(wctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const tenant = "t_dbretry"
+	c, err := p.Connections.Create(ctx, tenant, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := svc.CreateJob(ctx, tenant, etl.NewJob{Name: "items", Database: &etl.DatabaseSource{ConnectionID: c.Connection.ID, Table: "items", TimestampColumn: "seq"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.TriggerJob(ctx, tenant, job.ID, eventschemas.TriggerManual); err != nil {
+		t.Fatal(err)
+	}
+	wait()
+	runs, err := svc.ListRuns(ctx, tenant, etl.RunFilter{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs = %v, %v", runs, err)
+	}
+	if r := runs[0]; r.Status != etl.StatusCompleted || r.RowsLoaded != 3 || fw.loads.Load() != 1 || r.LoadAttempts != 2 {
+		t.Fatalf("run = %s loaded %d (%s), load jobs %d, load attempts %d; want completed, 3, 1 load job, 2 attempts",
+			r.Status, r.RowsLoaded, r.ErrorMessage, fw.loads.Load(), r.LoadAttempts)
+	}
+	stored, err := svc.GetJob(ctx, tenant, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.State == nil || *stored.State.Watermark != (etl.Watermark{Type: "int64", Value: "20"}) || !slices.Equal(stored.State.BoundaryKeys, []string{`"2"`, `"3"`}) {
+		t.Fatalf("state = %+v", stored.State)
+	}
+
+	// A schedule tick, delivered twice: one run, which reads the new row.
+	exec(`INSERT INTO $S.items VALUES (4, 20), (5, 30)`)
+	tick := event.New()
+	tick.SetID("tick-1")
+	tick.SetType(eventschemas.TypeRunRequested)
+	tick.SetSource("test")
+	_ = tick.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: tenant, JobID: job.ID, Trigger: eventschemas.TriggerSchedule})
+	for range 2 {
+		if err := bus.Publish(ctx, events.TopicRunRequested, tick); err != nil {
+			t.Fatal(err)
+		}
+		wait()
+	}
+	runs, err = svc.ListRuns(ctx, tenant, etl.RunFilter{})
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("runs after the tick = %d, %v; want 2", len(runs), err)
+	}
+	if r := runs[0]; r.Trigger != eventschemas.TriggerSchedule || r.RowsRead != 2 || r.Status != etl.StatusCompleted {
+		t.Fatalf("tick run = %s %s read %d (%s)", r.Trigger, r.Status, r.RowsRead, r.ErrorMessage)
+	}
+	w, _ := p.Resources.Warehouse(ctx, tenant)
+	res, err := w.Query(ctx, `SELECT COUNT(*), COUNT(DISTINCT id) FROM raw_data.items`, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(res.Rows) != "[[5 5]]" {
+		t.Fatalf("rows, distinct ids = %v; want 5, 5", res.Rows)
+	}
+}
+
+func TestWatermarkRoundTrip(t *testing.T) {
+	ts := time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.FixedZone("x", 3600))
+	for _, v := range []any{ts, int64(-42), int64(1 << 62), "2026-01-01 x", nil} {
+		w, err := etl.NewWatermark(v)
+		if err != nil {
+			t.Fatalf("NewWatermark(%v): %v", v, err)
+		}
+		b, err := json.Marshal(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back *etl.Watermark
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		got, err := back.Decode()
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", b, err)
+		}
+		want := v
+		if tv, ok := v.(time.Time); ok {
+			want = tv.UTC()
+		}
+		if got != want {
+			t.Errorf("%v → %s → %#v", v, b, got)
+		}
+	}
+	if _, err := etl.NewWatermark(1.5); !errs.Is(err, errs.Invalid) {
+		t.Errorf("float watermark: %v, want Invalid", err)
+	}
+	for _, bad := range []etl.Watermark{{Type: "timestamp", Value: "yesterday"}, {Type: "int64", Value: "1.5"}, {Type: "float64", Value: "1"}} {
+		if _, err := bad.Decode(); !errs.Is(err, errs.Invalid) {
+			t.Errorf("Decode(%+v) = %v, want Invalid", bad, err)
+		}
+	}
+}
+
+func FuzzWatermarkDecode(f *testing.F) {
+	for _, s := range []string{"timestamp|2026-01-02T03:04:05.123Z", "int64|-9", "string|x", "timestamp|2026-01-02T03:04:05+07:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		typ, val, _ := strings.Cut(s, "|")
+		v, err := (&etl.Watermark{Type: typ, Value: val}).Decode()
+		if err != nil {
+			return
+		}
+		// What decodes encodes to a watermark that decodes to the same value.
+		w, err := etl.NewWatermark(v)
+		if err != nil {
+			t.Fatalf("NewWatermark(%#v): %v", v, err)
+		}
+		again, err := w.Decode()
+		if err != nil || sources.Compare(again, v) != 0 {
+			t.Fatalf("%q → %#v → %+v → %#v, %v", s, v, w, again, err)
+		}
+	})
 }
