@@ -2,14 +2,22 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/connections"
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
+	"github.com/b2brecs/b2brecs/shared/testenv"
+	"github.com/jackc/pgx/v5"
 )
 
 type scheduleJSON struct {
@@ -260,5 +268,120 @@ func TestJobRoutesAccess(t *testing.T) {
 	}
 	if len(f.schedulerJobs()) != 1 {
 		t.Errorf("A's scheduler jobs = %v", f.schedulerJobs())
+	}
+}
+
+// pgTable creates a schema with an orders table in the test PostgreSQL
+// (dropped at the end) and returns a connection to it.
+func pgTable(t *testing.T, name string) connections.NewConnection {
+	t.Helper()
+	dsn := testenv.Require(t, testenv.Postgres)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("exec %s: %v", q, err)
+		}
+	}
+	schema := fmt.Sprintf("b2b_api_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	exec(`CREATE SCHEMA "` + schema + `"`)
+	t.Cleanup(func() { exec(`DROP SCHEMA "` + schema + `" CASCADE`) })
+	exec(`CREATE TABLE "` + schema + `".orders (order_id bigint PRIMARY KEY, customer text, updated_at timestamptz)`)
+	exec(`INSERT INTO "` + schema + `".orders VALUES (1, 'acme', '2026-01-01T00:00:00Z')`)
+	port, _ := strconv.Atoi(u.Port())
+	pw, _ := u.User.Password()
+	return connections.NewConnection{
+		Fields: connections.Fields{Name: name, Type: connections.Postgres, Host: u.Hostname(), Port: port,
+			Database: strings.TrimPrefix(u.Path, "/"), Schema: schema, Username: u.User.Username(), SSLMode: "disable"},
+		Secret: connections.Secret{Password: pw},
+	}
+}
+
+func TestDatabaseJobRoutes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	in := pgTable(t, "Shop DB")
+	c, err := f.p.Connections.Create(ctx, f.tenant.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connID := c.Connection.ID
+	r := f.send(tenancy.RoleEditor, "POST", "/api/jobs", `{"name":"Shop orders","source_type":"postgresql",
+		"database":{"connection_id":"`+connID+`","table":"orders","timestamp_column":"updated_at","historical_start":"2025-01-01T00:00:00+02:00"},
+		"load_mode":"merge"}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST /api/jobs = %d %s", r.status, r.body)
+	}
+	var j struct {
+		ID         string             `json:"id"`
+		SourceType string             `json:"source_type"`
+		Database   etl.DatabaseSource `json:"database"`
+		Dest       etl.Dest           `json:"dest"`
+		LoadMode   string             `json:"load_mode"`
+		MergeKeys  []string           `json:"merge_keys"`
+		State      *etl.IncrementalState
+	}
+	r.json(t, &j)
+	if j.ID == "" || j.SourceType != "database" || j.Database.ConnectionID != connID || j.Database.Schema != in.Schema ||
+		j.Database.Table != "orders" || j.Database.TimestampColumn != "updated_at" || j.LoadMode != "merge" ||
+		fmt.Sprint(j.MergeKeys) != "[order_id]" || j.Dest != (etl.Dest{Dataset: "raw_data", Table: "shop_orders"}) || j.State != nil {
+		t.Fatalf("created = %s", r.body)
+	}
+	if j.Database.HistoricalStart == nil || !j.Database.HistoricalStart.Equal(time.Date(2024, 12, 31, 22, 0, 0, 0, time.UTC)) || j.Database.HistoricalStart.Location() != time.UTC {
+		t.Fatalf("historical_start = %v", j.Database.HistoricalStart)
+	}
+	if strings.Contains(string(r.body), "password") {
+		t.Fatalf("job response mentions a password: %s", r.body)
+	}
+	// A manual run: one run, no object.
+	r = f.send(tenancy.RoleEditor, "POST", "/api/jobs/"+j.ID+"/runs", "")
+	if r.status != http.StatusAccepted {
+		t.Fatalf("POST runs = %d %s", r.status, r.body)
+	}
+	var runs struct {
+		Runs []struct {
+			JobID  string `json:"job_id"`
+			Object any    `json:"object"`
+		} `json:"runs"`
+	}
+	r.json(t, &runs)
+	if len(runs.Runs) != 1 || runs.Runs[0].JobID != j.ID || runs.Runs[0].Object != nil {
+		t.Fatalf("runs = %s", r.body)
+	}
+
+	// Field-named errors.
+	for body, want := range map[string]string{
+		`{"name":"x","database":{"connection_id":"` + connID + `","table":"nope","timestamp_column":"updated_at"}}`: `database.table: table \"nope\" was not found`,
+		`{"name":"x","database":{"connection_id":"` + connID + `","table":"orders","timestamp_column":"customer"}}`: "database.timestamp_column",
+		`{"name":"x","source_type":"ftp"}`: "source_type",
+	} {
+		r := f.send(tenancy.RoleEditor, "POST", "/api/jobs", body)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), want) {
+			t.Errorf("POST %s = %d %s; want 400 with %q", body, r.status, r.body, want)
+		}
+	}
+
+	// Another tenant's connection id is not found from this tenant.
+	other, err := f.p.Connections.Create(ctx, "t_other", pgTable(t, "Other DB"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = f.send(tenancy.RoleEditor, "POST", "/api/jobs", `{"name":"steal","database":{"connection_id":"`+other.Connection.ID+`","table":"orders","timestamp_column":"updated_at"}}`)
+	if r.status != http.StatusNotFound || !strings.Contains(string(r.body), "database.connection_id") {
+		t.Fatalf("POST with another tenant's connection = %d %s; want 404", r.status, r.body)
+	}
+	// The connection used by the job cannot be deleted.
+	if err := f.p.Connections.Delete(ctx, f.tenant.ID, connID); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("delete used connection: %v, want Conflict", err)
 	}
 }
