@@ -3,6 +3,8 @@ import { AREAS } from './areas';
 import { useAuth } from './auth/AuthProvider';
 import { AppLayout } from './components/AppLayout';
 import { ComingNextPage } from './pages/ComingNextPage';
+import { ConnectionDetailPage } from './pages/connections/ConnectionDetailPage';
+import { ConnectionsPage } from './pages/connections/ConnectionsPage';
 import { JobsPage } from './pages/etl/JobsPage';
 import { RunDetailPage } from './pages/etl/RunDetailPage';
 import { RunsPage } from './pages/etl/RunsPage';
@@ -41,6 +43,10 @@ export function AppRoutes() {
           <Route path="jobs" element={<JobsPage />} />
           <Route path="tables" element={<TablesPage />} />
           <Route path="tables/:dataset/:name" element={<TableDetailPage />} />
+        </Route>
+        <Route path="connections">
+          <Route index element={<ConnectionsPage />} />
+          <Route path=":id" element={<ConnectionDetailPage />} />
         </Route>
         <Route path="settings">
           <Route index element={<Navigate to="/settings/users" replace />} />

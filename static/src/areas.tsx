@@ -29,7 +29,7 @@ export const AREAS: Area[] = [
     label: 'Connections',
     path: '/connections',
     icon: IconPlugConnected,
-    ready: false,
+    ready: true,
     summary: 'Connect the systems your order history lives in.',
     plans: [
       'Databases (PostgreSQL, MySQL, BigQuery) and storage buckets (GCS, S3, Azure Blob)',

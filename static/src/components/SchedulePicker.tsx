@@ -9,7 +9,7 @@ import { useApi } from '../auth/AuthProvider';
 import { errorFor, fieldError } from '../lib/fieldErrors';
 import { buildSpec, DAYS_OF_WEEK, SCHEDULE_TYPES, timeZones, type ScheduleDraft } from '../lib/schedule';
 
-/** "Wed 3 Dec 2026, 06:00" in the schedule's zone. */
+/** "Wed, 3 Dec 2026, 06:00" in the schedule's zone. */
 export function formatFireTime(iso: string, timeZone?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
