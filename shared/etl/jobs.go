@@ -551,8 +551,9 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 		if !exists {
 			return errs.E(errs.NotFound, "etl: job %s not found", id)
 		}
-		// Keep what the chain writes meanwhile (the last run).
-		final.LastRun = j.LastRun
+		// Keep what the chain writes meanwhile (the last run, the
+		// incremental state).
+		final.LastRun, final.State = j.LastRun, j.State
 		*j = final
 		return nil
 	})
