@@ -517,3 +517,33 @@ func FuzzWatermarkDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDatabaseJobRejects: a value that does not fit the warehouse type (a
+// NUMERIC with more than 9 decimals) rejects its row with the column
+// named, as a file's bad value does; the other rows load.
+func TestDatabaseJobRejects(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	exec, in := pgSource(t)
+	exec(`CREATE TABLE $S.prices (id int PRIMARY KEY, price numeric(30,12))`)
+	exec(`INSERT INTO $S.prices VALUES (1, 1.5), (2, 1.123456789012), (3, NULL)`)
+	job := e.createJob(etl.NewJob{Name: "prices", LoadMode: etl.Truncate, Database: &etl.DatabaseSource{ConnectionID: e.createConn(in), Table: "prices"}})
+	runs, err := e.p.ETL.TriggerJob(ctx, tenant, job.ID, eventschemas.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wait()
+	r, err := e.p.ETL.GetRun(ctx, tenant, runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != etl.StatusPartial || r.RowsRead != 3 || r.RowsLoaded != 2 || r.RowsRejected != 1 || len(r.FirstRejects) != 1 {
+		t.Fatalf("run = %s read %d loaded %d rejected %d rejects %+v (%s)", r.Status, r.RowsRead, r.RowsLoaded, r.RowsRejected, r.FirstRejects, r.ErrorMessage)
+	}
+	if rj := r.FirstRejects[0]; rj.Line != 2 || rj.Column != "price" || !strings.Contains(rj.Reason, "NUMERIC") || rj.Raw != `{"id":2,"price":"1.123456789012"}` {
+		t.Fatalf("reject = %+v", rj)
+	}
+	if got := ids(e.query(`SELECT id FROM raw_data.prices ORDER BY id`)); !slices.Equal(got, []int64{1, 3}) {
+		t.Fatalf("loaded ids = %v", got)
+	}
+}
