@@ -11,6 +11,11 @@
 //   jobs         Jobs → Run now on the file's auto-created job → no rows loaded again (a new
 //                skipped run, or the earlier run with a "nothing new" note); then the same
 //                file uploaded again → a new run that loads 0 rows, marked "Skipped: unchanged"
+//   schedules    Jobs → New job: a file job with a daily schedule (the preview shows its label and
+//                next runs) → the list shows the label and the next run → pause (Paused) → resume
+//                → delete
+//   connections  Connections → New connection → PostgreSQL → Test against 127.0.0.1:1 shows the
+//                failure message → save without testing → listed → detail → delete
 //   users        (admin) Team → a duplicate email is refused inline → invite a viewer → sign in
 //                as the viewer: read-only note instead of the upload zone, no Run now, no Team
 //
@@ -62,7 +67,7 @@ export function expectedTableName(file) {
   return sanitiseName(stem);
 }
 
-const ALL_FLOWS = ['chain', 'bad-input', 'unsupported', 'jobs', 'users'];
+const ALL_FLOWS = ['chain', 'bad-input', 'unsupported', 'jobs', 'schedules', 'connections', 'users'];
 
 const log = (msg) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
@@ -435,6 +440,133 @@ async function main() {
       await step(`${table} still has ${loadedRows} rows`, async () => {
         const { numRows } = await tableRows(table);
         if (numRows !== loadedRows) throw new StepError(`table ${table} has ${numRows} rows after the re-runs, want ${loadedRows}`);
+      });
+    }
+
+    // ---- schedules: create a file job with a daily schedule, pause and resume it, delete it
+    if (flows.has('schedules')) {
+      const jobName = `daily_orders_${suffix}`;
+      const row = page.locator(`[data-testid="job-row"][data-job-name="${jobName}"]`);
+      const openMenu = async (item) => {
+        await row.getByTestId('job-menu').click();
+        await page.getByTestId(item).click();
+      };
+      await step('Jobs → New job: a daily file job, previewed as the user edits', async () => {
+        await page.getByTestId('nav-etl-jobs').click();
+        await page.waitForURL(/\/etl\/jobs\/?$/);
+        await page.getByTestId('job-new').click();
+        await page.getByTestId('job-name').fill(jobName);
+        await page.getByTestId('job-pattern').fill(`${jobName}_*.csv`);
+        await page.getByTestId('schedule-label').waitFor();
+        await page.getByTestId('schedule-type').getByText('Daily', { exact: true }).click();
+        await page.getByTestId('schedule-time').fill('07:15');
+        await page.waitForFunction(() => /^Daily 07:15/.test(document.querySelector('[data-testid="schedule-label"]')?.textContent ?? ''));
+        const next = await page.getByTestId('schedule-next-run').count();
+        if (next < 3) throw new StepError(`the schedule preview lists ${next} next runs, want at least 3`);
+        await shot('job-editor-daily');
+      });
+      await step('a bad cron is refused at the field', async () => {
+        await page.getByTestId('schedule-type').getByText('Cron', { exact: true }).click();
+        await page.getByTestId('schedule-cron').fill('61 * * * *');
+        await page.locator('[data-testid="schedule-preview"][data-state="error"]').waitFor();
+        await shot('job-editor-cron-error');
+        await page.getByTestId('schedule-type').getByText('Daily', { exact: true }).click();
+        await page.waitForFunction(() => /^Daily 07:15/.test(document.querySelector('[data-testid="schedule-label"]')?.textContent ?? ''));
+      });
+      await step('save it: the list shows the schedule label and the next run', async () => {
+        await page.getByTestId('job-save').click();
+        await row.waitFor();
+        await row.getByTestId('job-next-run').waitFor();
+        const label = (await row.getByTestId('job-schedule-label').innerText()).trim();
+        if (!/^Daily 07:15/.test(label)) throw new StepError(`the job's schedule reads "${label}"`);
+        const next = (await row.getByTestId('job-next-run').innerText()).trim();
+        if (!/^Next .*07:15/.test(next)) throw new StepError(`the job's next run reads "${next}"`);
+        log(`job ${jobName}: ${label}; ${next}`);
+        await shot('jobs-scheduled');
+      });
+      await step('pause it, then resume it', async () => {
+        await openMenu('job-pause');
+        await page.locator(`[data-testid="job-row"][data-job-name="${jobName}"][data-enabled="false"]`).waitFor();
+        await row.getByTestId('job-paused').waitFor();
+        await page.waitForFunction((n) => document.querySelector(`[data-job-name="${n}"] [data-testid="job-next-run"]`)?.textContent === 'Paused', jobName);
+        await shot('jobs-paused');
+        await openMenu('job-resume');
+        await page.locator(`[data-testid="job-row"][data-job-name="${jobName}"][data-enabled="true"]`).waitFor();
+        await page.waitForFunction((n) => /^Next /.test(document.querySelector(`[data-job-name="${n}"] [data-testid="job-next-run"]`)?.textContent ?? ''), jobName);
+      });
+      await step('edit it to weekly, then delete it', async () => {
+        await openMenu('job-edit');
+        await page.getByTestId('schedule-type').getByText('Weekly', { exact: true }).click();
+        await page.getByTestId('schedule-day-of-week').selectOption('wed');
+        await page.waitForFunction(() => /^Weekly Wed 07:15/.test(document.querySelector('[data-testid="schedule-label"]')?.textContent ?? ''));
+        await shot('job-editor-edit-weekly');
+        await page.getByTestId('job-save').click();
+        await page.waitForFunction((n) => /^Weekly Wed 07:15/.test(document.querySelector(`[data-job-name="${n}"] [data-testid="job-schedule-label"]`)?.textContent ?? ''), jobName);
+        await openMenu('job-delete');
+        await shot('job-delete-confirm');
+        await page.getByTestId('job-delete-confirm').click();
+        await row.waitFor({ state: 'detached' });
+      });
+    }
+
+    // ---- connections: a PostgreSQL connection that cannot be reached
+    if (flows.has('connections')) {
+      const connName = `Unreachable PG ${suffix}`;
+      const row = page.locator(`[data-testid="connection-row"][data-name="${connName}"]`);
+      await step('open Connections and New connection', async () => {
+        await page.getByTestId('nav-connections').click();
+        await page.waitForURL(/\/connections\/?$/);
+        await page.locator('[data-testid="connection-row"], [data-testid="connections-empty"]').first().waitFor();
+        await shot('connections');
+        await page.getByTestId('connection-new').click();
+        await page.getByTestId('connection-type-picker').waitFor();
+        await shot('connection-types');
+      });
+      await step('PostgreSQL at 127.0.0.1:1: the test fails with a message', async () => {
+        await page.getByTestId('pick-postgresql').click();
+        await page.getByTestId('connection-name').fill(connName);
+        await page.getByTestId('connection-host').fill('127.0.0.1');
+        await page.getByTestId('connection-port').fill('1');
+        await page.getByTestId('connection-database').fill('shop');
+        await page.getByTestId('connection-username').fill('etl');
+        await page.getByTestId('secret-password').fill('not-a-real-password');
+        await page.getByTestId('connection-test').click();
+        const res = page.getByTestId('connection-test-result');
+        await res.waitFor({ timeout: 30000 });
+        if ((await res.getAttribute('data-ok')) !== 'false') throw new StepError('the test of 127.0.0.1:1 did not fail');
+        const msg = (await page.getByTestId('connection-test-message').innerText()).trim();
+        if (!msg) throw new StepError('the failed test shows no message');
+        if (msg.includes('not-a-real-password')) throw new StepError('the test message contains the password');
+        log(`test failed as expected: ${msg}`);
+        await shot('connection-test-failed');
+      });
+      await step('save without testing: listed with its location', async () => {
+        await page.getByTestId('connection-save').click();
+        await row.waitFor();
+        const loc = (await row.getByTestId('connection-location').innerText()).trim();
+        if (loc !== '127.0.0.1:1/shop') throw new StepError(`the connection's location reads "${loc}"`);
+        if ((await row.getByTestId('connection-type').getAttribute('data-type')) !== 'postgresql') throw new StepError('the connection is not shown as PostgreSQL');
+        await shot('connections-list');
+      });
+      await step('open it: details with the password set, discovery says it cannot connect', async () => {
+        await row.click();
+        await page.waitForURL(/\/connections\/[^/]+$/);
+        await page.getByTestId('connection-details').waitFor();
+        const pw = (await page.getByTestId('detail-secret-password').innerText()).trim();
+        if (pw !== 'set') throw new StepError(`the password shows "${pw}", want "set"`);
+        await page.getByTestId('error-state').waitFor({ timeout: 30000 });
+        await shot('connection-detail');
+        await page.getByTestId('connection-detail-edit').click();
+        await page.getByTestId('secret-set-password').waitFor();
+        await shot('connection-edit');
+        await page.keyboard.press('Escape');
+      });
+      await step('delete it', async () => {
+        await page.getByTestId('connection-detail-delete').click();
+        await page.getByTestId('connection-delete-confirm').click();
+        await page.waitForURL(/\/connections\/?$/);
+        await row.waitFor({ state: 'detached' });
+        await shot('connections-after-delete');
       });
     }
 

@@ -9,8 +9,8 @@ import { useApi } from '../auth/AuthProvider';
 import { errorFor, fieldError } from '../lib/fieldErrors';
 import { buildSpec, DAYS_OF_WEEK, SCHEDULE_TYPES, timeZones, type ScheduleDraft } from '../lib/schedule';
 
-/** "Wed, 3 Dec 2026, 06:00" in the schedule's zone. */
-export function formatFireTime(iso: string, timeZone?: string): string {
+/** "Wed, 3 Dec 2026, 06:00" (short: "Wed, 3 Dec, 06:00") in the schedule's zone. */
+export function formatFireTime(iso: string, timeZone?: string, short = false): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   try {
@@ -18,7 +18,7 @@ export function formatFireTime(iso: string, timeZone?: string): string {
       weekday: 'short',
       day: 'numeric',
       month: 'short',
-      year: 'numeric',
+      year: short ? undefined : 'numeric',
       hour: '2-digit',
       minute: '2-digit',
       hour12: false,

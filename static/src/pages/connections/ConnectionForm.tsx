@@ -372,7 +372,7 @@ export function ConnectionForm({
                   <PasswordInput {...common} onChange={(e) => setSecret(s.key, e.currentTarget.value)} />
                 )}
                 {isSet && !cleared && (
-                  <Anchor component="button" type="button" size="xs" c="red" onClick={() => setSecret(s.key, '')} data-testid={`secret-clear-${s.key}`}>
+                  <Anchor component="button" type="button" size="xs" c="red" style={{ alignSelf: 'flex-start' }} onClick={() => setSecret(s.key, '')} data-testid={`secret-clear-${s.key}`}>
                     Clear the stored value
                   </Anchor>
                 )}

@@ -18,7 +18,9 @@ function announce(r: SaveConnectionResponse, created: boolean) {
         ? `${r.affected_jobs_count} job${r.affected_jobs_count === 1 ? '' : 's'} use this connection.`
         : r.test
           ? r.test.message
-          : 'The connection is ready to use.',
+          : created
+            ? 'Saved without a test: open it and press Test to check it.'
+            : 'Changes saved.',
   });
 }
 

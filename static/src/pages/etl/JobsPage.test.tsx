@@ -1,9 +1,16 @@
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { fakeFetch, jsonResponse } from '../../test/fakeApi';
 import { JOBS, run, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
+import type { JobView } from '../../api/types';
+
+const VIEW: JobView = {
+  ...JOBS[0],
+  schedule: { spec: { type: 'daily', time: '07:15', time_zone: 'UTC' }, cron: '15 7 * * *', time_zone: 'UTC', label: 'Daily 07:15', paused: false },
+  next_runs: ['2026-12-02T07:15:00Z', '2026-12-03T07:15:00Z'],
+};
 
 function routes(role: 'viewer' | 'editor') {
   return {
@@ -12,6 +19,7 @@ function routes(role: 'viewer' | 'editor') {
     'GET /api/runs': { runs: [] },
     'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [run({ id: 'rn_new', status: 'pending', completed_at: null })] }),
     'GET /api/runs/rn_new': run({ id: 'rn_new', status: 'pending', completed_at: null }),
+    'GET /api/jobs/jb_1': VIEW,
   };
 }
 
@@ -90,5 +98,67 @@ describe('JobsPage', () => {
     renderApp({ path: '/etl/jobs', session: session('viewer'), fetch });
     await screen.findByTestId('job-row');
     expect(screen.queryByTestId('job-run')).toBeNull();
+  });
+
+  it('shows the schedule label and next run from the job view', async () => {
+    const { fetch } = fakeFetch(routes('viewer'));
+    renderApp({ path: '/etl/jobs', session: session('viewer'), fetch });
+    const row = await screen.findByTestId('job-row');
+    await waitFor(() => expect(within(row).getByTestId('job-schedule-label')).toHaveTextContent('Daily 07:15'));
+    expect(within(row).getByTestId('job-next-run')).toHaveTextContent('Next Wed 2 Dec, 07:15');
+    expect(screen.queryByTestId('job-new')).toBeNull();
+    expect(screen.queryByTestId('job-menu')).toBeNull();
+  });
+
+  it('creates a file job with a weekly schedule and shows a field error from the API first', async () => {
+    let posts = 0;
+    const { fetch, calls } = fakeFetch({
+      ...routes('editor'),
+      'POST /api/schedules/preview': { spec: {}, cron: '', time_zone: 'UTC', label: 'Some schedule', next_runs: [] },
+      'POST /api/jobs': () =>
+        ++posts === 1
+          ? jsonResponse(400, { error: { kind: 'invalid', message: 'file.pattern: "a/b.csv" must match a file name, not a path: put folders in file.prefix' } })
+          : jsonResponse(201, VIEW),
+    });
+    renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
+    await userEvent.click(await screen.findByTestId('job-new'));
+    await userEvent.type(await screen.findByTestId('job-name'), 'Orders');
+    await userEvent.type(screen.getByTestId('job-pattern'), 'a/b.csv');
+    await userEvent.click(screen.getByText('Weekly'));
+    fireEvent.change(screen.getByTestId('schedule-day-of-week'), { target: { value: 'wed' } });
+    fireEvent.change(screen.getByTestId('schedule-time'), { target: { value: '07:15' } });
+    await userEvent.click(screen.getByTestId('job-save'));
+    expect(await screen.findByText(/must match a file name, not a path/)).toBeInTheDocument();
+    expect(screen.getByTestId('job-pattern')).toHaveAttribute('aria-invalid', 'true');
+    const pattern = screen.getByTestId('job-pattern');
+    await userEvent.clear(pattern);
+    await userEvent.type(pattern, 'orders_*.csv');
+    await userEvent.click(screen.getByTestId('job-save'));
+    await waitFor(() => expect(screen.queryByTestId('job-save')).toBeNull());
+    const body = JSON.parse(String(calls.filter((c) => c.method === 'POST' && c.path === '/api/jobs').at(-1)?.body));
+    expect(body).toEqual({
+      name: 'Orders',
+      file: { prefix: '', pattern: 'orders_*.csv', format: '' },
+      dest: { dataset: 'raw_data' },
+      load_mode: 'append',
+      schedule: { type: 'weekly', day_of_week: 'wed', time: '07:15', time_zone: expect.any(String) },
+      enabled: true,
+    });
+  });
+
+  it('pauses a job and shows the 409 of a delete', async () => {
+    const { fetch, calls } = fakeFetch({
+      ...routes('editor'),
+      'POST /api/jobs/jb_1/pause': { ...VIEW, enabled: false },
+      'DELETE /api/jobs/jb_1': jsonResponse(409, { error: { kind: 'conflict', message: 'etl: job online_retail has a run in progress' } }),
+    });
+    renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
+    await userEvent.click(await screen.findByTestId('job-menu'));
+    await userEvent.click(await screen.findByTestId('job-pause'));
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === '/api/jobs/jb_1/pause')).toBe(true));
+    await userEvent.click(screen.getByTestId('job-menu'));
+    await userEvent.click(await screen.findByTestId('job-delete'));
+    await userEvent.click(await screen.findByTestId('job-delete-confirm'));
+    expect(await screen.findByTestId('job-delete-error')).toHaveTextContent('etl: job online_retail has a run in progress');
   });
 });

@@ -148,7 +148,7 @@ function JobRow({
             </Tooltip>
           )}
           {!job.enabled && (
-            <Badge size="xs" color="gray" data-testid="job-paused">
+            <Badge size="xs" color="gray" style={{ flexShrink: 0 }} data-testid="job-paused">
               Paused
             </Badge>
           )}
@@ -186,13 +186,13 @@ function JobRow({
         {view ? (
           <Stack gap={2}>
             <Tooltip label={view.schedule.cron ? `${view.schedule.cron} (${view.schedule.time_zone})` : 'Runs on file drop and Run now'}>
-              <Text size="sm" data-testid="job-schedule-label">
+              <Text size="sm" style={{ whiteSpace: 'nowrap' }} data-testid="job-schedule-label">
                 {view.schedule.label || 'Manual'}
               </Text>
             </Tooltip>
             {next ? (
-              <Text size="xs" c="dimmed" data-testid="job-next-run">
-                Next {formatFireTime(next, view.schedule.time_zone || undefined)}
+              <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} data-testid="job-next-run">
+                Next {formatFireTime(next, view.schedule.time_zone || undefined, true)}
               </Text>
             ) : view.schedule.cron && !job.enabled ? (
               <Text size="xs" c="dimmed" data-testid="job-next-run">

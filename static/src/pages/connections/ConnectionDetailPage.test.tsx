@@ -1,0 +1,64 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { Connection, TableMeta } from '../../api/types';
+import { fakeFetch } from '../../test/fakeApi';
+import { session } from '../../test/fixtures';
+import { renderApp } from '../../test/render';
+
+const base = { tenant_id: 'tn_1', enabled: true, created_at: '2026-11-01T00:00:00Z', updated_at: '2026-11-01T00:00:00Z', jobs_count: 0 };
+const PG: Connection = { ...base, id: 'cn_1', name: 'Shop DB', type: 'postgresql', host: 'db', database: 'shop', username: 'etl', schema: 'sales', secret_fields: ['password'], has_secret: true };
+const S3: Connection = { ...base, id: 'cn_2', name: 'Exports', type: 's3', bucket_url: 's3://acme', prefix: 'orders/', secret_fields: [], has_secret: false };
+
+const META: TableMeta = {
+  schema: 'sales',
+  table: 'orders',
+  columns: [
+    { name: 'order_id', original_name: 'OrderID', name_changed: true, source_type: 'integer', type: 'INT64', nullable: false, primary_key: true, samples: ['1', '2'] },
+    { name: 'placed_at', original_name: 'placed_at', source_type: 'timestamp with time zone', type: 'TIMESTAMP', nullable: true, temporal: true, samples: ['2026-01-01 10:00:00', 'NULL'] },
+  ],
+  total_rows: 1200,
+  rows_exact: true,
+  recommended: { timestamp_column: 'placed_at', timestamp_reason: 'the only timestamp column', primary_key: ['OrderID'] },
+};
+
+describe('ConnectionDetailPage', () => {
+  it('browses schemas, tables and columns of a database', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET /api/auth/me': { user: session('viewer').user, tenant: session().tenant },
+      'GET /api/connections/cn_1': PG,
+      'GET /api/connections/cn_1/schemas': { schemas: ['public', 'sales'] },
+      'GET /api/connections/cn_1/tables': { tables: [{ name: 'orders', rows: 1200, rows_exact: true }, { name: 'customers', rows: 40 }] },
+      'GET /api/connections/cn_1/tables/sales/orders': META,
+    });
+    renderApp({ path: '/connections/cn_1', session: session('viewer'), fetch });
+    expect(await screen.findByTestId('detail-secret-password')).toHaveTextContent('set');
+    expect(screen.queryByTestId('connection-detail-edit')).toBeNull();
+    const rows = await screen.findAllByTestId('source-table-row');
+    expect(rows.map((r) => r.textContent)).toEqual(['orders1,200 rows', 'customers~40 rows']);
+    expect(calls.find((c) => c.path === '/api/connections/cn_1/tables')?.search).toBe('?schema=sales');
+    await userEvent.click(rows[0]);
+    const cols = await screen.findAllByTestId('source-column');
+    expect(cols.map((c) => c.getAttribute('data-name'))).toEqual(['order_id', 'placed_at']);
+    expect(cols[0]).toHaveTextContent('OrderID');
+    expect(cols[0]).toHaveTextContent('integer');
+    expect(cols[0]).toHaveTextContent('INT64');
+    expect(cols[0]).toHaveTextContent('PK');
+    expect(cols[1]).toHaveTextContent('2026-01-01 10:00:00, NULL');
+    expect(screen.getByTestId('source-recommended-ts')).toHaveTextContent('placed_at');
+  });
+
+  it('lists the files of a bucket with a prefix and pattern', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET /api/auth/me': { user: session('editor').user, tenant: session().tenant },
+      'GET /api/connections/cn_2': S3,
+      'GET /api/connections/cn_2/files': { files: [{ key: 'orders/2026/a.csv', name: 'a.csv', size: 2048, last_modified: '2026-11-01T00:00:00Z' }] },
+    });
+    renderApp({ path: '/connections/cn_2', session: session('editor'), fetch });
+    expect(await screen.findByTestId('source-file')).toHaveTextContent('orders/2026/a.csv');
+    expect(screen.getByTestId('connection-detail-edit')).toBeInTheDocument();
+    await userEvent.type(screen.getByTestId('source-files-pattern'), '*.csv');
+    await waitFor(() => expect(calls.at(-1)?.search).toBe('?pattern=*.csv'));
+    expect(within(screen.getByTestId('source-files')).getByText('a.csv')).toBeInTheDocument();
+  });
+});
