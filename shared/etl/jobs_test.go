@@ -123,6 +123,22 @@ func (e *cronEnv) list(tn string) []scheduler.Status {
 	return st
 }
 
+// waitNext waits until the tenant's only scheduler job's next fire is at.
+func (e *cronEnv) waitNext(at time.Time) {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st := e.list(tenant); len(st) == 1 && st[0].Next.Equal(at) {
+			time.Sleep(20 * time.Millisecond) // the fire is published right after
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("scheduler next fire is not %v after 20s: %+v", at, e.list(tenant))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // waitRuns waits until the job has n terminal runs (the cron publishes
 // asynchronously after the clock moves), then for the bus to be idle.
 func (e *cronEnv) waitRuns(jobID string, n int) []etl.Run {
@@ -141,6 +157,9 @@ func (e *cronEnv) waitRuns(jobID string, n int) []etl.Run {
 		}
 		if done >= n {
 			e.wait()
+			if runs, err = e.p.ETL.ListRuns(context.Background(), tenant, etl.RunFilter{JobID: jobID}); err != nil {
+				e.t.Fatal(err)
+			}
 			return runs
 		}
 		if time.Now().After(deadline) {
@@ -228,6 +247,10 @@ func TestScheduledJobEndToEnd(t *testing.T) {
 		t.Fatalf("resumed scheduler job = %+v", st)
 	}
 	e.clk.Set(start.Add(130 * time.Minute))
+	// The cron fires asynchronously: wait until it has taken the 12:30
+	// fire (its next fire moved on), so that the fire is not handled
+	// late, after the new file below is written.
+	e.waitNext(start.Add(190 * time.Minute))
 	e.wait()
 	if runs, _ := e.p.ETL.ListRuns(ctx, tenant, etl.RunFilter{}); len(runs) != 1 {
 		t.Fatalf("runs after a fire with nothing new = %d, want 1 (no run for unchanged files)", len(runs))
