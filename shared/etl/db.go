@@ -587,3 +587,16 @@ func (s *Service) publishRunRequested(ctx context.Context, run Run) error {
 	return s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
 		eventschemas.RunRequested{Tenant: run.Tenant, JobID: run.JobID, RunID: run.ID, Trigger: run.Trigger})
 }
+
+// behind reports whether state next has a watermark before cur's.
+func behind(next, cur *IncrementalState) bool {
+	if cur == nil || cur.Watermark == nil {
+		return false
+	}
+	if next.Watermark == nil {
+		return true
+	}
+	a, err1 := next.Watermark.Decode()
+	b, err2 := cur.Watermark.Decode()
+	return err1 == nil && err2 == nil && cur.Watermark.Type == next.Watermark.Type && sources.Compare(a, b) < 0
+}

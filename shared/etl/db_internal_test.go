@@ -35,3 +35,26 @@ func TestAppendJSONValue(t *testing.T) {
 		}
 	}
 }
+
+func TestBehind(t *testing.T) {
+	at := func(typ, v string) *IncrementalState {
+		return &IncrementalState{Watermark: &Watermark{Type: typ, Value: v}}
+	}
+	for _, c := range []struct {
+		next, cur *IncrementalState
+		want      bool
+	}{
+		{at("int64", "5"), nil, false},
+		{at("int64", "5"), &IncrementalState{}, false},
+		{at("int64", "5"), at("int64", "5"), false},
+		{at("int64", "6"), at("int64", "5"), false},
+		{at("int64", "4"), at("int64", "5"), true},
+		{&IncrementalState{}, at("int64", "5"), true},
+		{at("timestamp", "2026-01-01T00:00:00Z"), at("timestamp", "2026-01-01T00:00:00.5Z"), true},
+		{at("string", "4"), at("int64", "5"), false}, // the column changed type: take the new state
+	} {
+		if got := behind(c.next, c.cur); got != c.want {
+			t.Errorf("behind(%+v, %+v) = %v, want %v", c.next.Watermark, c.cur, got, c.want)
+		}
+	}
+}

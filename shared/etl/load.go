@@ -168,8 +168,10 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		}
 		s.complete(&r)
 		j.LastRun = &RunSummary{ID: r.ID, Status: r.Status, CompletedAt: r.CompletedAt}
-		if r.NextState != nil && j.incremental() {
-			// The watermark moves only with the booked load.
+		if r.NextState != nil && j.incremental() && (r.WatermarkFrom == nil || !behind(r.NextState, j.State)) {
+			// The watermark moves only with the booked load, and never
+			// back (should two runs of the job ever overlap), unless the
+			// run read from the start (the stale-watermark guard).
 			st := *r.NextState
 			st.UpdatedAt = now
 			j.State = &st
