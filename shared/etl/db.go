@@ -224,6 +224,11 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 		if !cm.Temporal && cm.Type != warehouse.Int64 {
 			return "", nil, invalidf("database.timestamp_column: %q is %s (%s): it must be a date, datetime, timestamp or integer column", tc, cm.Type, cm.SourceType)
 		}
+		if mode == Append && len(meta.Recommended.PrimaryKey) == 0 {
+			// Without a key the rows read at the watermark cannot be told
+			// apart from new ones at the same value: they would load twice.
+			return "", nil, invalidf("database.timestamp_column: %s.%s has no primary key, so an incremental append could load the rows at the watermark twice; use load mode merge with merge_keys, or truncate (snapshot)", meta.Schema, meta.Table)
+		}
 		if d.HistoricalStart != nil && !cm.Temporal {
 			return "", nil, invalidf("database.historical_start: applies only to a date or time timestamp column, and %q is %s", tc, cm.Type)
 		}

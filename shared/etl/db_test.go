@@ -283,6 +283,12 @@ func TestDatabaseJobPostgres(t *testing.T) {
 		t.Fatalf("another tenant's connection: %v", err)
 	}
 
+	exec(`CREATE TABLE $S.nokey (n int, at timestamptz)`)
+	_, err = e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "no key", Database: &etl.DatabaseSource{ConnectionID: connID, Table: "nokey", TimestampColumn: "at"}})
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "has no primary key") {
+		t.Fatalf("incremental append without a key: %v", err)
+	}
+
 	// The connection is in use: deleting it is refused.
 	err = e.p.Connections.Delete(ctx, tenant, connID)
 	if !errs.Is(err, errs.Conflict) || !strings.Contains(err.Error(), "3 ETL job") {
