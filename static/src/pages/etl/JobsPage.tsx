@@ -32,7 +32,7 @@ export function JobsPage() {
   const session = useSession();
   const writer = canWrite(session.user.role);
   const now = useNow(15000);
-  const columns = ['Job', 'Source', 'Destination', 'Mode', 'Schedule', 'Last run', ...(writer ? [''] : [])];
+  const columns = ['Job', 'Source', 'Destination', 'Schedule', 'Last run', ...(writer ? [''] : [])];
   const ids = (jobs.data ?? []).map((j) => j.id);
   const views = useJobViews(ids);
   const viewOf = new Map<string, JobView>();
@@ -142,7 +142,7 @@ function JobRow({
           </Text>
           {job.auto_created && (
             <Tooltip label="Created automatically from a dropped file">
-              <Badge size="xs" color="violet" data-testid="job-auto-created">
+              <Badge size="xs" color="violet" style={{ flexShrink: 0 }} data-testid="job-auto-created">
                 Auto
               </Badge>
             </Tooltip>
@@ -156,7 +156,7 @@ function JobRow({
       </Table.Td>
       <Table.Td>
         {job.file ? (
-          <Text size="sm" className="mono" truncate maw={240}>
+          <Text size="sm" className="mono" truncate maw={200}>
             {job.file.prefix}
             {job.file.pattern}
           </Text>
@@ -178,9 +178,9 @@ function JobRow({
         >
           {job.dest.dataset}.{job.dest.table}
         </Anchor>
-      </Table.Td>
-      <Table.Td>
-        <Text size="sm">{MODE_LABELS[job.load_mode] ?? job.load_mode}</Text>
+        <Text size="xs" c="dimmed" data-testid="job-load-mode-label">
+          {MODE_LABELS[job.load_mode] ?? job.load_mode}
+        </Text>
       </Table.Td>
       <Table.Td>
         {view ? (
@@ -222,11 +222,11 @@ function JobRow({
       <Table.Td>
         {job.last_run ? (
           <Group gap={8} wrap="nowrap">
-            <Anchor component={Link} to={`/etl/runs/${encodeURIComponent(job.last_run.id)}`} underline="never">
+            <Anchor component={Link} to={`/etl/runs/${encodeURIComponent(job.last_run.id)}`} underline="never" style={{ flexShrink: 0 }}>
               <StatusBadge status={job.last_run.status} size="sm" />
             </Anchor>
             <Tooltip label={formatDateTime(job.last_run.completed_at)} disabled={!job.last_run.completed_at}>
-              <Text size="xs" c="dimmed">
+              <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
                 {job.last_run.completed_at ? formatRelative(job.last_run.completed_at, now) : 'in progress'}
               </Text>
             </Tooltip>
@@ -241,7 +241,7 @@ function JobRow({
         <Table.Td ta="right">
           <Group gap={6} justify="flex-end" wrap="nowrap">
           <Button
-            size="xs"
+            size="compact-sm"
             variant="light"
             leftSection={<IconPlayerPlay size={14} />}
             loading={start.isPending}
