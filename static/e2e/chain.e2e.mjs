@@ -483,6 +483,14 @@ async function main() {
         if (!/^Next .*07:15/.test(next)) throw new StepError(`the job's next run reads "${next}"`);
         log(`job ${jobName}: ${label}; ${next}`);
         await shot('jobs-scheduled');
+        await row.getByTestId('job-open').click();
+        const detail = (await page.getByTestId('job-detail-schedule').innerText()).trim();
+        if (!/^Daily 07:15/.test(detail)) throw new StepError(`the job detail's schedule reads "${detail}"`);
+        await page.getByTestId('job-detail-next-runs').waitFor();
+        await page.waitForTimeout(500); // the drawer slides in
+        await shot('job-detail');
+        await page.keyboard.press('Escape');
+        await page.getByTestId('job-detail-schedule').waitFor({ state: 'detached' });
       });
       await step('pause it, then resume it', async () => {
         await openMenu('job-pause');

@@ -108,6 +108,10 @@ describe('JobsPage', () => {
     expect(within(row).getByTestId('job-next-run')).toHaveTextContent('Next Wed 2 Dec, 07:15');
     expect(screen.queryByTestId('job-new')).toBeNull();
     expect(screen.queryByTestId('job-menu')).toBeNull();
+    await userEvent.click(within(row).getByTestId('job-open'));
+    expect(await screen.findByTestId('job-detail-schedule')).toHaveTextContent('Daily 07:15');
+    const next = within(screen.getByTestId('job-detail-next-runs')).getAllByText(/07:15/);
+    expect(next.map((n) => n.textContent)).toEqual(['Wed, 2 Dec 2026, 07:15', 'Thu, 3 Dec 2026, 07:15']);
   });
 
   it('creates a file job with a weekly schedule and shows a field error from the API first', async () => {

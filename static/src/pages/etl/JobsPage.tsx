@@ -22,6 +22,7 @@ import { Empty, ErrorState, TableSkeleton } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
+import { JobDetailDrawer } from './JobDetailDrawer';
 import { JobEditor } from './JobEditor';
 import { useRunJobNow } from './useRunJobNow';
 
@@ -39,6 +40,7 @@ export function JobsPage() {
   views.forEach((v, i) => v.data && viewOf.set(ids[i], v.data));
   const [editing, setEditing] = useState<{ job: JobView | null } | null>(null);
   const [deleting, setDeleting] = useState<Job | null>(null);
+  const [showing, setShowing] = useState<string | null>(null);
 
   return (
     <>
@@ -56,6 +58,7 @@ export function JobsPage() {
       />
       <JobEditor job={editing?.job ?? null} opened={editing !== null} onClose={() => setEditing(null)} />
       <DeleteJobModal job={deleting} onClose={() => setDeleting(null)} />
+      <JobDetailDrawer job={showing ? viewOf.get(showing) : undefined} opened={showing !== null} onClose={() => setShowing(null)} />
       <Card p={0}>
         {jobs.isError && !jobs.data ? (
           <Card.Section p="lg">
@@ -103,6 +106,7 @@ export function JobsPage() {
                       now={now}
                       onEdit={(v) => setEditing({ job: v })}
                       onDelete={() => setDeleting(job)}
+                      onShow={() => setShowing(job.id)}
                     />
                   ))}
                 </Table.Tbody>
@@ -122,6 +126,7 @@ function JobRow({
   now,
   onEdit,
   onDelete,
+  onShow,
 }: {
   job: Job;
   view: JobView | undefined;
@@ -129,6 +134,7 @@ function JobRow({
   now: number;
   onEdit: (v: JobView) => void;
   onDelete: () => void;
+  onShow: () => void;
 }) {
   const start = useRunJobNow();
   const toggle = useJobMutation<boolean>((api, pause) => (pause ? api.pauseJob(job.id) : api.resumeJob(job.id)));
@@ -137,9 +143,9 @@ function JobRow({
     <Table.Tr data-testid="job-row" data-job-id={job.id} data-job-name={job.name} data-dest-table={job.dest.table} data-enabled={job.enabled}>
       <Table.Td>
         <Group gap={6} wrap="nowrap">
-          <Text size="sm" fw={600}>
+          <Anchor component="button" type="button" size="sm" fw={600} c="inherit" onClick={onShow} data-testid="job-open">
             {job.name}
-          </Text>
+          </Anchor>
           {job.auto_created && (
             <Tooltip label="Created automatically from a dropped file">
               <Badge size="xs" color="violet" style={{ flexShrink: 0 }} data-testid="job-auto-created">
