@@ -11,13 +11,10 @@ import (
 )
 
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
-	jobs, err := s.ETL.ListJobs(r.Context(), principal(r).TenantID)
+	jobs, err := s.ETL.ListJobViews(r.Context(), principal(r).TenantID)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
-	}
-	if jobs == nil {
-		jobs = []etl.Job{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
 }

@@ -102,6 +102,21 @@ func TestJobRoutes(t *testing.T) {
 	if r.status != 200 || sched.JobID != j.ID || sched.Schedule.Spec.Type != "daily" || sched.Schedule.Spec.Time != "08:00" || len(sched.NextRuns) != 3 || !sched.NextRuns[0].Equal(j.NextRuns[0]) {
 		t.Fatalf("GET schedule = %d %s", r.status, r.body)
 	}
+	// The list carries each job's schedule label and next runs.
+	r = f.send(tenancy.RoleViewer, "GET", "/api/jobs", "")
+	var list struct {
+		Jobs []jobJSON `json:"jobs"`
+	}
+	r.json(t, &list)
+	var listed *jobJSON
+	for i := range list.Jobs {
+		if list.Jobs[i].ID == j.ID {
+			listed = &list.Jobs[i]
+		}
+	}
+	if r.status != 200 || listed == nil || listed.Schedule.Label != "Daily 08:00 Europe/Warsaw" || len(listed.NextRuns) != 3 || !listed.NextRuns[0].Equal(j.NextRuns[0]) {
+		t.Fatalf("GET /api/jobs = %d %s", r.status, r.body)
+	}
 	// The job itself carries its cron and zone.
 	r = f.send(tenancy.RoleViewer, "GET", "/api/jobs/"+j.ID, "")
 	var plain struct {

@@ -441,6 +441,36 @@ func (s *Service) GetJobView(ctx context.Context, tenant, id string) (JobView, e
 	return s.view(job, ps, paused || !job.Enabled), nil
 }
 
+// ListJobViews lists the tenant's jobs with their schedules and next runs
+// (one read of the schedules for the whole list).
+func (s *Service) ListJobViews(ctx context.Context, tenant string) ([]JobView, error) {
+	jobs, err := s.ListJobs(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := docstore.List[JobSchedule](ctx, s.store, docstore.Query{Tenant: tenant, Kind: KindSchedule})
+	if err != nil {
+		return nil, err
+	}
+	byJob := make(map[string]JobSchedule, len(docs))
+	for _, d := range docs {
+		byJob[d.JobID] = d
+	}
+	manual, _ := ParseScheduleSpec(ScheduleSpec{Type: ScheduleManual})
+	views := make([]JobView, 0, len(jobs))
+	for _, j := range jobs {
+		ps, paused := manual, false
+		if d, ok := byJob[j.ID]; ok {
+			if ps, err = ParseScheduleSpec(d.Spec); err != nil {
+				return nil, errs.Wrap(errs.Unknown, err, "etl: stored schedule of job %s", j.ID)
+			}
+			paused = d.Paused
+		}
+		views = append(views, s.view(j, ps, paused || !j.Enabled))
+	}
+	return views, nil
+}
+
 // hasRuns reports whether the job has a run (in status, when not empty).
 func (s *Service) hasRuns(ctx context.Context, tenant, jobID, status string) (bool, error) {
 	runs, err := s.ListRuns(ctx, tenant, RunFilter{JobID: jobID, Status: status, Limit: 1})
