@@ -288,3 +288,59 @@ func cmp3(lt, gt bool) int {
 	}
 	return 0
 }
+
+// NewPlan resolves an extract request against a table's columns (all, in
+// table order) and primary key. It returns the indexes into all of the
+// columns to select, in select order: the requested columns (all of them
+// when req.Columns is empty), then the timestamp and key columns the
+// request needs but did not ask for; and the Plan over that raw row. The
+// driver name prefixes errors ("postgres: column ...").
+func NewPlan(driver string, all []ColumnMeta, pk []string, req ExtractRequest) ([]int, Plan, error) {
+	byName := make(map[string]int, len(all))
+	for i, c := range all {
+		byName[c.OriginalName] = i
+	}
+	var read []int
+	if len(req.Columns) == 0 {
+		for i := range all {
+			read = append(read, i)
+		}
+	} else {
+		for _, n := range req.Columns {
+			i, ok := byName[n]
+			if !ok {
+				return nil, Plan{}, errs.E(errs.Invalid, "%s: column %q is not a column of %s.%s", driver, n, req.Schema, req.Table)
+			}
+			read = append(read, i)
+		}
+	}
+	visible := len(read)
+	indexOf := func(name string) int {
+		for i, j := range read {
+			if all[j].OriginalName == name {
+				return i
+			}
+		}
+		read = append(read, byName[name])
+		return len(read) - 1
+	}
+	plan := Plan{TSIndex: -1, Since: req.Since, SeenAtSince: req.SeenAtSince, Limit: req.Limit}
+	if req.TimestampColumn != "" {
+		if _, ok := byName[req.TimestampColumn]; !ok {
+			return nil, Plan{}, errs.E(errs.Invalid, "%s: timestamp column %q is not a column of %s.%s", driver, req.TimestampColumn, req.Schema, req.Table)
+		}
+		plan.TSIndex = indexOf(req.TimestampColumn)
+		plan.KeyColumns = pk
+		for _, k := range pk {
+			plan.KeyIndexes = append(plan.KeyIndexes, indexOf(k))
+		}
+	} else if req.Since != nil {
+		return nil, Plan{}, errs.E(errs.Invalid, "%s: Since needs a TimestampColumn", driver)
+	}
+	metas := make([]ColumnMeta, visible)
+	for i := range metas {
+		metas[i] = all[read[i]]
+	}
+	plan.Columns = ExtractColumns(metas)
+	return read, plan, nil
+}

@@ -391,50 +391,18 @@ func (d *Driver) Extract(ctx context.Context, req sources.ExtractRequest) (sourc
 }
 
 func (d *Driver) extract(ctx context.Context, all []column, pk []string, req sources.ExtractRequest) (sources.RowIterator, error) {
-	byName := make(map[string]int, len(all))
+	metas := make([]sources.ColumnMeta, len(all))
 	for i, c := range all {
-		byName[c.meta.OriginalName] = i
+		metas[i] = c.meta
 	}
-	var read []column
-	if len(req.Columns) == 0 {
-		read = append(read, all...)
-	} else {
-		for _, n := range req.Columns {
-			i, ok := byName[n]
-			if !ok {
-				return nil, errs.E(errs.Invalid, "mysql: column %q is not a column of %s.%s", n, req.Schema, req.Table)
-			}
-			read = append(read, all[i])
-		}
+	idx, plan, err := sources.NewPlan("mysql", metas, pk, req)
+	if err != nil {
+		return nil, err
 	}
-	visible := len(read)
-	indexOf := func(name string) int {
-		for i := range read {
-			if read[i].meta.OriginalName == name {
-				return i
-			}
-		}
-		read = append(read, all[byName[name]])
-		return len(read) - 1
+	read := make([]column, len(idx))
+	for i, j := range idx {
+		read[i] = all[j]
 	}
-	plan := sources.Plan{TSIndex: -1, Since: req.Since, SeenAtSince: req.SeenAtSince, Limit: req.Limit}
-	if req.TimestampColumn != "" {
-		if _, ok := byName[req.TimestampColumn]; !ok {
-			return nil, errs.E(errs.Invalid, "mysql: timestamp column %q is not a column of %s.%s", req.TimestampColumn, req.Schema, req.Table)
-		}
-		plan.TSIndex = indexOf(req.TimestampColumn)
-		plan.KeyColumns = pk
-		for _, k := range pk {
-			plan.KeyIndexes = append(plan.KeyIndexes, indexOf(k))
-		}
-	} else if req.Since != nil {
-		return nil, errs.E(errs.Invalid, "mysql: Since needs a TimestampColumn")
-	}
-	metas := make([]sources.ColumnMeta, visible)
-	for i := range metas {
-		metas[i] = read[i].meta
-	}
-	plan.Columns = sources.ExtractColumns(metas)
 
 	qt, err := sources.QuoteTable(sources.MySQL, req.Schema, req.Table)
 	if err != nil {
