@@ -344,3 +344,41 @@ func NewPlan(driver string, all []ColumnMeta, pk []string, req ExtractRequest) (
 	plan.Columns = ExtractColumns(metas)
 	return read, plan, nil
 }
+
+// SelectQuery builds the extract query of req for dialect d: SELECT the
+// given select expressions (already quoted) FROM the table, with
+// "ts >= <placeholder>" when req.Since is set, ORDER BY the timestamp
+// column, and LIMIT when no boundary rows must be skipped first. Since
+// must be a time.Time (bound in UTC), int64 or string.
+func SelectQuery(d Dialect, driver string, req ExtractRequest, selects []string, placeholder string) (string, []any, error) {
+	qt, err := QuoteTable(d, req.Schema, req.Table)
+	if err != nil {
+		return "", nil, err
+	}
+	var sb strings.Builder
+	sb.WriteString("SELECT " + strings.Join(selects, ", ") + " FROM " + qt)
+	var args []any
+	if req.TimestampColumn != "" {
+		ts, err := QuoteIdent(d, req.TimestampColumn)
+		if err != nil {
+			return "", nil, err
+		}
+		if req.Since != nil {
+			since := req.Since
+			switch v := since.(type) {
+			case time.Time:
+				since = v.UTC()
+			case int64, string:
+			default:
+				return "", nil, errs.E(errs.Invalid, "%s: Since is a %T (want time.Time, int64 or string)", driver, req.Since)
+			}
+			sb.WriteString(" WHERE " + ts + " >= " + placeholder)
+			args = append(args, since)
+		}
+		sb.WriteString(" ORDER BY " + ts)
+	}
+	if req.Limit > 0 && len(req.SeenAtSince) == 0 {
+		sb.WriteString(" LIMIT " + strconv.FormatInt(req.Limit, 10))
+	}
+	return sb.String(), args, nil
+}

@@ -404,41 +404,16 @@ func (d *Driver) extract(ctx context.Context, all []column, pk []string, req sou
 		read[i] = all[j]
 	}
 
-	qt, err := sources.QuoteTable(sources.MySQL, req.Schema, req.Table)
+	selects := make([]string, len(read))
+	for i, c := range read {
+		q, _ := sources.QuoteIdent(sources.MySQL, c.meta.OriginalName)
+		selects[i] = q
+	}
+	query, args, err := sources.SelectQuery(sources.MySQL, "mysql", req, selects, "?")
 	if err != nil {
 		return nil, err
 	}
-	var sb strings.Builder
-	sb.WriteString("SELECT ")
-	for i, c := range read {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		q, _ := sources.QuoteIdent(sources.MySQL, c.meta.OriginalName)
-		sb.WriteString(q)
-	}
-	sb.WriteString(" FROM " + qt)
-	var args []any
-	if req.TimestampColumn != "" {
-		ts, _ := sources.QuoteIdent(sources.MySQL, req.TimestampColumn)
-		if req.Since != nil {
-			since := req.Since
-			switch v := since.(type) {
-			case time.Time:
-				since = v.UTC()
-			case int64, string:
-			default:
-				return nil, errs.E(errs.Invalid, "mysql: Since is a %T (want time.Time, int64 or string)", req.Since)
-			}
-			sb.WriteString(" WHERE " + ts + " >= ?")
-			args = append(args, since)
-		}
-		sb.WriteString(" ORDER BY " + ts)
-	}
-	if req.Limit > 0 && len(req.SeenAtSince) == 0 {
-		sb.WriteString(" LIMIT " + strconv.FormatInt(req.Limit, 10))
-	}
-	rows, err := d.db.QueryContext(ctx, sb.String(), args...)
+	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, d.mapErr(err, "read "+req.Schema+"."+req.Table)
 	}

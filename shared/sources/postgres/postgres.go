@@ -379,41 +379,16 @@ func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk [
 		read[i] = all[j]
 	}
 
-	qt, err := sources.QuoteTable(sources.Postgres, req.Schema, req.Table)
+	selects := make([]string, len(read))
+	for i, c := range read {
+		q, _ := sources.QuoteIdent(sources.Postgres, c.meta.OriginalName)
+		selects[i] = selectExpr(q, c)
+	}
+	query, args, err := sources.SelectQuery(sources.Postgres, "postgres", req, selects, "$1")
 	if err != nil {
 		return nil, err
 	}
-	var sb strings.Builder
-	sb.WriteString("SELECT ")
-	for i, c := range read {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		q, _ := sources.QuoteIdent(sources.Postgres, c.meta.OriginalName)
-		sb.WriteString(selectExpr(q, c))
-	}
-	sb.WriteString(" FROM " + qt)
-	var args []any
-	if req.TimestampColumn != "" {
-		ts, _ := sources.QuoteIdent(sources.Postgres, req.TimestampColumn)
-		if req.Since != nil {
-			since := req.Since
-			switch v := since.(type) {
-			case time.Time:
-				since = v.UTC()
-			case int64, string:
-			default:
-				return nil, errs.E(errs.Invalid, "postgres: Since is a %T (want time.Time, int64 or string)", req.Since)
-			}
-			sb.WriteString(" WHERE " + ts + " >= $1")
-			args = append(args, since)
-		}
-		sb.WriteString(" ORDER BY " + ts)
-	}
-	if req.Limit > 0 && len(req.SeenAtSince) == 0 {
-		sb.WriteString(" LIMIT " + strconv.FormatInt(req.Limit, 10))
-	}
-	rows, err := conn.Query(ctx, sb.String(), args...)
+	rows, err := conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, d.mapErr(err, "read "+req.Schema+"."+req.Table)
 	}
