@@ -1,0 +1,47 @@
+//go:build !(cgo && openblas)
+
+package linalg
+
+import (
+	"gonum.org/v1/gonum/mat"
+)
+
+const backend = "gonum"
+
+func invertSPD(a []float64, n int) error {
+	s := mat.NewSymDense(n, a)
+	var ch mat.Cholesky
+	if !ch.Factorize(s) {
+		return errNotSPD()
+	}
+	var inv mat.SymDense
+	if err := ch.InverseTo(&inv); err != nil {
+		return errNotSPD()
+	}
+	raw := inv.RawSymmetric()
+	for i := 0; i < n; i++ {
+		copy(a[i*n+i:i*n+n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
+		for j := i + 1; j < n; j++ {
+			a[j*n+i] = raw.Data[i*raw.Stride+j]
+		}
+	}
+	return nil
+}
+
+func solveSPD(a []float64, n int, b []float64, m int) error {
+	s := mat.NewSymDense(n, a)
+	var ch mat.Cholesky
+	if !ch.Factorize(s) {
+		return errNotSPD()
+	}
+	bm := mat.NewDense(n, m, b)
+	var x mat.Dense
+	if err := ch.SolveTo(&x, bm); err != nil {
+		return errNotSPD()
+	}
+	raw := x.RawMatrix()
+	for i := 0; i < n; i++ {
+		copy(b[i*m:i*m+m], raw.Data[i*raw.Stride:i*raw.Stride+m])
+	}
+	return nil
+}
