@@ -1,0 +1,101 @@
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestKindOf(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want Kind
+	}{
+		{"nil", nil, Unknown},
+		{"plain", errors.New("x"), Unknown},
+		{"E", E(NotFound, "docstore: key %s", "k"), NotFound},
+		{"wrapped by fmt", fmt.Errorf("outer: %w", E(Conflict, "c")), Conflict},
+		{"outermost kind wins", Wrap(Transient, E(Invalid, "inner"), "outer"), Transient},
+		{"Explain keeps the kind", Explain(E(Permission, "p"), "you may not"), Permission},
+		{"WithRetryAfter keeps the kind", WithRetryAfter(Userf(RateLimited, "slow down"), time.Second), RateLimited},
+		{"Fieldf", Fieldf(Invalid, "name", "is required"), Invalid},
+	}
+	for _, c := range cases {
+		if got := KindOf(c.err); got != c.want {
+			t.Errorf("%s: KindOf = %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// The user sees only text written for a user; the logs (Error) keep the
+// operation and the cause.
+func TestUserMessage(t *testing.T) {
+	const cause = "open /var/data/t_1/config.db: permission denied"
+	cases := []struct {
+		name      string
+		err       error
+		wantUser  string
+		wantField string
+		wantLog   string // Error()
+	}{
+		{"E shows the kind's sentence", E(NotFound, "etl: run r_123 not found"),
+			userTexts[NotFound], "", "etl: run r_123 not found"},
+		{"Wrap hides its cause", Wrap(Transient, errors.New(cause), "docstore: get"),
+			userTexts[Transient], "", "docstore: get: " + cause},
+		{"unknown", errors.New(cause), userTexts[Unknown], "", cause},
+		{"Userf", Userf(Conflict, "a job named %q already exists", "orders"),
+			`a job named "orders" already exists`, "", `a job named "orders" already exists`},
+		{"Explain over a technical error", Explain(E(NotFound, "etl: run r_123 not found"), "this run does not exist"),
+			"this run does not exist", "", "this run does not exist: etl: run r_123 not found"},
+		{"outermost user message wins", Explain(Userf(Invalid, "inner"), "outer"), "outer", "", "outer: inner"},
+		{"a user message below technical wraps is found", Wrap(Invalid, fmt.Errorf("stage: %w", Userf(Invalid, "the file is empty")), "etl: extract"),
+			"the file is empty", "", "etl: extract: stage: the file is empty"},
+		{"Fieldf", Fieldf(Invalid, "schedule.time", "%q is not a time", "25:00"),
+			`"25:00" is not a time`, "schedule.time", `schedule.time: "25:00" is not a time`},
+		{"field survives wrapping", fmt.Errorf("x: %w", Fieldf(Invalid, "name", "is required")), "is required", "name", "x: name: is required"},
+		{"nil", nil, "", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := UserMessage(c.err); got != c.wantUser {
+				t.Errorf("UserMessage = %q, want %q", got, c.wantUser)
+			}
+			if got := FieldOf(c.err); got != c.wantField {
+				t.Errorf("FieldOf = %q, want %q", got, c.wantField)
+			}
+			if c.err != nil && c.err.Error() != c.wantLog {
+				t.Errorf("Error() = %q, want %q", c.err.Error(), c.wantLog)
+			}
+			if strings.Contains(UserMessage(c.err), "permission denied") {
+				t.Errorf("the user message carries the cause: %q", UserMessage(c.err))
+			}
+		})
+	}
+}
+
+func TestEveryKindHasAUserText(t *testing.T) {
+	for k := range kindNames {
+		if userTexts[k] == "" {
+			t.Errorf("kind %s has no user text", k)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	if d := RetryAfter(E(Transient, "x")); d != 0 {
+		t.Errorf("RetryAfter without one = %v", d)
+	}
+	err := fmt.Errorf("login: %w", WithRetryAfter(Userf(RateLimited, "wait"), 3*time.Second))
+	if d := RetryAfter(err); d != 3*time.Second {
+		t.Errorf("RetryAfter = %v, want 3s", d)
+	}
+	if WithRetryAfter(nil, time.Second) != nil || Explain(nil, "x") != nil || Wrap(Invalid, nil, "x") != nil {
+		t.Error("nil errors must stay nil")
+	}
+	if !Retryable(Userf(RateLimited, "wait")) || Retryable(Userf(Invalid, "bad")) {
+		t.Error("Retryable: rate-limited retries, invalid does not")
+	}
+}
