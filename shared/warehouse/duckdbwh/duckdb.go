@@ -59,6 +59,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -81,10 +82,20 @@ func init() {
 }
 
 // Driver is a warehouse.Driver backed by one DuckDB database.
+//
+// A fatal DuckDB error (a checkpoint that could not be written, say)
+// invalidates the database instance: every later statement fails with
+// "database has been invalidated". The driver notices such an error, and
+// the next call closes the broken instance and opens the file again
+// (DuckDB replays its write-ahead log), so one full disk does not leave
+// the warehouse unusable until the process restarts.
 type Driver struct {
-	db   *sql.DB
-	path string
-	log  *slog.Logger
+	path, config string
+	log          *slog.Logger
+
+	mu     sync.RWMutex
+	db     *sql.DB
+	broken bool // db was invalidated by a fatal error: reopen before use
 }
 
 var _ warehouse.Driver = (*Driver)(nil)
@@ -104,6 +115,15 @@ func OpenURL(ctx context.Context, u *url.URL) (*Driver, error) {
 // Open opens the DuckDB file at path (":memory:" for an in-memory database)
 // with an optional DuckDB configuration query string ("threads=2").
 func Open(ctx context.Context, path, config string) (*Driver, error) {
+	db, err := openDB(ctx, path, config)
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{db: db, path: path, config: config, log: slog.Default().With("driver", "duckdb")}, nil
+}
+
+// openDB opens one DuckDB instance and makes sure the metadata table exists.
+func openDB(ctx context.Context, path, config string) (*sql.DB, error) {
 	dsn := path
 	if path == ":memory:" {
 		dsn = ""
@@ -136,17 +156,84 @@ func Open(ctx context.Context, path, config string) (*Driver, error) {
 			return nil, mapErr(err, "duckdbwh: open %s: metadata", path)
 		}
 	}
-	return &Driver{db: db, path: path, log: slog.Default().With("driver", "duckdb")}, nil
+	return db, nil
 }
 
 // DB returns the underlying database handle, for tests and benchmarks.
-func (d *Driver) DB() *sql.DB { return d.db }
+func (d *Driver) DB() *sql.DB {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.db
+}
 
 // Dialect implements warehouse.Driver.
 func (d *Driver) Dialect() warehouse.Dialect { return warehouse.DuckDB }
 
 // Close implements warehouse.Driver.
-func (d *Driver) Close() error { return d.db.Close() }
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.db.Close()
+}
+
+// use runs fn with the database instance, reopening it first if a fatal
+// error broke it, and marks the instance broken when fn fails with a fatal
+// error, so that the next call reopens it.
+func (d *Driver) use(ctx context.Context, fn func(db *sql.DB) error) error {
+	db, err := d.handle(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(db)
+	if isFatal(err) {
+		d.mu.Lock()
+		if d.db == db && !d.broken {
+			d.broken = true
+			d.log.ErrorContext(ctx, "the database was invalidated by a fatal error; it is reopened on the next use", "path", d.path, "err", err)
+		}
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// handle returns the database instance, reopening a broken one.
+func (d *Driver) handle(ctx context.Context) (*sql.DB, error) {
+	d.mu.RLock()
+	db, broken := d.db, d.broken
+	d.mu.RUnlock()
+	if !broken {
+		return db, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.broken { // reopened by another call meanwhile
+		return d.db, nil
+	}
+	// The old instance must be closed before the file is opened again:
+	// two instances of one file would overwrite each other's writes.
+	if err := d.db.Close(); err != nil {
+		d.log.WarnContext(ctx, "closing the invalidated database failed", "path", d.path, "err", err)
+	}
+	db, err := openDB(ctx, d.path, d.config)
+	if err != nil {
+		// Still broken: the next call tries again. The old handle is
+		// closed, so calls fail rather than reach the broken instance.
+		return nil, errs.Wrap(errs.Transient, err, "duckdbwh: reopen %s after a fatal error", d.path)
+	}
+	d.db, d.broken = db, false
+	d.log.InfoContext(ctx, "database reopened after a fatal error", "path", d.path)
+	return db, nil
+}
+
+// isFatal reports whether err is a DuckDB error that invalidates the
+// database instance.
+func isFatal(err error) bool {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	return de.Type == duckdb.ErrorTypeFatal || strings.Contains(strings.ToLower(de.Msg), "database has been invalidated")
+}
 
 func qi(name string) string { return warehouse.QuoteIdentDuckDB(name) }
 
@@ -170,8 +257,10 @@ func (d *Driver) CreateDataset(ctx context.Context, dataset string) error {
 	if dataset == MetaSchema {
 		return errs.E(errs.Invalid, "duckdbwh: dataset name %q is reserved", dataset)
 	}
-	_, err := d.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+qi(dataset))
-	return mapErr(err, "duckdbwh: create dataset %q", dataset)
+	return d.use(ctx, func(db *sql.DB) error {
+		_, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+qi(dataset))
+		return mapErr(err, "duckdbwh: create dataset %q", dataset)
+	})
 }
 
 // ddlType is the DuckDB type created for a port type.
@@ -312,27 +401,28 @@ func (d *Driver) CreateTable(ctx context.Context, dataset, table string, schema 
 // maxTxAttempts times with a short jittered backoff; only then the conflict
 // is returned (errs.Transient).
 func (d *Driver) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = d.tryTx(ctx, fn)
-		if err == nil || !isTxConflict(err) || attempt == maxTxAttempts {
-			return err
+	return d.use(ctx, func(db *sql.DB) error {
+		for attempt := 1; ; attempt++ {
+			err := d.tryTx(ctx, db, fn)
+			if err == nil || !isTxConflict(err) || attempt == maxTxAttempts {
+				return err
+			}
+			d.log.DebugContext(ctx, "transaction conflict, retrying", "attempt", attempt, "err", err)
+			wait := time.Duration(attempt*attempt)*5*time.Millisecond + time.Duration(mrand.Int64N(int64(5*time.Millisecond)))
+			select {
+			case <-ctx.Done():
+				return mapErr(ctx.Err(), "duckdbwh: transaction")
+			case <-time.After(wait):
+			}
 		}
-		d.log.DebugContext(ctx, "transaction conflict, retrying", "attempt", attempt, "err", err)
-		wait := time.Duration(attempt*attempt)*5*time.Millisecond + time.Duration(mrand.Int64N(int64(5*time.Millisecond)))
-		select {
-		case <-ctx.Done():
-			return mapErr(ctx.Err(), "duckdbwh: transaction")
-		case <-time.After(wait):
-		}
-	}
+	})
 }
 
 // maxTxAttempts bounds the retries of a conflicting write transaction.
 const maxTxAttempts = 8
 
-func (d *Driver) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+func (d *Driver) tryTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err, "duckdbwh: begin")
 	}
@@ -428,22 +518,34 @@ func describe(ctx context.Context, q execer, dataset, table string) (warehouse.T
 }
 
 // DescribeTable implements warehouse.Driver.
-func (d *Driver) DescribeTable(ctx context.Context, dataset, table string) (warehouse.Table, error) {
-	return describe(ctx, d.db, dataset, table)
+func (d *Driver) DescribeTable(ctx context.Context, dataset, table string) (t warehouse.Table, err error) {
+	err = d.use(ctx, func(db *sql.DB) (err error) {
+		t, err = describe(ctx, db, dataset, table)
+		return err
+	})
+	return t, err
 }
 
 // ListTables implements warehouse.Driver: the tables (not views) of the
 // dataset, sorted by name, described as DescribeTable does. A missing dataset
 // is errs.NotFound.
-func (d *Driver) ListTables(ctx context.Context, dataset string) ([]warehouse.Table, error) {
-	ok, err := schemaExists(ctx, d.db, dataset)
+func (d *Driver) ListTables(ctx context.Context, dataset string) (out []warehouse.Table, err error) {
+	err = d.use(ctx, func(db *sql.DB) (err error) {
+		out, err = listTables(ctx, db, dataset)
+		return err
+	})
+	return out, err
+}
+
+func listTables(ctx context.Context, db *sql.DB, dataset string) ([]warehouse.Table, error) {
+	ok, err := schemaExists(ctx, db, dataset)
 	if err != nil {
 		return nil, mapErr(err, "duckdbwh: list tables")
 	}
 	if !ok {
 		return nil, errs.E(errs.NotFound, "duckdbwh: dataset %q not found", dataset)
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT table_name FROM information_schema.tables
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_catalog = current_database() ORDER BY table_name`, dataset)
 	if err != nil {
 		return nil, mapErr(err, "duckdbwh: list tables")
@@ -463,7 +565,7 @@ func (d *Driver) ListTables(ctx context.Context, dataset string) ([]warehouse.Ta
 	}
 	out := make([]warehouse.Table, 0, len(names))
 	for _, n := range names {
-		t, err := describe(ctx, d.db, dataset, n)
+		t, err := describe(ctx, db, dataset, n)
 		if errs.Is(err, errs.NotFound) {
 			continue // dropped meanwhile
 		}
@@ -520,17 +622,29 @@ func mapErr(err error, format string, args ...any) error {
 		}
 		return errs.Wrap(errs.NotFound, err, "%s", msg)
 	case duckdb.ErrorTypeIO:
-		if strings.Contains(text, "no files found") || strings.Contains(text, "no such file") || strings.Contains(text, "does not exist") {
+		// Bad input is not an I/O error in DuckDB (a damaged Parquet file
+		// is "Invalid Input"): what is left here is the file system,
+		// and its failures pass (a lock another process holds on the
+		// database file, a full disk, a failing device), except a file
+		// that is not there or may not be read.
+		switch {
+		case strings.Contains(text, "no files found") || strings.Contains(text, "no such file") || strings.Contains(text, "does not exist"):
 			return errs.Wrap(errs.NotFound, err, "%s", msg)
+		case strings.Contains(text, "permission denied"):
+			return errs.Wrap(errs.Permission, err, "%s", msg)
 		}
-		return errs.Wrap(errs.Invalid, err, "%s", msg)
+		return errs.Wrap(errs.Transient, err, "%s", msg)
 	case duckdb.ErrorTypeTransaction, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeConnection, duckdb.ErrorTypeNetwork, duckdb.ErrorTypeHTTP:
 		return errs.Wrap(errs.Transient, err, "%s", msg)
 	case duckdb.ErrorTypePermission:
 		return errs.Wrap(errs.Permission, err, "%s", msg)
 	case duckdb.ErrorTypeNotImplemented, duckdb.ErrorTypeMissingExtension, duckdb.ErrorTypeAutoLoad:
 		return errs.Wrap(errs.Unsupported, err, "%s", msg)
-	case duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal:
+	case duckdb.ErrorTypeFatal:
+		// The instance is invalidated; the driver reopens it on the next
+		// use (see Driver), so trying again is what to do.
+		return errs.Wrap(errs.Transient, err, "%s", msg)
+	case duckdb.ErrorTypeInternal:
 		return errs.Wrap(errs.Unknown, err, "%s", msg)
 	}
 	if strings.Contains(text, "interrupted") {

@@ -20,7 +20,15 @@ import (
 // Query implements warehouse.Driver (see the package doc for the value
 // types). Every @name in the SQL must have a Param; Params the SQL does not
 // reference are ignored. maxRows > 0 stops reading after that many rows.
-func (d *Driver) Query(ctx context.Context, query string, params []warehouse.Param, maxRows int) (warehouse.Result, error) {
+func (d *Driver) Query(ctx context.Context, query string, params []warehouse.Param, maxRows int) (res warehouse.Result, err error) {
+	err = d.use(ctx, func(db *sql.DB) (err error) {
+		res, err = runQuery(ctx, db, query, params, maxRows)
+		return err
+	})
+	return res, err
+}
+
+func runQuery(ctx context.Context, db *sql.DB, query string, params []warehouse.Param, maxRows int) (warehouse.Result, error) {
 	rewritten, names, err := warehouse.RewriteParams(warehouse.DuckDB, query, func(n string) string { return "$" + n })
 	if err != nil {
 		return warehouse.Result{}, err
@@ -40,7 +48,7 @@ func (d *Driver) Query(ctx context.Context, query string, params []warehouse.Par
 		}
 		args = append(args, sql.Named(n, paramValue(v)))
 	}
-	rows, err := d.db.QueryContext(ctx, rewritten, args...)
+	rows, err := db.QueryContext(ctx, rewritten, args...)
 	if err != nil {
 		return warehouse.Result{}, mapErr(err, "duckdbwh: query")
 	}
