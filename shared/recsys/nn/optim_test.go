@@ -1,0 +1,148 @@
+package nn
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// The expected weights follow the formulas in optim.go's comments, worked
+// out for w = [1, -2], lr 0.1 and gradients [0.5, -1] then [0.2, 0.4]. The
+// first steps check by hand: adagrad 1 - 0.1·0.5/sqrt(0.1+0.25) = 0.91548;
+// adam moves each weight by lr on its first step (m̂/sqrt(v̂) = sign(g));
+// sgd with momentum 0.9: m2 = 0.9·(-0.05) - 0.1·0.2 = -0.065.
+var optimizerCases = []struct {
+	cfg  OptimizerConfig
+	want [2][2]float64
+}{
+	{OptimizerConfig{Name: "sgd", LearningRate: 0.1}, [2][2]float64{{0.95, -1.9}, {0.93, -1.94}}},
+	{OptimizerConfig{Name: "sgd", LearningRate: 0.1, Momentum: 0.9}, [2][2]float64{{0.95, -1.9}, {0.885, -1.85}}},
+	{OptimizerConfig{Name: "adagrad", LearningRate: 0.1}, [2][2]float64{{0.9154845866, -1.9046537454}, {0.8834589599, -1.9402885763}}},
+	{OptimizerConfig{Name: "rmsprop", LearningRate: 0.1}, [2][2]float64{{0.6837728664, -1.6837723921}, {0.5609140749, -1.8066313575}}},
+	{OptimizerConfig{Name: "adam", LearningRate: 0.1}, [2][2]float64{{0.9000006325, -1.9000003162}, {0.8101436399, -1.8654398330}}},
+	{OptimizerConfig{Name: "adamw", LearningRate: 0.1}, [2][2]float64{{0.8996006325, -1.8992003162}, {0.8093837996, -1.8638801528}}},
+	{OptimizerConfig{Name: "ftrl", LearningRate: 0.1}, [2][2]float64{{0.3809620907, -1.3016310519}, {0.3489364599, -1.3372658842}}},
+	{OptimizerConfig{Name: "ftrl", LearningRate: 0.1, L1: 0.3, L2: 0.1}, [2][2]float64{{0.3194533414, -1.2492057552}, {0.2884215242, -1.2842167814}}},
+}
+
+var optimizerGrads = [2][2]float32{{0.5, -1}, {0.2, 0.4}}
+
+func TestOptimizerStepsDense(t *testing.T) {
+	for _, tc := range optimizerCases {
+		t.Run(tc.cfg.Name, func(t *testing.T) {
+			o, err := NewOptimizer(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := NewParam("p", 1, 2)
+			p.W[0], p.W[1] = 1, -2
+			for step, g := range optimizerGrads {
+				copy(p.G, g[:])
+				o.Step([]*Param{p}, nil)
+				for i, w := range p.W {
+					if math.Abs(float64(w)-tc.want[step][i]) > 2e-6 {
+						t.Errorf("step %d w[%d] = %.8f, want %.8f", step+1, i, w, tc.want[step][i])
+					}
+				}
+				if p.G[0] != 0 || p.G[1] != 0 {
+					t.Errorf("gradient not cleared after step: %v", p.G)
+				}
+			}
+		})
+	}
+}
+
+// TestOptimizerStepsSparse checks the lazy row updates: a touched row moves
+// exactly as a dense parameter would, untouched rows and their state stay.
+func TestOptimizerStepsSparse(t *testing.T) {
+	for _, tc := range optimizerCases {
+		t.Run(tc.cfg.Name, func(t *testing.T) {
+			o, err := NewOptimizer(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := NewEmbedding("e", 4, 2, 0, nil)
+			for r := range 4 {
+				e.Row(r)[0], e.Row(r)[1] = 1, -2
+			}
+			// Step 1 touches rows 1 and 3, step 2 only row 1.
+			copy(e.GradRow(3), optimizerGrads[0][:])
+			copy(e.GradRow(1), optimizerGrads[0][:])
+			o.Step(nil, []*Embedding{e})
+			copy(e.GradRow(1), optimizerGrads[1][:])
+			o.Step(nil, []*Embedding{e})
+			check := func(row int, want []float64) {
+				t.Helper()
+				for i, w := range e.Row(row) {
+					if math.Abs(float64(w)-want[i]) > 2e-6 {
+						t.Errorf("row %d w[%d] = %.8f, want %.8f", row, i, w, want[i])
+					}
+				}
+			}
+			check(0, []float64{1, -2})
+			check(2, []float64{1, -2})
+			check(1, tc.want[1][:])
+			check(3, tc.want[0][:])
+			if len(e.Touched()) != 0 {
+				t.Errorf("touched rows not cleared: %v", e.Touched())
+			}
+		})
+	}
+}
+
+func TestClipByGlobalNorm(t *testing.T) {
+	o, err := NewOptimizer(OptimizerConfig{Name: "sgd", LearningRate: 1, ClipNorm: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewParam("p", 1, 1)
+	e := NewEmbedding("e", 3, 1, 0, nil)
+	p.G[0] = 3
+	e.GradRow(2)[0] = 4
+	if norm := o.Step([]*Param{p}, []*Embedding{e}); math.Abs(norm-5) > 1e-9 {
+		t.Errorf("global norm = %v, want 5", norm)
+	}
+	// Scaled by 1/5: w -= [0.6, 0.8].
+	if math.Abs(float64(p.W[0])+0.6) > 1e-7 || math.Abs(float64(e.W[2])+0.8) > 1e-7 {
+		t.Errorf("after clipping: dense %v, row %v; want -0.6 and -0.8", p.W[0], e.W[2])
+	}
+	// Below the threshold nothing is scaled.
+	p.G[0] = 0.5
+	o.Step([]*Param{p}, nil)
+	if math.Abs(float64(p.W[0])+1.1) > 1e-7 {
+		t.Errorf("unclipped step: w = %v, want -1.1", p.W[0])
+	}
+}
+
+func TestNoTrainParamsAreNotUpdated(t *testing.T) {
+	o, _ := NewOptimizer(OptimizerConfig{Name: "adam"})
+	p := NewParam("moving", 1, 1)
+	p.NoTrain = true
+	p.W[0], p.G[0] = 2, 1
+	o.Step([]*Param{p}, nil)
+	if p.W[0] != 2 {
+		t.Errorf("non-trainable state changed to %v", p.W[0])
+	}
+}
+
+func TestOptimizerConfigValidate(t *testing.T) {
+	cases := []struct {
+		cfg  OptimizerConfig
+		want string
+	}{
+		{OptimizerConfig{Name: "lion"}, "optimizer.name"},
+		{OptimizerConfig{Name: "adam", LearningRate: -1}, "optimizer.learning_rate"},
+		{OptimizerConfig{Name: "adam", ClipNorm: -1}, "optimizer.clip_norm"},
+		{OptimizerConfig{Name: "sgd", Momentum: 1}, "optimizer.momentum"},
+		{OptimizerConfig{Name: "adam", Beta2: 1}, "beta2"},
+	}
+	for _, tc := range cases {
+		err := tc.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want one naming %s", tc.cfg, err, tc.want)
+		}
+	}
+	if err := (OptimizerConfig{Name: "ftrl", L1: 0.1}).Validate(); err != nil {
+		t.Errorf("valid config rejected: %v", err)
+	}
+}
