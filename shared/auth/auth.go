@@ -17,7 +17,9 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
@@ -36,6 +38,17 @@ type Principal struct {
 	Email    string
 	Role     tenancy.Role
 	Kind     string // KindUser or KindService
+	// Session is set for local session tokens: the token's id (jti), the
+	// user's session epoch it was issued in, and its expiry. Logout ends
+	// the session by its id.
+	Session Session
+}
+
+// Session identifies a local session token.
+type Session struct {
+	ID        string
+	Epoch     int64
+	ExpiresAt time.Time
 }
 
 // Allows reports whether the principal's role covers need.
@@ -77,7 +90,7 @@ type MultiVerifier []Verifier
 
 // Verify implements Verifier.
 func (m MultiVerifier) Verify(ctx context.Context, token string) (Principal, error) {
-	var transient error
+	var transient, first error
 	var reasons []string
 	for _, v := range m {
 		p, err := v.Verify(ctx, token)
@@ -90,6 +103,9 @@ func (m MultiVerifier) Verify(ctx context.Context, token string) (Principal, err
 			}
 			continue
 		}
+		if first == nil {
+			first = err
+		}
 		reasons = append(reasons, err.Error())
 	}
 	switch {
@@ -98,17 +114,34 @@ func (m MultiVerifier) Verify(ctx context.Context, token string) (Principal, err
 	case len(reasons) == 0:
 		return Principal{}, unauthenticated("auth: no verifier configured")
 	case len(reasons) == 1:
-		return Principal{}, unauthenticated("%s", reasons[0])
+		return Principal{}, first
 	default:
 		// The reasons are fixed texts that never contain the token.
 		return Principal{}, unauthenticated("auth: invalid token (%s)", strings.Join(reasons, "; "))
 	}
 }
 
-// unauthenticated builds an Unauthenticated error with a fixed reason and no
-// cause (causes from JWT parsing could carry token fragments).
+// What a caller whose credentials are refused is told (the logs get the
+// technical reason).
+const (
+	userInvalidToken = "your sign-in is not valid: sign in again"
+	userExpired      = "your session has expired: sign in again"
+	userEnded        = "this session was signed out: sign in again"
+	userDisabled     = "this account is disabled: ask an admin of your tenant"
+	userGone         = "this account no longer exists"
+	userNoAccount    = "there is no account for this sign-in: ask an admin of your tenant to invite you"
+)
+
+// unauthenticated builds an Unauthenticated error with a fixed reason for
+// the logs, no cause (causes from JWT parsing could carry token fragments)
+// and the generic message for the user.
 func unauthenticated(format string, args ...any) error {
-	return errs.E(errs.Unauthenticated, format, args...)
+	return refused(userInvalidToken, format, args...)
+}
+
+// refused is unauthenticated with a specific message for the user.
+func refused(user, format string, args ...any) error {
+	return &errs.Error{Kind: errs.Unauthenticated, Msg: fmt.Sprintf(format, args...), User: user}
 }
 
 // UserGetter reads a stored user; *tenancy.Service implements it. A
@@ -121,7 +154,11 @@ type UserGetter interface {
 // checked against the store: a deleted or disabled user is refused
 // (errs.Unauthenticated) and the role and e-mail are the stored ones, so
 // role changes and disabling take effect before a session token expires.
-// Service principals pass unchanged. It costs one store read per request.
+// A local session that was ended (logout, "sign out everywhere", an admin
+// ending the user's sessions) is refused too: the user record carries the
+// session epoch and the sessions ended by logout, so every instance sees
+// it with the same read. Service principals pass unchanged. It costs one
+// store read per request.
 func WithCurrentUser(v Verifier, users UserGetter) Verifier {
 	return VerifierFunc(func(ctx context.Context, token string) (Principal, error) {
 		p, err := v.Verify(ctx, token)
@@ -130,13 +167,16 @@ func WithCurrentUser(v Verifier, users UserGetter) Verifier {
 		}
 		u, err := users.GetUser(ctx, p.TenantID, p.UserID)
 		if errs.Is(err, errs.NotFound) {
-			return Principal{}, unauthenticated("auth: the token's user no longer exists")
+			return Principal{}, refused(userGone, "auth: the token's user no longer exists")
 		}
 		if err != nil {
 			return Principal{}, err
 		}
 		if u.Disabled {
-			return Principal{}, unauthenticated("auth: account disabled")
+			return Principal{}, refused(userDisabled, "auth: account disabled")
+		}
+		if p.Session.ID != "" && (p.Session.Epoch != u.SessionEpoch || u.SessionRevoked(p.Session.ID)) {
+			return Principal{}, refused(userEnded, "auth: the session was ended")
 		}
 		p.Role, p.Email = u.Role, u.Email
 		return p, nil

@@ -82,7 +82,7 @@ func verifyRS256(ctx context.Context, token string, claims jwt.Claims, ks *keySe
 	if keyErr != nil {
 		return keyErr
 	}
-	return unauthenticated("auth: ID token %s", jwtReason(err))
+	return tokenRefused("auth: ID token", err)
 }
 
 // IDTokenConfig configures an IDTokenVerifier.
@@ -149,6 +149,7 @@ func NewIDTokenVerifier(cfg IDTokenConfig) (*IDTokenVerifier, error) {
 type firebaseClaims struct {
 	Email         string `json:"email"`
 	EmailVerified bool   `json:"email_verified"`
+	AuthTime      int64  `json:"auth_time"`
 	B2BTenant     string `json:"b2b_tenant"`
 	Firebase      struct {
 		Tenant         string `json:"tenant"`
@@ -174,13 +175,25 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, token string) (Principal, 
 	}
 	u, err := v.cfg.Users.FindUserByEmail(ctx, c.Email)
 	if errs.Is(err, errs.NotFound) {
-		return Principal{}, unauthenticated("auth: no b2brecs user for this identity")
+		return Principal{}, refused(userNoAccount, "auth: no b2brecs user for this identity")
 	}
 	if err != nil {
 		return Principal{}, err
 	}
 	if u.Disabled {
-		return Principal{}, unauthenticated("auth: account disabled")
+		return Principal{}, refused(userDisabled, "auth: account disabled")
+	}
+	if ended := u.SessionsEndedAt; !ended.IsZero() {
+		// Sessions were ended: only a sign-in after that counts (auth_time
+		// is when the user signed in; ID tokens refreshed from an older
+		// sign-in keep it).
+		signedIn := c.AuthTime
+		if signedIn == 0 && c.IssuedAt != nil {
+			signedIn = c.IssuedAt.Unix()
+		}
+		if signedIn < ended.Truncate(time.Second).Unix() {
+			return Principal{}, refused(userEnded, "auth: ID token from a sign-in before the user's sessions were ended")
+		}
 	}
 	if c.B2BTenant != "" && c.B2BTenant != u.TenantID {
 		return Principal{}, unauthenticated("auth: ID token tenant does not match the user's tenant")
@@ -264,6 +277,7 @@ func NewServiceTokenVerifier(cfg ServiceTokenConfig) (*ServiceTokenVerifier, err
 type googleClaims struct {
 	Email         string `json:"email"`
 	EmailVerified bool   `json:"email_verified"`
+	AuthTime      int64  `json:"auth_time"`
 	jwt.RegisteredClaims
 }
 

@@ -31,7 +31,7 @@ func newCloudFixture(t *testing.T, mutate func(*IDTokenConfig)) *cloudFixture {
 	t.Helper()
 	f := &cloudFixture{clock: newFakeClock(), k1: newSigningKey(t, "key-1"), k2: newSigningKey(t, "key-2")}
 	f.jwks = newFakeJWKS(t, "/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com", f.k1)
-	f.svc, _ = tenancytest.NewService(t)
+	f.svc, _ = tenancytest.NewService(t, tenancy.WithClock(f.clock.Now))
 	var err error
 	f.tenant, err = f.svc.CreateTenant(ctx, "Acme")
 	if err != nil {
@@ -399,5 +399,30 @@ func TestCacheMaxAge(t *testing.T) {
 		if got := cacheMaxAge(h, floor); got != want {
 			t.Errorf("cacheMaxAge(%q) = %v, want %v", h, got, want)
 		}
+	}
+}
+
+// Ending a user's sessions refuses ID tokens of sign-ins before it, also
+// when they were refreshed (a new iat, the old auth_time) afterwards.
+func TestIDTokenAfterEndSessions(t *testing.T) {
+	f := newCloudFixture(t, nil)
+	before := f.k1.sign(t, f.claims())
+	if _, err := f.v.Verify(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.EndSessions(ctx, f.tenant.ID, f.editor.ID); err != nil {
+		t.Fatal(err)
+	}
+	refreshed := f.k1.sign(t, with(f.claims(), "iat", f.clock.Now().Unix()))
+	for name, tok := range map[string]string{"old token": before, "refreshed token of the old sign-in": refreshed} {
+		_, err := f.v.Verify(ctx, tok)
+		if !errs.Is(err, errs.Unauthenticated) || errs.UserMessage(err) != userEnded {
+			t.Errorf("%s: %v (%q), want refused as ended", name, err, errs.UserMessage(err))
+		}
+	}
+	f.clock.Advance(2 * time.Second)
+	signIn := with(with(f.claims(), "auth_time", f.clock.Now().Unix()), "iat", f.clock.Now().Unix())
+	if _, err := f.v.Verify(ctx, f.k1.sign(t, signIn)); err != nil {
+		t.Errorf("a new sign-in after the end: %v", err)
 	}
 }

@@ -69,7 +69,7 @@ func Middleware(v Verifier, logger *slog.Logger) func(http.Handler) http.Handler
 			}
 			if token == "" {
 				challenge(w, "")
-				writeError(w, http.StatusUnauthorized, errs.Unauthenticated, "authentication required")
+				writeError(w, http.StatusUnauthorized, errs.Unauthenticated, "sign in to use this")
 				return
 			}
 			p, err := v.Verify(ctx, token)
@@ -78,7 +78,7 @@ func Middleware(v Verifier, logger *slog.Logger) func(http.Handler) http.Handler
 			case kind == errs.Unauthenticated:
 				logger.InfoContext(ctx, "auth: token rejected", "method", r.Method, "path", r.URL.Path, "reason", err.Error())
 				challenge(w, "invalid_token")
-				writeError(w, http.StatusUnauthorized, errs.Unauthenticated, err.Error())
+				writeError(w, http.StatusUnauthorized, errs.Unauthenticated, errs.UserMessage(err))
 				return
 			case kind == errs.Transient:
 				logger.WarnContext(ctx, "auth: could not verify token", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -104,7 +104,7 @@ func RequireRole(need tenancy.Role, next http.Handler) http.Handler {
 		p, ok := FromContext(r.Context())
 		if !ok {
 			challenge(w, "")
-			writeError(w, http.StatusUnauthorized, errs.Unauthenticated, "authentication required")
+			writeError(w, http.StatusUnauthorized, errs.Unauthenticated, "sign in to use this")
 			return
 		}
 		if !p.Allows(need) {

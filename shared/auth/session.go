@@ -29,6 +29,9 @@ type sessionClaims struct {
 	User   string       `json:"user"`
 	Role   tenancy.Role `json:"role"`
 	Email  string       `json:"email"`
+	// Epoch is the user's session epoch at login (absent: 0): ending all
+	// the user's sessions moves the epoch on and so refuses the token.
+	Epoch int64 `json:"sep,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -75,7 +78,7 @@ func (s *SessionIssuer) Issue(p Principal) (string, time.Time, error) {
 	var jti [12]byte
 	_, _ = rand.Read(jti[:])
 	claims := sessionClaims{
-		Tenant: p.TenantID, User: p.UserID, Role: p.Role, Email: p.Email,
+		Tenant: p.TenantID, User: p.UserID, Role: p.Role, Email: p.Email, Epoch: p.Session.Epoch,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    SessionIssuerName,
 			Subject:   p.UserID,
@@ -93,7 +96,7 @@ func (s *SessionIssuer) Issue(p Principal) (string, time.Time, error) {
 
 // IssueFor signs a session token for a tenancy user.
 func (s *SessionIssuer) IssueFor(u tenancy.User) (string, time.Time, error) {
-	return s.Issue(Principal{TenantID: u.TenantID, UserID: u.ID, Email: u.Email, Role: u.Role, Kind: KindUser})
+	return s.Issue(Principal{TenantID: u.TenantID, UserID: u.ID, Email: u.Email, Role: u.Role, Kind: KindUser, Session: Session{Epoch: u.SessionEpoch}})
 }
 
 // Verify checks a session token's signature (HS256 only), issuer, expiry
@@ -111,12 +114,23 @@ func (s *SessionIssuer) Verify(_ context.Context, token string) (Principal, erro
 		jwt.WithTimeFunc(s.now),
 	)
 	if err != nil {
-		return Principal{}, unauthenticated("auth: session token %s", jwtReason(err))
+		return Principal{}, tokenRefused("auth: session token", err)
 	}
-	if c.Tenant == "" || c.User == "" || !c.Role.Valid() || c.Subject != c.User {
+	if c.Tenant == "" || c.User == "" || !c.Role.Valid() || c.Subject != c.User || c.ID == "" {
 		return Principal{}, unauthenticated("auth: session token has incomplete claims")
 	}
-	return Principal{TenantID: c.Tenant, UserID: c.User, Email: c.Email, Role: c.Role, Kind: KindUser}, nil
+	return Principal{TenantID: c.Tenant, UserID: c.User, Email: c.Email, Role: c.Role, Kind: KindUser,
+		Session: Session{ID: c.ID, Epoch: c.Epoch, ExpiresAt: c.ExpiresAt.Time}}, nil
+}
+
+// tokenRefused is the error for a token jwt rejected: the reason in fixed
+// words for the logs, and for the user whether signing in again helps.
+func tokenRefused(what string, err error) error {
+	user := userInvalidToken
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		user = userExpired
+	}
+	return refused(user, "%s %s", what, jwtReason(err))
 }
 
 // jwtReason names why jwt rejected a token, in fixed words.
@@ -154,7 +168,7 @@ const dummyHash = "$2a$10$zYrZj1oVKXQMP16.iveo0.8IaHOhntUgQqmFjzfWVotHw4xPsY84u"
 // work); a disabled user is refused once the password matched; a user
 // without a local password cannot log in.
 func Login(ctx context.Context, svc *tenancy.Service, issuer *SessionIssuer, email, password string) (token string, expires time.Time, user tenancy.User, err error) {
-	invalid := errs.E(errs.Unauthenticated, "invalid email or password")
+	invalid := errs.Userf(errs.Unauthenticated, "invalid email or password")
 	u, err := svc.FindUserByEmail(ctx, email)
 	switch {
 	case errs.Is(err, errs.NotFound):
@@ -171,7 +185,7 @@ func Login(ctx context.Context, svc *tenancy.Service, issuer *SessionIssuer, ema
 		return "", time.Time{}, tenancy.User{}, invalid
 	}
 	if u.Disabled {
-		return "", time.Time{}, tenancy.User{}, errs.E(errs.Unauthenticated, "account disabled")
+		return "", time.Time{}, tenancy.User{}, refused(userDisabled, "auth: account disabled")
 	}
 	token, expires, err = issuer.IssueFor(u)
 	if err != nil {

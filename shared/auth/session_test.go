@@ -48,8 +48,12 @@ func TestSessionRoundTrip(t *testing.T) {
 		t.Fatalf("expires %v", exp)
 	}
 	got, err := iss.Verify(ctx, tok)
-	if err != nil || got != p {
-		t.Fatalf("Verify = %+v, %v", got, err)
+	if err != nil || got.Session.ID == "" || !got.Session.ExpiresAt.Equal(exp) || got.Session.Epoch != 0 {
+		t.Fatalf("Verify = %+v, %v: want the session's id and expiry", got, err)
+	}
+	got.Session = Session{}
+	if got != p {
+		t.Fatalf("Verify = %+v, want %+v", got, p)
 	}
 	// The claims are the documented ones.
 	var mc jwt.MapClaims
@@ -238,4 +242,45 @@ func TestWithCurrentUser(t *testing.T) {
 		t.Fatalf("service principal: %+v, %v", p, err)
 	}
 	_ = admin
+}
+
+// Logout ends one session, EndSessions every session of the user; both are
+// seen by any verifier over the same store (any instance).
+func TestEndedSessionsRefused(t *testing.T) {
+	clock := newFakeClock()
+	iss := newIssuer(t, clock)
+	svc, _ := tenancytest.NewService(t, tenancy.WithClock(clock.Now))
+	tn, admin, _, _, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	instanceA, instanceB := WithCurrentUser(iss, svc), WithCurrentUser(iss, svc)
+	tok1, _, _ := iss.IssueFor(admin)
+	tok2, _, _ := iss.IssueFor(admin)
+	p1, err := instanceA.Verify(ctx, tok1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RevokeSession(ctx, tn.ID, admin.ID, p1.Session.ID, p1.Session.ExpiresAt); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []Verifier{instanceA, instanceB} {
+		if _, err := v.Verify(ctx, tok1); !errs.Is(err, errs.Unauthenticated) || errs.UserMessage(err) != userEnded {
+			t.Errorf("logged-out token: %v", err)
+		}
+		if _, err := v.Verify(ctx, tok2); err != nil {
+			t.Errorf("the other session must live on after a single logout: %v", err)
+		}
+	}
+	u, err := svc.EndSessions(ctx, tn.ID, admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := instanceB.Verify(ctx, tok2); !errs.Is(err, errs.Unauthenticated) {
+		t.Errorf("a token from before EndSessions: %v", err)
+	}
+	tok3, _, _ := iss.IssueFor(u)
+	if p, err := instanceA.Verify(ctx, tok3); err != nil || p.Session.Epoch != 1 {
+		t.Errorf("a login after EndSessions: %+v, %v", p, err)
+	}
 }

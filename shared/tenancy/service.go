@@ -28,10 +28,10 @@ const (
 // bcrypt hash.
 func HashPassword(password string) (string, error) {
 	if utf8.RuneCountInString(password) < MinPasswordLen {
-		return "", errs.E(errs.Invalid, "tenancy: password must have at least %d characters", MinPasswordLen)
+		return "", errs.Fieldf(errs.Invalid, "password", "the password must have at least %d characters", MinPasswordLen)
 	}
 	if len(password) > maxPasswordLen {
-		return "", errs.E(errs.Invalid, "tenancy: password must have at most %d bytes", maxPasswordLen)
+		return "", errs.Fieldf(errs.Invalid, "password", "the password must have at most %d bytes (letters outside ASCII count as 2-4)", maxPasswordLen)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
 	if err != nil {
@@ -58,6 +58,10 @@ type userRecord struct {
 	PasswordHash string    `json:"password_hash,omitempty"`
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Session state (see User): read with the user on every request.
+	SessionEpoch    int64            `json:"session_epoch,omitempty"`
+	SessionsEndedAt time.Time        `json:"sessions_ended_at,omitzero"`
+	RevokedSessions []RevokedSession `json:"revoked_sessions,omitempty"`
 }
 
 func (r userRecord) user() User  { return User(r) }
@@ -119,17 +123,27 @@ func bootstrapKey() docstore.Key {
 func checkName(what, name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", errs.E(errs.Invalid, "tenancy: %s name is required", what)
+		return "", errs.Fieldf(errs.Invalid, "name", "a %s name is required", what)
 	}
 	if utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name) {
-		return "", errs.E(errs.Invalid, "tenancy: %s name must be valid text of at most %d characters", what, maxNameLen)
+		return "", errs.Fieldf(errs.Invalid, "name", "the %s name must be text of at most %d characters", what, maxNameLen)
 	}
 	return name, nil
 }
 
+// errEmailInUse is the answer to an e-mail address used by any user of any
+// tenant (without saying which).
+var errEmailInUse = errs.Fieldf(errs.Conflict, "email", "this email address is already in use")
+
+// notFound is the error for a missing tenant or user: the log names the id,
+// the user is told only what is missing.
+func notFound(what, id string) error {
+	return errs.Explain(errs.E(errs.NotFound, "tenancy: %s %q not found", what, id), "this %s does not exist", what)
+}
+
 func checkID(what, id string) error {
 	if id == "" || id == SystemTenant || docstore.ValidateKey(docstore.Key{Tenant: id, Kind: "x", ID: id}) != nil {
-		return errs.E(errs.NotFound, "tenancy: %s %q not found", what, id)
+		return notFound(what, id)
 	}
 	return nil
 }
@@ -168,7 +182,7 @@ func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
 	}
 	t, _, err := docstore.Get[Tenant](ctx, s.store, tenantKey(id))
 	if errs.Is(err, errs.NotFound) {
-		return Tenant{}, errs.E(errs.NotFound, "tenancy: tenant %q not found", id)
+		return Tenant{}, notFound("tenant", id)
 	}
 	if err != nil {
 		return Tenant{}, errs.Wrap(errs.KindOf(err), err, "tenancy: get tenant %q", id)
@@ -211,7 +225,7 @@ func (s *Service) CreateUser(ctx context.Context, tenantID string, nu NewUser) (
 		if ok, err := exists(ctx, tx, tenantKey(tenantID)); err != nil {
 			return err
 		} else if !ok {
-			return errs.E(errs.NotFound, "tenancy: tenant %q not found", tenantID)
+			return notFound("tenant", tenantID)
 		}
 		return s.insertUser(ctx, tx, u)
 	})
@@ -228,7 +242,7 @@ func (s *Service) newUser(tenantID string, nu NewUser) (User, error) {
 		return User{}, err
 	}
 	if !nu.Role.Valid() {
-		return User{}, errs.E(errs.Invalid, "tenancy: unknown role %q (want admin, editor or viewer)", nu.Role)
+		return User{}, unknownRole(nu.Role)
 	}
 	name := nu.Name
 	if strings.TrimSpace(name) == "" {
@@ -255,12 +269,12 @@ func (s *Service) insertUser(ctx context.Context, tx docstore.Tx, u User) error 
 	if ok, err := exists(ctx, tx, emailKey(u.TenantID, u.Email)); err != nil {
 		return err
 	} else if ok {
-		return errs.E(errs.Conflict, "tenancy: this email is already in use")
+		return errEmailInUse
 	}
 	if ok, err := exists(ctx, tx, loginKey(u.Email)); err != nil {
 		return err
 	} else if ok {
-		return errs.E(errs.Conflict, "tenancy: this email is already in use")
+		return errEmailInUse
 	}
 	if _, err := docstore.Put(ctx, tx, userKey(u.TenantID, u.ID), recordOf(u), docstore.MustCreate); err != nil {
 		return err
@@ -276,7 +290,7 @@ func (s *Service) insertUser(ctx context.Context, tx docstore.Tx, u User) error 
 
 func conflictOnEmail(err error) error {
 	if errs.Is(err, errs.Conflict) {
-		return errs.Wrap(errs.Conflict, err, "tenancy: this email is already in use")
+		return errs.Explain(errs.Wrap(errs.Conflict, err, "tenancy: email index"), "%s", errs.UserMessage(errEmailInUse))
 	}
 	return err
 }
@@ -292,7 +306,7 @@ func (s *Service) GetUser(ctx context.Context, tenantID, userID string) (User, e
 	}
 	r, _, err := docstore.Get[userRecord](ctx, s.store, userKey(tenantID, userID))
 	if errs.Is(err, errs.NotFound) {
-		return User{}, errs.E(errs.NotFound, "tenancy: user %q not found", userID)
+		return User{}, notFound("user", userID)
 	}
 	if err != nil {
 		return User{}, errs.Wrap(errs.KindOf(err), err, "tenancy: get user %q", userID)
@@ -352,7 +366,7 @@ func (s *Service) updateUser(ctx context.Context, tenantID, userID string, fn fu
 	}
 	r, err := docstore.Update(ctx, s.store, userKey(tenantID, userID), func(r *userRecord, ok bool) error {
 		if !ok {
-			return errs.E(errs.NotFound, "tenancy: user %q not found", userID)
+			return notFound("user", userID)
 		}
 		return fn(r)
 	})
@@ -384,7 +398,7 @@ func (s *Service) otherActiveAdmins(ctx context.Context, tenantID, userID string
 // admin is errs.Conflict, so a tenant always keeps someone who manages users.
 func (s *Service) UpdateUserRole(ctx context.Context, tenantID, userID string, role Role) (User, error) {
 	if !role.Valid() {
-		return User{}, errs.E(errs.Invalid, "tenancy: unknown role %q (want admin, editor or viewer)", role)
+		return User{}, unknownRole(role)
 	}
 	var others = -1
 	if role != RoleAdmin {
@@ -396,7 +410,7 @@ func (s *Service) UpdateUserRole(ctx context.Context, tenantID, userID string, r
 	}
 	u, err := s.updateUser(ctx, tenantID, userID, func(r *userRecord) error {
 		if r.Role == RoleAdmin && role != RoleAdmin && !r.Disabled && others == 0 {
-			return errs.E(errs.Conflict, "tenancy: cannot demote the tenant's last admin")
+			return errs.Userf(errs.Conflict, "this is the last admin of the tenant: make another user admin first")
 		}
 		r.Role = role
 		return nil
@@ -420,7 +434,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, tenantID, userID string, 
 	}
 	u, err := s.updateUser(ctx, tenantID, userID, func(r *userRecord) error {
 		if disabled && r.Role == RoleAdmin && !r.Disabled && others == 0 {
-			return errs.E(errs.Conflict, "tenancy: cannot disable the tenant's last admin")
+			return errs.Userf(errs.Conflict, "this is the last admin of the tenant: make another user admin before disabling this one")
 		}
 		r.Disabled = disabled
 		return nil
@@ -444,6 +458,61 @@ func (s *Service) SetPassword(ctx context.Context, tenantID, userID, password st
 	return err
 }
 
+// MaxRevokedSessions bounds the single sessions a user record remembers as
+// ended by logout; a logout beyond it ends every session of the user
+// instead (EndSessions), so the record stays small.
+const MaxRevokedSessions = 50
+
+// RevokeSession ends one session of a user (logout): the token with the
+// id sessionID, which expires at until, is refused from now on by every
+// instance, because the user record is read with each request. Entries
+// past their expiry are dropped.
+func (s *Service) RevokeSession(ctx context.Context, tenantID, userID, sessionID string, until time.Time) error {
+	if sessionID == "" {
+		return errs.E(errs.Invalid, "tenancy: revoke session: no session id")
+	}
+	now := s.now().UTC()
+	_, err := s.updateUser(ctx, tenantID, userID, func(r *userRecord) error {
+		kept := r.RevokedSessions[:0]
+		for _, rs := range r.RevokedSessions {
+			if rs.Until.After(now) && rs.ID != sessionID {
+				kept = append(kept, rs)
+			}
+		}
+		if len(kept) >= MaxRevokedSessions {
+			endSessions(r, now)
+			return nil
+		}
+		r.RevokedSessions = append(kept, RevokedSession{ID: sessionID, Until: until.UTC()})
+		return nil
+	})
+	if err == nil {
+		s.logger.InfoContext(ctx, "session ended", "tenant", tenantID, "user", userID)
+	}
+	return err
+}
+
+// EndSessions ends every session of a user ("sign out everywhere", or an
+// admin ending another user's sessions): session tokens issued before are
+// refused from now on, and so are ID tokens of sign-ins before now.
+func (s *Service) EndSessions(ctx context.Context, tenantID, userID string) (User, error) {
+	now := s.now().UTC()
+	u, err := s.updateUser(ctx, tenantID, userID, func(r *userRecord) error {
+		endSessions(r, now)
+		return nil
+	})
+	if err == nil {
+		s.logger.InfoContext(ctx, "all sessions of the user ended", "tenant", tenantID, "user", userID, "epoch", u.SessionEpoch)
+	}
+	return u, err
+}
+
+func endSessions(r *userRecord, now time.Time) {
+	r.SessionEpoch++
+	r.SessionsEndedAt = now
+	r.RevokedSessions = nil
+}
+
 // DeleteUser removes a user and its index entries. Deleting the tenant's
 // last enabled admin is errs.Conflict; a missing user is errs.NotFound.
 func (s *Service) DeleteUser(ctx context.Context, tenantID, userID string) error {
@@ -457,7 +526,7 @@ func (s *Service) DeleteUser(ctx context.Context, tenantID, userID string) error
 			return err
 		}
 		if n == 0 {
-			return errs.E(errs.Conflict, "tenancy: cannot delete the tenant's last admin")
+			return errs.Userf(errs.Conflict, "this is the last admin of the tenant: make another user admin before deleting this one")
 		}
 	}
 	return s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {

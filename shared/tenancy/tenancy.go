@@ -75,7 +75,7 @@ func (r Role) Allows(need Role) bool {
 func ParseRole(s string) (Role, error) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
 	if !r.Valid() {
-		return "", errs.E(errs.Invalid, "tenancy: unknown role %q (want admin, editor or viewer)", s)
+		return "", unknownRole(s)
 	}
 	return r, nil
 }
@@ -100,6 +100,33 @@ type User struct {
 	PasswordHash string    `json:"-"` // bcrypt; empty for users that cannot log in locally
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"created_at"`
+	// SessionEpoch counts the times every session of the user was ended
+	// (EndSessions): a session token carries the epoch it was issued in
+	// and is refused once the user's epoch has moved on.
+	SessionEpoch int64 `json:"-"`
+	// SessionsEndedAt is when EndSessions last ran: ID tokens (cloud sign
+	// in) authenticated before it are refused.
+	SessionsEndedAt time.Time `json:"-"`
+	// RevokedSessions are single sessions ended by logout, kept until the
+	// session would have expired anyway.
+	RevokedSessions []RevokedSession `json:"-"`
+}
+
+// RevokedSession is a session (a token's jti) ended before it expired.
+type RevokedSession struct {
+	ID    string    `json:"id"`
+	Until time.Time `json:"until"` // when the token expires: the entry can go then
+}
+
+// SessionRevoked reports whether the session with the given id was ended
+// by a logout.
+func (u User) SessionRevoked(id string) bool {
+	for _, r := range u.RevokedSessions {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // PublicUser is what the API shows of a user: never the password hash.
@@ -169,18 +196,24 @@ func randomString(n int) string {
 func NormalizeEmail(email string) (string, error) {
 	e := strings.ToLower(strings.TrimSpace(email))
 	if e == "" {
-		return "", errs.E(errs.Invalid, "tenancy: email is required")
+		return "", errs.Fieldf(errs.Invalid, "email", "an email address is required")
 	}
+	invalid := errs.Fieldf(errs.Invalid, "email", "this is not a valid email address (name@example.com)")
 	if len(e) > 254 || !utf8.ValidString(e) || strings.ContainsAny(e, "/ \t\r\n\x00") {
-		return "", errs.E(errs.Invalid, "tenancy: invalid email address")
+		return "", invalid
 	}
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || a.Name != "" {
-		return "", errs.E(errs.Invalid, "tenancy: invalid email address")
+		return "", invalid
 	}
 	local, domain, ok := strings.Cut(e, "@")
 	if !ok || local == "" || domain == "" {
-		return "", errs.E(errs.Invalid, "tenancy: invalid email address")
+		return "", invalid
 	}
 	return e, nil
+}
+
+// unknownRole is the error for a role that is not one of the three.
+func unknownRole(r any) error {
+	return errs.Fieldf(errs.Invalid, "role", "%q is not a role: choose admin, editor or viewer", r)
 }

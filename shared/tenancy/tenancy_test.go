@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -187,7 +188,7 @@ func TestTenantsAndUsers(t *testing.T) {
 		}
 
 		// Reads are tenant-scoped.
-		if got, err := svc.GetUser(ctx, acme.ID, ann.ID); err != nil || got != ann {
+		if got, err := svc.GetUser(ctx, acme.ID, ann.ID); err != nil || !reflect.DeepEqual(got, ann) {
 			t.Fatalf("GetUser = %+v, %v", got, err)
 		}
 		if _, err := svc.GetUser(ctx, other.ID, ann.ID); !errs.Is(err, errs.NotFound) {
@@ -203,7 +204,7 @@ func TestTenantsAndUsers(t *testing.T) {
 
 		// Login lookup across tenants.
 		found, err := svc.FindUserByEmail(ctx, " ANN@acme.example")
-		if err != nil || found != ann {
+		if err != nil || !reflect.DeepEqual(found, ann) {
 			t.Fatalf("FindUserByEmail = %+v, %v", found, err)
 		}
 		if _, err := svc.FindUserByEmail(ctx, "nobody@acme.example"); !errs.Is(err, errs.NotFound) {
@@ -311,7 +312,7 @@ func TestBootstrap(t *testing.T) {
 			t.Fatal("returned password does not match the stored hash")
 		}
 		tn2, admin2, pw2, created2, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
-		if err != nil || created2 || pw2 != "" || tn2 != tn || admin2 != admin {
+		if err != nil || created2 || pw2 != "" || tn2 != tn || !reflect.DeepEqual(admin2, admin) {
 			t.Fatalf("second Bootstrap: %+v %+v %q %v %v", tn2, admin2, pw2, created2, err)
 		}
 		if ts, _ := svc.ListTenants(ctx); len(ts) != 1 {
@@ -378,4 +379,98 @@ func TestBootstrapConcurrent(t *testing.T) {
 func ExampleRole_Allows() {
 	fmt.Println(tenancy.RoleAdmin.Allows(tenancy.RoleEditor), tenancy.RoleViewer.Allows(tenancy.RoleEditor))
 	// Output: true false
+}
+
+// Logout and "sign out everywhere" are stored on the user record, which the
+// auth middleware reads with every request.
+func TestSessions(t *testing.T) {
+	stores(t, func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store)) {
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		svc, _ := newSvc(tenancy.WithClock(func() time.Time { return now }))
+		tn, admin, _, _, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if admin.SessionEpoch != 0 || admin.SessionRevoked("s1") {
+			t.Fatalf("a new user has session state: %+v", admin)
+		}
+		if err := svc.RevokeSession(ctx, tn.ID, admin.ID, "s1", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.RevokeSession(ctx, tn.ID, admin.ID, "s0", now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := svc.GetUser(ctx, tn.ID, admin.ID)
+		if !u.SessionRevoked("s1") || !u.SessionRevoked("s0") || u.SessionRevoked("s2") || u.SessionEpoch != 0 {
+			t.Fatalf("after two logouts: %+v", u.RevokedSessions)
+		}
+		// Entries past their token's expiry are dropped at the next logout.
+		now = now.Add(2 * time.Minute)
+		if err := svc.RevokeSession(ctx, tn.ID, admin.ID, "s2", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		u, _ = svc.GetUser(ctx, tn.ID, admin.ID)
+		if u.SessionRevoked("s0") || !u.SessionRevoked("s1") || !u.SessionRevoked("s2") {
+			t.Fatalf("expired entry kept or live one lost: %+v", u.RevokedSessions)
+		}
+		// Too many single logouts end every session instead.
+		for i := range tenancy.MaxRevokedSessions {
+			if err := svc.RevokeSession(ctx, tn.ID, admin.ID, fmt.Sprintf("x%d", i), now.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u, _ = svc.GetUser(ctx, tn.ID, admin.ID)
+		if u.SessionEpoch != 1 || len(u.RevokedSessions) > tenancy.MaxRevokedSessions {
+			t.Fatalf("the list grew past its bound: epoch %d, %d entries", u.SessionEpoch, len(u.RevokedSessions))
+		}
+		// EndSessions moves the epoch on and records when.
+		now = now.Add(time.Minute)
+		u, err = svc.EndSessions(ctx, tn.ID, admin.ID)
+		if err != nil || u.SessionEpoch != 2 || !u.SessionsEndedAt.Equal(now) || len(u.RevokedSessions) != 0 {
+			t.Fatalf("EndSessions = %+v, %v", u, err)
+		}
+		if _, err := svc.EndSessions(ctx, tn.ID, "u_0000000000000000"); !errs.Is(err, errs.NotFound) {
+			t.Errorf("EndSessions of a missing user = %v, want not found", err)
+		}
+		if err := svc.RevokeSession(ctx, tn.ID, admin.ID, "", now); !errs.Is(err, errs.Invalid) {
+			t.Errorf("RevokeSession without an id = %v", err)
+		}
+	})
+}
+
+// Messages a user sees from tenancy name no package and no id.
+func TestUserMessages(t *testing.T) {
+	svc, _ := tenancytest.NewService(t)
+	tn, admin, _, _, err := svc.Bootstrap(ctx, "Acme", "admin@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errDup := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "admin@acme.example", Role: tenancy.RoleViewer})
+	_, errRole := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "x@acme.example", Role: "owner"})
+	_, errPw := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "x@acme.example", Role: tenancy.RoleViewer, Password: "short"})
+	_, errEmail := svc.CreateUser(ctx, tn.ID, tenancy.NewUser{Email: "not an email", Role: tenancy.RoleViewer})
+	_, errGet := svc.GetUser(ctx, tn.ID, "u_0123456789abcdef")
+	_, errTenant := svc.GetTenant(ctx, "t_0123456789abcdef")
+	_, errLast := svc.UpdateUserRole(ctx, tn.ID, admin.ID, tenancy.RoleViewer)
+	cases := []struct {
+		name  string
+		err   error
+		kind  errs.Kind
+		field string
+		want  string
+	}{
+		{"duplicate email", errDup, errs.Conflict, "email", "this email address is already in use"},
+		{"unknown role", errRole, errs.Invalid, "role", `"owner" is not a role: choose admin, editor or viewer`},
+		{"short password", errPw, errs.Invalid, "password", "the password must have at least 10 characters"},
+		{"bad email", errEmail, errs.Invalid, "email", "this is not a valid email address (name@example.com)"},
+		{"missing user", errGet, errs.NotFound, "", "this user does not exist"},
+		{"missing tenant", errTenant, errs.NotFound, "", "this tenant does not exist"},
+		{"last admin", errLast, errs.Conflict, "", "this is the last admin of the tenant: make another user admin first"},
+	}
+	for _, c := range cases {
+		if !errs.Is(c.err, c.kind) || errs.UserMessage(c.err) != c.want || errs.FieldOf(c.err) != c.field {
+			t.Errorf("%s: %v (kind %s): user message %q field %q, want %s %q %q", c.name, c.err, errs.KindOf(c.err),
+				errs.UserMessage(c.err), errs.FieldOf(c.err), c.kind, c.want, c.field)
+		}
+	}
 }
