@@ -12,7 +12,10 @@
 //	gs://bucket                         Cloud Storage (gcsblob); for an emulator pass
 //	                                    ?endpoint=http://127.0.0.1:4443 or set
 //	                                    STORAGE_EMULATOR_HOST; emulators are always
-//	                                    read with the JSON API (see below)
+//	                                    read with the JSON API (see below);
+//	                                    access_id, private_key_path and
+//	                                    iam_endpoint set the identity that
+//	                                    signs upload URLs (upload.go)
 //	s3://bucket                         S3 (s3blob) with gocloud's parameters: region,
 //	                                    endpoint, use_path_style, disable_https,
 //	                                    request_checksum_calculation, anonymous, profile ...
@@ -125,14 +128,21 @@ func openGCS(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
 	if endpoint == "" {
 		endpoint = os.Getenv(EmulatorHostEnv)
 	}
+	signer, err := gcsSigning(u, q)
+	if err != nil {
+		return nil, err
+	}
 	if endpoint == "" {
 		// Real Cloud Storage: gocloud's opener with default credentials.
 		gu := *u
 		gu.RawQuery = q.Encode()
-		return openWithGocloud(ctx, &gu)
+		if signer == nil {
+			return openWithGocloud(ctx, &gu)
+		}
+		return openGCSSigner(ctx, &gu, signer)
 	}
 	if len(q) > 0 {
-		return nil, errs.E(errs.Invalid, "blobstore: %s: only the endpoint parameter is supported with a GCS emulator", redact(u))
+		return nil, errs.E(errs.Invalid, "blobstore: %s: only the endpoint and signing (access_id, private_key_path, iam_endpoint) parameters are supported with a GCS emulator", redact(u))
 	}
 	if !strings.Contains(endpoint, "://") {
 		endpoint = "http://" + endpoint
@@ -146,7 +156,33 @@ func openGCS(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
 		option.WithoutAuthentication(),
 		storage.WithJSONReads(),
 	}}
+	if signer != nil {
+		signer.apply(opts)
+	}
 	b, err := gcsblob.OpenBucket(ctx, gcp.NewAnonymousHTTPClient(gcp.DefaultTransport()), u.Host, opts)
+	if err != nil {
+		return nil, openErr(u, err)
+	}
+	return b, nil
+}
+
+// openGCSSigner opens a real Cloud Storage bucket with default credentials,
+// like gocloud's own opener, but signing URLs as signer (gocloud's default
+// signer on Cloud Functions passes a bare e-mail to signBlob, and an
+// access_id in the URL would clear it).
+func openGCSSigner(ctx context.Context, u *url.URL, signer *gcsSigner) (*blob.Bucket, error) {
+	creds, err := gcp.DefaultCredentials(ctx)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "blobstore: %s: no Google default credentials", redact(u))
+	}
+	ts := gcp.CredentialsTokenSource(creds)
+	client, err := gcp.NewHTTPClient(gcp.DefaultTransport(), ts)
+	if err != nil {
+		return nil, openErr(u, err)
+	}
+	o := &gcsblob.URLOpener{Client: client, TokenSource: ts}
+	signer.apply(&o.Options)
+	b, err := o.OpenBucketURL(ctx, u)
 	if err != nil {
 		return nil, openErr(u, err)
 	}
