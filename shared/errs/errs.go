@@ -137,6 +137,15 @@ func Fieldf(kind Kind, field, format string, args ...any) error {
 	return &Error{Kind: kind, Field: field, User: fmt.Sprintf(format, args...)}
 }
 
+// WrapField is Fieldf with a cause: the user sees the message (and the
+// field), the logs also the cause. Nil stays nil.
+func WrapField(kind Kind, err error, field, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Kind: kind, Field: field, User: fmt.Sprintf(format, args...), Err: err}
+}
+
 // Explain puts a message for a user on err, keeping err's kind and chain
 // (the logs show the message followed by err's own text). It returns nil
 // when err is nil.

@@ -56,6 +56,8 @@ func TestUserMessage(t *testing.T) {
 		{"Fieldf", Fieldf(Invalid, "schedule.time", "%q is not a time", "25:00"),
 			`"25:00" is not a time`, "schedule.time", `schedule.time: "25:00" is not a time`},
 		{"field survives wrapping", fmt.Errorf("x: %w", Fieldf(Invalid, "name", "is required")), "is required", "name", "x: name: is required"},
+		{"WrapField", WrapField(Invalid, errors.New(cause), "database.table", "table %q was not found", "x"),
+			`table "x" was not found`, "database.table", `database.table: table "x" was not found: ` + cause},
 		{"nil", nil, "", "", ""},
 	}
 	for _, c := range cases {
