@@ -16,6 +16,9 @@ const (
 	TypeRunRequested  = "com.b2brecs.etl.run.requested.v1"
 	TypeLoadRequested = "com.b2brecs.etl.load.requested.v1"
 	TypeRunFinished   = "com.b2brecs.etl.run.finished.v1"
+	// TypeSweepRequested asks for a sweep of a tenant's unfinished runs
+	// (a platform schedule publishes it every few minutes).
+	TypeSweepRequested = "com.b2brecs.etl.sweep.requested.v1"
 )
 
 // StorageObjectData is the payload of google.cloud.storage.object.v1.finalized
@@ -89,4 +92,11 @@ type RunFinished struct {
 	RowsLoaded   int64  `json:"rows_loaded"`
 	RowsRejected int64  `json:"rows_rejected"`
 	Error        string `json:"error,omitempty"`
+}
+
+// SweepRequested asks the run sweeper to look at a tenant's unfinished
+// runs: a run whose lease expired is requested again while it has attempts
+// left, and failed with a message once they are spent.
+type SweepRequested struct {
+	Tenant string `json:"tenant"`
 }

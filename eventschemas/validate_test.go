@@ -52,6 +52,7 @@ func payloads() map[string]any {
 			Tenant: "t_1", RunID: "run_1", JobID: "job_1", Status: "failed",
 			RowsRead: 10, RowsLoaded: 0, RowsRejected: 10, Error: "boom",
 		},
+		TypeSweepRequested: SweepRequested{Tenant: "t_1"},
 	}
 }
 
@@ -65,7 +66,7 @@ func newValidator(t *testing.T) *Validator {
 }
 
 func TestTypes(t *testing.T) {
-	want := []string{TypeRunFinished, TypeLoadRequested, TypeRunRequested, TypeObjectFinalized}
+	want := []string{TypeRunFinished, TypeLoadRequested, TypeRunRequested, TypeObjectFinalized, TypeSweepRequested}
 	slices.Sort(want)
 	if got := Types(); !slices.Equal(got, want) {
 		t.Fatalf("Types() = %v, want %v", got, want)

@@ -29,7 +29,14 @@ const (
 	TopicRunRequested  = "etl-run-requested"
 	TopicLoadRequested = "etl-load-requested"
 	TopicRunFinished   = "etl-run-finished"
-	TopicObjectDropped = "object-finalized" // local only: GCS notifications in the cloud
+	// TopicObjectDropped carries the drop buckets' object notifications.
+	TopicObjectDropped = "object-finalized"
+	// TopicSweepRequested carries the run sweeper's schedule ticks.
+	TopicSweepRequested = "etl-sweep-requested"
+	// TopicDeadLetter receives the deliveries the subscriptions of the
+	// functions gave up on (Pub/Sub's dead-letter policy in the cloud; the
+	// in-process bus hands them to its OnDeadLetter callback instead).
+	TopicDeadLetter = "etl-dead-letter"
 )
 
 // Publisher publishes events.
