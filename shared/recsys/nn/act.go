@@ -121,3 +121,33 @@ func Exp32(x float32) float32 {
 	}
 	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
+
+// rowMax returns the largest element of a non-empty row without NaNs.
+func rowMax(row []float32) float32 {
+	m, start := row[0], 0
+	if n8 := len(row) &^ 7; n8 > 0 && useKernels() {
+		m, start = maxf(&row[0], n8), n8
+	}
+	for _, v := range row[start:] {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// expShiftSum sets row[j] = exp(row[j] - m) (m at least every element)
+// and returns the sum of the results.
+func expShiftSum(row []float32, m float32) float64 {
+	var sum float64
+	start := 0
+	if n8 := len(row) &^ 7; n8 > 0 && useKernels() {
+		sum, start = float64(expShift(&row[0], n8, m)), n8
+	}
+	for j, v := range row[start:] {
+		e := Exp32(v - m)
+		row[start+j] = e
+		sum += float64(e)
+	}
+	return sum
+}

@@ -24,9 +24,9 @@ type SoftmaxRetrieval struct {
 	// Workers splits the softmax rows over goroutines; 0 means Workers().
 	Workers int
 
-	logits  Mat
-	order   []int32
-	partial []float64
+	logits Mat
+	order  []int32
+	rowL   []float64
 }
 
 // Loss returns the mean loss of queries q (B×D) against candidates c (C×D,
@@ -88,14 +88,12 @@ func (s *SoftmaxRetrieval) Loss(q, c Mat, ids []int32, logQ, weights []float32, 
 	if b < 64 {
 		workers = 1
 	}
-	if cap(s.partial) < workers {
-		s.partial = make([]float64, workers)
+	if cap(s.rowL) < b {
+		s.rowL = make([]float64, b)
 	}
-	s.partial = s.partial[:workers]
-	clear(s.partial)
+	s.rowL = s.rowL[:b]
 	negInf := float32(math.Inf(-1))
-	ParallelFor(b, workers, func(chunk, lo, hi int) {
-		var sum float64
+	ParallelFor(b, workers, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := s.logits.Row(i)
 			if logQ != nil {
@@ -110,23 +108,15 @@ func (s *SoftmaxRetrieval) Loss(q, c Mat, ids []int32, logQ, weights []float32, 
 					}
 				}
 			}
-			m := row[0]
-			for _, v := range row {
-				m = max(m, v)
-			}
+			m := rowMax(row)
 			posShift := float64(row[i] - m)
-			var z float64
-			for j, v := range row {
-				e := Exp32(v - m)
-				row[j] = e
-				z += float64(e)
-			}
+			z := expShiftSum(row, m)
 			w := float32(1)
 			if weights != nil {
 				w = weights[i]
 			}
 			// loss_i = log Σ_j exp(logit_j - m) - (logit_i - m)
-			sum += float64(w) * (math.Log(z) - posShift)
+			s.rowL[i] = float64(w) * (math.Log(z) - posShift)
 			scale := w / float32(wsum) * invT
 			invZ := float32(1 / z)
 			for j, e := range row {
@@ -134,11 +124,10 @@ func (s *SoftmaxRetrieval) Loss(q, c Mat, ids []int32, logQ, weights []float32, 
 			}
 			row[i] -= scale
 		}
-		s.partial[chunk] = sum
 	})
-	var loss float64
-	for _, p := range s.partial {
-		loss += p
+	var loss float64 // summed in row order: the same for any worker count
+	for _, l := range s.rowL {
+		loss += l
 	}
 	// The logits buffer now holds dL/dlogits·(1/T)·T = dL/d(q·cᵀ).
 	MatMul(dq, s.logits, c, false, false, 1, 0)

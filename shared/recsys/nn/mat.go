@@ -54,34 +54,6 @@ func Resize(m Mat, rows, cols int) Mat {
 	return Mat{Rows: rows, Cols: cols, Data: m.Data[:n]}
 }
 
-// MatMul computes dst = alpha·op(a)·op(b) + beta·dst, where op transposes
-// its argument when the matching flag is set. The shapes must agree.
-func MatMul(dst, a, b Mat, transA, transB bool, alpha, beta float32) {
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
-	if dst.Rows == 0 || dst.Cols == 0 {
-		return
-	}
-	k := a.Cols
-	if transA {
-		k = a.Rows
-	}
-	if k == 0 {
-		if beta != 1 {
-			for i := range dst.Data {
-				dst.Data[i] *= beta
-			}
-		}
-		return
-	}
-	blas32.Gemm(ta, tb, alpha, a.general(), b.general(), beta, dst.general())
-}
-
 // Gemv computes dst = m·x (dst has m.Rows elements, x has m.Cols).
 func Gemv(dst []float32, m Mat, x []float32) {
 	if m.Rows == 0 {

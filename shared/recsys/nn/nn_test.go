@@ -269,3 +269,42 @@ func TestDeterministicForSeed(t *testing.T) {
 		t.Error("seeds 5 and 6 gave identical weights")
 	}
 }
+
+// TestExpShiftSum checks the vector exponential against math.Exp, with
+// masked (-Inf) entries, values below the underflow limit and odd tails.
+func TestExpShiftSum(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 64, 515} {
+		row := make([]float32, n)
+		rng := NewRand(uint64(n), 1)
+		for j := range row {
+			row[j] = float32(rng.NormFloat64() * 20)
+			if j%5 == 3 {
+				row[j] = float32(math.Inf(-1))
+			}
+		}
+		orig := append([]float32(nil), row...)
+		m := rowMax(row)
+		wantMax := float32(math.Inf(-1))
+		for _, v := range orig {
+			wantMax = max(wantMax, v)
+		}
+		if m != wantMax {
+			t.Fatalf("n=%d: rowMax = %v, want %v", n, m, wantMax)
+		}
+		sum := expShiftSum(row, m)
+		var wantSum float64
+		for j, v := range orig {
+			want := math.Exp(float64(v - m))
+			if float64(v-m) < -87.33654 {
+				want = 0
+			}
+			wantSum += want
+			if math.Abs(float64(row[j])-want) > 4e-7*want {
+				t.Fatalf("n=%d: exp(%v) = %v, want %v", n, v-m, row[j], want)
+			}
+		}
+		if math.Abs(sum-wantSum) > 1e-5*wantSum {
+			t.Errorf("n=%d: sum %v, want %v", n, sum, wantSum)
+		}
+	}
+}

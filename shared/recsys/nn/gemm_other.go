@@ -1,0 +1,17 @@
+//go:build !amd64 || purego
+
+package nn
+
+func kernelsAvailable() bool { return false }
+
+func kern4x16(int, *float32, int, *float32, int, *float32, int, float32) {
+	panic("no matrix kernels on this platform")
+}
+
+func kern1x16(int, *float32, *float32, int, *float32, float32) {
+	panic("no matrix kernels on this platform")
+}
+
+func expShift(*float32, int, float32) float32 { panic("no vector kernels on this platform") }
+
+func maxf(*float32, int) float32 { panic("no vector kernels on this platform") }
