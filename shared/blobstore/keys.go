@@ -1,6 +1,7 @@
 package blobstore
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,22 +25,22 @@ const MaxKeyLen = 1024
 func SafeKey(name string) (string, error) {
 	switch {
 	case name == "":
-		return "", errs.E(errs.Invalid, "blobstore: empty object key")
+		return "", badKey("a name is required", "blobstore: empty object key")
 	case len(name) > MaxKeyLen:
-		return "", errs.E(errs.Invalid, "blobstore: object key is %d bytes, over the limit of %d", len(name), MaxKeyLen)
+		return "", badKey(fmt.Sprintf("the name is %d bytes long, over the limit of %d", len(name), MaxKeyLen), "blobstore: object key is %d bytes, over the limit of %d", len(name), MaxKeyLen)
 	case !utf8.ValidString(name):
-		return "", errs.E(errs.Invalid, "blobstore: object key %q is not valid UTF-8", name)
+		return "", badKey("the name is not valid UTF-8 text", "blobstore: object key %q is not valid UTF-8", name)
 	}
 	for _, r := range name {
 		switch {
 		case r == '\\':
-			return "", errs.E(errs.Invalid, "blobstore: object key %q contains a backslash", name)
+			return "", badKey(fmt.Sprintf("the name %q contains a backslash: separate folders with /", name), "blobstore: object key %q contains a backslash", name)
 		case unicode.IsControl(r):
-			return "", errs.E(errs.Invalid, "blobstore: object key %q contains control character %U", name, r)
+			return "", badKey("the name contains a control character", "blobstore: object key %q contains control character %U", name, r)
 		}
 	}
 	if strings.HasPrefix(name, "/") {
-		return "", errs.E(errs.Invalid, "blobstore: object key %q is an absolute path", name)
+		return "", badKey(fmt.Sprintf("the name %q starts with /: give a name relative to the folder", name), "blobstore: object key %q is an absolute path", name)
 	}
 	segs := strings.Split(name, "/")
 	out := segs[:0]
@@ -48,12 +49,12 @@ func SafeKey(name string) (string, error) {
 		case "", ".":
 			continue
 		case "..":
-			return "", errs.E(errs.Invalid, "blobstore: object key %q contains a \"..\" segment", name)
+			return "", badKey(fmt.Sprintf("the name %q contains a \"..\" segment, which is not allowed", name), "blobstore: object key %q contains a \"..\" segment", name)
 		}
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		return "", errs.E(errs.Invalid, "blobstore: object key %q names no object", name)
+		return "", badKey(fmt.Sprintf("the name %q names no file", name), "blobstore: object key %q names no object", name)
 	}
 	key := strings.Join(out, "/")
 	if strings.HasSuffix(name, "/") {
@@ -111,4 +112,9 @@ func ObjectURL(bucketURL, key string) string {
 		return base + key
 	}
 	return base + "/" + key
+}
+
+// badKey is errs.Invalid with a message for the user and one for the logs.
+func badKey(user, format string, args ...any) error {
+	return errs.Explain(errs.E(errs.Invalid, format, args...), "%s", user)
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -97,11 +99,11 @@ func checkJobName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", invalidf("name: is required")
+		return "", fieldInvalid("name: is required")
 	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxJobNameLen:
-		return "", invalidf("name: must be at most %d characters of valid text", MaxJobNameLen)
+		return "", fieldInvalid("name: must be at most %d characters of valid text", MaxJobNameLen)
 	case strings.ContainsFunc(name, unicode.IsControl):
-		return "", invalidf("name: must not contain control characters")
+		return "", fieldInvalid("name: must not contain control characters")
 	}
 	return name, nil
 }
@@ -110,7 +112,7 @@ func checkJobName(name string) (string, error) {
 // identifiers (what tabular.SanitizeName returns for them).
 func checkWarehouseName(field, name string) error {
 	if s := tabular.SanitizeName(name); s != name {
-		return invalidf("%s: %q is not a valid name (lower-case letters, digits and _, not starting with a digit); %q would be", field, name, s)
+		return fieldInvalid("%s: %q is not a valid name (lower-case letters, digits and _, not starting with a digit); %q would be", field, name, s)
 	}
 	return nil
 }
@@ -120,7 +122,7 @@ func checkFileSource(f *FileSource) error {
 	f.Pattern = strings.TrimSpace(f.Pattern)
 	for seg := range strings.SplitSeq(f.Prefix, "/") {
 		if f.Prefix != "" && (seg == "" || seg == "." || seg == ".." || strings.ContainsFunc(seg, unicode.IsControl) || strings.Contains(seg, `\`)) {
-			return invalidf("file.prefix: %q is not a folder path (segments separated by /, no . or ..)", f.Prefix)
+			return fieldInvalid("file.prefix: %q is not a folder path (segments separated by /, no . or ..)", f.Prefix)
 		}
 	}
 	if err := checkPattern(f.Pattern); err != nil {
@@ -130,23 +132,23 @@ func checkFileSource(f *FileSource) error {
 	switch tabular.Format(f.Format) {
 	case "", tabular.CSV, tabular.JSONL, tabular.JSON, tabular.Parquet:
 	default:
-		return invalidf("file.format: %q is not one of csv, jsonl, json, parquet (or empty: from the extension)", f.Format)
+		return fieldInvalid("file.format: %q is not one of csv, jsonl, json, parquet (or empty: from the extension)", f.Format)
 	}
 	if utf8.RuneCountInString(f.Delimiter) > 1 {
-		return invalidf("file.delimiter: %q must be one character", f.Delimiter)
+		return fieldInvalid("file.delimiter: %q must be one character", f.Delimiter)
 	}
 	return nil
 }
 
 func checkPattern(p string) error {
 	if p == "" {
-		return invalidf("file.pattern: is required (a glob on the file name, such as orders_*.csv)")
+		return fieldInvalid("file.pattern: is required (a glob on the file name, such as orders_*.csv)")
 	}
 	if strings.Contains(p, "/") {
-		return invalidf("file.pattern: %q must match a file name, not a path: put folders in file.prefix", p)
+		return fieldInvalid("file.pattern: %q must match a file name, not a path: put folders in file.prefix", p)
 	}
 	if _, err := path.Match(p, ""); err != nil {
-		return invalidf("file.pattern: %q is not a valid glob", p)
+		return fieldInvalid("file.pattern: %q is not a valid glob", p)
 	}
 	return nil
 }
@@ -158,22 +160,22 @@ func checkLoad(mode LoadMode, keys []string) (LoadMode, error) {
 	switch mode {
 	case Append, Truncate:
 		if len(keys) > 0 {
-			return "", invalidf("merge_keys: apply only to load mode merge")
+			return "", fieldInvalid("merge_keys: apply only to load mode merge")
 		}
 	case Merge:
 		if len(keys) == 0 {
-			return "", invalidf("merge_keys: are required for load mode merge")
+			return "", fieldInvalid("merge_keys: are required for load mode merge")
 		}
 		for i, k := range keys {
 			if err := checkWarehouseName("merge_keys", k); err != nil {
 				return "", err
 			}
 			if slices.Contains(keys[:i], k) {
-				return "", invalidf("merge_keys: %q is listed twice", k)
+				return "", fieldInvalid("merge_keys: %q is listed twice", k)
 			}
 		}
 	default:
-		return "", invalidf("load_mode: %q is not one of append, truncate, merge", mode)
+		return "", fieldInvalid("load_mode: %q is not one of append, truncate, merge", mode)
 	}
 	return mode, nil
 }
@@ -217,7 +219,7 @@ func nameKey(tenant, name string) docstore.Key {
 // jobs, by its stored name). A reservation whose job has been renamed, or
 // is gone for longer than staleClaimAfter (a failed create), is taken over.
 func (s *Service) claimName(ctx context.Context, tenant, name, jobID string) error {
-	taken := errs.E(errs.Conflict, "name: a job named %q already exists", name)
+	taken := errs.Fieldf(errs.Conflict, "name", "a job named %q already exists", name)
 	jobs, err := s.ListJobs(ctx, tenant)
 	if err != nil {
 		return err
@@ -300,7 +302,7 @@ func (s *Service) CreateJob(ctx context.Context, tenant string, in NewJob) (JobV
 	var mode LoadMode
 	if srcType == SourceDatabase {
 		if in.File != (FileSource{}) {
-			return JobView{}, invalidf("file: does not apply to a database job")
+			return JobView{}, fieldInvalid("file: does not apply to a database job")
 		}
 		if mode, in.MergeKeys, err = s.checkDatabaseSource(ctx, tenant, in.Database, in.LoadMode, in.MergeKeys); err != nil {
 			return JobView{}, err
@@ -493,10 +495,10 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 		job.Name = name
 	}
 	if p.Pattern != nil && job.SourceType != SourceFile {
-		return JobView{}, invalidf("pattern: applies only to a file job")
+		return JobView{}, fieldInvalid("pattern: applies only to a file job")
 	}
 	if p.Database != nil && job.SourceType != SourceDatabase {
-		return JobView{}, invalidf("database: applies only to a database job")
+		return JobView{}, fieldInvalid("database: applies only to a database job")
 	}
 	if p.Pattern != nil {
 		pat := strings.TrimSpace(*p.Pattern)
@@ -552,7 +554,7 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 			return JobView{}, err
 		}
 		if ran {
-			return JobView{}, errs.E(errs.Conflict, "dest: the destination and load mode are read-only once the job has run")
+			return JobView{}, errs.Fieldf(errs.Conflict, "dest", "the destination and load mode cannot change once the job has run: create a new job instead")
 		}
 	}
 	ps, _, err := s.scheduleOf(ctx, tenant, id)
@@ -579,7 +581,7 @@ func (s *Service) UpdateJob(ctx context.Context, tenant, id string, p JobPatch) 
 	final := job
 	job, err = docstore.Update(ctx, s.store, jobKey(tenant, id), func(j *Job, exists bool) error {
 		if !exists {
-			return errs.E(errs.NotFound, "etl: job %s not found", id)
+			return errs.Explain(errs.E(errs.NotFound, "etl: job %s not found", id), "this job does not exist (it may have been deleted)")
 		}
 		// Keep what the chain writes meanwhile (the last run, the
 		// incremental state).
@@ -640,7 +642,7 @@ func (s *Service) DeleteJob(ctx context.Context, tenant, id string) error {
 			return err
 		}
 		if busy {
-			return errs.E(errs.Conflict, "etl: job %s has a %s run; delete it when the run has finished", id, st)
+			return errs.Explain(errs.E(errs.Conflict, "etl: job %s has a %s run", id, st), "this job has a %s run: delete it when the run has finished", st)
 		}
 	}
 	if s.sched != nil {
@@ -743,16 +745,16 @@ func jobSourceType(in NewJob) (string, error) {
 	switch {
 	case t == "" && in.Database != nil, t == SourceDatabase, connections.Type(t).IsDatabase():
 		if in.Database == nil {
-			return "", invalidf("database: is required for a database job")
+			return "", fieldInvalid("database: is required for a database job")
 		}
 		return SourceDatabase, nil
 	case t == "", t == SourceFile:
 		if in.Database != nil {
-			return "", invalidf("database: does not apply to a file job")
+			return "", fieldInvalid("database: does not apply to a file job")
 		}
 		return SourceFile, nil
 	}
-	return "", invalidf("source_type: %q is not one of file, database, postgresql, mysql, mariadb", in.SourceType)
+	return "", fieldInvalid("source_type: %q is not one of file, database, postgresql, mysql, mariadb", in.SourceType)
 }
 
 func sameDatabaseSource(a, b DatabaseSource) bool {
@@ -760,4 +762,22 @@ func sameDatabaseSource(a, b DatabaseSource) bool {
 		slices.Equal(a.Columns, b.Columns) && a.TimestampColumn == b.TimestampColumn &&
 		((a.HistoricalStart == nil) == (b.HistoricalStart == nil)) &&
 		(a.HistoricalStart == nil || a.HistoricalStart.Equal(*b.HistoricalStart))
+}
+
+// fieldPathRE matches the field path that starts a validation message
+// ("file.pattern: is required").
+var fieldPathRE = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)*$`)
+
+// fieldInvalid is a validation error for the user (errs.Invalid): a
+// message that starts with a field path ("schedule.time: ...") names that
+// field (errs.Fieldf), other messages are shown as they are. (invalidf
+// errors are for the logs only.)
+func fieldInvalid(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	field, text, ok := strings.Cut(msg, ": ")
+	switch {
+	case ok && fieldPathRE.MatchString(field):
+		return errs.Fieldf(errs.Invalid, field, "%s", text)
+	}
+	return errs.Userf(errs.Invalid, "%s", msg)
 }

@@ -79,7 +79,7 @@ func (p ParsedSchedule) Next(t time.Time, n int) []time.Time {
 }
 
 func schedInvalid(field, format string, args ...any) error {
-	return errs.E(errs.Invalid, "schedule.%s: %s", field, fmt.Sprintf(format, args...))
+	return errs.Fieldf(errs.Invalid, "schedule."+field, format, args...)
 }
 
 // ParseScheduleSpec validates a spec and converts it. Errors are
@@ -181,7 +181,7 @@ func ParseScheduleSpec(spec ScheduleSpec) (ParsedSchedule, error) {
 	sched, err := scheduler.ParseSchedule(cron, tz)
 	if err != nil {
 		// Only a user's cron expression can fail here.
-		return ParsedSchedule{}, errs.Wrap(errs.Invalid, err, "schedule.cron: %q is not a valid 5-field cron expression that fires", cron)
+		return ParsedSchedule{}, errs.WrapField(errs.Invalid, err, "schedule.cron", "%q is not a valid 5-field cron expression that fires", cron)
 	}
 	if tz != "UTC" {
 		label += " " + tz

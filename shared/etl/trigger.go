@@ -33,7 +33,7 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 		return nil, err
 	}
 	if !job.Enabled {
-		return nil, errs.E(errs.Invalid, "etl: job %s is paused", jobID)
+		return nil, errs.Explain(errs.E(errs.Invalid, "etl: job %s is paused", jobID), "this job is paused: resume it to run it")
 	}
 	if job.SourceType == SourceDatabase {
 		run, err := s.startDBRun(ctx, tenant, job, trigger, nonce, onlyNew)
@@ -94,10 +94,12 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 		runs = append(runs, run)
 	}
 	if len(runs) == 0 && unchanged > 0 {
-		return nil, errs.E(errs.NotFound, "etl: job %s has no new or changed file (%d already loaded)", jobID, unchanged)
+		return nil, errs.Explain(errs.E(errs.NotFound, "etl: job %s has no new or changed file (%d already loaded)", jobID, unchanged),
+			"there is no new or changed file to load (%d already loaded)", unchanged)
 	}
 	if len(runs) == 0 {
-		return nil, errs.E(errs.NotFound, "etl: job %s claims no object in the drop area (prefix %q, pattern %q)", jobID, job.File.Prefix, job.File.Pattern)
+		return nil, errs.Explain(errs.E(errs.NotFound, "etl: job %s claims no object in the drop area (prefix %q, pattern %q)", jobID, job.File.Prefix, job.File.Pattern),
+			"no file in the drop area matches this job (folder %q, pattern %q)", job.File.Prefix, job.File.Pattern)
 	}
 	return runs, nil
 }
