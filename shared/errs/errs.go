@@ -71,7 +71,8 @@ var userTexts = map[Kind]string{
 type Error struct {
 	Kind Kind
 	// Msg describes what failed for the logs; it may name packages,
-	// internal ids and paths. It is never shown to a user.
+	// internal ids and paths. It is never shown to a user. When empty, the
+	// logs show the user message (after its field).
 	Msg string
 	// User, when set, is the message a user sees: what is wrong, where,
 	// what to do, in a user's words. It never contains the cause's text.
@@ -87,11 +88,11 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := e.Msg
-	if msg == "" {
+	if msg == "" && e.User != "" {
 		msg = e.User
-	}
-	if e.Field != "" && msg != "" {
-		msg = e.Field + ": " + msg
+		if e.Field != "" {
+			msg = e.Field + ": " + msg
+		}
 	}
 	switch {
 	case msg == "" && e.Err != nil:

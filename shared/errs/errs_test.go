@@ -58,6 +58,8 @@ func TestUserMessage(t *testing.T) {
 		{"field survives wrapping", fmt.Errorf("x: %w", Fieldf(Invalid, "name", "is required")), "is required", "name", "x: name: is required"},
 		{"WrapField", WrapField(Invalid, errors.New(cause), "database.table", "table %q was not found", "x"),
 			`table "x" was not found`, "database.table", `database.table: table "x" was not found: ` + cause},
+		{"log text, user text and field apart", &Error{Kind: Invalid, Msg: "connection: port: must be 1-65535", Field: "port", User: "must be 1-65535"},
+			"must be 1-65535", "port", "connection: port: must be 1-65535"},
 		{"nil", nil, "", "", ""},
 	}
 	for _, c := range cases {
