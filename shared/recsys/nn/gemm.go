@@ -159,20 +159,31 @@ func gemmNN(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb i
 			}
 		}
 	})
-	// Columns beyond the last full block.
+	// Columns beyond the last full block: B's tail is copied into a
+	// zero-padded 16-wide strip and the kernels write a 16-wide scratch.
 	if r := blocks * 16; r < n {
+		w := n - r
+		bp := getScratch(k * 16)
+		cp := getScratch(m * 16)
+		clear(*bp)
+		clear(*cp)
+		for kk := range k {
+			copy((*bp)[kk*16:kk*16+w], b[kk*ldb+r:kk*ldb+n])
+		}
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			kern4x16(k, &a[i*lda], lda, &(*bp)[0], 16, &(*cp)[i*16], 16, alpha)
+		}
+		for ; i < m; i++ {
+			kern1x16(k, &a[i*lda], &(*bp)[0], 16, &(*cp)[i*16], alpha)
+		}
 		for i := range m {
 			cr := c[i*ldc+r : i*ldc+n]
-			for kk := range k {
-				av := alpha * a[i*lda+kk]
-				if av == 0 {
-					continue
-				}
-				br := b[kk*ldb+r : kk*ldb+n]
-				for j, bv := range br {
-					cr[j] += av * bv
-				}
+			for j, v := range (*cp)[i*16 : i*16+w] {
+				cr[j] += v
 			}
 		}
+		scratchPool.Put(bp)
+		scratchPool.Put(cp)
 	}
 }

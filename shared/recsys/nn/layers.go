@@ -94,9 +94,9 @@ func (d *Dense) Params() []*Param { return []*Param{d.W, d.B} }
 // OutDim implements Layer.
 func (d *Dense) OutDim() int { return d.W.Cols }
 
-// Dropout zeroes each input with probability Rate during training and
-// scales the survivors by 1/(1-Rate) (inverted dropout); at inference it is
-// the identity.
+// Dropout zeroes each input with probability Rate (in steps of 1/65536)
+// during training and scales the survivors by 1/(1-Rate) (inverted
+// dropout); at inference it is the identity.
 type Dropout struct {
 	Rate float32
 	Dim  int
@@ -120,13 +120,21 @@ func (d *Dropout) Forward(x Mat, train bool) Mat {
 	d.mask = Resize(d.mask, x.Rows, x.Cols)
 	d.y = Resize(d.y, x.Rows, x.Cols)
 	scale := 1 / (1 - d.Rate)
+	// One 64-bit draw decides four elements: each is dropped when its
+	// 16-bit field falls below Rate·65536.
+	thr := uint64(d.Rate*65536 + 0.5)
+	var bits uint64
 	for i, v := range x.Data {
-		if d.rng.Float32() < d.Rate {
-			d.mask.Data[i] = 0
-		} else {
-			d.mask.Data[i] = scale
+		if i%4 == 0 {
+			bits = d.rng.Uint64()
 		}
-		d.y.Data[i] = v * d.mask.Data[i]
+		m := scale
+		if bits&0xffff < thr {
+			m = 0
+		}
+		bits >>= 16
+		d.mask.Data[i] = m
+		d.y.Data[i] = v * m
 	}
 	return d.y
 }

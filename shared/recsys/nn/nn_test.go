@@ -308,3 +308,27 @@ func TestExpShiftSum(t *testing.T) {
 		}
 	}
 }
+
+func TestDropoutRateAndScale(t *testing.T) {
+	d := NewDropout(1000, 0.3, NewRand(4, 4))
+	x := NewMat(100, 1000)
+	for i := range x.Data {
+		x.Data[i] = 1
+	}
+	y := d.Forward(x, true)
+	dropped := 0
+	for _, v := range y.Data {
+		switch {
+		case v == 0:
+			dropped++
+		case math.Abs(float64(v)-1/0.7) > 1e-6:
+			t.Fatalf("survivor scaled to %v, want 1/0.7", v)
+		}
+	}
+	if f := float64(dropped) / float64(len(y.Data)); math.Abs(f-0.3) > 0.005 {
+		t.Errorf("dropped fraction %.4f, want 0.3", f)
+	}
+	if y := d.Forward(x, false); y.Data[0] != 1 {
+		t.Errorf("inference changed the input")
+	}
+}
