@@ -4,12 +4,16 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/b2brecs/b2brecs/shared/auth"
 	"github.com/b2brecs/b2brecs/shared/connections"
@@ -35,6 +39,10 @@ type Deps struct {
 	// AllowedOrigins may call the API from a browser on another origin
 	// (the SPA bucket in the cloud); empty means same origin only.
 	AllowedOrigins []string
+	// Limits bound request time and logins (zero fields: defaults).
+	Limits Limits
+	// Logins throttles password logins; nil makes one from Limits.Login.
+	Logins *auth.LoginGuard
 }
 
 type server struct {
@@ -45,6 +53,10 @@ type server struct {
 func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	d.Limits = d.Limits.withDefaults()
+	if d.Logins == nil {
+		d.Logins = auth.NewLoginGuard(d.Limits.Login, nil)
 	}
 	s := &server{Deps: d}
 	public := http.NewServeMux()
@@ -63,9 +75,11 @@ func New(d Deps) http.Handler {
 	}
 	viewer("GET /api/auth/me", s.me)
 	viewer("POST /api/auth/logout", s.logout)
+	viewer("POST /api/auth/logout-all", s.logoutAll)
 	viewer("GET /api/tenants/current", s.currentTenant)
 	admin("GET /api/users", s.listUsers)
 	admin("POST /api/users", s.createUser)
+	admin("DELETE /api/users/{id}/sessions", s.endUserSessions)
 	viewer("GET /api/jobs", s.listJobs)
 	viewer("GET /api/jobs/{id}", s.getJob)
 	editor("POST /api/jobs/{id}/runs", s.triggerJob)
@@ -87,15 +101,15 @@ func New(d Deps) http.Handler {
 		MountConnections(private, d.Connections, d.Logger)
 	}
 	private.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, d.Logger, errs.E(errs.NotFound, "no route %s %s", r.Method, r.URL.Path))
+		writeError(w, r, d.Logger, errs.Userf(errs.NotFound, "there is no API route %s %s", r.Method, r.URL.Path))
 	})
-	protected := auth.Middleware(d.Verifier, d.Logger)(private)
+	protected := auth.Middleware(d.Verifier, d.Logger)(withDeadlines(private, d.Limits.CallTimeout, private))
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/health", public)
 	mux.Handle("POST /api/auth/login", public)
 	mux.Handle("/api/", protected)
-	return cors(d.AllowedOrigins, mux)
+	return cors(d.AllowedOrigins, csrf(d.AllowedOrigins, mux))
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -132,48 +146,117 @@ func statusOf(k errs.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case errs.Transient:
 		return http.StatusServiceUnavailable
+	case errs.RateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
 
-// writeError answers with the error's kind and its own message: the
-// causes an error wraps (driver text, paths, bucket URLs) are logged, not
-// sent. Unknown errors are answered without detail.
+// writeError answers an error with its kind and the message written for
+// the user (errs.UserMessage), plus the input field it is about, if any.
+// The technical text (packages, ids, paths, causes) is logged, never sent;
+// errors without a user message answer the kind's plain sentence.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	k := errs.KindOf(err)
 	status := statusOf(k)
-	msg := publicMessage(err)
+	msg, field := errs.UserMessage(err), errs.FieldOf(err)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		k, status, msg, field = errs.Invalid, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is too large (limit %s)", byteSize(mbe.Limit)), ""
+	case errors.Is(err, context.DeadlineExceeded) && (k == errs.Unknown || k == errs.Transient) && r.Context().Err() != nil:
+		k, status, msg, field = errs.Transient, http.StatusGatewayTimeout, "this took too long and was stopped: try again, or ask for less (a smaller limit, one schema)", ""
+	}
+	if d := errs.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
 	switch {
 	case k == errs.Unknown:
 		log.ErrorContext(r.Context(), "api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "internal error"
 	case msg != err.Error():
 		log.InfoContext(r.Context(), "api: request failed", "method", r.Method, "path", r.URL.Path, "kind", k.String(), "err", err)
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		k, status, msg = errs.Invalid, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload too large (limit %d bytes)", mbe.Limit)
-	}
-	writeJSON(w, status, map[string]any{"error": map[string]string{"kind": k.String(), "message": msg}})
+	writeJSON(w, status, errorBody(k.String(), msg, field))
 }
 
-// publicMessage is the message of the outermost kinded error: what the
-// code that chose the kind meant to say, without the causes it wraps.
-func publicMessage(err error) string {
-	var e *errs.Error
-	if errors.As(err, &e) && e.Msg != "" {
-		return e.Msg
+// errorBody is {"error":{"kind","message"[,"field"]}}.
+func errorBody(kind, msg, field string) map[string]any {
+	e := map[string]string{"kind": kind, "message": msg}
+	if field != "" {
+		e["field"] = field
 	}
-	return err.Error()
+	return map[string]any{"error": e}
 }
+
+// byteSize writes n bytes for people: "2 GiB", "1 MiB", "512 bytes".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// MaxJSONBytes bounds a JSON request body.
+const MaxJSONBytes = 1 << 20
 
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxJSONBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errs.Wrap(errs.Invalid, err, "invalid JSON body")
+		return jsonError(err)
 	}
 	return nil
+}
+
+// jsonError says what is wrong with a JSON body in a user's words (the
+// decoder's own text starts with "json: " and names Go types).
+func jsonError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		mbe *http.MaxBytesError
+	)
+	wrapped := errs.Wrap(errs.Invalid, err, "api: decode JSON body")
+	switch {
+	case errors.As(err, &mbe):
+		return errs.Explain(wrapped, "the body is larger than %s", byteSize(mbe.Limit))
+	case errors.Is(err, io.EOF):
+		return errs.Explain(wrapped, "the body is empty: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errs.Explain(wrapped, "the JSON body ends too early")
+	case errors.As(err, &syn):
+		return errs.Explain(wrapped, "the body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return errs.Explain(wrapped, "the body must be a JSON object")
+		}
+		return &errs.Error{Field: typ.Field, User: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value), Err: wrapped}
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return &errs.Error{Field: f, User: fmt.Sprintf("the field %q is not accepted here", f), Err: wrapped}
+	}
+	return errs.Explain(wrapped, "the body is not a valid JSON request")
+}
+
+// jsonType names a Go kind as a JSON type.
+func jsonType(kind string) string {
+	switch {
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "true or false"
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "slice", kind == "array":
+		return "a list"
+	}
+	return "an object"
 }
 
 func queryInt(r *http.Request, name string, def, max int) (int, error) {
@@ -183,7 +266,7 @@ func queryInt(r *http.Request, name string, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		return 0, errs.E(errs.Invalid, "query parameter %s: %q is not a positive integer", name, v)
+		return 0, errs.Fieldf(errs.Invalid, name, "the query parameter %s must be a positive integer, not %q", name, v)
 	}
 	if n > max {
 		n = max

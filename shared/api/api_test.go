@@ -96,14 +96,31 @@ func (r response) json(t *testing.T, v any) {
 }
 
 // errorOf returns the kind and message of an error body, failing the test
-// if the body is not exactly {"error":{"kind","message"}}.
+// if the body is not exactly {"error":{"kind","message"[,"field"]}}.
 func (r response) errorOf(t *testing.T) (kind, msg string) {
 	t.Helper()
+	e := r.errorBody(t)
+	return e["kind"], e["message"]
+}
+
+// fieldOf returns the field an error body names ("" for none).
+func (r response) fieldOf(t *testing.T) string {
+	t.Helper()
+	return r.errorBody(t)["field"]
+}
+
+func (r response) errorBody(t *testing.T) map[string]string {
+	t.Helper()
 	var raw map[string]map[string]string
-	if err := json.Unmarshal(r.body, &raw); err != nil || len(raw) != 1 || len(raw["error"]) != 2 {
-		t.Fatalf("error body %s (status %d) is not {\"error\":{\"kind\",\"message\"}}: %v", r.body, r.status, err)
+	err := json.Unmarshal(r.body, &raw)
+	n := len(raw["error"])
+	if _, ok := raw["error"]["field"]; ok {
+		n--
 	}
-	return raw["error"]["kind"], raw["error"]["message"]
+	if err != nil || len(raw) != 1 || n != 2 || raw["error"]["kind"] == "" || raw["error"]["message"] == "" {
+		t.Fatalf("error body %s (status %d) is not {\"error\":{\"kind\",\"message\"[,\"field\"]}}: %v", r.body, r.status, err)
+	}
+	return raw["error"]
 }
 
 // do sends a request as role ("" = anonymous).
@@ -257,6 +274,7 @@ func TestLoginCookie(t *testing.T) {
 
 	withCookie := func(method, path string, c *http.Cookie, authz string) response {
 		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin") // the app's own page
 		req.AddCookie(c)
 		if authz != "" {
 			req.Header.Set("Authorization", authz)
@@ -289,6 +307,15 @@ func TestLoginCookie(t *testing.T) {
 	}
 	if !cleared {
 		t.Errorf("logout did not clear the cookie: %v", out.header.Values("Set-Cookie"))
+	}
+	// The logged-out token is refused, as cookie and as bearer token.
+	if r := withCookie("GET", "/api/auth/me", session, ""); r.status != 401 {
+		t.Errorf("the logged-out cookie = %d %s, want 401", r.status, r.body)
+	}
+	if r := withCookie("GET", "/api/auth/me", &http.Cookie{Name: "other", Value: "x"}, "Bearer "+login.Token); r.status != 401 {
+		t.Errorf("the logged-out token = %d %s, want 401", r.status, r.body)
+	} else if _, msg := r.errorOf(t); msg != "this session was signed out: sign in again" {
+		t.Errorf("the logged-out token: message %q", msg)
 	}
 }
 
@@ -438,7 +465,7 @@ func TestUpload(t *testing.T) {
 		{name: "absolute path", parts: [][3]string{{"file", "/var/tmp/abs.csv", "c\n1\n"}}, wantStatus: 202, wantKey: "abs.csv"},
 		{name: "other fields first", parts: [][3]string{{"note", "-", "hello"}, {"file", "later.csv", "x\n1\n"}}, wantStatus: 202, wantKey: "later.csv"},
 		{name: "name with spaces and brackets", parts: [][3]string{{"file", "Report [1].csv", "x\n1\n"}}, wantStatus: 202, wantKey: "Report [1].csv"},
-		{name: "empty name", parts: [][3]string{{"file", "", "x\n"}}, wantStatus: 400, wantMsg: "names no object"},
+		{name: "empty name", parts: [][3]string{{"file", "", "x\n"}}, wantStatus: 400, wantMsg: "names no file"},
 		{name: "dot-dot name", parts: [][3]string{{"file", "..", "x\n"}}, wantStatus: 400, wantMsg: ".."},
 		{name: "backslash traversal", parts: [][3]string{{"file", `..\..\evil.csv`, "x\n"}}, wantStatus: 400, wantMsg: "backslash"},
 		{name: "field not a file", parts: [][3]string{{"file", "-", "just text"}}, wantStatus: 400},

@@ -11,7 +11,7 @@ import (
 
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	if s.Sessions == nil {
-		writeError(w, r, s.Logger, errs.E(errs.Unsupported, "password login is disabled: sign in with the identity provider"))
+		writeError(w, r, s.Logger, errs.Userf(errs.Unsupported, "password sign-in is turned off here: sign in with your organisation's identity provider"))
 		return
 	}
 	var body struct {
@@ -22,7 +22,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	token, exp, user, err := auth.Login(r.Context(), s.Tenancy, s.Sessions, body.Email, body.Password)
+	addr := auth.ClientAddr(r.RemoteAddr, r.Header.Get("X-Forwarded-For"), s.Limits.TrustForwardedFor)
+	token, exp, user, err := s.Logins.Login(r.Context(), s.Tenancy, s.Sessions, body.Email, body.Password, addr)
 	if err != nil {
 		s.Logger.InfoContext(r.Context(), "api: login refused", "email", body.Email, "kind", errs.KindOf(err).String())
 		writeError(w, r, s.Logger, err)
@@ -56,8 +57,48 @@ func (s *server) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"user": user.Public(), "tenant": tenant})
 }
 
+// logout ends the caller's session: its token is refused from now on by
+// every instance (the user record lists it), and the cookie is cleared.
+// Other sessions of the user live on.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if p.Kind == auth.KindUser && p.Session.ID != "" {
+		if err := s.Tenancy.RevokeSession(r.Context(), p.TenantID, p.UserID, p.Session.ID, p.Session.ExpiresAt); err != nil {
+			writeError(w, r, s.Logger, err)
+			return
+		}
+	}
 	http.SetCookie(w, auth.ClearSessionCookie(r.TLS != nil))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// logoutAll ends every session of the caller ("sign out everywhere").
+func (s *server) logoutAll(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if p.Kind != auth.KindUser {
+		writeError(w, r, s.Logger, errs.Userf(errs.Invalid, "a service account has no sessions to end"))
+		return
+	}
+	if _, err := s.Tenancy.EndSessions(r.Context(), p.TenantID, p.UserID); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	http.SetCookie(w, auth.ClearSessionCookie(r.TLS != nil))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// endUserSessions lets an admin end every session of a user of the tenant
+// (a lost laptop, a person leaving).
+func (s *server) endUserSessions(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if _, err := s.Tenancy.EndSessions(r.Context(), p.TenantID, r.PathValue("id")); err != nil {
+		writeError(w, r, s.Logger, err)
+		return
+	}
+	s.Logger.InfoContext(r.Context(), "api: sessions of a user ended by an admin", "tenant", p.TenantID, "user", r.PathValue("id"), "admin", p.UserID)
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -235,7 +235,7 @@ func TestConnectionsAPIStorage(t *testing.T) {
 	if r := f.do(connTenantA, tenancy.RoleEditor, "PATCH", "/api/connections/"+id, `{"password":"x"}`); r.status != 400 {
 		t.Errorf("unknown field: %d %s", r.status, r.body)
 	}
-	if r := f.do(connTenantA, tenancy.RoleEditor, "PATCH", "/api/connections/"+id, `{"bucket_url":"gs://x"}`); r.status != 400 || !strings.Contains(string(r.body), "connection: bucket_url:") {
+	if r := f.do(connTenantA, tenancy.RoleEditor, "PATCH", "/api/connections/"+id, `{"bucket_url":"gs://x"}`); r.status != 400 || !strings.Contains(string(r.body), `"field":"bucket_url"`) {
 		t.Errorf("bad bucket: %d %s", r.status, r.body)
 	}
 	r = f.do(connTenantA, tenancy.RoleEditor, "PATCH", "/api/connections/"+id, `{"description":"nightly exports","test":true}`)

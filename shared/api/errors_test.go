@@ -46,18 +46,22 @@ func TestWriteError(t *testing.T) {
 		wantKind   string
 		wantMsg    string // exact
 	}{
-		{"invalid", errs.E(errs.Invalid, "bad %s", "input"), 400, "invalid", "bad input"},
-		{"unauthenticated", errs.E(errs.Unauthenticated, "no token"), 401, "unauthenticated", "no token"},
-		{"permission", errs.E(errs.Permission, "needs admin"), 403, "permission", "needs admin"},
-		{"not found", errs.E(errs.NotFound, "run r1 not found"), 404, "not_found", "run r1 not found"},
-		{"conflict", errs.E(errs.Conflict, "email taken"), 409, "conflict", "email taken"},
-		{"unsupported", errs.E(errs.Unsupported, "xlsx"), 415, "unsupported", "xlsx"},
-		{"transient", errs.E(errs.Transient, "try later"), 503, "transient", "try later"},
-		{"wrapped kind: the kinded error's message", fmt.Errorf("outer: %w", errs.E(errs.NotFound, "inner")), 404, "not_found", "inner"},
-		{"a kinded wrap hides its cause", errs.Wrap(errs.NotFound, errors.New(secret), "rejects of run r1"), 404, "not_found", "rejects of run r1"},
-		{"unknown error hides its message", errors.New("open " + secret + ": refused"), 500, "unknown", "internal error"},
-		{"unknown wrapped error hides its message", fmt.Errorf("query: %w", errors.New(secret)), 500, "unknown", "internal error"},
-		{"body too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, "invalid", "upload too large (limit 10 bytes)"},
+		{"invalid", errs.Userf(errs.Invalid, "bad %s", "input"), 400, "invalid", "bad input"},
+		{"unauthenticated", errs.Userf(errs.Unauthenticated, "no token"), 401, "unauthenticated", "no token"},
+		{"permission", errs.Userf(errs.Permission, "needs admin"), 403, "permission", "needs admin"},
+		{"not found", errs.Userf(errs.NotFound, "this run does not exist"), 404, "not_found", "this run does not exist"},
+		{"conflict", errs.Userf(errs.Conflict, "email taken"), 409, "conflict", "email taken"},
+		{"unsupported", errs.Userf(errs.Unsupported, "xlsx"), 415, "unsupported", "xlsx"},
+		{"transient", errs.Userf(errs.Transient, "try later"), 503, "transient", "try later"},
+		{"rate limited", errs.Userf(errs.RateLimited, "wait"), 429, "rate_limited", "wait"},
+		{"a log message is not shown", errs.E(errs.NotFound, "etl: run r_1 not found"), 404, "not_found", "this was not found (it may have been deleted)"},
+		{"wrapped kind: the user message inside", fmt.Errorf("outer: %w", errs.Userf(errs.NotFound, "inner")), 404, "not_found", "inner"},
+		{"a kinded wrap hides its cause", errs.Wrap(errs.NotFound, errors.New(secret), "rejects of run r1"), 404, "not_found", "this was not found (it may have been deleted)"},
+		{"an explained error hides its cause", errs.Explain(errs.Wrap(errs.Transient, errors.New(secret), "docstore: get"), "try again"), 503, "transient", "try again"},
+		{"unknown error hides its message", errors.New("open " + secret + ": refused"), 500, "unknown", "something went wrong on our side; the details are in the server log"},
+		{"unknown wrapped error hides its message", fmt.Errorf("query: %w", errors.New(secret)), 500, "unknown", "something went wrong on our side; the details are in the server log"},
+		{"body too large", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 10}), 413, "invalid", "the upload is too large (limit 10 bytes)"},
+		{"body too large, MiB", fmt.Errorf("read: %w", &http.MaxBytesError{Limit: 2 << 20}), 413, "invalid", "the upload is too large (limit 2 MiB)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

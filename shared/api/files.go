@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
@@ -23,20 +24,23 @@ import (
 // bucket; the storage event that follows starts the run.
 func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	tenant := principal(r).TenantID
+	streamBody(w, r, s.Limits.StreamIdleTimeout)
 	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeError(w, r, s.Logger, errs.Wrap(errs.Invalid, err, "expected a multipart/form-data body with a field \"file\""))
+		writeError(w, r, s.Logger, errs.Explain(errs.Wrap(errs.Invalid, err, "api: upload: multipart reader"),
+			"send the file as a multipart/form-data body with a field \"file\""))
 		return
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			writeError(w, r, s.Logger, errs.E(errs.Invalid, "the form has no field \"file\""))
+			writeError(w, r, s.Logger, errs.Userf(errs.Invalid, "the form has no field \"file\": put the file in a field named file"))
 			return
 		}
 		if err != nil {
-			writeError(w, r, s.Logger, errs.Wrap(errs.Invalid, err, "read multipart body"))
+			writeError(w, r, s.Logger, errs.Explain(errs.Wrap(errs.Invalid, err, "api: upload: next part"),
+				"the upload was interrupted or is not a valid multipart form: try again"))
 			return
 		}
 		if part.FormName() != "file" {
@@ -72,7 +76,8 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			abort() // a cancelled writer discards what it has: no partial object
 			_ = bw.Close()
-			writeError(w, r, s.Logger, errs.Wrap(errs.Invalid, err, "upload %s", name))
+			writeError(w, r, s.Logger, errs.Explain(errs.Wrap(errs.Invalid, err, "api: upload %s", name),
+				"the upload of %s was interrupted: try again", name))
 			return
 		}
 		if err := bw.Close(); err != nil {
@@ -115,13 +120,25 @@ func (s *server) listFiles(w http.ResponseWriter, r *http.Request) {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,299}$`)
 
+// userDataset reports whether the tables API may show a dataset: a valid
+// name that is not internal. Datasets whose names start with "_" belong to
+// the platform (the warehouse's metadata, "_b2brecs_meta"; BigQuery hides
+// such datasets too) and are neither listed nor readable.
+func userDataset(name string) bool {
+	return identRE.MatchString(name) && !strings.HasPrefix(name, "_")
+}
+
 func (s *server) listTables(w http.ResponseWriter, r *http.Request) {
 	dataset := r.URL.Query().Get("dataset")
 	if dataset == "" {
 		dataset = etl.DefaultDataset
 	}
 	if !identRE.MatchString(dataset) {
-		writeError(w, r, s.Logger, errs.E(errs.Invalid, "dataset %q is not a valid name", dataset))
+		writeError(w, r, s.Logger, errs.Fieldf(errs.Invalid, "dataset", "%q is not a valid dataset name (letters, digits and _)", dataset))
+		return
+	}
+	if !userDataset(dataset) {
+		writeJSON(w, http.StatusOK, map[string]any{"tables": []warehouse.Table{}})
 		return
 	}
 	wh, err := s.Resources.Warehouse(r.Context(), principal(r).TenantID)
@@ -142,8 +159,8 @@ func (s *server) listTables(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) getTable(w http.ResponseWriter, r *http.Request) {
 	dataset, name := r.PathValue("dataset"), r.PathValue("name")
-	if !identRE.MatchString(dataset) || !identRE.MatchString(name) {
-		writeError(w, r, s.Logger, errs.E(errs.NotFound, "table %s.%s not found", dataset, name))
+	if !userDataset(dataset) || !identRE.MatchString(name) {
+		writeError(w, r, s.Logger, tableNotFound(errs.E(errs.NotFound, "api: table %s.%s: not a user table name", dataset, name), dataset, name))
 		return
 	}
 	limit, err := queryInt(r, "limit", 20, 1000)
@@ -157,6 +174,9 @@ func (s *server) getTable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := wh.DescribeTable(r.Context(), dataset, name)
+	if errs.Is(err, errs.NotFound) {
+		err = tableNotFound(err, dataset, name)
+	}
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
@@ -171,4 +191,10 @@ func (s *server) getTable(w http.ResponseWriter, r *http.Request) {
 		res.Rows = [][]any{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"table": t, "preview": map[string]any{"columns": res.Columns, "rows": res.Rows}})
+}
+
+// tableNotFound tells the user which table is missing, in the names they
+// used, and why it may be.
+func tableNotFound(err error, dataset, name string) error {
+	return errs.Explain(err, "there is no table %q in dataset %q: a job creates its table at its first load", name, dataset)
 }

@@ -135,7 +135,7 @@ func TestJobRoutes(t *testing.T) {
 		t.Fatalf("PATCH = %d %s", r.status, r.body)
 	}
 	r = f.send(tenancy.RoleEditor, "PATCH", "/api/jobs/"+j.ID, `{"schedule":{"type":"weekly","day_of_week":"funday","time":"09:00"}}`)
-	if kind, msg := r.errorOf(t); r.status != 400 || kind != "invalid" || !strings.HasPrefix(msg, "schedule.day_of_week:") {
+	if kind, _ := r.errorOf(t); r.status != 400 || kind != "invalid" || r.fieldOf(t) != "schedule.day_of_week" {
 		t.Errorf("PATCH bad schedule = %d %s", r.status, r.body)
 	}
 	r = f.send(tenancy.RoleEditor, "PATCH", "/api/jobs/"+j.ID, `{"color":"red"}`)
@@ -165,15 +165,15 @@ func TestJobRoutes(t *testing.T) {
 
 	// Refusals on create.
 	for body, field := range map[string]string{
-		`{"name":"Bad","file":{"pattern":"b.csv"},"schedule":{"type":"daily","time":"7pm"}}`:                     "schedule.time:",
-		`{"name":"Bad","file":{"pattern":"b.csv"},"schedule":{"type":"cron","cron":"* * *"}}`:                    "schedule.cron:",
-		`{"name":"Bad","file":{"pattern":"b.csv"},"dest":{"table":"Bad Table"}}`:                                 "dest.table:",
-		`{"name":"Bad","file":{"pattern":"b.csv"},"load_mode":"merge"}`:                                          "merge_keys:",
-		`{"name":"","file":{"pattern":"b.csv"}}`:                                                                 "name:",
-		`{"name":"Bad","file":{"pattern":"b.csv"},"schedule":{"type":"daily","time":"07:00","time_zone":"X/Y"}}`: "schedule.time_zone:",
+		`{"name":"Bad","file":{"pattern":"b.csv"},"schedule":{"type":"daily","time":"7pm"}}`:                     "schedule.time",
+		`{"name":"Bad","file":{"pattern":"b.csv"},"schedule":{"type":"cron","cron":"* * *"}}`:                    "schedule.cron",
+		`{"name":"Bad","file":{"pattern":"b.csv"},"dest":{"table":"Bad Table"}}`:                                 "dest.table",
+		`{"name":"Bad","file":{"pattern":"b.csv"},"load_mode":"merge"}`:                                          "merge_keys",
+		`{"name":"","file":{"pattern":"b.csv"}}`:                                                                 "name",
+		`{"name":"Bad","file":{"pattern":"b.csv"},"schedule":{"type":"daily","time":"07:00","time_zone":"X/Y"}}`: "schedule.time_zone",
 	} {
 		r := f.send(tenancy.RoleEditor, "POST", "/api/jobs", body)
-		if kind, msg := r.errorOf(t); r.status != 400 || kind != "invalid" || !strings.HasPrefix(msg, field) {
+		if kind, _ := r.errorOf(t); r.status != 400 || kind != "invalid" || r.fieldOf(t) != field {
 			t.Errorf("POST %s = %d %s, want 400 naming %s", body, r.status, r.body, field)
 		}
 	}
@@ -218,7 +218,7 @@ func TestSchedulePreview(t *testing.T) {
 		t.Errorf("manual preview = %d %s", r.status, r.body)
 	}
 	r = f.send(tenancy.RoleViewer, "POST", "/api/schedules/preview", `{"type":"hourly","minute":75}`)
-	if kind, msg := r.errorOf(t); r.status != 400 || kind != "invalid" || !strings.HasPrefix(msg, "schedule.minute:") {
+	if kind, _ := r.errorOf(t); r.status != 400 || kind != "invalid" || r.fieldOf(t) != "schedule.minute" {
 		t.Errorf("bad preview = %d %s", r.status, r.body)
 	}
 }
@@ -376,7 +376,7 @@ func TestDatabaseJobRoutes(t *testing.T) {
 
 	// Field-named errors.
 	for body, want := range map[string]string{
-		`{"name":"x","database":{"connection_id":"` + connID + `","table":"nope","timestamp_column":"updated_at"}}`: `database.table: table \"nope\" was not found`,
+		`{"name":"x","database":{"connection_id":"` + connID + `","table":"nope","timestamp_column":"updated_at"}}`: `"field":"database.table","kind":"invalid","message":"table \"nope\" was not found`,
 		`{"name":"x","database":{"connection_id":"` + connID + `","table":"orders","timestamp_column":"customer"}}`: "database.timestamp_column",
 		`{"name":"x","source_type":"ftp"}`: "source_type",
 	} {
