@@ -1,8 +1,9 @@
 package nn
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
 // OptimizerConfig chooses and tunes an optimizer. Zero fields take the
@@ -70,27 +71,41 @@ func (c OptimizerConfig) WithDefaults() OptimizerConfig {
 	return c
 }
 
-// Validate reports the first invalid field, named by its JSON key.
+// Validate reports the first invalid field as a user-facing error naming
+// the field by its JSON path (optimizer.<key>).
 func (c OptimizerConfig) Validate() error {
 	known := false
 	for _, n := range OptimizerNames {
 		known = known || n == c.Name
 	}
+	field := func(name, format string, args ...any) error {
+		return errs.Fieldf(errs.Invalid, "optimizer."+name, format, args...)
+	}
 	switch {
 	case !known:
-		return fmt.Errorf("optimizer.name %q is not supported (use adagrad, adam, sgd, rmsprop, adamw or ftrl)", c.Name)
+		return field("name", "%q is not a supported optimizer: use adagrad, adam, sgd, rmsprop, adamw or ftrl", c.Name)
 	case c.LearningRate < 0 || c.LearningRate > 10:
-		return fmt.Errorf("optimizer.learning_rate %g is out of range (0, 10]", c.LearningRate)
+		return field("learning_rate", "the learning rate %g is out of range: use a value above 0 and at most 10 (0 picks the optimizer's default)", c.LearningRate)
 	case c.ClipNorm < 0:
-		return fmt.Errorf("optimizer.clip_norm %g must not be negative (0 disables clipping)", c.ClipNorm)
+		return field("clip_norm", "the clipping norm %g must not be negative (0 disables clipping)", c.ClipNorm)
 	case c.Momentum < 0 || c.Momentum >= 1:
-		return fmt.Errorf("optimizer.momentum %g must be in [0, 1)", c.Momentum)
-	case c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
-		return fmt.Errorf("optimizer.beta1 and beta2 must be in [0, 1)")
+		return field("momentum", "the momentum %g must be at least 0 and below 1", c.Momentum)
+	case c.Beta1 < 0 || c.Beta1 >= 1:
+		return field("beta1", "beta1 %g must be at least 0 and below 1", c.Beta1)
+	case c.Beta2 < 0 || c.Beta2 >= 1:
+		return field("beta2", "beta2 %g must be at least 0 and below 1", c.Beta2)
 	case c.Rho < 0 || c.Rho >= 1:
-		return fmt.Errorf("optimizer.rho %g must be in [0, 1)", c.Rho)
-	case c.Epsilon < 0 || c.WeightDecay < 0 || c.InitialAccumulator < 0 || c.L1 < 0 || c.L2 < 0:
-		return fmt.Errorf("optimizer.epsilon, weight_decay, initial_accumulator, l1 and l2 must not be negative")
+		return field("rho", "rho %g must be at least 0 and below 1", c.Rho)
+	case c.Epsilon < 0:
+		return field("epsilon", "epsilon %g must not be negative", c.Epsilon)
+	case c.WeightDecay < 0:
+		return field("weight_decay", "the weight decay %g must not be negative", c.WeightDecay)
+	case c.InitialAccumulator < 0:
+		return field("initial_accumulator", "the initial accumulator %g must not be negative", c.InitialAccumulator)
+	case c.L1 < 0:
+		return field("l1", "the L1 strength %g must not be negative", c.L1)
+	case c.L2 < 0:
+		return field("l2", "the L2 strength %g must not be negative", c.L2)
 	}
 	return nil
 }

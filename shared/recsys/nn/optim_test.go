@@ -2,8 +2,9 @@ package nn
 
 import (
 	"math"
-	"strings"
 	"testing"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
 // The expected weights follow the formulas in optim.go's comments, worked
@@ -134,12 +135,13 @@ func TestOptimizerConfigValidate(t *testing.T) {
 		{OptimizerConfig{Name: "adam", LearningRate: -1}, "optimizer.learning_rate"},
 		{OptimizerConfig{Name: "adam", ClipNorm: -1}, "optimizer.clip_norm"},
 		{OptimizerConfig{Name: "sgd", Momentum: 1}, "optimizer.momentum"},
-		{OptimizerConfig{Name: "adam", Beta2: 1}, "beta2"},
+		{OptimizerConfig{Name: "adam", Beta2: 1}, "optimizer.beta2"},
+		{OptimizerConfig{Name: "ftrl", L1: -1}, "optimizer.l1"},
 	}
 	for _, tc := range cases {
 		err := tc.cfg.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: error %v, want one naming %s", tc.cfg, err, tc.want)
+		if err == nil || errs.FieldOf(err) != tc.want || !errs.Is(err, errs.Invalid) {
+			t.Errorf("%+v: error %v (field %q), want an invalid-input error on %s", tc.cfg, err, errs.FieldOf(err), tc.want)
 		}
 	}
 	if err := (OptimizerConfig{Name: "ftrl", L1: 0.1}).Validate(); err != nil {

@@ -1,0 +1,349 @@
+// Package twotower trains and serves two-tower recommendation models: a
+// customer (query) tower and a product (candidate) tower map their features
+// to vectors whose dot product scores a product for a customer (retrieval,
+// trained with an in-batch softmax), optionally with a rating head on the
+// two vectors (ranking: MSE, BCE or Huber), or both (multitask).
+//
+// Features: customer id, customer categorical side features (e.g.
+// country), the customer's purchase history as the mean of product
+// embeddings over their recent distinct products (point-in-time during
+// training), cyclical time of the interaction (month and day of week);
+// product id, product categorical features (e.g. price band) and dense
+// product features (z-scored).
+//
+// The layers, losses and optimizers are those of package nn.
+package twotower
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/recsys/nn"
+)
+
+// Tasks.
+const (
+	Retrieval = "retrieval"
+	Ranking   = "ranking"
+	Multitask = "multitask"
+)
+
+// Layer types of a tower or rating head.
+const (
+	LayerDense     = "dense"
+	LayerDropout   = "dropout"
+	LayerBatchNorm = "batch_norm"
+	LayerLayerNorm = "layer_norm"
+)
+
+// LayerSpec is one layer of a tower: dense (units, activation, l1, l2),
+// dropout (rate), batch_norm or layer_norm (epsilon).
+type LayerSpec struct {
+	Type       string  `json:"type"`
+	Units      int     `json:"units,omitempty"`
+	Activation string  `json:"activation,omitempty"`
+	L1         float32 `json:"l1,omitempty"`
+	L2         float32 `json:"l2,omitempty"`
+	Rate       float32 `json:"rate,omitempty"`
+	Epsilon    float32 `json:"epsilon,omitempty"`
+}
+
+// Dense returns a dense layer spec.
+func Dense(units int, activation string) LayerSpec {
+	return LayerSpec{Type: LayerDense, Units: units, Activation: activation}
+}
+
+// Dropout returns a dropout layer spec.
+func Dropout(rate float32) LayerSpec { return LayerSpec{Type: LayerDropout, Rate: rate} }
+
+// Features switches the model's inputs on and off and sizes them. A
+// dimension of 0 takes the rule of thumb of the original platform (8 below
+// 50 distinct values, 16 below 500, 32 below 5,000, 64 below 50,000, 96
+// below 500,000, else 128), or output_dim for the only input of a tower
+// without layers.
+type Features struct {
+	UserID    bool `json:"user_id"`
+	UserIDDim int  `json:"user_id_dim,omitempty"`
+	// UserIDDropout replaces the customer id by "unknown" (a zero vector)
+	// with this probability during training, so that the tower learns to
+	// serve customers it has no id embedding for from their other features.
+	UserIDDropout     float32 `json:"user_id_dropout,omitempty"`
+	UserCategorical   bool    `json:"user_categorical"`
+	PurchaseHistory   bool    `json:"purchase_history"`
+	HistoryMax        int     `json:"history_max,omitempty"`
+	HistoryOwnTable   bool    `json:"history_own_table,omitempty"`
+	HistoryDim        int     `json:"history_dim,omitempty"`
+	Time              bool    `json:"time"`
+	ItemID            bool    `json:"item_id"`
+	ItemIDDim         int     `json:"item_id_dim,omitempty"`
+	ItemCategorical   bool    `json:"item_categorical"`
+	ItemDense         bool    `json:"item_dense"`
+	CategoricalDimCap int     `json:"categorical_dim_cap,omitempty"`
+}
+
+// Config is a two-tower model and how to train it. Start from
+// DefaultConfig (or ParseConfig, which decodes JSON over the defaults).
+type Config struct {
+	// Task is retrieval, ranking or multitask.
+	Task string `json:"task"`
+	// UserTower and ItemTower map the concatenated features to the output
+	// vector; the last dense layer must have output_dim units and should
+	// not be relu (positive-orthant embeddings). An empty tower passes its
+	// features through, which then must add up to output_dim.
+	UserTower []LayerSpec `json:"user_tower"`
+	ItemTower []LayerSpec `json:"item_tower"`
+	// RatingHead maps [user vector, item vector] to the prediction and
+	// must end with a dense layer of 1 unit (ranking and multitask).
+	RatingHead []LayerSpec `json:"rating_head,omitempty"`
+	OutputDim  int         `json:"output_dim"`
+	Features   Features    `json:"features"`
+
+	Optimizer nn.OptimizerConfig `json:"optimizer"`
+	BatchSize int                `json:"batch_size"`
+	Epochs    int                `json:"epochs"`
+	Seed      uint64             `json:"seed"`
+
+	// Temperature divides the retrieval logits (1 = none).
+	Temperature float32 `json:"temperature"`
+	// KeepAccidentalHits turns off the masking of in-batch negatives that
+	// are the row's own positive product.
+	KeepAccidentalHits bool `json:"keep_accidental_hits,omitempty"`
+	// SampledNegatives adds this many uniformly sampled products to every
+	// batch's candidates.
+	SampledNegatives int `json:"sampled_negatives,omitempty"`
+	// LogQCorrection subtracts the log of each candidate's expected count
+	// in the batch (from product popularity) from its logits.
+	LogQCorrection bool `json:"logq_correction,omitempty"`
+	// EmbeddingInitStd is the standard deviation of the embedding tables'
+	// normal initialisation.
+	EmbeddingInitStd float32 `json:"embedding_init_std"`
+
+	RetrievalWeight float32 `json:"retrieval_weight"`
+	RankingWeight   float32 `json:"ranking_weight"`
+	// RankingLoss is mse, bce (labels in [0, 1]; the model serves
+	// probabilities) or huber.
+	RankingLoss string  `json:"ranking_loss,omitempty"`
+	HuberDelta  float32 `json:"huber_delta,omitempty"`
+
+	// Workers bounds the goroutines of one training step (0: GOMAXPROCS).
+	Workers int `json:"workers,omitempty"`
+}
+
+// DefaultConfig returns the smart defaults for B2B order data.
+func DefaultConfig() Config {
+	return Config{
+		Task:      Retrieval,
+		UserTower: []LayerSpec{Dense(64, "relu"), Dropout(0.2), Dense(32, "linear")},
+		ItemTower: []LayerSpec{Dense(64, "relu"), Dropout(0.2), Dense(32, "linear")},
+		OutputDim: 32,
+		Features: Features{
+			UserID: true, UserCategorical: true, PurchaseHistory: true, HistoryMax: 50, Time: true,
+			ItemID: true, ItemCategorical: true, ItemDense: true, CategoricalDimCap: 16,
+		},
+		Optimizer:        nn.OptimizerConfig{Name: "adam", LearningRate: 0.002, ClipNorm: 1},
+		BatchSize:        512,
+		Epochs:           30,
+		Seed:             1,
+		Temperature:      1,
+		EmbeddingInitStd: 0.05,
+		RetrievalWeight:  1,
+		RankingLoss:      "bce",
+		HuberDelta:       1,
+	}
+}
+
+// IDOnlyConfig is the protocol's reference two-tower: customer-id and
+// product-id embeddings of output_dim, no dense layers, in-batch softmax
+// with accidental hits masked.
+func IDOnlyConfig() Config {
+	c := DefaultConfig()
+	c.UserTower, c.ItemTower = nil, nil
+	c.Features = Features{UserID: true, ItemID: true}
+	return c
+}
+
+// ParseConfig decodes JSON over DefaultConfig and validates the result.
+// Unknown fields are errors.
+func ParseConfig(b []byte) (Config, error) {
+	c := DefaultConfig()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, errs.Explain(errs.E(errs.Invalid, "decode two-tower config: %w", err),
+			"the two-tower configuration is not valid: %v", err)
+	}
+	return c, c.Validate()
+}
+
+// invalid is a user-facing validation error about one field.
+func invalid(field, format string, args ...any) error {
+	return errs.Fieldf(errs.Invalid, field, format, args...)
+}
+
+// Validate reports the first problem, naming the field by its JSON path.
+func (c Config) Validate() error {
+	switch c.Task {
+	case Retrieval, Ranking, Multitask:
+	default:
+		return invalid("task", "%q is not a task (use retrieval, ranking or multitask)", c.Task)
+	}
+	if c.OutputDim < 1 || c.OutputDim > 512 {
+		return invalid("output_dim", "%d is out of range [1, 512]", c.OutputDim)
+	}
+	for _, t := range []struct {
+		name   string
+		layers []LayerSpec
+	}{{"user_tower", c.UserTower}, {"item_tower", c.ItemTower}} {
+		if err := validateLayers(t.name, t.layers); err != nil {
+			return err
+		}
+		if last := lastDense(t.layers); last >= 0 {
+			l := t.layers[last]
+			if l.Units != c.OutputDim {
+				return invalid(fmt.Sprintf("%s[%d].units", t.name, last), "the last dense layer outputs the embedding and must have output_dim (%d) units, not %d", c.OutputDim, l.Units)
+			}
+			if l.Activation == "relu" {
+				return invalid(fmt.Sprintf("%s[%d].activation", t.name, last), "relu on the embedding layer confines the vectors to the positive orthant; use linear")
+			}
+		}
+	}
+	f := c.Features
+	if !f.UserID && !f.UserCategorical && !f.PurchaseHistory && !f.Time {
+		return invalid("features", "the customer tower has no input: enable user_id, user_categorical, purchase_history or time")
+	}
+	if !f.ItemID && !f.ItemCategorical && !f.ItemDense {
+		return invalid("features", "the product tower has no input: enable item_id, item_categorical or item_dense")
+	}
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"features.user_id_dim", f.UserIDDim}, {"features.item_id_dim", f.ItemIDDim}, {"features.history_dim", f.HistoryDim}, {"features.categorical_dim_cap", f.CategoricalDimCap}} {
+		if d.v < 0 || d.v > 1024 {
+			return invalid(d.name, "%d is out of range [0, 1024] (0 chooses by cardinality)", d.v)
+		}
+	}
+	if f.UserIDDropout < 0 || f.UserIDDropout >= 1 {
+		return invalid("features.user_id_dropout", "%g must be in [0, 1)", f.UserIDDropout)
+	}
+	if f.PurchaseHistory && (f.HistoryMax < 1 || f.HistoryMax > 1000) {
+		return invalid("features.history_max", "%d is out of range [1, 1000]", f.HistoryMax)
+	}
+	if err := c.Optimizer.Validate(); err != nil {
+		return err
+	}
+	if c.BatchSize < 2 || c.BatchSize > 65536 {
+		return invalid("batch_size", "%d is out of range [2, 65536]", c.BatchSize)
+	}
+	if c.Epochs < 1 || c.Epochs > 10000 {
+		return invalid("epochs", "%d is out of range [1, 10000]", c.Epochs)
+	}
+	if c.Temperature <= 0 || c.Temperature > 100 {
+		return invalid("temperature", "%g is out of range (0, 100]", c.Temperature)
+	}
+	if c.SampledNegatives < 0 || c.SampledNegatives > 65536 {
+		return invalid("sampled_negatives", "%d is out of range [0, 65536]", c.SampledNegatives)
+	}
+	if c.EmbeddingInitStd <= 0 || c.EmbeddingInitStd > 10 {
+		return invalid("embedding_init_std", "%g is out of range (0, 10]", c.EmbeddingInitStd)
+	}
+	if c.RetrievalWeight < 0 || c.RankingWeight < 0 {
+		return invalid("retrieval_weight", "loss weights must not be negative")
+	}
+	switch c.Task {
+	case Retrieval:
+		if c.RetrievalWeight == 0 {
+			return invalid("retrieval_weight", "a retrieval model needs a positive retrieval_weight")
+		}
+	case Ranking:
+		if c.RankingWeight == 0 {
+			return invalid("ranking_weight", "a ranking model needs a positive ranking_weight")
+		}
+	case Multitask:
+		if c.RetrievalWeight == 0 && c.RankingWeight == 0 {
+			return invalid("retrieval_weight", "retrieval_weight and ranking_weight cannot both be 0")
+		}
+	}
+	if c.Task != Retrieval {
+		switch c.RankingLoss {
+		case "mse", "bce", "huber":
+		default:
+			return invalid("ranking_loss", "%q is not a ranking loss (use mse, bce or huber)", c.RankingLoss)
+		}
+		if c.RankingLoss == "huber" && c.HuberDelta <= 0 {
+			return invalid("huber_delta", "%g must be positive", c.HuberDelta)
+		}
+		if err := validateLayers("rating_head", c.RatingHead); err != nil {
+			return err
+		}
+		last := lastDense(c.RatingHead)
+		if last < 0 || last != len(c.RatingHead)-1 || c.RatingHead[last].Units != 1 {
+			return invalid("rating_head", "the rating head must end with a dense layer of 1 unit")
+		}
+		if a := c.RatingHead[last].Activation; a != "" && a != "linear" {
+			return invalid(fmt.Sprintf("rating_head[%d].activation", last), "the last layer must be linear (the loss applies the sigmoid for bce)")
+		}
+	}
+	if c.Workers < 0 {
+		return invalid("workers", "%d must not be negative", c.Workers)
+	}
+	return nil
+}
+
+func lastDense(layers []LayerSpec) int {
+	for i := len(layers) - 1; i >= 0; i-- {
+		if layers[i].Type == LayerDense {
+			return i
+		}
+	}
+	return -1
+}
+
+func validateLayers(name string, layers []LayerSpec) error {
+	for i, l := range layers {
+		field := fmt.Sprintf("%s[%d]", name, i)
+		switch l.Type {
+		case LayerDense:
+			if l.Units < 1 || l.Units > 4096 {
+				return invalid(field+".units", "%d is out of range [1, 4096]", l.Units)
+			}
+			if _, err := nn.ParseActivation(l.Activation); err != nil {
+				return invalid(field+".activation", "%v", err)
+			}
+			if l.L1 < 0 || l.L2 < 0 {
+				return invalid(field+".l1", "penalties must not be negative")
+			}
+		case LayerDropout:
+			if l.Rate < 0 || l.Rate > 0.9 {
+				return invalid(field+".rate", "%g is out of range [0, 0.9]", l.Rate)
+			}
+		case LayerBatchNorm:
+		case LayerLayerNorm:
+			if l.Epsilon < 0 {
+				return invalid(field+".epsilon", "%g must not be negative", l.Epsilon)
+			}
+		default:
+			return invalid(field+".type", "%q is not a layer type (use dense, dropout, batch_norm or layer_norm)", l.Type)
+		}
+	}
+	return nil
+}
+
+// DimFor is the rule-of-thumb embedding width for a vocabulary of n
+// values.
+func DimFor(n int) int {
+	switch {
+	case n < 50:
+		return 8
+	case n < 500:
+		return 16
+	case n < 5000:
+		return 32
+	case n < 50000:
+		return 64
+	case n < 500000:
+		return 96
+	}
+	return 128
+}

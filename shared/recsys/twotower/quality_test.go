@@ -1,0 +1,148 @@
+package twotower
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/recsys/data"
+	"github.com/b2brecs/b2brecs/shared/recsys/eval"
+)
+
+const retailFile = "../../../sample-data/uci_online_retail/online_retail.csv.gz"
+
+func loadRetail(t testing.TB, cut time.Time, end time.Time) *data.Dataset {
+	t.Helper()
+	log, _, err := data.ReadFile(context.Background(), retailFile, data.RetailColumns(), data.RetailRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e int64
+	if !end.IsZero() {
+		e = end.Unix()
+	}
+	ds, err := data.Split(log, cut.Unix(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// fromDataset is a test-only adapter: one example per distinct (customer,
+// product, invoice) of the training rows; country as the customer feature;
+// a price band (deciles of the median unit price) as the product feature;
+// log price and log number of buyers as dense product features.
+func fromDataset(ds *data.Dataset) *Data {
+	d := &Data{NumUsers: ds.NumUsers(), NumItems: ds.NumItems()}
+	type key struct{ u, i, inv int32 }
+	seen := map[key]bool{}
+	tr := ds.Train
+	prices := make([][]float32, ds.NumItems())
+	buyers := make([]map[int32]bool, ds.NumItems())
+	for k := range tr.U {
+		kk := key{tr.U[k], tr.I[k], tr.Inv[k]}
+		prices[tr.I[k]] = append(prices[tr.I[k]], tr.Price[k])
+		if buyers[tr.I[k]] == nil {
+			buyers[tr.I[k]] = map[int32]bool{}
+		}
+		buyers[tr.I[k]][tr.U[k]] = true
+		if seen[kk] {
+			continue
+		}
+		seen[kk] = true
+		d.User = append(d.User, tr.U[k])
+		d.Item = append(d.Item, tr.I[k])
+		d.Time = append(d.Time, tr.T[k])
+	}
+	country := Categorical{Name: "country", Card: ds.Log.Countries.Len(), Values: ds.UserCountry}
+	d.UserCat = []Categorical{country}
+	med := make([]float32, ds.NumItems())
+	logPrice := make([]float32, ds.NumItems())
+	logBuyers := make([]float32, ds.NumItems())
+	for i, p := range prices {
+		slices.Sort(p)
+		med[i] = p[len(p)/2]
+		logPrice[i] = float32(math.Log(float64(med[i])))
+		logBuyers[i] = float32(math.Log1p(float64(len(buyers[i]))))
+	}
+	sorted := slices.Clone(med)
+	slices.Sort(sorted)
+	band := make([]int32, ds.NumItems())
+	for i, p := range med {
+		r, _ := slices.BinarySearch(sorted, p)
+		band[i] = int32(r * 10 / len(sorted))
+	}
+	d.ItemCat = []Categorical{{Name: "price_band", Card: 10, Values: band}}
+	d.ItemDense = []DenseFeature{{Name: "log_price", Values: logPrice}, {Name: "log_buyers", Values: logBuyers}}
+	return d
+}
+
+func retailMetrics(t testing.TB, ds *data.Dataset, task *eval.Task, m *Model) eval.Metrics {
+	t.Helper()
+	met, err := eval.Evaluate(context.Background(), task, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return met
+}
+
+// TestQualityExperiment trains the configuration in $TWOTOWER_CONFIG
+// (JSON over the defaults) on the protocol's split ($TWOTOWER_SPLIT, default
+// 2011-11-01) and logs the metrics. It is a tool for tuning, skipped unless
+// the variable is set.
+func TestQualityExperiment(t *testing.T) {
+	raw := os.Getenv("TWOTOWER_CONFIG")
+	if raw == "" || testing.Short() {
+		t.Skip("set TWOTOWER_CONFIG to run")
+	}
+	cfg, err := ParseConfig([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := "2011-11-01"
+	if s := os.Getenv("TWOTOWER_SPLIT"); s != "" {
+		split = s
+	}
+	cut, err := time.Parse("2006-01-02", split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var end time.Time
+	if s := os.Getenv("TWOTOWER_END"); s != "" {
+		if end, err = time.Parse("2006-01-02", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds := loadRetail(t, cut, end)
+	d := fromDataset(ds)
+	task := eval.NewTask(ds)
+	every := 0
+	if s := os.Getenv("TWOTOWER_EVAL_EVERY"); s != "" {
+		json.Unmarshal([]byte(s), &every)
+	}
+	start := time.Now()
+	m, err := Train(context.Background(), cfg, d, TrainOptions{
+		Validate: func(ctx context.Context, m *Model) (map[string]float64, error) {
+			if every == 0 || (len(m.epochs)+1)%every != 0 {
+				return nil, nil
+			}
+			met := retailMetrics(t, ds, task, m)
+			return map[string]float64{"recall@100": met.Recall[2], "new_recall@100": met.NewRecall[2]}, nil
+		},
+		OnEpoch: func(s EpochStats) error {
+			t.Logf("epoch %d loss %.4f %.0f ex/s %v", s.Epoch, s.Loss, s.ExamplesPerSec, s.Metrics)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := time.Since(start).Seconds()
+	met := retailMetrics(t, ds, task, m)
+	t.Logf("examples %d, train %.1fs: recall@10/50/100 %.4f %.4f %.4f new_recall@10/50/100 %.4f %.4f %.4f ndcg@10 %.4f users %d/%d",
+		len(d.User), secs, met.Recall[0], met.Recall[1], met.Recall[2], met.NewRecall[0], met.NewRecall[1], met.NewRecall[2], met.NDCG10, met.Users, met.NewUsers)
+}
