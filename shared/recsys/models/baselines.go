@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/b2brecs/b2brecs/shared/recsys/data"
+	"gonum.org/v1/gonum/floats"
 )
 
 // Vector is a scorer that gives every user the same item scores.
@@ -99,12 +100,8 @@ func rowTimes(x *data.CSR, u int, w []float64, n int, dst []float64) {
 	}
 }
 
-func axpy(a float64, x, y []float64) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+// axpy sets y += a·x (gonum's assembly kernel).
+func axpy(a float64, x, y []float64) { floats.AddScaled(y[:len(x)], a, x) }
 
 // Gram returns xᵀx as a dense items × items row-major matrix.
 func Gram(x *data.CSR) []float64 {
