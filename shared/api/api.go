@@ -22,7 +22,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 )
 
-// MaxUploadBytes bounds a file upload.
+// MaxUploadBytes is the default upload limit (Uploads.MaxBytes).
 const MaxUploadBytes = 2 << 30
 
 // Deps are what the API serves.
@@ -43,6 +43,9 @@ type Deps struct {
 	Limits Limits
 	// Logins throttles password logins; nil makes one from Limits.Login.
 	Logins *auth.LoginGuard
+	// Uploads say how files are uploaded (direct or signed) and how large
+	// they may be (zero fields: defaults).
+	Uploads Uploads
 }
 
 type server struct {
@@ -93,6 +96,7 @@ func New(d Deps) http.Handler {
 	viewer("GET /api/runs", s.listRuns)
 	viewer("GET /api/runs/{id}", s.getRun)
 	viewer("GET /api/runs/{id}/rejects", s.runRejects)
+	editor("POST /api/uploads", s.uploadTicket)
 	editor("POST /api/files", s.uploadFile)
 	viewer("GET /api/files", s.listFiles)
 	viewer("GET /api/tables", s.listTables)
@@ -163,7 +167,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		k, status, msg, field = errs.Invalid, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is too large (limit %s)", byteSize(mbe.Limit)), ""
+		k, status = errs.Invalid, http.StatusRequestEntityTooLarge
+		if !errs.HasUserMessage(err) { // keep a message that names the file
+			msg, field = fmt.Sprintf("the upload is too large (limit %s)", byteSize(mbe.Limit)), ""
+		}
 	case errors.Is(err, context.DeadlineExceeded) && (k == errs.Unknown || k == errs.Transient) && r.Context().Err() != nil:
 		k, status, msg, field = errs.Transient, http.StatusGatewayTimeout, "this took too long and was stopped: try again, or ask for less (a smaller limit, one schema)", ""
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"path"
 	"regexp"
@@ -20,12 +19,28 @@ import (
 	"gocloud.dev/blob"
 )
 
+// multipartSlack is what a multipart body may carry beside the file (part
+// headers, boundaries, small fields) under the upload limit.
+const multipartSlack = 64 << 10
+
 // uploadFile streams the multipart field "file" into the tenant's drop
-// bucket; the storage event that follows starts the run.
+// bucket; the storage event that follows starts the run. The file may be
+// at most Uploads.MaxBytes; a deployment that uploads through signed URLs
+// (the cloud) does not take files here.
 func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	tenant := principal(r).TenantID
+	up := s.Uploads.withDefaults()
+	if up.Mode == UploadSigned {
+		writeError(w, r, s.Logger, errs.Userf(errs.Unsupported,
+			"this deployment takes files straight into storage, not through the API: ask POST /api/uploads for an upload link (the web app does)"))
+		return
+	}
+	if r.ContentLength > up.MaxBytes+multipartSlack {
+		writeError(w, r, s.Logger, tooLarge("", r.ContentLength, up.MaxBytes))
+		return
+	}
 	streamBody(w, r, s.Limits.StreamIdleTimeout)
-	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, up.MaxBytes+multipartSlack)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		writeError(w, r, s.Logger, errs.Explain(errs.Wrap(errs.Invalid, err, "api: upload: multipart reader"),
@@ -36,6 +51,11 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			writeError(w, r, s.Logger, errs.Userf(errs.Invalid, "the form has no field \"file\": put the file in a field named file"))
+			return
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, r, s.Logger, tooLarge("", 0, up.MaxBytes))
 			return
 		}
 		if err != nil {
@@ -61,21 +81,24 @@ func (s *server) uploadFile(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, s.Logger, err)
 			return
 		}
-		ct := mime.TypeByExtension(path.Ext(name))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
 		wctx, abort := context.WithCancel(r.Context())
 		defer abort()
-		bw, err := b.NewWriter(wctx, name, &blob.WriterOptions{ContentType: ct})
+		bw, err := b.NewWriter(wctx, name, &blob.WriterOptions{ContentType: uploadContentType(name)})
 		if err != nil {
 			writeError(w, r, s.Logger, blobstore.Wrap(err, "open %s in the drop area", name))
 			return
 		}
-		n, err := io.Copy(bw, part)
+		n, err := io.Copy(bw, io.LimitReader(part, up.MaxBytes+1))
+		if err == nil && n > up.MaxBytes {
+			err = tooLarge(name, 0, up.MaxBytes)
+		}
 		if err != nil {
 			abort() // a cancelled writer discards what it has: no partial object
 			_ = bw.Close()
+			if errors.As(err, &mbe) {
+				writeError(w, r, s.Logger, tooLarge(name, 0, up.MaxBytes))
+				return
+			}
 			writeError(w, r, s.Logger, errs.Explain(errs.Wrap(errs.Invalid, err, "api: upload %s", name),
 				"the upload of %s was interrupted: try again", name))
 			return

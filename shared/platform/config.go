@@ -49,6 +49,11 @@ type Config struct {
 	Addr           string
 	StaticDir      string
 	Version        string
+	// Upload settings, as given (see Config.Uploads): B2B_UPLOAD_MODE,
+	// B2B_UPLOAD_MAX_BYTES and B2B_UPLOAD_URL_EXPIRY.
+	UploadMode      string
+	UploadMaxBytes  string
+	UploadURLExpiry string
 }
 
 // FromEnv reads the configuration from B2B_* variables, with local defaults
@@ -85,6 +90,7 @@ func FromEnv() Config {
 		StaticDir:     get("B2B_STATIC_DIR", "static/dist"),
 		Version:       get("B2B_VERSION", "dev"),
 	}
+	c.UploadMode, c.UploadMaxBytes, c.UploadURLExpiry = os.Getenv("B2B_UPLOAD_MODE"), os.Getenv("B2B_UPLOAD_MAX_BYTES"), os.Getenv("B2B_UPLOAD_URL_EXPIRY")
 	if sa := os.Getenv("B2B_SERVICE_ACCOUNTS"); sa != "" {
 		c.ServiceAccounts = strings.Split(sa, ",")
 	}

@@ -70,6 +70,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 			_ = p.Close() // what was opened before the failure
 		}
 	}()
+	if _, err := cfg.Uploads(); err != nil {
+		return nil, err
+	}
 	if p.Validator, err = eventschemas.NewValidator(); err != nil {
 		return nil, err
 	}
@@ -197,10 +200,11 @@ func (p *Platform) sessionKey(ctx context.Context) ([]byte, error) {
 
 // API returns the HTTP API handler.
 func (p *Platform) API() http.Handler {
+	uploads, _ := p.Config.Uploads() // checked by Open
 	return api.New(api.Deps{
 		Tenancy: p.Tenancy, Verifier: p.Verifier, Sessions: p.Sessions,
 		ETL: p.ETL, Connections: p.Connections, Resources: p.Resources, Logger: p.Logger, Version: p.Config.Version,
-		AllowedOrigins: p.Config.AllowedOrigins,
+		AllowedOrigins: p.Config.AllowedOrigins, Uploads: uploads,
 	})
 }
 
