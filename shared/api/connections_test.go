@@ -24,6 +24,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	_ "github.com/b2brecs/b2brecs/shared/docstore/sqlitedoc"
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/localsecrets"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
@@ -63,6 +64,9 @@ type connFixture struct {
 	mu     sync.Mutex
 	usage  map[string]int
 	bodies []string // every response body, for the secret scan
+	// imports holds the tenants' import folders (imports/{tenant}), the
+	// only folders file:// connections may read.
+	imports string
 }
 
 func newConnFixture(t *testing.T) *connFixture {
@@ -78,10 +82,12 @@ func newConnFixture(t *testing.T) *connFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sec.Close() })
-	f := &connFixture{t: t, logs: &lockedBuffer{}, usage: map[string]int{}}
+	f := &connFixture{t: t, logs: &lockedBuffer{}, usage: map[string]int{}, imports: filepath.Join(dir, "imports")}
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.svc = connections.New(docs, sec, connections.Options{
-		AllowLocalBuckets: true, Logger: log,
+		// Local mode: loopback reachable (the test services), folders
+		// under the import folders.
+		Egress: egress.LoopbackOnly(), FileRoots: []string{filepath.Join(f.imports, "{tenant}")}, Logger: log,
 		Usage: func(_ context.Context, tenant, id string) (int, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -151,7 +157,7 @@ func (f *connFixture) assertNoSecrets(values ...string) {
 
 func TestConnectionsAPIStorage(t *testing.T) {
 	f := newConnFixture(t)
-	dir := t.TempDir()
+	dir := filepath.Join(f.imports, connTenantA, "drop")
 	for i, name := range []string{"in/a-1.csv", "in/a-2.csv", "in/b.json"} {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		os.MkdirAll(filepath.Dir(p), 0o755)

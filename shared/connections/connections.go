@@ -12,12 +12,28 @@
 //
 // Names are unique per tenant (case-insensitively), enforced by an index
 // document of kind "connection_name" written in the same transaction.
+//
+// # Where a secret may go
+//
+// A stored secret is only ever sent to the place it was saved for: the
+// host and port of a database (and a verified server certificate if the
+// connection verified it), the bucket, endpoint and account of a bucket.
+// An update that changes any of those without entering the secret again
+// is refused (errs.Invalid naming the secret field), so an editor cannot
+// point a saved connection at a server of their own and receive its
+// password (see movedSecret).
+//
+// Every connection dials through the Service's outbound policy (package
+// egress, B2B_CONNECT_ALLOW); local folders (file:// bucket URLs) are only
+// allowed under the folders of Options.FileRoots.
 package connections
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -288,10 +304,11 @@ func (p Patch) apply(f Fields) Fields {
 	return f
 }
 
-// invalid returns a field-named validation error:
-// "connection: port: must be 1-65535".
+// invalid returns a validation error about one field: the user sees the
+// message beside the field, the logs "connection: port: must be 1-65535".
 func invalid(field, format string, args ...any) error {
-	return errs.E(errs.Invalid, "connection: %s: %s", field, fmt.Sprintf(format, args...))
+	text := fmt.Sprintf(format, args...)
+	return &errs.Error{Kind: errs.Invalid, Msg: "connection: " + field + ": " + text, Field: field, User: text}
 }
 
 const (
@@ -301,9 +318,20 @@ const (
 
 var sslModes = []string{"", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
+var (
+	// Azure storage account names: 3-24 lower-case letters and digits.
+	azureAccountRE = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
+	// Bucket and container names of GCS, S3 and Azure: lower-case letters,
+	// digits, dots, hyphens and underscores (GCS), 3-222 characters.
+	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
+	// AWS regions ("eu-west-3").
+	regionRE = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+)
+
 // normalize trims the fields, fills defaults and validates them for the
-// type; allowLocal accepts file:// bucket URLs (local mode and tests).
-func normalize(f *Fields, s Secret, allowLocal bool) error {
+// type; roots are the folders file:// bucket URLs may name (none: local
+// folders are refused, as in the cloud).
+func normalize(f *Fields, s Secret, roots []string) error {
 	trim := func(p *string) { *p = strings.TrimSpace(*p) }
 	for _, p := range []*string{&f.Name, &f.Host, &f.Database, &f.Schema, &f.Username, &f.SSLMode, &f.BucketURL,
 		&f.Region, &f.AccessKeyID, &f.Account, &f.Endpoint, &f.Project, &f.Dataset} {
@@ -359,7 +387,7 @@ func normalize(f *Fields, s Secret, allowLocal bool) error {
 		if f.Port != 0 {
 			return invalid("port", "is not used by %s connections", f.Type)
 		}
-		if err := normalizeBucket(f, allowLocal); err != nil {
+		if err := normalizeBucket(f, roots); err != nil {
 			return err
 		}
 		if strings.HasPrefix(f.Prefix, "/") || strings.Contains(f.Prefix, "..") {
@@ -370,10 +398,16 @@ func normalize(f *Fields, s Secret, allowLocal bool) error {
 				return invalid("endpoint", "must be an http(s) URL")
 			}
 		}
+		if f.Account != "" && !azureAccountRE.MatchString(f.Account) {
+			return invalid("account", "must be a storage account name: 3-24 lower-case letters and digits")
+		}
 		switch f.Type {
 		case S3:
 			if f.Region == "" {
 				f.Region = "us-east-1"
+			}
+			if !regionRE.MatchString(f.Region) {
+				return invalid("region", "must be an AWS region such as eu-west-3")
 			}
 			if f.AccessKeyID != "" && s.AWSSecretAccessKey == "" {
 				return invalid("aws_secret_access_key", "is required with access_key_id")
@@ -407,8 +441,9 @@ func normalize(f *Fields, s Secret, allowLocal bool) error {
 
 // normalizeBucket checks the bucket URL against the type: gs://,
 // s3://, azblob:// or https://ACCOUNT.blob.core.windows.net/container
-// (rewritten to azblob:// with Account and Endpoint filled in).
-func normalizeBucket(f *Fields, allowLocal bool) error {
+// (rewritten to azblob:// with Account and Endpoint filled in), or
+// file:///folder under one of roots.
+func normalizeBucket(f *Fields, roots []string) error {
 	if f.BucketURL == "" {
 		return invalid("bucket_url", "is required")
 	}
@@ -420,9 +455,11 @@ func normalizeBucket(f *Fields, allowLocal bool) error {
 		return invalid("bucket_url", "must not contain credentials or query parameters")
 	}
 	if u.Scheme == "file" {
-		if !allowLocal {
-			return invalid("bucket_url", "local folders are only allowed in local mode")
+		dir, err := localFolder(u, roots)
+		if err != nil {
+			return err
 		}
+		f.BucketURL = (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
 		return nil
 	}
 	want := map[Type]string{GCS: "gs", S3: "s3", AzureBlob: "azblob"}[f.Type]
@@ -430,6 +467,9 @@ func normalizeBucket(f *Fields, allowLocal bool) error {
 		parts := strings.SplitN(strings.Trim(u.Path, "/"), "/", 2)
 		if parts[0] == "" || len(parts) > 1 {
 			return invalid("bucket_url", "must be https://ACCOUNT.blob.core.windows.net/CONTAINER")
+		}
+		if !bucketRE.MatchString(parts[0]) {
+			return invalid("bucket_url", "the container name must be lower-case letters, digits and hyphens")
 		}
 		if acct, ok := strings.CutSuffix(u.Hostname(), ".blob.core.windows.net"); ok && f.Account == "" {
 			f.Account = acct
@@ -445,6 +485,9 @@ func normalizeBucket(f *Fields, allowLocal bool) error {
 	}
 	if u.Host == "" || strings.Trim(u.Path, "/") != "" {
 		return invalid("bucket_url", "must be %s://BUCKET (put folders in prefix)", want)
+	}
+	if !bucketRE.MatchString(u.Host) {
+		return invalid("bucket_url", "the bucket name must be 3-222 lower-case letters, digits, dots, hyphens or underscores")
 	}
 	f.BucketURL = want + "://" + u.Host
 	return nil
@@ -467,6 +510,71 @@ func identity(f Fields) string {
 		return strings.Join([]string{string(f.Type), f.BucketURL, f.Prefix, strings.ToLower(f.Account), f.Endpoint}, "\x00")
 	}
 	return strings.Join([]string{string(f.Type), strings.ToLower(f.Host), fmt.Sprint(f.Port), f.Database, f.Username, f.Project, f.Dataset}, "\x00")
+}
+
+// secretLabels are the secret fields in the words of a message.
+var secretLabels = map[string]string{
+	"password":              "password",
+	"service_account_json":  "service account key",
+	"aws_secret_access_key": "secret access key",
+	"azure_account_key":     "account key",
+	"azure_sas_token":       "SAS token",
+}
+
+// verifiesServer reports whether an sslmode checks the server's
+// certificate.
+func verifiesServer(sslmode string) bool { return sslmode == "verify-ca" || sslmode == "verify-full" }
+
+// movedTo names what an update changes of the place a stored secret is
+// sent to ("host", "port", "bucket", "endpoint", "account", or
+// "unverified server" when a verified TLS connection stops verifying the
+// server), "" when it stays. Both field sets are normalised.
+func movedTo(old, cur Fields) string {
+	if old.Type.IsDatabase() {
+		switch {
+		case !strings.EqualFold(old.Host, cur.Host):
+			return "host"
+		case old.Port != cur.Port:
+			return "port"
+		case verifiesServer(old.SSLMode) && !verifiesServer(cur.SSLMode):
+			return "unverified server"
+		}
+		return ""
+	}
+	switch {
+	case old.BucketURL != cur.BucketURL:
+		return "bucket"
+	case old.Endpoint != cur.Endpoint:
+		return "endpoint"
+	case !strings.EqualFold(old.Account, cur.Account):
+		return "account"
+	}
+	return ""
+}
+
+// movedSecret refuses an update that sends a stored secret somewhere else:
+// when the place changes (movedTo), every secret field stored must be in
+// the patch (entered again, or cleared).
+func movedSecret(old, cur Fields, stored Secret, p SecretPatch) error {
+	what := movedTo(old, cur)
+	if what == "" {
+		return nil
+	}
+	given := map[string]bool{
+		"password": p.Password != nil, "service_account_json": p.ServiceAccountJSON != nil,
+		"aws_secret_access_key": p.AWSSecretAccessKey != nil, "azure_account_key": p.AzureAccountKey != nil,
+		"azure_sas_token": p.AzureSASToken != nil,
+	}
+	for _, field := range stored.fieldNames() {
+		if given[field] {
+			continue
+		}
+		if what == "unverified server" {
+			return invalid(field, "re-enter the %s to use this connection without verifying the server's certificate", secretLabels[field])
+		}
+		return invalid(field, "re-enter the %s to use this connection with another %s", secretLabels[field], what)
+	}
+	return nil
 }
 
 // SecretName is the name of a connection's secret in the secrets port.

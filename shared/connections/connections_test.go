@@ -26,6 +26,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	_ "github.com/b2brecs/b2brecs/shared/docstore/sqlitedoc"
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/localsecrets"
@@ -43,6 +44,7 @@ const (
 // with every log line captured.
 type env struct {
 	svc     *connections.Service
+	imports string // the import folders: imports/{tenant}
 	docs    *docstore.Store
 	secrets *secrets.Store
 	logs    *syncBuffer
@@ -81,11 +83,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sec.Close() })
-	e := &env{docs: docs, secrets: sec, logs: &syncBuffer{}, usage: map[string]int{}}
+	e := &env{docs: docs, secrets: sec, logs: &syncBuffer{}, usage: map[string]int{}, imports: filepath.Join(dir, "imports")}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.svc = connections.New(docs, sec, connections.Options{
-		AllowLocalBuckets: true,
-		Logger:            log,
+		// The test services listen on loopback, as in local mode.
+		Egress:    egress.LoopbackOnly(),
+		FileRoots: []string{filepath.Join(e.imports, "{tenant}")},
+		Logger:    log,
 		Usage: func(_ context.Context, tenant, id string) (int, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -93,6 +97,16 @@ func newEnv(t *testing.T) *env {
 		},
 	})
 	return e
+}
+
+// folder creates a folder under the tenant's import folder.
+func (e *env) folder(t *testing.T, tenant, name string) string {
+	t.Helper()
+	dir := filepath.Join(e.imports, tenant, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func (e *env) setUsage(tenant, id string, n int) {
@@ -317,7 +331,7 @@ func TestPostgresLifecycle(t *testing.T) {
 
 	// Update: omitted secret fields are kept; a failing re-test saves nothing.
 	bad := "wrong-host.invalid"
-	if _, err := e.svc.Update(ctx, tenantA, c.ID, connections.Patch{Host: &bad, Test: true}); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "test failed") {
+	if _, err := e.svc.Update(ctx, tenantA, c.ID, connections.Patch{Host: &bad, Secret: connections.SecretPatch{Password: &pw}, Test: true}); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "test failed") {
 		t.Fatalf("update with failing test: %v", err)
 	}
 	got, err := e.svc.Get(ctx, tenantA, c.ID)
@@ -457,23 +471,23 @@ func TestValidation(t *testing.T) {
 		{"no database", func(n *connections.NewConnection) { n.Database = "" }, "connection: database: is required"},
 		{"bad sslmode", func(n *connections.NewConnection) { n.SSLMode = "maybe" }, "connection: sslmode:"},
 		{"gcs with s3 url", func(n *connections.NewConnection) {
-			n.Fields = connections.Fields{Name: "b", Type: connections.GCS, BucketURL: "s3://x"}
+			n.Fields = connections.Fields{Name: "b", Type: connections.GCS, BucketURL: "s3://xyz"}
 		}, "connection: bucket_url: must start with gs://"},
 		{"bucket url with key", func(n *connections.NewConnection) {
-			n.Fields = connections.Fields{Name: "b", Type: connections.S3, BucketURL: "s3://x?access_key=1"}
+			n.Fields = connections.Fields{Name: "b", Type: connections.S3, BucketURL: "s3://xyz?access_key=1"}
 		}, "connection: bucket_url: must not contain"},
 		{"s3 key id without secret", func(n *connections.NewConnection) {
-			n.Fields = connections.Fields{Name: "b", Type: connections.S3, BucketURL: "s3://x", AccessKeyID: "AKIA"}
+			n.Fields = connections.Fields{Name: "b", Type: connections.S3, BucketURL: "s3://xyz", AccessKeyID: "AKIA"}
 		}, "connection: aws_secret_access_key: is required"},
 		{"azure without key", func(n *connections.NewConnection) {
-			n.Fields = connections.Fields{Name: "b", Type: connections.AzureBlob, BucketURL: "azblob://c", Account: "a"}
+			n.Fields = connections.Fields{Name: "b", Type: connections.AzureBlob, BucketURL: "azblob://ccc", Account: "acct1"}
 		}, "connection: azure_account_key:"},
 		{"bad service account", func(n *connections.NewConnection) {
-			n.Fields = connections.Fields{Name: "b", Type: connections.GCS, BucketURL: "gs://x"}
+			n.Fields = connections.Fields{Name: "b", Type: connections.GCS, BucketURL: "gs://xyz"}
 			n.Secret.ServiceAccountJSON = "{not json"
 		}, "connection: service_account_json:"},
 		{"prefix escapes", func(n *connections.NewConnection) {
-			n.Fields = connections.Fields{Name: "b", Type: connections.GCS, BucketURL: "gs://x", Prefix: "../x"}
+			n.Fields = connections.Fields{Name: "b", Type: connections.GCS, BucketURL: "gs://xyz", Prefix: "../x"}
 		}, "connection: prefix:"},
 		{"bigquery without project", func(n *connections.NewConnection) {
 			n.Fields = connections.Fields{Name: "b", Type: connections.BigQuery}
@@ -497,7 +511,7 @@ func TestValidation(t *testing.T) {
 	strict := connections.New(e.docs, e.secrets, connections.Options{})
 	_, err := strict.Create(t.Context(), tenantA, connections.NewConnection{Fields: connections.Fields{Name: "f", Type: connections.GCS, BucketURL: "file://" + t.TempDir()}})
 	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "local") {
-		t.Errorf("file bucket without AllowLocalBuckets: %v", err)
+		t.Errorf("file bucket without FileRoots: %v", err)
 	}
 	// Azure https URL is normalised.
 	res, err := e.svc.Create(t.Context(), tenantA, connections.NewConnection{
@@ -550,7 +564,7 @@ func writeFile(t *testing.T, dir, name, content string, mod time.Time) {
 func TestFileBucket(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	dir := t.TempDir()
+	dir := e.folder(t, tenantA, "src")
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	writeFile(t, dir, "exports/orders-1.csv", "a\n1\n", base)
 	writeFile(t, dir, "exports/orders-2.csv", "a\n1\n2\n", base.Add(time.Hour))
@@ -624,7 +638,7 @@ func TestTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	res, err := e.svc.Create(ctx, tenantA, connections.NewConnection{
-		Fields: connections.Fields{Name: "drop", Type: connections.GCS, BucketURL: "file://" + filepath.ToSlash(t.TempDir())},
+		Fields: connections.Fields{Name: "drop", Type: connections.GCS, BucketURL: "file://" + filepath.ToSlash(e.folder(t, tenantA, "src"))},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -671,9 +685,9 @@ func (failingSecrets) Put(context.Context, string, string, []byte) error {
 func TestCreateSecretFailureLeavesNothing(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	svc := connections.New(e.docs, &secrets.Store{Driver: failingSecrets{e.secrets.Driver}}, connections.Options{AllowLocalBuckets: true})
+	svc := connections.New(e.docs, &secrets.Store{Driver: failingSecrets{e.secrets.Driver}}, connections.Options{})
 	in := connections.NewConnection{
-		Fields: connections.Fields{Name: "az", Type: connections.AzureBlob, BucketURL: "azblob://c", Account: "a"},
+		Fields: connections.Fields{Name: "az", Type: connections.AzureBlob, BucketURL: "azblob://exports", Account: "acct1"},
 		Secret: connections.Secret{AzureAccountKey: "a2V5LXZhbHVl"},
 	}
 	_, err := svc.Create(ctx, tenantA, in)

@@ -14,6 +14,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 )
@@ -74,7 +75,7 @@ func (s *Service) Test(ctx context.Context, tenant, id string) (TestResult, erro
 	if err != nil {
 		return TestResult{}, err
 	}
-	tr := s.test(ctx, c.Fields, sec)
+	tr := s.test(ctx, tenant, c.Fields, sec)
 	if tr.DuplicateOf, err = s.duplicateOf(ctx, tenant, c.Fields, id); err != nil {
 		return TestResult{}, err
 	}
@@ -91,7 +92,7 @@ func (s *Service) Test(ctx context.Context, tenant, id string) (TestResult, erro
 func (s *Service) update(ctx context.Context, tenant, id string, fn func(c *Connection)) (Connection, error) {
 	return docstore.Update[Connection](ctx, s.docs, key(tenant, id), func(c *Connection, exists bool) error {
 		if !exists {
-			return errs.E(errs.NotFound, "connection %q not found", id)
+			return errs.Explain(errs.E(errs.NotFound, "connection %q not found", id), "this connection does not exist (it may have been deleted)")
 		}
 		fn(c)
 		return nil
@@ -103,13 +104,13 @@ var errEOF = io.EOF
 // TestValues tests unsaved values (the wizard) and reports an existing
 // connection to the same place in DuplicateOf.
 func (s *Service) TestValues(ctx context.Context, tenant string, in NewConnection) (TestResult, error) {
-	if err := normalize(&in.Fields, in.Secret, s.opts.AllowLocalBuckets); err != nil {
+	if err := normalize(&in.Fields, in.Secret, s.tenantRoots(tenant)); err != nil {
 		return TestResult{}, err
 	}
 	if err := unsupported(in.Type); err != nil {
 		return TestResult{}, err
 	}
-	tr := s.test(ctx, in.Fields, in.Secret)
+	tr := s.test(ctx, tenant, in.Fields, in.Secret)
 	dup, err := s.duplicateOf(ctx, tenant, in.Fields, "")
 	if err != nil {
 		return TestResult{}, err
@@ -120,13 +121,14 @@ func (s *Service) TestValues(ctx context.Context, tenant string, in NewConnectio
 
 func unsupported(t Type) error {
 	if t == BigQuery || t == Firestore {
-		return errs.E(errs.Unsupported, "connection: %s connections are not in this build yet", t.Display())
+		return errs.Userf(errs.Unsupported, "%s connections are not in this build yet", t.Display())
 	}
 	return nil
 }
 
-// test runs the test for validated fields. Unsupported types fail.
-func (s *Service) test(ctx context.Context, f Fields, sec Secret) TestResult {
+// test runs the test for validated fields of a tenant's connection.
+// Unsupported types fail.
+func (s *Service) test(ctx context.Context, tenant string, f Fields, sec Secret) TestResult {
 	if err := unsupported(f.Type); err != nil {
 		return TestResult{Message: publicMessage(err), Tables: []TableItem{}}
 	}
@@ -137,7 +139,7 @@ func (s *Service) test(ctx context.Context, f Fields, sec Secret) TestResult {
 	if f.Type.IsDatabase() {
 		tr, err = s.testDB(ctx, f, sec)
 	} else {
-		tr, err = s.testBucket(ctx, f, sec)
+		tr, err = s.testBucket(ctx, tenant, f, sec)
 	}
 	if err != nil {
 		s.opts.Logger.InfoContext(ctx, "connections: test failed", "type", string(f.Type), "kind", errs.KindOf(err).String(), "err", scrub(err.Error(), sec))
@@ -148,7 +150,7 @@ func (s *Service) test(ctx context.Context, f Fields, sec Secret) TestResult {
 }
 
 func (s *Service) testDB(ctx context.Context, f Fields, sec Secret) (TestResult, error) {
-	src, err := openSource(ctx, f, sec, s.opts.TestTimeout)
+	src, err := s.openSource(ctx, f, sec)
 	if err != nil {
 		return TestResult{}, err
 	}
@@ -165,8 +167,8 @@ func (s *Service) testDB(ctx context.Context, f Fields, sec Secret) (TestResult,
 	return tr, nil
 }
 
-func (s *Service) testBucket(ctx context.Context, f Fields, sec Secret) (TestResult, error) {
-	b, err := openBucket(ctx, f, sec)
+func (s *Service) testBucket(ctx context.Context, tenant string, f Fields, sec Secret) (TestResult, error) {
+	b, err := s.openBucket(ctx, tenant, f, sec)
 	if err != nil {
 		return TestResult{}, err
 	}
@@ -254,7 +256,7 @@ func (s *Service) withSource(ctx context.Context, tenant, id string, fn func(*so
 	if err != nil {
 		return err
 	}
-	src, err := openSource(ctx, c.Fields, sec, s.opts.TestTimeout)
+	src, err := s.openSource(ctx, c.Fields, sec)
 	if err != nil {
 		return s.failure(ctx, c, err, sec)
 	}
@@ -270,7 +272,7 @@ func (s *Service) withSource(ctx context.Context, tenant, id string, fn func(*so
 func (s *Service) failure(ctx context.Context, c Connection, err error, sec Secret) error {
 	msg := friendly(c.Fields, err, sec)
 	s.opts.Logger.InfoContext(ctx, "connections: source call failed", "tenant", c.TenantID, "id", c.ID, "kind", errs.KindOf(err).String(), "err", scrub(err.Error(), sec))
-	return errs.E(errs.KindOf(err), "%s", msg)
+	return errs.Userf(errs.KindOf(err), "%s", msg)
 }
 
 // ListFiles lists the files of a storage connection under its prefix plus
@@ -299,7 +301,7 @@ func (s *Service) ListFiles(ctx context.Context, tenant, id, prefix, pattern str
 	if err != nil {
 		return nil, err
 	}
-	b, err := openBucket(ctx, c.Fields, sec)
+	b, err := s.openBucket(ctx, tenant, c.Fields, sec)
 	if err != nil {
 		return nil, s.failure(ctx, c, err, sec)
 	}
@@ -340,6 +342,9 @@ func (s *Service) ListFiles(ctx context.Context, tenant, id, prefix, pattern str
 // friendly is the message shown for a failed test or discovery call: what
 // went wrong in words a user can act on, never a secret.
 func friendly(f Fields, err error, sec Secret) string {
+	if d, ok := egress.AsDenied(err); ok {
+		return d.Error()
+	}
 	detail := scrub(publicMessage(err), sec)
 	k := errs.KindOf(err)
 	switch {
@@ -347,8 +352,9 @@ func friendly(f Fields, err error, sec Secret) string {
 		return "the connection failed"
 	case k == errs.Invalid || k == errs.Unsupported || k == errs.Conflict:
 		return detail
-	case f.Type.IsDatabase():
-		// The sources drivers' messages are written for users and redacted.
+	case f.Type.IsDatabase() || strings.HasPrefix(f.BucketURL, "file:"):
+		// The sources drivers' and local folders' messages are written for
+		// users (and redacted).
 		return detail
 	}
 	switch k {

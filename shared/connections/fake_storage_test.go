@@ -14,6 +14,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	_ "github.com/b2brecs/b2brecs/shared/docstore/sqlitedoc"
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/localsecrets"
 )
@@ -36,7 +37,8 @@ func newTestService(t *testing.T) *Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sec.Close() })
-	return New(docs, sec, Options{Logger: slog.New(slog.DiscardHandler)})
+	// The fakes listen on loopback, as in local mode.
+	return New(docs, sec, Options{Egress: egress.LoopbackOnly(), Logger: slog.New(slog.DiscardHandler)})
 }
 
 func fileKeys(fs []FileInfo) string {

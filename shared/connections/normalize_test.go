@@ -20,7 +20,7 @@ func FuzzNormalize(f *testing.F) {
 		if secret != "" {
 			fl.AccessKeyID = "AKIA"
 		}
-		err := normalize(&fl, sec, false)
+		err := normalize(&fl, sec, nil)
 		if err != nil {
 			if len(secret) >= 8 && strings.Contains(err.Error(), secret) {
 				t.Fatalf("error echoes the secret: %v", err)

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/secrets"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
@@ -22,9 +24,14 @@ type UsageFunc func(ctx context.Context, tenant, connID string) (int, error)
 type Options struct {
 	// Usage counts the jobs using a connection (nil: none ever do).
 	Usage UsageFunc
-	// AllowLocalBuckets accepts file:// bucket URLs (local mode, tests):
-	// never in the cloud, where it would expose the server's disk.
-	AllowLocalBuckets bool
+	// Egress is the outbound policy every connection dials through
+	// (B2B_CONNECT_ALLOW); nil allows public addresses only.
+	Egress *egress.Policy
+	// FileRoots are the folders file:// bucket URLs may name, "{tenant}"
+	// replaced by the tenant id (B2B_FILE_IMPORT_ROOTS, local mode only).
+	// Empty: local folders are refused, as in the cloud, where they would
+	// expose the server's disk.
+	FileRoots []string
 	// TestTimeout bounds a connection test (default 10 s).
 	TestTimeout time.Duration
 	Logger      *slog.Logger
@@ -36,6 +43,10 @@ type Service struct {
 	docs    *docstore.Store
 	secrets *secrets.Store
 	opts    Options
+	// transport and http dial through opts.Egress; one per Service, so
+	// that bucket connections share a pool.
+	transport *http.Transport
+	http      *http.Client
 }
 
 // New returns a Service over a docstore and a secrets store.
@@ -49,7 +60,11 @@ func New(docs *docstore.Store, sec *secrets.Store, opts Options) *Service {
 	if opts.TestTimeout <= 0 {
 		opts.TestTimeout = 10 * time.Second
 	}
-	return &Service{docs: docs, secrets: sec, opts: opts}
+	if opts.Egress == nil {
+		opts.Egress = egress.Strict()
+	}
+	tr := opts.Egress.Transport()
+	return &Service{docs: docs, secrets: sec, opts: opts, transport: tr, http: &http.Client{Transport: tr}}
 }
 
 func key(tenant, id string) docstore.Key { return docstore.Key{Tenant: tenant, Kind: Kind, ID: id} }
@@ -66,7 +81,7 @@ type nameDoc struct {
 
 func checkID(id string) error {
 	if !strings.HasPrefix(id, IDPrefix) || len(id) > 64 || strings.ContainsAny(id, "/.") {
-		return errs.E(errs.NotFound, "connection %q not found", id)
+		return errs.Explain(errs.E(errs.NotFound, "connection %q not found", id), "this connection does not exist (it may have been deleted)")
 	}
 	return nil
 }
@@ -93,7 +108,7 @@ func (s *Service) get(ctx context.Context, tenant, id string) (Connection, int64
 	}
 	c, v, err := docstore.Get[Connection](ctx, s.docs, key(tenant, id))
 	if errs.Is(err, errs.NotFound) {
-		return Connection{}, 0, errs.E(errs.NotFound, "connection %q not found", id)
+		return Connection{}, 0, errs.Explain(errs.E(errs.NotFound, "connection %q not found", id), "this connection does not exist (it may have been deleted)")
 	}
 	if err != nil {
 		return Connection{}, 0, err
@@ -141,7 +156,7 @@ type CreateResult struct {
 // are tested first and a failed test saves nothing. If the secret cannot
 // be written, the connection is removed again.
 func (s *Service) Create(ctx context.Context, tenant string, in NewConnection) (CreateResult, error) {
-	if err := normalize(&in.Fields, in.Secret, s.opts.AllowLocalBuckets); err != nil {
+	if err := normalize(&in.Fields, in.Secret, s.tenantRoots(tenant)); err != nil {
 		return CreateResult{}, err
 	}
 	var res CreateResult
@@ -156,10 +171,10 @@ func (s *Service) Create(ctx context.Context, tenant string, in NewConnection) (
 		SecretFields: in.Secret.fieldNames(), HasSecret: !in.Secret.empty(), CreatedAt: now, UpdatedAt: now,
 	}
 	if in.TestFirst {
-		tr := s.test(ctx, in.Fields, in.Secret)
+		tr := s.test(ctx, tenant, in.Fields, in.Secret)
 		tr.DuplicateOf = dup
 		if !tr.OK {
-			return CreateResult{}, errs.E(errs.Invalid, "connection test failed: %s", tr.Message)
+			return CreateResult{}, errs.Userf(errs.Invalid, "the connection test failed: %s", tr.Message)
 		}
 		res.Test = &tr
 		t := now
@@ -168,7 +183,7 @@ func (s *Service) Create(ctx context.Context, tenant string, in NewConnection) (
 	err = s.docs.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 		nk := nameKey(tenant, c.Name)
 		if _, err := tx.Get(ctx, nk); err == nil {
-			return errs.E(errs.Conflict, "connection: name: %q is already used by another connection", c.Name)
+			return errs.Fieldf(errs.Conflict, "name", "the name %q is already used by another connection", c.Name)
 		} else if !errs.Is(err, errs.NotFound) {
 			return err
 		}
@@ -220,7 +235,7 @@ func (s *Service) secret(ctx context.Context, c Connection) (Secret, error) {
 	}
 	var sec Secret
 	if err := json.Unmarshal(b, &sec); err != nil {
-		return Secret{}, errs.E(errs.Invalid, "connection %s: the stored credentials are damaged: enter them again", c.ID)
+		return Secret{}, errs.Explain(errs.E(errs.Invalid, "connection %s: the stored credentials are damaged", c.ID), "the stored credentials of this connection are damaged: enter them again")
 	}
 	return sec, nil
 }
@@ -262,7 +277,9 @@ type UpdateResult struct {
 }
 
 // Update changes a connection. The type cannot change. With Test the new
-// values are tested first and a failed test changes nothing.
+// values are tested first and a failed test changes nothing. A change of
+// the place a stored secret goes to (host, port, bucket, endpoint,
+// account) needs that secret entered again (errs.Invalid naming it).
 func (s *Service) Update(ctx context.Context, tenant, id string, p Patch) (UpdateResult, error) {
 	old, ver, err := s.get(ctx, tenant, id)
 	if err != nil {
@@ -273,9 +290,19 @@ func (s *Service) Update(ctx context.Context, tenant, id string, p Patch) (Updat
 		return UpdateResult{}, err
 	}
 	newSec := p.Secret.apply(sec)
+	roots := s.tenantRoots(tenant)
 	c := old
 	c.Fields = p.apply(old.Fields)
-	if err := normalize(&c.Fields, newSec, s.opts.AllowLocalBuckets); err != nil {
+	if err := normalize(&c.Fields, newSec, roots); err != nil {
+		return UpdateResult{}, err
+	}
+	// Compare with the stored fields normalised the same way (a document
+	// saved by an older version may spell the same place differently).
+	was := old.Fields
+	if normalize(&was, sec, roots) != nil {
+		was = old.Fields
+	}
+	if err := movedSecret(was, c.Fields, sec, p.Secret); err != nil {
 		return UpdateResult{}, err
 	}
 	if p.Enabled != nil {
@@ -285,9 +312,9 @@ func (s *Service) Update(ctx context.Context, tenant, id string, p Patch) (Updat
 	c.UpdatedAt = s.now()
 	var res UpdateResult
 	if p.Test {
-		tr := s.test(ctx, c.Fields, newSec)
+		tr := s.test(ctx, tenant, c.Fields, newSec)
 		if !tr.OK {
-			return UpdateResult{}, errs.E(errs.Invalid, "connection test failed: %s", tr.Message)
+			return UpdateResult{}, errs.Userf(errs.Invalid, "the connection test failed: %s", tr.Message)
 		}
 		res.Test = &tr
 		t := c.UpdatedAt
@@ -305,7 +332,7 @@ func (s *Service) Update(ctx context.Context, tenant, id string, p Patch) (Updat
 	err = s.docs.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 		if nk, ok := nameKey(tenant, c.Name), nameKey(tenant, old.Name); nk != ok {
 			if nd, _, err := docstore.Get[nameDoc](ctx, tx, nk); err == nil && nd.ConnectionID != id {
-				return errs.E(errs.Conflict, "connection: name: %q is already used by another connection", c.Name)
+				return errs.Fieldf(errs.Conflict, "name", "the name %q is already used by another connection", c.Name)
 			} else if err != nil && !errs.Is(err, errs.NotFound) {
 				return err
 			}
@@ -342,7 +369,7 @@ func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 		return err
 	}
 	if n > 0 {
-		return errs.E(errs.Conflict, "connection %q is used by %d ETL job(s): delete or change them first", c.Name, n)
+		return errs.Userf(errs.Conflict, "connection %q is used by %d ETL job(s): delete or change them first", c.Name, n)
 	}
 	if err := s.secrets.Delete(ctx, tenant, SecretName(id)); err != nil {
 		return errs.Wrap(errs.KindOf(err), err, "connection %s: the credentials could not be removed", id)
@@ -361,7 +388,7 @@ func (s *Service) MarkUsed(ctx context.Context, tenant, id string) error {
 	}
 	_, err := docstore.Update[Connection](ctx, s.docs, key(tenant, id), func(c *Connection, exists bool) error {
 		if !exists {
-			return errs.E(errs.NotFound, "connection %q not found", id)
+			return errs.Explain(errs.E(errs.NotFound, "connection %q not found", id), "this connection does not exist (it may have been deleted)")
 		}
 		t := s.now()
 		c.LastUsedAt = &t

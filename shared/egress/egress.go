@@ -328,7 +328,7 @@ func (p *Policy) Check(host string, a netip.Addr) error {
 	}
 	class, _ := Classify(a)
 	h := normalizeHost(host)
-	if ha, err := netip.ParseAddr(h); err == nil && ha.WithZone("") == a.WithZone("") {
+	if ha, err := netip.ParseAddr(h); err == nil && ha.WithZone("").Unmap() == a.WithZone("").Unmap() {
 		h = ""
 	}
 	return &DeniedError{Host: h, Addr: a.WithZone(""), Class: class}

@@ -44,6 +44,14 @@ type Config struct {
 	// whose audience is one of Audiences (the function URLs).
 	ServiceAccounts []string
 	Audiences       []string
+	// ConnectAllow is B2B_CONNECT_ALLOW: the internal addresses and host
+	// names tenants' connections may reach (see egress.Parse); "" keeps the
+	// mode's default (loopback locally, nothing internal in the cloud).
+	ConnectAllow string
+	// FileImportRoots are the folders file:// connections may read, in
+	// local mode only ("{tenant}" is replaced by the tenant id):
+	// B2B_FILE_IMPORT_ROOTS, comma-separated, default DataDir/imports/{tenant}.
+	FileImportRoots []string
 	// AllowedOrigins may call the API from browsers on other origins.
 	AllowedOrigins []string
 	Addr           string
@@ -99,6 +107,11 @@ func FromEnv() Config {
 	}
 	if au := os.Getenv("B2B_AUDIENCES"); au != "" {
 		c.Audiences = strings.Split(au, ",")
+	}
+	c.ConnectAllow = os.Getenv("B2B_CONNECT_ALLOW")
+	c.FileImportRoots = []string{filepath.Join(dir, "imports", "{tenant}")}
+	if r := os.Getenv("B2B_FILE_IMPORT_ROOTS"); r != "" {
+		c.FileImportRoots = strings.Split(r, ",")
 	}
 	return c
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/auth"
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/events"
@@ -102,9 +103,21 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	p.Tenancy = tenancy.NewService(p.Store)
 	// Database jobs read through saved connections, and a connection a
 	// job uses cannot be deleted (Usage counts the jobs using it).
+	// Connections dial through the outbound policy; local folders are
+	// readable in local mode only, under the import folders.
+	local := cfg.Mode == ModeLocal
+	policy, err := egress.FromSetting(cfg.ConnectAllow, local)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "platform: %v", err)
+	}
+	var fileRoots []string
+	if local {
+		fileRoots = cfg.FileImportRoots
+	}
 	p.Connections = connections.New(p.Store, p.Secrets, connections.Options{
-		AllowLocalBuckets: cfg.Mode == ModeLocal,
-		Logger:            log,
+		Egress:    policy,
+		FileRoots: fileRoots,
+		Logger:    log,
 		Usage: func(ctx context.Context, tenant, connID string) (int, error) {
 			return p.ETL.CountJobsUsing(ctx, tenant, connID)
 		},

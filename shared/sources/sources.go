@@ -12,6 +12,17 @@
 // error text (Connection implements fmt.Stringer and slog.LogValuer without
 // it, and driver errors are redacted).
 //
+// # Outbound policy and ambient credentials
+//
+// Drivers dial through Connection.Egress (package egress), which checks the
+// address each connection resolves to when the socket connects: a nil
+// policy reaches public addresses only. A refused address is
+// errs.Permission with a message naming the address and the setting that
+// allows it (B2B_CONNECT_ALLOW). Drivers use nothing from the server's
+// environment: no PG* variables, password file, service file or client
+// certificate for PostgreSQL, no option file for MySQL. A connection
+// without a password sends none.
+//
 // # Discovery
 //
 // Test pings the server (10 s connect timeout) and lists the base tables of
@@ -67,12 +78,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
-	"github.com/b2brecs/b2brecs/shared/registry"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -102,6 +115,9 @@ type Connection struct {
 	Params map[string]string `json:"params,omitempty"`
 	// ConnectTimeout bounds each connection attempt; 0 means 10 s.
 	ConnectTimeout time.Duration `json:"connect_timeout,omitempty"`
+	// Egress decides which addresses the driver may connect to; nil
+	// allows public addresses only.
+	Egress *egress.Policy `json:"-"`
 }
 
 // Timeout returns the connect timeout to use.
@@ -404,35 +420,59 @@ type Source struct {
 	Driver
 }
 
-// Opener opens a driver from a URL.
-type Opener = registry.Opener[Driver]
+// Opener opens a driver for a connection. It does not connect.
+type Opener func(ctx context.Context, c Connection) (Driver, error)
 
-var drivers = registry.New[Driver]("sources")
+var (
+	openersMu sync.RWMutex
+	openers   = map[string]Opener{}
+)
 
 // Register makes a driver available under a URL scheme. Call it from init.
-func Register(scheme string, o Opener) { drivers.Register(scheme, o) }
+func Register(scheme string, o Opener) {
+	openersMu.Lock()
+	defer openersMu.Unlock()
+	openers[scheme] = o
+}
 
-// Schemes lists the registered schemes.
-func Schemes() []string { return drivers.Schemes() }
+// Schemes lists the registered schemes, sorted.
+func Schemes() []string {
+	openersMu.RLock()
+	defer openersMu.RUnlock()
+	out := make([]string, 0, len(openers))
+	for k := range openers {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
 
-// Open opens the source named by rawURL (see the package doc). Opening does
-// not connect: Test does.
-func Open(ctx context.Context, rawURL string) (*Source, error) {
+// Open opens the source named by rawURL (see the package doc), reaching
+// only the addresses policy allows (nil: public ones). Opening does not
+// connect: Test does.
+func Open(ctx context.Context, rawURL string, policy *egress.Policy) (*Source, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url errors quote the URL, which may hold a password.
 		return nil, errs.E(errs.Invalid, "sources: the connection URL does not parse")
 	}
-	return openURL(ctx, u)
+	c, err := ParseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	c.Egress = policy
+	return OpenConnection(ctx, u.Scheme, c)
 }
 
 // OpenConnection opens a driver for c by scheme ("postgres", "mysql").
 func OpenConnection(ctx context.Context, scheme string, c Connection) (*Source, error) {
-	return openURL(ctx, c.URL(scheme))
-}
-
-func openURL(ctx context.Context, u *url.URL) (*Source, error) {
-	d, err := drivers.Open(ctx, u.String())
+	openersMu.RLock()
+	o := openers[scheme]
+	openersMu.RUnlock()
+	if o == nil {
+		return nil, errs.E(errs.Invalid, "sources: no driver for scheme %q (registered: %v)", scheme, Schemes())
+	}
+	d, err := o(ctx, c)
 	if err != nil {
 		return nil, err
 	}

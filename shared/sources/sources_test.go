@@ -226,7 +226,7 @@ func TestNoPasswordInText(t *testing.T) {
 			t.Errorf("password in %q", s)
 		}
 	}
-	if _, err := Open(context.Background(), "postgres://u:Secr3t-pw@h:bad port/d"); err == nil || strings.Contains(err.Error(), "Secr3t") {
+	if _, err := Open(context.Background(), "postgres://u:Secr3t-pw@h:bad port/d", nil); err == nil || strings.Contains(err.Error(), "Secr3t") {
 		t.Errorf("Open with a bad URL: %v", err)
 	}
 	err := Redact(errors.New("auth failed for Secr3t-pw"), "Secr3t-pw")
@@ -236,7 +236,7 @@ func TestNoPasswordInText(t *testing.T) {
 }
 
 func TestOpenUnknownScheme(t *testing.T) {
-	if _, err := Open(context.Background(), "oracle://h/db"); !errs.Is(err, errs.Invalid) {
+	if _, err := Open(context.Background(), "oracle://h/db", nil); !errs.Is(err, errs.Invalid) {
 		t.Errorf("unknown scheme: %v", err)
 	}
 }

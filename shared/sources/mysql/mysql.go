@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,19 +22,14 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
 func init() {
-	sources.Register("mysql", func(_ context.Context, u *url.URL) (sources.Driver, error) {
-		c, err := sources.ParseURL(u)
-		if err != nil {
-			return nil, err
-		}
-		return New(c)
-	})
+	sources.Register("mysql", func(_ context.Context, c sources.Connection) (sources.Driver, error) { return New(c) })
 }
 
 // exactBelow is the estimated size under which tables are counted exactly.
@@ -50,6 +44,10 @@ type Driver struct {
 var _ sources.Driver = (*Driver)(nil)
 
 // New returns a driver for c. It does not connect.
+//
+// Nothing comes from the server's environment: go-sql-driver reads no
+// option file (~/.my.cnf) and no variable (MYSQL_PWD); the configuration is
+// built field by field, and connections are dialled through c.Egress.
 func New(c sources.Connection) (*Driver, error) {
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
@@ -65,6 +63,10 @@ func New(c sources.Connection) (*Driver, error) {
 	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	cfg.DBName = c.Database
 	cfg.Timeout = c.Timeout()
+	// The dialer resolves the host and checks each address it connects to.
+	dialer := c.Egress.Dialer(c.Host)
+	dialer.KeepAlive = 5 * time.Minute
+	cfg.DialFunc = dialer.DialContext
 	cfg.Loc = time.UTC
 	cfg.ParseTime = false
 	cfg.InterpolateParams = true
@@ -503,6 +505,11 @@ func (d *Driver) mapErr(err error, op string) error {
 		return nil
 	}
 	red := sources.Redact(err, d.c.Password)
+	if denied, ok := egress.AsDenied(err); ok {
+		// The policy's message is written for users: the address refused
+		// and the setting that allows it.
+		return errs.Explain(errs.Wrap(errs.Permission, red, "mysql: %s: refused by the outbound policy", op), "%s", denied.Error())
+	}
 	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
 		switch me.Number {

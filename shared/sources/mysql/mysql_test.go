@@ -13,6 +13,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/sources/mysql"
@@ -54,7 +55,8 @@ func conn(t testing.TB) (sources.Connection, string) {
 	cfg.DBName = testDB
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
 	cfg.Collation = "utf8mb4_general_ci"
-	return sources.Connection{Host: host, Port: p, Database: testDB, Username: cfg.User, Password: cfg.Passwd, SSLMode: "disable"}, cfg.FormatDSN()
+	return sources.Connection{Host: host, Port: p, Database: testDB, Username: cfg.User, Password: cfg.Passwd, SSLMode: "disable",
+		Egress: egress.LoopbackOnly()}, cfg.FormatDSN()
 }
 
 func open(t testing.TB) sources.Driver {
@@ -96,6 +98,8 @@ func TestConformance(t *testing.T) {
 			}
 			return d, c.Password
 		},
+		Conn: func(t testing.TB) sources.Connection { c, _ := conn(t); return c },
+		New:  func(c sources.Connection) (sources.Driver, error) { return mysql.New(c) },
 	})
 }
 
@@ -119,7 +123,8 @@ func TestOpenURL(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	d, err := mysql.New(sources.Connection{Host: "127.0.0.1", Port: 1, Database: "x", Username: "u", Password: "Secr3t-pw-do-not-leak", ConnectTimeout: 2 * time.Second})
+	d, err := mysql.New(sources.Connection{Host: "127.0.0.1", Port: 1, Database: "x", Username: "u", Password: "Secr3t-pw-do-not-leak", ConnectTimeout: 2 * time.Second,
+		Egress: egress.LoopbackOnly()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,18 +21,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 )
 
 func init() {
-	open := func(_ context.Context, u *url.URL) (sources.Driver, error) {
-		c, err := sources.ParseURL(u)
-		if err != nil {
-			return nil, err
-		}
-		return New(c)
-	}
+	open := func(_ context.Context, c sources.Connection) (sources.Driver, error) { return New(c) }
 	sources.Register("postgres", open)
 	sources.Register("postgresql", open)
 }
@@ -50,6 +44,12 @@ var _ sources.Driver = (*Driver)(nil)
 const exactBelow = 100_000
 
 // New returns a driver for c. It does not connect.
+//
+// The configuration is made from c alone: pgx reads PG* environment
+// variables, ~/.pgpass (or PGPASSFILE), the service file and the client
+// certificate under ~/.postgresql by default, and a tenant's connection
+// must never send the server's credentials. Every such setting is given
+// explicitly (empty) to the parser and cleared again after it.
 func New(c sources.Connection) (*Driver, error) {
 	if c.Host == "" {
 		c.Host = "localhost"
@@ -63,21 +63,57 @@ func New(c sources.Connection) (*Driver, error) {
 	if c.Database == "" {
 		return nil, errs.E(errs.Invalid, "postgres: no database given")
 	}
-	u := &url.URL{Scheme: "postgres", Host: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), Path: "/" + c.Database}
-	u.User = url.UserPassword(c.Username, c.Password)
-	q := url.Values{}
-	for k, v := range c.Params {
-		q.Set(k, v)
+	if c.Port < 1 || c.Port > 65535 {
+		return nil, errs.E(errs.Invalid, "postgres: port %d is not 1-65535", c.Port)
 	}
-	if c.SSLMode != "" {
-		q.Set("sslmode", c.SSLMode)
+	sslmode := c.SSLMode
+	if sslmode == "" {
+		sslmode = "prefer"
 	}
-	u.RawQuery = q.Encode()
-	cfg, err := pgx.ParseConfig(u.String())
+	settings := [][2]string{
+		{"host", c.Host}, {"port", strconv.Itoa(c.Port)}, {"dbname", c.Database}, {"user", c.Username},
+		{"password", c.Password}, {"sslmode", sslmode},
+		// Ambient credentials and settings, overridden.
+		{"passfile", ""}, {"sslcert", ""}, {"sslkey", ""}, {"sslrootcert", ""}, {"sslpassword", ""},
+		{"sslcertmode", "disable"}, {"sslsni", "1"}, {"sslnegotiation", "postgres"}, {"target_session_attrs", "any"},
+		{"require_auth", ""}, {"channel_binding", "prefer"}, {"min_protocol_version", "3.0"}, {"max_protocol_version", "3.0"},
+	}
+	var dsn strings.Builder
+	for _, kv := range settings {
+		fmt.Fprintf(&dsn, "%s='%s' ", kv[0], strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kv[1]))
+	}
+	cfg, err := pgx.ParseConfig(dsn.String())
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, sources.Redact(err, c.Password), "postgres: invalid connection settings")
 	}
+	pc := &cfg.Config
+	pc.Host, pc.Port, pc.Database, pc.User, pc.Password = c.Host, uint16(c.Port), c.Database, c.Username, c.Password
+	pc.RuntimeParams = map[string]string{}
+	for k, v := range c.Params {
+		pc.RuntimeParams[k] = v
+	}
+	pc.KerberosSrvName, pc.KerberosSpn = "", ""
+	pc.ValidateConnect, pc.AfterConnect, pc.OAuthTokenProvider = nil, nil, nil
+	pc.SSLCertMode = "disable"
+	var fallbacks []*pgconn.FallbackConfig
+	for _, fb := range pc.Fallbacks { // sslmode allow/prefer: the other TLS choice
+		if fb.Host == c.Host && fb.Port == pc.Port {
+			fallbacks = append(fallbacks, fb)
+		}
+	}
+	pc.Fallbacks = fallbacks
+	for _, t := range append([]*pgconn.FallbackConfig{{TLSConfig: pc.TLSConfig}}, pc.Fallbacks...) {
+		if t.TLSConfig != nil {
+			t.TLSConfig.Certificates, t.TLSConfig.GetClientCertificate = nil, nil
+		}
+	}
+	// Dial through the outbound policy; the dialer resolves the host itself
+	// so that the address checked is the address connected to.
 	cfg.ConnectTimeout = c.Timeout()
+	pc.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
+	dialer := c.Egress.Dialer(c.Host)
+	dialer.KeepAlive = 5 * time.Minute
+	pc.DialFunc = dialer.DialContext
 	return &Driver{c: c, cfg: cfg}, nil
 }
 
@@ -438,6 +474,11 @@ func (d *Driver) mapErr(err error, op string) error {
 		return nil
 	}
 	red := sources.Redact(err, d.c.Password)
+	if denied, ok := egress.AsDenied(err); ok {
+		// The policy's message is written for users: the address refused
+		// and the setting that allows it.
+		return errs.Explain(errs.Wrap(errs.Permission, red, "postgres: %s: refused by the outbound policy", op), "%s", denied.Error())
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		switch {

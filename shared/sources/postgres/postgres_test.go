@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/sources/postgres"
@@ -28,6 +29,7 @@ func conn(t testing.TB) (sources.Connection, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Egress = egress.LoopbackOnly()
 	return c, dsn
 }
 
@@ -72,13 +74,15 @@ func TestConformance(t *testing.T) {
 			}
 			return d, c.Password
 		},
+		Conn: func(t testing.TB) sources.Connection { c, _ := conn(t); return c },
+		New:  func(c sources.Connection) (sources.Driver, error) { return postgres.New(c) },
 	})
 }
 
 func TestOpenURL(t *testing.T) {
 	_, dsn := conn(t)
 	for _, scheme := range []string{"postgres", "postgresql"} {
-		src, err := sources.Open(context.Background(), strings.Replace(dsn, "postgres://", scheme+"://", 1))
+		src, err := sources.Open(context.Background(), strings.Replace(dsn, "postgres://", scheme+"://", 1), egress.LoopbackOnly())
 		if err != nil {
 			t.Fatalf("%s: %v", scheme, err)
 		}
@@ -93,7 +97,8 @@ func TestOpenURL(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	d, err := postgres.New(sources.Connection{Host: "127.0.0.1", Port: 1, Database: "x", Username: "u", Password: "Secr3t-pw-do-not-leak", ConnectTimeout: 2 * time.Second})
+	d, err := postgres.New(sources.Connection{Host: "127.0.0.1", Port: 1, Database: "x", Username: "u", Password: "Secr3t-pw-do-not-leak", ConnectTimeout: 2 * time.Second,
+		Egress: egress.LoopbackOnly()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,10 @@
 // of a table with every common type (NULLs, unicode, names that need
 // sanitising), exact extracted values, incremental extracts with the
 // boundary contract, selected columns, missing tables, bad credentials
-// (without the password in the error text) and cancellation.
+// (without the password in the error text), cancellation, and the
+// outbound policy (package egress): loopback, link-local, private and
+// metadata addresses refused or allowed by the policy, checked on the
+// address a host name resolves to.
 //
 // The suite creates its own tables (unique names per run) in the default
 // schema of the driver Open returns and drops them at the end.
@@ -16,12 +19,15 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
@@ -38,6 +44,11 @@ type Config struct {
 	// OpenBadAuth returns a driver for the same server whose credentials
 	// the server rejects, and the password it was given.
 	OpenBadAuth func(t testing.TB) (sources.Driver, string)
+	// Conn returns the connection Open uses (a server on loopback, where
+	// the test services run), for the outbound policy tests.
+	Conn func(t testing.TB) sources.Connection
+	// New opens the driver for a connection (the driver's New).
+	New func(c sources.Connection) (sources.Driver, error)
 }
 
 // Run runs the suite.
@@ -56,6 +67,7 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("NotFound", s.testNotFound)
 	t.Run("BadAuth", s.testBadAuth)
 	t.Run("Cancel", s.testCancel)
+	t.Run("OutboundPolicy", s.testOutbound)
 }
 
 type suite struct {
@@ -698,5 +710,99 @@ func Bench(b *testing.B, d sources.Driver, exec func(t testing.TB, sql string), 
 		refRate := float64(total) / refTime.Seconds()
 		b.ReportMetric(refRate, "ref_rows/s")
 		b.ReportMetric(rate/refRate, "ratio")
+	}
+}
+
+// countingListener accepts and closes connections on loopback, counting
+// them: a refused dial must never reach it.
+func countingListener(t *testing.T) (port int, accepted *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	accepted = &atomic.Int32{}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, accepted
+}
+
+func (s *suite) testOutbound(t *testing.T) {
+	if s.cfg.Conn == nil || s.cfg.New == nil {
+		t.Fatal("sourcetest.Config needs Conn and New for the outbound policy tests")
+	}
+	policy := func(list string) *egress.Policy {
+		p, err := egress.Parse(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const tail = " are not allowed by this deployment; an operator can allow it with B2B_CONNECT_ALLOW"
+	real := s.cfg.Conn(t)
+	if ip := net.ParseIP(real.Host); ip == nil || !ip.IsLoopback() {
+		t.Fatalf("the test server must be on a loopback address, not %q", real.Host)
+	}
+	port, accepted := countingListener(t)
+	cases := []struct {
+		name   string
+		host   string
+		port   int // 0: the test server's
+		policy *egress.Policy
+		want   string // "" = the test connects; else the message (prefix match)
+	}{
+		{"loopback allowed in local mode", real.Host, 0, egress.Default(true), ""},
+		{"loopback allowed by a range", real.Host, 0, policy("127.0.0.0/8"), ""},
+		{"name allowed by the list", "localhost", 0, policy("localhost"), ""},
+		{"loopback refused in cloud mode", "127.0.0.1", port, egress.Default(false), "connections to 127.0.0.1 (loopback)" + tail},
+		{"loopback refused when the policy says so", "127.0.0.1", port, policy("none"), "connections to 127.0.0.1 (loopback)" + tail},
+		{"name resolving to loopback", "localhost", port, egress.Default(false), "connections to localhost ("},
+		{"link-local", "169.254.169.254", 0, egress.Default(true), "connections to 169.254.169.254 (link-local)" + tail},
+		{"metadata server name", "metadata.google.internal", 0, egress.Default(true), "connections to metadata.google.internal (the cloud metadata server)" + tail},
+		{"private", "10.255.255.1", 0, egress.Default(true), "connections to 10.255.255.1 (private)" + tail},
+		{"ipv4-mapped private", "::ffff:192.168.0.1", 0, egress.Default(true), "connections to 192.168.0.1 (private)" + tail},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn := real
+			conn.Host, conn.Egress, conn.ConnectTimeout = c.host, c.policy, 5*time.Second
+			if c.port != 0 {
+				conn.Port = c.port
+			}
+			d, err := s.cfg.New(conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			start := time.Now()
+			_, err = d.Test(ctx(t))
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("Test: %v", err)
+				}
+				return
+			}
+			if !errs.Is(err, errs.Permission) || errs.Retryable(err) {
+				t.Fatalf("Test: %v (kind %v), want a permission error that is not retried", err, errs.KindOf(err))
+			}
+			if msg := errs.UserMessage(err); !strings.HasPrefix(msg, c.want) {
+				t.Errorf("message for users %q, want it to start with %q", msg, c.want)
+			}
+			if time.Since(start) > 3*time.Second {
+				t.Errorf("the refusal took %v: it must come before any connection attempt", time.Since(start))
+			}
+		})
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("refused connections reached the listener %d times", n)
 	}
 }
