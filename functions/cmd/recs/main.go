@@ -13,11 +13,31 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/platform"
 	_ "github.com/b2brecs/b2brecs/shared/warehouse/duckdbwh" // the local warehouse (cgo)
 )
 
 func main() {
+	switch cmd, args := subcommand(os.Args[1:]); cmd {
+	case "":
+	case "eval":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := runEval(ctx, args, os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			msg := err.Error()
+			if errs.HasUserMessage(err) {
+				msg = errs.UserMessage(err)
+			}
+			fmt.Fprintln(os.Stderr, "recs eval:", msg)
+			os.Exit(1)
+		}
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "recs: unknown command %q (commands: eval; no command starts the platform)\n", cmd)
+		os.Exit(2)
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "recs:", err)
 		os.Exit(1)

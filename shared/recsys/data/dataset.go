@@ -73,7 +73,7 @@ func Split(log *Log, cut, end int64) (*Dataset, error) {
 		ds.Train.add(u, ds.itemOf[p], log.Inv[k], log.Time[k], log.Qty[k], log.Price[k])
 	}
 	if len(ds.Users) == 0 || len(ds.Items) == 0 {
-		return nil, errs.E(errs.Invalid, "no purchases before the split date: choose a later split")
+		return nil, errs.Userf(errs.Invalid, "no purchases before the split date: choose a later split")
 	}
 	for k := range log.Cust {
 		t := log.Time[k]

@@ -51,16 +51,16 @@ func ReadFile(ctx context.Context, path string, cols Columns, rules Rules) (*Log
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, Stats{}, errs.E(errs.NotFound, "the interactions file %s does not exist", path)
+			return nil, Stats{}, errs.Userf(errs.NotFound, "the interactions file %s does not exist", path)
 		}
-		return nil, Stats{}, errs.Wrap(errs.Invalid, err, "could not open the interactions file %s", path)
+		return nil, Stats{}, errs.WrapField(errs.Invalid, err, "", "could not open the interactions file %s", path)
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
 	if strings.HasSuffix(strings.ToLower(path), ".gz") {
 		gz, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, Stats{}, errs.Wrap(errs.Invalid, err, "%s is not a valid gzip file", path)
+			return nil, Stats{}, errs.WrapField(errs.Invalid, err, "", "%s is not a valid gzip file", path)
 		}
 		defer gz.Close()
 		r = gz
@@ -75,7 +75,7 @@ func ReadCSV(ctx context.Context, r io.Reader, cols Columns, rules Rules) (*Log,
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return nil, Stats{}, errs.Wrap(errs.Invalid, err, "the interactions file has no header line")
+		return nil, Stats{}, errs.WrapField(errs.Invalid, err, "", "the interactions file has no header line")
 	}
 	idx := map[string]int{}
 	for i, h := range head {
@@ -84,13 +84,13 @@ func ReadCSV(ctx context.Context, r io.Reader, cols Columns, rules Rules) (*Log,
 	col := func(role, name string, required bool) (int, error) {
 		if name == "" {
 			if required {
-				return -1, errs.E(errs.Invalid, "the %s column is required", role)
+				return -1, errs.Userf(errs.Invalid, "the %s column is required", role)
 			}
 			return -1, nil
 		}
 		i, ok := idx[name]
 		if !ok {
-			return -1, errs.E(errs.Invalid, "the %s column %q is not in the file (columns: %s)", role, name, strings.Join(head, ", "))
+			return -1, errs.Userf(errs.Invalid, "the %s column %q is not in the file (columns: %s)", role, name, strings.Join(head, ", "))
 		}
 		return i, nil
 	}
@@ -127,9 +127,9 @@ func ReadCSV(ctx context.Context, r io.Reader, cols Columns, rules Rules) (*Log,
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, st, errs.E(errs.Invalid, "line %d of the interactions file is not valid CSV: %v", pe.Line, pe.Err)
+				return nil, st, errs.Userf(errs.Invalid, "line %d of the interactions file is not valid CSV: %v", pe.Line, pe.Err)
 			}
-			return nil, st, errs.Wrap(errs.Invalid, err, "could not read line %d of the interactions file", line)
+			return nil, st, errs.WrapField(errs.Invalid, err, "", "could not read line %d of the interactions file", line)
 		}
 		if line%65536 == 0 && ctx.Err() != nil {
 			return nil, st, ctx.Err()

@@ -19,18 +19,18 @@ import (
 
 // Config parameterises training.
 type Config struct {
-	Trees        int     // boosting rounds (default 150)
-	LearningRate float64 // shrinkage (default 0.1)
-	MaxDepth     int     // depth of each tree (default 6)
-	MinLeafHess  float64 // minimum hessian sum in a leaf (default 1)
-	Lambda       float64 // L2 on leaf values (default 1)
-	Bins         int     // histogram bins per feature, at most 255 (default 63)
-	Subsample    float64 // row fraction per tree (default 1)
-	ColSample    float64 // feature fraction per tree (default 1)
-	Seed         uint64
+	Trees        int     `json:"trees"`         // boosting rounds (default 150)
+	LearningRate float64 `json:"learning_rate"` // shrinkage (default 0.1)
+	MaxDepth     int     `json:"max_depth"`     // depth of each tree (default 6)
+	MinLeafHess  float64 `json:"min_leaf_hess"` // minimum hessian sum in a leaf (default 1)
+	Lambda       float64 `json:"lambda"`        // L2 on leaf values (default 1)
+	Bins         int     `json:"bins"`          // histogram bins per feature, at most 255 (default 63)
+	Subsample    float64 `json:"subsample"`     // row fraction per tree (default 1)
+	ColSample    float64 `json:"col_sample"`    // feature fraction per tree (default 1)
+	Seed         uint64  `json:"seed"`
 	// Progress, when set, is called after each tree with its number and the
 	// training log-loss.
-	Progress func(tree int, loss float64)
+	Progress func(tree int, loss float64) `json:"-"`
 }
 
 func (c *Config) defaults() {
@@ -96,20 +96,20 @@ func Train(ctx context.Context, d Dataset, cfg Config) (*Model, error) {
 	cfg.defaults()
 	nf := len(d.Features)
 	if nf == 0 {
-		return nil, errs.E(errs.Invalid, "gbdt: no features")
+		return nil, errs.Userf(errs.Invalid, "gbdt: no features")
 	}
 	n := len(d.Labels)
 	for f, col := range d.Features {
 		if len(col) != n {
-			return nil, errs.E(errs.Invalid, "gbdt: feature %d has %d rows, labels %d", f, len(col), n)
+			return nil, errs.Userf(errs.Invalid, "gbdt: feature %d has %d rows, labels %d", f, len(col), n)
 		}
 	}
 	if n == 0 {
-		return nil, errs.E(errs.Invalid, "gbdt: no rows")
+		return nil, errs.Userf(errs.Invalid, "gbdt: no rows")
 	}
 	bins, cuts := binAll(d.Features, cfg.Bins)
 	if d.Weights != nil && len(d.Weights) != n {
-		return nil, errs.E(errs.Invalid, "gbdt: %d weights for %d rows", len(d.Weights), n)
+		return nil, errs.Userf(errs.Invalid, "gbdt: %d weights for %d rows", len(d.Weights), n)
 	}
 	weight := func(i int) float64 {
 		if d.Weights == nil {

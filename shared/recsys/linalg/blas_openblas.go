@@ -31,7 +31,7 @@ func invertSPD(a []float64, n int) error {
 		return errNotSPD()
 	}
 	if info < 0 {
-		return errs.E(errs.Invalid, "cholesky: bad argument %d", -info)
+		return errs.Userf(errs.Invalid, "cholesky: bad argument %d", -info)
 	}
 	C.dpotri_(&uplo, &cn, p, &cn, &info)
 	if info != 0 {

@@ -14,7 +14,7 @@ func Backend() string { return backend }
 // both triangles filled) with its inverse, both triangles filled.
 func InvertSPD(a []float64, n int) error {
 	if len(a) != n*n {
-		return errs.E(errs.Invalid, "matrix has %d values, want %d×%d", len(a), n, n)
+		return errs.Userf(errs.Invalid, "matrix has %d values, want %d×%d", len(a), n, n)
 	}
 	if n == 0 {
 		return nil
@@ -36,12 +36,12 @@ func InvertSPD(a []float64, n int) error {
 // by its Cholesky factor.
 func SolveSPD(a []float64, n int, b []float64, m int) error {
 	if len(a) != n*n || len(b) != n*m {
-		return errs.E(errs.Invalid, "solve: sizes do not match (%d, %d for n=%d m=%d)", len(a), len(b), n, m)
+		return errs.Userf(errs.Invalid, "solve: sizes do not match (%d, %d for n=%d m=%d)", len(a), len(b), n, m)
 	}
 	return solveSPD(a, n, b, m)
 }
 
 // errNotSPD is returned when a matrix is not positive definite.
 func errNotSPD() error {
-	return errs.E(errs.Invalid, "the matrix is not positive definite (increase the regularisation)")
+	return errs.Userf(errs.Invalid, "the matrix is not positive definite (increase the regularisation)")
 }

@@ -35,7 +35,7 @@ type ALS struct {
 // NewALS trains ALS on x (users × items).
 func NewALS(ctx context.Context, x *data.CSR, cfg ALSConfig) (*ALS, error) {
 	if cfg.Factors <= 0 || cfg.Iterations <= 0 || cfg.Reg < 0 || cfg.Alpha <= 0 {
-		return nil, errs.E(errs.Invalid, "ALS needs factors > 0, iterations > 0, reg >= 0 and alpha > 0")
+		return nil, errs.Userf(errs.Invalid, "ALS needs factors > 0, iterations > 0, reg >= 0 and alpha > 0")
 	}
 	if cfg.CGSteps <= 0 {
 		cfg.CGSteps = 3

@@ -27,7 +27,7 @@ const DefaultEASEMaxItems = 20000
 // NewEASE trains EASE on x with regularisation lambda.
 func NewEASE(x *data.CSR, lambda float64, maxItems int) (*EASE, error) {
 	if lambda <= 0 {
-		return nil, errs.E(errs.Invalid, "EASE needs lambda > 0 (got %g)", lambda)
+		return nil, errs.Userf(errs.Invalid, "EASE needs lambda > 0 (got %g)", lambda)
 	}
 	if maxItems <= 0 {
 		maxItems = DefaultEASEMaxItems

@@ -27,7 +27,7 @@ func ParseSpec(s string) (*Spec, error) {
 	name, rest, _ := strings.Cut(raw, ":")
 	name = strings.ToLower(strings.TrimSpace(name))
 	if name == "" {
-		return nil, errs.E(errs.Invalid, "model spec %q has no model name (write name[:key=value,...], e.g. ease:lambda=500)", s)
+		return nil, errs.Userf(errs.Invalid, "model spec %q has no model name (write name[:key=value,...], e.g. ease:lambda=500)", s)
 	}
 	sp := &Spec{Raw: raw, Name: name, Params: map[string]string{}, used: map[string]bool{}}
 	if strings.TrimSpace(rest) == "" {
@@ -37,10 +37,10 @@ func ParseSpec(s string) (*Spec, error) {
 		k, v, ok := strings.Cut(kv, "=")
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if !ok || k == "" || v == "" {
-			return nil, errs.E(errs.Invalid, "model spec %q: %q is not key=value", s, kv)
+			return nil, errs.Userf(errs.Invalid, "model spec %q: %q is not key=value", s, kv)
 		}
 		if _, dup := sp.Params[k]; dup {
-			return nil, errs.E(errs.Invalid, "model spec %q sets %s twice", s, k)
+			return nil, errs.Userf(errs.Invalid, "model spec %q sets %s twice", s, k)
 		}
 		sp.Params[k] = v
 	}
@@ -74,7 +74,7 @@ func (s *Spec) Float(key string, def float64) (float64, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return 0, errs.E(errs.Invalid, "model %s: %s=%q is not a number", s.Name, key, v)
+		return 0, errs.Userf(errs.Invalid, "model %s: %s=%q is not a number", s.Name, key, v)
 	}
 	return f, nil
 }
@@ -88,7 +88,7 @@ func (s *Spec) Int(key string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, errs.E(errs.Invalid, "model %s: %s=%q is not a whole number", s.Name, key, v)
+		return 0, errs.Userf(errs.Invalid, "model %s: %s=%q is not a whole number", s.Name, key, v)
 	}
 	return n, nil
 }
@@ -119,13 +119,13 @@ func (s *Spec) Unused() error {
 		known = append(known, k)
 	}
 	sort.Strings(known)
-	return errs.E(errs.Invalid, "model %s has no parameter %s (it takes: %s)", s.Name, strings.Join(bad, ", "), strings.Join(known, ", "))
+	return errs.Userf(errs.Invalid, "model %s has no parameter %s (it takes: %s)", s.Name, strings.Join(bad, ", "), strings.Join(known, ", "))
 }
 
 // Range checks lo <= v <= hi.
 func Range[T int | float64](s *Spec, key string, v, lo, hi T) error {
 	if v < lo || v > hi {
-		return errs.E(errs.Invalid, "model %s: %s=%v is out of range (%v to %v)", s.Name, key, v, lo, hi)
+		return errs.Userf(errs.Invalid, "model %s: %s=%v is out of range (%v to %v)", s.Name, key, v, lo, hi)
 	}
 	return nil
 }

@@ -29,15 +29,15 @@ import (
 // Config is the recommended model's configuration. The zero value takes
 // the defaults.
 type Config struct {
-	ValidationDays float64 // length of the validation window at the end of training (default 30)
-	Windows        int     // how many consecutive validation windows train the ranker (default 1)
-	Candidates     int     // other products proposed per customer beside their own (default 150)
-	Lambda         float64 // EASE regularisation (default 500)
-	RecencyDays    float64 // time constant of the recency-weighted matrix (default 30)
-	MaxItems       int     // EASE catalogue limit (default models.DefaultEASEMaxItems)
-	GBDT           gbdt.Config
+	ValidationDays float64     `json:"validation_days"` // length of the validation window at the end of training (default 30)
+	Windows        int         `json:"windows"`         // how many consecutive validation windows train the ranker (default 2)
+	Candidates     int         `json:"candidates"`      // other products proposed per customer beside their own (default 150)
+	Lambda         float64     `json:"lambda"`          // EASE regularisation (default 500)
+	RecencyDays    float64     `json:"recency_days"`    // time constant of the recency-weighted matrix (default 30)
+	MaxItems       int         `json:"max_items"`       // EASE catalogue limit (default models.DefaultEASEMaxItems)
+	GBDT           gbdt.Config `json:"ranker"`
 	// Progress, when set, receives one line per step.
-	Progress func(step string)
+	Progress func(step string) `json:"-"`
 }
 
 func (c *Config) defaults() {
@@ -45,7 +45,7 @@ func (c *Config) defaults() {
 		c.ValidationDays = 30
 	}
 	if c.Windows <= 0 {
-		c.Windows = 1
+		c.Windows = 2
 	}
 	if c.Candidates <= 0 {
 		c.Candidates = 150
@@ -67,6 +67,9 @@ func (c *Config) defaults() {
 	}
 	if c.GBDT.MinLeafHess == 0 {
 		c.GBDT.MinLeafHess = 5
+	}
+	if c.GBDT.Subsample == 0 {
+		c.GBDT.Subsample = 0.5
 	}
 }
 
@@ -97,7 +100,7 @@ func Train(ctx context.Context, ds *data.Dataset, cfg Config) (*Model, error) {
 		start := end - int64(cfg.ValidationDays*day)
 		vds, err := data.Split(log, start, end)
 		if err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "the training data is too short for a %g-day validation window", cfg.ValidationDays)
+			return nil, errs.WrapField(errs.Invalid, err, "", "the training data is too short for a %g-day validation window", cfg.ValidationDays)
 		}
 		say("validation window %d: first stage on %d rows", w+1, vds.Train.Len())
 		s1, err := newStage1(ctx, vds, cfg)
@@ -108,7 +111,7 @@ func Train(ctx context.Context, ds *data.Dataset, cfg Config) (*Model, error) {
 		say("validation window %d: %d candidate rows", w+1, n)
 	}
 	if len(train.Labels) == 0 {
-		return nil, errs.E(errs.Invalid, "no customer bought a known product in the validation window: the ranker has nothing to learn from")
+		return nil, errs.Userf(errs.Invalid, "no customer bought a known product in the validation window: the ranker has nothing to learn from")
 	}
 	// rows are weighted 1/|bought in the window| per customer, as recall averages per customer;
 	// rescale so the weights sum to the number of rows (the leaf size limit stays meaningful)
@@ -212,3 +215,6 @@ func (m *Model) Score(u int, dst []float64) {
 		dst[i] = m.ranker.Predict(f)
 	})
 }
+
+// Config returns the configuration the model was trained with, defaults filled in.
+func (m *Model) Config() Config { return m.s1.cfg }
