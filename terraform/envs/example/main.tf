@@ -18,6 +18,7 @@ module "platform" {
   tenants = {
     acme = {
       display_name = "b2brecs ACME Supplies"
+      web_domain   = var.web_domain
       labels       = { env = "example" }
     }
   }

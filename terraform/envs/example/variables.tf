@@ -13,6 +13,11 @@ variable "folder_id" {
   type        = string
 }
 
+variable "web_domain" {
+  description = "Domain name of the example tenant's web app (e.g. recs.acme.example.com); point its DNS A record at the web_ip output."
+  type        = string
+}
+
 variable "region" {
   description = "Default region."
   type        = string

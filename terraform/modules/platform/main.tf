@@ -40,6 +40,9 @@ module "tenant" {
   firestore_location      = each.value.firestore_location
   staging_retention_days  = each.value.staging_retention_days
   spa_public              = each.value.spa_public
+  web_domain              = each.value.web_domain
+  web_cdn                 = each.value.web_cdn
+  upload_max_bytes        = each.value.upload_max_bytes
   api_public              = each.value.api_public
   max_instances           = each.value.max_instances # null: the tenant module's defaults
   labels                  = merge(var.labels, each.value.labels)

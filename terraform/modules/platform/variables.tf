@@ -40,7 +40,7 @@ variable "function_source_object" {
 }
 
 variable "tenants" {
-  description = "Tenants by ID. Each gets its own project, created here unless project_id names an existing one (create_project = false)."
+  description = "Tenants by ID. Each gets its own project, created here unless project_id names an existing one (create_project = false), and its web app on https://<web_domain>."
   type = map(object({
     display_name           = optional(string)
     project_id             = optional(string)
@@ -49,6 +49,9 @@ variable "tenants" {
     firestore_location     = optional(string)
     staging_retention_days = optional(number, 7)
     spa_public             = optional(bool, true)
+    web_domain             = string
+    web_cdn                = optional(bool, false)
+    upload_max_bytes       = optional(number, 2147483648)
     api_public             = optional(bool, true)
     max_instances          = optional(map(number))
     labels                 = optional(map(string), {})

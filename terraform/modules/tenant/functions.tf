@@ -9,7 +9,9 @@
 locals {
   # Driver URLs and identity of the tenant, read by every function
   # (shared/platform.FromEnv). B2B_*_BUCKET are the names storage events
-  # carry; B2B_SERVICE_ACCOUNTS may call the API as machines.
+  # carry; B2B_SERVICE_ACCOUNTS may call the API as machines. The drop
+  # bucket signs upload URLs as the functions' own account (access_id,
+  # through IAM signBlob); browsers may call from the web app's origin only.
   function_env = {
     B2B_MODE             = "cloud"
     B2B_TENANT_ID        = var.tenant_id
@@ -18,7 +20,7 @@ locals {
     B2B_VERSION          = terraform_data.source_check.output
     B2B_CONFIG_URL       = "firestore://${var.project_id}"
     B2B_WAREHOUSE_URL    = "bigquery://${var.project_id}?location=${var.region}"
-    B2B_DROP_URL         = "gs://${google_storage_bucket.drop.name}"
+    B2B_DROP_URL         = "gs://${google_storage_bucket.drop.name}?access_id=${google_service_account.functions.email}"
     B2B_STAGING_URL      = "gs://${google_storage_bucket.staging.name}"
     B2B_ARTIFACTS_URL    = "gs://${google_storage_bucket.artifacts.name}"
     B2B_DROP_BUCKET      = google_storage_bucket.drop.name
@@ -30,7 +32,9 @@ locals {
     B2B_AUTH_MODE        = "identity-platform"
     B2B_SERVICE_ACCOUNTS = join(",", [google_service_account.scheduler.email, google_service_account.functions.email])
     B2B_AUDIENCES        = "b2brecs-api-${var.project_id}"
-    B2B_ALLOWED_ORIGINS  = "https://storage.googleapis.com"
+    B2B_ALLOWED_ORIGINS  = local.web_origin
+    B2B_UPLOAD_MODE      = "signed"
+    B2B_UPLOAD_MAX_BYTES = tostring(var.upload_max_bytes)
   }
 
   builder_sa_id = google_service_account.builder.id

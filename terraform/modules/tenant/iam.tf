@@ -91,10 +91,20 @@ resource "google_project_iam_member" "functions_secret_writer" {
   member  = local.functions_member
 }
 
+# Reads the drop area, and creates (or replaces: a new version of a file)
+# the objects browsers upload with URLs signed as this account.
 resource "google_storage_bucket_iam_member" "functions_drop" {
   bucket = google_storage_bucket.drop.name
-  role   = "roles/storage.objectViewer"
+  role   = "roles/storage.objectUser"
   member = local.functions_member
+}
+
+# The API signs upload URLs with the functions' own Google-managed key
+# (IAM Credentials signBlob): Cloud Functions have no key file.
+resource "google_service_account_iam_member" "functions_sign_uploads" {
+  service_account_id = google_service_account.functions.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.functions_member
 }
 
 resource "google_storage_bucket_iam_member" "functions_staging" {

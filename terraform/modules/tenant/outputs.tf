@@ -9,8 +9,13 @@ output "api_url" {
 }
 
 output "spa_url" {
-  description = "Public URL of the SPA's index page (when spa_public)."
-  value       = "https://storage.googleapis.com/${google_storage_bucket.spa.name}/index.html"
+  description = "URL of the web app (its own origin, served by the load balancer)."
+  value       = "${local.web_origin}/"
+}
+
+output "web_ip" {
+  description = "Address of the web app's load balancer: point a DNS A record of web_domain at it."
+  value       = google_compute_global_address.web.address
 }
 
 output "buckets" {

@@ -9,6 +9,16 @@ resource "google_storage_bucket" "drop" {
   force_destroy               = var.force_destroy
   labels                      = local.labels
 
+  # The web app uploads straight into this bucket, from its own origin
+  # only: a signed resumable upload (POST starts it, PUT sends the bytes,
+  # Location names the session, Range tells how much arrived).
+  cors {
+    origin          = [local.web_origin]
+    method          = ["POST", "PUT"]
+    response_header = ["Content-Type", "Content-Range", "Location", "Range", "x-goog-resumable", "x-goog-content-length-range"]
+    max_age_seconds = 3600
+  }
+
   dynamic "lifecycle_rule" {
     for_each = var.drop_retention_days > 0 ? [var.drop_retention_days] : []
     content {
@@ -61,8 +71,9 @@ resource "google_storage_bucket" "artifacts" {
   depends_on = [google_project_service.enabled]
 }
 
-# The single-page app. index.html answers unknown paths so client-side routes
-# work on reload.
+# The single-page app, served on its own origin by the load balancer in
+# web.tf. index.html answers unknown paths so client-side routes work on
+# reload.
 resource "google_storage_bucket" "spa" {
   project                     = var.project_id
   name                        = "${var.project_id}-spa"

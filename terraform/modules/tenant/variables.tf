@@ -56,9 +56,36 @@ variable "drop_retention_days" {
 }
 
 variable "spa_public" {
-  description = "Grant allUsers read access on the SPA bucket (static website). Set false where an organisation policy forbids public buckets and serve it through a load balancer instead."
+  description = "Grant allUsers read access on the SPA bucket. The web app's load balancer (web.tf) reads the bucket as an anonymous client, so the web app needs this; set false only where an organisation policy forbids public buckets and another front end serves the files."
   type        = bool
   default     = true
+}
+
+variable "web_domain" {
+  description = "Domain name of the web app (e.g. recs.example.com). An HTTPS load balancer serves the SPA on https://<web_domain> with a Google-managed certificate; it is the only browser origin the API and the drop bucket accept. Point a DNS A record at the web_ip output."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.web_domain))
+    error_message = "web_domain must be a lower-case DNS name such as recs.example.com, without scheme, port or path."
+  }
+}
+
+variable "web_cdn" {
+  description = "Serve the web app through Cloud CDN (index.html and config.js are uploaded with no-cache, the bundles have hashed names)."
+  type        = bool
+  default     = false
+}
+
+variable "upload_max_bytes" {
+  description = "Largest file users can upload, in bytes (B2B_UPLOAD_MAX_BYTES). The browser uploads straight into the drop bucket through a signed URL that Cloud Storage enforces this limit on."
+  type        = number
+  default     = 2147483648
+
+  validation {
+    condition     = var.upload_max_bytes >= 1 && var.upload_max_bytes <= 5497558138880 && floor(var.upload_max_bytes) == var.upload_max_bytes
+    error_message = "upload_max_bytes must be a whole number of bytes between 1 and 5 TiB."
+  }
 }
 
 variable "api_public" {
