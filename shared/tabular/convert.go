@@ -1,6 +1,7 @@
 package tabular
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -116,6 +117,9 @@ type converter struct {
 	rejEnc    *json.Encoder
 	pw        *partWriter
 	bytesRead func() int64
+	lim       Limits
+	// text is the text input being converted (nil for Parquet).
+	text *textInput
 }
 
 func newConverter(ctx context.Context, in Inferred, opts ConvertOptions) (*converter, error) {
@@ -166,6 +170,7 @@ func newConverter(ctx context.Context, in Inferred, opts ConvertOptions) (*conve
 		checkUTF8: isUTF8(in.Encoding),
 		cells:     make([]cell, len(schema)),
 		pw:        pw,
+		lim:       opts.Limits.withDefaults(),
 	}
 	c.cols = make([]outCol, len(schema))
 	c.origs = make([]string, len(schema))
@@ -229,7 +234,27 @@ func (c *converter) snapshot() Stats {
 		s.BytesRead = c.bytesRead()
 	}
 	s.Parts, s.BytesWritten = int(c.pw.parts.Load()), c.pw.bytesWritten.Load()
+	if c.text != nil {
+		s.Encoding = c.text.Encoding()
+	}
 	return s
+}
+
+// openText opens the converter's text input and counts its bytes.
+func (c *converter) openText(r io.Reader, f Format, encoding string) (*bufio.Reader, error) {
+	t, err := openText(r, f, encoding, c.lim)
+	if err != nil {
+		return nil, err
+	}
+	c.text, c.bytesRead = t, t.cr.n.Load
+	return t.br, nil
+}
+
+// closeText stops the text input's read-ahead.
+func (c *converter) closeText() {
+	if c.text != nil {
+		c.text.close()
+	}
 }
 
 // row coerces and writes one row; kinds is nil for CSV. raw renders the
@@ -494,7 +519,7 @@ func Convert(ctx context.Context, r io.Reader, f Format, in Inferred, opts Conve
 		defer cleanup()
 		return ConvertParquet(ctx, ra, size, in, opts)
 	}
-	return Stats{}, errs.E(errs.Unsupported, "format %q is not supported", f)
+	return Stats{}, errs.Userf(errs.Unsupported, "the format %q is not supported: use csv, jsonl, json or parquet", f)
 }
 
 func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptions) (Stats, error) {
@@ -502,19 +527,19 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 	if err != nil {
 		return Stats{}, err
 	}
-	br, cr, closeText, err := openText(r, in.Encoding)
+	br, err := c.openText(r, CSV, in.Encoding)
 	if err != nil {
 		return c.abort(err)
 	}
-	defer closeText()
-	c.bytesRead = cr.n.Load
+	defer c.closeText()
 	delim := in.Delimiter
 	if delim == 0 {
 		delim = sniffDelimiter(br)
 	}
-	src := newCSVSource(br, delim, in.LazyQuotes)
+	src := newCSVSource(br, delim, in.LazyQuotes, c.lim)
 	var rw row
 	expected := in.Fields
+	badRaw := func() string { return rw.raw }
 	if in.HasHeader {
 		// The first readable record is the header.
 		for {
@@ -527,10 +552,13 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 			if rw.bad == "" {
 				break
 			}
+			if rw.tooManyFields {
+				return c.abort(c.lim.tooManyColumns())
+			}
 			if err := c.tick(); err != nil {
 				return c.abort(err)
 			}
-			if err := c.reject(rw.line, "", rw.bad, nil); err != nil {
+			if err := c.reject(rw.line, "", rw.bad, badRaw); err != nil {
 				return c.abort(err)
 			}
 		}
@@ -568,11 +596,13 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 		raw := func() string { return joinCSV(fields, delim) }
 		switch {
 		case rw.bad != "":
-			err = c.reject(rw.line, "", rw.bad, nil)
+			err = c.reject(rw.line, "", rw.bad, badRaw)
 		case len(fields) != expected:
 			err = c.reject(rw.line, "", fmt.Sprintf("expected %d fields, got %d", expected, len(fields)), raw)
 		case c.checkUTF8 && rw.invalidUTF8:
 			err = c.rejectUTF8(rw.line, raw)
+		case rw.longField >= 0:
+			err = c.reject(rw.line, c.columnOfField(rw.longField), c.lim.fieldTooLong(), raw)
 		default:
 			err = c.validRow(rw.line, fields, nil, raw)
 		}
@@ -581,6 +611,17 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 		}
 	}
 	return c.finish()
+}
+
+// columnOfField names the output column read from the file's field j
+// (the field's number when no column reads it).
+func (c *converter) columnOfField(j int) string {
+	for _, oc := range c.cols {
+		if oc.field == j {
+			return oc.Name
+		}
+	}
+	return fmt.Sprintf("field %d", j+1)
 }
 
 // mapColumns points each output column at the file's field of the same
@@ -602,7 +643,7 @@ func (c *converter) mapColumns(fileNames []string) error {
 		}
 		if !ok || used[j] {
 			if !oc.Nullable {
-				return errs.E(errs.Invalid, "the file has no column %q, which is not nullable", oc.Name)
+				return errs.Userf(errs.Invalid, "the file has no column %q, which the table requires (it is not nullable)", oc.Name)
 			}
 			oc.field = -1
 			c.stats.MissingColumns = append(c.stats.MissingColumns, oc.Name)

@@ -126,7 +126,7 @@ func TestConvertNullInRequiredColumn(t *testing.T) {
 
 func TestConvertInvalidUTF8(t *testing.T) {
 	data := "name\nok\nCaf\xe9\n"
-	in := mustInfer(t, data, CSV, Options{})
+	in := mustInfer(t, data, CSV, Options{Encoding: "utf-8"})
 	res := convert(t, data, CSV, in, 0)
 	if res.stats.RowsRejected != 1 || res.rejects[0].Line != 3 || !strings.Contains(res.rejects[0].Reason, "UTF-8") {
 		t.Errorf("rejects = %+v", res.rejects)

@@ -1,7 +1,6 @@
 package tabular
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"path"
@@ -37,14 +36,17 @@ const (
 // SupportedExtensions returns the extensions DetectFormat accepts (each but
 // .parquet and .pq may carry a further .gz).
 func SupportedExtensions() []string {
-	return []string{".csv", ".tsv", ".tab", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"}
+	return []string{".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"}
 }
 
 // DetectFormat tells the format and compression of an object from its name
-// (case-insensitive): .csv, .tsv, .tab, .txt → CSV (the delimiter is sniffed
-// from the content), .jsonl, .ndjson → JSONL, .json → JSON, .parquet, .pq →
-// Parquet, each optionally followed by .gz or .gzip. Other names, including
-// names without an extension, are errs.Unsupported.
+// (case-insensitive): .csv, .tsv, .tab → CSV (the delimiter is sniffed from
+// the content), .jsonl, .ndjson → JSONL, .json → JSON, .parquet, .pq →
+// Parquet, each but Parquet optionally followed by .gz or .gzip. Other
+// names, including names without an extension and .txt (free text far more
+// often than a table: a job that reads .txt files as CSV says so with its
+// format), are errs.Unsupported, with a message naming the extension and
+// the supported ones.
 func DetectFormat(objectName string) (Format, Compression, error) {
 	base := strings.ToLower(path.Base(strings.ReplaceAll(objectName, "\\", "/")))
 	comp := NoCompression
@@ -58,7 +60,7 @@ func DetectFormat(objectName string) (Format, Compression, error) {
 	ext := path.Ext(base)
 	var f Format
 	switch ext {
-	case ".csv", ".tsv", ".tab", ".txt":
+	case ".csv", ".tsv", ".tab":
 		f = CSV
 	case ".jsonl", ".ndjson":
 		f = JSONL
@@ -67,42 +69,17 @@ func DetectFormat(objectName string) (Format, Compression, error) {
 	case ".parquet", ".pq":
 		f = Parquet
 		if comp == Gzip {
-			return "", "", errs.E(errs.Unsupported, "object %q: gzip-compressed Parquet is not supported (Parquet compresses its own pages)", objectName)
+			return "", "", errs.Userf(errs.Unsupported, "gzip-compressed Parquet is not supported: upload the .parquet file as it is (Parquet compresses its own pages)")
 		}
 	default:
 		shown := ext
 		if shown == "" {
-			shown = "(none)"
+			shown = "(none: the name has no extension)"
 		}
-		return "", "", errs.E(errs.Unsupported, "object %q: unsupported file extension %s (supported: %s, optionally followed by .gz)",
-			objectName, shown, strings.Join(SupportedExtensions(), ", "))
+		return "", "", errs.Userf(errs.Unsupported, "unsupported file type %s: supported are %s (each but Parquet optionally followed by .gz)",
+			shown, strings.Join(SupportedExtensions(), ", "))
 	}
 	return f, comp, nil
-}
-
-// gzipMagic starts every gzip stream.
-var gzipMagic = []byte{0x1f, 0x8b}
-
-// Decompress returns a reader of the decompressed content of r, sniffing the
-// gzip magic bytes (whatever the object's name says), and the compression it
-// found. Concatenated gzip members are read as one stream.
-func Decompress(r io.Reader) (io.Reader, Compression, error) {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 256<<10)
-	}
-	head, err := br.Peek(2)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, "", readErr(err)
-	}
-	if len(head) == 2 && head[0] == gzipMagic[0] && head[1] == gzipMagic[1] {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, "", readErr(err)
-		}
-		return bufio.NewReaderSize(zr, 256<<10), Gzip, nil
-	}
-	return br, NoCompression, nil
 }
 
 // readErr gives a read error a kind: corrupt compressed data is Invalid,
@@ -115,7 +92,7 @@ func readErr(err error) error {
 	var ce flate.CorruptInputError
 	switch {
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.As(err, &ce), errors.Is(err, io.ErrUnexpectedEOF):
-		return errs.Wrap(errs.Invalid, err, "read input: corrupt or truncated data")
+		return errs.Explain(errs.Wrap(errs.Invalid, err, "read input: corrupt or truncated data"), "the file is damaged or cut short: its compressed data cannot be read")
 	case errs.KindOf(err) != errs.Unknown:
 		return err
 	default:

@@ -355,9 +355,9 @@ func Infer(ctx context.Context, r io.Reader, f Format, opts Options) (Inferred, 
 			return Inferred{}, err
 		}
 		defer cleanup()
-		return InferParquet(ra, size)
+		return inferParquet(ra, size, opts.Limits)
 	}
-	return Inferred{}, errs.E(errs.Unsupported, "format %q is not supported", f)
+	return Inferred{}, errs.Userf(errs.Unsupported, "the format %q is not supported: use csv, jsonl, json or parquet", f)
 }
 
 // readerAt gives random access to r: directly when r allows it, else
@@ -389,20 +389,26 @@ func readerAt(r io.Reader) (io.ReaderAt, int64, func(), error) {
 // headerSample is how many records header detection looks at.
 const headerSample = 1000
 
+// headBytes bounds the bytes of the records buffered for header
+// detection (besides headerSample).
+const headBytes = 32 << 20
+
 func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) {
-	br, _, closeText, err := openText(r, opts.Encoding)
+	lim := opts.Limits.withDefaults()
+	t, err := openText(r, CSV, opts.Encoding, lim)
 	if err != nil {
 		return Inferred{}, err
 	}
-	defer closeText()
+	defer t.close()
+	br := t.br
 	delim := opts.Delimiter
 	if delim == 0 {
 		delim = sniffDelimiter(br)
 	}
 	if delim == '"' || delim == '\r' || delim == '\n' || !utf8.ValidRune(delim) || delim == utf8.RuneError {
-		return Inferred{}, errs.E(errs.Invalid, "invalid delimiter %q", delim)
+		return Inferred{}, errs.Userf(errs.Invalid, "the delimiter %q cannot separate CSV fields", delim)
 	}
-	src := newCSVSource(br, delim, opts.LazyQuotes)
+	src := newCSVSource(br, delim, opts.LazyQuotes, lim)
 	ns := newNullSet(opts.NullValues)
 	in := Inferred{Format: CSV, Delimiter: delim, Encoding: opts.Encoding, NullValues: opts.NullValues, LazyQuotes: opts.LazyQuotes}
 
@@ -416,7 +422,8 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 	var head []bufRow
 	var rw row
 	eof := false
-	for len(head) < headerSample {
+	held := 0
+	for len(head) < headerSample && held < headBytes {
 		if err := src.next(&rw); err != nil {
 			if errors.Is(err, io.EOF) {
 				eof = true
@@ -424,7 +431,21 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 			}
 			return Inferred{}, err
 		}
-		head = append(head, bufRow{line: rw.line, fields: cloneFields(rw.fields), bad: rw.bad, invalidUTF8: rw.invalidUTF8})
+		if len(head) == 0 && rw.tooManyFields {
+			return Inferred{}, lim.tooManyColumns()
+		}
+		bad := rw.bad
+		if bad == "" && rw.longField >= 0 {
+			bad = lim.fieldTooLong()
+		}
+		h := bufRow{line: rw.line, bad: bad, invalidUTF8: rw.invalidUTF8}
+		if bad == "" {
+			h.fields = cloneFields(rw.fields)
+			for _, f := range rw.fields {
+				held += len(f)
+			}
+		}
+		head = append(head, h)
 	}
 	var good [][]string
 	for _, h := range head {
@@ -510,7 +531,11 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 				}
 				return Inferred{}, err
 			}
-			feed(rw.line, rw.fields, rw.bad, rw.invalidUTF8)
+			bad := rw.bad
+			if bad == "" && rw.longField >= 0 {
+				bad = lim.fieldTooLong()
+			}
+			feed(rw.line, rw.fields, bad, rw.invalidUTF8)
 		}
 	} else if limit > 0 && in.Rows >= limit && int64(len(head)) > limit+boolInt(hasHeader) {
 		stopped = true
@@ -529,6 +554,7 @@ func inferCSV(ctx context.Context, r io.Reader, opts Options) (Inferred, error) 
 	if invalidUTF8 > 0 && isUTF8(opts.Encoding) {
 		in.Warnings = append(in.Warnings, fmt.Sprintf("%d rows are not valid UTF-8 and will be rejected; is the encoding windows-1252 or latin-1?", invalidUTF8))
 	}
+	in.DetectedEncoding = t.Encoding()
 	in.Fingerprint = Fingerprint(in.Schema())
 	return in, nil
 }
@@ -622,17 +648,20 @@ func detectHeader(rows [][]string, ns *nullSet) bool {
 }
 
 func inferJSON(ctx context.Context, r io.Reader, f Format, opts Options) (Inferred, error) {
-	br, _, closeText, err := openText(r, opts.Encoding)
+	t, err := openText(r, f, opts.Encoding, opts.Limits)
 	if err != nil {
 		return Inferred{}, err
 	}
-	defer closeText()
-	return inferJSONFrom(ctx, br, f, opts)
+	defer t.close()
+	in, err := inferJSONFrom(ctx, t.br, f, opts)
+	in.DetectedEncoding = t.Encoding()
+	return in, err
 }
 
 func inferJSONFrom(ctx context.Context, br *bufio.Reader, f Format, opts Options) (Inferred, error) {
-	keys := &jsonKeys{index: map[string]int{}, grow: true}
-	src, err := newJSONSource(br, f, keys)
+	lim := opts.Limits.withDefaults()
+	keys := &jsonKeys{index: map[string]int{}, grow: true, max: lim.MaxColumns}
+	src, err := newJSONSource(br, f, keys, lim)
 	if err != nil {
 		return Inferred{}, err
 	}
@@ -657,6 +686,9 @@ func inferJSONFrom(ctx context.Context, br *bufio.Reader, f Format, opts Options
 				break
 			}
 			return Inferred{}, err
+		}
+		if keys.overflow {
+			return Inferred{}, lim.tooManyColumns()
 		}
 		in.Rows++
 		if rw.bad != "" {

@@ -238,7 +238,7 @@ func TestInferLatin1(t *testing.T) {
 	if in.Columns[0].Samples[0] != "Café" {
 		t.Errorf("samples = %q", in.Columns[0].Samples)
 	}
-	in = mustInfer(t, data, CSV, Options{})
+	in = mustInfer(t, data, CSV, Options{Encoding: "utf-8"})
 	if len(in.Warnings) != 1 || !strings.Contains(in.Warnings[0], "UTF-8") {
 		t.Errorf("warnings = %q", in.Warnings)
 	}

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
+	"strings"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
@@ -20,6 +22,10 @@ type jsonKeys struct {
 	grow    bool
 	bySan   map[string]int // sanitised name → column, for fixed keys
 	ignored []string
+	// max bounds the keys remembered (Limits.MaxColumns): growing past
+	// it sets overflow; ignored keys past it are looked up every time.
+	max      int
+	overflow bool
 }
 
 func (k *jsonKeys) lookup(key string) (int, bool) {
@@ -30,10 +36,17 @@ func (k *jsonKeys) lookup(key string) (int, bool) {
 		i, ok := k.bySan[SanitizeName(key)]
 		if !ok {
 			i = -1
+			if len(k.ignored) >= k.max {
+				return -1, false // a file of endless distinct keys: remember no more
+			}
 			k.ignored = append(k.ignored, key)
 		}
 		k.index[key] = i
 		return i, ok
+	}
+	if len(k.names) >= k.max {
+		k.overflow = true
+		return -1, false
 	}
 	i := len(k.names)
 	k.index[key] = i
@@ -46,6 +59,7 @@ func (k *jsonKeys) lookup(key string) (int, bool) {
 // concatenated values (JSON, where a syntax error ends the read).
 type jsonSource struct {
 	keys *jsonKeys
+	lim  Limits
 	// line mode
 	br   *bufio.Reader
 	line int64
@@ -59,8 +73,12 @@ type jsonSource struct {
 
 // newJSONSource sniffs the layout: for Format JSON whose first value is an
 // array, or an object spanning several lines, stream mode; else line mode.
-func newJSONSource(br *bufio.Reader, f Format, keys *jsonKeys) (*jsonSource, error) {
-	s := &jsonSource{keys: keys}
+func newJSONSource(br *bufio.Reader, f Format, keys *jsonKeys, lim Limits) (*jsonSource, error) {
+	lim = lim.withDefaults()
+	if keys.max <= 0 {
+		keys.max = lim.MaxColumns
+	}
+	s := &jsonSource{keys: keys, lim: lim}
 	if f == JSON {
 		head, _ := br.Peek(64 << 10)
 		t := bytes.TrimLeft(head, " \t\r\n")
@@ -76,7 +94,7 @@ func newJSONSource(br *bufio.Reader, f Format, keys *jsonKeys) (*jsonSource, err
 			stream = !json.Valid(bytes.TrimSpace(first))
 		}
 		if stream {
-			s.lt = &lineTracker{r: br, line: 1}
+			s.lt = &lineTracker{r: br, line: 1, max: 4*int(min(lim.MaxRecordBytes, math.MaxInt32/8)) + 1<<20, lim: lim}
 			s.dec = json.NewDecoder(s.lt)
 			if len(t) > 0 && t[0] == '[' {
 				if _, err := s.dec.Token(); err != nil {
@@ -94,9 +112,17 @@ func newJSONSource(br *bufio.Reader, f Format, keys *jsonKeys) (*jsonSource, err
 func invalidJSON(err error, line int64) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errInvalidf("invalid JSON near line %d: %v", line, err)
+		return errs.Explain(errs.Wrap(errs.Invalid, err, "read JSON"), "the file is not valid JSON near line %d (%s); the rest of the file cannot be read", line, jsonProblem(err))
 	}
 	return readErr(err)
+}
+
+// jsonProblem tells what is wrong with JSON in a user's words.
+func jsonProblem(err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it ends in the middle of a value"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 func (s *jsonSource) next(r *row) error {
@@ -105,6 +131,13 @@ func (s *jsonSource) next(r *row) error {
 	}
 	for {
 		data, err := s.readLine()
+		if errors.Is(err, errLineTooLong) {
+			s.line++
+			r.line = s.line
+			r.fields, r.kinds, r.rawB = r.fields[:0], r.kinds[:0], data
+			r.bad, r.raw, r.badColumn = s.lim.lineTooLong(), string(data), ""
+			return nil
+		}
 		if len(data) == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
 				return io.EOF
@@ -123,16 +156,30 @@ func (s *jsonSource) next(r *row) error {
 }
 
 // readLine returns the next line without its newline; the slice is valid
-// until the next call.
+// until the next call. A line longer than Limits.MaxRecordBytes is
+// skipped without being held: its first maxRawLen bytes come back with
+// errLineTooLong.
 func (s *jsonSource) readLine() ([]byte, error) {
 	b, err := s.br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		s.buf = append(s.buf[:0], b...)
 		for errors.Is(err, bufio.ErrBufferFull) {
 			b, err = s.br.ReadSlice('\n')
-			s.buf = append(s.buf, b...)
+			if int64(len(s.buf)+len(b)) > s.lim.MaxRecordBytes+2 {
+				for errors.Is(err, bufio.ErrBufferFull) {
+					_, err = s.br.ReadSlice('\n')
+				}
+				if err != nil && !errors.Is(err, io.EOF) {
+					return nil, err
+				}
+				return s.buf[:min(len(s.buf), maxRawLen)], errLineTooLong
+			}
+			s.buf = appendDoubling(s.buf, b)
 		}
 		b = s.buf
+	}
+	if int64(len(b)) > s.lim.MaxRecordBytes+2 {
+		return b[:min(len(b), maxRawLen)], errLineTooLong
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
@@ -160,13 +207,18 @@ func (s *jsonSource) nextStream(r *row) error {
 		return invalidJSON(err, start)
 	}
 	r.line = start
+	if int64(len(raw)) > s.lim.MaxRecordBytes {
+		r.fields, r.kinds, r.rawB = r.fields[:0], r.kinds[:0], raw[:min(len(raw), maxRawLen)]
+		r.bad, r.raw, r.badColumn = s.lim.elementTooLongRow(), string(r.rawB), ""
+		return nil
+	}
 	s.parseObject(raw, r)
 	return nil
 }
 
 // parseObject fills r with the members of a JSON object, by key index.
 func (s *jsonSource) parseObject(data []byte, r *row) {
-	r.bad, r.raw = "", ""
+	r.bad, r.raw, r.badColumn = "", "", ""
 	r.fields = r.fields[:0]
 	r.kinds = r.kinds[:0]
 	r.rawB = data
@@ -194,14 +246,22 @@ func (s *jsonSource) parseObject(data []byte, r *row) {
 		key := decodeString(data[i:kEnd])
 		i = skipWS(data, kEnd)
 		i = skipWS(data, i+1) // ':'
-		vEnd := endOfValue(data, i)
+		vEnd, depth := endOfValue(data, i)
 		val := data[i:vEnd]
 		var k kind
 		var text string
+		if int64(len(val)) > s.lim.MaxFieldBytes {
+			r.bad, r.badColumn, r.raw = s.lim.fieldTooLong(), SanitizeName(key), string(data)
+			return
+		}
 		switch val[0] {
 		case '"':
 			k, text = kJSONString, decodeString(val)
 		case '{', '[':
+			if 1+depth > s.lim.MaxJSONDepth {
+				r.bad, r.badColumn, r.raw = s.lim.tooDeep(), SanitizeName(key), string(data)
+				return
+			}
 			k, text = kJSONNested, string(val)
 		case 't', 'f':
 			k, text = kJSONBool, string(val)
@@ -243,11 +303,12 @@ func endOfString(b []byte, i int) int {
 	return len(b)
 }
 
-// endOfValue returns the index after the (valid) JSON value at i.
-func endOfValue(b []byte, i int) int {
+// endOfValue returns the index after the (valid) JSON value at i, and
+// how deep it nests (0 for a scalar, 1 for a flat object or array).
+func endOfValue(b []byte, i int) (end, maxDepth int) {
 	switch b[i] {
 	case '"':
-		return endOfString(b, i)
+		return endOfString(b, i), 0
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
@@ -256,20 +317,21 @@ func endOfValue(b []byte, i int) int {
 				j = endOfString(b, j) - 1
 			case '{', '[':
 				depth++
+				maxDepth = max(maxDepth, depth)
 			case '}', ']':
 				depth--
 				if depth == 0 {
-					return j + 1
+					return j + 1, maxDepth
 				}
 			}
 		}
-		return len(b)
+		return len(b), maxDepth
 	default:
 		j := i
 		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
 			j++
 		}
-		return j
+		return j, 0
 	}
 }
 
@@ -287,16 +349,28 @@ func decodeString(lit []byte) string {
 
 // lineTracker passes bytes through and maps offsets of what it has passed
 // to line numbers, keeping only the bytes not yet counted.
+//
+// It also bounds a value: the bytes it keeps are those from the start of
+// the value being decoded on, and when they grow past max, it fails the
+// read, since the decoder would hold the whole value otherwise. max leaves
+// room for the decoder's read-ahead (its buffer grows to twice what it
+// needed), so that only values far beyond Limits.MaxRecordBytes fail the
+// file; nextStream rejects those between the limit and that.
 type lineTracker struct {
 	r    io.Reader
 	buf  []byte // bytes from offset base on
 	base int64
 	line int64 // line at base
+	max  int
+	lim  Limits
 }
 
 func (t *lineTracker) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	t.buf = append(t.buf, p[:n]...)
+	if len(t.buf) > t.max {
+		return 0, t.lim.elementTooLong(t.line)
+	}
 	return n, err
 }
 
@@ -325,28 +399,23 @@ func (t *lineTracker) startLine(off int64) int64 {
 	return t.lineAt(t.base + int64(i))
 }
 
-func errInvalidf(format string, args ...any) error {
-	return errs.E(errs.Invalid, format, args...)
-}
-
 func convertJSON(ctx context.Context, r io.Reader, f Format, in Inferred, opts ConvertOptions) (Stats, error) {
 	c, err := newConverter(ctx, in, opts)
 	if err != nil {
 		return Stats{}, err
 	}
-	br, cr, closeText, err := openText(r, in.Encoding)
+	br, err := c.openText(r, f, in.Encoding)
 	if err != nil {
 		return c.abort(err)
 	}
-	defer closeText()
-	c.bytesRead = cr.n.Load
-	keys := &jsonKeys{index: map[string]int{}, bySan: map[string]int{}}
+	defer c.closeText()
+	keys := &jsonKeys{index: map[string]int{}, bySan: map[string]int{}, max: c.lim.MaxColumns}
 	for i, oc := range c.cols {
 		keys.index[c.origs[i]] = i
 		keys.bySan[oc.Name] = i
 		keys.names = append(keys.names, c.origs[i])
 	}
-	src, err := newJSONSource(br, f, keys)
+	src, err := newJSONSource(br, f, keys, c.lim)
 	if err != nil {
 		return c.abort(err)
 	}
@@ -364,7 +433,7 @@ func convertJSON(ctx context.Context, r io.Reader, f Format, in Inferred, opts C
 		rawB := rw.rawB
 		raw := func() string { return string(rawB) }
 		if rw.bad != "" {
-			err = c.reject(rw.line, "", rw.bad, raw)
+			err = c.reject(rw.line, rw.badColumn, rw.bad, raw)
 		} else {
 			err = c.row(rw.line, rw.fields, rw.kinds, raw)
 		}

@@ -87,7 +87,8 @@ func TestDetectFormat(t *testing.T) {
 		{"uploads/Online Retail.csv.gz", CSV, Gzip},
 		{"x.CSV", CSV, NoCompression},
 		{"x.tsv", CSV, NoCompression},
-		{"x.txt.gzip", CSV, Gzip},
+		{"x.tsv.gzip", CSV, Gzip},
+		{"x.TAB", CSV, NoCompression},
 		{"x.jsonl", JSONL, NoCompression},
 		{"x.ndjson.gz", JSONL, Gzip},
 		{"x.json", JSON, NoCompression},
@@ -100,7 +101,7 @@ func TestDetectFormat(t *testing.T) {
 			t.Errorf("DetectFormat(%q) = %q, %q, %v; want %q, %q", tt.name, f, c, err, tt.f, tt.c)
 		}
 	}
-	for _, bad := range []string{"x.xlsx", "setup.exe", "README", "x.parquet.gz", "x.gz"} {
+	for _, bad := range []string{"x.xlsx", "setup.exe", "README", "x.parquet.gz", "x.gz", "notes.txt"} {
 		_, _, err := DetectFormat(bad)
 		if errs.KindOf(err) != errs.Unsupported {
 			t.Errorf("DetectFormat(%q) err = %v, want Unsupported", bad, err)
@@ -113,5 +114,11 @@ func TestDetectFormat(t *testing.T) {
 	_, _, err := DetectFormat("report.xlsx")
 	if !strings.Contains(err.Error(), ".xlsx") {
 		t.Errorf("error %q does not name the extension", err)
+	}
+	// What a user reads, with no internal name in it.
+	_, _, err = DetectFormat("uploads/notes.txt")
+	want := "unsupported file type .txt: supported are .csv, .tsv, .tab, .jsonl, .ndjson, .json, .parquet, .pq (each but Parquet optionally followed by .gz)"
+	if got := errs.UserMessage(err); got != want {
+		t.Errorf("user message for notes.txt = %q, want %q", got, want)
 	}
 }

@@ -20,9 +20,12 @@ type Options struct {
 	// detects it (see Infer). Without a header, columns are named
 	// column_0, column_1, ...
 	HasHeader *bool
-	// Encoding is the character set of the file: "utf-8" (default; rows
-	// with invalid UTF-8 are rejected by Convert), or "latin-1" /
-	// "iso-8859-1" or "windows-1252" / "cp1252", decoded to UTF-8.
+	// Encoding is the character set of the file: "" (the default) detects
+	// it: the file is read as UTF-8 unless its first non-ASCII character
+	// is not valid UTF-8, in which case it is windows-1252 (a superset of
+	// latin-1's printable characters) and decoded to UTF-8; "utf-8" (rows
+	// with invalid UTF-8 are rejected by Convert); "latin-1" /
+	// "iso-8859-1"; "windows-1252" / "cp1252".
 	Encoding string
 	// NullValues, when non-nil, are exact field values read as NULL in
 	// every column, in addition to the empty field.
@@ -41,6 +44,9 @@ type Options struct {
 	// inside a quoted field (encoding/csv's LazyQuotes). Off, such rows are
 	// rejected.
 	LazyQuotes bool
+	// Limits bound records, values, columns, nesting and decompression;
+	// zero fields take their defaults.
+	Limits Limits
 }
 
 // DefaultNullTokens are the values read as NULL in non-STRING columns when
@@ -92,9 +98,13 @@ type Inferred struct {
 	Delimiter rune `json:"delimiter,omitempty"`
 	HasHeader bool `json:"has_header"`
 	// Encoding and NullValues are copied from Options for Convert.
-	Encoding   string   `json:"encoding,omitempty"`
-	NullValues []string `json:"null_values,omitempty"`
-	LazyQuotes bool     `json:"lazy_quotes,omitempty"`
+	Encoding string `json:"encoding,omitempty"`
+	// DetectedEncoding is the encoding the rows read were in: the one
+	// given, or the one detected ("utf-8" or "windows-1252"). Convert,
+	// which reads the whole file, reports its own in Stats.Encoding.
+	DetectedEncoding string   `json:"detected_encoding,omitempty"`
+	NullValues       []string `json:"null_values,omitempty"`
+	LazyQuotes       bool     `json:"lazy_quotes,omitempty"`
 	// Fingerprint is the hex MD5 of "name:TYPE" of each column joined by
 	// "|": equal fingerprints mean the same schema.
 	Fingerprint string `json:"fingerprint"`
@@ -136,10 +146,10 @@ func (in Inferred) Override(s warehouse.Schema) (Inferred, error) {
 	for _, c := range s {
 		ic, ok := byName[c.Name]
 		if !ok {
-			return Inferred{}, errs.E(errs.Invalid, "column %q is not in the file", c.Name)
+			return Inferred{}, errs.Userf(errs.Invalid, "column %q is not in the file", c.Name)
 		}
 		if !knownType(c.Type) {
-			return Inferred{}, errs.E(errs.Invalid, "column %q: unknown type %q", c.Name, c.Type)
+			return Inferred{}, errs.Userf(errs.Invalid, "column %q: unknown type %q", c.Name, c.Type)
 		}
 		if ic.Type != c.Type {
 			ic.Warning = "type set by the user (inferred " + string(ic.Type) + ")"
@@ -186,6 +196,9 @@ type ConvertOptions struct {
 	// Constants are columns appended after the schema's columns with the
 	// same value on every row (lineage: source file, run, load time).
 	Constants []Constant
+	// Limits bound records, values, columns, nesting and decompression;
+	// zero fields take their defaults. Use the limits Infer had.
+	Limits Limits
 }
 
 // Constant is a column with one value on every row. Value is a string
@@ -228,4 +241,8 @@ type Stats struct {
 	// file lacks (written as NULL).
 	IgnoredColumns []string `json:"ignored_columns,omitempty"`
 	MissingColumns []string `json:"missing_columns,omitempty"`
+	// Encoding is the encoding the input was read in: the one given, or
+	// the one detected ("utf-8", or "windows-1252" when the file's first
+	// non-ASCII character is not valid UTF-8). Empty for Parquet.
+	Encoding string `json:"encoding,omitempty"`
 }

@@ -20,17 +20,35 @@ import (
 
 const parquetBatch = 64 * 1024
 
-func openParquet(r io.ReaderAt, size int64) (*pqarrow.FileReader, error) {
+// openParquet opens a Parquet file and reads its schema, which must have
+// at most lim.MaxColumns columns.
+func openParquet(r io.ReaderAt, size int64, lim Limits) (*pqarrow.FileReader, *arrow.Schema, error) {
 	pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size))
 	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, "open Parquet file (%d bytes)", size)
+		return nil, nil, errs.Explain(errs.Wrap(errs.Invalid, err, "open Parquet file (%d bytes)", size),
+			"not a valid Parquet file (the footer is missing or damaged)")
 	}
 	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: parquetBatch}, memory.DefaultAllocator)
 	if err != nil {
 		pr.Close()
-		return nil, errs.Wrap(errs.Invalid, err, "read Parquet schema")
+		return nil, nil, damagedParquet(err, "read Parquet schema")
 	}
-	return fr, nil
+	sc, err := fr.Schema()
+	if err != nil {
+		pr.Close()
+		return nil, nil, damagedParquet(err, "read Parquet schema")
+	}
+	if sc.NumFields() > lim.withDefaults().MaxColumns {
+		pr.Close()
+		return nil, nil, lim.withDefaults().tooManyColumns()
+	}
+	return fr, sc, nil
+}
+
+// damagedParquet is a Parquet file whose footer reads but whose schema
+// or pages do not.
+func damagedParquet(err error, op string) error {
+	return errs.Explain(errs.Wrap(errs.Invalid, err, "%s", op), "the Parquet file is damaged: its schema or rows cannot be read")
 }
 
 // WarehouseType maps an Arrow type to a warehouse type: integers INT64
@@ -89,15 +107,15 @@ func decimalType(prec, scale int32) (warehouse.Type, string) {
 // up to 5 sample values per column from its first rows). The whole file
 // must be at hand: r is read at offsets up to size.
 func InferParquet(r io.ReaderAt, size int64) (Inferred, error) {
-	fr, err := openParquet(r, size)
+	return inferParquet(r, size, DefaultLimits())
+}
+
+func inferParquet(r io.ReaderAt, size int64, lim Limits) (Inferred, error) {
+	fr, sc, err := openParquet(r, size, lim)
 	if err != nil {
 		return Inferred{}, err
 	}
 	defer fr.ParquetReader().Close()
-	sc, err := fr.Schema()
-	if err != nil {
-		return Inferred{}, errs.Wrap(errs.Invalid, err, "read Parquet schema")
-	}
 	in := Inferred{Format: Parquet, Rows: fr.ParquetReader().NumRows(), Complete: true}
 	originals := make([]string, sc.NumFields())
 	for i, f := range sc.Fields() {
@@ -170,15 +188,11 @@ func ConvertParquet(ctx context.Context, r io.ReaderAt, size int64, in Inferred,
 		return Stats{}, err
 	}
 	c.bytesRead = func() int64 { return size }
-	fr, err := openParquet(r, size)
+	fr, sc, err := openParquet(r, size, c.lim)
 	if err != nil {
 		return c.abort(err)
 	}
 	defer fr.ParquetReader().Close()
-	sc, err := fr.Schema()
-	if err != nil {
-		return c.abort(errs.Wrap(errs.Invalid, err, "read Parquet schema"))
-	}
 	fileNames := make([]string, sc.NumFields())
 	for i, f := range sc.Fields() {
 		fileNames[i] = f.Name
@@ -191,7 +205,7 @@ func ConvertParquet(ctx context.Context, r io.ReaderAt, size int64, in Inferred,
 	}
 	rr, err := fr.GetRecordReader(ctx, nil, nil)
 	if err != nil {
-		return c.abort(errs.Wrap(errs.Invalid, err, "read Parquet rows"))
+		return c.abort(damagedParquet(err, "read Parquet rows"))
 	}
 	defer rr.Release()
 	var rowNum int64
@@ -232,7 +246,7 @@ func ConvertParquet(ctx context.Context, r io.ReaderAt, size int64, in Inferred,
 		}
 	}
 	if err := rr.Err(); err != nil && err != io.EOF {
-		return c.abort(errs.Wrap(errs.Invalid, err, "read Parquet rows"))
+		return c.abort(damagedParquet(err, "read Parquet rows"))
 	}
 	return c.finish()
 }

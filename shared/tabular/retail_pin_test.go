@@ -279,8 +279,8 @@ func TestOnlineRetailValuesPinned(t *testing.T) {
 
 // Pinned inference results (the JSON of Inferred, MD5) and part schemas.
 const (
-	wantRetailInferredWhole  = "30e4da1ada9ad737a7aba5d00e9b7787"
-	wantRetailInferredSample = "c254a84ad5c4e7efb84b39144f87ee60"
+	wantRetailInferredWhole  = "6f5dcde4251221dc9a2d9854ae857f46"
+	wantRetailInferredSample = "fd49e86b7e0a4d843b1f03de005c11bc"
 	wantRetailSchemaWhole    = "invoiceno utf8 false; stockcode utf8 false; description utf8 true; quantity int64 false; invoicedate timestamp[us, tz=UTC] false; unitprice float64 false; customerid int64 true; country utf8 false; "
 	wantRetailSchemaSample   = "invoiceno utf8 true; stockcode utf8 true; description utf8 true; quantity int64 true; invoicedate timestamp[us, tz=UTC] true; unitprice float64 true; customerid int64 true; country utf8 true; _source_file utf8 true; _run_id utf8 true; _loaded_at timestamp[us, tz=UTC] true; "
 )

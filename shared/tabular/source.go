@@ -2,16 +2,11 @@ package tabular
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
-	"strconv"
 	"strings"
-
-	"golang.org/x/text/encoding/charmap"
-
-	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
 // kind says how a value was written: CSV text, or a JSON token.
@@ -33,44 +28,19 @@ type row struct {
 	fields []string // CSV: by position; JSON: by key index
 	kinds  []kind   // JSON only
 	bad    string   // non-empty: the record is malformed, for this reason
-	raw    string   // the raw record, for malformed JSON rows
-	rawB   []byte   // the raw JSON record, valid until the next call
+	// badColumn names the column (sanitised JSON key) a JSON record is
+	// bad for, when one value is the problem.
+	badColumn string
+	raw       string // the raw record (a CSV record's first line) of a malformed row
+	rawB      []byte // the raw JSON record, valid until the next call
 	// invalidUTF8 is set by CSV sources when a field is not valid UTF-8.
 	invalidUTF8 bool
-}
-
-// openText counts, decompresses, decodes and strips the BOM of r. Close
-// the returned func when done: a compressed or re-encoded input is
-// decoded in a goroutine, ahead of the parser.
-func openText(r io.Reader, encoding string) (*bufio.Reader, *countingReader, func(), error) {
-	cr := &countingReader{r: r}
-	dr, comp, err := Decompress(cr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ahead := comp != NoCompression
-	switch strings.ToLower(strings.ReplaceAll(encoding, "_", "-")) {
-	case "", "utf-8", "utf8":
-	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
-		dr, ahead = charmap.ISO8859_1.NewDecoder().Reader(dr), true
-	case "windows-1252", "cp1252":
-		dr, ahead = charmap.Windows1252.NewDecoder().Reader(dr), true
-	default:
-		return nil, nil, nil, errs.E(errs.Unsupported, "encoding %q is not supported (utf-8, latin-1/iso-8859-1, windows-1252)", encoding)
-	}
-	closer := func() {}
-	if ahead {
-		a := newAheadReader(dr, 256<<10, 4)
-		dr, closer = a, a.Close
-	}
-	br, ok := dr.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(dr, 256<<10)
-	}
-	if b, _ := br.Peek(3); bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	return br, cr, closer, nil
+	// longField is the index of a field longer than Limits.MaxFieldBytes
+	// (CSV), or -1.
+	longField int
+	// tooManyFields: the record is bad because it has more fields than
+	// Limits.MaxColumns.
+	tooManyFields bool
 }
 
 // sniffDelimiter picks among ',', ';', '\t', '|' the one that appears the
@@ -132,24 +102,28 @@ func sniffDelimiter(br *bufio.Reader) rune {
 type csvSource struct {
 	cr    *csvReader
 	delim rune
+	lim   Limits
 }
 
-func newCSVSource(br *bufio.Reader, delim rune, lazy bool) *csvSource {
-	return &csvSource{cr: newCSVReader(br, delim, lazy), delim: delim}
+func newCSVSource(br *bufio.Reader, delim rune, lazy bool, lim Limits) *csvSource {
+	lim = lim.withDefaults()
+	return &csvSource{cr: newCSVReader(br, delim, lazy, lim), delim: delim, lim: lim}
 }
 
 // next returns the next record; io.EOF at the end; other errors are read
-// errors. A malformed record comes back with bad set. The fields are
-// valid until the next call.
+// errors. A malformed record comes back with bad set and its first line
+// as raw. The fields are valid until the next call.
 func (s *csvSource) next(r *row) error {
 	rec, line, err := s.cr.read()
-	r.bad, r.raw, r.invalidUTF8 = "", "", false
+	r.bad, r.raw, r.invalidUTF8, r.longField, r.tooManyFields = "", "", false, -1, false
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			r.line = int64(pe.StartLine)
 			r.fields = r.fields[:0]
-			r.bad = "malformed CSV: " + pe.Err.Error() + " (line " + strconv.Itoa(pe.Line) + ", column " + strconv.Itoa(pe.Column) + ")"
+			r.bad = s.reason(pe)
+			r.raw = s.cr.rawLine()
+			r.tooManyFields = errors.Is(pe.Err, errTooManyFields)
 			return nil
 		}
 		if errors.Is(err, io.EOF) {
@@ -160,7 +134,32 @@ func (s *csvSource) next(r *row) error {
 	r.line = int64(line)
 	r.fields = rec
 	r.invalidUTF8 = !s.cr.validUTF8()
+	r.longField = s.cr.fieldOver()
 	return nil
+}
+
+// reason tells in a user's words why a record could not be read.
+func (s *csvSource) reason(pe *csv.ParseError) string {
+	at := fmt.Sprintf(" (line %d, character %d)", pe.Line, pe.Column)
+	again := ""
+	if pe.Line > pe.StartLine {
+		again = fmt.Sprintf("; the lines after line %d were read again as rows of their own", pe.StartLine)
+	}
+	switch {
+	case errors.Is(pe.Err, errLineTooLong):
+		return s.lim.lineTooLong()
+	case errors.Is(pe.Err, errRecordTooLong):
+		return s.lim.recordTooLong(pe.StartLine, pe.Line)
+	case errors.Is(pe.Err, errTooManyFields):
+		return s.lim.tooManyFields()
+	case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
+		return fmt.Sprintf("malformed CSV: the quoted value opened on line %d is not closed properly%s%s", pe.StartLine, at, again)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return "malformed CSV: a quoted value must end with a quote followed by the delimiter or the end of the line, and a quote inside it must be doubled (\"\")" + at
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return "malformed CSV: a value that is not quoted contains a quote; quote the whole value and double the quote inside it (\"\")" + at + again
+	}
+	return "malformed CSV: " + pe.Err.Error() + at + again
 }
 
 // joinCSV re-joins fields as CSV for reject records.
