@@ -197,7 +197,6 @@ func (o *Optimizer) Step(params []*Param, tables []*Embedding) float64 {
 	if c := float64(o.Config.ClipNorm); c > 0 && norm > c {
 		scale = float32(c / norm)
 	}
-	var rows [][]float32
 	for _, p := range params {
 		if p.NoTrain {
 			continue
@@ -221,23 +220,28 @@ func (o *Optimizer) Step(params []*Param, tables []*Embedding) float64 {
 			st = o.newState(len(e.W))
 			o.sparse[e] = st
 		}
-		if cap(rows) < len(st) {
-			rows = make([][]float32, len(st))
+		// Rows are independent: large tables update in two halves at once.
+		workers := 1
+		if len(e.touched) >= 512 {
+			workers = 2
 		}
-		rows = rows[:len(st)]
-		for k, r := range e.touched {
-			lo, hi := int(r)*e.Dim, int(r+1)*e.Dim
-			g := e.gradAt(k)
-			if scale != 1 {
-				for i := range g {
-					g[i] *= scale
+		ParallelFor(len(e.touched), workers, func(_, lo, hi int) {
+			rows := make([][]float32, len(st))
+			for k := lo; k < hi; k++ {
+				r := e.touched[k]
+				a, b := int(r)*e.Dim, int(r+1)*e.Dim
+				g := e.gradAt(k)
+				if scale != 1 {
+					for i := range g {
+						g[i] *= scale
+					}
 				}
+				for s := range st {
+					rows[s] = st[s][a:b]
+				}
+				o.r.update(e.W[a:b], g, rows, o.t)
 			}
-			for s := range st {
-				rows[s] = st[s][lo:hi]
-			}
-			o.r.update(e.W[lo:hi], g, rows, o.t)
-		}
+		})
 		e.ZeroGrad()
 	}
 	return norm

@@ -148,3 +148,32 @@ func TestOptimizerConfigValidate(t *testing.T) {
 		t.Errorf("valid config rejected: %v", err)
 	}
 }
+
+// TestSparseManyRowsMatchesDense: a large set of touched rows (updated in
+// two goroutines) moves exactly like the same rows as dense parameters.
+func TestSparseManyRowsMatchesDense(t *testing.T) {
+	const rows, dim = 1200, 3
+	cfg := OptimizerConfig{Name: "adam", LearningRate: 0.01, ClipNorm: 5}
+	sparse, _ := NewOptimizer(cfg)
+	dense, _ := NewOptimizer(cfg)
+	e := NewEmbedding("e", rows, dim, 1, NewRand(1, 1))
+	p := NewParam("p", rows, dim)
+	copy(p.W, e.W)
+	rng := NewRand(2, 2)
+	for range 3 {
+		for r := 0; r < rows; r += 2 { // every other row
+			g := e.GradRow(int32(r))
+			for i := range g {
+				g[i] = float32(rng.NormFloat64())
+				p.G[r*dim+i] = g[i]
+			}
+		}
+		sparse.Step(nil, []*Embedding{e})
+		dense.Step([]*Param{p}, nil)
+	}
+	for i := range e.W {
+		if e.W[i] != p.W[i] {
+			t.Fatalf("element %d: sparse %v, dense %v", i, e.W[i], p.W[i])
+		}
+	}
+}

@@ -164,10 +164,22 @@ func IDOnlyConfig() Config {
 	return c
 }
 
-// ParseConfig decodes JSON over DefaultConfig and validates the result.
-// Unknown fields are errors.
+// ParseConfig decodes JSON over DefaultConfig and validates the result:
+// absent fields keep their defaults, "features" and "optimizer" merge
+// field by field, a layer list replaces the default list. Unknown fields
+// are errors.
 func ParseConfig(b []byte) (Config, error) {
 	c := DefaultConfig()
+	// A layer list given in the JSON replaces the default list (decoding
+	// into the existing slice would merge its elements into the defaults').
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(b, &keys) == nil {
+		for k, p := range map[string]*[]LayerSpec{"user_tower": &c.UserTower, "item_tower": &c.ItemTower, "rating_head": &c.RatingHead} {
+			if _, ok := keys[k]; ok {
+				*p = nil
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {

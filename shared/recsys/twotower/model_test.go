@@ -30,6 +30,11 @@ func TestParseConfig(t *testing.T) {
 	if c.Epochs != 7 || c.Optimizer.Name != "adagrad" || c.Features.Time || !c.Features.PurchaseHistory || c.BatchSize != def.BatchSize {
 		t.Errorf("decoded over the defaults: %+v", c)
 	}
+	// A given layer list replaces the default one, element by element too.
+	c, err = ParseConfig([]byte(`{"user_tower": [{"type": "dense", "units": 32}]}`))
+	if err != nil || len(c.UserTower) != 1 || c.UserTower[0].Activation != "" || len(c.ItemTower) != 3 {
+		t.Errorf("layer list: %v %+v", err, c.UserTower)
+	}
 	_, err = ParseConfig([]byte(`{"epoch": 7}`))
 	if !errs.Is(err, errs.Invalid) || !strings.Contains(errs.UserMessage(err), "epoch") {
 		t.Errorf("unknown field: %v (user message %q)", err, errs.UserMessage(err))
