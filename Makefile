@@ -4,16 +4,18 @@ GO    ?= go
 DATA  ?= var
 ADDR  ?= 127.0.0.1:8080
 STATICCHECK ?= v0.8.2
+# -tags=openblas when libopenblas-dev is installed (scripts/install-deps.sh adds it)
+GOTAGS ?= $(shell scripts/gotags.sh)
 
 .PHONY: run build static test test-go test-static test-e2e bench lint package clean services-start services-stop
 
 ## run: build the web app and start the whole platform on one machine
 run: static
-	B2B_DATA_DIR=$(DATA) B2B_ADDR=$(ADDR) $(GO) run ./functions/cmd/recs
+	B2B_DATA_DIR=$(DATA) B2B_ADDR=$(ADDR) $(GO) run $(GOTAGS) ./functions/cmd/recs
 
 ## build: the local platform binary (bin/recs)
 build:
-	$(GO) build -o bin/recs ./functions/cmd/recs
+	$(GO) build $(GOTAGS) -o bin/recs ./functions/cmd/recs
 
 ## static: the single-page app (static/dist)
 static:

@@ -11,7 +11,8 @@
 # Installs (only when missing):
 #   apt: chromium (browser tests), postgresql (server binaries), mariadb-server,
 #        a Java runtime when gcloud's emulators are present but java is not,
-#        curl, zip/unzip, procps, ca-certificates.
+#        curl, zip/unzip, procps, ca-certificates, libopenblas-dev (the
+#        recommendation engine's linear algebra; scripts/gotags.sh).
 #        DEBIAN_FRONTEND=noninteractive; a policy-rc.d keeps the packages'
 #        services from starting (scripts/test-services.sh runs them as plain
 #        processes on loopback ports).
@@ -67,6 +68,8 @@ apt_install() {
   have psql || pkgs+=(postgresql-client)
   { have mariadbd || [ -x /usr/sbin/mariadbd ]; } && have mariadb-install-db || pkgs+=(mariadb-server)
   have mariadb || have mysql || pkgs+=(mariadb-client)
+  # OpenBLAS/LAPACK for the recommendation engine's dense algebra (cgo, -tags openblas)
+  [ -e "/usr/lib/$(uname -m)-linux-gnu/libopenblas.so" ] || pkgs+=(libopenblas-dev)
   if have gcloud && ! have java; then
     pkgs+=(openjdk-17-jre-headless)
   fi

@@ -11,6 +11,9 @@ what=${1:-all}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
 scripts/install-deps.sh
+# build tags for this machine (-tags=openblas once libopenblas-dev is installed)
+GOFLAGS="$GOFLAGS $(scripts/gotags.sh)"
+export GOFLAGS
 
 if [[ $what == all || $what == go || $what == e2e ]]; then
   scripts/test-services.sh start

@@ -101,20 +101,14 @@ func Evaluate(ctx context.Context, t *Task, s Scorer) (Metrics, error) {
 				for _, i := range truth {
 					mark[i] = true
 				}
-				hits := 0
 				dcg := 0.0
 				for r, i := range top {
-					if mark[i] {
-						hits++
-						if r < 10 {
-							dcg += 1 / math.Log2(float64(r+2))
-						}
+					if mark[i] && r < 10 {
+						dcg += 1 / math.Log2(float64(r+2))
 					}
-					for j, K := range ks {
-						if r+1 == K {
-							p.rec[j] = float64(hits) / float64(len(truth))
-						}
-					}
+				}
+				for j, K := range ks {
+					p.rec[j] = float64(hitsIn(top, K, mark)) / float64(len(truth))
 				}
 				idcg := 0.0
 				for r := 0; r < min(10, len(truth)); r++ {
@@ -134,16 +128,8 @@ func Evaluate(ctx context.Context, t *Task, s Scorer) (Metrics, error) {
 				if newTruth > 0 {
 					p.nusers = 1
 					top = TopK(scores, ks[2], own, top[:0])
-					hits = 0
-					for r, i := range top {
-						if mark[i] {
-							hits++
-						}
-						for j, K := range ks {
-							if r+1 == K {
-								p.nrec[j] = float64(hits) / float64(newTruth)
-							}
-						}
+					for j, K := range ks {
+						p.nrec[j] = float64(hitsIn(top, K, mark)) / float64(newTruth)
 					}
 				}
 				for _, i := range truth {
@@ -178,6 +164,18 @@ func Evaluate(ctx context.Context, t *Task, s Scorer) (Metrics, error) {
 		m.NDCG10 /= float64(m.Users)
 	}
 	return m, nil
+}
+
+// hitsIn counts the marked items among the first k of top (all of top
+// when the catalogue is smaller than k).
+func hitsIn(top []int32, k int, mark []bool) int {
+	n := 0
+	for _, i := range top[:min(k, len(top))] {
+		if mark[i] {
+			n++
+		}
+	}
+	return n
 }
 
 // TopK appends to dst the indices of the k highest scores, best first,

@@ -100,6 +100,23 @@ func rowTimes(x *data.CSR, u int, w []float64, n int, dst []float64) {
 	}
 }
 
+// rowTimes32 sets dst = x[u,:] · w for a dense n×n float32 w.
+func rowTimes32(x *data.CSR, u int, w []float32, n int, dst []float64) {
+	clear(dst)
+	idx, val := x.Row(u)
+	for k, j := range idx {
+		axpy32(val[k], w[int(j)*n:int(j)*n+n], dst)
+	}
+}
+
+// axpy32 sets y += a·x for a float32 x.
+func axpy32(a float64, x []float32, y []float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * float64(v)
+	}
+}
+
 // axpy sets y += a·x (gonum's assembly kernel).
 func axpy(a float64, x, y []float64) { floats.AddScaled(y[:len(x)], a, x) }
 

@@ -14,7 +14,7 @@ import (
 // inputs (the others score lowest).
 type EASE struct {
 	x    *data.CSR
-	w    []float64 // m×m over the kept items
+	w    []float32 // m×m over the kept items (float32: half the memory and model file)
 	keep []int32   // kept item → catalogue item (nil: all)
 	pos  []int32   // catalogue item → kept index or -1
 	m    int
@@ -51,31 +51,33 @@ func NewEASE(x *data.CSR, lambda float64, maxItems int) (*EASE, error) {
 	for j := 0; j < m; j++ {
 		diag[j] = g[j*m+j]
 	}
+	w := make([]float32, m*m)
 	for i := 0; i < m; i++ {
 		row := g[i*m : i*m+m]
+		out := w[i*m : i*m+m]
 		for j := range row {
-			row[j] = -row[j] / diag[j]
+			out[j] = float32(-row[j] / diag[j])
 		}
-		row[i] = 0
+		out[i] = 0
 	}
-	e.w, e.m = g, m
+	e.w, e.m = w, m
 	return e, nil
 }
 
 // Weights returns the kept item-item weight matrix (row-major, m×m) and m.
-func (e *EASE) Weights() ([]float64, int) { return e.w, e.m }
+func (e *EASE) Weights() ([]float32, int) { return e.w, e.m }
 
 // Score fills dst.
 func (e *EASE) Score(u int, dst []float64) {
 	if e.keep == nil {
-		rowTimes(e.x, u, e.w, e.m, dst)
+		rowTimes32(e.x, u, e.w, e.m, dst)
 		return
 	}
 	buf := make([]float64, e.m)
 	idx, val := e.x.Row(u)
 	for k, j := range idx {
 		if p := e.pos[j]; p >= 0 {
-			axpy(val[k], e.w[int(p)*e.m:int(p)*e.m+e.m], buf)
+			axpy32(val[k], e.w[int(p)*e.m:int(p)*e.m+e.m], buf)
 		}
 	}
 	for i := range dst {
