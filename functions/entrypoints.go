@@ -12,11 +12,13 @@ import (
 	"github.com/b2brecs/b2brecs/shared/events"
 )
 
-// Trigger kinds.
+// Trigger kinds. Event functions are fed by a Pub/Sub push subscription
+// with a dead-letter policy (Terraform declares one per function); the
+// functions framework turns each push into a messagePublished CloudEvent.
 const (
 	TriggerHTTP   = "http"
-	TriggerPubSub = "pubsub" // Eventarc google.cloud.pubsub.topic.v1.messagePublished
-	TriggerGCS    = "gcs"    // Eventarc google.cloud.storage.object.v1.finalized
+	TriggerPubSub = "pubsub" // a topic's messages (CloudEvents in binary mode)
+	TriggerGCS    = "gcs"    // a bucket's object notifications (JSON_API_V1), read as google.cloud.storage.object.v1.finalized
 )
 
 // Entrypoint describes one deployable function.
@@ -30,16 +32,23 @@ type Entrypoint struct {
 	EventType string
 	// Topic is the Pub/Sub topic for TriggerPubSub.
 	Topic string
-	// Bucket is the tenant bucket role ("drop") for TriggerGCS.
+	// Bucket is the tenant bucket role ("drop") for TriggerGCS: its
+	// object notifications go to the Pub/Sub topic Topic.
 	Bucket string
+	// DeadLetters marks the function that records the deliveries the other
+	// functions' subscriptions gave up on (it reads the dead-letter topic;
+	// the in-process bus hands them to the same recorder directly).
+	DeadLetters bool
 }
 
 // Entrypoints lists every function this package registers.
 func Entrypoints() []Entrypoint {
 	return []Entrypoint{
 		{Name: "API", Trigger: TriggerHTTP},
-		{Name: "FileDropped", Trigger: TriggerGCS, EventType: eventschemas.TypeObjectFinalized, Bucket: etl.BucketDrop},
+		{Name: "FileDropped", Trigger: TriggerGCS, EventType: eventschemas.TypeObjectFinalized, Bucket: etl.BucketDrop, Topic: events.TopicObjectDropped},
 		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicRunRequested},
 		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicLoadRequested},
+		{Name: "SweepRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicSweepRequested},
+		{Name: "DeadLettered", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicDeadLetter, DeadLetters: true},
 	}
 }

@@ -20,22 +20,35 @@ func init() {
 	app := &lazyApp{}
 	functions.HTTP("API", app.serveHTTP)
 	for _, ep := range Entrypoints() {
-		if ep.Trigger == TriggerHTTP {
-			continue
+		switch {
+		case ep.Trigger == TriggerHTTP:
+		case ep.DeadLetters:
+			functions.CloudEvent(ep.Name, app.deadLetterFunc())
+		default:
+			functions.CloudEvent(ep.Name, app.eventFunc(ep.Name))
 		}
-		functions.CloudEvent(ep.Name, app.eventFunc(ep.Name))
 	}
 }
 
 // EventHandlers returns the event handler of every event-triggered entry
-// point, by name, over an assembled platform. The local platform subscribes
-// them to its in-process bus; the cloud entry points call the same ones.
+// point (but the dead-letter recorder, see DeadLetterHandler), by name,
+// over an assembled platform. The local platform subscribes them to its
+// in-process bus; the cloud entry points call the same ones.
 func EventHandlers(p *platform.Platform) map[string]events.Handler {
 	return map[string]events.Handler{
-		"FileDropped":   p.ETL.HandleObjectFinalized,
-		"RunRequested":  p.ETL.HandleRunRequested,
-		"LoadRequested": p.ETL.HandleLoadRequested,
+		"FileDropped":    p.ETL.HandleObjectFinalized,
+		"RunRequested":   p.ETL.HandleRunRequested,
+		"LoadRequested":  p.ETL.HandleLoadRequested,
+		"SweepRequested": p.ETL.HandleSweepRequested,
 	}
+}
+
+// DeadLetterHandler records a delivery the platform gave up on and fails
+// the run it was for (etl.Service.RecordDeadLetter). The local platform
+// gives it the in-process bus's dead letters; the DeadLettered function
+// the messages Pub/Sub forwards to the dead-letter topic.
+func DeadLetterHandler(p *platform.Platform) func(context.Context, events.DeadLetter) error {
+	return p.ETL.RecordDeadLetter
 }
 
 // lazyApp opens the platform on the first request of an instance, so that
@@ -85,8 +98,39 @@ func (a *lazyApp) eventFunc(name string) func(context.Context, cloudevents.Event
 	}
 }
 
-// Deliver runs h on e the way Eventarc delivers it: unwrapping Pub/Sub
-// messages, and turning non-retryable errors into acknowledgements.
+// deadLetterFunc adapts the dead-letter recorder to a CloudEvent function
+// subscribed to the dead-letter topic.
+func (a *lazyApp) deadLetterFunc() func(context.Context, cloudevents.Event) error {
+	return func(ctx context.Context, e cloudevents.Event) error {
+		p, err := a.platform(ctx)
+		if err != nil {
+			return err
+		}
+		return DeliverDeadLetter(ctx, p.Logger, DeadLetterHandler(p), e)
+	}
+}
+
+// DeliverDeadLetter reads a message Pub/Sub forwarded to the dead-letter
+// topic and hands it to record; a message that cannot be read is logged
+// and acknowledged (there is nothing to record), a failed record retried.
+func DeliverDeadLetter(ctx context.Context, log *slog.Logger, record func(context.Context, events.DeadLetter) error, e cloudevents.Event) error {
+	dl, err := pubsubbus.DeadLetterFromMessagePublished(e)
+	if err != nil {
+		log.ErrorContext(ctx, "functions: unreadable dead letter dropped", "id", e.ID(), "err", err)
+		return nil
+	}
+	err = record(ctx, dl)
+	if err != nil && !errs.Retryable(err) {
+		log.ErrorContext(ctx, "functions: dead letter not recorded", "id", dl.Event.ID(), "type", dl.Event.Type(), "err", err)
+		return nil
+	}
+	return err
+}
+
+// Deliver runs h on e the way a push subscription delivers it: unwrapping
+// Pub/Sub messages (CloudEvents in binary or structured mode, or Cloud
+// Storage notifications), and turning non-retryable errors into
+// acknowledgements.
 func Deliver(ctx context.Context, log *slog.Logger, h events.Handler, e cloudevents.Event) error {
 	if e.Type() == eventschemas.TypeMessagePublished {
 		inner, err := pubsubbus.FromMessagePublished(e)

@@ -2,6 +2,7 @@ package functions
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -115,7 +116,8 @@ func TestCloudEntryPoints(t *testing.T) {
 		Bucket: tenant.ID + "-drop", Name: "orders/2024-01.csv", Generation: blobstore.Generation(attrs),
 		Size: strconv.Itoa(len(csv)), TimeCreated: time.Now().UTC(), Updated: time.Now().UTC(),
 	})
-	if err := app.eventFunc("FileDropped")(ctx, gcs); err != nil {
+	// The drop bucket's notification, as its push subscription delivers it.
+	if err := app.eventFunc("FileDropped")(ctx, storageNotification(t, tenant.ID+"-drop", "orders/2024-01.csv", blobstore.Generation(attrs), len(csv))); err != nil {
 		t.Fatalf("FileDropped: %v", err)
 	}
 	runReq := cap.wait(t, events.TopicRunRequested)
@@ -173,8 +175,106 @@ func TestCloudEntryPoints(t *testing.T) {
 	}
 }
 
+// storageNotification is a Cloud Storage notification (JSON_API_V1) of a
+// finalized object, wrapped as the functions framework delivers a push.
+func storageNotification(t *testing.T, bucket, name, gen string, size int) cloudevents.Event {
+	t.Helper()
+	obj, err := json.Marshal(eventschemas.StorageObjectData{
+		Kind: "storage#object", ID: bucket + "/" + name + "/" + gen, Bucket: bucket, Name: name, Generation: gen,
+		Metageneration: "1", Size: strconv.Itoa(size), TimeCreated: time.Now().UTC(), Updated: time.Now().UTC(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]string{
+		"notificationConfig": "projects/_/buckets/" + bucket + "/notificationConfigs/1", "eventType": "OBJECT_FINALIZE",
+		"payloadFormat": "JSON_API_V1", "bucketId": bucket, "objectId": name, "objectGeneration": gen,
+		"eventTime": time.Now().UTC().Format(time.RFC3339Nano),
+	}
+	out, err := pubsubbus.ToMessagePublished(pubsubbus.TopicName("proj", events.TopicObjectDropped), "projects/proj/subscriptions/file-dropped", "n-"+gen, time.Now(), obj, attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDeadLetteredEntryPoint: a request Pub/Sub gave up on, forwarded to
+// the dead-letter topic, reaches the DeadLettered function, which fails
+// the run with the reason; an unreadable message is acknowledged.
+func TestDeadLetteredEntryPoint(t *testing.T) {
+	t.Setenv("B2B_DATA_DIR", t.TempDir())
+	t.Setenv("B2B_EVENTS_URL", "mem://?max_attempts=1")
+	t.Setenv("B2B_AUTH_MODE", "local")
+	ctx := context.Background()
+	app := &lazyApp{}
+	p, err := app.platform(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	cap := &captured{by: map[string][]events.Event{}}
+	for _, topic := range []string{events.TopicRunRequested, events.TopicRunFinished} {
+		if err := p.Bus.Subscribe(topic, "capture", cap.handler(topic)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tenant, err := p.Tenancy.CreateTenant(ctx, "Dead Letter Co")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop, err := p.Resources.Bucket(ctx, tenant.ID, etl.BucketDrop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "sku,qty\nA,1\n"
+	if err := drop.WriteAll(ctx, "stock.csv", []byte(csv), nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := drop.Attributes(ctx, "stock.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.eventFunc("FileDropped")(ctx, storageNotification(t, tenant.ID+"-drop", "stock.csv", blobstore.Generation(a), len(csv))); err != nil {
+		t.Fatal(err)
+	}
+	req := cap.wait(t, events.TopicRunRequested)
+	// Pub/Sub forwards the request with its attributes and its own.
+	data, attrs, err := pubsubbus.EncodeMessage(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs[pubsubbus.AttrDeadLetterSubscription] = "projects/proj/subscriptions/run-requested"
+	attrs[pubsubbus.AttrDeadLetterDeliveryCount] = "5"
+	dl, err := pubsubbus.ToMessagePublished(pubsubbus.TopicName("proj", events.TopicDeadLetter), "projects/proj/subscriptions/dead-lettered", "dl-1", time.Now(), data, attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.deadLetterFunc()(ctx, dl); err != nil {
+		t.Fatalf("DeadLettered: %v", err)
+	}
+	runs, err := p.ETL.ListRuns(ctx, tenant.ID, etl.RunFilter{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs = %v, %v", runs, err)
+	}
+	if r := runs[0]; r.Status != etl.StatusFailed || !contains(r.ErrorMessage, "gave up after 5 tries") {
+		t.Errorf("run = %s %q; want failed, the platform gave up after 5 tries", r.Status, r.ErrorMessage)
+	}
+	fin := cap.wait(t, events.TopicRunFinished)
+	if fin.Subject() != runs[0].ID {
+		t.Errorf("run.finished for %q, want %q", fin.Subject(), runs[0].ID)
+	}
+	junk := cloudevents.New()
+	junk.SetID("m-junk")
+	junk.SetType(eventschemas.TypeMessagePublished)
+	junk.SetSource("//pubsub.googleapis.com/projects/proj/topics/etl-dead-letter")
+	_ = junk.SetData(cloudevents.ApplicationJSON, map[string]any{"message": map[string]any{"data": "!!not base64"}})
+	if err := app.deadLetterFunc()(ctx, junk); err != nil {
+		t.Errorf("unreadable dead letter returned %v; want nil (acknowledged)", err)
+	}
+}
+
 // TestDeliverRetriesTransient: a transient failure is returned so that
-// Eventarc retries it.
+// Pub/Sub retries it.
 func TestDeliverRetriesTransient(t *testing.T) {
 	e := cloudevents.New()
 	e.SetID("x")

@@ -8,6 +8,7 @@ package terraform_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -26,6 +27,8 @@ import (
 
 	"github.com/b2brecs/b2brecs/functions"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/scheduler/cloudscheduler"
 )
 
 // module is one directory of .tf files.
@@ -458,72 +461,386 @@ func checkFunction(t *testing.T, m *module, ep functions.Entrypoint, r *hclsynta
 		checkEnv(t, m, objectItems(t, m, envExpr.Expr))
 	}
 
-	triggers := blocks(body, "event_trigger")
-	if ep.Trigger == functions.TriggerHTTP {
-		if len(triggers) != 0 {
-			t.Errorf("HTTP function has an event_trigger")
-		}
-		return
+	// Eventarc triggers make their own subscriptions, which cannot have a
+	// dead-letter policy: event functions are fed by the push
+	// subscriptions checked in TestEventDeliveries instead.
+	if triggers := blocks(body, "event_trigger"); len(triggers) != 0 {
+		t.Errorf("function has an event_trigger (an Eventarc subscription has no dead-letter policy); feed it from a push subscription in deliveries.tf")
 	}
-	if len(triggers) != 1 {
-		t.Fatalf("want one event_trigger, got %d", len(triggers))
+	if ep.Trigger == functions.TriggerHTTP {
+		return
 	}
 	// Event functions run at most 540 s on Cloud Functions gen2.
 	if secs, err := strconv.Atoi(timeout); err != nil || secs <= 0 || secs > 540 {
 		t.Errorf("timeout_seconds = %q, want at most 540 for an event function", timeout)
 	}
-	tb := triggers[0].Body
-	if et, _ := attrLiteral(tb, "event_type"); et != ep.EventType {
-		t.Errorf("event_type = %q, want %q", et, ep.EventType)
+	if ing, _ := attrLiteral(sc, "ingress_settings"); ing != "ALLOW_INTERNAL_ONLY" {
+		t.Errorf("ingress_settings = %q, want ALLOW_INTERNAL_ONLY (Pub/Sub push in the project is internal)", ing)
 	}
-	if rp, _ := attrLiteral(tb, "retry_policy"); rp != "RETRY_POLICY_RETRY" {
-		t.Errorf("retry_policy = %q, want RETRY_POLICY_RETRY (handlers are idempotent)", rp)
-	}
-	if a := attr(tb, "service_account_email"); a == nil || !refersTo(a.Expr, "google_service_account.trigger") {
-		t.Errorf("event_trigger.service_account_email must be the trigger account")
-	}
-
 	switch ep.Trigger {
 	case functions.TriggerGCS:
-		if ep.EventType != "google.cloud.storage.object.v1.finalized" {
-			t.Errorf("entry point table: GCS event type %q", ep.EventType)
-		}
-		if attr(tb, "pubsub_topic") != nil {
-			t.Errorf("GCS trigger sets pubsub_topic")
-		}
-		bucket := "google_storage_bucket." + ep.Bucket
-		if m.resources[bucket] == nil {
-			t.Fatalf("%s (the %q bucket) is not declared", bucket, ep.Bucket)
-		}
-		found := false
-		for _, f := range blocks(tb, "event_filters") {
-			if a, _ := attrLiteral(f.Body, "attribute"); a == "bucket" {
-				found = true
-				if v := attr(f.Body, "value"); v == nil || !refersTo(v.Expr, bucket) {
-					t.Errorf("event_filters bucket value must refer to %s", bucket)
-				}
-			}
-		}
-		if !found {
-			t.Errorf("no event_filters block with attribute = \"bucket\"")
+		if ep.EventType != "google.cloud.storage.object.v1.finalized" || ep.Topic == "" {
+			t.Errorf("entry point table: GCS event type %q, topic %q", ep.EventType, ep.Topic)
 		}
 	case functions.TriggerPubSub:
-		if ep.EventType != "google.cloud.pubsub.topic.v1.messagePublished" {
-			t.Errorf("entry point table: Pub/Sub event type %q", ep.EventType)
-		}
-		a := attr(tb, "pubsub_topic")
-		if a == nil {
-			t.Fatalf("pubsub_topic missing")
-		}
-		topic := topicResource(t, m, ep.Topic)
-		if !refersTo(a.Expr, topic) {
-			t.Errorf("pubsub_topic refers to %v, want %s (named %q)", refs(a.Expr), topic, ep.Topic)
-		}
-		if len(blocks(tb, "event_filters")) != 0 {
-			t.Errorf("Pub/Sub trigger has event_filters")
+		if ep.EventType != "google.cloud.pubsub.topic.v1.messagePublished" || ep.Topic == "" {
+			t.Errorf("entry point table: Pub/Sub event type %q, topic %q", ep.EventType, ep.Topic)
 		}
 	default:
 		t.Errorf("unknown trigger kind %q", ep.Trigger)
+	}
+}
+
+// deliveries is what the push subscription resource declares per function:
+// the items of local.push_subscriptions (its for_each), by key.
+type delivery struct {
+	function, topic, deadLetter hclsyntax.Expression
+}
+
+// pushDeliveries returns the for_each items of the push subscription
+// resource (google_pubsub_subscription.push).
+func pushDeliveries(t *testing.T, m *module) (*hclsyntax.Block, map[string]delivery) {
+	t.Helper()
+	r := m.resources["google_pubsub_subscription.push"]
+	if r == nil {
+		t.Fatal("google_pubsub_subscription.push (the event functions' push subscriptions) is not declared")
+	}
+	fe := attr(r.Body, "for_each")
+	if fe == nil {
+		t.Fatal("google_pubsub_subscription.push has no for_each")
+	}
+	out := map[string]delivery{}
+	for key, item := range objectItems(t, m, fe.Expr) {
+		fields := objectItems(t, m, item)
+		d := delivery{function: fields["function"], topic: fields["topic"], deadLetter: fields["dead_letter"]}
+		if d.function == nil || d.topic == nil || d.deadLetter == nil {
+			t.Errorf("push subscription %q: want function, topic and dead_letter", key)
+			continue
+		}
+		out[key] = d
+	}
+	return r, out
+}
+
+// soleRef returns the one "type.name" resource an expression refers to.
+func soleRef(t *testing.T, e hclsyntax.Expression) string {
+	t.Helper()
+	rs := refs(e)
+	if len(rs) != 1 {
+		t.Errorf("expression at %s refers to %v, want one resource", e.Range(), rs)
+		return ""
+	}
+	parts := strings.Split(rs[0], ".")
+	if len(parts) < 2 {
+		return rs[0]
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// TestEventDeliveries: every event function of functions.Entrypoints() is
+// fed by exactly one push subscription, on its topic, pushing to its URL as
+// the trigger account, with a retry policy and a dead-letter policy; the
+// drop bucket's notifications feed FileDropped; deliveries given up on go to
+// the dead-letter topic the DeadLettered function reads (its own to a topic
+// kept for an operator); Pub/Sub's service agent may forward them.
+func TestEventDeliveries(t *testing.T) {
+	mods := loadModules(t, ".")
+	m := mustModule(t, mods, "modules/tenant")
+	r, items := pushDeliveries(t, m)
+
+	// The resource: each item's function and topic, and the policies.
+	body := r.Body
+	if a := attr(body, "name"); a == nil || !slices.Contains(refs(a.Expr), "each.key") {
+		t.Errorf("push subscription name must be each.key (the function's name: dead letters name their subscription)")
+	}
+	if a := attr(body, "topic"); a == nil || !slices.Contains(refs(a.Expr), "each.value.topic.id") {
+		t.Errorf("push subscription topic must be each.value.topic.id")
+	}
+	pc := block(body, "push_config")
+	if a := attr(pc, "push_endpoint"); a == nil || !slices.Contains(refs(a.Expr), "each.value.function.service_config.uri") ||
+		!slices.Contains(refs(a.Expr), "each.value.topic.name") {
+		t.Errorf("push_endpoint must be the function's URL with the /projects/P/topics/T path the functions framework reads the topic from")
+	}
+	oidc := block(pc, "oidc_token")
+	if a := attr(oidc, "service_account_email"); a == nil || !refersTo(a.Expr, "google_service_account.trigger") {
+		t.Errorf("push_config.oidc_token must sign as the trigger account")
+	}
+	if a := attr(oidc, "audience"); a == nil || !slices.Contains(refs(a.Expr), "each.value.function.service_config.uri") {
+		t.Errorf("push_config.oidc_token.audience must be the function's URL")
+	}
+	dlp := block(body, "dead_letter_policy")
+	if a := attr(dlp, "dead_letter_topic"); a == nil || !slices.Contains(refs(a.Expr), "each.value.dead_letter.id") {
+		t.Errorf("every push subscription needs dead_letter_policy.dead_letter_topic = each.value.dead_letter.id")
+	}
+	if a := attr(dlp, "max_delivery_attempts"); a == nil || !refersTo(a.Expr, "var.max_delivery_attempts") {
+		t.Errorf("dead_letter_policy.max_delivery_attempts must be var.max_delivery_attempts")
+	}
+	if v := m.variables["max_delivery_attempts"]; v == nil || len(blocks(v.Body, "validation")) == 0 {
+		t.Errorf("variable max_delivery_attempts must exist with a validation (Pub/Sub accepts 5 to 100)")
+	}
+	rp := block(body, "retry_policy")
+	if _, ok := attrLiteral(rp, "minimum_backoff"); !ok {
+		t.Errorf("push subscriptions need a retry_policy with a backoff")
+	}
+	if ack, _ := attrLiteral(body, "ack_deadline_seconds"); ack != "600" {
+		t.Errorf("ack_deadline_seconds = %q, want 600 (longer than an event function may run)", ack)
+	}
+
+	// Any other subscription that pushes somewhere needs the same.
+	for key, sr := range m.resources {
+		if strings.HasPrefix(key, "google_pubsub_subscription.") && key != "google_pubsub_subscription.push" &&
+			block(sr.Body, "push_config") != nil && block(sr.Body, "dead_letter_policy") == nil {
+			t.Errorf("%s pushes without a dead-letter policy", key)
+		}
+	}
+
+	// The items: one per event function, on its topic.
+	byEntry := map[string]string{} // entry point => function resource
+	for key, fr := range m.resources {
+		if strings.HasPrefix(key, "google_cloudfunctions2_function.") {
+			if ep, ok := attrLiteral(block(fr.Body, "build_config"), "entry_point"); ok {
+				byEntry[ep] = key
+			}
+		}
+	}
+	covered := map[string]bool{}
+	deadLetterTopic := topicResource(t, m, events.TopicDeadLetter)
+	recorder := ""
+	for _, ep := range functions.Entrypoints() {
+		if ep.Trigger == functions.TriggerHTTP {
+			continue
+		}
+		name := functionName(ep.Name)
+		covered[name] = true
+		d, ok := items[name]
+		if !ok {
+			t.Errorf("%s: no push subscription %q in local.push_subscriptions", ep.Name, name)
+			continue
+		}
+		if got := soleRef(t, d.function); got != byEntry[ep.Name] {
+			t.Errorf("%s: push subscription feeds %s, want %s", ep.Name, got, byEntry[ep.Name])
+		}
+		topic := topicResource(t, m, ep.Topic)
+		if got := soleRef(t, d.topic); got != topic {
+			t.Errorf("%s: push subscription reads %s, want %s (named %q)", ep.Name, got, topic, ep.Topic)
+		}
+		dl := soleRef(t, d.deadLetter)
+		switch {
+		case ep.DeadLetters:
+			recorder = name
+			if topic != deadLetterTopic {
+				t.Errorf("%s records dead letters but reads %s, want %s", ep.Name, topic, deadLetterTopic)
+			}
+			if dl == deadLetterTopic || m.resources[dl] == nil {
+				t.Errorf("%s: its own dead letters go to %s; want another declared topic (not its own, a loop)", ep.Name, dl)
+			}
+			checkKeptForOperator(t, m, dl)
+		case dl != deadLetterTopic:
+			t.Errorf("%s: dead letters go to %s, want %s (read by the dead-letter recorder)", ep.Name, dl, deadLetterTopic)
+		}
+		if ep.Trigger == functions.TriggerGCS {
+			checkNotification(t, m, ep, topic)
+		}
+	}
+	if recorder == "" {
+		t.Errorf("no entry point records dead letters")
+	}
+	for key := range items {
+		if !covered[key] {
+			t.Errorf("push subscription %q feeds no event function of functions.Entrypoints()", key)
+		}
+	}
+
+	// IAM: Pub/Sub's service agent publishes to every dead-letter topic,
+	// acknowledges on every push subscription, and signs the push tokens;
+	// the trigger account invokes every event function.
+	agent := func(e hclsyntax.Expression) bool { return slices.Contains(refs(e), "local.pubsub_service_agent") }
+	publishers := map[string]bool{}
+	for key, ir := range m.resources {
+		if !strings.HasPrefix(key, "google_pubsub_topic_iam_member.") {
+			continue
+		}
+		if role, _ := attrLiteral(ir.Body, "role"); role == "roles/pubsub.publisher" && agent(attr(ir.Body, "member").Expr) {
+			publishers[soleRef(t, attr(ir.Body, "topic").Expr)] = true
+		}
+	}
+	for name, d := range items {
+		if dl := soleRef(t, d.deadLetter); !publishers[dl] {
+			t.Errorf("%s: Pub/Sub's service agent may not publish to its dead-letter topic %s", name, dl)
+		}
+	}
+	forEachPush := func(key, role string) {
+		ir := m.resources[key]
+		if ir == nil {
+			t.Errorf("%s is not declared", key)
+			return
+		}
+		if fe := attr(ir.Body, "for_each"); fe == nil || !refersTo(fe.Expr, "local.push_subscriptions") {
+			t.Errorf("%s must have for_each = local.push_subscriptions", key)
+		}
+		if got, _ := attrLiteral(ir.Body, "role"); got != role {
+			t.Errorf("%s role = %q, want %s", key, got, role)
+		}
+	}
+	forEachPush("google_pubsub_subscription_iam_member.push_dead_letter_subscriber", "roles/pubsub.subscriber")
+	if ir := m.resources["google_pubsub_subscription_iam_member.push_dead_letter_subscriber"]; ir != nil && !agent(attr(ir.Body, "member").Expr) {
+		t.Errorf("the subscriber role on the push subscriptions must go to Pub/Sub's service agent")
+	}
+	forEachPush("google_cloud_run_v2_service_iam_member.trigger_invoker", "roles/run.invoker")
+	if ir := m.resources["google_cloud_run_v2_service_iam_member.trigger_invoker"]; ir != nil && !slices.Contains(refs(attr(ir.Body, "member").Expr), "local.trigger_member") {
+		t.Errorf("run.invoker on the event functions must go to the trigger account")
+	}
+	tokens := m.resources["google_service_account_iam_member.pubsub_push_tokens"]
+	if tokens == nil || !refersTo(attr(tokens.Body, "service_account_id").Expr, "google_service_account.trigger") || !agent(attr(tokens.Body, "member").Expr) {
+		t.Errorf("Pub/Sub's service agent needs roles/iam.serviceAccountTokenCreator on the trigger account (push OIDC tokens)")
+	}
+	if a := m.locals["pubsub_service_agent"]; a == nil || !slices.Contains(refs(a.Expr), "data.google_project.tenant.number") {
+		t.Errorf("local.pubsub_service_agent must be service-<project number>@gcp-sa-pubsub")
+	}
+}
+
+// checkNotification: the bucket of a storage entry point notifies its
+// topic of finalized objects, with the object resource as payload, and
+// Cloud Storage's service agent may publish there.
+func checkNotification(t *testing.T, m *module, ep functions.Entrypoint, topic string) {
+	t.Helper()
+	bucket := "google_storage_bucket." + ep.Bucket
+	if m.resources[bucket] == nil {
+		t.Fatalf("%s (the %q bucket) is not declared", bucket, ep.Bucket)
+	}
+	found := false
+	for key, r := range m.resources {
+		if !strings.HasPrefix(key, "google_storage_notification.") || !refersTo(attr(r.Body, "bucket").Expr, bucket) {
+			continue
+		}
+		found = true
+		if !refersTo(attr(r.Body, "topic").Expr, topic) {
+			t.Errorf("%s notifies %v, want %s", key, refs(attr(r.Body, "topic").Expr), topic)
+		}
+		if pf, _ := attrLiteral(r.Body, "payload_format"); pf != "JSON_API_V1" {
+			t.Errorf("%s payload_format = %q, want JSON_API_V1 (the handler reads the object resource)", key, pf)
+		}
+		if et := objectOrSetStrings(t, m, attr(r.Body, "event_types")); !slices.Equal(et, []string{"OBJECT_FINALIZE"}) {
+			t.Errorf("%s event_types = %v, want [OBJECT_FINALIZE]", key, et)
+		}
+	}
+	if !found {
+		t.Errorf("no google_storage_notification on %s for %s", bucket, ep.Name)
+	}
+	ok := false
+	for key, r := range m.resources {
+		if strings.HasPrefix(key, "google_pubsub_topic_iam_member.") && refersTo(attr(r.Body, "topic").Expr, topic) &&
+			refersTo(attr(r.Body, "member").Expr, "data.google_storage_project_service_account.gcs") {
+			if role, _ := attrLiteral(r.Body, "role"); role == "roles/pubsub.publisher" {
+				ok = true
+			}
+		}
+	}
+	if !ok {
+		t.Errorf("Cloud Storage's service agent needs roles/pubsub.publisher on %s", topic)
+	}
+}
+
+// checkKeptForOperator: a topic has a pull subscription that keeps its
+// messages (nothing is published to a topic without subscriptions).
+func checkKeptForOperator(t *testing.T, m *module, topic string) {
+	t.Helper()
+	for key, r := range m.resources {
+		if strings.HasPrefix(key, "google_pubsub_subscription.") && key != "google_pubsub_subscription.push" &&
+			refersTo(attr(r.Body, "topic").Expr, topic) && block(r.Body, "push_config") == nil {
+			return
+		}
+	}
+	t.Errorf("%s has no pull subscription keeping its messages for an operator", topic)
+}
+
+// TestSweeperSchedule: the Cloud Scheduler job that runs the sweeper is the
+// job etl.SweeperJob describes, with the attributes the cloudscheduler
+// driver gives its jobs (evaluated for a tenant).
+func TestSweeperSchedule(t *testing.T) {
+	mods := loadModules(t, ".")
+	m := mustModule(t, mods, "modules/tenant")
+	r := m.resources["google_cloud_scheduler_job.run_sweeper"]
+	if r == nil {
+		t.Fatal("google_cloud_scheduler_job.run_sweeper is not declared")
+	}
+	const tenant = "acme"
+	want, err := etl.SweeperJob(tenant, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(map[string]cty.Value{"tenant_id": cty.StringVal(tenant)}),
+	}}
+	eval := func(e hclsyntax.Expression) cty.Value {
+		v, diags := e.Value(ctx)
+		if diags.HasErrors() {
+			t.Fatalf("evaluate %s: %v", e.Range(), diags)
+		}
+		return v
+	}
+	if got := eval(attr(r.Body, "name").Expr).AsString(); got != tenant+"-"+want.Name {
+		t.Errorf("name = %q, want %q (the cloudscheduler driver's <tenant>-<name>)", got, tenant+"-"+want.Name)
+	}
+	if tz, _ := attrLiteral(r.Body, "time_zone"); tz != want.TimeZone {
+		t.Errorf("time_zone = %q, want %q", tz, want.TimeZone)
+	}
+	if a := attr(r.Body, "schedule"); a == nil || !refersTo(a.Expr, "var.sweep_schedule") {
+		t.Errorf("schedule must be var.sweep_schedule")
+	}
+	if v := m.variables["sweep_schedule"]; v == nil {
+		t.Errorf("variable sweep_schedule missing")
+	} else if def, _ := attrLiteral(v.Body, "default"); def != want.Cron {
+		t.Errorf("sweep_schedule default = %q, want %q (etl.DefaultSweepCron)", def, want.Cron)
+	}
+	pt := block(r.Body, "pubsub_target")
+	if a := attr(pt, "topic_name"); a == nil || !refersTo(a.Expr, topicResource(t, m, want.Topic)) {
+		t.Errorf("pubsub_target.topic_name must be the topic named %q", want.Topic)
+	}
+	attrs := map[string]string{}
+	for k, e := range objectItems(t, m, attr(pt, "attributes").Expr) {
+		attrs[k] = eval(e).AsString()
+	}
+	wantAttrs := cloudscheduler.Attributes(want)
+	if len(attrs) != len(wantAttrs) {
+		t.Errorf("attributes = %v, want %v", attrs, wantAttrs)
+	}
+	for k, v := range wantAttrs {
+		if attrs[k] != v {
+			t.Errorf("attribute %s = %q, want %q", k, attrs[k], v)
+		}
+	}
+	// data = base64encode(jsonencode({...})): the object must be the job's data.
+	data, ok := attr(pt, "data").Expr.(*hclsyntax.FunctionCallExpr)
+	if !ok || data.Name != "base64encode" || len(data.Args) != 1 {
+		t.Fatalf("pubsub_target.data must be base64encode(jsonencode({...}))")
+	}
+	inner, ok := data.Args[0].(*hclsyntax.FunctionCallExpr)
+	if !ok || inner.Name != "jsonencode" || len(inner.Args) != 1 {
+		t.Fatalf("pubsub_target.data must be base64encode(jsonencode({...}))")
+	}
+	obj := eval(inner.Args[0])
+	var got map[string]string
+	if err := json.Unmarshal(want.Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range got {
+		if !obj.Type().HasAttribute(k) || obj.GetAttr(k).AsString() != v {
+			t.Errorf("data.%s = %v, want %q", k, obj, v)
+		}
+	}
+	if n := len(obj.Type().AttributeTypes()); n != len(got) {
+		t.Errorf("data has %d fields, want %d (%s)", n, len(got), want.Data)
+	}
+	found := false
+	for key, ir := range m.resources {
+		if strings.HasPrefix(key, "google_pubsub_topic_iam_member.") && refersTo(attr(ir.Body, "topic").Expr, topicResource(t, m, want.Topic)) &&
+			slices.Contains(refs(attr(ir.Body, "member").Expr), "local.scheduler_member") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the scheduler account may not publish to %q", want.Topic)
 	}
 }
 
@@ -707,21 +1024,9 @@ func TestTenantResources(t *testing.T) {
 	if m.data["google_storage_project_service_account.gcs"] == nil {
 		t.Errorf("the GCS service agent (data google_storage_project_service_account) is not looked up")
 	}
-	gcsPublisher := false
-	for key, r := range m.resources {
-		if strings.HasPrefix(key, "google_project_iam_member.") {
-			role, _ := attrLiteral(r.Body, "role")
-			if role == "roles/pubsub.publisher" && refersTo(attr(r.Body, "member").Expr, "data.google_storage_project_service_account.gcs") {
-				gcsPublisher = true
-			}
-		}
-	}
-	if !gcsPublisher {
-		t.Errorf("the GCS service agent needs roles/pubsub.publisher for the storage trigger")
-	}
 
 	services := objectOrSetStrings(t, m, m.locals["services"])
-	for _, s := range []string{"cloudfunctions", "run", "eventarc", "pubsub", "firestore", "bigquery", "secretmanager", "cloudscheduler", "cloudbuild", "artifactregistry", "storage", "identitytoolkit", "aiplatform"} {
+	for _, s := range []string{"cloudfunctions", "run", "pubsub", "firestore", "bigquery", "secretmanager", "cloudscheduler", "cloudbuild", "artifactregistry", "storage", "identitytoolkit", "aiplatform"} {
 		if !slices.Contains(services, s+".googleapis.com") {
 			t.Errorf("service %s.googleapis.com is not enabled", s)
 		}

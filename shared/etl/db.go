@@ -412,7 +412,7 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 			r.NextState = next
 			r.WatermarkTo = next.Watermark
 		}
-		release(r)
+		s.release(r)
 	})
 	if err != nil {
 		return err

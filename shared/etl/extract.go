@@ -21,9 +21,6 @@ import (
 	"gocloud.dev/blob"
 )
 
-// maxAttempts bounds how often a run is tried before it is failed.
-const maxAttempts = 3
-
 // phaseError carries the phase a run failed in.
 type phaseError struct {
 	phase string
@@ -43,7 +40,8 @@ func inPhase(phase string, err error) error {
 // HandleRunRequested runs the extract half of a run: it stages the object
 // as Parquet parts (and the rejected rows as a JSONL file) and requests the
 // load. Bad input fails the run with a message and is not retried;
-// transient errors are retried by the bus up to maxAttempts.
+// transient errors are retried by the bus, up to the run's attempts (see
+// lease.go for how a run whose workers keep stopping ends).
 func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error {
 	req, err := eventschemas.Decode[eventschemas.RunRequested](s.validator, e.Type(), e.Data())
 	if err != nil {
@@ -77,6 +75,11 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		if err := s.claim(r, token); err != nil {
 			return err
 		}
+		if r.Attempts >= s.maxAttempts {
+			// Every attempt began and none finished (a failed one would
+			// have failed the run): the workers stopped on this run.
+			return errAttemptsSpent
+		}
 		now := s.nowUTC()
 		r.Status = StatusRunning
 		if r.StartedAt == nil {
@@ -86,6 +89,9 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		r.Progress = Progress{Phase: "init"}
 		return nil
 	})
+	if errors.Is(err, errAttemptsSpent) {
+		return s.failStopped(ctx, req.Tenant, req.RunID)
+	}
 	if err != nil {
 		return err
 	}
@@ -99,7 +105,14 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 		// Extracted before; the load request may have been lost.
 		return s.requestLoad(ctx, run)
 	}
-	err = s.extract(ctx, &run, token)
+	work, stop := s.keepAlive(ctx, run.ID, s.renewRun(run.Tenant, run.ID, token))
+	defer stop()
+	err = s.extract(work, &run, token)
+	stop()
+	if err != nil && leaseLost(work) {
+		s.log.InfoContext(ctx, "etl: run taken over by another delivery; this one stops", "tenant", run.Tenant, "run", run.ID)
+		return nil
+	}
 	if err == nil && len(run.Parts) == 0 {
 		// Nothing staged: loadRun books the run and handles its own errors.
 		return s.loadRun(ctx, run.Tenant, run.ID)
@@ -129,10 +142,10 @@ func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 	if run.Stages.LoadingStartedAt != nil {
 		attempts = run.LoadAttempts
 	}
-	if errs.Retryable(err) && attempts < maxAttempts {
+	if errs.Retryable(err) && attempts < s.maxAttempts {
 		s.log.WarnContext(ctx, "etl: run attempt failed, will retry", "tenant", run.Tenant, "run", run.ID, "attempt", attempts, "phase", phase, "err", err)
 		// Hand the run back so the retry can claim it.
-		if _, rerr := s.stamp(ctx, run.Tenant, run.ID, release); rerr != nil && !errors.Is(rerr, errAlreadyFinished) {
+		if _, rerr := s.stamp(ctx, run.Tenant, run.ID, s.release); rerr != nil && !errors.Is(rerr, errAlreadyFinished) {
 			s.log.WarnContext(ctx, "etl: could not release the run's lease", "run", run.ID, "err", rerr)
 		}
 		return err
@@ -169,6 +182,12 @@ var errAlreadyFinished = errs.E(errs.Conflict, "etl: run already finished")
 
 // finish moves a run to a terminal state and updates its job's last run.
 func (s *Service) finish(ctx context.Context, tenant, id string, fn func(r *Run)) (Run, error) {
+	return s.finishWhen(ctx, tenant, id, func(r *Run) bool { fn(r); return true })
+}
+
+// finishWhen is finish for a change decided on the run as stored: fn
+// returns false to leave the run as it is (out is then the run unchanged).
+func (s *Service) finishWhen(ctx context.Context, tenant, id string, fn func(r *Run) bool) (Run, error) {
 	var out Run
 	err := s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 		rkey := docstore.Key{Tenant: tenant, Kind: KindRun, ID: id}
@@ -180,12 +199,15 @@ func (s *Service) finish(ctx context.Context, tenant, id string, fn func(r *Run)
 			out = r
 			return nil
 		}
+		if !fn(&r) {
+			out = r
+			return nil
+		}
 		jkey := docstore.Key{Tenant: tenant, Kind: KindJob, ID: r.JobID}
 		job, jver, err := docstore.Get[Job](ctx, tx, jkey)
 		if err != nil {
 			return err
 		}
-		fn(&r)
 		s.complete(&r)
 		job.LastRun = &RunSummary{ID: r.ID, Status: r.Status, CompletedAt: r.CompletedAt}
 		if _, err := docstore.Put(ctx, tx, rkey, r, docstore.IfVersion(ver)); err != nil {
@@ -209,7 +231,7 @@ func (s *Service) complete(r *Run) {
 	}
 	r.Progress.Phase = r.Status
 	r.Parts = nil
-	release(r)
+	r.LeaseOwner, r.LeaseUntil = "", nil
 }
 
 // announce publishes etl.run.finished.
@@ -335,7 +357,7 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 		r.Schema = res.schema
 		r.FirstRejects = res.firstRejects
 		r.Progress = Progress{Phase: "loading", RowsRead: res.stats.RowsRead}
-		release(r)
+		s.release(r)
 		r.Object.MD5 = md5
 	})
 	if err != nil {

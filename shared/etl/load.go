@@ -44,8 +44,27 @@ func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
 		}
 		return s.announce(ctx, final)
 	}
+	switch {
+	case errors.Is(err, errAttemptsSpent):
+		return s.failStopped(ctx, tenant, runID)
+	case errors.Is(err, errLeaseLost):
+		// The delivery that took the run over (it holds the file's
+		// loading lease too, under the same run) finishes it.
+		s.log.InfoContext(ctx, "etl: run taken over by another delivery; this one stops", "tenant", tenant, "run", runID)
+		return nil
+	case errors.Is(err, errObjectBusy):
+		// This attempt did not start: hand the run back, attempt and
+		// all, so the retry (or the sweeper) can claim it.
+		if _, rerr := s.stamp(ctx, tenant, runID, func(r *Run) {
+			s.release(r)
+			r.LoadAttempts = max(r.LoadAttempts-1, 0)
+		}); rerr != nil && !errors.Is(rerr, errAlreadyFinished) {
+			s.log.WarnContext(ctx, "etl: could not release the run's lease", "run", runID, "err", rerr)
+		}
+		return err
+	}
 	if err != nil {
-		if !errors.Is(err, errObjectBusy) && !errors.Is(err, errBusy) {
+		if !errors.Is(err, errBusy) {
 			s.releaseObject(ctx, run)
 		}
 		run, _ = s.GetRun(ctx, tenant, runID)
@@ -86,6 +105,9 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		if err := s.claim(r, token); err != nil {
 			return err
 		}
+		if r.LoadAttempts >= s.maxAttempts {
+			return errAttemptsSpent // see HandleRunRequested
+		}
 		retry = r.Stages.LoadingStartedAt != nil
 		if !retry {
 			r.Stages.LoadingStartedAt = ptr(s.nowUTC())
@@ -102,47 +124,19 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		}
 		return err
 	}
-	dest := job.Dest
-	// Only a retry can find its rows already there; a first attempt does
-	// not pay for the lineage count (a scan on BigQuery).
-	var loaded int64
-	if retry {
-		if loaded, err = s.rowsOfRun(ctx, wh, dest, run.ID); err != nil {
-			return inPhase(ErrLoad, err)
-		}
+	// The warehouse job may outlast the lease: renew it (and the file's
+	// loading lease) while it runs, so that no redelivery starts the same
+	// load a second time; should another delivery take the run over, this
+	// load is cancelled.
+	work, stop := s.keepAlive(ctx, run.ID, s.renewLoad(run, token))
+	defer stop()
+	loaded, err := s.loadRows(work, wh, job, run, retry)
+	stop()
+	if err != nil && leaseLost(work) {
+		return errLeaseLost
 	}
-	if len(run.Parts) == 0 {
-		if err := s.loadEmpty(ctx, wh, job, run); err != nil {
-			return inPhase(ErrLoad, err)
-		}
-	}
-	if loaded == 0 && len(run.Parts) > 0 {
-		// Tables made from files are nullable throughout: the next file
-		// may have gaps this one did not.
-		schema := append(warehouse.Schema{}, run.Schema...)
-		for i := range schema {
-			schema[i].Nullable = true
-		}
-		schema = append(schema, lineageColumns()...)
-		req := warehouse.LoadRequest{
-			Dataset: dest.Dataset, Table: dest.Table,
-			Sources: s.partURLs(run),
-			Format:  warehouse.Parquet,
-			Mode:    warehouseMode(job.LoadMode),
-			Schema:  schema, MergeKeys: job.MergeKeys,
-			Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
-		}
-		if job.LoadMode == Append && run.Object != nil {
-			// A new version of a file replaces the rows of the old one, in
-			// the same atomic step as the load.
-			req.Mode = warehouse.Replace
-			req.ReplaceWhere = []warehouse.Param{{Name: ColSourceFile, Value: run.Object.Name}}
-		}
-		res, err := wh.Load(ctx, req)
-		if err != nil {
-			return inPhase(ErrLoad, err)
-		}
-		loaded = res.RowsLoaded
+	if err != nil {
+		return err
 	}
 	// Ledger and run, together.
 	return s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
@@ -153,6 +147,9 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		}
 		if r.Terminal() {
 			return errAlreadyFinished
+		}
+		if r.LeaseOwner != token {
+			return errLeaseLost
 		}
 		jkey := docstore.Key{Tenant: run.Tenant, Kind: KindJob, ID: job.ID}
 		j, jver, err := docstore.Get[Job](ctx, tx, jkey)
@@ -189,6 +186,55 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		_, err = docstore.Put(ctx, tx, jkey, j, docstore.IfVersion(jver))
 		return err
 	})
+}
+
+// loadRows puts the run's staged rows into the warehouse (unless a retry
+// finds them there) and returns how many the run loaded.
+func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job, run Run, retry bool) (int64, error) {
+	dest := job.Dest
+	// Only a retry can find its rows already there; a first attempt does
+	// not pay for the lineage count (a scan on BigQuery).
+	var loaded int64
+	var err error
+	if retry {
+		if loaded, err = s.rowsOfRun(ctx, wh, dest, run.ID); err != nil {
+			return 0, inPhase(ErrLoad, err)
+		}
+	}
+	if len(run.Parts) == 0 {
+		if err := s.loadEmpty(ctx, wh, job, run); err != nil {
+			return 0, inPhase(ErrLoad, err)
+		}
+	}
+	if loaded == 0 && len(run.Parts) > 0 {
+		// Tables made from files are nullable throughout: the next file
+		// may have gaps this one did not.
+		schema := append(warehouse.Schema{}, run.Schema...)
+		for i := range schema {
+			schema[i].Nullable = true
+		}
+		schema = append(schema, lineageColumns()...)
+		req := warehouse.LoadRequest{
+			Dataset: dest.Dataset, Table: dest.Table,
+			Sources: s.partURLs(run),
+			Format:  warehouse.Parquet,
+			Mode:    warehouseMode(job.LoadMode),
+			Schema:  schema, MergeKeys: job.MergeKeys,
+			Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
+		}
+		if job.LoadMode == Append && run.Object != nil {
+			// A new version of a file replaces the rows of the old one, in
+			// the same atomic step as the load.
+			req.Mode = warehouse.Replace
+			req.ReplaceWhere = []warehouse.Param{{Name: ColSourceFile, Value: run.Object.Name}}
+		}
+		res, err := wh.Load(ctx, req)
+		if err != nil {
+			return 0, inPhase(ErrLoad, err)
+		}
+		loaded = res.RowsLoaded
+	}
+	return loaded, nil
 }
 
 func warehouseMode(m LoadMode) warehouse.Mode {
@@ -308,7 +354,7 @@ func (s *Service) claimObject(ctx context.Context, run Run) error {
 			return errObjectBusy
 		}
 		e.LoadingRun = run.ID
-		e.LoadingUntil = ptr(now.Add(leaseTTL))
+		e.LoadingUntil = ptr(now.Add(s.leaseTTL))
 		return nil
 	})
 	if errors.Is(err, errSupersededMark) {
@@ -318,6 +364,28 @@ func (s *Service) claimObject(ctx context.Context, run Run) error {
 }
 
 var errSupersededMark = errors.New("superseded")
+
+// renewLoad renews a loading run's leases: token's on the run and the
+// run's on its file.
+func (s *Service) renewLoad(run Run, token string) func(context.Context) error {
+	renewRun := s.renewRun(run.Tenant, run.ID, token)
+	return func(ctx context.Context) error {
+		if err := renewRun(ctx); err != nil {
+			return err
+		}
+		if run.Object == nil {
+			return nil
+		}
+		_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, run.Object.Name), func(e *LedgerEntry, exists bool) error {
+			if !exists || e.LoadingRun != run.ID {
+				return errLeaseLost
+			}
+			e.LoadingUntil = ptr(s.nowUTC().Add(s.leaseTTL))
+			return nil
+		})
+		return err
+	}
+}
 
 // releaseObject drops the run's loading lease on its file after a failed
 // load (best effort: the lease expires on its own).

@@ -23,11 +23,10 @@ func (s *Service) ResumeUnfinished(ctx context.Context, tenant string) (int, err
 		}
 		for _, r := range runs {
 			// The process that held the lease is gone (this runs at start).
-			if _, err := s.stamp(ctx, tenant, r.ID, release); err != nil && !errors.Is(err, errAlreadyFinished) {
+			if _, err := s.stamp(ctx, tenant, r.ID, s.release); err != nil && !errors.Is(err, errAlreadyFinished) {
 				return n, err
 			}
-			req := eventschemas.RunRequested{Tenant: tenant, JobID: r.JobID, RunID: r.ID, Trigger: r.Trigger, Object: r.Object}
-			if err := s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, r.ID, req); err != nil {
+			if err := s.requestAgain(ctx, r); err != nil {
 				return n, err
 			}
 			s.log.InfoContext(ctx, "etl: resumed unfinished run", "tenant", tenant, "run", r.ID, "status", r.Status)
@@ -35,4 +34,11 @@ func (s *Service) ResumeUnfinished(ctx context.Context, tenant string) (int, err
 		}
 	}
 	return n, nil
+}
+
+// requestAgain publishes the request of an unfinished run again. A run
+// whose attempts are spent is failed by the delivery that claims it.
+func (s *Service) requestAgain(ctx context.Context, r Run) error {
+	req := eventschemas.RunRequested{Tenant: r.Tenant, JobID: r.JobID, RunID: r.ID, Trigger: r.Trigger, Object: r.Object}
+	return s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, r.ID, req)
 }

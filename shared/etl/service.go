@@ -54,6 +54,10 @@ type Service struct {
 	rowsPerPart int
 	// conns opens the saved connections database jobs read (nil: none).
 	conns Connections
+	// maxAttempts bounds the tries of each half of a run (extract, load);
+	// leaseTTL is how long a delivery holds a run without renewing.
+	maxAttempts int
+	leaseTTL    time.Duration
 }
 
 // Option configures a Service.
@@ -71,9 +75,39 @@ func WithScheduler(sc *scheduler.Scheduler) Option { return func(s *Service) { s
 // WithRowsPerPart sets the maximum rows per staged part.
 func WithRowsPerPart(n int) Option { return func(s *Service) { s.rowsPerPart = n } }
 
+// Defaults of the run lifecycle settings.
+const (
+	DefaultRunAttempts = 3
+	DefaultRunLease    = 10 * time.Minute
+)
+
+// WithRunAttempts sets how often each half of a run (extract, load) is
+// tried before the run fails (B2B_RUN_ATTEMPTS; values below 1 keep the
+// default).
+func WithRunAttempts(n int) Option {
+	return func(s *Service) {
+		if n >= 1 {
+			s.maxAttempts = n
+		}
+	}
+}
+
+// WithRunLease sets how long a delivery holds a run without renewing its
+// lease (B2B_RUN_LEASE). Work renews it every third of that; the sweeper
+// requests again, or fails, a run whose lease has run out. Values of zero
+// or less keep the default.
+func WithRunLease(d time.Duration) Option {
+	return func(s *Service) {
+		if d > 0 {
+			s.leaseTTL = d
+		}
+	}
+}
+
 // New returns the ETL service.
 func New(store *docstore.Store, bus events.Publisher, res Resources, v *eventschemas.Validator, opts ...Option) *Service {
-	s := &Service{store: store, bus: bus, res: res, validator: v, log: slog.Default(), now: time.Now, rowsPerPart: 250_000}
+	s := &Service{store: store, bus: bus, res: res, validator: v, log: slog.Default(), now: time.Now, rowsPerPart: 250_000,
+		maxAttempts: DefaultRunAttempts, leaseTTL: DefaultRunLease}
 	for _, o := range opts {
 		o(s)
 	}

@@ -57,6 +57,11 @@ type Config struct {
 	Addr           string
 	StaticDir      string
 	Version        string
+	// Run lifecycle settings, as given (see RunOptions): B2B_RUN_ATTEMPTS,
+	// B2B_RUN_LEASE and B2B_SWEEP_CRON.
+	RunAttempts string
+	RunLease    string
+	SweepCron   string
 	// Upload settings, as given (see Config.Uploads): B2B_UPLOAD_MODE,
 	// B2B_UPLOAD_MAX_BYTES and B2B_UPLOAD_URL_EXPIRY.
 	UploadMode      string
@@ -97,6 +102,9 @@ func FromEnv() Config {
 		Addr:          get("B2B_ADDR", "127.0.0.1:8080"),
 		StaticDir:     get("B2B_STATIC_DIR", "static/dist"),
 		Version:       get("B2B_VERSION", "dev"),
+		RunAttempts:   os.Getenv("B2B_RUN_ATTEMPTS"),
+		RunLease:      os.Getenv("B2B_RUN_LEASE"),
+		SweepCron:     os.Getenv("B2B_SWEEP_CRON"),
 	}
 	c.UploadMode, c.UploadMaxBytes, c.UploadURLExpiry = os.Getenv("B2B_UPLOAD_MODE"), os.Getenv("B2B_UPLOAD_MAX_BYTES"), os.Getenv("B2B_UPLOAD_URL_EXPIRY")
 	if sa := os.Getenv("B2B_SERVICE_ACCOUNTS"); sa != "" {

@@ -122,8 +122,12 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 			return p.ETL.CountJobsUsing(ctx, tenant, connID)
 		},
 	})
-	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, etl.WithLogger(log), etl.WithScheduler(p.Scheduler),
-		etl.WithConnections(p.Connections))
+	runOpts, err := cfg.RunOptions()
+	if err != nil {
+		return nil, err
+	}
+	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, append([]etl.Option{etl.WithLogger(log), etl.WithScheduler(p.Scheduler),
+		etl.WithConnections(p.Connections)}, runOpts...)...)
 	if err := p.setupAuth(ctx); err != nil {
 		return nil, err
 	}

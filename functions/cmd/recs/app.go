@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/functions"
-	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/events/membus"
@@ -68,16 +67,10 @@ func NewApp(ctx context.Context, cfg platform.Config, s Settings, log *slog.Logg
 	a.P = p
 	handlers := functions.EventHandlers(p)
 	for _, ep := range functions.Entrypoints() {
-		var topic string
-		switch ep.Trigger {
-		case functions.TriggerHTTP:
-			continue
-		case functions.TriggerGCS:
-			topic = events.TopicObjectDropped
-		case functions.TriggerPubSub:
-			topic = ep.Topic
+		if ep.Trigger == functions.TriggerHTTP || ep.DeadLetters {
+			continue // the bus hands dead letters to OnDeadLetter
 		}
-		if err := a.Bus.Subscribe(topic, ep.Name, handlers[ep.Name]); err != nil {
+		if err := a.Bus.Subscribe(ep.Topic, ep.Name, handlers[ep.Name]); err != nil {
 			_ = p.Close()
 			return nil, err
 		}
@@ -129,8 +122,8 @@ func (a *App) resume(ctx context.Context) error {
 	return nil
 }
 
-// syncSchedules loads every tenant's job schedules into the in-process
-// cron, which starts empty with each process.
+// syncSchedules loads every tenant's job schedules, and the run sweeper,
+// into the in-process cron, which starts empty with each process.
 func (a *App) syncSchedules(ctx context.Context) error {
 	tenants, err := a.P.Tenancy.ListTenants(ctx)
 	if err != nil {
@@ -140,23 +133,30 @@ func (a *App) syncSchedules(ctx context.Context) error {
 		if err := a.P.ETL.SyncSchedules(ctx, t.ID); err != nil {
 			return fmt.Errorf("recs: sync schedules of tenant %s: %w", t.ID, err)
 		}
+		sweeper, err := etl.SweeperJob(t.ID, a.P.Config.SweepCron)
+		if err != nil {
+			return fmt.Errorf("recs: run sweeper of tenant %s: %w", t.ID, err)
+		}
+		if err := a.P.Scheduler.Upsert(ctx, sweeper); err != nil {
+			return fmt.Errorf("recs: run sweeper of tenant %s: %w", t.ID, err)
+		}
 	}
 	return nil
 }
 
-// recordDeadLetter keeps an event that was given up on, for inspection.
+// recordDeadLetter hands an event the bus gave up on to the dead-letter
+// recorder, which keeps it and fails the run it was for (the DeadLettered
+// function does the same in the cloud).
 func (a *App) recordDeadLetter(dl events.DeadLetter) {
-	a.log.Error("recs: event dead-lettered", "topic", dl.Topic, "subscriber", dl.Subscriber, "id", dl.Event.ID(), "type", dl.Event.Type(), "attempts", dl.Attempts, "err", dl.LastError)
 	if a.P == nil {
+		a.log.Error("recs: event dead-lettered before the platform opened", "topic", dl.Topic, "subscriber", dl.Subscriber,
+			"id", dl.Event.ID(), "type", dl.Event.Type(), "attempts", dl.Attempts, "err", dl.LastError)
 		return
 	}
-	doc := map[string]any{
-		"topic": dl.Topic, "subscriber": dl.Subscriber, "event_id": dl.Event.ID(), "event_type": dl.Event.Type(),
-		"attempts": dl.Attempts, "last_error": dl.LastError, "at": dl.At, "data": string(dl.Event.Data()),
-	}
-	key := docstore.Key{Tenant: tenancy.SystemTenant, Kind: "dead_letter", ID: strings.NewReplacer("/", "_", ":", "_").Replace(dl.Subscriber + "-" + dl.Event.ID())}
-	if _, err := docstore.Put(context.Background(), a.P.Store, key, doc, docstore.Any); err != nil {
-		a.log.Error("recs: cannot record dead letter", "err", err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := functions.DeadLetterHandler(a.P)(ctx, dl); err != nil {
+		a.log.Error("recs: cannot record dead letter", "topic", dl.Topic, "subscriber", dl.Subscriber, "id", dl.Event.ID(), "err", err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -368,16 +367,17 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitIdle(t, app)
-	dls, err := docstore.List[map[string]any](context.Background(), app.P.Store, docstore.Query{Tenant: tenancy.SystemTenant, Kind: "dead_letter"})
+	// Recorded with the tenant whose bucket the event names.
+	dls, err := docstore.List[etl.DeadLetter](context.Background(), app.P.Store, docstore.Query{Tenant: app.Tenant.ID, Kind: etl.KindDeadLetter})
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, d := range dls {
-		if d["event_id"] == "bad-1" {
+		if d.EventID == "bad-1" {
 			found = true
-			if d["attempts"] != float64(1) || !strings.Contains(fmt.Sprint(d["last_error"]), "name") {
-				t.Errorf("dead letter = %v; want 1 attempt and an error naming the field", d)
+			if d.Attempts != 1 || !strings.Contains(d.LastError, "name") || d.Outcome != etl.DeadLetterNoRun || d.Subscriber != "FileDropped" {
+				t.Errorf("dead letter = %+v; want 1 attempt by FileDropped, an error naming the field, no run", d)
 			}
 		}
 	}

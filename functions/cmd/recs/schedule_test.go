@@ -10,7 +10,8 @@ import (
 )
 
 // TestSchedulesRestoredAtStart: the in-process cron starts empty; a new
-// process loads every stored schedule into it (paused ones paused).
+// process loads every stored schedule into it (paused ones paused), and
+// the run sweeper.
 func TestSchedulesRestoredAtStart(t *testing.T) {
 	ctx := context.Background()
 	cfg := testConfig(t)
@@ -59,6 +60,7 @@ func TestSchedulesRestoredAtStart(t *testing.T) {
 	want := map[string]string{
 		etl.SchedulerJobName(daily.ID):  "30 6 * * * Europe/Warsaw active",
 		etl.SchedulerJobName(paused.ID): "0 9 * * 1 UTC paused",
+		etl.SweeperName:                 etl.DefaultSweepCron + " UTC active", // the run sweeper
 	}
 	if len(got) != len(want) {
 		t.Fatalf("scheduler after restart = %v, want %v", got, want)

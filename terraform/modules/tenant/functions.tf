@@ -129,23 +129,13 @@ resource "google_cloudfunctions2_function" "file_dropped" {
     environment_variables          = local.function_env
   }
 
-  event_trigger {
-    trigger_region        = var.region
-    event_type            = "google.cloud.storage.object.v1.finalized"
-    retry_policy          = "RETRY_POLICY_RETRY"
-    service_account_email = google_service_account.trigger.email
-    event_filters {
-      attribute = "bucket"
-      value     = google_storage_bucket.drop.name
-    }
-  }
+  # Fed by the push subscription file-dropped (deliveries.tf) with the
+  # drop bucket's object notifications.
 
   depends_on = [
     google_project_service.enabled,
     google_project_iam_member.builder,
     google_storage_bucket_iam_member.builder_sources,
-    google_project_iam_member.gcs_pubsub_publisher,
-    google_project_iam_member.trigger_event_receiver,
   ]
 }
 
@@ -178,19 +168,12 @@ resource "google_cloudfunctions2_function" "run_requested" {
     environment_variables          = local.function_env
   }
 
-  event_trigger {
-    trigger_region        = var.region
-    event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-    pubsub_topic          = google_pubsub_topic.etl_run_requested.id
-    retry_policy          = "RETRY_POLICY_RETRY"
-    service_account_email = google_service_account.trigger.email
-  }
+  # Fed by the push subscription run-requested (deliveries.tf).
 
   depends_on = [
     google_project_service.enabled,
     google_project_iam_member.builder,
     google_storage_bucket_iam_member.builder_sources,
-    google_project_iam_member.trigger_event_receiver,
   ]
 }
 
@@ -224,38 +207,101 @@ resource "google_cloudfunctions2_function" "load_requested" {
     environment_variables          = local.function_env
   }
 
-  event_trigger {
-    trigger_region        = var.region
-    event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-    pubsub_topic          = google_pubsub_topic.etl_load_requested.id
-    retry_policy          = "RETRY_POLICY_RETRY"
-    service_account_email = google_service_account.trigger.email
-  }
+  # Fed by the push subscription load-requested (deliveries.tf).
 
   depends_on = [
     google_project_service.enabled,
     google_project_iam_member.builder,
     google_storage_bucket_iam_member.builder_sources,
-    google_project_iam_member.trigger_event_receiver,
   ]
 }
 
-# Eventarc invokes the event functions' Cloud Run services as the trigger
-# account.
-locals {
-  event_functions = {
-    file_dropped   = google_cloudfunctions2_function.file_dropped.name
-    run_requested  = google_cloudfunctions2_function.run_requested.name
-    load_requested = google_cloudfunctions2_function.load_requested.name
+resource "google_cloudfunctions2_function" "sweep_requested" {
+  project     = var.project_id
+  location    = var.region
+  name        = "sweep-requested"
+  description = "The run sweeper: requests again the runs no worker holds, fails those whose attempts are spent."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.go_runtime
+    entry_point     = "SweepRequested"
+    service_account = local.builder_sa_id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = terraform_data.source_check.output
+      }
+    }
   }
+
+  service_config {
+    available_memory               = "512Mi"
+    timeout_seconds                = 300
+    max_instance_count             = lookup(var.max_instances, "SweepRequested", 1)
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.functions.email
+    environment_variables          = local.function_env
+  }
+
+  # Fed by the push subscription sweep-requested (deliveries.tf) with the
+  # ticks of the Cloud Scheduler job in scheduler.tf.
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_sources,
+  ]
 }
 
+resource "google_cloudfunctions2_function" "dead_lettered" {
+  project     = var.project_id
+  location    = var.region
+  name        = "dead-lettered"
+  description = "Records the deliveries the other functions' subscriptions gave up on and fails the runs they were for."
+  labels      = local.labels
+
+  build_config {
+    runtime         = var.go_runtime
+    entry_point     = "DeadLettered"
+    service_account = local.builder_sa_id
+    source {
+      storage_source {
+        bucket = google_storage_bucket.sources.name
+        object = terraform_data.source_check.output
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = "512Mi"
+    timeout_seconds                = 120
+    max_instance_count             = lookup(var.max_instances, "DeadLettered", 2)
+    ingress_settings               = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.functions.email
+    environment_variables          = local.function_env
+  }
+
+  # Fed by the push subscription dead-lettered (deliveries.tf) from the
+  # dead-letter topic.
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.builder,
+    google_storage_bucket_iam_member.builder_sources,
+  ]
+}
+
+# The push subscriptions (deliveries.tf) invoke the event functions' Cloud
+# Run services as the trigger account.
 resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
-  for_each = local.event_functions
+  for_each = local.push_subscriptions
 
   project  = var.project_id
   location = var.region
-  name     = each.value
+  name     = each.value.function.name
   role     = "roles/run.invoker"
   member   = local.trigger_member
 }

@@ -1,7 +1,7 @@
 # Service accounts and least-privilege bindings.
 #
 #   functions  runtime identity of every function
-#   trigger    identity Eventarc uses to invoke the event functions
+#   trigger    identity the push subscriptions invoke the event functions as
 #   scheduler  identity of Cloud Scheduler jobs (Pub/Sub or HTTP targets)
 #   builder    identity of the Cloud Build runs that build the functions
 
@@ -16,7 +16,7 @@ resource "google_service_account" "functions" {
 resource "google_service_account" "trigger" {
   project      = var.project_id
   account_id   = "b2b-eventarc"
-  display_name = "b2brecs Eventarc triggers"
+  display_name = "b2brecs event deliveries (push subscriptions)"
 
   depends_on = [google_project_service.enabled]
 }
@@ -135,29 +135,18 @@ resource "google_service_account_iam_member" "functions_act_as_scheduler" {
   member             = local.functions_member
 }
 
-# --- Eventarc triggers ---------------------------------------------------
+# --- push subscriptions (deliveries.tf) ---------------------------------
 
-resource "google_project_iam_member" "trigger_event_receiver" {
-  project = var.project_id
-  role    = "roles/eventarc.eventReceiver"
-  member  = local.trigger_member
-}
-
-# run.invoker on each event function's Cloud Run service (same name as the
+# The trigger account signs the push requests to the event functions:
+# run.invoker on each function's Cloud Run service (same name as the
 # function) is in functions.tf.
 
-# Cloud Storage publishes object events to Pub/Sub for Eventarc: its service
-# agent needs pubsub.publisher on the project.
+# Cloud Storage publishes the drop bucket's notifications: its service
+# agent gets pubsub.publisher on their topic (deliveries.tf).
 data "google_storage_project_service_account" "gcs" {
   project = var.project_id
 
   depends_on = [google_project_service.enabled]
-}
-
-resource "google_project_iam_member" "gcs_pubsub_publisher" {
-  project = var.project_id
-  role    = "roles/pubsub.publisher"
-  member  = "serviceAccount:${data.google_storage_project_service_account.gcs.email_address}"
 }
 
 # --- Cloud Scheduler -----------------------------------------------------

@@ -1,7 +1,8 @@
-# Topics of the ETL chain. Eventarc creates the push subscriptions of the
-# functions' Pub/Sub triggers; failed deliveries are retried by the triggers'
-# retry policy. The dead-letter topic keeps messages that handlers give up on
-# (published explicitly) for inspection.
+# Topics of the ETL chain. The event functions read them through the push
+# subscriptions in deliveries.tf, which retry failed deliveries and forward
+# the ones they give up on to the dead-letter topic: the DeadLettered
+# function records those (and fails the runs they were for); the pull
+# subscription below keeps them a week for an operator too.
 
 resource "google_pubsub_topic" "etl_run_requested" {
   project = var.project_id

@@ -117,3 +117,20 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "max_delivery_attempts" {
+  description = "Deliveries Pub/Sub makes of an event to a function before it forwards the event to the dead-letter topic, where the DeadLettered function records it and fails the run it was for (5 to 100)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100 (Pub/Sub's limits)."
+  }
+}
+
+variable "sweep_schedule" {
+  description = "When the run sweeper runs (cron, UTC): it requests again the runs no worker holds any more, and fails those whose attempts are spent. Keep it well under the run lease (B2B_RUN_LEASE, 10 minutes by default)."
+  type        = string
+  default     = "*/5 * * * *"
+}
