@@ -28,7 +28,9 @@ type Entrypoint struct {
 	Name string
 	// Trigger is TriggerHTTP, TriggerPubSub or TriggerGCS.
 	Trigger string
-	// EventType is the Eventarc event type for event triggers.
+	// EventType is the type of the CloudEvent the function receives: a
+	// messagePublished (a push of its topic), or for storage entry points
+	// the object event its notifications are read as.
 	EventType string
 	// Topic is the Pub/Sub topic for TriggerPubSub.
 	Topic string

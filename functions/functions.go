@@ -87,7 +87,7 @@ func (a *lazyApp) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // eventFunc adapts an event handler to a CloudEvent function: Pub/Sub
 // deliveries are unwrapped to the CloudEvent they carry, and errors that a
 // retry cannot fix (an event failing its schema, say) are logged and
-// acknowledged so Eventarc does not redeliver them.
+// acknowledged so Pub/Sub does not redeliver them.
 func (a *lazyApp) eventFunc(name string) func(context.Context, cloudevents.Event) error {
 	return func(ctx context.Context, e cloudevents.Event) error {
 		p, err := a.platform(ctx)

@@ -4,7 +4,8 @@
 //
 // Drivers: mem:// (in-process dispatcher with retries, backoff, dead letters
 // and bounded concurrency; the local platform) and pubsub://project (Google
-// Pub/Sub; the cloud, where Eventarc triggers do the subscribing).
+// Pub/Sub; the cloud, where push subscriptions declared in Terraform do the
+// subscribing).
 package events
 
 import (
@@ -45,7 +46,8 @@ type Publisher interface {
 }
 
 // Subscriber attaches handlers to topics. Only in-process drivers implement
-// it; in the cloud, subscriptions are Eventarc triggers declared in Terraform.
+// it; in the cloud, subscriptions are Pub/Sub push subscriptions declared in
+// Terraform.
 type Subscriber interface {
 	Subscribe(topic, name string, h Handler) error
 }

@@ -1,13 +1,17 @@
 // Package pubsubbus is the Google Cloud Pub/Sub events driver (scheme
 // "pubsub"): Publish sends the CloudEvent in Pub/Sub binary content mode to
-// the topic projects/P/topics/<topic>, where Eventarc triggers deliver it to
-// functions wrapped in a google.cloud.pubsub.topic.v1.messagePublished event
-// (unwrap it with FromMessagePublished).
+// the topic projects/P/topics/<topic>, where a push subscription delivers it
+// to a function, wrapped (by the functions framework) in a
+// google.cloud.pubsub.topic.v1.messagePublished event: unwrap it with
+// FromMessagePublished, which also reads Cloud Storage notifications.
 //
 // URL form: pubsub://PROJECT. The client honours PUBSUB_EMULATOR_HOST.
 //
-// Delivery, retries and dead letters are Pub/Sub's and Eventarc's business
-// in the cloud; this driver does not implement events.Subscriber.
+// Delivery, retries and dead letters are Pub/Sub's business in the cloud
+// (the subscriptions' retry and dead-letter policies, in Terraform): a
+// message given up on is forwarded to the dead-letter topic, read back with
+// DeadLetterFromMessagePublished. This driver does not implement
+// events.Subscriber.
 package pubsubbus
 
 import (
