@@ -41,6 +41,7 @@ type Header struct {
 	Format  int             `json:"format"`
 	Kind    string          `json:"kind"` // the model kind: ease, als, recommended, ...
 	Spec    string          `json:"spec"` // the model spec that trained it
+	Info    json.RawMessage `json:"info,omitempty"` // what every kind records: params, metrics, data, times
 	Meta    json.RawMessage `json:"meta,omitempty"`
 	Tensors []Info          `json:"tensors"`
 }
@@ -55,7 +56,7 @@ type Info struct {
 // File is an artifact in memory.
 type File struct {
 	Kind, Spec string
-	Meta       json.RawMessage
+	Info, Meta json.RawMessage
 	f32        map[string][]float32
 	f64        map[string][]float64
 	i32        map[string][]int32
@@ -73,9 +74,30 @@ func New(kind, spec string) *File {
 func (f *File) SetMeta(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return errs.Wrap(errs.Invalid, err, "encode the model description")
+		return errs.WrapField(errs.Invalid, err, "", "could not encode the model description")
 	}
 	f.Meta = b
+	return nil
+}
+
+// SetInfo stores v as the common JSON info (see Header.Info).
+func (f *File) SetInfo(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errs.WrapField(errs.Invalid, err, "", "could not encode the model's information")
+	}
+	f.Info = b
+	return nil
+}
+
+// GetInfo decodes the common info into v.
+func (f *File) GetInfo(v any) error {
+	if len(f.Info) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(f.Info, v); err != nil {
+		return corrupt("the model information does not decode: %v", err)
+	}
 	return nil
 }
 
@@ -175,7 +197,7 @@ func corrupt(format string, args ...any) error {
 
 // Write writes the file.
 func (f *File) Write(w io.Writer) error {
-	h := Header{Format: Version, Kind: f.Kind, Spec: f.Spec, Meta: f.Meta, Tensors: f.order}
+	h := Header{Format: Version, Kind: f.Kind, Spec: f.Spec, Info: f.Info, Meta: f.Meta, Tensors: f.order}
 	hdr, err := json.Marshal(h)
 	if err != nil {
 		return errs.Wrap(errs.Invalid, err, "encode the model header")
@@ -251,7 +273,7 @@ func Read(r io.Reader) (*File, error) {
 		return nil, corrupt("format version %d, this platform reads %d", h.Format, Version)
 	}
 	f := New(h.Kind, h.Spec)
-	f.Meta = h.Meta
+	f.Meta, f.Info = h.Meta, h.Info
 	for _, t := range h.Tensors {
 		if t.Len < 0 || t.Len > maxTensorValues {
 			return nil, corrupt("tensor %s has a bad length %d", t.Name, t.Len)

@@ -63,33 +63,36 @@ func (b *BuyAgain) Score(u int, dst []float64) {
 // between a candidate and the user's products.
 type ItemKNN struct {
 	x   *data.CSR
-	sim []float64 // items × items, row-major
+	sim []float32 // items × items, row-major
 	n   int
 }
 
 // NewItemKNN computes the item-item cosine similarities. The diagonal is
 // kept at zero: a product does not recommend itself.
-func NewItemKNN(x *data.CSR) *ItemKNN {
+func NewItemKNN(x *data.CSR) *ItemKNN { return &ItemKNN{x: x, sim: Cosine(x), n: x.Cols} }
+
+// Cosine returns the item-item cosine similarities of x's columns
+// (row-major items × items, float32), with a zero diagonal.
+func Cosine(x *data.CSR) []float32 {
 	n := x.Cols
 	g := Gram(x)
 	norm := make([]float64, n)
 	for i := 0; i < n; i++ {
 		norm[i] = math.Sqrt(g[i*n+i])
 	}
+	sim := make([]float32, n*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
-			if i == j || norm[i] == 0 || norm[j] == 0 {
-				g[i*n+j] = 0
-				continue
+			if i != j && norm[i] != 0 && norm[j] != 0 {
+				sim[i*n+j] = float32(g[i*n+j] / (norm[i] * norm[j]))
 			}
-			g[i*n+j] /= norm[i] * norm[j]
 		}
 	}
-	return &ItemKNN{x: x, sim: g, n: n}
+	return sim
 }
 
 // Score fills dst.
-func (m *ItemKNN) Score(u int, dst []float64) { rowTimes(m.x, u, m.sim, m.n, dst) }
+func (m *ItemKNN) Score(u int, dst []float64) { rowTimes32(m.x, u, m.sim, m.n, dst) }
 
 // rowTimes sets dst = x[u,:] · w for a dense n×n w.
 func rowTimes(x *data.CSR, u int, w []float64, n int, dst []float64) {
@@ -108,6 +111,9 @@ func rowTimes32(x *data.CSR, u int, w []float32, n int, dst []float64) {
 		axpy32(val[k], w[int(j)*n:int(j)*n+n], dst)
 	}
 }
+
+// AddF32 sets y += x for a float32 x.
+func AddF32(y []float64, x []float32) { axpy32(1, x, y) }
 
 // axpy32 sets y += a·x for a float32 x.
 func axpy32(a float64, x []float32, y []float64) {

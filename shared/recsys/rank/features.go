@@ -8,7 +8,6 @@ import (
 	"github.com/b2brecs/b2brecs/shared/recsys/data"
 	"github.com/b2brecs/b2brecs/shared/recsys/eval"
 	"github.com/b2brecs/b2brecs/shared/recsys/models"
-	"gonum.org/v1/gonum/floats"
 )
 
 const day = 86400.0
@@ -17,11 +16,10 @@ const day = 86400.0
 // the per-user, per-item and per-pair statistics the ranker's features read.
 // Every time feature is measured at the dataset's cut (the end of training).
 type stage1 struct {
-	ds      *data.Dataset
+	cut     int64 // end of training, unix seconds
 	pairs   *data.PairStats
 	easeBin *models.EASE
 	easeRec *models.EASE
-	bin     *data.CSR
 	nItems  int
 	cfg     Config
 
@@ -39,17 +37,17 @@ type stage1 struct {
 	userLastInvoice [][]int32            // items of the user's last invoice
 	userPrice       []float64            // mean unit price the user paid
 	recentInv       map[[2]int32]float64 // (user, item) → invoices in the last 90 days
-	sim             []float64            // item-item cosine on the binary matrix (for last-basket affinity)
+	sim             []float32            // item-item cosine on the binary matrix (for last-basket affinity)
 }
 
 func newStage1(ctx context.Context, ds *data.Dataset, cfg Config) (*stage1, error) {
-	s := &stage1{ds: ds, cfg: cfg, nItems: ds.NumItems()}
+	s := &stage1{cut: ds.Cut, cfg: cfg, nItems: ds.NumItems()}
 	s.pairs = ds.Pairs()
 	cut := ds.Cut
-	s.bin = s.pairs.Matrix(data.MatrixOptions{Weighting: data.Binary}, cut)
+	bin := s.pairs.Matrix(data.MatrixOptions{Weighting: data.Binary}, cut)
 	rec := s.pairs.Matrix(data.MatrixOptions{Weighting: data.Recency, Tau: cfg.RecencyDays * day}, cut)
 	var err error
-	if s.easeBin, err = models.NewEASE(s.bin, cfg.Lambda, cfg.MaxItems); err != nil {
+	if s.easeBin, err = models.NewEASE(bin, cfg.Lambda, cfg.MaxItems); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -161,7 +159,7 @@ func newStage1(ctx context.Context, ds *data.Dataset, cfg Config) (*stage1, erro
 			s.userLastInvoice[u] = append(s.userLastInvoice[u], tr.I[k])
 		}
 	}
-	s.sim = cosine(s.bin)
+	s.sim = models.Cosine(bin)
 	s.userPrice = make([]float64, nu32)
 	ucnt := make([]float64, nu32)
 	recent := map[[3]int32]struct{}{}
@@ -181,26 +179,6 @@ func newStage1(ctx context.Context, ds *data.Dataset, cfg Config) (*stage1, erro
 		s.userPrice[u] /= math.Max(ucnt[u], 1)
 	}
 	return s, nil
-}
-
-// cosine returns the item-item cosine similarity with a zero diagonal.
-func cosine(x *data.CSR) []float64 {
-	n := x.Cols
-	g := models.Gram(x)
-	norm := make([]float64, n)
-	for i := 0; i < n; i++ {
-		norm[i] = math.Sqrt(g[i*n+i])
-	}
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			if i == j || norm[i] == 0 || norm[j] == 0 {
-				g[i*n+j] = 0
-			} else {
-				g[i*n+j] /= norm[i] * norm[j]
-			}
-		}
-	}
-	return g
 }
 
 // featureNames lists the ranker's features in order.
@@ -267,7 +245,7 @@ func (s *stage1) features(u int, cands []int32, sc *scratch, emit func(i int32, 
 	nan := float32(math.NaN())
 	clear(sc.knn)
 	for _, j := range idx {
-		floats.Add(sc.knn, s.sim[int(j)*s.nItems:int(j)*s.nItems+s.nItems])
+		models.AddF32(sc.knn, s.sim[int(j)*s.nItems:int(j)*s.nItems+s.nItems])
 	}
 	c := s.userCountry[u] + 1
 	f := make([]float32, len(featureNames()))
@@ -276,8 +254,8 @@ func (s *stage1) features(u int, cands []int32, sc *scratch, emit func(i int32, 
 		first := nan
 		qty, spend, inv, due, refOwn := float32(0), float32(0), float32(0), nan, 0.0
 		if k, ok := ownAt[i]; ok {
-			last = float32(float64(s.ds.Cut-s.pairs.Last[k]) / day)
-			first = float32(float64(s.ds.Cut-s.pairs.First[k]) / day)
+			last = float32(float64(s.cut-s.pairs.Last[k]) / day)
+			first = float32(float64(s.cut-s.pairs.First[k]) / day)
 			qty = float32(s.pairs.Qty[k])
 			spend = float32(s.pairs.Spend[k])
 			inv = float32(cnt[k-int(base)])
@@ -290,7 +268,7 @@ func (s *stage1) features(u int, cands []int32, sc *scratch, emit func(i int32, 
 		}
 		lb := 0.0
 		for _, j := range s.userLastInvoice[u] {
-			lb += s.sim[int(j)*s.nItems+int(i)]
+			lb += float64(s.sim[int(j)*s.nItems+int(i)])
 		}
 		trend := s.pop30[i] / math.Max(s.popAll[i], 1e-9)
 		f = f[:0]
