@@ -39,8 +39,8 @@ const (
 // Header is the file's JSON header.
 type Header struct {
 	Format  int             `json:"format"`
-	Kind    string          `json:"kind"` // the model kind: ease, als, recommended, ...
-	Spec    string          `json:"spec"` // the model spec that trained it
+	Kind    string          `json:"kind"`           // the model kind: ease, als, recommended, ...
+	Spec    string          `json:"spec"`           // the model spec that trained it
 	Info    json.RawMessage `json:"info,omitempty"` // what every kind records: params, metrics, data, times
 	Meta    json.RawMessage `json:"meta,omitempty"`
 	Tensors []Info          `json:"tensors"`
