@@ -555,6 +555,20 @@ export function createMockApi(opts = {}) {
       return json(res, 200, { rejects: all.slice(0, limit), total: run.rows_rejected });
     }
 
+    if (p === '/api/uploads' && method === 'POST') {
+      // The local platform's upload ticket: the file goes through POST /api/files.
+      auth(req, 'editor');
+      let body;
+      try {
+        body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+      } catch {
+        throw new HttpError(400, 'invalid', 'The body is not valid JSON.');
+      }
+      const name = sanitiseFileName(String(body.name ?? ''));
+      if (!name) throw new HttpError(400, 'invalid', 'Give the name of the file to upload.');
+      const object = { bucket: 'acme-drop', name, size: Number(body.size) || 0 };
+      return json(res, 200, { mode: 'direct', method: 'POST', url: '/api/files', field: 'file', max_bytes: 2 ** 31, object });
+    }
     if (p === '/api/files' && method === 'POST') {
       auth(req, 'editor');
       const body = await readBody(req);

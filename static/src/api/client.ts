@@ -24,6 +24,8 @@ import type {
   TableDetailResponse,
   Tenant,
   UploadResponse,
+  UploadTicket,
+  UploadTicketRequest,
   User,
 } from './types';
 
@@ -280,6 +282,11 @@ export class ApiClient {
     });
     return { rejects: r?.rejects ?? [], total: r?.total ?? 0 };
   }
+  /** How to upload a file (checked first: name, size, type); see lib/upload.ts. */
+  uploadTicket(req: UploadTicketRequest): Promise<UploadTicket> {
+    return this.request('POST', '/uploads', { json: req });
+  }
+  /** The direct upload through the API (the local platform). */
   uploadFile(file: File): Promise<UploadResponse> {
     const form = new FormData();
     form.append('file', file, file.name);

@@ -1,6 +1,7 @@
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../auth/AuthProvider';
 import { runPollInterval, runsPollInterval } from '../lib/polling';
+import { uploadFile, type Transfer, type UploadProgress } from '../lib/upload';
 import { ApiError } from './client';
 import type { NewUser, Run, User } from './types';
 
@@ -75,7 +76,8 @@ export function useUploadFile() {
   const api = useApi();
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (file: File) => api.uploadFile(file),
+    mutationFn: ({ file, onProgress, transfer }: { file: File; onProgress?: (p: UploadProgress) => void; transfer?: Transfer }) =>
+      uploadFile(api, file, { onProgress, transfer }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: queryKeys.runs });
     },

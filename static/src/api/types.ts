@@ -154,8 +154,48 @@ export interface RejectsResponse {
 }
 
 export interface UploadResponse {
-  object: { bucket: string; name: string; size: number };
+  object: UploadObject;
 }
+
+export interface UploadObject {
+  bucket: string;
+  name: string;
+  size: number;
+}
+
+/** What POST /api/uploads is asked: the file to upload. */
+export interface UploadTicketRequest {
+  name: string;
+  size: number;
+  content_type?: string;
+}
+
+/** Local platform: the file goes through the API (multipart POST of `field` to `url`). */
+export interface DirectUploadTicket {
+  mode: 'direct';
+  method: string;
+  url: string;
+  field: string;
+  max_bytes: number;
+  object: UploadObject;
+}
+
+/**
+ * Cloud: the file goes straight to the drop bucket. `method` (POST) on the signed `url` with exactly
+ * `headers` starts a resumable session (answered with its URI in Location); the bytes go there with PUT.
+ */
+export interface SignedUploadTicket {
+  mode: 'signed';
+  resumable: boolean;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  expires: string;
+  max_bytes: number;
+  object: UploadObject;
+}
+
+export type UploadTicket = DirectUploadTicket | SignedUploadTicket;
 
 export interface DropFile {
   name: string;

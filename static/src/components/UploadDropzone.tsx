@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Group, Loader, Stack, Text, ThemeIcon } from '@mantine/core';
+import { Alert, Anchor, Badge, Group, Loader, Progress, Stack, Text, ThemeIcon } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconCheck, IconCloudUpload, IconFileSpreadsheet, IconX } from '@tabler/icons-react';
 import { useCallback, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
@@ -8,6 +8,7 @@ import { Link } from 'react-router';
 import type { Run, UploadResponse } from '../api/types';
 import { formatBytes, formatCount } from '../lib/format';
 import { isActive, statusMeta } from '../lib/runs';
+import type { Transfer } from '../lib/upload';
 
 export const ACCEPTED_FILES = '.csv,.gz,.csv.gz,.tsv,.json,.jsonl,.ndjson,.parquet';
 
@@ -16,6 +17,8 @@ interface UploadItem {
   name: string;
   size: number;
   state: 'uploading' | 'done' | 'error';
+  /** Bytes sent so far, while uploading. */
+  loaded?: number;
   objectName?: string;
   error?: string;
   uploadedAt?: number;
@@ -26,6 +29,8 @@ export interface UploadDropzoneProps {
   onUploaded?: (res: UploadResponse, file: File) => void;
   /** Recent runs, to show the run each uploaded file started. */
   runs?: Run[];
+  /** How bytes go to storage in the cloud (tests pass a fake; default XMLHttpRequest). */
+  transfer?: Transfer;
 }
 
 /** The run an upload started: the newest run of that object created after the upload began. */
@@ -39,8 +44,11 @@ export function runForUpload(runs: Run[] | undefined, objectName: string | undef
   });
 }
 
-/** Drag-and-drop zone plus file picker that POSTs each file to /api/files. */
-export function UploadDropzone({ onUploaded, runs }: UploadDropzoneProps) {
+/**
+ * Drag-and-drop zone plus file picker. Each file is uploaded as the deployment's upload ticket says
+ * (lib/upload.ts): through the API locally, straight to storage in the cloud, with progress.
+ */
+export function UploadDropzone({ onUploaded, runs, transfer }: UploadDropzoneProps) {
   const inputRef = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
   const [items, setItems] = useState<UploadItem[]>([]);
@@ -59,7 +67,7 @@ export function UploadDropzone({ onUploaded, runs }: UploadDropzoneProps) {
         const uploadedAt = Date.now();
         setItems((prev) => [{ key, name: file.name, size: file.size, state: 'uploading' as const, uploadedAt }, ...prev].slice(0, 5));
         try {
-          const res = await upload.mutateAsync(file);
+          const res = await upload.mutateAsync({ file, transfer, onProgress: (p) => update(key, { loaded: p.loaded }) });
           update(key, { state: 'done', objectName: res.object.name });
           notifications.show({
             color: 'teal',
@@ -74,7 +82,7 @@ export function UploadDropzone({ onUploaded, runs }: UploadDropzoneProps) {
         }
       }
     },
-    [upload.mutateAsync, onUploaded],
+    [upload.mutateAsync, onUploaded, transfer],
   );
 
   const onDrop = (e: DragEvent<HTMLDivElement>) => {
@@ -184,9 +192,21 @@ export function UploadDropzone({ onUploaded, runs }: UploadDropzoneProps) {
                   {formatBytes(i.size)}
                 </Text>
                 {i.state === 'uploading' ? (
-                  <Badge color="blue" leftSection={<Loader size={10} color="blue" />}>
-                    Uploading
-                  </Badge>
+                  <>
+                    <Progress
+                      value={i.loaded ? uploadPercent(i) : 100}
+                      w={80}
+                      size="sm"
+                      striped={!i.loaded}
+                      animated={!i.loaded}
+                      aria-label={`Upload of ${i.name}`}
+                      data-testid="upload-progress"
+                      data-loaded={i.loaded ?? 0}
+                    />
+                    <Badge color="blue" leftSection={<Loader size={10} color="blue" />} className="tabular">
+                      {i.loaded ? `${uploadPercent(i)}%` : 'Uploading'}
+                    </Badge>
+                  </>
                 ) : (
                   <UploadRunBadge run={runForUpload(runs, i.objectName, i.uploadedAt ?? 0)} />
                 )}
@@ -197,6 +217,13 @@ export function UploadDropzone({ onUploaded, runs }: UploadDropzoneProps) {
       )}
     </Stack>
   );
+}
+
+/** Percent of an upload sent (whole numbers, 100 only when every byte is). */
+export function uploadPercent(i: { loaded?: number; size: number }): number {
+  if (!i.loaded || i.size <= 0) return 0;
+  if (i.loaded >= i.size) return 100;
+  return Math.min(99, Math.floor((i.loaded / i.size) * 100));
 }
 
 function UploadRunBadge({ run }: { run: Run | undefined }) {
