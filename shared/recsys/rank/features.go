@@ -198,7 +198,6 @@ func featureNames() []string {
 type scratch struct {
 	bin, rec, blend, knn []float64
 	tmp                  []float64
-	order                []int32
 }
 
 func (s *stage1) newScratch() *scratch {
