@@ -151,3 +151,18 @@ func expShiftSum(row []float32, m float32) float64 {
 	}
 	return sum
 }
+
+// Axpy adds a·x to y (len(y) ≥ len(x)), eight elements at a time on amd64
+// with AVX2; the result equals the scalar loop bit for bit.
+func Axpy(a float32, x, y []float32) {
+	start := 0
+	if n8 := len(x) &^ 7; n8 > 0 && useKernels() {
+		_ = y[len(x)-1]
+		axpyK(a, &x[0], &y[0], n8)
+		start = n8
+	}
+	y = y[:len(x)]
+	for i := start; i < len(x); i++ {
+		y[i] += a * x[i]
+	}
+}

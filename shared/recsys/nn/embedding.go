@@ -89,11 +89,7 @@ func (e *Embedding) ScatterGrad(idx []int32, dy Mat, col int) {
 		if r < 0 {
 			continue
 		}
-		g := e.GradRow(r)
-		d := dy.Data[i*dy.Cols+col : i*dy.Cols+col+e.Dim]
-		for k, v := range d {
-			g[k] += v
-		}
+		Axpy(1, dy.Data[i*dy.Cols+col:i*dy.Cols+col+e.Dim], e.GradRow(r))
 	}
 }
 
@@ -110,9 +106,7 @@ func (e *Embedding) BagMean(off []int32, items []int32, dst Mat, col int) {
 				continue
 			}
 			n++
-			for k, v := range e.W[int(r)*e.Dim : int(r+1)*e.Dim] {
-				out[k] += v
-			}
+			Axpy(1, e.W[int(r)*e.Dim:int(r+1)*e.Dim], out)
 		}
 		if n > 1 {
 			inv := 1 / float32(n)
@@ -143,10 +137,7 @@ func (e *Embedding) BagMeanGrad(off []int32, items []int32, dy Mat, col int) {
 			if r < 0 {
 				continue
 			}
-			g := e.GradRow(r)
-			for k, v := range d {
-				g[k] += v * inv
-			}
+			Axpy(inv, d, e.GradRow(r))
 		}
 	}
 }

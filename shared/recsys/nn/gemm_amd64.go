@@ -28,3 +28,13 @@ func expShift(x *float32, n int, m float32) float32
 //
 //go:noescape
 func maxf(x *float32, n int) float32
+
+// axpyK adds a·x[0:n] to y[0:n] (n a multiple of 8).
+//
+//go:noescape
+func axpyK(a float32, x *float32, y *float32, n int)
+
+// adamK is the vector Adam step (see adam.update).
+//
+//go:noescape
+func adamK(w, grad, mom, vel *float32, n int, c *[6]float32)

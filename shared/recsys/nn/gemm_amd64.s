@@ -302,3 +302,79 @@ maxdone:
 	VMOVSS X0, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func axpyK(a float32, x *float32, y *float32, n int)
+// y[i] += a·x[i] for i < n (n a multiple of 8), without fused multiply-add
+// so that the result equals the scalar Go loop bit for bit.
+TEXT ·axpyK(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JEQ axpydone
+
+axpyloop:
+	VMULPS (SI), Y0, Y1
+	VADDPS (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE axpyloop
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func adamK(w, grad, mom, vel *float32, n int, c *[6]float32)
+// The Adam step of adam.update for n elements (a multiple of 8), with
+// c = [1-β1, 1-β2, alpha, eps, keep, 0]: m += (g-m)·(1-β1);
+// v += (g²-v)·(1-β2); w = w·keep - alpha·m/(sqrt(v)+eps). No fused
+// multiply-add: the result equals the scalar Go code bit for bit.
+TEXT ·adamK(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ mom+16(FP), R8
+	MOVQ vel+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), AX
+	VBROADCASTSS 0(AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VBROADCASTSS 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VBROADCASTSS 16(AX), Y14
+	SHRQ $3, CX
+	JEQ adamdone
+
+adamloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (R8), Y1
+	VSUBPS Y1, Y0, Y2
+	VMULPS Y10, Y2, Y2
+	VADDPS Y2, Y1, Y1
+	VMOVUPS Y1, (R8)
+	VMOVUPS (R9), Y3
+	VMULPS Y0, Y0, Y4
+	VSUBPS Y3, Y4, Y4
+	VMULPS Y11, Y4, Y4
+	VADDPS Y4, Y3, Y3
+	VMOVUPS Y3, (R9)
+	VSQRTPS Y3, Y5
+	VADDPS Y13, Y5, Y5
+	VMULPS Y12, Y1, Y6
+	VDIVPS Y5, Y6, Y6
+	VMOVUPS (DI), Y7
+	VMULPS Y14, Y7, Y7
+	VSUBPS Y6, Y7, Y7
+	VMOVUPS Y7, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNE adamloop
+
+adamdone:
+	VZEROUPPER
+	RET

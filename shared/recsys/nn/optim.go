@@ -115,6 +115,8 @@ func (c OptimizerConfig) Validate() error {
 type rule interface {
 	slots() int
 	initSlot(k int) float32
+	// begin is called once per step, before the updates of that step.
+	begin(t int)
 	update(w, g []float32, s [][]float32, t int)
 }
 
@@ -145,7 +147,7 @@ func NewOptimizer(cfg OptimizerConfig) (*Optimizer, error) {
 	case "rmsprop":
 		r = rmsprop{c}
 	case "adam", "adamw":
-		r = adam{c}
+		r = &adam{c: c}
 	case "ftrl":
 		r = ftrl{c}
 	}
@@ -192,6 +194,7 @@ func GlobalNorm(params []*Param, tables []*Embedding) float64 {
 // weights, clears the gradients and returns the norm before clipping.
 func (o *Optimizer) Step(params []*Param, tables []*Embedding) float64 {
 	o.t++
+	o.r.begin(o.t)
 	norm := GlobalNorm(params, tables)
 	scale := float32(1)
 	if c := float64(o.Config.ClipNorm); c > 0 && norm > c {
@@ -257,6 +260,7 @@ func (o sgd) slots() int {
 	return 0
 }
 func (sgd) initSlot(int) float32 { return 0 }
+func (sgd) begin(int)            {}
 func (o sgd) update(w, g []float32, s [][]float32, _ int) {
 	lr := o.c.LearningRate
 	if o.c.Momentum == 0 {
@@ -278,6 +282,7 @@ type adagrad struct{ c OptimizerConfig }
 
 func (adagrad) slots() int             { return 1 }
 func (o adagrad) initSlot(int) float32 { return o.c.InitialAccumulator }
+func (adagrad) begin(int)              {}
 func (o adagrad) update(w, g []float32, s [][]float32, _ int) {
 	acc := s[0]
 	for i, v := range g {
@@ -291,6 +296,7 @@ type rmsprop struct{ c OptimizerConfig }
 
 func (rmsprop) slots() int           { return 1 }
 func (rmsprop) initSlot(int) float32 { return 0 }
+func (rmsprop) begin(int)            {}
 func (o rmsprop) update(w, g []float32, s [][]float32, _ int) {
 	ms := s[0]
 	for i, v := range g {
@@ -300,24 +306,35 @@ func (o rmsprop) update(w, g []float32, s [][]float32, _ int) {
 }
 
 // adam (Keras): m += (g-m)(1-β1); v += (g²-v)(1-β2);
-// w -= lr·sqrt(1-β2^t)/(1-β1^t) · m/(sqrt(v)+eps). adamw first decays
-// w -= lr·WeightDecay·w.
-type adam struct{ c OptimizerConfig }
+// w = w·(1 - lr·WeightDecay) - lr·sqrt(1-β2^t)/(1-β1^t) · m/(sqrt(v)+eps)
+// (the decay is adamw's, 0 for adam). On amd64 with AVX2 the elements go
+// eight at a time through a vector kernel that computes the same float32
+// operations in the same order.
+type adam struct {
+	c OptimizerConfig
+	k [6]float32 // 1-β1, 1-β2, alpha of the current step, eps, keep, unused
+}
 
-func (adam) slots() int           { return 2 }
-func (adam) initSlot(int) float32 { return 0 }
-func (o adam) update(w, g []float32, s [][]float32, t int) {
+func (*adam) slots() int           { return 2 }
+func (*adam) initSlot(int) float32 { return 0 }
+func (o *adam) begin(t int) {
 	b1, b2 := float64(o.c.Beta1), float64(o.c.Beta2)
 	alpha := float32(float64(o.c.LearningRate) * math.Sqrt(1-math.Pow(b2, float64(t))) / (1 - math.Pow(b1, float64(t))))
+	o.k = [6]float32{1 - o.c.Beta1, 1 - o.c.Beta2, alpha, o.c.Epsilon, 1 - o.c.LearningRate*o.c.WeightDecay, 0}
+}
+func (o *adam) update(w, g []float32, s [][]float32, _ int) {
 	m, v := s[0], s[1]
-	decay := o.c.LearningRate * o.c.WeightDecay
-	for i, gi := range g {
-		if decay != 0 {
-			w[i] -= decay * w[i]
-		}
-		m[i] += (gi - m[i]) * (1 - o.c.Beta1)
-		v[i] += (gi*gi - v[i]) * (1 - o.c.Beta2)
-		w[i] -= alpha * m[i] / (float32(math.Sqrt(float64(v[i]))) + o.c.Epsilon)
+	start := 0
+	if n8 := len(w) &^ 7; n8 > 0 && useKernels() {
+		adamK(&w[0], &g[0], &m[0], &v[0], n8, &o.k)
+		start = n8
+	}
+	c1, c2, alpha, eps, keep := o.k[0], o.k[1], o.k[2], o.k[3], o.k[4]
+	for i := start; i < len(w); i++ {
+		gi := g[i]
+		m[i] += (gi - m[i]) * c1
+		v[i] += (gi*gi - v[i]) * c2
+		w[i] = w[i]*keep - alpha*m[i]/(float32(math.Sqrt(float64(v[i])))+eps)
 	}
 }
 
@@ -329,6 +346,7 @@ func (o adam) update(w, g []float32, s [][]float32, t int) {
 type ftrl struct{ c OptimizerConfig }
 
 func (ftrl) slots() int { return 2 } // n (accumulator), z (linear)
+func (ftrl) begin(int)  {}
 func (o ftrl) initSlot(k int) float32 {
 	if k == 0 {
 		return o.c.InitialAccumulator

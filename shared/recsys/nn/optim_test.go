@@ -177,3 +177,53 @@ func TestSparseManyRowsMatchesDense(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamVectorKernel: 37 elements go through the vector kernel (32) and
+// the scalar tail (5); both must follow the documented formula.
+func TestAdamVectorKernel(t *testing.T) {
+	for _, name := range []string{"adam", "adamw"} {
+		o, _ := NewOptimizer(OptimizerConfig{Name: name, LearningRate: 0.01})
+		p := NewParam("p", 1, 37)
+		Normal(p.W, 1, NewRand(1, 1))
+		w := append([]float32(nil), p.W...)
+		m, v := make([]float64, 37), make([]float64, 37)
+		rng := NewRand(2, 2)
+		for step := 1; step <= 3; step++ {
+			for i := range p.G {
+				p.G[i] = float32(rng.NormFloat64())
+			}
+			g := append([]float32(nil), p.G...)
+			o.Step([]*Param{p}, nil)
+			alpha := 0.01 * math.Sqrt(1-math.Pow(0.999, float64(step))) / (1 - math.Pow(0.9, float64(step)))
+			keep := 1.0
+			if name == "adamw" {
+				keep = 1 - 0.01*0.004
+			}
+			for i := range w {
+				m[i] += (float64(g[i]) - m[i]) * 0.1
+				v[i] += (float64(g[i])*float64(g[i]) - v[i]) * 0.001
+				want := float64(w[i])*keep - alpha*m[i]/(math.Sqrt(v[i])+1e-7)
+				if math.Abs(float64(p.W[i])-want) > 1e-5 {
+					t.Fatalf("%s step %d w[%d] = %v, want %v", name, step, i, p.W[i], want)
+				}
+				w[i] = p.W[i]
+			}
+		}
+	}
+}
+
+func TestAxpy(t *testing.T) {
+	for _, n := range []int{0, 3, 8, 19} {
+		x, y := randMat(1, n, 1).Data, randMat(1, n+2, 2).Data
+		want := append([]float32(nil), y...)
+		for i := range x {
+			want[i] += 0.7 * x[i]
+		}
+		Axpy(0.7, x, y)
+		for i := range want {
+			if y[i] != want[i] {
+				t.Fatalf("n=%d: y[%d] = %v, want %v", n, i, y[i], want[i])
+			}
+		}
+	}
+}

@@ -307,8 +307,8 @@ func (t *trainer) retrieval(batch []int32, q, v nn.Mat) float64 {
 		t.dqp = nn.Resize(t.dqp, b, dim)
 		t.dcp = nn.Resize(t.dcp, nc, dim)
 		l := t.loss.Loss(q, v, t.posIDs, logQ, weights, t.dqp, t.dcp)
-		axpy(w, t.dqp.Data, t.dq.Data)
-		axpy(w, t.dcp.Data, t.dv.Data)
+		nn.Axpy(w, t.dqp.Data, t.dq.Data)
+		nn.Axpy(w, t.dcp.Data, t.dv.Data)
 		return l
 	}
 	t.qp = nn.Resize(t.qp, np, dim)
@@ -329,10 +329,10 @@ func (t *trainer) retrieval(batch []int32, q, v nn.Mat) float64 {
 	t.dcp = nn.Resize(t.dcp, ncp, dim)
 	l := t.loss.Loss(t.qp, t.cp, t.posIDs, logQ, weights, t.dqp, t.dcp)
 	for j, k := range t.pos {
-		axpy(w, t.dqp.Row(j), t.dq.Row(k))
+		nn.Axpy(w, t.dqp.Row(j), t.dq.Row(k))
 	}
 	for j := range ncp {
-		axpy(w, t.dcp.Row(j), t.dv.Row(rowOf(j)))
+		nn.Axpy(w, t.dcp.Row(j), t.dv.Row(rowOf(j)))
 	}
 	return l
 }
@@ -378,14 +378,8 @@ func (t *trainer) ranking(batch []int32, q, v nn.Mat, train bool) float64 {
 	}
 	dIn := m.head.Backward(nn.Mat{Rows: b, Cols: 1, Data: t.dPred})
 	for k := range b {
-		axpy(1, dIn.Data[k*2*dim:k*2*dim+dim], t.dq.Row(k))
-		axpy(1, dIn.Data[k*2*dim+dim:(k+1)*2*dim], t.dv.Row(k))
+		nn.Axpy(1, dIn.Data[k*2*dim:k*2*dim+dim], t.dq.Row(k))
+		nn.Axpy(1, dIn.Data[k*2*dim+dim:(k+1)*2*dim], t.dv.Row(k))
 	}
 	return l
-}
-
-func axpy(a float32, x, y []float32) {
-	for i, v := range x {
-		y[i] += a * v
-	}
 }
