@@ -356,6 +356,7 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 		r.RejectsObject = res.rejectsObject
 		r.Schema = res.schema
 		r.FirstRejects = res.firstRejects
+		r.Encoding = res.encoding
 		r.Progress = Progress{Phase: "loading", RowsRead: res.stats.RowsRead}
 		s.release(r)
 		r.Object.MD5 = md5

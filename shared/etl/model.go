@@ -167,6 +167,10 @@ type Run struct {
 	ErrorMessage    string                  `json:"error_message"`
 	SkippedReason   string                  `json:"skipped_reason,omitempty"`
 	FirstRejects    []Reject                `json:"first_rejects,omitempty"`
+	// Encoding is the character encoding a file was read in: the job's,
+	// or the one detected ("utf-8", or "windows-1252" for a latin-1 /
+	// windows-1252 file).
+	Encoding string `json:"encoding,omitempty"`
 	// WatermarkFrom and WatermarkTo are the watermark an incremental
 	// database run read from (nil: from the start or the historical
 	// start) and the one it reached.

@@ -13,6 +13,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/scheduler"
+	"github.com/b2brecs/b2brecs/shared/tabular"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 	"gocloud.dev/blob"
 )
@@ -54,6 +55,8 @@ type Service struct {
 	rowsPerPart int
 	// conns opens the saved connections database jobs read (nil: none).
 	conns Connections
+	// limits bound what reading one input may take (see WithLimits).
+	limits tabular.Limits
 	// maxAttempts bounds the tries of each half of a run (extract, load);
 	// leaseTTL is how long a delivery holds a run without renewing.
 	maxAttempts int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
@@ -44,7 +45,13 @@ type stageResult struct {
 	schema        warehouse.Schema
 	stats         tabular.Stats
 	firstRejects  []Reject
+	encoding      string // the text encoding the file was read in
 }
+
+// WithLimits sets the input limits of file and database extraction
+// (record, value and column counts, JSON depth, decompression); zero
+// fields keep their defaults (tabular.DefaultLimits).
+func WithLimits(l tabular.Limits) Option { return func(s *Service) { s.limits = l } }
 
 // runPrefix is where a run's staged files live in the staging bucket.
 func runPrefix(runID string) string { return "runs/" + runID + "/" }
@@ -67,6 +74,7 @@ const sampleRows = 50_000
 // file first. When the table exists its types win.
 func (s *Service) stage(ctx context.Context, in stageInput) (stageResult, error) {
 	opts := readOptions(in.job)
+	opts.Limits = s.limits
 	sample := in.format == tabular.CSV
 	inferred, err := s.inferFile(ctx, in, opts, sample)
 	if err != nil {
@@ -114,7 +122,10 @@ func (s *Service) inferFile(ctx context.Context, in stageInput, opts tabular.Opt
 		return tabular.Inferred{}, err
 	}
 	if len(inferred.Columns) == 0 {
-		return tabular.Inferred{}, invalidf("etl: %s has no columns", in.run.Object.Name)
+		if inferred.BadRows > 0 && len(inferred.Warnings) > 0 {
+			return tabular.Inferred{}, errs.Userf(errs.Invalid, "no row of %s can be read: %s", in.sourceName(), strings.TrimPrefix(inferred.Warnings[0], "no readable record: "))
+		}
+		return tabular.Inferred{}, errs.Userf(errs.Invalid, "%s has no columns: the file is empty", in.sourceName())
 	}
 	return inferred, nil
 }
@@ -162,6 +173,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 	stats, err := tabular.Convert(ctx, r, in.format, inferred, tabular.ConvertOptions{
 		RowsPerPart: s.rowsPerPart,
 		StrictTypes: strict,
+		Limits:      s.limits,
 		NewPart: func(i int) (io.WriteCloser, error) {
 			key := fmt.Sprintf("%spart-%05d.parquet", prefix, i)
 			parts = append(parts, key)
@@ -194,14 +206,55 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 	if err != nil {
 		return stageResult{}, err
 	}
-	res := stageResult{parts: parts, schema: inferred.Schema(), stats: stats}
+	res := stageResult{parts: parts, schema: inferred.Schema(), stats: stats, encoding: stats.Encoding}
 	if stats.RowsRejected > 0 {
 		res.rejectsObject = rejectsKey
 	}
 	for _, rj := range stats.FirstRejects {
 		res.firstRejects = append(res.firstRejects, Reject{Line: rj.Line, Column: rj.Column, Reason: rj.Reason, Raw: rj.Raw})
 	}
+	if stats.RowsWritten == 0 && stats.RowsRejected > 0 {
+		return res, s.allRejected(ctx, in, res)
+	}
 	return res, nil
+}
+
+// allRejected records on the run what was read and rejected and returns
+// the error that fails it: a run whose every row was rejected loaded
+// nothing, so it is failed, not partial, and its empty result must not
+// be booked as an empty version of the file (which would remove the rows
+// of the version before it).
+func (s *Service) allRejected(ctx context.Context, in stageInput, res stageResult) error {
+	st := res.stats
+	if _, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
+		r.RowsRead, r.RowsRejected = st.RowsRead, st.RowsRejected
+		r.FirstRejects, r.RejectsObject = res.firstRejects, res.rejectsObject
+		r.Encoding = fileEncoding(in, res)
+	}); err != nil {
+		return err
+	}
+	first := ""
+	if len(st.FirstRejects) > 0 {
+		rj := st.FirstRejects[0]
+		first = fmt.Sprintf("; the first, line %d: %s", rj.Line, rj.Reason)
+	}
+	return errs.Userf(errs.Invalid, "every row of %s was rejected (%s), so nothing was loaded%s", in.sourceName(), rowsText(st.RowsRejected), first)
+}
+
+// fileEncoding is the encoding to record on a file run ("" for a source
+// that is not a file).
+func fileEncoding(in stageInput, res stageResult) string {
+	if in.run.Object == nil {
+		return ""
+	}
+	return res.encoding
+}
+
+func rowsText(n int64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
 
 // readOptions turns a job's file settings into reader options.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/b2brecs/b2brecs/shared/tabular"
 )
 
 // Modes.
@@ -67,6 +69,13 @@ type Config struct {
 	UploadMode      string
 	UploadMaxBytes  string
 	UploadURLExpiry string
+
+	// Input are the limits of one input file or extraction (records,
+	// values, columns, JSON depth, decompression: B2B_MAX_*, see
+	// tabular.LimitsFromEnv). InputErr names a variable that does not
+	// parse; Open refuses to start with it.
+	Input    tabular.Limits
+	InputErr error
 }
 
 // FromEnv reads the configuration from B2B_* variables, with local defaults
@@ -116,6 +125,7 @@ func FromEnv() Config {
 	if au := os.Getenv("B2B_AUDIENCES"); au != "" {
 		c.Audiences = strings.Split(au, ",")
 	}
+	c.Input, c.InputErr = tabular.LimitsFromEnv(os.Getenv)
 	c.ConnectAllow = os.Getenv("B2B_CONNECT_ALLOW")
 	c.FileImportRoots = []string{filepath.Join(dir, "imports", "{tenant}")}
 	if r := os.Getenv("B2B_FILE_IMPORT_ROOTS"); r != "" {

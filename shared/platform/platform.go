@@ -74,6 +74,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	if _, err := cfg.Uploads(); err != nil {
 		return nil, err
 	}
+	if cfg.InputErr != nil {
+		return nil, errs.Wrap(errs.Invalid, cfg.InputErr, "platform: input limits")
+	}
 	if p.Validator, err = eventschemas.NewValidator(); err != nil {
 		return nil, err
 	}
@@ -127,7 +130,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 		return nil, err
 	}
 	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, append([]etl.Option{etl.WithLogger(log), etl.WithScheduler(p.Scheduler),
-		etl.WithConnections(p.Connections)}, runOpts...)...)
+		etl.WithConnections(p.Connections), etl.WithLimits(cfg.Input)}, runOpts...)...)
 	if err := p.setupAuth(ctx); err != nil {
 		return nil, err
 	}

@@ -25,8 +25,8 @@ type Limits struct {
 	// next element cannot be found without reading this one, the file
 	// fails.
 	MaxRecordBytes int64
-	// MaxFieldBytes bounds one value (a CSV field, a JSON value, a Parquet
-	// string). Default 8 MiB (B2B_MAX_FIELD_BYTES). The row is rejected,
+	// MaxFieldBytes bounds one value of a text file (a CSV field, a JSON
+	// value). Default 8 MiB (B2B_MAX_FIELD_BYTES). The row is rejected,
 	// naming the column.
 	MaxFieldBytes int64
 	// MaxColumns bounds the columns of a file (CSV fields, distinct JSON

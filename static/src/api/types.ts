@@ -139,6 +139,8 @@ export interface Run {
   error_message: string;
   /** Set when the run loaded nothing on purpose, e.g. "unchanged: ..."; the server may omit it. */
   skipped_reason?: string;
+  /** The encoding a file was read in: "utf-8", or "windows-1252" when detected as latin-1 / windows-1252. */
+  encoding?: string;
 }
 
 export interface Reject {

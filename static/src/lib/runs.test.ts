@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../test/fixtures';
-import { baseName, rowsRead, runDurationSeconds, runPhase, skippedLabel, skippedReason, skippedRunId, skippedSentence, startOutcome, statusMeta } from './runs';
+import { baseName, encodingLabel, hasTable, rowsRead, runDurationSeconds, runPhase, skippedLabel, skippedReason, skippedRunId, skippedSentence, startOutcome, statusMeta } from './runs';
 
 describe('runs helpers', () => {
+  it('links a table only when the run loaded rows', () => {
+    expect(hasTable(run({ rows_loaded: 3 }))).toBe(true);
+    expect(hasTable(run({ status: 'failed', rows_loaded: 0, rows_rejected: 5 }))).toBe(false);
+  });
+
+  it('labels file encodings', () => {
+    expect(encodingLabel('utf-8')).toBe('UTF-8');
+    expect(encodingLabel('windows-1252')).toBe('windows-1252 (latin-1)');
+    expect(encodingLabel(undefined)).toBe('—');
+  });
+
   it('maps statuses to labels and colours', () => {
     expect(statusMeta('completed')).toEqual({ label: 'Completed', color: 'teal' });
     expect(statusMeta('failed').color).toBe('red');

@@ -77,6 +77,21 @@ export function runDurationSeconds(run: Run, now = Date.now()): number | null {
   return Math.max(0, (b - a) / 1000);
 }
 
+/**
+ * Whether the run's destination table can be linked: only a run that loaded rows is sure to have
+ * one (a failed run, or one that rejected every row, may have created none).
+ */
+export function hasTable(run: Pick<Run, 'rows_loaded'>): boolean {
+  return run.rows_loaded > 0;
+}
+
+/** How a run's file encoding reads, e.g. "windows-1252 (latin-1)". */
+export function encodingLabel(encoding: string | undefined): string {
+  if (!encoding) return '—';
+  if (encoding === 'windows-1252' || encoding === 'iso-8859-1') return `${encoding} (latin-1)`;
+  return encoding.toUpperCase() === 'UTF-8' ? 'UTF-8' : encoding;
+}
+
 /** The file name without its folders: "drop/acme/online_retail.csv.gz" → "online_retail.csv.gz". */
 export function baseName(path: string | null | undefined): string {
   if (!path) return '';

@@ -44,6 +44,8 @@ import {
 } from '../../lib/format';
 import {
   baseName,
+  encodingLabel,
+  hasTable,
   isActive,
   rowsRead,
   runDurationSeconds,
@@ -96,9 +98,19 @@ export function RunDetailPage() {
         description={
           <>
             {triggerLabel(r.trigger)} run into{' '}
-            <Anchor component={Link} to={`/etl/tables/${encodeURIComponent(r.dest.dataset)}/${encodeURIComponent(r.dest.table)}`}>
-              {r.dest.dataset}.{r.dest.table}
-            </Anchor>
+            {hasTable(r) ? (
+              <Anchor
+                component={Link}
+                to={`/etl/tables/${encodeURIComponent(r.dest.dataset)}/${encodeURIComponent(r.dest.table)}`}
+                data-testid="run-table-link"
+              >
+                {r.dest.dataset}.{r.dest.table}
+              </Anchor>
+            ) : (
+              <Text span className="mono" data-testid="run-table-name">
+                {r.dest.dataset}.{r.dest.table}
+              </Text>
+            )}
             {r.object ? ` from ${baseName(r.object.name)}` : ''} · run <Code>{r.id}</Code>
           </>
         }
@@ -173,6 +185,7 @@ export function RunDetailPage() {
                 <Detail label="Trigger" value={triggerLabel(r.trigger)} />
                 <Detail label="Source object" value={r.object ? `${r.object.bucket}/${r.object.name}` : '—'} mono />
                 <Detail label="Object size" value={r.object ? formatBytes(r.object.size) : '—'} />
+                {r.object && <Detail label="Encoding" value={encodingLabel(r.encoding)} />}
                 <Detail label="Destination" value={`${r.dest.dataset}.${r.dest.table}`} mono />
                 <Detail label="Created" value={formatDateTime(r.created_at)} />
                 <Detail label="Started" value={formatDateTime(r.started_at)} />
