@@ -3,6 +3,8 @@
 # code with a reference measured in the same process, written to BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+GOFLAGS="${GOFLAGS:-} $(scripts/gotags.sh)"
+export GOFLAGS
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 run() { # package, benchmark regexp, benchtime
@@ -14,13 +16,32 @@ run ./shared/tabular 'Benchmark' 3x
 run ./shared/warehouse/duckdbwh 'Benchmark' 5x
 # Database extraction reads the real servers that `make test` uses.
 scripts/test-services.sh start >&2
-trap 'rm -f "$out"; scripts/test-services.sh stop >/dev/null 2>&1 || true' EXIT
+trap 'rm -f "$out" "${quality:-}"; scripts/test-services.sh stop >/dev/null 2>&1 || true' EXIT
 set -a
 # shellcheck disable=SC1091
 source var/test-services.env
 set +a
 run ./shared/sources/postgres 'BenchmarkExtract' 3x
 run ./shared/sources/mysql 'BenchmarkExtract' 3x
+# The recommendation engine: dense algebra against gonum, neural throughput.
+run ./shared/recsys/linalg 'BenchmarkInvertSPD' 3x
+run ./shared/recsys/twotower 'Benchmark' 1x
+
+# Recommendation quality on the protocol's split and a month or two either way
+# (the recommended model's settings are the same everywhere; nothing is tuned on a test period).
+quality=$(mktemp)
+go build $(scripts/gotags.sh) -o "$quality.bin" ./functions/cmd/recs
+for split in 2011-11-01 2011-09-01 2011-10-01 2011-12-01; do
+  echo "== recs eval -split $split -models all" >&2
+  {
+    echo
+    echo "### split $split"
+    echo
+    "$quality.bin" eval -data sample-data/uci_online_retail/online_retail.csv.gz -protocol or-temporal -split "$split" \
+      -models all,two-tower -markdown -quiet
+  } >> "$quality"
+done
+rm -f "$quality.bin"
 
 {
   echo "# Benchmarks"
@@ -32,6 +53,12 @@ run ./shared/sources/mysql 'BenchmarkExtract' 3x
   echo '```'
   grep -E '^(Benchmark|goos|goarch|cpu|pkg)' "$out"
   echo '```'
+  echo
+  echo "## Recommendation quality (recs eval, protocol OR-temporal-v1, $(scripts/gotags.sh | sed 's/-tags=//;s/^$/gonum/') linear algebra)"
+  echo
+  echo "recall@K over every test user and the whole catalogue; new_recall excludes each customer's own products;"
+  echo "train s and peak MB are each model's own (peak RSS reset before each model)."
+  cat "$quality"
   if [ -f BENCHMARKS.notes.md ]; then echo; cat BENCHMARKS.notes.md; fi
 } > BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

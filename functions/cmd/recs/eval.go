@@ -24,6 +24,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	split := fs.String("split", "", "split date YYYY-MM-DD (default: the protocol's, 2011-11-01)")
 	list := fs.String("models", "all", "comma-separated model specs name[:key=value,...], or all")
 	asJSON := fs.Bool("json", false, "print one JSON object per model and line")
+	asMarkdown := fs.Bool("markdown", false, "print a Markdown table (for BENCHMARKS.md)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	fs.Usage = func() {
@@ -38,7 +39,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		req.Progress = func(model, step string) { fmt.Fprintf(stderr, "%s: %s\n", model, step) }
 	}
 	var tw *tabwriter.Writer
-	if !*asJSON {
+	if *asMarkdown {
+		fmt.Fprintln(stdout, "| model | recall@10 | recall@50 | recall@100 | new_recall@100 | ndcg@10 | users | train s | peak MB |")
+		fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
+	} else if !*asJSON {
 		tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "model\trecall@10\trecall@50\trecall@100\tnew_recall@100\tndcg@10\tusers\ttrain s\tpeak MB\t")
 		defer tw.Flush()
@@ -47,6 +51,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return protocol.Run(ctx, req, func(l protocol.Line) error {
 		if *asJSON {
 			return enc.Encode(l)
+		}
+		if *asMarkdown {
+			_, err := fmt.Fprintf(stdout, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %d | %.1f | %.0f |\n", l.Model, l.Recall10, l.Recall50,
+				l.Recall100, l.NewRecall100, l.NDCG10, l.Users, l.TrainSeconds, l.PeakRSSMB)
+			return err
 		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.1f\t%.0f\t\n", l.Model, l.Recall10, l.Recall50, l.Recall100,
 			l.NewRecall100, l.NDCG10, l.Users, l.TrainSeconds, l.PeakRSSMB)

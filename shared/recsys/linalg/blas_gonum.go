@@ -1,14 +1,12 @@
-//go:build !(cgo && openblas)
-
 package linalg
 
 import (
 	"gonum.org/v1/gonum/mat"
 )
 
-const backend = "gonum"
-
-func invertSPD(a []float64, n int) error {
+// invertSPDGonum is the pure-Go inverse (always linked: the fallback, and
+// the reference the OpenBLAS benchmark compares with).
+func invertSPDGonum(a []float64, n int) error {
 	s := mat.NewSymDense(n, a)
 	var ch mat.Cholesky
 	if !ch.Factorize(s) {
@@ -28,7 +26,7 @@ func invertSPD(a []float64, n int) error {
 	return nil
 }
 
-func solveSPD(a []float64, n int, b []float64, m int) error {
+func solveSPDGonum(a []float64, n int, b []float64, m int) error {
 	s := mat.NewSymDense(n, a)
 	var ch mat.Cholesky
 	if !ch.Factorize(s) {
