@@ -15,9 +15,6 @@ import (
 // output element is computed by one goroutine in a fixed order, so results
 // are deterministic.
 
-// useKernels caches kernelsAvailable.
-var useKernels = sync.OnceValue(kernelsAvailable)
-
 // MatMul computes dst = alpha·op(a)·op(b) + beta·dst, where op transposes
 // its argument when the matching flag is set. The shapes must agree.
 func MatMul(dst, a, b Mat, transA, transB bool, alpha, beta float32) {
@@ -62,6 +59,8 @@ func scale(x []float32, beta float32) {
 	}
 }
 
+// scratchPool recycles the transpose buffers of MatMul (a process-wide
+// cache like the runtime's own pools: it holds no state between calls).
 var scratchPool = sync.Pool{New: func() any { return new([]float32) }}
 
 func getScratch(n int) *[]float32 {

@@ -4,8 +4,9 @@ package nn
 
 import "golang.org/x/sys/cpu"
 
-// kernelsAvailable reports whether the AVX2/FMA matrix kernels can run.
-func kernelsAvailable() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+// useKernels reports whether the AVX2/FMA kernels can run (x/sys/cpu
+// reads the CPU features once at start-up).
+func useKernels() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 // kern4x16 computes C[0:4, 0:16] += alpha · A[0:4, 0:k] · B[0:k, 0:16]
 // (row-major, strides in elements).

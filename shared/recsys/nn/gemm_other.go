@@ -2,7 +2,7 @@
 
 package nn
 
-func kernelsAvailable() bool { return false }
+func useKernels() bool { return false }
 
 func kern4x16(int, *float32, int, *float32, int, *float32, int, float32) {
 	panic("no matrix kernels on this platform")

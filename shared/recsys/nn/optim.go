@@ -35,7 +35,7 @@ type OptimizerConfig struct {
 }
 
 // OptimizerNames lists the supported optimizers.
-var OptimizerNames = []string{"adagrad", "adam", "sgd", "rmsprop", "adamw", "ftrl"}
+func OptimizerNames() []string { return []string{"adagrad", "adam", "sgd", "rmsprop", "adamw", "ftrl"} }
 
 // DefaultLearningRate is the learning rate an optimizer starts from when
 // none is given (the original platform's auto-suggestions).
@@ -75,7 +75,7 @@ func (c OptimizerConfig) WithDefaults() OptimizerConfig {
 // the field by its JSON path (optimizer.<key>).
 func (c OptimizerConfig) Validate() error {
 	known := false
-	for _, n := range OptimizerNames {
+	for _, n := range OptimizerNames() {
 		known = known || n == c.Name
 	}
 	field := func(name, format string, args ...any) error {

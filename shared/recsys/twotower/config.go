@@ -137,7 +137,9 @@ func DefaultConfig() Config {
 		Task:      Retrieval,
 		UserTower: []LayerSpec{Dense(64, "relu"), Dropout(0.2), Dense(32, "linear")},
 		ItemTower: []LayerSpec{Dense(64, "relu"), Dropout(0.2), Dense(32, "linear")},
-		OutputDim: 32,
+		// The original platform's default head for ranking and multitask.
+		RatingHead: []LayerSpec{Dense(256, "relu"), Dense(64, "relu"), Dense(1, "linear")},
+		OutputDim:  32,
 		Features: Features{
 			UserID: true, UserCategorical: true, PurchaseHistory: true, HistoryMax: 50, Time: true,
 			ItemID: true, ItemCategorical: true, ItemDense: true, CategoricalDimCap: 16,

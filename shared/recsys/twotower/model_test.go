@@ -66,7 +66,7 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		{func(c *Config) { c.Features.HistoryMax = 0 }, "features.history_max"},
 		{func(c *Config) { c.Features.UserIDDropout = 1 }, "features.user_id_dropout"},
 		{func(c *Config) { c.Features = Features{ItemID: true} }, "features"},
-		{func(c *Config) { c.Task = Ranking; c.RankingWeight = 1 }, "rating_head"},
+		{func(c *Config) { c.Task, c.RankingWeight, c.RatingHead = Ranking, 1, []LayerSpec{Dense(8, "relu")} }, "rating_head"},
 		{func(c *Config) {
 			c.Task, c.RankingWeight, c.RatingHead = Ranking, 1, []LayerSpec{Dense(8, "relu"), Dense(1, "sigmoid")}
 		}, "rating_head[1].activation"},
@@ -527,5 +527,36 @@ func TestDataValidation(t *testing.T) {
 	c.Task, c.RankingWeight, c.RatingHead = Ranking, 1, []LayerSpec{Dense(1, "")}
 	if _, err := Train(context.Background(), c, synthData(10, 12, 2, 3, 0, 1), TrainOptions{}); !errs.Is(err, errs.Invalid) {
 		t.Errorf("ranking without labels: %v", err)
+	}
+}
+
+func TestPresetAndSet(t *testing.T) {
+	c, err := Preset("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"epochs": "12", "dim": "48", "optimizer": "adagrad", "logq": "false", "history": "0", "batch": "256"} {
+		if err := c.Set(k, v); err != nil {
+			t.Fatalf("%s=%s: %v", k, v, err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Epochs != 12 || c.OutputDim != 48 || c.UserTower[2].Units != 48 || c.ItemTower[2].Units != 48 ||
+		c.Optimizer.Name != "adagrad" || c.Optimizer.LearningRate != 0 || c.LogQCorrection || c.Features.PurchaseHistory || c.BatchSize != 256 {
+		t.Errorf("settings not applied: %+v", c)
+	}
+	if err := c.Set("epochs", "many"); errs.FieldOf(err) != "epochs" {
+		t.Errorf("bad number: %v", err)
+	}
+	if err := c.Set("depth", "3"); errs.FieldOf(err) != "depth" {
+		t.Errorf("unknown key: %v", err)
+	}
+	if _, err := Preset("huge"); errs.FieldOf(err) != "preset" {
+		t.Errorf("unknown preset: %v", err)
+	}
+	if c, _ := Preset("id-only"); len(c.UserTower) != 0 || c.Features.PurchaseHistory {
+		t.Errorf("id-only preset: %+v", c)
 	}
 }
