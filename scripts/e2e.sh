@@ -2,7 +2,7 @@
 # scripts/e2e.sh — start the local platform on a fresh data dir and run the
 # browser test (static/e2e) against it as the bootstrap admin: log in, upload
 # the Online Retail file, see the run complete and the table with its schema
-# and rows; then a malformed CSV (partial, rejects), an .xlsx (failed), Run now
+# and rows; then a malformed CSV (partial, rejects), an .xlsx (refused at upload), Run now
 # and a re-upload (skipped, unchanged), and inviting a viewer who sees a
 # read-only app. B2B_E2E_PORT (default 18080) picks the port; B2B_E2E_FLOWS
 # (static/README.md) narrows the flows.

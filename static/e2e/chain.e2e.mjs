@@ -7,7 +7,7 @@
 //                schema and preview rows
 //   bad-input    a CSV with a row of too many fields → run ends "partial", 2 loaded, 1 rejected →
 //                the rejects table shows line 3 and the field count
-//   unsupported  notes.xlsx → run ends "failed", the error names .xlsx
+//   unsupported  notes.xlsx → the upload is refused before any byte moves, naming the file
 //   jobs         Jobs → Run now on the file's auto-created job → no rows loaded again (a new
 //                skipped run, or the earlier run with a "nothing new" note); then the same
 //                file uploaded again → a new run that loads 0 rows, marked "Skipped: unchanged"
@@ -173,7 +173,8 @@ async function main() {
   };
 
   /** Uploads a file through the upload control; answers the object name the server kept. */
-  const upload = async (path) => {
+  /** Uploads a file through the upload zone; answers its finished status row (done or error). */
+  const uploadStatus = async (path) => {
     const before = await page.getByTestId('upload-status').count();
     await page.getByTestId('upload-input').setInputFiles(path);
     await page.waitForFunction(
@@ -184,7 +185,10 @@ async function main() {
       before,
       { timeout: 120000 },
     );
-    const status = page.getByTestId('upload-status').first();
+    return page.getByTestId('upload-status').first();
+  };
+  const upload = async (path) => {
+    const status = await uploadStatus(path);
     const state = await status.getAttribute('data-state');
     if (state !== 'done') throw new StepError(`upload of ${basename(path)} failed: ${(await status.innerText()).trim()}`);
     const name = (await status.getAttribute('data-object-name')) ?? '';
@@ -363,26 +367,22 @@ async function main() {
       });
     }
 
-    // ---- unsupported file type
+    // ---- unsupported file type: refused before any byte moves
     if (flows.has('unsupported')) {
-      let run;
-      await step('upload notes.xlsx, which the loader does not read', async () => {
+      await step('upload notes.xlsx, which the loader does not read: the upload is refused, naming .xlsx', async () => {
         await openRuns();
         const before = await knownRunIds();
-        const name = await upload(xlsx);
-        run = await waitForRun(name, before);
-        if (run.status !== 'failed') throw new StepError(`run ${run.id} ended "${run.status}", want "failed"`);
-        if (run.loaded !== 0) throw new StepError(`the failed run loaded ${run.loaded} rows`);
-        await shot('unsupported-runs');
-      });
-      await step('the run detail names the .xlsx extension', async () => {
-        await openRun(run.id);
-        const err = (await page.getByTestId('run-error').innerText()).trim();
-        if (!err.includes('.xlsx')) throw new StepError(`the run error "${err}" does not name .xlsx`);
-        const failedStage = await page.locator('[data-testid="stage"]', { hasText: 'stopped here' }).count();
-        if (failedStage !== 1) throw new StepError(`the timeline marks ${failedStage} stages as "stopped here", want 1`);
-        log(`error: ${err.replace(/\s+/g, ' ')}`);
-        await shot('unsupported-detail');
+        const status = await uploadStatus(xlsx);
+        const state = await status.getAttribute('data-state');
+        const msg = (await status.innerText()).replace(/\s+/g, ' ').trim();
+        if (state !== 'error') throw new StepError(`the upload of notes.xlsx ended "${state}", want it refused`);
+        if (!msg.includes('.xlsx') && !msg.includes('notes.xlsx')) throw new StepError(`the refusal "${msg}" does not name the file`);
+        if (!/CSV/.test(msg)) throw new StepError(`the refusal "${msg}" does not say which files can be uploaded`);
+        await page.waitForTimeout(1500);
+        const started = (await runRows(page)).filter((r) => !before.has(r.id) && r.object.endsWith('notes.xlsx'));
+        if (started.length) throw new StepError(`a refused upload started run ${started[0].id}`);
+        log(`refused: ${msg}`);
+        await shot('unsupported-refused');
       });
     }
 
