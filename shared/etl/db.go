@@ -166,20 +166,20 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 	d.ConnectionID, d.Schema, d.Table = strings.TrimSpace(d.ConnectionID), strings.TrimSpace(d.Schema), strings.TrimSpace(d.Table)
 	d.TimestampColumn = strings.TrimSpace(d.TimestampColumn)
 	if d.ConnectionID == "" {
-		return "", nil, invalidf("database.connection_id: is required")
+		return "", nil, fieldInvalid("database.connection_id: is required")
 	}
 	if d.Table == "" {
-		return "", nil, invalidf("database.table: is required")
+		return "", nil, fieldInvalid("database.table: is required")
 	}
 	conn, err := s.conns.Get(ctx, tenant, d.ConnectionID)
 	if errs.Is(err, errs.NotFound) {
-		return "", nil, errs.E(errs.NotFound, "database.connection_id: connection %q not found", d.ConnectionID)
+		return "", nil, errs.WrapField(errs.NotFound, err, "database.connection_id", "this connection does not exist (it may have been deleted)")
 	}
 	if err != nil {
 		return "", nil, err
 	}
 	if !conn.Type.IsDatabase() {
-		return "", nil, invalidf("database.connection_id: connection %q is a %s connection, not a database", conn.Name, conn.Type.Display())
+		return "", nil, fieldInvalid("database.connection_id: connection %q is a %s connection, not a database", conn.Name, conn.Type.Display())
 	}
 	meta, err := s.conns.Describe(ctx, tenant, d.ConnectionID, d.Schema, d.Table)
 	if errs.Is(err, errs.NotFound) {
@@ -187,7 +187,7 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 		if schema == "" {
 			schema = conn.Schema
 		}
-		return "", nil, errs.Wrap(errs.Invalid, err, "database.table: table %q was not found in schema %q of connection %q", d.Table, schema, conn.Name)
+		return "", nil, errs.WrapField(errs.Invalid, err, "database.table", "table %q was not found in schema %q of connection %q", d.Table, schema, conn.Name)
 	}
 	if err != nil {
 		return "", nil, err
@@ -206,10 +206,10 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 	for i, c := range d.Columns {
 		cm, ok := byName[c]
 		if !ok {
-			return "", nil, invalidf("database.columns: %q is not a column of %s.%s", c, meta.Schema, meta.Table)
+			return "", nil, fieldInvalid("database.columns: %q is not a column of %s.%s", c, meta.Schema, meta.Table)
 		}
 		if slices.Contains(d.Columns[:i], c) {
-			return "", nil, invalidf("database.columns: %q is listed twice", c)
+			return "", nil, fieldInvalid("database.columns: %q is listed twice", c)
 		}
 		loaded[cm.Name] = true
 	}
@@ -219,18 +219,18 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 	if tc := d.TimestampColumn; tc != "" {
 		cm, ok := byName[tc]
 		if !ok {
-			return "", nil, invalidf("database.timestamp_column: %q is not a column of %s.%s", tc, meta.Schema, meta.Table)
+			return "", nil, fieldInvalid("database.timestamp_column: %q is not a column of %s.%s", tc, meta.Schema, meta.Table)
 		}
 		if !cm.Temporal && cm.Type != warehouse.Int64 {
-			return "", nil, invalidf("database.timestamp_column: %q is %s (%s): it must be a date, datetime, timestamp or integer column", tc, cm.Type, cm.SourceType)
+			return "", nil, fieldInvalid("database.timestamp_column: %q is %s (%s): it must be a date, datetime, timestamp or integer column", tc, cm.Type, cm.SourceType)
 		}
 		if mode == Append && len(meta.Recommended.PrimaryKey) == 0 {
 			// Without a key the rows read at the watermark cannot be told
 			// apart from new ones at the same value: they would load twice.
-			return "", nil, invalidf("database.timestamp_column: %s.%s has no primary key, so an incremental append could load the rows at the watermark twice; use load mode merge with merge_keys, or truncate (snapshot)", meta.Schema, meta.Table)
+			return "", nil, fieldInvalid("database.timestamp_column: %s.%s has no primary key, so an incremental append could load the rows at the watermark twice; use load mode merge with merge_keys, or truncate (snapshot)", meta.Schema, meta.Table)
 		}
 		if d.HistoricalStart != nil && !cm.Temporal {
-			return "", nil, invalidf("database.historical_start: applies only to a date or time timestamp column, and %q is %s", tc, cm.Type)
+			return "", nil, fieldInvalid("database.historical_start: applies only to a date or time timestamp column, and %q is %s", tc, cm.Type)
 		}
 	} else {
 		if mode == Append {
@@ -238,10 +238,10 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 			if meta.Recommended.TimestampColumn != "" {
 				why = fmt.Sprintf("%q is recommended: %s", meta.Recommended.TimestampColumn, meta.Recommended.TimestampReason)
 			}
-			return "", nil, invalidf("database.timestamp_column: is required for an incremental (append) job (%s); use load mode truncate for a snapshot", why)
+			return "", nil, fieldInvalid("database.timestamp_column: is required for an incremental (append) job (%s); use load mode truncate for a snapshot", why)
 		}
 		if d.HistoricalStart != nil {
-			return "", nil, invalidf("database.historical_start: needs a timestamp_column")
+			return "", nil, fieldInvalid("database.historical_start: needs a timestamp_column")
 		}
 	}
 	if d.HistoricalStart != nil {
@@ -253,7 +253,7 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 			keys = append(keys, byName[k].Name)
 		}
 		if len(keys) == 0 {
-			return "", nil, invalidf("merge_keys: %s.%s has no primary key: name the key columns", meta.Schema, meta.Table)
+			return "", nil, fieldInvalid("merge_keys: %s.%s has no primary key: name the key columns", meta.Schema, meta.Table)
 		}
 	}
 	mode, err = checkLoad(mode, keys)
@@ -262,7 +262,7 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 	}
 	for _, k := range keys {
 		if !loaded[k] {
-			return "", nil, invalidf("merge_keys: %q is not a loaded column of %s.%s", k, meta.Schema, meta.Table)
+			return "", nil, fieldInvalid("merge_keys: %q is not a loaded column of %s.%s", k, meta.Schema, meta.Table)
 		}
 	}
 	return mode, keys, nil
@@ -566,7 +566,7 @@ func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, trigge
 			if quiet {
 				kind = errs.NotFound
 			}
-			return Run{}, errs.E(kind, "etl: job %s has a %s run; start another when it has finished", job.ID, st)
+			return Run{}, errs.Explain(errs.E(kind, "etl: job %s has a %s run", job.ID, st), "this job has a %s run: start another when it has finished", st)
 		}
 	}
 	run := Run{

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/b2brecs/b2brecs/shared/api"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 )
 
@@ -56,9 +57,15 @@ type Config struct {
 	FileImportRoots []string
 	// AllowedOrigins may call the API from browsers on other origins.
 	AllowedOrigins []string
-	Addr           string
-	StaticDir      string
-	Version        string
+	// API are the server timeouts, the API's call deadline and the login
+	// limits (B2B_HTTP_*, B2B_API_CALL_TIMEOUT, B2B_LOGIN_*,
+	// B2B_TRUST_FORWARDED_FOR; see api.LimitsFromEnv). APIErr names the
+	// variables that do not parse; Open refuses to start with it.
+	API       api.Limits
+	APIErr    error
+	Addr      string
+	StaticDir string
+	Version   string
 	// Run lifecycle settings, as given (see RunOptions): B2B_RUN_ATTEMPTS,
 	// B2B_RUN_LEASE and B2B_SWEEP_CRON.
 	RunAttempts string
@@ -124,6 +131,10 @@ func FromEnv() Config {
 	}
 	if au := os.Getenv("B2B_AUDIENCES"); au != "" {
 		c.Audiences = strings.Split(au, ",")
+	}
+	c.API, c.APIErr = api.LimitsFromEnv(os.Getenv)
+	if c.Mode == ModeCloud && os.Getenv("B2B_TRUST_FORWARDED_FOR") == "" {
+		c.API.TrustForwardedFor = true // behind Google's front end
 	}
 	c.Input, c.InputErr = tabular.LimitsFromEnv(os.Getenv)
 	c.ConnectAllow = os.Getenv("B2B_CONNECT_ALLOW")

@@ -77,6 +77,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	if cfg.InputErr != nil {
 		return nil, errs.Wrap(errs.Invalid, cfg.InputErr, "platform: input limits")
 	}
+	if cfg.APIErr != nil {
+		return nil, errs.Wrap(errs.Invalid, cfg.APIErr, "platform: API limits")
+	}
 	if p.Validator, err = eventschemas.NewValidator(); err != nil {
 		return nil, err
 	}
@@ -224,7 +227,7 @@ func (p *Platform) API() http.Handler {
 	return api.New(api.Deps{
 		Tenancy: p.Tenancy, Verifier: p.Verifier, Sessions: p.Sessions,
 		ETL: p.ETL, Connections: p.Connections, Resources: p.Resources, Logger: p.Logger, Version: p.Config.Version,
-		AllowedOrigins: p.Config.AllowedOrigins, Uploads: uploads,
+		AllowedOrigins: p.Config.AllowedOrigins, Uploads: uploads, Limits: p.Config.API,
 	})
 }
 

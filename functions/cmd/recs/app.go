@@ -172,7 +172,8 @@ func (a *App) Start(ctx context.Context, addr string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", a.P.API())
 	mux.Handle("/", spaHandler(a.P.Config.StaticDir))
-	a.server = &http.Server{Handler: logRequests(a.log, mux), ReadHeaderTimeout: 10 * time.Second}
+	a.server = &http.Server{Handler: logRequests(a.log, mux)}
+	a.P.Config.API.ServeWith(a.server) // streaming routes move their own deadlines on
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
