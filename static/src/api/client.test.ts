@@ -44,6 +44,28 @@ describe('ApiClient', () => {
     expect(calls[0].search).toBe('?limit=20');
   });
 
+  it('reads the field an error names, and 429 as rate_limited', async () => {
+    const e1 = await parseErrorResponse(
+      jsonResponse(400, { error: { kind: 'invalid', message: '"25:00" is not a time', field: 'schedule.time' } }),
+    );
+    expect(e1).toMatchObject({ kind: 'invalid', message: '"25:00" is not a time', field: 'schedule.time', status: 400 });
+    const e2 = await parseErrorResponse(new Response('slow down', { status: 429 }));
+    expect(e2).toMatchObject({ kind: 'rate_limited', status: 429 });
+    expect(e2.field).toBeUndefined();
+    const e3 = await parseErrorResponse(jsonResponse(429, { error: { kind: 'rate_limited', message: 'too many failed sign-ins: wait 30 seconds before trying again' } }));
+    expect(e3).toMatchObject({ kind: 'rate_limited', message: 'too many failed sign-ins: wait 30 seconds before trying again' });
+  });
+
+  it('ends sessions: its own everywhere, and a user\'s (admin)', async () => {
+    const { api, calls } = client({
+      'POST /api/auth/logout-all': new Response(null, { status: 204 }),
+      'DELETE /api/users/u_1/sessions': new Response(null, { status: 204 }),
+    });
+    await api.logoutAll();
+    await api.endUserSessions('u_1');
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /api/auth/logout-all', 'DELETE /api/users/u_1/sessions']);
+  });
+
   it('parses error bodies into {kind, message}', async () => {
     const { api } = client({
       'GET /api/runs/rn_x': jsonResponse(404, { error: { kind: 'not_found', message: 'run rn_x not found' } }),

@@ -38,6 +38,7 @@ export type ErrorKind =
   | 'conflict'
   | 'unsupported'
   | 'transient'
+  | 'rate_limited'
   | 'internal'
   | 'network';
 
@@ -49,6 +50,7 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   'conflict',
   'unsupported',
   'transient',
+  'rate_limited',
   'internal',
   'network',
 ]);
@@ -57,12 +59,15 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
 export class ApiError extends Error {
   readonly kind: ErrorKind;
   readonly status: number;
+  /** The input field the error is about (a JSON path such as `schedule.time`), when the API names one. */
+  readonly field?: string;
 
-  constructor(kind: ErrorKind, message: string, status = 0) {
+  constructor(kind: ErrorKind, message: string, status = 0, field?: string) {
     super(message);
     this.name = 'ApiError';
     this.kind = kind;
     this.status = status;
+    if (field) this.field = field;
   }
 }
 
@@ -80,6 +85,8 @@ export function kindForStatus(status: number): ErrorKind {
       return 'conflict';
     case 415:
       return 'unsupported';
+    case 429:
+      return 'rate_limited';
     case 502:
     case 503:
     case 504:
@@ -97,6 +104,7 @@ const DEFAULT_MESSAGES: Record<ErrorKind, string> = {
   conflict: 'This conflicts with the current state. Refresh and try again.',
   unsupported: 'This is not supported.',
   transient: 'The service is temporarily unavailable. Try again in a moment.',
+  rate_limited: 'Too many attempts. Wait a moment and try again.',
   internal: 'Something went wrong on the server.',
   network: 'Cannot reach the server. Check your connection.',
 };
@@ -106,15 +114,17 @@ export async function parseErrorResponse(res: Response): Promise<ApiError> {
   const fallbackKind = kindForStatus(res.status);
   let kind: ErrorKind = fallbackKind;
   let message = '';
+  let field: string | undefined;
   try {
     const text = await res.text();
     if (text) {
       try {
-        const body = JSON.parse(text) as { error?: { kind?: unknown; message?: unknown } };
+        const body = JSON.parse(text) as { error?: { kind?: unknown; message?: unknown; field?: unknown } };
         const err = body?.error;
         if (err && typeof err === 'object') {
           if (typeof err.kind === 'string' && KINDS.has(err.kind)) kind = err.kind as ErrorKind;
           if (typeof err.message === 'string') message = err.message;
+          if (typeof err.field === 'string' && err.field) field = err.field;
         }
       } catch {
         // Not JSON (a proxy's HTML page, say): keep the status-derived kind.
@@ -123,7 +133,7 @@ export async function parseErrorResponse(res: Response): Promise<ApiError> {
   } catch {
     // Body unreadable: keep defaults.
   }
-  return new ApiError(kind, message || DEFAULT_MESSAGES[kind], res.status);
+  return new ApiError(kind, message || DEFAULT_MESSAGES[kind], res.status, field);
 }
 
 export function errorMessage(err: unknown): string {
@@ -230,6 +240,10 @@ export class ApiClient {
   logout(): Promise<void> {
     return this.request('POST', '/auth/logout');
   }
+  /** Ends every session of the signed-in user ("sign out everywhere"). */
+  logoutAll(): Promise<void> {
+    return this.request('POST', '/auth/logout-all');
+  }
   currentTenant(): Promise<Tenant> {
     return this.request('GET', '/tenants/current');
   }
@@ -241,6 +255,10 @@ export class ApiClient {
   }
   createUser(u: NewUser): Promise<User> {
     return this.request('POST', '/users', { json: u });
+  }
+  /** Ends every session of a user of the tenant (admin). */
+  endUserSessions(userId: string): Promise<void> {
+    return this.request('DELETE', `/users/${encodeURIComponent(userId)}/sessions`);
   }
 
   // --- ETL

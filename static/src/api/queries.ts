@@ -107,6 +107,12 @@ export function useUsers(enabled = true) {
   return useQuery({ queryKey: queryKeys.users, queryFn: () => api.listUsers(), enabled });
 }
 
+/** Ends every session of a user (admin): their devices must sign in again. */
+export function useEndUserSessions() {
+  const api = useApi();
+  return useMutation({ mutationFn: (userId: string) => api.endUserSessions(userId) });
+}
+
 export function useCreateUser() {
   const api = useApi();
   const qc = useQueryClient();

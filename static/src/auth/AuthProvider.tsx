@@ -9,6 +9,8 @@ export interface AuthContextValue {
   api: ApiClient;
   login: (email: string, password: string) => Promise<Session>;
   logout: () => Promise<void>;
+  /** Ends every session of the user on the server (all devices), then here; rejects when the server did not. */
+  logoutAll: () => Promise<void>;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -79,6 +81,11 @@ export function AuthProvider({ children, makeClient, initialSession }: AuthProvi
     endSession(false);
   }, [api, endSession]);
 
+  const logoutAll = useCallback(async () => {
+    await api.logoutAll();
+    endSession(false);
+  }, [api, endSession]);
+
   // Refresh who we are once per session start (role or tenant name may have changed).
   const token = session?.token;
   useEffect(() => {
@@ -113,7 +120,10 @@ export function AuthProvider({ children, makeClient, initialSession }: AuthProvi
     return () => window.clearTimeout(id);
   }, [expiresAt, endSession]);
 
-  const value = useMemo<AuthContextValue>(() => ({ session, api, login, logout }), [session, api, login, logout]);
+  const value = useMemo<AuthContextValue>(
+    () => ({ session, api, login, logout, logoutAll }),
+    [session, api, login, logout, logoutAll],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -7,6 +7,7 @@ import {
   Button,
   Divider,
   Group,
+  Menu,
   NavLink,
   ScrollArea,
   Stack,
@@ -15,7 +16,9 @@ import {
   UnstyledButton,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconBuilding, IconLogout, IconUserCircle, IconUsers } from '@tabler/icons-react';
+import { notifications } from '@mantine/notifications';
+import { IconBuilding, IconChevronDown, IconDevicesOff, IconLogout, IconUserCircle, IconUsers } from '@tabler/icons-react';
+import { errorMessage } from '../api/client';
 import { Link, Outlet, useLocation } from 'react-router';
 import { AREAS, ETL_SECTIONS, type Area } from '../areas';
 import { useAuth, useSession } from '../auth/AuthProvider';
@@ -32,7 +35,11 @@ const ROLE_COLORS: Record<string, string> = { admin: 'grape', editor: 'brand', v
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure();
   const session = useSession();
-  const { logout } = useAuth();
+  const { logout, logoutAll } = useAuth();
+  const signOutEverywhere = () =>
+    logoutAll().catch((err: unknown) =>
+      notifications.show({ color: 'red', title: 'Could not sign out everywhere', message: errorMessage(err) }),
+    );
   const { pathname } = useLocation();
 
   return (
@@ -62,12 +69,33 @@ export function AppLayout() {
             </Group>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <Group gap={6} wrap="nowrap" visibleFrom="sm">
-              <IconUserCircle size={18} stroke={1.6} color="var(--mantine-color-gray-6)" />
-              <Text size="sm" c="dimmed" data-testid="user-email" truncate maw={240}>
-                {session.user.email}
-              </Text>
-            </Group>
+            <Menu position="bottom-end" withinPortal>
+              <Menu.Target>
+                <UnstyledButton data-testid="user-menu" aria-label="Account menu">
+                  <Group gap={6} wrap="nowrap">
+                    <IconUserCircle size={18} stroke={1.6} color="var(--mantine-color-gray-6)" />
+                    <Text size="sm" c="dimmed" data-testid="user-email" truncate maw={240} visibleFrom="sm">
+                      {session.user.email}
+                    </Text>
+                    <IconChevronDown size={14} color="var(--mantine-color-gray-6)" />
+                  </Group>
+                </UnstyledButton>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Label>Signed in as {session.user.email}</Menu.Label>
+                <Menu.Item leftSection={<IconLogout size={15} />} onClick={() => void logout()}>
+                  Sign out
+                </Menu.Item>
+                <Menu.Item
+                  color="red"
+                  leftSection={<IconDevicesOff size={15} />}
+                  onClick={() => void signOutEverywhere()}
+                  data-testid="logout-all"
+                >
+                  Sign out everywhere
+                </Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
             <Badge color={ROLE_COLORS[session.user.role] ?? 'gray'} data-testid="user-role" tt="capitalize">
               {session.user.role}
             </Badge>

@@ -1,12 +1,14 @@
 import { ApiError } from '../api/client';
 
 /**
- * Splits an API 400 message that names its field ("schedule.time: \"25:00\" is not a time",
- * "connection: port: must be 1-65535", "file.pattern: is required") into the field path and the
- * text for people. Answers null for other errors.
+ * The field an API error is about and its text for people: the `field` of the error answer, or, from
+ * older servers, a message that starts with its field ("schedule.time: \"25:00\" is not a time",
+ * "connection: port: must be 1-65535"). Answers null for other errors.
  */
 export function fieldError(err: unknown): { field: string; message: string } | null {
-  if (!(err instanceof ApiError) || err.kind !== 'invalid') return null;
+  if (!(err instanceof ApiError)) return null;
+  if (err.field) return { field: err.field, message: err.message.charAt(0).toUpperCase() + err.message.slice(1) };
+  if (err.kind !== 'invalid') return null;
   const m = /^(?:connection: )?([a-z_]+(?:\.[a-z_]+)*): (.+)$/s.exec(err.message);
   if (!m || m[1] === 'etl' || m[1] === 'connection') return null;
   const text = m[2].trim();

@@ -48,6 +48,18 @@ describe('fieldError', () => {
     expect(errorFor(new ApiError('invalid', msg, 400), 'other', field)).toBe(text);
   });
 
+  it('takes the field the API names, for any kind', () => {
+    expect(fieldError(new ApiError('invalid', '"25:00" is not a time', 400, 'schedule.time'))).toEqual({
+      field: 'schedule.time',
+      message: '"25:00" is not a time',
+    });
+    expect(fieldError(new ApiError('conflict', 'a job named "orders" already exists', 409, 'name'))).toEqual({
+      field: 'name',
+      message: 'A job named "orders" already exists',
+    });
+    expect(errorFor(new ApiError('invalid', 'must be 1-65535', 400, 'port'), 'port')).toBe('Must be 1-65535');
+  });
+
   it('ignores other errors', () => {
     expect(fieldError(new ApiError('conflict', 'name: taken', 409))).toBeNull();
     expect(fieldError(new ApiError('invalid', 'etl: job jb_1 is paused', 400))).toBeNull();

@@ -57,6 +57,37 @@ describe('LoginPage', () => {
     expect(calls.some((c) => c.method === 'POST' && c.path === '/api/auth/logout')).toBe(true);
   });
 
+  it('signs out everywhere from the account menu', async () => {
+    const s = session('editor');
+    const { fetch, calls } = fakeFetch({
+      'GET /api/auth/me': { user: s.user, tenant: s.tenant },
+      'GET /api/runs': { runs: [] },
+      'POST /api/auth/logout-all': new Response(null, { status: 204 }),
+    });
+    renderApp({ path: '/etl', session: s, fetch });
+    await userEvent.click(await screen.findByTestId('user-menu'));
+    await userEvent.click(await screen.findByTestId('logout-all'));
+    expect(await screen.findByTestId('login-email')).toBeInTheDocument();
+    const call = calls.find((c) => c.method === 'POST' && c.path === '/api/auth/logout-all');
+    expect(call?.headers.authorization).toBe('Bearer tok-123');
+    expect(window.sessionStorage.getItem('b2brecs.session')).toBeNull();
+  });
+
+  it('stays signed in and says so when signing out everywhere fails', async () => {
+    const s = session('editor');
+    const { fetch } = fakeFetch({
+      'GET /api/auth/me': { user: s.user, tenant: s.tenant },
+      'GET /api/runs': { runs: [] },
+      'POST /api/auth/logout-all': jsonResponse(503, { error: { kind: 'transient', message: 'the service is busy: try again in a moment' } }),
+    });
+    renderApp({ path: '/etl', session: s, fetch });
+    await userEvent.click(await screen.findByTestId('user-menu'));
+    await userEvent.click(await screen.findByTestId('logout-all'));
+    expect(await screen.findByText('Could not sign out everywhere')).toBeInTheDocument();
+    expect(screen.getByText('the service is busy: try again in a moment')).toBeInTheDocument();
+    expect(screen.getByTestId('tenant-name')).toBeInTheDocument();
+  });
+
   it('follows only same-app paths after sign-in', () => {
     expect(safeNext('/etl/tables')).toBe('/etl/tables');
     expect(safeNext('//evil.example')).toBe('/etl');

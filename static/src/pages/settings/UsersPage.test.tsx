@@ -112,6 +112,21 @@ describe('UsersPage', () => {
     expect(screen.queryByTestId('invite-error')).toBeNull();
   });
 
+  it('puts an error naming its field under that field', async () => {
+    const api = usersApi({
+      create: () =>
+        jsonResponse(400, {
+          error: { kind: 'invalid', message: 'the password must have at most 72 bytes (letters outside ASCII count as 2-4)', field: 'password' },
+        }),
+    });
+    const { fetch } = fakeFetch(api.routes);
+    renderApp({ path: '/settings/users', session: adminSession(), fetch });
+    await fillInvite({ email: 'p@acme.test', password: 'long-enough-pw' });
+    await userEvent.click(screen.getByTestId('invite-submit'));
+    expect(await screen.findByTestId('invite-password-error')).toHaveTextContent('The password must have at most 72 bytes');
+    expect(screen.queryByTestId('invite-error')).toBeNull();
+  });
+
   it('checks the password length before sending', async () => {
     const api = usersApi();
     const { fetch } = fakeFetch(api.routes);
@@ -199,6 +214,45 @@ describe('UsersPage', () => {
     });
     renderApp({ path: '/settings/users', session: adminSession(), fetch });
     expect(await screen.findByTestId('forbidden')).toHaveTextContent('admins only');
+  });
+});
+
+describe('ending sessions', () => {
+  it('lets an admin sign a user out on every device, after a confirmation', async () => {
+    const api = usersApi();
+    const ended: string[] = [];
+    const { fetch } = fakeFetch({
+      ...api.routes,
+      'DELETE /api/users/us_v/sessions': () => {
+        ended.push('us_v');
+        return new Response(null, { status: 204 });
+      },
+    });
+    renderApp({ path: '/settings/users', session: adminSession(), fetch });
+    const rows = await screen.findAllByTestId('user-row');
+    const me = rows.find((r) => r.getAttribute('data-email') === 'admin@acme.test')!;
+    expect(within(me).queryByTestId('end-sessions')).toBeNull(); // "Sign out everywhere" is in the account menu
+    const vic = rows.find((r) => r.getAttribute('data-email') === 'vic@acme.test')!;
+    await userEvent.click(within(vic).getByTestId('end-sessions'));
+    expect(await screen.findByTestId('end-sessions-confirm')).toHaveTextContent('Sign Vic Viewer out on every device?');
+    expect(ended).toEqual([]);
+    await userEvent.click(screen.getByTestId('end-sessions-ok'));
+    expect(await screen.findByText('Sessions ended')).toBeInTheDocument();
+    expect(ended).toEqual(['us_v']);
+  });
+
+  it('shows why ending sessions failed', async () => {
+    const api = usersApi();
+    const { fetch } = fakeFetch({
+      ...api.routes,
+      'DELETE /api/users/us_e/sessions': jsonResponse(404, { error: { kind: 'not_found', message: 'this user does not exist' } }),
+    });
+    renderApp({ path: '/settings/users', session: adminSession(), fetch });
+    const rows = await screen.findAllByTestId('user-row');
+    const edd = rows.find((r) => r.getAttribute('data-email') === 'edd@acme.test')!;
+    await userEvent.click(within(edd).getByTestId('end-sessions'));
+    await userEvent.click(await screen.findByTestId('end-sessions-ok'));
+    expect(await screen.findByTestId('end-sessions-error')).toHaveTextContent('this user does not exist');
   });
 });
 

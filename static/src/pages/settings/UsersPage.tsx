@@ -9,6 +9,7 @@ import {
   Group,
   NativeSelect,
   PasswordInput,
+  Popover,
   Progress,
   ScrollArea,
   Stack,
@@ -18,14 +19,15 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconAlertCircle, IconCheck, IconDice5, IconLock, IconUserPlus, IconUsers } from '@tabler/icons-react';
+import { IconAlertCircle, IconCheck, IconDevicesOff, IconDice5, IconLock, IconUserPlus, IconUsers } from '@tabler/icons-react';
 import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
-import { useCreateUser, useUsers } from '../../api/queries';
+import { useCreateUser, useEndUserSessions, useUsers } from '../../api/queries';
 import type { Role, User } from '../../api/types';
 import { useSession } from '../../auth/AuthProvider';
 import { PageHeader } from '../../components/PageHeader';
 import { Empty, ErrorState, TableSkeleton } from '../../components/States';
+import { fieldError } from '../../lib/fieldErrors';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { MIN_PASSWORD_LENGTH, generatePassword, passwordLength, passwordStrength, serverMessage } from '../../lib/password';
 import { useNow } from '../../lib/useNow';
@@ -95,8 +97,8 @@ export function UsersPage() {
                 <Table miw={620} data-testid="users-table" verticalSpacing="sm">
                   <Table.Thead>
                     <Table.Tr>
-                      {['Name', 'Email', 'Role', 'Added'].map((c) => (
-                        <Table.Th key={c}>
+                      {['Name', 'Email', 'Role', 'Added', ''].map((c) => (
+                        <Table.Th key={c || 'actions'}>
                           <Text size="xs" fw={600} c="dimmed" tt="uppercase" style={{ letterSpacing: '0.04em' }}>
                             {c}
                           </Text>
@@ -105,7 +107,7 @@ export function UsersPage() {
                     </Table.Tr>
                   </Table.Thead>
                   {users.isLoading ? (
-                    <TableSkeleton columns={4} rows={3} />
+                    <TableSkeleton columns={5} rows={3} />
                   ) : (
                     <Table.Tbody>
                       {list?.map((u) => (
@@ -164,7 +166,72 @@ function UserRow({ user, me, now }: { user: User; me: boolean; now: number }) {
           </Text>
         </Tooltip>
       </Table.Td>
+      <Table.Td style={{ textAlign: 'right' }}>{!me && <EndSessionsButton user={user} />}</Table.Td>
     </Table.Tr>
+  );
+}
+
+/** Signs a user out on every device, after a confirmation (a lost laptop, someone leaving). */
+function EndSessionsButton({ user }: { user: User }) {
+  const [opened, setOpened] = useState(false);
+  const end = useEndUserSessions();
+  const who = user.name || user.email;
+  const confirm = () =>
+    end.mutate(user.id, {
+      onSuccess: () => {
+        setOpened(false);
+        notifications.show({
+          color: 'teal',
+          icon: <IconCheck size={16} />,
+          title: 'Sessions ended',
+          message: `${who} is signed out on every device and must sign in again.`,
+        });
+      },
+    });
+  return (
+    <Popover
+      opened={opened}
+      onChange={(o) => {
+        setOpened(o);
+        if (!o) end.reset();
+      }}
+      position="bottom-end"
+      withArrow
+      shadow="md"
+    >
+      <Popover.Target>
+        <Button
+          variant="subtle"
+          color="gray"
+          size="compact-xs"
+          leftSection={<IconDevicesOff size={14} />}
+          onClick={() => setOpened((o) => !o)}
+          data-testid="end-sessions"
+        >
+          End sessions
+        </Button>
+      </Popover.Target>
+      <Popover.Dropdown maw={280} data-testid="end-sessions-confirm">
+        <Stack gap="xs">
+          <Text size="sm">
+            Sign {who} out on every device? They can sign in again with their password.
+          </Text>
+          {end.isError && (
+            <Text size="xs" c="red" data-testid="end-sessions-error">
+              {errorMessage(end.error)}
+            </Text>
+          )}
+          <Group justify="flex-end" gap="xs">
+            <Button variant="default" size="xs" onClick={() => setOpened(false)}>
+              Cancel
+            </Button>
+            <Button color="red" size="xs" loading={end.isPending} onClick={confirm} data-testid="end-sessions-ok">
+              End sessions
+            </Button>
+          </Group>
+        </Stack>
+      </Popover.Dropdown>
+    </Popover>
   );
 }
 
@@ -228,6 +295,11 @@ function InviteForm() {
           if (kind === 'conflict') {
             // Shown at the email field only: that is what to change.
             setErrors({ email: 'A user with this email exists.' });
+            return;
+          }
+          const fe = fieldError(err);
+          if (fe && (fe.field === 'password' || fe.field === 'email')) {
+            setErrors({ [fe.field]: fe.message });
             return;
           }
           const message = err instanceof ApiError && kind === 'invalid' ? serverMessage(err.message) : errorMessage(err);
