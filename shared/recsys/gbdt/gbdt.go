@@ -96,20 +96,20 @@ func Train(ctx context.Context, d Dataset, cfg Config) (*Model, error) {
 	cfg.defaults()
 	nf := len(d.Features)
 	if nf == 0 {
-		return nil, errs.Userf(errs.Invalid, "gbdt: no features")
+		return nil, errs.E(errs.Invalid, "gbdt: no features")
 	}
 	n := len(d.Labels)
 	for f, col := range d.Features {
 		if len(col) != n {
-			return nil, errs.Userf(errs.Invalid, "gbdt: feature %d has %d rows, labels %d", f, len(col), n)
+			return nil, errs.E(errs.Invalid, "gbdt: feature %d has %d rows, labels %d", f, len(col), n)
 		}
 	}
 	if n == 0 {
-		return nil, errs.Userf(errs.Invalid, "gbdt: no rows")
+		return nil, errs.E(errs.Invalid, "gbdt: no rows")
 	}
 	bins, cuts := binAll(d.Features, cfg.Bins)
 	if d.Weights != nil && len(d.Weights) != n {
-		return nil, errs.Userf(errs.Invalid, "gbdt: %d weights for %d rows", len(d.Weights), n)
+		return nil, errs.E(errs.Invalid, "gbdt: %d weights for %d rows", len(d.Weights), n)
 	}
 	weight := func(i int) float64 {
 		if d.Weights == nil {
