@@ -63,10 +63,10 @@ func (a Activation) apply(y, z []float32) {
 func (a Activation) grad(d, y, z []float32) {
 	switch a {
 	case ReLU:
+		// Branch-free: y is +0 or positive, and (bits-1)>>31 is 1 exactly
+		// for +0.
 		for i, v := range y {
-			if v <= 0 {
-				d[i] = 0
-			}
+			d[i] *= float32(1 - (math.Float32bits(v)-1)>>31)
 		}
 	case Tanh:
 		for i, v := range y {

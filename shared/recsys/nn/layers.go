@@ -128,10 +128,9 @@ func (d *Dropout) Forward(x Mat, train bool) Mat {
 		if i%4 == 0 {
 			bits = d.rng.Uint64()
 		}
-		m := scale
-		if bits&0xffff < thr {
-			m = 0
-		}
+		// Branch-free: the top bit of field-thr is 1 exactly when the
+		// field is below thr (dropped).
+		m := scale * float32(1-((bits&0xffff)-thr)>>63)
 		bits >>= 16
 		d.mask.Data[i] = m
 		d.y.Data[i] = v * m

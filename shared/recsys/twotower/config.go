@@ -131,24 +131,33 @@ type Config struct {
 	Workers int `json:"workers,omitempty"`
 }
 
-// DefaultConfig returns the smart defaults for B2B order data.
+// DefaultConfig returns the smart defaults for B2B order data: every
+// feature on, towers of 128 (relu) → dropout 0.2 → 64 (linear), in-batch
+// softmax with the logQ correction, Adam at 0.004 with clipping at 1, batch
+// 512, 15 epochs. Chosen on a validation month inside the protocol's
+// training period (train before 2011-10-01, validate on October 2011):
+// the logQ correction lifted recall@100 from 0.23 to 0.35 and
+// new_recall@100 from 0.20 to 0.26; towers ending in 64 beat 32 (0.368 /
+// 0.271 against 0.352 / 0.257); batch 1024, a shorter history (20) and id
+// dropout did not help.
 func DefaultConfig() Config {
 	return Config{
 		Task:      Retrieval,
-		UserTower: []LayerSpec{Dense(64, "relu"), Dropout(0.2), Dense(32, "linear")},
-		ItemTower: []LayerSpec{Dense(64, "relu"), Dropout(0.2), Dense(32, "linear")},
+		UserTower: []LayerSpec{Dense(128, "relu"), Dropout(0.2), Dense(64, "linear")},
+		ItemTower: []LayerSpec{Dense(128, "relu"), Dropout(0.2), Dense(64, "linear")},
 		// The original platform's default head for ranking and multitask.
 		RatingHead: []LayerSpec{Dense(256, "relu"), Dense(64, "relu"), Dense(1, "linear")},
-		OutputDim:  32,
+		OutputDim:  64,
 		Features: Features{
 			UserID: true, UserCategorical: true, PurchaseHistory: true, HistoryMax: 50, Time: true,
 			ItemID: true, ItemCategorical: true, ItemDense: true, CategoricalDimCap: 16,
 		},
-		Optimizer:        nn.OptimizerConfig{Name: "adam", LearningRate: 0.002, ClipNorm: 1},
+		Optimizer:        nn.OptimizerConfig{Name: "adam", LearningRate: 0.004, ClipNorm: 1},
 		BatchSize:        512,
-		Epochs:           30,
+		Epochs:           15,
 		Seed:             1,
 		Temperature:      1,
+		LogQCorrection:   true,
 		EmbeddingInitStd: 0.05,
 		RetrievalWeight:  1,
 		RankingLoss:      "bce",
@@ -157,12 +166,17 @@ func DefaultConfig() Config {
 }
 
 // IDOnlyConfig is the protocol's reference two-tower: customer-id and
-// product-id embeddings of output_dim, no dense layers, in-batch softmax
-// with accidental hits masked.
+// product-id embeddings of 32, no dense layers, in-batch softmax with
+// accidental hits masked and no logQ correction, Adam at 0.002, batch 512,
+// 30 epochs.
 func IDOnlyConfig() Config {
 	c := DefaultConfig()
 	c.UserTower, c.ItemTower = nil, nil
+	c.OutputDim = 32
 	c.Features = Features{UserID: true, ItemID: true}
+	c.LogQCorrection = false
+	c.Optimizer.LearningRate = 0.002
+	c.Epochs = 30
 	return c
 }
 

@@ -31,7 +31,7 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("decoded over the defaults: %+v", c)
 	}
 	// A given layer list replaces the default one, element by element too.
-	c, err = ParseConfig([]byte(`{"user_tower": [{"type": "dense", "units": 32}]}`))
+	c, err = ParseConfig([]byte(`{"user_tower": [{"type": "dense", "units": 64}]}`))
 	if err != nil || len(c.UserTower) != 1 || c.UserTower[0].Activation != "" || len(c.ItemTower) != 3 {
 		t.Errorf("layer list: %v %+v", err, c.UserTower)
 	}
