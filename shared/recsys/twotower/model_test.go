@@ -547,6 +547,9 @@ func TestPresetAndSet(t *testing.T) {
 		c.Optimizer.Name != "adagrad" || c.Optimizer.LearningRate != 0 || c.LogQCorrection || c.Features.PurchaseHistory || c.BatchSize != 256 {
 		t.Errorf("settings not applied: %+v", c)
 	}
+	if err := c.Set("learning_rate", "0.01"); err != nil || c.Optimizer.LearningRate != 0.01 {
+		t.Errorf("JSON name as key: %v, lr %v", err, c.Optimizer.LearningRate)
+	}
 	if err := c.Set("epochs", "many"); errs.FieldOf(err) != "epochs" {
 		t.Errorf("bad number: %v", err)
 	}

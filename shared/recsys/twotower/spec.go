@@ -20,7 +20,10 @@ func Preset(name string) (Config, error) {
 }
 
 // Set changes one setting from a short key=value form (the model specs
-// of the evaluation command, e.g. two-tower:epochs=20,lr=0.002): epochs,
+// of the evaluation command, e.g. two-tower:epochs=20,lr=0.002); the
+// config's JSON field names work as well (batch_size, learning_rate,
+// clip_norm, output_dim, logq_correction, sampled_negatives, history_max,
+// user_id_dropout). Keys: epochs,
 // batch (batch_size), lr (optimizer.learning_rate), optimizer
 // (optimizer.name, with its default learning rate unless lr is also set),
 // clip (optimizer.clip_norm), dim (output_dim, resizing the towers' last
@@ -45,6 +48,12 @@ func (c *Config) Set(key, value string) error {
 			return 0, bad(err)
 		}
 		return n, nil
+	}
+	if k, ok := map[string]string{
+		"batch_size": "batch", "learning_rate": "lr", "clip_norm": "clip", "output_dim": "dim", "logq_correction": "logq",
+		"sampled_negatives": "negatives", "history_max": "history", "user_id_dropout": "id_dropout",
+	}[key]; ok {
+		key = k
 	}
 	var err error
 	switch key {
