@@ -563,3 +563,13 @@ func TestPresetAndSet(t *testing.T) {
 		t.Errorf("id-only preset: %+v", c)
 	}
 }
+
+func TestDivergenceIsReported(t *testing.T) {
+	c := smallConfig()
+	c.Optimizer = nn.OptimizerConfig{Name: "sgd", LearningRate: 10}
+	c.Temperature = 0.01
+	_, err := Train(context.Background(), c, synthData(30, 40, 3, 8, 0, 3), TrainOptions{})
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(errs.UserMessage(err), "lower the learning rate") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -71,6 +71,10 @@ func Train(ctx context.Context, cfg Config, d *Data, opts TrainOptions) (*Model,
 			batches++
 		}
 		secs := time.Since(start).Seconds()
+		if math.IsNaN(sum) || math.IsInf(sum, 0) {
+			return nil, errs.Explain(errs.E(errs.Invalid, "two-tower training diverged in epoch %d (loss %v)", epoch, sum),
+				"training diverged in epoch %d (the loss is no longer a number): lower the learning rate or turn on gradient clipping", epoch)
+		}
 		st := EpochStats{
 			Epoch: epoch, Loss: sum / float64(batches), Examples: len(order), Seconds: secs,
 			ExamplesPerSec: float64(len(order)) / math.Max(secs, 1e-9),
