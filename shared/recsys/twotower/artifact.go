@@ -8,6 +8,8 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
+	"strconv"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/recsys/nn"
@@ -95,14 +97,10 @@ func (m *Model) tensors() []tensor {
 	return ts
 }
 
-func catName(prefix string, k int) string {
-	b, _ := json.Marshal(k)
-	return prefix + "/" + string(b)
-}
+func catName(prefix string, k int) string { return prefix + "/" + strconv.Itoa(k) }
 
-// Marshal writes the model in the versioned file format.
-func (m *Model) Marshal(w io.Writer) error {
-	ts := m.tensors()
+// header describes the model and its tensors.
+func (m *Model) header(ts []tensor) artifactHeader {
 	h := artifactHeader{
 		Config: m.cfg, NumUsers: m.numUsers, NumItems: m.numItems, UserCatCard: m.userCatCard, ItemCatCard: m.itemCatCard,
 		DenseMean: m.denseMean, DenseStd: m.denseStd, ScoreTime: m.scoreTime, Epochs: m.epochs,
@@ -110,7 +108,13 @@ func (m *Model) Marshal(w io.Writer) error {
 	for _, t := range ts {
 		h.Tensors = append(h.Tensors, t.info)
 	}
-	hdr, err := json.Marshal(h)
+	return h
+}
+
+// Marshal writes the model in the versioned file format.
+func (m *Model) Marshal(w io.Writer) error {
+	ts := m.tensors()
+	hdr, err := json.Marshal(m.header(ts))
 	if err != nil {
 		return errs.Wrap(errs.Invalid, err, "encode the two-tower model header")
 	}
@@ -194,9 +198,6 @@ func Unmarshal(r io.Reader) (*Model, error) {
 	if err := h.Config.Validate(); err != nil {
 		return nil, corrupt("config: %v", err)
 	}
-	if h.NumUsers < 1 || h.NumItems < 1 || len(h.DenseMean) != len(h.DenseStd) {
-		return nil, corrupt("header sizes (%d users, %d items)", h.NumUsers, h.NumItems)
-	}
 	got := map[string]tensor{}
 	for _, ti := range h.Tensors {
 		cnt := ti.Shape[0] * ti.Shape[1]
@@ -244,6 +245,14 @@ func Unmarshal(r io.Reader) (*Model, error) {
 
 // fromTensors rebuilds a model from a header and its tensors.
 func fromTensors(h artifactHeader, got map[string]tensor) (*Model, error) {
+	if h.NumUsers < 1 || h.NumItems < 1 || len(h.DenseMean) != len(h.DenseStd) {
+		return nil, corrupt("header sizes (%d users, %d items)", h.NumUsers, h.NumItems)
+	}
+	for _, c := range append(slices.Clone(h.UserCatCard), h.ItemCatCard...) {
+		if c < 1 {
+			return nil, corrupt("a categorical feature has cardinality %d", c)
+		}
+	}
 	m := &Model{cfg: h.Config, numUsers: h.NumUsers, numItems: h.NumItems, userCatCard: h.UserCatCard, itemCatCard: h.ItemCatCard,
 		denseMean: h.DenseMean, denseStd: h.DenseStd, scoreTime: h.ScoreTime, epochs: h.Epochs}
 	if err := m.build(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/recsys/artifact"
 	"github.com/b2brecs/b2brecs/shared/recsys/nn"
 )
 
@@ -571,5 +572,39 @@ func TestDivergenceIsReported(t *testing.T) {
 	_, err := Train(context.Background(), c, synthData(30, 40, 3, 8, 0, 3), TrainOptions{})
 	if !errs.Is(err, errs.Invalid) || !strings.Contains(errs.UserMessage(err), "lower the learning rate") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestPlatformArtifactRoundTrip: stored in the platform's model file, the
+// model scores exactly as before.
+func TestPlatformArtifactRoundTrip(t *testing.T) {
+	d := synthData(20, 30, 3, 6, 0, 8)
+	m, err := Train(context.Background(), smallConfig(), d, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := artifact.New("two-tower", "two-tower")
+	if err := m.PutArtifact(f); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f2, err := artifact.Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := FromArtifact(f2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := make([]float32, d.NumItems), make([]float32, d.NumItems)
+	for u := range d.NumUsers {
+		m.ScoreUser(u, a)
+		back.ScoreUser(u, b)
+		if !slices.Equal(a, b) {
+			t.Fatalf("user %d scores differ", u)
+		}
 	}
 }
