@@ -140,15 +140,33 @@ func (d *Driver) Dialect() warehouse.Dialect { return warehouse.BigQuery }
 func (d *Driver) Close() error { return d.c.Close() }
 
 // CreateDataset implements warehouse.Driver; an existing dataset is fine.
+//
+// It looks the dataset up first (datasets.get, which bigquery.dataEditor on
+// the dataset allows) and creates it only when it is missing: creating
+// needs bigquery.datasets.create on the project, which a deployment does
+// not grant (Terraform creates the tenant's datasets, see docs/cloud.md).
+// A refused creation says which dataset is missing and what to do.
 func (d *Driver) CreateDataset(ctx context.Context, dataset string) error {
 	if dataset == "" {
 		return errs.E(errs.Invalid, "bigquerywh: empty dataset name")
 	}
-	err := d.c.Dataset(dataset).Create(ctx, &bigquery.DatasetMetadata{Location: d.location})
-	if errs.Is(mapErr(err, ""), errs.Conflict) {
+	ds := d.c.Dataset(dataset)
+	_, err := ds.Metadata(ctx)
+	if err == nil {
 		return nil
 	}
-	return mapErr(err, "bigquerywh: create dataset %q", dataset)
+	if err = mapErr(err, "bigquerywh: look up dataset %q", dataset); !errs.Is(err, errs.NotFound) {
+		return err
+	}
+	err = mapErr(ds.Create(ctx, &bigquery.DatasetMetadata{Location: d.location}), "bigquerywh: create dataset %q", dataset)
+	switch {
+	case errs.Is(err, errs.Conflict): // created meanwhile
+		return nil
+	case errs.Is(err, errs.Permission):
+		return errs.Explain(err, "The warehouse has no dataset %q and this deployment may not create datasets. "+
+			"Choose a dataset that exists, or ask your administrator to add %q to the tenant's datasets in Terraform.", dataset, dataset)
+	}
+	return err
 }
 
 // bqType is the BigQuery field type for a port type.

@@ -351,3 +351,57 @@ func TestFakeQueryErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateDatasetWithoutProjectCreate: a deployment grants the functions
+// bigquery.dataEditor on the datasets Terraform made and no
+// bigquery.datasets.create on the project, and BigQuery refuses
+// datasets.insert then even for a dataset that exists. CreateDataset looks
+// the dataset up first, so an existing one is fine without the create
+// permission; a missing one is refused with a message that says what to do.
+func TestCreateDatasetWithoutProjectCreate(t *testing.T) {
+	f := newFakeBQ(t)
+	d := openFake(t, f)
+	t.Cleanup(func() { d.Close() })
+	f.mu.Lock()
+	f.datasets["raw_data"] = map[string]*bq.Table{}
+	f.denyDatasetCreate = true
+	f.mu.Unlock()
+
+	if err := d.CreateDataset(ctx(t), "raw_data"); err != nil {
+		t.Fatalf("CreateDataset(existing) without bigquery.datasets.create: %v", err)
+	}
+	calls, _, _, _ := f.recorded()
+	if !slices.Equal(calls, []string{"GET /bigquery/v2/projects/test-proj/datasets/raw_data"}) {
+		t.Errorf("calls = %v, want only the dataset lookup", calls)
+	}
+
+	err := d.CreateDataset(ctx(t), "sales")
+	if !errs.Is(err, errs.Permission) {
+		t.Fatalf("CreateDataset(missing) = %v, want a permission error", err)
+	}
+	msg := errs.UserMessage(err)
+	for _, want := range []string{`"sales"`, "Terraform"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("user message %q does not mention %s", msg, want)
+		}
+	}
+	if strings.Contains(msg, "bigquerywh") {
+		t.Errorf("user message %q names a Go package", msg)
+	}
+
+	// With the permission, a missing dataset is created, once.
+	f.mu.Lock()
+	f.denyDatasetCreate = false
+	f.mu.Unlock()
+	for range 2 {
+		if err := d.CreateDataset(ctx(t), "sales"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.mu.Lock()
+	_, ok := f.datasets["sales"]
+	f.mu.Unlock()
+	if !ok {
+		t.Errorf("dataset sales was not created")
+	}
+}

@@ -44,6 +44,10 @@ type fakeBQ struct {
 	order []string
 	// answer returns the response to a jobs.query request.
 	answer func(req *bq.QueryRequest) (*bq.QueryResponse, *apiError)
+	// denyDatasetCreate refuses datasets.insert with 403, as BigQuery does
+	// for an account without bigquery.datasets.create on the project
+	// (whether or not the dataset exists).
+	denyDatasetCreate bool
 }
 
 type apiError struct {
@@ -127,6 +131,10 @@ func (f *fakeBQ) serve(w http.ResponseWriter, r *http.Request) {
 	case "POST datasets":
 		var ds bq.Dataset
 		if !f.decode(r, &ds) {
+			return
+		}
+		if f.denyDatasetCreate {
+			f.writeErr(w, &apiError{403, "accessDenied", "Access Denied: Project " + f.project + ": User does not have bigquery.datasets.create permission in project " + f.project + "."})
 			return
 		}
 		id := ds.DatasetReference.DatasetId
