@@ -6,12 +6,13 @@ import (
 
 type builder struct {
 	bins    [][]uint8
+	rowBins []uint8 // the same bins row-major (rows × nf): one pass over a node's rows fills every feature
+	off     []int   // feature f's bins start at off[f] in a flat histogram
 	cuts    [][]float32
 	g, h    []float64
 	cfg     Config
 	nf      int
 	feats   []int
-	workers int
 }
 
 // hist is per-feature (grad, hess, count) sums by bin.
@@ -30,53 +31,84 @@ type node struct {
 	id    int32
 }
 
-func (b *builder) newHist() hist {
+// prepare lays the bins out row-major and sizes the flat histogram.
+func (b *builder) prepare() {
+	n := len(b.bins[0])
+	b.rowBins = make([]uint8, n*b.nf)
+	for f, col := range b.bins {
+		for r, v := range col {
+			b.rowBins[r*b.nf+f] = v
+		}
+	}
+	b.off = make([]int, b.nf+1)
+	for f := 0; f < b.nf; f++ {
+		b.off[f+1] = b.off[f] + len(b.cuts[f]) + 2
+	}
+}
+
+// view cuts a flat histogram into per-feature slices.
+func (b *builder) view(flat []binSum) hist {
 	h := make(hist, b.nf)
-	for _, f := range b.feats {
-		h[f] = make([]binSum, len(b.cuts[f])+2)
+	for f := 0; f < b.nf; f++ {
+		h[f] = flat[b.off[f]:b.off[f+1]]
 	}
 	return h
 }
 
-// fill builds the histogram of rows, features spread over the workers.
+// fill builds the histogram of rows: each goroutine sums a contiguous share of
+// the rows over every feature (row-major bins), then the shares are added.
 func (b *builder) fill(rows []int32) hist {
-	h := b.newHist()
-	// gather the gradients once so each feature pass reads them in order
-	gg := make([]float64, len(rows))
-	hh := make([]float64, len(rows))
-	for k, r := range rows {
-		gg[k], hh[k] = b.g[r], b.h[r]
+	size := b.off[b.nf]
+	// a fixed number of shares (not the CPU count), so the sums' order and
+	// the model are the same on every machine
+	workers := 4
+	if len(rows) < 4096 {
+		workers = 1
 	}
+	parts := make([][]binSum, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < b.workers; w++ {
+	chunk := (len(rows) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(rows))
 		wg.Add(1)
-		go func(w int) {
+		go func(w, lo, hi int) {
 			defer wg.Done()
-			for k := w; k < len(b.feats); k += b.workers {
-				f := b.feats[k]
-				hf := h[f]
-				bf := b.bins[f]
-				for k, r := range rows {
-					s := &hf[bf[r]]
-					s.g += gg[k]
-					s.h += hh[k]
+			hw := make([]binSum, size)
+			nf, off, rb := b.nf, b.off[:b.nf], b.rowBins
+			for _, r := range rows[lo:hi] {
+				g, h := b.g[r], b.h[r]
+				base := int(r) * nf
+				bins := rb[base : base+nf]
+				for f, v := range bins {
+					s := &hw[off[f]+int(v)]
+					s.g += g
+					s.h += h
 					s.n++
 				}
 			}
-		}(w)
+			parts[w] = hw
+		}(w, lo, hi)
 	}
 	wg.Wait()
-	return h
+	flat := parts[0]
+	for _, p := range parts[1:] {
+		for i := range flat {
+			flat[i].g += p[i].g
+			flat[i].h += p[i].h
+			flat[i].n += p[i].n
+		}
+	}
+	return b.view(flat)
 }
 
-func sub(parent, child hist, feats []int) hist {
-	out := make(hist, len(parent))
-	for _, f := range feats {
-		o := make([]binSum, len(parent[f]))
+func (b *builder) sub(parent, child hist) hist {
+	flat := make([]binSum, b.off[b.nf])
+	out := b.view(flat)
+	for f := range out {
+		o := out[f]
 		for i := range o {
 			o[i] = binSum{parent[f][i].g - child[f][i].g, parent[f][i].h - child[f][i].h, parent[f][i].n - child[f][i].n}
 		}
-		out[f] = o
 	}
 	return out
 }
@@ -176,10 +208,10 @@ func (b *builder) build(rows []int32) Tree {
 		// histogram of the smaller child, the other by subtraction
 		if len(lr) <= len(rr) {
 			l.hist = b.fill(lr)
-			r.hist = sub(n.hist, l.hist, b.feats)
+			r.hist = b.sub(n.hist, l.hist)
 		} else {
 			r.hist = b.fill(rr)
-			l.hist = sub(n.hist, r.hist, b.feats)
+			l.hist = b.sub(n.hist, r.hist)
 		}
 		n.hist, n.rows = nil, nil
 		grow(l)

@@ -132,7 +132,8 @@ func Train(ctx context.Context, d Dataset, cfg Config) (*Model, error) {
 	h := make([]float64, n)
 	r := rand.New(rand.NewPCG(cfg.Seed, 0xb005))
 	rows := make([]int32, 0, n)
-	b := &builder{bins: bins, cuts: cuts, g: g, h: h, cfg: cfg, nf: nf, workers: runtime.GOMAXPROCS(0)}
+	b := &builder{bins: bins, cuts: cuts, g: g, h: h, cfg: cfg, nf: nf}
+	b.prepare()
 	for t := 0; t < cfg.Trees; t++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err

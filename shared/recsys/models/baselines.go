@@ -94,15 +94,6 @@ func Cosine(x *data.CSR) []float32 {
 // Score fills dst.
 func (m *ItemKNN) Score(u int, dst []float64) { rowTimes32(m.x, u, m.sim, m.n, dst) }
 
-// rowTimes sets dst = x[u,:] · w for a dense n×n w.
-func rowTimes(x *data.CSR, u int, w []float64, n int, dst []float64) {
-	clear(dst)
-	idx, val := x.Row(u)
-	for k, j := range idx {
-		axpy(val[k], w[int(j)*n:int(j)*n+n], dst)
-	}
-}
-
 // rowTimes32 sets dst = x[u,:] · w for a dense n×n float32 w.
 func rowTimes32(x *data.CSR, u int, w []float32, n int, dst []float64) {
 	clear(dst)
