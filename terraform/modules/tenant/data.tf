@@ -12,6 +12,22 @@ resource "google_bigquery_dataset" "raw_data" {
   depends_on = [google_project_service.enabled]
 }
 
+# The tenant's other datasets. The functions may not create datasets (see
+# iam.tf): a dataset an ETL job writes to must be declared here.
+resource "google_bigquery_dataset" "tenant" {
+  for_each = var.datasets
+
+  project                    = var.project_id
+  dataset_id                 = each.key
+  friendly_name              = each.key
+  description                = "${each.value} (b2brecs tenant ${var.tenant_id})"
+  location                   = var.region
+  delete_contents_on_destroy = var.force_destroy
+  labels                     = local.labels
+
+  depends_on = [google_project_service.enabled]
+}
+
 resource "google_firestore_database" "default" {
   project          = var.project_id
   name             = "(default)"

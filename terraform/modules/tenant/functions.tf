@@ -28,9 +28,8 @@ locals {
     B2B_EVENTS_URL       = "pubsub://${var.project_id}"
     B2B_SECRETS_URL      = "secretmanager://${var.project_id}"
     B2B_SCHEDULER_URL    = "cloudscheduler://${var.project_id}/${var.region}"
-    B2B_SCHEDULER_SA     = google_service_account.scheduler.email
     B2B_AUTH_MODE        = "identity-platform"
-    B2B_SERVICE_ACCOUNTS = join(",", [google_service_account.scheduler.email, google_service_account.functions.email])
+    B2B_SERVICE_ACCOUNTS = google_service_account.functions.email
     B2B_AUDIENCES        = "b2brecs-api-${var.project_id}"
     B2B_ALLOWED_ORIGINS  = local.web_origin
     B2B_UPLOAD_MODE      = "signed"

@@ -2,8 +2,15 @@
 #
 #   functions  runtime identity of every function
 #   trigger    identity the push subscriptions invoke the event functions as
-#   scheduler  identity of Cloud Scheduler jobs (Pub/Sub or HTTP targets)
 #   builder    identity of the Cloud Build runs that build the functions
+#
+# Cloud Scheduler jobs have Pub/Sub targets, which publish as Cloud
+# Scheduler's own service agent: no account of ours runs them.
+#
+# Every binding of the functions account is there for a Google API call the
+# code makes: docs/cloud.md has the table (call, permission, role,
+# resource), kept beside the drivers' lists of their calls (GoogleCalls)
+# and checked against this file by terraform/iam_test.go.
 
 resource "google_service_account" "functions" {
   project      = var.project_id
@@ -21,14 +28,6 @@ resource "google_service_account" "trigger" {
   depends_on = [google_project_service.enabled]
 }
 
-resource "google_service_account" "scheduler" {
-  project      = var.project_id
-  account_id   = "b2b-scheduler"
-  display_name = "b2brecs Cloud Scheduler jobs"
-
-  depends_on = [google_project_service.enabled]
-}
-
 resource "google_service_account" "builder" {
   project      = var.project_id
   account_id   = "b2b-builder"
@@ -40,15 +39,26 @@ resource "google_service_account" "builder" {
 locals {
   functions_member = "serviceAccount:${google_service_account.functions.email}"
   trigger_member   = "serviceAccount:${google_service_account.trigger.email}"
-  scheduler_member = "serviceAccount:${google_service_account.scheduler.email}"
   builder_member   = "serviceAccount:${google_service_account.builder.email}"
 }
 
 # --- functions runtime ---------------------------------------------------
 
+# Tables of the tenant's datasets (all made here, data.tf): the functions
+# look a dataset up and never create one, so they need no project-wide
+# bigquery.datasets.create.
 resource "google_bigquery_dataset_iam_member" "functions_raw_data" {
   project    = var.project_id
   dataset_id = google_bigquery_dataset.raw_data.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = local.functions_member
+}
+
+resource "google_bigquery_dataset_iam_member" "functions_datasets" {
+  for_each = google_bigquery_dataset.tenant
+
+  project    = var.project_id
+  dataset_id = each.value.dataset_id
   role       = "roles/bigquery.dataEditor"
   member     = local.functions_member
 }
@@ -59,12 +69,37 @@ resource "google_project_iam_member" "functions" {
     "roles/bigquery.jobUser",             # load and query jobs
     "roles/datastore.user",               # Firestore config store
     "roles/secretmanager.secretAccessor", # read connection secrets
-    "roles/cloudscheduler.admin",         # one job per scheduled ETL job
-    "roles/aiplatform.user",              # submit training pipelines
   ])
 
   project = var.project_id
   role    = each.value
+  member  = local.functions_member
+}
+
+# One Cloud Scheduler job per scheduled ETL job: create, change, pause,
+# resume, delete and list them, nothing else (cloudscheduler.admin would
+# also run them and read every job's full view).
+resource "google_project_iam_custom_role" "schedule_writer" {
+  project     = var.project_id
+  role_id     = "b2brecsScheduleWriter"
+  title       = "b2brecs schedule writer"
+  description = "Create, change, pause, resume, delete and list the Cloud Scheduler jobs of the tenant's scheduled ETL jobs."
+  permissions = [
+    "cloudscheduler.jobs.create",
+    "cloudscheduler.jobs.delete",
+    "cloudscheduler.jobs.enable",
+    "cloudscheduler.jobs.get",
+    "cloudscheduler.jobs.list",
+    "cloudscheduler.jobs.pause",
+    "cloudscheduler.jobs.update",
+  ]
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_project_iam_member" "functions_schedule_writer" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.schedule_writer.id
   member  = local.functions_member
 }
 
@@ -91,8 +126,10 @@ resource "google_project_iam_member" "functions_secret_writer" {
   member  = local.functions_member
 }
 
-# Reads the drop area, and creates (or replaces: a new version of a file)
-# the objects browsers upload with URLs signed as this account.
+# Reads the drop area, and creates (or replaces: a new version of a file
+# under the same name, which needs storage.objects.delete, so not
+# objectCreator) the objects browsers upload with URLs signed as this
+# account.
 resource "google_storage_bucket_iam_member" "functions_drop" {
   bucket = google_storage_bucket.drop.name
   role   = "roles/storage.objectUser"
@@ -107,15 +144,16 @@ resource "google_service_account_iam_member" "functions_sign_uploads" {
   member             = local.functions_member
 }
 
+# Objects only (objectAdmin would also let it change the buckets' IAM).
 resource "google_storage_bucket_iam_member" "functions_staging" {
   bucket = google_storage_bucket.staging.name
-  role   = "roles/storage.objectAdmin"
+  role   = "roles/storage.objectUser"
   member = local.functions_member
 }
 
 resource "google_storage_bucket_iam_member" "functions_artifacts" {
   bucket = google_storage_bucket.artifacts.name
-  role   = "roles/storage.objectAdmin"
+  role   = "roles/storage.objectUser"
   member = local.functions_member
 }
 
@@ -126,13 +164,6 @@ resource "google_pubsub_topic_iam_member" "functions_publisher" {
   topic   = each.value.name
   role    = "roles/pubsub.publisher"
   member  = local.functions_member
-}
-
-# The functions create scheduler jobs that run as the scheduler account.
-resource "google_service_account_iam_member" "functions_act_as_scheduler" {
-  service_account_id = google_service_account.scheduler.name
-  role               = "roles/iam.serviceAccountUser"
-  member             = local.functions_member
 }
 
 # --- push subscriptions (deliveries.tf) ---------------------------------
@@ -147,15 +178,6 @@ data "google_storage_project_service_account" "gcs" {
   project = var.project_id
 
   depends_on = [google_project_service.enabled]
-}
-
-# --- Cloud Scheduler -----------------------------------------------------
-
-resource "google_pubsub_topic_iam_member" "scheduler_run_requested" {
-  project = var.project_id
-  topic   = google_pubsub_topic.etl_run_requested.name
-  role    = "roles/pubsub.publisher"
-  member  = local.scheduler_member
 }
 
 # --- function builds -----------------------------------------------------

@@ -35,8 +35,13 @@ output "topics" {
 }
 
 output "dataset" {
-  description = "The BigQuery dataset ID."
+  description = "The BigQuery dataset ETL jobs load into by default."
   value       = google_bigquery_dataset.raw_data.dataset_id
+}
+
+output "datasets" {
+  description = "Every BigQuery dataset of the tenant."
+  value       = concat([google_bigquery_dataset.raw_data.dataset_id], [for d in google_bigquery_dataset.tenant : d.dataset_id])
 }
 
 output "service_accounts" {
@@ -44,7 +49,6 @@ output "service_accounts" {
   value = {
     functions = google_service_account.functions.email
     trigger   = google_service_account.trigger.email
-    scheduler = google_service_account.scheduler.email
     builder   = google_service_account.builder.email
   }
 }

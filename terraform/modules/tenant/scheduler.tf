@@ -2,7 +2,9 @@
 # the tenant to etl-sweep-requested, which the SweepRequested function reads
 # (shared/etl Sweep). It is the job etl.SweeperJob describes, with the
 # attributes the cloudscheduler driver gives the jobs it makes (CloudEvents
-# binary mode; terraform/terraform_test.go checks them against both).
+# binary mode; terraform/terraform_test.go checks them against both). A job
+# with a Pub/Sub target publishes as Cloud Scheduler's service agent, which
+# may publish to the topics of its project: it needs no grant of ours.
 
 resource "google_cloud_scheduler_job" "run_sweeper" {
   project     = var.project_id
@@ -27,15 +29,5 @@ resource "google_cloud_scheduler_job" "run_sweeper" {
     }
   }
 
-  depends_on = [
-    google_project_service.enabled,
-    google_pubsub_topic_iam_member.scheduler_sweep_requested,
-  ]
-}
-
-resource "google_pubsub_topic_iam_member" "scheduler_sweep_requested" {
-  project = var.project_id
-  topic   = google_pubsub_topic.etl_sweep_requested.name
-  role    = "roles/pubsub.publisher"
-  member  = local.scheduler_member
+  depends_on = [google_project_service.enabled]
 }

@@ -134,3 +134,18 @@ variable "sweep_schedule" {
   type        = string
   default     = "*/5 * * * *"
 }
+
+variable "datasets" {
+  description = "BigQuery datasets of the tenant besides raw_data (the default destination of ETL jobs), by name => description. The functions may write tables in them but may not create datasets: an ETL job that names a dataset missing here fails with a message saying to add it."
+  type        = map(string)
+  default = {
+    metadata = "Bookkeeping tables of the platform"
+    datasets = "Datasets built in the web app (joins, features, statistics)"
+    models   = "Model outputs: recommendations and evaluations"
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(var.datasets) : can(regex("^[A-Za-z_][A-Za-z0-9_]{0,1023}$", k)) && k != "raw_data"])
+    error_message = "Dataset names are letters, digits and underscores, not starting with a digit; raw_data is always created."
+  }
+}
