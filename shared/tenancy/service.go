@@ -676,3 +676,84 @@ func (s *Service) bootstrapped(ctx context.Context) (Tenant, User, bool, error) 
 	}
 	return t, u, true, nil
 }
+
+// EnsureTenant makes sure the tenant id exists (named name) and has an
+// active admin with adminEmail, for a deployment that serves one fixed
+// tenant (the cloud: B2B_TENANT_ID, one project per tenant). It creates what
+// is missing in one transaction and changes nothing that exists, so it can
+// run again: created reports whether anything was written. The admin has no
+// password (cloud users sign in with Identity Platform under this email).
+// An adminEmail used by another tenant's user is errs.Conflict; one that is
+// a non-admin or disabled user of this tenant is errs.Conflict too (the
+// operator decides, in the web app, what to do with that user).
+func (s *Service) EnsureTenant(ctx context.Context, id, name, adminEmail string) (tenant Tenant, admin User, created bool, err error) {
+	if !validFixedID(id) {
+		return Tenant{}, User{}, false, errs.Fieldf(errs.Invalid, "tenant", "%q cannot be a tenant id: use 1 to 63 lower-case letters, digits, dashes and underscores", id)
+	}
+	if name, err = checkName("tenant", name); err != nil {
+		return Tenant{}, User{}, false, err
+	}
+	nu, err := s.newUser(id, NewUser{Email: adminEmail, Role: RoleAdmin})
+	if err != nil {
+		return Tenant{}, User{}, false, err
+	}
+	err = s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		created = false
+		t, _, err := docstore.Get[Tenant](ctx, tx, tenantKey(id))
+		newTenant := errs.Is(err, errs.NotFound)
+		if err != nil && !newTenant {
+			return err
+		}
+		if newTenant {
+			t = Tenant{ID: id, Name: name, CreatedAt: s.now().UTC()}
+		}
+		e, _, err := docstore.Get[emailEntry](ctx, tx, emailKey(id, nu.Email))
+		switch {
+		case err == nil:
+			r, _, err := docstore.Get[userRecord](ctx, tx, userKey(id, e.UserID))
+			if err != nil {
+				return err
+			}
+			if u := r.user(); u.Role != RoleAdmin || u.Disabled {
+				return errs.Userf(errs.Conflict, "%s is a user of this tenant who is not an active admin: make them admin in the web app, or bootstrap with another email", u.Email)
+			}
+			admin = r.user()
+		case errs.Is(err, errs.NotFound):
+			if err := s.insertUser(ctx, tx, nu); err != nil {
+				return err
+			}
+			admin, created = nu, true
+		default:
+			return err
+		}
+		tenant = t
+		if newTenant {
+			created = true
+			if _, err := docstore.Put(ctx, tx, tenantKey(id), t, docstore.MustCreate); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Tenant{}, User{}, false, errs.Wrap(errs.KindOf(err), err, "tenancy: ensure tenant %s", id)
+	}
+	if created {
+		s.logger.InfoContext(ctx, "tenant and admin ensured", "tenant", id, "user", admin.ID)
+	}
+	return tenant, admin, created, nil
+}
+
+// validFixedID reports whether a tenant id chosen by an operator is safe in
+// bucket names, paths and document keys (the rule of platform.ValidTenantID).
+func validFixedID(id string) bool {
+	if id == "" || len(id) > 63 || id == SystemTenant {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return checkID("tenant", id) == nil
+}

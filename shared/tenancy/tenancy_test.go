@@ -474,3 +474,54 @@ func TestUserMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureTenant: a deployment's fixed tenant and its first admin are
+// created once, under the given id; running it again changes nothing; the
+// admin's email must not belong to another tenant or to a non-admin.
+func TestEnsureTenant(t *testing.T) {
+	stores(t, func(t *testing.T, newSvc func(opts ...tenancy.Option) (*tenancy.Service, *docstore.Store)) {
+		svc, _ := newSvc()
+		tn, admin, created, err := svc.EnsureTenant(ctx, "acme", "ACME Supplies", "Admin@Acme.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !created || tn.ID != "acme" || tn.Name != "ACME Supplies" || admin.TenantID != "acme" || admin.Role != tenancy.RoleAdmin ||
+			admin.Email != "admin@acme.example" || admin.PasswordHash != "" {
+			t.Fatalf("first EnsureTenant = %+v %+v %v", tn, admin, created)
+		}
+		tn2, admin2, created2, err := svc.EnsureTenant(ctx, "acme", "ACME Supplies", "admin@acme.example")
+		if err != nil || created2 || tn2 != tn || !reflect.DeepEqual(admin2, admin) {
+			t.Fatalf("second EnsureTenant = %+v %+v %v %v", tn2, admin2, created2, err)
+		}
+		if u, err := svc.FindUserByEmail(ctx, "admin@acme.example"); err != nil || u.ID != admin.ID {
+			t.Fatalf("FindUserByEmail = %+v %v (the ID token verifier finds users this way)", u, err)
+		}
+		if ts, _ := svc.ListTenants(ctx); len(ts) != 1 {
+			t.Fatalf("%d tenants after two EnsureTenant", len(ts))
+		}
+		// A second admin of the same tenant is added; the tenant stays.
+		if _, a2, created, err := svc.EnsureTenant(ctx, "acme", "ACME Supplies", "ops@acme.example"); err != nil || !created || a2.ID == admin.ID {
+			t.Fatalf("second admin = %+v %v %v", a2, created, err)
+		}
+		// Another tenant may not take an email in use.
+		if _, _, _, err := svc.EnsureTenant(ctx, "globex", "Globex", "admin@acme.example"); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("email of another tenant = %v, want Conflict", err)
+		}
+		if _, err := svc.GetTenant(ctx, "globex"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("a refused EnsureTenant left tenant globex: %v", err)
+		}
+		// A viewer of the tenant is not silently made admin.
+		if _, err := svc.CreateUser(ctx, "acme", tenancy.NewUser{Email: "viewer@acme.example", Role: tenancy.RoleViewer}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, _, err = svc.EnsureTenant(ctx, "acme", "ACME Supplies", "viewer@acme.example")
+		if !errs.Is(err, errs.Conflict) || !strings.Contains(errs.UserMessage(err), "not an active admin") {
+			t.Fatalf("non-admin email = %v (%q), want Conflict saying so", err, errs.UserMessage(err))
+		}
+		for _, bad := range []string{"", "Acme Supplies", "a/b"} {
+			if _, _, _, err := svc.EnsureTenant(ctx, bad, "X", "x@example.com"); !errs.Is(err, errs.Invalid) {
+				t.Errorf("EnsureTenant(id %q) = %v, want Invalid", bad, err)
+			}
+		}
+	})
+}
