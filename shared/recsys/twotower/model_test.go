@@ -23,12 +23,12 @@ func TestDefaultConfigsAreValid(t *testing.T) {
 }
 
 func TestParseConfig(t *testing.T) {
-	c, err := ParseConfig([]byte(`{"epochs": 7, "optimizer": {"name": "adagrad"}, "features": {"time": false}}`))
+	c, err := ParseConfig([]byte(`{"epochs": 7, "optimizer": {"name": "adagrad"}, "features": {"purchase_history": true}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	def := DefaultConfig()
-	if c.Epochs != 7 || c.Optimizer.Name != "adagrad" || c.Features.Time || !c.Features.PurchaseHistory || c.BatchSize != def.BatchSize {
+	if c.Epochs != 7 || c.Optimizer.Name != "adagrad" || !c.Features.Time || !c.Features.PurchaseHistory || c.BatchSize != def.BatchSize {
 		t.Errorf("decoded over the defaults: %+v", c)
 	}
 	// A given layer list replaces the default one, element by element too.
@@ -64,7 +64,7 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		{func(c *Config) { c.BatchSize = 1 }, "batch_size"},
 		{func(c *Config) { c.Epochs = 0 }, "epochs"},
 		{func(c *Config) { c.Temperature = 0 }, "temperature"},
-		{func(c *Config) { c.Features.HistoryMax = 0 }, "features.history_max"},
+		{func(c *Config) { c.Features.PurchaseHistory, c.Features.HistoryMax = true, 0 }, "features.history_max"},
 		{func(c *Config) { c.Features.UserIDDropout = 1 }, "features.user_id_dropout"},
 		{func(c *Config) { c.Features = Features{ItemID: true} }, "features"},
 		{func(c *Config) { c.Task, c.RankingWeight, c.RatingHead = Ranking, 1, []LayerSpec{Dense(8, "relu")} }, "rating_head"},

@@ -66,7 +66,7 @@ func smallConfig() Config {
 	c.UserTower = []LayerSpec{Dense(16, "relu"), Dropout(0.1), Dense(8, "linear")}
 	c.ItemTower = []LayerSpec{Dense(16, "relu"), Dense(8, "linear")}
 	c.Features.UserIDDim, c.Features.ItemIDDim = 8, 8
-	c.Features.HistoryMax = 5
+	c.Features.PurchaseHistory, c.Features.HistoryMax = true, 5
 	c.BatchSize = 32
 	c.Epochs = 3
 	c.Optimizer.LearningRate = 0.01
