@@ -21,6 +21,10 @@ import (
 func main() {
 	switch cmd, args := subcommand(os.Args[1:]); cmd {
 	case "":
+	case "help", "-h", "-help", "--help":
+		fmt.Println("usage: recs            start the whole platform (make run)")
+		fmt.Println("       recs eval ...   train and evaluate recommendation models (recs eval -h)")
+		return
 	case "eval":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := runEval(ctx, args, os.Stdout, os.Stderr)
@@ -34,8 +38,17 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	case "tenant":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := runTenant(ctx, args, os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "recs tenant:", errs.UserMessage(err))
+			os.Exit(1)
+		}
+		return
 	default:
-		fmt.Fprintf(os.Stderr, "recs: unknown command %q (commands: eval; no command starts the platform)\n", cmd)
+		fmt.Fprintf(os.Stderr, "recs: unknown command %q (commands: eval, tenant; no command starts the platform)\n", cmd)
 		os.Exit(2)
 	}
 	if err := run(); err != nil {
