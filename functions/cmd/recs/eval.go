@@ -65,7 +65,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // subcommand returns the subcommand named by the arguments ("" for the platform).
 func subcommand(args []string) (string, []string) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || strings.TrimLeft(args[0], "-") == "h" || strings.TrimLeft(args[0], "-") == "help") {
 		return args[0], args[1:]
 	}
 	return "", args

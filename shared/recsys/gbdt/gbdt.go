@@ -33,6 +33,12 @@ type Config struct {
 	Progress func(tree int, loss float64) `json:"-"`
 }
 
+// WithDefaults returns the config with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	c.defaults()
+	return c
+}
+
 func (c *Config) defaults() {
 	if c.Trees <= 0 {
 		c.Trees = 150

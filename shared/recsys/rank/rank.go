@@ -24,6 +24,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/recsys/data"
 	"github.com/b2brecs/b2brecs/shared/recsys/gbdt"
+	"github.com/b2brecs/b2brecs/shared/recsys/models"
 )
 
 // Config is the recommended model's configuration. The zero value takes
@@ -71,6 +72,10 @@ func (c *Config) defaults() {
 	if c.GBDT.Subsample == 0 {
 		c.GBDT.Subsample = 0.5
 	}
+	if c.MaxItems <= 0 {
+		c.MaxItems = models.DefaultEASEMaxItems
+	}
+	c.GBDT = c.GBDT.WithDefaults()
 }
 
 // Model is a trained recommended model.
