@@ -24,6 +24,7 @@ func main() {
 	case "help", "-h", "-help", "--help":
 		fmt.Println("usage: recs            start the whole platform (make run)")
 		fmt.Println("       recs eval ...   train and evaluate recommendation models (recs eval -h)")
+		fmt.Println("       recs tenant ... set up a deployed tenant (recs tenant -h)")
 		return
 	case "eval":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
