@@ -221,10 +221,10 @@ func (c Config) Validate() error {
 	switch c.Task {
 	case Retrieval, Ranking, Multitask:
 	default:
-		return invalid("task", "%q is not a task (use retrieval, ranking or multitask)", c.Task)
+		return invalid("task", "%q is not a model type: use retrieval, ranking or multitask", c.Task)
 	}
 	if c.OutputDim < 1 || c.OutputDim > 512 {
-		return invalid("output_dim", "%d is out of range [1, 512]", c.OutputDim)
+		return invalid("output_dim", "the embedding size must be between 1 and 512 (it is %d)", c.OutputDim)
 	}
 	for _, t := range []struct {
 		name   string
@@ -239,7 +239,7 @@ func (c Config) Validate() error {
 				return invalid(fmt.Sprintf("%s[%d].units", t.name, last), "the last dense layer outputs the embedding and must have output_dim (%d) units, not %d", c.OutputDim, l.Units)
 			}
 			if l.Activation == "relu" {
-				return invalid(fmt.Sprintf("%s[%d].activation", t.name, last), "relu on the embedding layer confines the vectors to the positive orthant; use linear")
+				return invalid(fmt.Sprintf("%s[%d].activation", t.name, last), "the last dense layer outputs the embedding: use a linear activation (relu would keep every embedding value positive, which hurts retrieval)")
 			}
 		}
 	}
@@ -255,32 +255,32 @@ func (c Config) Validate() error {
 		v    int
 	}{{"features.user_id_dim", f.UserIDDim}, {"features.item_id_dim", f.ItemIDDim}, {"features.history_dim", f.HistoryDim}, {"features.categorical_dim_cap", f.CategoricalDimCap}} {
 		if d.v < 0 || d.v > 1024 {
-			return invalid(d.name, "%d is out of range [0, 1024] (0 chooses by cardinality)", d.v)
+			return invalid(d.name, "an embedding size must be between 1 and 1024, or 0 to choose it from the number of values (it is %d)", d.v)
 		}
 	}
 	if f.UserIDDropout < 0 || f.UserIDDropout >= 1 {
-		return invalid("features.user_id_dropout", "%g must be in [0, 1)", f.UserIDDropout)
+		return invalid("features.user_id_dropout", "the customer id dropout is a probability: at least 0 and below 1 (it is %g)", f.UserIDDropout)
 	}
 	if f.PurchaseHistory && (f.HistoryMax < 1 || f.HistoryMax > 1000) {
-		return invalid("features.history_max", "%d is out of range [1, 1000]", f.HistoryMax)
+		return invalid("features.history_max", "the purchase history must hold between 1 and 1000 products (it is %d)", f.HistoryMax)
 	}
 	if err := c.Optimizer.Validate(); err != nil {
 		return err
 	}
 	if c.BatchSize < 2 || c.BatchSize > 65536 {
-		return invalid("batch_size", "%d is out of range [2, 65536]", c.BatchSize)
+		return invalid("batch_size", "the batch size must be between 2 and 65536 (it is %d)", c.BatchSize)
 	}
 	if c.Epochs < 1 || c.Epochs > 10000 {
-		return invalid("epochs", "%d is out of range [1, 10000]", c.Epochs)
+		return invalid("epochs", "the number of epochs must be between 1 and 10000 (it is %d)", c.Epochs)
 	}
 	if c.Temperature <= 0 || c.Temperature > 100 {
-		return invalid("temperature", "%g is out of range (0, 100]", c.Temperature)
+		return invalid("temperature", "the temperature must be above 0 and at most 100; 1 leaves the scores as they are (it is %g)", c.Temperature)
 	}
 	if c.SampledNegatives < 0 || c.SampledNegatives > 65536 {
-		return invalid("sampled_negatives", "%d is out of range [0, 65536]", c.SampledNegatives)
+		return invalid("sampled_negatives", "the number of sampled negatives must be between 0 and 65536 (it is %d)", c.SampledNegatives)
 	}
 	if c.EmbeddingInitStd <= 0 || c.EmbeddingInitStd > 10 {
-		return invalid("embedding_init_std", "%g is out of range (0, 10]", c.EmbeddingInitStd)
+		return invalid("embedding_init_std", "the embeddings' initial spread must be above 0 and at most 10 (it is %g)", c.EmbeddingInitStd)
 	}
 	if c.RetrievalWeight < 0 || c.RankingWeight < 0 {
 		return invalid("retrieval_weight", "loss weights must not be negative")
@@ -303,10 +303,10 @@ func (c Config) Validate() error {
 		switch c.RankingLoss {
 		case "mse", "bce", "huber":
 		default:
-			return invalid("ranking_loss", "%q is not a ranking loss (use mse, bce or huber)", c.RankingLoss)
+			return invalid("ranking_loss", "%q is not a ranking loss: use mse, bce or huber", c.RankingLoss)
 		}
 		if c.RankingLoss == "huber" && c.HuberDelta <= 0 {
-			return invalid("huber_delta", "%g must be positive", c.HuberDelta)
+			return invalid("huber_delta", "the Huber threshold must be above 0 (it is %g)", c.HuberDelta)
 		}
 		if err := validateLayers("rating_head", c.RatingHead); err != nil {
 			return err
@@ -320,7 +320,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Workers < 0 {
-		return invalid("workers", "%d must not be negative", c.Workers)
+		return invalid("workers", "the number of workers must not be negative; 0 uses every CPU (it is %d)", c.Workers)
 	}
 	return nil
 }
@@ -340,25 +340,25 @@ func validateLayers(name string, layers []LayerSpec) error {
 		switch l.Type {
 		case LayerDense:
 			if l.Units < 1 || l.Units > 4096 {
-				return invalid(field+".units", "%d is out of range [1, 4096]", l.Units)
+				return invalid(field+".units", "a dense layer needs between 1 and 4096 units (it has %d)", l.Units)
 			}
 			if _, err := nn.ParseActivation(l.Activation); err != nil {
 				return invalid(field+".activation", "%v", err)
 			}
 			if l.L1 < 0 || l.L2 < 0 {
-				return invalid(field+".l1", "penalties must not be negative")
+				return invalid(field+".l1", "the L1 and L2 penalties must not be negative")
 			}
 		case LayerDropout:
 			if l.Rate < 0 || l.Rate > 0.9 {
-				return invalid(field+".rate", "%g is out of range [0, 0.9]", l.Rate)
+				return invalid(field+".rate", "the dropout rate must be between 0 and 0.9 (it is %g)", l.Rate)
 			}
 		case LayerBatchNorm:
 		case LayerLayerNorm:
 			if l.Epsilon < 0 {
-				return invalid(field+".epsilon", "%g must not be negative", l.Epsilon)
+				return invalid(field+".epsilon", "epsilon must not be negative; 0 takes 1e-6 (it is %g)", l.Epsilon)
 			}
 		default:
-			return invalid(field+".type", "%q is not a layer type (use dense, dropout, batch_norm or layer_norm)", l.Type)
+			return invalid(field+".type", "%q is not a layer type: use dense, dropout, batch_norm or layer_norm", l.Type)
 		}
 	}
 	return nil

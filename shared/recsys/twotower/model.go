@@ -218,7 +218,7 @@ func buildLayers(name string, specs []LayerSpec, in, out int, seed, stream uint6
 		}
 	}
 	if w != out {
-		return nil, invalid(name, "the layers output %d values, %d are needed", w, out)
+		return nil, invalid(name, "the layers output %d values, but %d are needed: make the last dense layer %d units wide", w, out, out)
 	}
 	return s, nil
 }
