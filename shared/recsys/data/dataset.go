@@ -3,6 +3,7 @@ package data
 import (
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
@@ -45,6 +46,9 @@ type Dataset struct {
 
 	// UserCountry is each user's country (the last seen in train), -1 when unknown.
 	UserCountry []int32
+
+	pairsOnce sync.Once
+	pairs     *PairStats
 }
 
 // Split builds a dataset from the log: train is every line before cut, test
@@ -222,8 +226,14 @@ type PairStats struct {
 	RowsCount []int32 // number of order lines
 }
 
-// Pairs aggregates the training rows per (user, item).
+// Pairs returns the training rows aggregated per (user, item), computed
+// once per dataset. The result must not be modified.
 func (d *Dataset) Pairs() *PairStats {
+	d.pairsOnce.Do(func() { d.pairs = d.aggregatePairs() })
+	return d.pairs
+}
+
+func (d *Dataset) aggregatePairs() *PairStats {
 	type key struct{ u, i int32 }
 	type agg struct {
 		inv         map[int32]struct{}

@@ -16,19 +16,12 @@ func (v Vector) Score(_ int, dst []float64) { copy(dst, v) }
 // Popularity counts the distinct buyers of each item among the training rows
 // at or after since (unix seconds; 0 = all of train).
 func Popularity(ds *data.Dataset, since int64) Vector {
-	n := ds.NumItems()
-	seen := make(map[[2]int32]struct{}, ds.Train.Len())
-	v := make(Vector, n)
-	for k, t := range ds.Train.T {
-		if t < since {
-			continue
+	p := ds.Pairs()
+	v := make(Vector, ds.NumItems())
+	for k, i := range p.Idx {
+		if p.Last[k] >= since {
+			v[i]++
 		}
-		key := [2]int32{ds.Train.U[k], ds.Train.I[k]}
-		if _, ok := seen[key]; ok {
-			continue
-		}
-		seen[key] = struct{}{}
-		v[ds.Train.I[k]]++
 	}
 	return v
 }
