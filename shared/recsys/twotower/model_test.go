@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -606,5 +607,26 @@ func TestPlatformArtifactRoundTrip(t *testing.T) {
 		if !slices.Equal(a, b) {
 			t.Fatalf("user %d scores differ", u)
 		}
+	}
+}
+
+// TestSameResultOnAnyCPUCount: the parallel parts (matrix products, softmax
+// rows, towers, optimizer rows) give bit-identical models on one CPU and on
+// several.
+func TestSameResultOnAnyCPUCount(t *testing.T) {
+	d := synthData(300, 700, 10, 6, 0, 9)
+	c := smallConfig()
+	c.OutputDim, c.UserTower[2].Units, c.ItemTower[1].Units = 32, 32, 32
+	c.BatchSize, c.Epochs = 256, 2
+	run := func(procs int) []float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		m, err := Train(context.Background(), c, d, TrainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ItemVectors().Data
+	}
+	if a, b := run(1), run(4); !slices.Equal(a, b) {
+		t.Error("one CPU and four CPUs trained different models")
 	}
 }
