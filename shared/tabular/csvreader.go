@@ -227,9 +227,11 @@ func (r *csvReader) read() (fields []string, line int, err error) {
 	r.recBuf = r.recBuf[:0]
 	r.fieldEnds = r.fieldEnds[:0]
 	lineNo, col := r.numLine, 1
+	// A record of fewer bytes than maxFields cannot have more fields.
+	checkFields := len(buf) >= r.maxFields
 parseField:
 	for {
-		if len(r.fieldEnds) >= r.maxFields {
+		if checkFields && len(r.fieldEnds) >= r.maxFields {
 			err = &csv.ParseError{StartLine: recLine, Line: r.numLine, Column: col, Err: errTooManyFields}
 			break parseField
 		}
@@ -310,6 +312,7 @@ parseField:
 						break parseField
 					}
 					r.cont = append(r.cont, buf...)
+					checkFields = checkFields || len(r.first)+len(r.cont) >= r.maxFields
 					if len(r.first)+len(r.cont) > r.maxRecord {
 						err = &csv.ParseError{StartLine: recLine, Line: r.numLine, Column: 1, Err: errRecordTooLong}
 						break parseField

@@ -183,3 +183,25 @@ func TestDamagedParquet(t *testing.T) {
 		}
 	}
 }
+
+// firstNonASCII finds the first high byte wherever it is, against a plain
+// loop (the scan reads 32 bytes per step).
+func TestFirstNonASCII(t *testing.T) {
+	for n := range 100 {
+		for at := -1; at < n; at++ {
+			b := bytes.Repeat([]byte("a"), n)
+			if at >= 0 {
+				b[at] = 0x80 | byte(at)
+			}
+			if got := firstNonASCII(b); got != at {
+				t.Fatalf("len %d, high byte at %d: got %d", n, at, got)
+			}
+			if at >= 0 && at+1 < n {
+				b[at+1] = 0xff // a second one after it changes nothing
+				if got := firstNonASCII(b); got != at {
+					t.Fatalf("len %d, high bytes at %d and after: got %d", n, at, got)
+				}
+			}
+		}
+	}
+}

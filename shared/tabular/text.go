@@ -3,11 +3,11 @@ package tabular
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/text/encoding/charmap"
@@ -311,14 +311,22 @@ type errReader struct{ err error }
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // firstNonASCII returns the index of the first byte >= 0x80 in b, or -1.
+// It reads 32 bytes per step through unaligned 64-bit loads (every file
+// that is all ASCII is scanned whole, so this runs at memory speed).
 func firstNonASCII(b []byte) int {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
-			break
+	const hi = 0x8080808080808080
+	n, i := len(b), 0
+	if n >= 32 {
+		p := unsafe.Pointer(unsafe.SliceData(b))
+		for ; i+32 <= n; i += 32 {
+			q := unsafe.Add(p, i)
+			w := *(*uint64)(q) | *(*uint64)(unsafe.Add(q, 8)) | *(*uint64)(unsafe.Add(q, 16)) | *(*uint64)(unsafe.Add(q, 24))
+			if w&hi != 0 {
+				break
+			}
 		}
 	}
-	for ; i < len(b); i++ {
+	for ; i < n; i++ {
 		if b[i] >= utf8.RuneSelf {
 			return i
 		}
