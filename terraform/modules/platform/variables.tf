@@ -57,6 +57,13 @@ variable "tenants" {
     labels                 = optional(map(string), {})
   }))
   default = {}
+
+  # A project is a tenant's isolation boundary: its accounts, buckets,
+  # datasets and secrets are granted inside it only.
+  validation {
+    condition     = length(distinct([for id, t in var.tenants : coalesce(t.project_id, "${var.project_prefix}-${id}")])) == length(var.tenants)
+    error_message = "Two tenants would share a project: give each tenant a project of its own (project_id)."
+  }
 }
 
 variable "labels" {
