@@ -14,6 +14,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/recsys/eval"
 	"github.com/b2brecs/b2brecs/shared/recsys/models"
 	"github.com/b2brecs/b2brecs/shared/recsys/rank"
+	"github.com/b2brecs/b2brecs/shared/recsys/twotower"
 )
 
 // Info is what every model file records besides the model itself.
@@ -70,6 +71,10 @@ func Write(w io.Writer, res *Result, ds *data.Dataset, metrics *eval.Metrics) er
 	switch m := res.Scorer.(type) {
 	case *rank.Model:
 		if err := m.Save(f); err != nil {
+			return err
+		}
+	case *twotower.Model:
+		if err := m.PutArtifact(f); err != nil {
 			return err
 		}
 	case saver:
@@ -146,6 +151,8 @@ func Read(r io.Reader) (*Model, error) {
 		m.Scorer, err = models.LoadEASE(f, "model")
 	case "als":
 		m.Scorer, err = models.LoadALS(f, "model")
+	case "two-tower", "twotower":
+		m.Scorer, err = twotower.FromArtifact(f)
 	default:
 		return nil, errs.Userf(errs.Unsupported, "this platform cannot load %q models", f.Kind)
 	}

@@ -42,7 +42,7 @@ func All() []string {
 
 // Names are the model names a spec may use.
 func Names() []string {
-	return []string{"popularity", "buy-again", "item-knn", "als", "ease", "blend", "recommended"}
+	return []string{"popularity", "buy-again", "item-knn", "als", "ease", "blend", "two-tower", "recommended"}
 }
 
 // Train trains the model a spec names.
@@ -84,6 +84,8 @@ func Train(ctx context.Context, ds *data.Dataset, spec string, opt Options) (*Re
 		res.Scorer, err = trainALS(ctx, ds, sp, opt, res.Params, progress)
 	case "blend":
 		res.Scorer, err = trainBlend(ctx, ds, sp, res.Params)
+	case "two-tower", "twotower":
+		err = trainTwoTower(ctx, ds, sp, res, opt, progress)
 	case "recommended":
 		var m *rank.Model
 		cfg := rank.Config{Progress: progress}
@@ -95,7 +97,7 @@ func Train(ctx context.Context, ds *data.Dataset, spec string, opt Options) (*Re
 			res.Extra["ranker_examples"] = m.Examples
 		}
 	default:
-		return nil, errs.Userf(errs.Invalid, "unknown model %q (models: popularity, buy-again, item-knn, als, ease, blend, recommended)", sp.Name)
+		return nil, errs.Userf(errs.Invalid, "unknown model %q (models: popularity, buy-again, item-knn, als, ease, blend, two-tower, recommended)", sp.Name)
 	}
 	if err != nil {
 		return nil, err

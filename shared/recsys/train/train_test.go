@@ -50,7 +50,7 @@ func TestArtifactRoundTripEveryKind(t *testing.T) {
 	bucket := memblob.OpenBucket(nil)
 	defer bucket.Close()
 	for _, spec := range []string{"popularity", "popularity:days=30", "buy-again", "item-knn", "ease:lambda=20",
-		"ease:lambda=5,max_items=10", "als:factors=4,iters=3"} {
+		"ease:lambda=5,max_items=10", "als:factors=4,iters=3", "two-tower:epochs=2,batch=64", "two-tower:preset=id-only,epochs=1"} {
 		res, err := Train(ctx, ds, spec, Options{Seed: 1})
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
