@@ -1,9 +1,10 @@
-# Example root module: the platform with one tenant.
+# Example root module: the platform and its tenants.
 #
-#   make package                      # dist/functions-source.zip
-#   cd terraform/envs/example
-#   cp terraform.tfvars.example terraform.tfvars   # and edit
-#   terraform init && terraform apply
+# Settings live in terraform.tfvars (copy terraform.tfvars.example); the
+# tenants in tenants.auto.tfvars.json, one entry per tenant, which
+# scripts/onboard-tenant.sh NAME PROJECT adds to before it applies:
+#
+#   scripts/onboard-tenant.sh acme acme-recs-prod   # see docs/cloud.md
 
 module "platform" {
   source = "../../modules/platform"
@@ -15,11 +16,5 @@ module "platform" {
   function_source_archive = var.function_source_object == "" ? var.function_source_archive : null
   function_source_object  = var.function_source_object == "" ? null : var.function_source_object
 
-  tenants = {
-    acme = {
-      display_name = "b2brecs ACME Supplies"
-      web_domain   = var.web_domain
-      labels       = { env = "example" }
-    }
-  }
+  tenants = var.tenants
 }

@@ -13,9 +13,10 @@ variable "folder_id" {
   type        = string
 }
 
-variable "web_domain" {
-  description = "Domain name of the example tenant's web app (e.g. recs.acme.example.com); point its DNS A record at the web_ip output."
-  type        = string
+variable "tenants" {
+  description = "Tenants by id (see modules/platform's tenants variable): each needs at least web_domain, and project_id with create_project = false for a project that exists. scripts/onboard-tenant.sh keeps them in tenants.auto.tfvars.json."
+  type        = any
+  default     = {}
 }
 
 variable "region" {
