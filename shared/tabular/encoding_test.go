@@ -148,6 +148,7 @@ func TestNotTextInput(t *testing.T) {
 		{"parquet named .csv", "PAR1\x15\x04\x15", CSV, "this looks like a Parquet file, not CSV text"},
 		{"xlsx named .csv", "PK\x03\x04\x14\x00\x06\x00", CSV, "an Excel workbook"},
 		{"utf-16", "\xff\xfei\x00d\x00\n\x00", CSV, "UTF-16"},
+		{"utf-16 without BOM", "i\x00d\x00,\x00n\x00\n\x001\x00,\x00x\x00\n\x00", CSV, "UTF-16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

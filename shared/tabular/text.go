@@ -196,12 +196,32 @@ func sniffText(br *bufio.Reader, f Format) error {
 		return errs.Userf(errs.Invalid, "this looks like a Parquet file, not %s: give it the .parquet extension (or set the job's format to parquet)", what)
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return errs.Userf(errs.Invalid, "this looks like a ZIP archive or an Excel workbook, not %s: export the sheet as CSV (UTF-8) first", what)
-	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}), looksUTF16(head):
 		return errs.Userf(errs.Invalid, "the file is UTF-16 encoded text, which is not read here: save it as UTF-8 (in Excel: \"CSV UTF-8\")")
 	case bytes.IndexByte(head, 0) >= 0:
 		return errs.Userf(errs.Invalid, "this looks like a binary file, not %s (it contains NUL bytes)", what)
 	}
 	return nil
+}
+
+// looksUTF16 reports whether head is UTF-16 text without a BOM: mostly
+// ASCII characters, each with a NUL byte beside it on the same side.
+func looksUTF16(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	var even, odd int
+	for i, c := range head {
+		if c == 0 {
+			if i%2 == 0 {
+				even++
+			} else {
+				odd++
+			}
+		}
+	}
+	half := len(head) / 2
+	return max(even, odd)*10 > half*9 && min(even, odd)*10 < half
 }
 
 func formatText(f Format) string {
