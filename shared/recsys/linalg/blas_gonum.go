@@ -25,21 +25,3 @@ func invertSPDGonum(a []float64, n int) error {
 	}
 	return nil
 }
-
-func solveSPDGonum(a []float64, n int, b []float64, m int) error {
-	s := mat.NewSymDense(n, a)
-	var ch mat.Cholesky
-	if !ch.Factorize(s) {
-		return errNotSPD()
-	}
-	bm := mat.NewDense(n, m, b)
-	var x mat.Dense
-	if err := ch.SolveTo(&x, bm); err != nil {
-		return errNotSPD()
-	}
-	raw := x.RawMatrix()
-	for i := 0; i < n; i++ {
-		copy(b[i*m:i*m+m], raw.Data[i*raw.Stride:i*raw.Stride+m])
-	}
-	return nil
-}

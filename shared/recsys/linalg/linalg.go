@@ -31,16 +31,6 @@ func InvertSPD(a []float64, n int) error {
 	return nil
 }
 
-// SolveSPD solves a·X = b for X in place of b, with a n×n symmetric positive
-// definite (row-major, both triangles) and b n×m row-major. a is overwritten
-// by its Cholesky factor.
-func SolveSPD(a []float64, n int, b []float64, m int) error {
-	if len(a) != n*n || len(b) != n*m {
-		return errs.Userf(errs.Invalid, "solve: sizes do not match (%d, %d for n=%d m=%d)", len(a), len(b), n, m)
-	}
-	return solveSPD(a, n, b, m)
-}
-
 // errNotSPD is returned when a matrix is not positive definite.
 func errNotSPD() error {
 	return errs.Userf(errs.Invalid, "the matrix is not positive definite (increase the regularisation)")

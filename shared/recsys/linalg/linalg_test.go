@@ -72,31 +72,6 @@ func TestNotSPD(t *testing.T) {
 	}
 }
 
-func TestSolveSPD(t *testing.T) {
-	n, m := 9, 3
-	a := spd(n, 3)
-	x := make([]float64, n*m)
-	for i := range x {
-		x[i] = float64(i%5) - 2
-	}
-	b := make([]float64, n*m)
-	for i := 0; i < n; i++ {
-		for j := 0; j < m; j++ {
-			for k := 0; k < n; k++ {
-				b[i*m+j] += a[i*n+k] * x[k*m+j]
-			}
-		}
-	}
-	if err := SolveSPD(a, n, b, m); err != nil {
-		t.Fatal(err)
-	}
-	for i := range x {
-		if math.Abs(b[i]-x[i]) > 1e-9 {
-			t.Fatalf("%s: x[%d] = %g, want %g", Backend(), i, b[i], x[i])
-		}
-	}
-}
-
 func TestBackendsAgree(t *testing.T) {
 	n := 40
 	a := spd(n, 5)
