@@ -34,18 +34,20 @@ module "tenant" {
   for_each = var.tenants
 
   # Referencing google_project makes the tenant wait for its project.
-  project_id              = each.value.create_project ? google_project.tenant[each.key].project_id : local.tenant_projects[each.key]
-  tenant_id               = each.key
-  region                  = coalesce(each.value.region, var.default_region)
-  firestore_location      = each.value.firestore_location
-  staging_retention_days  = each.value.staging_retention_days
-  spa_public              = each.value.spa_public
-  web_domain              = each.value.web_domain
-  web_cdn                 = each.value.web_cdn
-  upload_max_bytes        = each.value.upload_max_bytes
-  api_public              = each.value.api_public
-  max_instances           = each.value.max_instances # null: the tenant module's defaults
-  labels                  = merge(var.labels, each.value.labels)
-  function_source_archive = var.function_source_archive
-  function_source_object  = var.function_source_object
+  project_id                 = each.value.create_project ? google_project.tenant[each.key].project_id : local.tenant_projects[each.key]
+  tenant_id                  = each.key
+  region                     = coalesce(each.value.region, var.default_region)
+  firestore_location         = each.value.firestore_location
+  staging_retention_days     = each.value.staging_retention_days
+  spa_public                 = each.value.spa_public
+  web_domain                 = each.value.web_domain
+  web_cdn                    = each.value.web_cdn
+  upload_max_bytes           = each.value.upload_max_bytes
+  api_public                 = each.value.api_public
+  max_instances              = each.value.max_instances # null: the tenant module's defaults
+  labels                     = merge(var.labels, each.value.labels)
+  google_oauth_client_id     = each.value.google_oauth_client_id
+  google_oauth_client_secret = lookup(var.google_oauth_client_secrets, each.key, null)
+  function_source_archive    = var.function_source_archive
+  function_source_object     = var.function_source_object
 }

@@ -50,7 +50,8 @@ variable "tenants" {
     staging_retention_days = optional(number, 7)
     spa_public             = optional(bool, true)
     web_domain             = string
-    web_cdn                = optional(bool, false)
+    web_cdn                = optional(bool, true)
+    google_oauth_client_id = optional(string) # "Sign in with Google" (secret in google_oauth_client_secrets)
     upload_max_bytes       = optional(number, 2147483648)
     api_public             = optional(bool, true)
     max_instances          = optional(map(number))
@@ -70,4 +71,11 @@ variable "labels" {
   description = "Labels added to every tenant's resources."
   type        = map(string)
   default     = {}
+}
+
+variable "google_oauth_client_secrets" {
+  description = "Per tenant id, the secret of the OAuth client named by the tenant's google_oauth_client_id."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
 }

@@ -76,10 +76,11 @@ resource "google_cloudfunctions2_function" "api" {
     max_instance_count               = lookup(var.max_instances, "API", 10)
     max_instance_request_concurrency = 8
     available_cpu                    = "1"
-    ingress_settings                 = "ALLOW_ALL"
-    all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.functions.email
-    environment_variables            = local.function_env
+    # Only through the web app's load balancer (web.tf): /api on its origin.
+    ingress_settings               = "ALLOW_INTERNAL_AND_GCLB"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.functions.email
+    environment_variables          = local.function_env
   }
 
   depends_on = [

@@ -4,8 +4,8 @@ output "project_id" {
 }
 
 output "api_url" {
-  description = "HTTPS URL of the API function."
-  value       = google_cloudfunctions2_function.api.service_config[0].uri
+  description = "HTTPS URL of the API: /api on the web app's origin (the function itself takes traffic from the load balancer only)."
+  value       = "${local.web_origin}/api"
 }
 
 output "spa_url" {

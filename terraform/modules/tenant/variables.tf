@@ -72,9 +72,22 @@ variable "web_domain" {
 }
 
 variable "web_cdn" {
-  description = "Serve the web app through Cloud CDN (index.html and config.js are uploaded with no-cache, the bundles have hashed names)."
+  description = "Serve the web app through Cloud CDN, which follows the objects' Cache-Control: the hashed bundles are uploaded immutable, index.html and config.js no-cache."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "google_oauth_client_id" {
+  description = "OAuth client ID (a Web application client of the tenant's project, redirect URI https://<project>.firebaseapp.com/__/auth/handler) for \"Sign in with Google\"; null offers email and password only."
+  type        = string
+  default     = null
+}
+
+variable "google_oauth_client_secret" {
+  description = "Secret of google_oauth_client_id."
+  type        = string
+  default     = null
+  sensitive   = true
 }
 
 variable "upload_max_bytes" {
