@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/registry"
 )
 
@@ -112,7 +113,12 @@ type Tx interface {
 	Writer
 }
 
-// Driver is what a backend implements.
+// Driver is what a backend implements. The Store in front of it validates
+// keys, queries and data (Data reaching Put is canonical, see CanonicalData),
+// refuses calls after Close and writes through the Store inside one of its
+// transactions, and gives errors their kind, so a driver does none of that:
+// it stores, reads, checks preconditions (CheckPrecondition) and says what
+// its own errors mean (ErrorKind).
 type Driver interface {
 	Reader
 	Writer
@@ -120,12 +126,10 @@ type Driver interface {
 	// RunTx runs fn in a transaction, retrying it on contention. If fn
 	// returns an error nothing is written and that error is returned.
 	RunTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// ErrorKind classifies an error the driver returned that carries no
+	// errs kind (a database or RPC error); errs.Unknown when it cannot tell.
+	ErrorKind(err error) errs.Kind
 	Close() error
-}
-
-// Store is the portable type the rest of the code uses.
-type Store struct {
-	Driver
 }
 
 // Opener opens a driver from a URL.
@@ -145,5 +149,5 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Driver: d}, nil
+	return NewStore(d), nil
 }

@@ -26,8 +26,10 @@ import (
 )
 
 // Run runs the conformance suite. open is called once per subtest and must
-// return a ready driver; the suite closes it when the subtest ends.
-func Run(t *testing.T, open func(t *testing.T) docstore.Driver) {
+// return a ready store (docstore.Open, or docstore.NewStore over a driver):
+// the suite tests the driver through the portable type, as the code uses it.
+// The suite closes the store when the subtest ends.
+func Run(t *testing.T, open func(t *testing.T) *docstore.Store) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
@@ -63,14 +65,14 @@ func Run(t *testing.T, open func(t *testing.T) docstore.Driver) {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			tc.fn(t, &docstore.Store{Driver: d}, s.prefix+"-"+strings.ToLower(tc.name))
+			tc.fn(t, d, s.prefix+"-"+strings.ToLower(tc.name))
 		})
 	}
 }
 
 type suite struct {
 	prefix string
-	open   func(t *testing.T) docstore.Driver
+	open   func(t *testing.T) *docstore.Store
 }
 
 func ctx(t *testing.T) context.Context {

@@ -83,9 +83,6 @@ type Driver struct {
 	closed bool
 }
 
-// inTxKey marks the context passed to a transaction's function.
-type inTxKey struct{}
-
 var _ docstore.Driver = (*Driver)(nil)
 
 // OpenURL returns a driver for a firestore:// URL (see the package doc). It
@@ -169,16 +166,13 @@ func ref(c *firestore.Client, key docstore.Key) *firestore.DocumentRef {
 
 // Get implements docstore.Reader.
 func (d *Driver) Get(ctx context.Context, key docstore.Key) (docstore.Doc, error) {
-	if err := docstore.ValidateKey(key); err != nil {
-		return docstore.Doc{}, err
-	}
 	c, err := d.fs(ctx)
 	if err != nil {
 		return docstore.Doc{}, err
 	}
 	snap, err := ref(c, key).Get(ctx)
 	if status.Code(err) == codes.NotFound {
-		return docstore.Doc{}, errs.E(errs.NotFound, "docstore: %s not found", key)
+		return docstore.Doc{}, docstore.NotFound(key)
 	}
 	if err != nil {
 		return docstore.Doc{}, mapErr(err, "firestoredoc: get %s", key)
@@ -188,14 +182,8 @@ func (d *Driver) Get(ctx context.Context, key docstore.Key) (docstore.Doc, error
 
 // Put implements docstore.Writer.
 func (d *Driver) Put(ctx context.Context, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
-	if err := d.notInTx(ctx); err != nil {
-		return 0, err
-	}
 	if pre.IfVersion < 0 {
 		// Create needs no transaction: the service checks existence.
-		if err := docstore.ValidateKey(key); err != nil {
-			return 0, err
-		}
 		fields, _, err := encode(key, data, 1)
 		if err != nil {
 			return 0, err
@@ -223,16 +211,10 @@ func (d *Driver) Put(ctx context.Context, key docstore.Key, data json.RawMessage
 
 // Delete implements docstore.Writer.
 func (d *Driver) Delete(ctx context.Context, key docstore.Key, pre docstore.Precondition) error {
-	if err := d.notInTx(ctx); err != nil {
-		return err
-	}
 	if pre.IfVersion != 0 {
 		return d.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 			return tx.Delete(ctx, key, pre)
 		})
-	}
-	if err := docstore.ValidateKey(key); err != nil {
-		return err
 	}
 	c, err := d.fs(ctx)
 	if err != nil {
@@ -246,9 +228,6 @@ func (d *Driver) Delete(ctx context.Context, key docstore.Key, pre docstore.Prec
 
 // List implements docstore.Driver.
 func (d *Driver) List(ctx context.Context, q docstore.Query) ([]docstore.Doc, error) {
-	if err := docstore.ValidateQuery(q); err != nil {
-		return nil, err
-	}
 	c, err := d.fs(ctx)
 	if err != nil {
 		return nil, err
@@ -321,12 +300,9 @@ func buildQuery(base firestore.Query, q docstore.Query) (fq firestore.Query, cli
 // transaction reads, so concurrent read-modify-writes of one document from
 // one process would otherwise wait for each other's lock timeouts before
 // retrying. Transactions of different processes are isolated by Firestore
-// and retried on contention. Calling the Driver's own Put, Delete or RunTx
-// from inside fn is an error (errs.Invalid): use tx.
+// and retried on contention. (The docstore.Store refuses writes through
+// itself from inside fn, which would deadlock or escape the transaction.)
 func (d *Driver) RunTx(ctx context.Context, fn func(ctx context.Context, tx docstore.Tx) error) error {
-	if err := d.notInTx(ctx); err != nil {
-		return err
-	}
 	c, err := d.fs(ctx)
 	if err != nil {
 		return err
@@ -340,7 +316,7 @@ func (d *Driver) RunTx(ctx context.Context, fn func(ctx context.Context, tx docs
 	var fnErr error
 	err = c.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {
 		t := &tx{c: c, ftx: ftx, entries: map[docstore.Key]*entry{}}
-		fnErr = fn(context.WithValue(ctx, inTxKey{}, d), t)
+		fnErr = fn(ctx, t)
 		if fnErr != nil {
 			return fnErr
 		}
@@ -354,15 +330,6 @@ func (d *Driver) RunTx(ctx context.Context, fn func(ctx context.Context, tx docs
 	default:
 		return mapErr(err, "firestoredoc: transaction")
 	}
-}
-
-// notInTx rejects writes through the Driver from inside one of its
-// transactions, which would deadlock or escape the transaction.
-func (d *Driver) notInTx(ctx context.Context) error {
-	if ctx.Value(inTxKey{}) == d {
-		return errs.E(errs.Invalid, "firestoredoc: write through the store inside a transaction (use the Tx passed to the function)")
-	}
-	return nil
 }
 
 // entry is what a transaction knows of one document.
@@ -413,23 +380,17 @@ func (t *tx) load(key docstore.Key) (*entry, error) {
 }
 
 func (t *tx) Get(ctx context.Context, key docstore.Key) (docstore.Doc, error) {
-	if err := docstore.ValidateKey(key); err != nil {
-		return docstore.Doc{}, err
-	}
 	e, err := t.load(key)
 	if err != nil {
 		return docstore.Doc{}, err
 	}
 	if !e.exists {
-		return docstore.Doc{}, errs.E(errs.NotFound, "docstore: %s not found", key)
+		return docstore.Doc{}, docstore.NotFound(key)
 	}
 	return docstore.Doc{Key: key, Data: e.data, Version: e.version, UpdateTime: e.updated}, nil
 }
 
 func (t *tx) Put(ctx context.Context, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
-	if err := docstore.ValidateKey(key); err != nil {
-		return 0, err
-	}
 	e, err := t.load(key)
 	if err != nil {
 		return 0, err
@@ -451,9 +412,6 @@ func (t *tx) Put(ctx context.Context, key docstore.Key, data json.RawMessage, pr
 }
 
 func (t *tx) Delete(ctx context.Context, key docstore.Key, pre docstore.Precondition) error {
-	if err := docstore.ValidateKey(key); err != nil {
-		return err
-	}
 	e, ok := t.entries[key]
 	if !ok && pre.IfVersion == 0 {
 		// No need to read: record a blind delete.
@@ -493,26 +451,12 @@ func (t *tx) flush() error {
 }
 
 func check(key docstore.Key, pre docstore.Precondition, e *entry) error {
-	switch {
-	case pre.IfVersion == 0:
-		return nil
-	case pre.IfVersion < 0 && e.exists:
-		return errs.E(errs.Conflict, "docstore: %s already exists", key)
-	case pre.IfVersion > 0 && !e.exists:
-		return errs.E(errs.Conflict, "docstore: %s does not exist (want version %d)", key, pre.IfVersion)
-	case pre.IfVersion > 0 && e.version != pre.IfVersion:
-		return errs.E(errs.Conflict, "docstore: %s is at version %d, not %d", key, e.version, pre.IfVersion)
-	}
-	return nil
+	return docstore.CheckPrecondition(key, pre, e.exists, e.version)
 }
 
-// encode turns Data into Firestore fields carrying the version; it also
-// returns the canonical JSON.
-func encode(key docstore.Key, data json.RawMessage, version int64) (map[string]any, json.RawMessage, error) {
-	canon, err := docstore.CanonicalData(data)
-	if err != nil {
-		return nil, nil, errs.Wrap(errs.Invalid, err, "docstore: put %s", key)
-	}
+// encode turns Data (canonical: the docstore.Store checked it) into
+// Firestore fields carrying the version; it also returns the data.
+func encode(key docstore.Key, canon json.RawMessage, version int64) (map[string]any, json.RawMessage, error) {
 	dec := json.NewDecoder(strings.NewReader(string(canon)))
 	dec.UseNumber()
 	var m map[string]any
@@ -615,13 +559,14 @@ func fromSnapshot(key docstore.Key, snap *firestore.DocumentSnapshot) (docstore.
 	return docstore.Doc{Key: key, Data: data, Version: version, UpdateTime: snap.UpdateTime.UTC()}, nil
 }
 
-// mapErr gives a Firestore error a kind from its gRPC code.
+// mapErr adds the operation to a Firestore error; the docstore.Store gives
+// it its kind (ErrorKind).
 func mapErr(err error, format string, args ...any) error {
-	if k := kindOf(err); k != errs.Unknown {
-		return errs.Wrap(k, err, format, args...)
-	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
+
+// ErrorKind implements docstore.Driver: the kind of the gRPC status code.
+func (d *Driver) ErrorKind(err error) errs.Kind { return grpcerr.KindOf(err) }
 
 // mapQueryErr is mapErr for queries, where FailedPrecondition means a
 // missing index rather than a version conflict.
@@ -631,5 +576,3 @@ func mapQueryErr(err error, format string, args ...any) error {
 	}
 	return mapErr(err, format, args...)
 }
-
-func kindOf(err error) errs.Kind { return grpcerr.KindOf(err) }

@@ -37,12 +37,12 @@ func open(t *testing.T, rawURL string) *docstore.Store {
 func TestConformanceEmulator(t *testing.T) {
 	testenv.Require(t, testenv.Firestore)
 	p := project(t)
-	docstoretest.Run(t, func(t *testing.T) docstore.Driver {
+	docstoretest.Run(t, func(t *testing.T) *docstore.Store {
 		s, err := docstore.Open(context.Background(), "firestore://"+p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.Driver
+		return s
 	})
 }
 

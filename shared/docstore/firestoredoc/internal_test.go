@@ -35,8 +35,8 @@ func TestKindOf(t *testing.T) {
 		{errors.New("plain"), errs.Unknown},
 	}
 	for _, tc := range cases {
-		if got := errs.KindOf(mapErr(tc.err, "op")); got != tc.want {
-			t.Errorf("mapErr(%v) kind = %v, want %v", tc.err, got, tc.want)
+		if got := (*Driver)(nil).ErrorKind(mapErr(tc.err, "op")); got != tc.want {
+			t.Errorf("ErrorKind(mapErr(%v)) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 	if got := errs.KindOf(mapQueryErr(status.Error(codes.FailedPrecondition, "needs index"), "list")); got != errs.Invalid {

@@ -162,9 +162,6 @@ type querier interface {
 
 // Get implements docstore.Reader.
 func (d *Driver) Get(ctx context.Context, key docstore.Key) (docstore.Doc, error) {
-	if err := docstore.ValidateKey(key); err != nil {
-		return docstore.Doc{}, err
-	}
 	return get(ctx, d.db, key)
 }
 
@@ -177,7 +174,7 @@ func get(ctx context.Context, q querier, key docstore.Key) (docstore.Doc, error)
 	err := q.QueryRowContext(ctx, `SELECT "data", "version", "update_time" FROM "docs" WHERE "tenant" = ? AND "kind" = ? AND "id" = ?`,
 		key.Tenant, key.Kind, key.ID).Scan(&data, &version, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return docstore.Doc{}, errs.E(errs.NotFound, "docstore: %s not found", key)
+		return docstore.Doc{}, docstore.NotFound(key)
 	}
 	if err != nil {
 		return docstore.Doc{}, mapErr(err, "sqlitedoc: get %s", key)
@@ -204,18 +201,11 @@ func (d *Driver) Delete(ctx context.Context, key docstore.Key, pre docstore.Prec
 }
 
 func put(ctx context.Context, q querier, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
-	if err := docstore.ValidateKey(key); err != nil {
-		return 0, err
-	}
-	data, err := docstore.CanonicalData(data)
-	if err != nil {
-		return 0, errs.Wrap(errs.Invalid, err, "docstore: put %s", key)
-	}
 	cur, err := currentVersion(ctx, q, key)
 	if err != nil {
 		return 0, err
 	}
-	if err := check(key, pre, cur); err != nil {
+	if err := docstore.CheckPrecondition(key, pre, cur != 0, cur); err != nil {
 		return 0, err
 	}
 	now := time.Now().UnixNano()
@@ -233,15 +223,12 @@ func put(ctx context.Context, q querier, key docstore.Key, data json.RawMessage,
 }
 
 func del(ctx context.Context, q querier, key docstore.Key, pre docstore.Precondition) error {
-	if err := docstore.ValidateKey(key); err != nil {
-		return err
-	}
 	if pre.IfVersion != 0 {
 		cur, err := currentVersion(ctx, q, key)
 		if err != nil {
 			return err
 		}
-		if err := check(key, pre, cur); err != nil {
+		if err := docstore.CheckPrecondition(key, pre, cur != 0, cur); err != nil {
 			return err
 		}
 	}
@@ -263,21 +250,6 @@ func currentVersion(ctx context.Context, q querier, key docstore.Key) (int64, er
 		return 0, mapErr(err, "sqlitedoc: read version of %s", key)
 	}
 	return v, nil
-}
-
-// check tests a precondition against the current version (0: missing).
-func check(key docstore.Key, pre docstore.Precondition, cur int64) error {
-	switch {
-	case pre.IfVersion == 0:
-		return nil
-	case pre.IfVersion < 0 && cur != 0:
-		return errs.E(errs.Conflict, "docstore: %s already exists", key)
-	case pre.IfVersion > 0 && cur == 0:
-		return errs.E(errs.Conflict, "docstore: %s does not exist (want version %d)", key, pre.IfVersion)
-	case pre.IfVersion > 0 && cur != pre.IfVersion:
-		return errs.E(errs.Conflict, "docstore: %s is at version %d, not %d", key, cur, pre.IfVersion)
-	}
-	return nil
 }
 
 // List implements docstore.Driver.
@@ -371,13 +343,10 @@ func BuildQuery(q docstore.Query) (string, []any, error) {
 
 // RunTx implements docstore.Driver. The transaction holds SQLite's write
 // lock from its start (BEGIN IMMEDIATE); fn is retried when the database
-// stays busy past the busy timeout. Writing through the Driver (Put, Delete,
-// RunTx) with the context fn receives is an error (errs.Invalid): use tx.
+// stays busy past the busy timeout. (The docstore.Store refuses writes
+// through itself inside fn: BEGIN IMMEDIATE would wait for the lock this
+// goroutine holds.)
 func (d *Driver) RunTx(ctx context.Context, fn func(ctx context.Context, tx docstore.Tx) error) error {
-	if ctx.Value(inTxKey{}) == d {
-		// BEGIN IMMEDIATE would wait for the lock this goroutine holds.
-		return errs.E(errs.Invalid, "sqlitedoc: write through the store inside a transaction (use the Tx passed to the function)")
-	}
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = d.runTxOnce(ctx, fn)
@@ -404,7 +373,7 @@ func (d *Driver) runTxOnce(ctx context.Context, fn func(ctx context.Context, tx 
 			sqlTx.Rollback()
 		}
 	}()
-	if err := fn(context.WithValue(ctx, inTxKey{}, d), &tx{tx: sqlTx}); err != nil {
+	if err := fn(ctx, &tx{tx: sqlTx}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -413,17 +382,11 @@ func (d *Driver) runTxOnce(ctx context.Context, fn func(ctx context.Context, tx 
 	return nil
 }
 
-// inTxKey marks the context passed to a transaction's function.
-type inTxKey struct{}
-
 // tx is a docstore.Tx over a SQLite transaction. Reads see the
 // transaction's own earlier writes.
 type tx struct{ tx *sql.Tx }
 
 func (t *tx) Get(ctx context.Context, key docstore.Key) (docstore.Doc, error) {
-	if err := docstore.ValidateKey(key); err != nil {
-		return docstore.Doc{}, err
-	}
 	return get(ctx, t.tx, key)
 }
 
@@ -456,16 +419,20 @@ func isBusy(err error) bool {
 	return ok && (c == codeBusy || c == codeLocked)
 }
 
-// mapErr gives a SQLite error a kind: busy and I/O errors are transient.
+// mapErr adds the operation to a SQLite error; the docstore.Store gives it
+// its kind (ErrorKind).
 func mapErr(err error, format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// ErrorKind implements docstore.Driver: busy, locked, full and I/O errors
+// are transient, the rest internal.
+func (d *Driver) ErrorKind(err error) errs.Kind {
 	if c, ok := sqliteCode(err); ok {
 		switch c {
 		case codeBusy, codeLocked, codeIOErr, codeFull:
-			return errs.Wrap(errs.Transient, err, format, args...)
+			return errs.Transient
 		}
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(errs.Transient, err, format, args...)
-	}
-	return errs.Wrap(errs.Unknown, err, format, args...)
+	return errs.Unknown
 }

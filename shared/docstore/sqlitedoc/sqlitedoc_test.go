@@ -25,14 +25,14 @@ func open(t *testing.T, rawURL string) *docstore.Store {
 }
 
 func TestConformanceFile(t *testing.T) {
-	docstoretest.Run(t, func(t *testing.T) docstore.Driver {
-		return open(t, "sqlite://"+filepath.Join(t.TempDir(), "config.db")).Driver
+	docstoretest.Run(t, func(t *testing.T) *docstore.Store {
+		return open(t, "sqlite://"+filepath.Join(t.TempDir(), "config.db"))
 	})
 }
 
 func TestConformanceMemory(t *testing.T) {
-	docstoretest.Run(t, func(t *testing.T) docstore.Driver {
-		return open(t, "sqlite::memory:").Driver
+	docstoretest.Run(t, func(t *testing.T) *docstore.Store {
+		return open(t, "sqlite::memory:")
 	})
 }
 
