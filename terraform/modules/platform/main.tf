@@ -48,6 +48,46 @@ module "tenant" {
   labels                     = merge(var.labels, each.value.labels)
   google_oauth_client_id     = each.value.google_oauth_client_id
   google_oauth_client_secret = lookup(var.google_oauth_client_secrets, each.key, null)
+  alert_emails               = each.value.alert_emails
+  egress_cidr                = coalesce(each.value.egress_cidr, "10.64.0.0/24")
   function_source_archive    = var.function_source_archive
   function_source_object     = var.function_source_object
+}
+
+# A monthly budget per tenant project, on the platform's billing account:
+# e-mails the billing account's admins and the tenant's alert channels at
+# 50, 90 and 100 % of monthly_budget (and at 100 % of the forecast).
+resource "google_billing_budget" "tenant" {
+  for_each = var.tenants
+
+  billing_account = var.billing_account
+  display_name    = substr("b2brecs ${each.key}", 0, 60)
+
+  budget_filter {
+    projects = ["projects/${module.tenant[each.key].project_number}"]
+  }
+
+  amount {
+    specified_amount {
+      currency_code = var.budget_currency
+      units         = tostring(floor(each.value.monthly_budget))
+    }
+  }
+
+  dynamic "threshold_rules" {
+    for_each = [0.5, 0.9, 1.0]
+    content {
+      threshold_percent = threshold_rules.value
+    }
+  }
+
+  threshold_rules {
+    threshold_percent = 1.0
+    spend_basis       = "FORECASTED_SPEND"
+  }
+
+  all_updates_rule {
+    monitoring_notification_channels = module.tenant[each.key].notification_channels
+    disable_default_iam_recipients   = false
+  }
 }

@@ -52,6 +52,9 @@ variable "tenants" {
     web_domain             = string
     web_cdn                = optional(bool, true)
     google_oauth_client_id = optional(string) # "Sign in with Google" (secret in google_oauth_client_secrets)
+    alert_emails           = optional(list(string), [])
+    monthly_budget         = optional(number, 100) # in budget_currency; alerts at 50, 90 and 100 %
+    egress_cidr            = optional(string)
     upload_max_bytes       = optional(number, 2147483648)
     api_public             = optional(bool, true)
     max_instances          = optional(map(number))
@@ -78,4 +81,10 @@ variable "google_oauth_client_secrets" {
   type        = map(string)
   default     = {}
   sensitive   = true
+}
+
+variable "budget_currency" {
+  description = "Currency of the tenants' monthly_budget: the billing account's currency."
+  type        = string
+  default     = "USD"
 }

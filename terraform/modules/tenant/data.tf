@@ -35,6 +35,10 @@ resource "google_firestore_database" "default" {
   type             = "FIRESTORE_NATIVE"
   concurrency_mode = "OPTIMISTIC"
   deletion_policy  = "ABANDON"
+  # Reads of any version of the last 7 days (recovery from a bad change),
+  # and no deletion of the database by accident.
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
 
   depends_on = [google_project_service.enabled]
 }

@@ -81,6 +81,12 @@ resource "google_cloudfunctions2_function" "api" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.functions.email
     environment_variables          = local.function_env
+    # Out through the tenant's VPC and Cloud NAT's static address (network.tf).
+    direct_vpc_egress = "VPC_EGRESS_ALL_TRAFFIC"
+    direct_vpc_network_interface {
+      network    = google_compute_network.egress.id
+      subnetwork = google_compute_subnetwork.egress.id
+    }
   }
 
   depends_on = [
@@ -127,6 +133,12 @@ resource "google_cloudfunctions2_function" "file_dropped" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.functions.email
     environment_variables          = local.function_env
+    # Out through the tenant's VPC and Cloud NAT's static address (network.tf).
+    direct_vpc_egress = "VPC_EGRESS_ALL_TRAFFIC"
+    direct_vpc_network_interface {
+      network    = google_compute_network.egress.id
+      subnetwork = google_compute_subnetwork.egress.id
+    }
   }
 
   # Fed by the push subscription file-dropped (deliveries.tf) with the
@@ -166,6 +178,12 @@ resource "google_cloudfunctions2_function" "run_requested" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.functions.email
     environment_variables          = local.function_env
+    # Out through the tenant's VPC and Cloud NAT's static address (network.tf).
+    direct_vpc_egress = "VPC_EGRESS_ALL_TRAFFIC"
+    direct_vpc_network_interface {
+      network    = google_compute_network.egress.id
+      subnetwork = google_compute_subnetwork.egress.id
+    }
   }
 
   # Fed by the push subscription run-requested (deliveries.tf).
@@ -205,6 +223,12 @@ resource "google_cloudfunctions2_function" "load_requested" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.functions.email
     environment_variables          = local.function_env
+    # Out through the tenant's VPC and Cloud NAT's static address (network.tf).
+    direct_vpc_egress = "VPC_EGRESS_ALL_TRAFFIC"
+    direct_vpc_network_interface {
+      network    = google_compute_network.egress.id
+      subnetwork = google_compute_subnetwork.egress.id
+    }
   }
 
   # Fed by the push subscription load-requested (deliveries.tf).
@@ -243,6 +267,12 @@ resource "google_cloudfunctions2_function" "sweep_requested" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.functions.email
     environment_variables          = local.function_env
+    # Out through the tenant's VPC and Cloud NAT's static address (network.tf).
+    direct_vpc_egress = "VPC_EGRESS_ALL_TRAFFIC"
+    direct_vpc_network_interface {
+      network    = google_compute_network.egress.id
+      subnetwork = google_compute_subnetwork.egress.id
+    }
   }
 
   # Fed by the push subscription sweep-requested (deliveries.tf) with the
@@ -282,6 +312,12 @@ resource "google_cloudfunctions2_function" "dead_lettered" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.functions.email
     environment_variables          = local.function_env
+    # Out through the tenant's VPC and Cloud NAT's static address (network.tf).
+    direct_vpc_egress = "VPC_EGRESS_ALL_TRAFFIC"
+    direct_vpc_network_interface {
+      network    = google_compute_network.egress.id
+      subnetwork = google_compute_subnetwork.egress.id
+    }
   }
 
   # Fed by the push subscription dead-lettered (deliveries.tf) from the

@@ -26,6 +26,7 @@ output "buckets" {
     artifacts = google_storage_bucket.artifacts.name
     spa       = google_storage_bucket.spa.name
     sources   = google_storage_bucket.sources.name
+    pipelines = google_storage_bucket.pipelines.name
   }
 }
 
@@ -50,10 +51,35 @@ output "service_accounts" {
     functions = google_service_account.functions.email
     trigger   = google_service_account.trigger.email
     builder   = google_service_account.builder.email
+    vertex    = google_service_account.vertex.email
   }
 }
 
 output "function_env" {
   description = "The environment every function gets (no secrets in it)."
   value       = local.function_env
+}
+
+output "egress_ip" {
+  description = "The static address the functions connect to customers' databases from (Cloud NAT): customers allow-list it."
+  value       = google_compute_address.egress.address
+}
+
+output "project_number" {
+  description = "The tenant project's number (budgets filter on it)."
+  value       = data.google_project.tenant.number
+}
+
+output "notification_channels" {
+  description = "IDs of the alert e-mail channels (the budget notifies them too)."
+  value       = [for c in google_monitoring_notification_channel.email : c.id]
+}
+
+output "vertex" {
+  description = "What the experiments issue's Vertex AI pipelines use: their service account, pipeline root and image repository."
+  value = {
+    service_account = google_service_account.vertex.email
+    pipeline_root   = "gs://${google_storage_bucket.pipelines.name}"
+    repository      = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.ml.repository_id}"
+  }
 }

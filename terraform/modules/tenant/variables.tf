@@ -162,3 +162,26 @@ variable "datasets" {
     error_message = "Dataset names are letters, digits and underscores, not starting with a digit; raw_data is always created."
   }
 }
+
+variable "egress_cidr" {
+  description = "Address range of the functions' egress subnet (Direct VPC egress takes instance addresses from it; /26 or larger). It must not overlap the networks of customers the tenant connects to through peering or VPN."
+  type        = string
+  default     = "10.64.0.0/24"
+
+  validation {
+    condition     = can(cidrhost(var.egress_cidr, 0)) && tonumber(split("/", var.egress_cidr)[1]) <= 26
+    error_message = "egress_cidr must be an IPv4 range of /26 or larger, e.g. 10.64.0.0/24."
+  }
+}
+
+variable "alert_emails" {
+  description = "Who is mailed when runs fail, events are dead-lettered or functions fail (monitoring.tf)."
+  type        = list(string)
+  default     = []
+}
+
+variable "pipeline_retention_days" {
+  description = "Objects under the Vertex AI pipeline root are deleted after this many days."
+  type        = number
+  default     = 30
+}

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     google = {
-      source  = "hashicorp/google"
-      version = ">= 6.14, < 8.0"
+      source = "hashicorp/google"
+      # 7.20: Direct VPC egress of 2nd gen functions (network.tf) is GA.
+      version = ">= 7.20, < 8.0"
     }
   }
 }
