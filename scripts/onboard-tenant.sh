@@ -10,7 +10,9 @@
 #    domain WEB_DOMAIN (needed the first time), DISPLAY_NAME;
 # 2. packages the functions (scripts/package-functions.sh);
 # 3. terraform init and apply in ENV_DIR (every tenant of the file: a second
-#    tenant is one more entry and one more run);
+#    tenant is one more entry and one more run), then the web app's release
+#    into the tenant's web bucket (hashed bundles immutable, index.html
+#    no-cache, Terraform's config.js kept);
 # 4. recs tenant bootstrap: the tenant's record and its first admin
 #    ADMIN_EMAIL in the project's Firestore (idempotent);
 # 5. the admin's Identity Platform account (email and password, the email
@@ -20,7 +22,7 @@
 # Needs terraform, gcloud (signed in: `gcloud auth login` and
 # `gcloud auth application-default login`, as an owner of PROJECT), go,
 # python3 and curl. Env: ENV_DIR (default terraform/envs/example),
-# AUTO_APPROVE=1 (terraform apply -auto-approve), SKIP_PACKAGE=1,
+# AUTO_APPROVE=1 (terraform apply -auto-approve), SKIP_PACKAGE=1, SKIP_WEB=1,
 # DRY_RUN=1 (update the tenants file, print the commands, run nothing).
 # Running it again is safe: nothing that exists is changed.
 set -euo pipefail
@@ -104,6 +106,15 @@ run terraform -chdir="$ENV_DIR" init -input=false
 apply=(terraform -chdir="$ENV_DIR" apply -input=false)
 [ -z "${AUTO_APPROVE:-}" ] || apply+=(-auto-approve)
 run "${apply[@]}"
+
+# The web app (built once; cloudbuild.yaml does the same on a release).
+if [ -z "${SKIP_WEB:-}" ]; then
+  say "web app into gs://$PROJECT-spa"
+  run make -C "$ROOT" static
+  run gcloud storage rsync "$ROOT/static/dist" "gs://$PROJECT-spa" --recursive --delete-unmatched-destination-objects '--exclude=^config\.js$'
+  run gcloud storage objects update "gs://$PROJECT-spa/assets/**" "--cache-control=public, max-age=31536000, immutable"
+  run gcloud storage objects update "gs://$PROJECT-spa/index.html" "--cache-control=no-cache, max-age=0"
+fi
 
 # 4. The tenant's record and first admin.
 say "tenant record and first admin in $PROJECT's Firestore"

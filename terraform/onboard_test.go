@@ -65,6 +65,7 @@ func TestOnboardTenant(t *testing.T) {
 	for _, want := range []string{
 		"terraform -chdir=" + env + " init", "terraform -chdir=" + env + " apply",
 		"go -C " + root + " run ./functions/cmd/recs tenant bootstrap -project acme-recs-prod -tenant acme -name ACME\\ Supplies -admin ops@acme.example",
+		"gcloud storage rsync " + root + "/static/dist gs://acme-recs-prod-spa", "--exclude=\\^config\\\\.js\\$",
 		"Web app:      https://recs.acme.example.com/", "First admin:  ops@acme.example",
 	} {
 		if !strings.Contains(out, want) {
