@@ -68,11 +68,11 @@ type Opener = registry.Opener[*blob.Bucket]
 var openers = registry.New[*blob.Bucket]("blobstore")
 
 func init() {
-	openers.Register("file", openFile)
-	openers.Register("mem", openMem)
-	openers.Register(gcsblob.Scheme, openGCS)
-	openers.Register(s3blob.Scheme, openWithGocloud)
-	openers.Register(azureblob.Scheme, openWithGocloud)
+	openers.Register("file", Opener(openFile))
+	openers.Register("mem", Opener(openMem))
+	openers.Register(gcsblob.Scheme, Opener(openGCS))
+	openers.Register(s3blob.Scheme, Opener(openWithGocloud))
+	openers.Register(azureblob.Scheme, Opener(openWithGocloud))
 }
 
 // Register makes another bucket driver available under a URL scheme. Call it

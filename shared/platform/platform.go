@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -50,8 +49,16 @@ type Platform struct {
 
 // Options adjust Open.
 type Options struct {
-	// Bus, when set, is used instead of opening Config.EventsURL (the local
-	// platform passes its in-process bus).
+	// Events, when set, is the mux Config.EventsURL is opened through
+	// instead of events.DefaultURLMux() (the local platform adds an opener
+	// carrying its dead-letter callback).
+	Events *events.URLMux
+	// Schedulers, when set, is the mux Config.SchedulerURL is opened
+	// through instead of scheduler.DefaultURLMux(). In local mode Open adds
+	// the in-process cron (local://), which publishes on the bus.
+	Schedulers *scheduler.URLMux
+	// Bus, when set, is used instead of opening Config.EventsURL (tests
+	// pass a bus they drive).
 	Bus *events.Bus
 	// Scheduler, when set, is used instead of opening Config.SchedulerURL
 	// (tests pass a local cron with a fake clock). The platform closes it.
@@ -91,7 +98,11 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	}
 	p.Bus = opts.Bus
 	if p.Bus == nil {
-		if p.Bus, err = events.Open(ctx, cfg.EventsURL); err != nil {
+		mux := opts.Events
+		if mux == nil {
+			mux = events.DefaultURLMux()
+		}
+		if p.Bus, err = events.OpenMux(ctx, mux, cfg.EventsURL); err != nil {
 			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open events")
 		}
 	}
@@ -101,7 +112,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 			// instance: schedules written to it would be lost.
 			return nil, errs.E(errs.Invalid, "platform: in cloud mode B2B_SCHEDULER_URL must name Cloud Scheduler (cloudscheduler://PROJECT/LOCATION), not %q", cfg.SchedulerURL)
 		}
-		if p.Scheduler, err = openScheduler(ctx, cfg.SchedulerURL, p.Bus, log); err != nil {
+		if p.Scheduler, err = scheduler.OpenMux(ctx, schedulerMux(opts.Schedulers, p.Bus, log), cfg.SchedulerURL); err != nil {
 			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open scheduler")
 		}
 	}
@@ -140,20 +151,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	return p, nil
 }
 
-// openScheduler opens the scheduler named by rawURL. The in-process cron
-// (local://) publishes on bus, so it is built here rather than opened.
-func openScheduler(ctx context.Context, rawURL string, bus *events.Bus, log *slog.Logger) (*scheduler.Scheduler, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, "platform: scheduler URL")
+// schedulerMux is mux (nil: the default) with the in-process cron
+// (local://), which publishes on bus.
+func schedulerMux(mux *scheduler.URLMux, bus *events.Bus, log *slog.Logger) *scheduler.URLMux {
+	if mux == nil {
+		mux = scheduler.DefaultURLMux()
 	}
-	if u.Scheme == localcron.Scheme {
-		if u.Host != "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
-			return nil, errs.E(errs.Invalid, "platform: the local scheduler URL takes no host, path or parameters: use local://")
-		}
-		return &scheduler.Scheduler{Driver: localcron.New(bus, localcron.Options{Logger: log})}, nil
-	}
-	return scheduler.Open(ctx, rawURL)
+	return mux.With(localcron.Scheme, &localcron.URLOpener{Bus: bus, Options: localcron.Options{Logger: log}})
 }
 
 // setupAuth builds the token verifiers for the configured auth mode.

@@ -19,7 +19,7 @@ func TestOpenScheduler(t *testing.T) {
 	bus := &events.Bus{Driver: membus.New(membus.Options{Logger: log})}
 	t.Cleanup(func() { _ = bus.Close() })
 
-	s, err := openScheduler(ctx, "local://", bus, log)
+	s, err := scheduler.OpenMux(ctx, schedulerMux(nil, bus, log), "local://")
 	if err != nil {
 		t.Fatalf("local://: %v", err)
 	}
@@ -38,7 +38,7 @@ func TestOpenScheduler(t *testing.T) {
 	}
 
 	for _, u := range []string{"local://somewhere", "local:///path", "local://?x=1", "cloudscheduler://project-only", "nope://x", "::"} {
-		if _, err := openScheduler(ctx, u, bus, log); err == nil {
+		if _, err := scheduler.OpenMux(ctx, schedulerMux(nil, bus, log), u); err == nil {
 			t.Errorf("openScheduler(%q) = nil error", u)
 		} else if u != "nope://x" && !errs.Is(err, errs.Invalid) {
 			t.Errorf("openScheduler(%q) = %v, want invalid", u, err)

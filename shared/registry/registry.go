@@ -5,33 +5,78 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
-// Opener opens a driver of type D from a URL.
+// URLOpener opens a driver of type D from a URL. An opener is a value: it
+// may carry the dependencies its driver needs (a bus, a logger, options),
+// as gocloud.dev's URL openers do, so that a driver that cannot be opened
+// from a URL alone is still opened by URL through a mux that holds such an
+// opener (see With).
+type URLOpener[D any] interface {
+	OpenURL(ctx context.Context, u *url.URL) (D, error)
+}
+
+// Opener is a URLOpener that is a function: the form drivers that need
+// nothing beyond the URL register from init.
 type Opener[D any] func(ctx context.Context, u *url.URL) (D, error)
 
-// Registry maps URL schemes to openers. The zero value is ready to use.
+// OpenURL implements URLOpener.
+func (f Opener[D]) OpenURL(ctx context.Context, u *url.URL) (D, error) { return f(ctx, u) }
+
+// Registry maps URL schemes to openers (gocloud.dev's URLMux). Create one
+// with New; the zero value is not usable.
 type Registry[D any] struct {
 	port    string
 	mu      sync.RWMutex
-	openers map[string]Opener[D]
+	openers map[string]URLOpener[D]
 }
 
 // New returns a registry for the named port (used in error messages).
 func New[D any](port string) *Registry[D] {
-	return &Registry[D]{port: port, openers: map[string]Opener[D]{}}
+	return &Registry[D]{port: port, openers: map[string]URLOpener[D]{}}
 }
 
-// Register makes a driver available under a scheme.
-func (r *Registry[D]) Register(scheme string, o Opener[D]) {
+// Register makes a driver available under a scheme, which is matched
+// without regard to case (URL schemes are case-insensitive). It panics if
+// the scheme is not a valid URL scheme or already has an opener: two
+// drivers claiming one scheme is a programming error, found at start-up.
+func (r *Registry[D]) Register(scheme string, o URLOpener[D]) {
+	s := strings.ToLower(scheme)
+	if !validScheme(s) {
+		panic(fmt.Sprintf("registry: %s: invalid scheme %q", r.port, scheme))
+	}
+	if o == nil {
+		panic(fmt.Sprintf("registry: %s: nil opener for scheme %q", r.port, scheme))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.openers[scheme] = o
+	if _, dup := r.openers[s]; dup {
+		panic(fmt.Sprintf("registry: %s: scheme %q registered twice", r.port, s))
+	}
+	r.openers[s] = o
+}
+
+// With returns a new registry holding r's openers and o for scheme (which
+// replaces r's opener for that scheme, if any); r is unchanged. It is how a
+// caller that owns a dependency (the in-process bus, a dead-letter
+// callback) makes a driver openable by URL.
+func (r *Registry[D]) With(scheme string, o URLOpener[D]) *Registry[D] {
+	r.mu.RLock()
+	c := New[D](r.port)
+	for k, v := range r.openers {
+		c.openers[k] = v
+	}
+	r.mu.RUnlock()
+	delete(c.openers, strings.ToLower(scheme))
+	c.Register(scheme, o)
+	return c
 }
 
 // Schemes lists the registered schemes, sorted.
@@ -54,12 +99,27 @@ func (r *Registry[D]) Open(ctx context.Context, rawURL string) (D, error) {
 		return zero, errs.Wrap(errs.Invalid, err, "%s: parse url", r.port)
 	}
 	r.mu.RLock()
-	o := r.openers[u.Scheme]
+	o := r.openers[strings.ToLower(u.Scheme)]
 	r.mu.RUnlock()
 	if o == nil {
 		return zero, errs.E(errs.Invalid, "%s: no driver for scheme %q (registered: %v)", r.port, u.Scheme, r.Schemes())
 	}
-	return o(ctx, u)
+	return o.OpenURL(ctx, u)
+}
+
+// validScheme reports whether s is a lower-case URL scheme (RFC 3986:
+// a letter, then letters, digits, '+', '-' or '.').
+func validScheme(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // LocalPath returns the file system path named by a driver URL:

@@ -49,17 +49,33 @@ type Scheduler struct {
 	Driver
 }
 
-// Opener opens a driver from a URL.
+// Opener opens a driver from a URL alone (drivers register one from init).
 type Opener = registry.Opener[Driver]
+
+// URLOpener opens a driver from a URL; it may carry dependencies (the
+// in-process cron carries the bus it publishes on).
+type URLOpener = registry.URLOpener[Driver]
+
+// URLMux maps URL schemes to openers.
+type URLMux = registry.Registry[Driver]
 
 var drivers = registry.New[Driver]("scheduler")
 
 // Register makes a driver available under a URL scheme. Call it from init.
 func Register(scheme string, o Opener) { drivers.Register(scheme, o) }
 
-// Open opens the scheduler named by rawURL.
+// DefaultURLMux is the mux drivers register with; add an opener that
+// carries dependencies with DefaultURLMux().With(scheme, opener).
+func DefaultURLMux() *URLMux { return drivers }
+
+// Open opens the scheduler named by rawURL through the default mux.
 func Open(ctx context.Context, rawURL string) (*Scheduler, error) {
-	d, err := drivers.Open(ctx, rawURL)
+	return OpenMux(ctx, drivers, rawURL)
+}
+
+// OpenMux opens the scheduler named by rawURL through mux.
+func OpenMux(ctx context.Context, mux *URLMux, rawURL string) (*Scheduler, error) {
+	d, err := mux.Open(ctx, rawURL)
 	if err != nil {
 		return nil, err
 	}

@@ -53,18 +53,27 @@ func NewApp(ctx context.Context, cfg platform.Config, s Settings, log *slog.Logg
 		return nil, fmt.Errorf("recs: data dir: %w", err)
 	}
 	a := &App{log: log}
-	a.Bus = membus.New(membus.Options{
+	// The in-process bus opens by URL (B2B_EVENTS_URL, mem:// with
+	// optional parameters) through an opener that carries what a URL
+	// cannot: the dead-letter record and the logger.
+	mux := events.DefaultURLMux().With(membus.Scheme, &membus.URLOpener{Options: membus.Options{
 		Concurrency: 4, MaxAttempts: 5, MinBackoff: 200 * time.Millisecond, MaxBackoff: 10 * time.Second,
 		Logger: log,
 		OnDeadLetter: func(dl events.DeadLetter) {
 			a.recordDeadLetter(dl)
 		},
-	})
-	p, err := platform.Open(ctx, cfg, platform.Options{Bus: &events.Bus{Driver: a.Bus}, Logger: log})
+	}})
+	p, err := platform.Open(ctx, cfg, platform.Options{Events: mux, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	a.P = p
+	bus, ok := p.Bus.Driver.(*membus.Bus)
+	if !ok {
+		_ = p.Close()
+		return nil, fmt.Errorf("recs: runs every function in one process and needs the in-process bus: set B2B_EVENTS_URL to mem:// (it is %q)", cfg.EventsURL)
+	}
+	a.Bus = bus
 	handlers := functions.EventHandlers(p)
 	for _, ep := range functions.Entrypoints() {
 		if ep.Trigger == functions.TriggerHTTP || ep.DeadLetters {

@@ -42,13 +42,40 @@ const (
 var ErrClosed = errors.New("membus: bus is closed")
 
 func init() {
-	events.Register(Scheme, func(_ context.Context, u *url.URL) (events.Driver, error) {
-		opts, err := OptionsFromURL(u)
-		if err != nil {
-			return nil, err
-		}
-		return New(opts), nil
-	})
+	events.Register(Scheme, (&URLOpener{}).OpenURL)
+}
+
+// URLOpener opens mem:// URLs. Options are the defaults the URL's
+// parameters override, and carry what a URL cannot (OnDeadLetter, Logger):
+// a caller that needs them opens the bus through
+// events.DefaultURLMux().With(Scheme, &URLOpener{Options: ...}).
+type URLOpener struct {
+	Options Options
+}
+
+// OpenURL implements events.URLOpener.
+func (o *URLOpener) OpenURL(_ context.Context, u *url.URL) (events.Driver, error) {
+	uo, err := OptionsFromURL(u)
+	if err != nil {
+		return nil, err
+	}
+	opts := o.Options
+	if uo.Concurrency > 0 {
+		opts.Concurrency = uo.Concurrency
+	}
+	if uo.MaxAttempts > 0 {
+		opts.MaxAttempts = uo.MaxAttempts
+	}
+	if uo.MinBackoff > 0 {
+		opts.MinBackoff = uo.MinBackoff
+	}
+	if uo.MaxBackoff > 0 {
+		opts.MaxBackoff = uo.MaxBackoff
+	}
+	if opts.MinBackoff > 0 && opts.MaxBackoff > 0 && opts.MinBackoff > opts.MaxBackoff {
+		return nil, errs.E(errs.Invalid, "membus: min_backoff %s exceeds max_backoff %s", opts.MinBackoff, opts.MaxBackoff)
+	}
+	return New(opts), nil
 }
 
 // Options configure a Bus. Zero values take the defaults.

@@ -225,3 +225,48 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestURLOpenerCarriesOptions: an opener value carries what a URL cannot
+// (the dead-letter callback) and defaults that the URL's parameters
+// override.
+func TestURLOpenerCarriesOptions(t *testing.T) {
+	ctx := context.Background()
+	var dead atomic.Int32
+	mux := events.DefaultURLMux().With(membus.Scheme, &membus.URLOpener{Options: membus.Options{
+		Concurrency: 2, MaxAttempts: 1, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: quiet(),
+		OnDeadLetter: func(events.DeadLetter) { dead.Add(1) },
+	}})
+	bus, err := events.OpenMux(ctx, mux, "mem://?concurrency=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	mb := bus.Driver.(*membus.Bus)
+	if o := mb.Options(); o.Concurrency != 3 || o.MaxAttempts != 1 || o.MaxBackoff != 5*time.Millisecond {
+		t.Errorf("options = %+v, want concurrency 3 from the URL, the rest from the opener", o)
+	}
+	if err := bus.Subscribe("t", "s", func(context.Context, events.Event) error { return errs.E(errs.Invalid, "bad") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Publish(ctx, "t", eventstest.NewEvent("1", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if dead.Load() != 1 {
+		t.Errorf("dead letters = %d, want 1 (the opener's callback)", dead.Load())
+	}
+	if _, err := events.OpenMux(ctx, mux, "mem://?min_backoff=1s"); !errs.Is(err, errs.Invalid) {
+		t.Errorf("min_backoff above the opener's max_backoff = %v, want invalid", err)
+	}
+	// The default mux is unchanged.
+	d, err := events.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if o := d.Driver.(*membus.Bus).Options(); o.MaxAttempts != membus.DefaultMaxAttempts {
+		t.Errorf("default mux options = %+v, want the defaults", o)
+	}
+}

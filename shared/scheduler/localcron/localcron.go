@@ -2,8 +2,9 @@
 // fires each job at its cron times in the job's IANA time zone and publishes
 // the job's CloudEvent (scheduler.FireEvent) to the job's topic.
 //
-// It needs a publisher, so it is built with New, not opened by URL; the
-// "local" scheme is registered only to say so.
+// It needs a publisher, so it is opened as local:// through a mux that holds
+// a URLOpener carrying the bus (scheduler.DefaultURLMux().With(Scheme,
+// &URLOpener{Bus: bus})), or built with New.
 package localcron
 
 import (
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,16 +22,30 @@ import (
 	"github.com/b2brecs/b2brecs/shared/scheduler"
 )
 
-// Scheme is the URL scheme registered (to explain that New is needed).
+// Scheme is the URL scheme of the in-process cron: local://, opened
+// through a mux holding a URLOpener (it needs the bus to publish on, so it
+// is not registered from init).
 const Scheme = "local"
 
 // ErrClosed is the cause of errors returned after Close (kind errs.Conflict).
 var ErrClosed = errors.New("localcron: scheduler is closed")
 
-func init() {
-	scheduler.Register(Scheme, func(context.Context, *url.URL) (scheduler.Driver, error) {
-		return nil, errs.E(errs.Invalid, "localcron: the local scheduler publishes through an events bus; build it with localcron.New(bus, opts) instead of opening local://")
-	})
+// URLOpener opens local:// (no host, path or parameters) as a Cron that
+// publishes on Bus.
+type URLOpener struct {
+	Bus     events.Publisher
+	Options Options
+}
+
+// OpenURL implements scheduler.URLOpener.
+func (o *URLOpener) OpenURL(_ context.Context, u *url.URL) (scheduler.Driver, error) {
+	if u.Host != "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Opaque != "" {
+		return nil, errs.E(errs.Invalid, "localcron: the local scheduler URL takes no host, path or parameters: use local://")
+	}
+	if o.Bus == nil {
+		return nil, errs.E(errs.Invalid, "localcron: no bus to publish on")
+	}
+	return New(o.Bus, o.Options), nil
 }
 
 // Clock is the time source; tests inject a fake one.

@@ -423,8 +423,31 @@ func TestCloseAndOpen(t *testing.T) {
 	if err := c.Upsert(context.Background(), job("b", "* * * * *", "")); !errs.Is(err, errs.Conflict) {
 		t.Errorf("Upsert after Close = %v, want conflict", err)
 	}
-	if _, err := scheduler.Open(context.Background(), "local://"); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "localcron.New") {
-		t.Errorf("Open(local://) = %v, want invalid pointing at New", err)
+}
+
+// TestOpenByURL: local:// opens through a mux holding the opener that
+// carries the bus; other forms of the URL are refused.
+func TestOpenByURL(t *testing.T) {
+	ctx := context.Background()
+	pub := &recorder{}
+	mux := scheduler.DefaultURLMux().With(Scheme, &URLOpener{Bus: pub})
+	s, err := scheduler.OpenMux(ctx, mux, "local://")
+	if err != nil {
+		t.Fatalf("OpenMux(local://): %v", err)
+	}
+	if _, ok := s.Driver.(*Cron); !ok {
+		t.Errorf("local:// driver = %T, want *Cron", s.Driver)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"local://somewhere", "local:///path", "local://?x=1", "local:x"} {
+		if _, err := scheduler.OpenMux(ctx, mux, u); !errs.Is(err, errs.Invalid) {
+			t.Errorf("OpenMux(%q) = %v, want invalid", u, err)
+		}
+	}
+	if _, err := scheduler.Open(ctx, "local://"); !errs.Is(err, errs.Invalid) {
+		t.Errorf("Open(local://) through the default mux = %v, want invalid (no opener without a bus)", err)
 	}
 }
 
