@@ -2,12 +2,17 @@ import { useQueryClient } from '@tanstack/react-query';
 import { notifications } from '@mantine/notifications';
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiClient } from '../api/client';
+import { firebaseIdentityPlatform, identityPlatformConfig, type IdentityPlatform, type IdToken } from './identityPlatform';
 import { loadSession, saveSession, type Session } from './session';
 
 export interface AuthContextValue {
   session: Session | null;
   api: ApiClient;
   login: (email: string, password: string) => Promise<Session>;
+  /** Sign-in with Google (Identity Platform deployments that offer it), else undefined. */
+  loginWithGoogle?: () => Promise<Session>;
+  /** Whether sign-in goes through Identity Platform (a cloud deployment). */
+  identityPlatform: boolean;
   logout: () => Promise<void>;
   /** Ends every session of the user on the server (all devices), then here; rejects when the server did not. */
   logoutAll: () => Promise<void>;
@@ -20,10 +25,18 @@ export interface AuthProviderProps {
   /** For tests: a client factory and a starting session. */
   makeClient?: (opts: ConstructorParameters<typeof ApiClient>[0]) => ApiClient;
   initialSession?: Session | null;
+  /** Identity Platform sign-in; default: from config.js (null in local mode). */
+  identity?: IdentityPlatform | null;
 }
 
-export function AuthProvider({ children, makeClient, initialSession }: AuthProviderProps) {
+function defaultIdentity(): IdentityPlatform | null {
+  const cfg = identityPlatformConfig();
+  return cfg ? firebaseIdentityPlatform(cfg) : null;
+}
+
+export function AuthProvider({ children, makeClient, initialSession, identity: identityProp }: AuthProviderProps) {
   const queryClient = useQueryClient();
+  const [identity] = useState<IdentityPlatform | null>(() => (identityProp !== undefined ? identityProp : defaultIdentity()));
   const [session, setSessionState] = useState<Session | null>(() =>
     initialSession !== undefined ? initialSession : loadSession(),
   );
@@ -61,30 +74,85 @@ export function AuthProvider({ children, makeClient, initialSession }: AuthProvi
     [makeClient, endSession],
   );
 
+  // Identity Platform: the ID token is the bearer token; the API says who
+  // it is (GET /api/me). An identity that is no user of the tenant is
+  // signed out again.
+  const startIdentitySession = useCallback(
+    async (t: IdToken) => {
+      tokenRef.current = t.token;
+      try {
+        const me = await api.me();
+        const s: Session = { token: t.token, expiresAt: t.expiresAt, user: me.user, tenant: me.tenant };
+        queryClient.clear();
+        setSession(s);
+        return s;
+      } catch (err) {
+        tokenRef.current = null;
+        await identity?.signOut().catch(() => undefined);
+        throw err;
+      }
+    },
+    [api, identity, queryClient, setSession],
+  );
+
   const login = useCallback(
     async (email: string, password: string) => {
+      if (identity) return startIdentitySession(await identity.signInWithPassword(email, password));
       const r = await api.login(email, password);
       const s: Session = { token: r.token, expiresAt: r.expires_at, user: r.user, tenant: r.tenant };
       queryClient.clear();
       setSession(s);
       return s;
     },
-    [api, queryClient, setSession],
+    [api, identity, queryClient, setSession, startIdentitySession],
+  );
+
+  const loginWithGoogle = useMemo(
+    () =>
+      identity?.providers.includes('google.com')
+        ? async () => startIdentitySession(await identity.signInWithGoogle())
+        : undefined,
+    [identity, startIdentitySession],
   );
 
   const logout = useCallback(async () => {
     try {
-      await api.logout();
+      if (identity) await identity.signOut();
+      else await api.logout();
     } catch {
       // The token may already be gone server-side; signing out locally is what matters.
     }
     endSession(false);
-  }, [api, endSession]);
+  }, [api, identity, endSession]);
 
   const logoutAll = useCallback(async () => {
     await api.logoutAll();
+    await identity?.signOut().catch(() => undefined);
     endSession(false);
-  }, [api, endSession]);
+  }, [api, identity, endSession]);
+
+  // Identity Platform refreshes the ID token before it expires: use the new
+  // one; a sign-out elsewhere (or a token that cannot be refreshed) ends the
+  // session here.
+  const signedIn = session !== null;
+  useEffect(() => {
+    if (!identity || !signedIn) return;
+    return identity.onToken((t) => {
+      if (!tokenRef.current) return;
+      if (!t) {
+        endSession(true);
+        return;
+      }
+      if (t.token === tokenRef.current) return;
+      tokenRef.current = t.token;
+      setSessionState((prev) => {
+        if (!prev) return prev;
+        const next = { ...prev, token: t.token, expiresAt: t.expiresAt };
+        saveSession(next);
+        return next;
+      });
+    });
+  }, [identity, signedIn, endSession]);
 
   // Refresh who we are once per session start (role or tenant name may have changed).
   const token = session?.token;
@@ -121,8 +189,8 @@ export function AuthProvider({ children, makeClient, initialSession }: AuthProvi
   }, [expiresAt, endSession]);
 
   const value = useMemo<AuthContextValue>(
-    () => ({ session, api, login, logout, logoutAll }),
-    [session, api, login, logout, logoutAll],
+    () => ({ session, api, login, loginWithGoogle, identityPlatform: identity !== null, logout, logoutAll }),
+    [session, api, login, loginWithGoogle, identity, logout, logoutAll],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -1,9 +1,10 @@
-import { Alert, Box, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
-import { IconAlertCircle } from '@tabler/icons-react';
+import { Alert, Box, Button, Center, Divider, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { IconAlertCircle, IconBrandGoogle } from '@tabler/icons-react';
 import { useState, type FormEvent } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, errorMessage } from '../api/client';
 import { useAuth } from '../auth/AuthProvider';
+import { signInErrorMessage } from '../auth/identityPlatform';
 import { Logo } from '../components/Logo';
 
 /** Only same-app paths are followed after sign-in (no open redirects). */
@@ -13,7 +14,7 @@ export function safeNext(next: string | null): string {
 }
 
 export function LoginPage() {
-  const { session, login } = useAuth();
+  const { session, login, loginWithGoogle, identityPlatform } = useAuth();
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const next = safeNext(params.get('next'));
@@ -24,21 +25,27 @@ export function LoginPage() {
 
   if (session && !busy) return <Navigate to={next} replace />;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const signIn = async (how: () => Promise<unknown>) => {
     setError(null);
     setBusy(true);
     try {
-      await login(email.trim(), password);
+      await how();
       navigate(next, { replace: true });
     } catch (err) {
       setError(
-        err instanceof ApiError && err.kind === 'unauthenticated'
-          ? 'Email or password is incorrect.'
-          : errorMessage(err),
+        err instanceof ApiError
+          ? err.kind === 'unauthenticated' && !identityPlatform
+            ? 'Email or password is incorrect.'
+            : errorMessage(err)
+          : signInErrorMessage(err),
       );
       setBusy(false);
     }
+  };
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void signIn(() => login(email.trim(), password));
   };
 
   return (
@@ -84,6 +91,21 @@ export function LoginPage() {
                 <Button type="submit" fullWidth loading={busy} disabled={!email || !password} data-testid="login-submit" mt="xs">
                   Sign in
                 </Button>
+                {loginWithGoogle && (
+                  <>
+                    <Divider label="or" labelPosition="center" />
+                    <Button
+                      variant="default"
+                      fullWidth
+                      leftSection={<IconBrandGoogle size={18} />}
+                      disabled={busy}
+                      onClick={() => void signIn(loginWithGoogle)}
+                      data-testid="login-google"
+                    >
+                      Sign in with Google
+                    </Button>
+                  </>
+                )}
               </Stack>
             </form>
           </Paper>
