@@ -2,9 +2,11 @@ package etl
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -55,6 +57,32 @@ func TestBehind(t *testing.T) {
 	} {
 		if got := behind(c.next, c.cur); got != c.want {
 			t.Errorf("behind(%+v, %+v) = %v, want %v", c.next.Watermark, c.cur, got, c.want)
+		}
+	}
+}
+
+// TestRunMessageIsForUsers: a failed run shows the user text of its error,
+// or the failed step and a plain sentence, never the log text with its
+// package prefixes and ids.
+func TestRunMessageIsForUsers(t *testing.T) {
+	for _, tc := range []struct {
+		phase string
+		err   error
+		want  string
+	}{
+		{ErrLoad, errs.E(errs.Transient, "duckdbwh: load r_0123 into raw_data.x: IO Error"), "the rows could not be loaded into the warehouse: the service is busy"},
+		{ErrExtraction, errs.Userf(errs.Invalid, "this looks like a binary file, not CSV text"), "this looks like a binary file, not CSV text"},
+		{ErrExtraction, errs.E(errs.Invalid, "etl: run r_1 has no object"), "the file could not be read: "},
+		{"", errs.E(errs.NotFound, "docstore: etl_run/r_9 not found"), "the run failed: this was not found"},
+	} {
+		got := runMessage(tc.phase, tc.err)
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("runMessage(%q, %v) = %q, want it to start %q", tc.phase, tc.err, got, tc.want)
+		}
+		for _, bad := range []string{"etl:", "duckdbwh:", "docstore:", "r_0123", "r_1", "r_9"} {
+			if strings.Contains(got, bad) {
+				t.Errorf("runMessage(%q, %v) = %q shows %q", tc.phase, tc.err, got, bad)
+			}
 		}
 	}
 }

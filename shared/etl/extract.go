@@ -154,12 +154,29 @@ func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 	final, uerr := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Status = StatusFailed
 		r.ErrorType = phase
-		r.ErrorMessage = err.Error()
+		r.ErrorMessage = runMessage(phase, err) // the cause stays in the log line above
 	})
 	if uerr != nil {
 		return uerr
 	}
 	return s.announce(ctx, final)
+}
+
+// runMessage is what a run shows for err: its message for users, and where
+// no code wrote one, the step that failed and the kind's plain sentence
+// (the technical cause is in the log, never on the run).
+func runMessage(phase string, err error) string {
+	if errs.HasUserMessage(err) {
+		return errs.UserMessage(err)
+	}
+	step := map[string]string{
+		ErrInit: "the run could not start", ErrValidation: "the file could not be checked",
+		ErrExtraction: "the file could not be read", ErrLoad: "the rows could not be loaded into the warehouse",
+	}[phase]
+	if step == "" {
+		step = "the run failed"
+	}
+	return step + ": " + errs.UserMessage(err)
 }
 
 // stamp updates the run record.

@@ -280,7 +280,7 @@ func reconcile(in tabular.Inferred, table warehouse.Schema) (tabular.Inferred, e
 	}
 	for _, c := range in.Columns {
 		if !have[c.Name] {
-			return tabular.Inferred{}, invalidf("etl: the file has column %q (%q) that table does not; add it to the table or to a new job", c.Name, c.Original)
+			return tabular.Inferred{}, errs.Userf(errs.Invalid, "the file has a column %q (%q) that the table does not have: add it to the table or load the file with a new job", c.Name, c.Original)
 		}
 	}
 	present := map[string]bool{}
@@ -292,7 +292,7 @@ func reconcile(in tabular.Inferred, table warehouse.Schema) (tabular.Inferred, e
 		if present[c.Name] {
 			keep = append(keep, c)
 		} else if !c.Nullable {
-			return tabular.Inferred{}, invalidf("etl: the file lacks required column %q of the table", c.Name)
+			return tabular.Inferred{}, errs.Userf(errs.Invalid, "the file has no column %q, which the table requires", c.Name)
 		}
 	}
 	return in.Override(keep)
