@@ -261,12 +261,10 @@ type Driver interface {
 	// Query runs SQL in the driver's dialect with @name parameters and
 	// returns at most maxRows rows (0 = all).
 	Query(ctx context.Context, sql string, params []Param, maxRows int) (Result, error)
+	// ErrorKind classifies an error the driver returned that carries no
+	// errs kind (a database or API error); errs.Unknown when it cannot tell.
+	ErrorKind(err error) errs.Kind
 	Close() error
-}
-
-// Warehouse is the portable type.
-type Warehouse struct {
-	Driver
 }
 
 // Opener opens a driver from a URL.
@@ -286,5 +284,5 @@ func Open(ctx context.Context, rawURL string) (*Warehouse, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Warehouse{Driver: d}, nil
+	return New(d), nil
 }

@@ -61,7 +61,6 @@ package bigquerywh
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -307,17 +306,24 @@ func (d *Driver) DropTable(ctx context.Context, dataset, table string) error {
 	return mapErr(d.c.Dataset(dataset).Table(table).Delete(ctx), "bigquerywh: drop %s.%s", dataset, table)
 }
 
-// mapErr gives a BigQuery error its errs kind; nil stays nil.
+// mapErr adds the operation to a BigQuery error and gives it its kind
+// (errorKind), which the driver's own control flow reads; nil stays nil,
+// an error that has a kind is returned unchanged.
 func mapErr(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	if errs.KindOf(err) != errs.Unknown {
+	if err == nil || errs.KindOf(err) != errs.Unknown {
 		return err
 	}
-	msg := fmt.Sprintf(format, args...)
+	return errs.Wrap(errorKind(err), err, format, args...)
+}
+
+// ErrorKind implements warehouse.Driver.
+func (d *Driver) ErrorKind(err error) errs.Kind { return errorKind(err) }
+
+// errorKind classifies a BigQuery error: the one place that knows what its
+// HTTP codes and job error reasons mean.
+func errorKind(err error) errs.Kind {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(errs.Transient, err, "%s", msg)
+		return errs.Transient
 	}
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {
@@ -327,33 +333,33 @@ func mapErr(err error, format string, args ...any) error {
 		}
 		switch {
 		case reason == "rateLimitExceeded" || reason == "backendError" || reason == "internalError" || reason == "quotaExceeded":
-			return errs.Wrap(errs.Transient, err, "%s", msg)
+			return errs.Transient
 		case ge.Code == 404:
-			return errs.Wrap(errs.NotFound, err, "%s", msg)
+			return errs.NotFound
 		case ge.Code == 409:
-			return errs.Wrap(errs.Conflict, err, "%s", msg)
+			return errs.Conflict
 		case ge.Code == 400:
-			return errs.Wrap(errs.Invalid, err, "%s", msg)
+			return errs.Invalid
 		case ge.Code == 401:
-			return errs.Wrap(errs.Unauthenticated, err, "%s", msg)
+			return errs.Unauthenticated
 		case ge.Code == 403:
-			return errs.Wrap(errs.Permission, err, "%s", msg)
+			return errs.Permission
 		case ge.Code == 412:
-			return errs.Wrap(errs.Conflict, err, "%s", msg)
+			return errs.Conflict
 		case ge.Code == 429 || ge.Code >= 500:
-			return errs.Wrap(errs.Transient, err, "%s", msg)
+			return errs.Transient
 		}
-		return errs.Wrap(errs.Unknown, err, "%s", msg)
+		return errs.Unknown
 	}
 	var be *bigquery.Error
 	if errors.As(err, &be) {
-		return errs.Wrap(reasonKind(be.Reason), err, "%s", msg)
+		return reasonKind(be.Reason)
 	}
 	var me bigquery.MultiError
 	if errors.As(err, &me) && len(me) > 0 {
-		return errs.Wrap(errs.KindOf(mapErr(me[0], "")), err, "%s", msg)
+		return errorKind(me[0])
 	}
-	return errs.Wrap(errs.Unknown, err, "%s", msg)
+	return errs.Unknown
 }
 
 // reasonKind maps a BigQuery job error reason

@@ -24,7 +24,7 @@ func openFake(t *testing.T, f *fakeBQ) warehouse.Driver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w.Driver
+	return w // the portable type, as the code uses it
 }
 
 func ctx(t *testing.T) context.Context {

@@ -16,13 +16,8 @@ import (
 )
 
 // Load implements warehouse.Driver (see the package doc).
+// The request passed warehouse.ValidateLoad (the Warehouse checks it).
 func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse.LoadResult, error) {
-	if req.Dataset == "" || req.Table == "" {
-		return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: load without dataset or table")
-	}
-	if len(req.Sources) == 0 {
-		return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: load without sources")
-	}
 	for _, s := range req.Sources {
 		if !isGS(s) {
 			return warehouse.LoadResult{}, errs.E(errs.Unsupported, "bigquerywh: source %q: only gs:// sources can be loaded into BigQuery", s)
@@ -36,8 +31,6 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 		format = bigquery.CSV
 	case warehouse.JSONL:
 		format = bigquery.JSON
-	case "":
-		return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: load without a format")
 	default:
 		return warehouse.LoadResult{}, errs.E(errs.Unsupported, "bigquerywh: load format %q", req.Format)
 	}
@@ -51,9 +44,6 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 	mode := req.Mode
 	if mode == "" {
 		mode = warehouse.Append
-	}
-	if mode != warehouse.Replace && len(req.ReplaceWhere) > 0 {
-		return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: ReplaceWhere given for a %s load (it is for %s)", mode, warehouse.Replace)
 	}
 	switch mode {
 	case warehouse.Append, warehouse.Truncate:
@@ -127,9 +117,6 @@ func randHex(n int) string {
 // merge loads into a temporary table, MERGEs it into the target on the merge
 // keys and drops the temporary table.
 func (d *Driver) merge(ctx context.Context, req warehouse.LoadRequest, format bigquery.DataFormat, schema bigquery.Schema) (warehouse.LoadResult, error) {
-	if len(req.MergeKeys) == 0 {
-		return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: merge load without merge keys")
-	}
 	target, err := d.DescribeTable(ctx, req.Dataset, req.Table)
 	if errs.Is(err, errs.NotFound) && schema != nil {
 		if err = d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err == nil || errs.Is(err, errs.Conflict) {
@@ -222,9 +209,6 @@ func (d *Driver) runScript(ctx context.Context, sql string, params []bigquery.Qu
 // failed load leaves no table behind.
 func (d *Driver) replace(ctx context.Context, req warehouse.LoadRequest, format bigquery.DataFormat, schema bigquery.Schema) (warehouse.LoadResult, error) {
 	where := fmt.Sprintf("bigquerywh: replace into %s.%s", req.Dataset, req.Table)
-	if err := warehouse.CheckReplaceWhere(req.ReplaceWhere); err != nil {
-		return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "%s", where)
-	}
 	var cols warehouse.Schema
 	create := false
 	target, err := d.DescribeTable(ctx, req.Dataset, req.Table)

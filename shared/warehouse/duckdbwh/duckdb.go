@@ -52,7 +52,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/url"
@@ -598,29 +597,36 @@ func (d *Driver) DropTable(ctx context.Context, dataset, table string) error {
 	})
 }
 
-// mapErr gives a DuckDB error its errs kind. It returns nil for nil.
+// mapErr adds the operation to a DuckDB error and gives it its kind
+// (errorKind), which the driver's own control flow reads. It returns nil
+// for nil and an error that has a kind unchanged.
 func mapErr(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	if errs.KindOf(err) != errs.Unknown {
+	if err == nil || errs.KindOf(err) != errs.Unknown {
 		return err
 	}
-	msg := fmt.Sprintf(format, args...)
+	return errs.Wrap(errorKind(err), err, format, args...)
+}
+
+// ErrorKind implements warehouse.Driver.
+func (d *Driver) ErrorKind(err error) errs.Kind { return errorKind(err) }
+
+// errorKind classifies a DuckDB error: the one place that knows what
+// DuckDB's error types mean.
+func errorKind(err error) errs.Kind {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(errs.Transient, err, "%s", msg)
+		return errs.Transient
 	}
 	var de *duckdb.Error
 	if !errors.As(err, &de) {
-		return errs.Wrap(errs.Unknown, err, "%s", msg)
+		return errs.Unknown
 	}
 	text := strings.ToLower(de.Msg)
 	switch de.Type {
 	case duckdb.ErrorTypeCatalog:
 		if strings.Contains(text, "already exists") {
-			return errs.Wrap(errs.Conflict, err, "%s", msg)
+			return errs.Conflict
 		}
-		return errs.Wrap(errs.NotFound, err, "%s", msg)
+		return errs.NotFound
 	case duckdb.ErrorTypeIO:
 		// Bad input is not an I/O error in DuckDB (a damaged Parquet file
 		// is "Invalid Input"): what is left here is the file system,
@@ -629,26 +635,26 @@ func mapErr(err error, format string, args ...any) error {
 		// that is not there or may not be read.
 		switch {
 		case strings.Contains(text, "no files found") || strings.Contains(text, "no such file") || strings.Contains(text, "does not exist"):
-			return errs.Wrap(errs.NotFound, err, "%s", msg)
+			return errs.NotFound
 		case strings.Contains(text, "permission denied"):
-			return errs.Wrap(errs.Permission, err, "%s", msg)
+			return errs.Permission
 		}
-		return errs.Wrap(errs.Transient, err, "%s", msg)
+		return errs.Transient
 	case duckdb.ErrorTypeTransaction, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeConnection, duckdb.ErrorTypeNetwork, duckdb.ErrorTypeHTTP:
-		return errs.Wrap(errs.Transient, err, "%s", msg)
+		return errs.Transient
 	case duckdb.ErrorTypePermission:
-		return errs.Wrap(errs.Permission, err, "%s", msg)
+		return errs.Permission
 	case duckdb.ErrorTypeNotImplemented, duckdb.ErrorTypeMissingExtension, duckdb.ErrorTypeAutoLoad:
-		return errs.Wrap(errs.Unsupported, err, "%s", msg)
+		return errs.Unsupported
 	case duckdb.ErrorTypeFatal:
 		// The instance is invalidated; the driver reopens it on the next
 		// use (see Driver), so trying again is what to do.
-		return errs.Wrap(errs.Transient, err, "%s", msg)
+		return errs.Transient
 	case duckdb.ErrorTypeInternal:
-		return errs.Wrap(errs.Unknown, err, "%s", msg)
+		return errs.Unknown
 	}
 	if strings.Contains(text, "interrupted") {
-		return errs.Wrap(errs.Transient, err, "%s", msg)
+		return errs.Transient
 	}
-	return errs.Wrap(errs.Invalid, err, "%s", msg)
+	return errs.Invalid
 }

@@ -17,7 +17,7 @@ func openMem(t *testing.T) warehouse.Driver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w.Driver
+	return w // the portable type, as the code uses it
 }
 
 func stageFile(t *testing.T, name string, data []byte) string {

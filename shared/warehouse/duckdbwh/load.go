@@ -44,25 +44,10 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 	if err := checkName("table", req.Table); err != nil {
 		return warehouse.LoadResult{}, err
 	}
+	// The request passed warehouse.ValidateLoad (the Warehouse checks it).
 	mode := req.Mode
 	if mode == "" {
 		mode = warehouse.Append
-	}
-	switch mode {
-	case warehouse.Append, warehouse.Truncate:
-	case warehouse.Merge:
-		if len(req.MergeKeys) == 0 {
-			return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: merge load without merge keys")
-		}
-	case warehouse.Replace:
-		if err := warehouse.CheckReplaceWhere(req.ReplaceWhere); err != nil {
-			return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "duckdbwh: load into %q.%q", req.Dataset, req.Table)
-		}
-	default:
-		return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: unknown load mode %q", req.Mode)
-	}
-	if mode != warehouse.Replace && len(req.ReplaceWhere) > 0 {
-		return warehouse.LoadResult{}, errs.E(errs.Invalid, "duckdbwh: ReplaceWhere given for a %s load (it is for %s)", mode, warehouse.Replace)
 	}
 	paths, err := localPaths(req.Sources)
 	if err != nil {

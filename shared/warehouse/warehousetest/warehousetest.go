@@ -132,9 +132,11 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
+// openT opens a driver and puts the portable type in front of it, as the
+// code uses it (the Warehouse validates requests and classifies errors).
 func openT(t *testing.T, open func(t *testing.T) warehouse.Driver) warehouse.Driver {
 	t.Helper()
-	d := open(t)
+	d := warehouse.New(open(t))
 	t.Cleanup(func() {
 		if err := d.Close(); err != nil {
 			t.Errorf("Close: %v", err)

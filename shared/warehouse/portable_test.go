@@ -1,0 +1,103 @@
+package warehouse_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// stubDriver is a mock (no real warehouse fails on demand): every call
+// fails with err, which ErrorKind classifies as kind; loads are counted.
+type stubDriver struct {
+	warehouse.Driver // nil: only the methods below are called
+	err              error
+	kind             errs.Kind
+	loads            int
+	closes           int
+}
+
+func (d *stubDriver) DescribeTable(context.Context, string, string) (warehouse.Table, error) {
+	return warehouse.Table{}, d.err
+}
+
+func (d *stubDriver) Load(context.Context, warehouse.LoadRequest) (warehouse.LoadResult, error) {
+	d.loads++
+	return warehouse.LoadResult{}, d.err
+}
+
+func (d *stubDriver) ErrorKind(err error) errs.Kind {
+	if errors.Is(err, d.err) {
+		return d.kind
+	}
+	return errs.Unknown
+}
+
+func (d *stubDriver) Close() error { d.closes++; return nil }
+
+func TestWarehouseClassifiesDriverErrors(t *testing.T) {
+	raw := errors.New("backend said no")
+	for _, tc := range []struct {
+		kind, want errs.Kind
+		err        error
+	}{
+		{errs.NotFound, errs.NotFound, raw},
+		{errs.Transient, errs.Transient, raw},
+		{errs.Unknown, errs.Unknown, raw},
+		{errs.Unknown, errs.Transient, context.Canceled},
+		{errs.Transient, errs.Conflict, errs.E(errs.Conflict, "kept: %w", raw)},
+	} {
+		w := warehouse.New(&stubDriver{err: tc.err, kind: tc.kind})
+		_, err := w.DescribeTable(context.Background(), "d", "t")
+		if got := errs.KindOf(err); got != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("driver error %v, ErrorKind %v: got %v (kind %v), want kind %v", tc.err, tc.kind, err, got, tc.want)
+		}
+	}
+}
+
+func TestWarehouseValidatesLoadsAndClose(t *testing.T) {
+	ctx := context.Background()
+	d := &stubDriver{}
+	w := warehouse.New(d)
+	good := warehouse.LoadRequest{Dataset: "d", Table: "t", Sources: []string{"file:///x"}, Format: warehouse.Parquet}
+	bad := map[string]func(r *warehouse.LoadRequest){
+		"no dataset":            func(r *warehouse.LoadRequest) { r.Dataset = "" },
+		"no sources":            func(r *warehouse.LoadRequest) { r.Sources = nil },
+		"no format":             func(r *warehouse.LoadRequest) { r.Format = "" },
+		"unknown mode":          func(r *warehouse.LoadRequest) { r.Mode = "UPSERT" },
+		"merge without keys":    func(r *warehouse.LoadRequest) { r.Mode = warehouse.Merge },
+		"replace without where": func(r *warehouse.LoadRequest) { r.Mode = warehouse.Replace },
+		"where without replace": func(r *warehouse.LoadRequest) { r.ReplaceWhere = []warehouse.Param{{Name: "a", Value: "x"}} },
+		"invalid schema":        func(r *warehouse.LoadRequest) { r.Schema = warehouse.Schema{{Name: "", Type: warehouse.String}} },
+		"replace with nil value": func(r *warehouse.LoadRequest) {
+			r.Mode, r.ReplaceWhere = warehouse.Replace, []warehouse.Param{{Name: "a"}}
+		},
+	}
+	for name, mutate := range bad {
+		r := good
+		mutate(&r)
+		if _, err := w.Load(ctx, r); !errs.Is(err, errs.Invalid) {
+			t.Errorf("%s: Load = %v, want invalid", name, err)
+		}
+	}
+	if d.loads != 0 {
+		t.Errorf("%d invalid loads reached the driver", d.loads)
+	}
+	if _, err := w.Load(ctx, good); err != nil || d.loads != 1 {
+		t.Fatalf("good load: %v (driver loads %d)", err, d.loads)
+	}
+	if _, err := w.Query(ctx, "SELECT 1", nil, -1); !errs.Is(err, errs.Invalid) {
+		t.Errorf("negative row limit: %v, want invalid", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil || d.closes != 1 {
+		t.Errorf("second Close = %v, driver closed %d times; want nil, once", err, d.closes)
+	}
+	if _, err := w.Load(ctx, good); !errs.Is(err, errs.Invalid) || d.loads != 1 {
+		t.Errorf("Load after Close = %v (driver loads %d), want invalid without reaching the driver", err, d.loads)
+	}
+}
