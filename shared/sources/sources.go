@@ -271,7 +271,7 @@ type TestResult struct {
 
 // ColumnMeta describes one column of a source table.
 type ColumnMeta struct {
-	// Name is the sanitised warehouse name (tabular.SanitizeNames: unique
+	// Name is the sanitised warehouse name (colname.SanitizeNames: unique
 	// within the table).
 	Name string `json:"name"`
 	// OriginalName is the column's name in the source: the name to pass in

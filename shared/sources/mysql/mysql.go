@@ -25,6 +25,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
+	sourcedriver "github.com/b2brecs/b2brecs/shared/sources/driver"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -90,7 +91,7 @@ func New(c sources.Connection) (*Driver, error) {
 	}
 	conn, err := gomysql.NewConnector(cfg)
 	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, sources.Redact(err, c.Password), "mysql: invalid connection settings")
+		return nil, errs.Wrap(errs.Invalid, sourcedriver.Redact(err, c.Password), "mysql: invalid connection settings")
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxIdleConns(2)
@@ -215,7 +216,7 @@ func (d *Driver) Tables(ctx context.Context, schema string) ([]sources.TableInfo
 
 // count counts a table's rows exactly, giving up after 5 s.
 func (d *Driver) count(ctx context.Context, schema, table string) (int64, bool) {
-	qt, err := sources.QuoteTable(sources.MySQL, schema, table)
+	qt, err := sourcedriver.QuoteTable(sources.MySQL, schema, table)
 	if err != nil {
 		return 0, false
 	}
@@ -249,7 +250,7 @@ func (d *Driver) columns(ctx context.Context, schema, table string) ([]column, [
 		}
 		c.dataType = strings.ToLower(c.dataType)
 		c.meta.Nullable = nullable == "YES"
-		c.meta.Type, c.meta.Confidence, c.meta.Warning = sources.MapMySQL(c.meta.SourceType)
+		c.meta.Type, c.meta.Confidence, c.meta.Warning = sourcedriver.MapMySQL(c.meta.SourceType)
 		cols = append(cols, c)
 	}
 	rows.Close()
@@ -294,7 +295,7 @@ func (d *Driver) columns(ctx context.Context, schema, table string) ([]column, [
 	for i := range cols {
 		metas[i] = cols[i].meta
 	}
-	desc := sources.Describe(schema, table, metas, pk)
+	desc := sourcedriver.Describe(schema, table, metas, pk)
 	for i := range cols {
 		cols[i].meta = desc.Columns[i]
 	}
@@ -346,7 +347,7 @@ func (d *Driver) Describe(ctx context.Context, schema, table string, samples int
 	for i := range cols {
 		metas[i] = cols[i].meta
 	}
-	meta := sources.Describe(schema, table, metas, pk)
+	meta := sourcedriver.Describe(schema, table, metas, pk)
 	if samples > 0 {
 		it, err := d.extract(ctx, cols, pk, sources.ExtractRequest{Schema: schema, Table: table, Limit: int64(samples)})
 		if err != nil {
@@ -397,7 +398,7 @@ func (d *Driver) extract(ctx context.Context, all []column, pk []string, req sou
 	for i, c := range all {
 		metas[i] = c.meta
 	}
-	idx, plan, err := sources.NewPlan("mysql", metas, pk, req)
+	idx, plan, err := sourcedriver.NewPlan("mysql", metas, pk, req)
 	if err != nil {
 		return nil, err
 	}
@@ -408,10 +409,10 @@ func (d *Driver) extract(ctx context.Context, all []column, pk []string, req sou
 
 	selects := make([]string, len(read))
 	for i, c := range read {
-		q, _ := sources.QuoteIdent(sources.MySQL, c.meta.OriginalName)
+		q, _ := sourcedriver.QuoteIdent(sources.MySQL, c.meta.OriginalName)
 		selects[i] = q
 	}
-	query, args, err := sources.SelectQuery(sources.MySQL, "mysql", req, selects, "?")
+	query, args, err := sourcedriver.SelectQuery(sources.MySQL, "mysql", req, selects, "?")
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +424,7 @@ func (d *Driver) extract(ctx context.Context, all []column, pk []string, req sou
 	for i := range raw.buf {
 		raw.targets[i] = &raw.buf[i]
 	}
-	return sources.NewIterator(ctx, plan, len(read), raw, func(err error) error {
+	return sourcedriver.NewIterator(ctx, plan, len(read), raw, func(err error) error {
 		return d.mapErr(err, "read "+req.Schema+"."+req.Table)
 	}), nil
 }
@@ -504,7 +505,7 @@ func (d *Driver) mapErr(err error, op string) error {
 	if err == nil {
 		return nil
 	}
-	red := sources.Redact(err, d.c.Password)
+	red := sourcedriver.Redact(err, d.c.Password)
 	if denied, ok := egress.AsDenied(err); ok {
 		// The policy's message is written for users: the address refused
 		// and the setting that allows it.

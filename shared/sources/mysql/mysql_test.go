@@ -16,6 +16,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
+	sourcedriver "github.com/b2brecs/b2brecs/shared/sources/driver"
 	"github.com/b2brecs/b2brecs/shared/sources/mysql"
 	"github.com/b2brecs/b2brecs/shared/sources/sourcetest"
 	"github.com/b2brecs/b2brecs/shared/testenv"
@@ -218,7 +219,7 @@ func TestMySQLTypes(t *testing.T) {
 			t.Errorf("column %s (%s): %s, want %s", c.OriginalName, c.SourceType, c.Type, wantTypes[c.OriginalName])
 		}
 	}
-	if m.Columns[8].Warning != sources.LargeFieldWarning {
+	if m.Columns[8].Warning != sourcedriver.LargeFieldWarning {
 		t.Errorf("mediumtext warning %q", m.Columns[8].Warning)
 	}
 	it, err := d.Extract(context.Background(), sources.ExtractRequest{Table: table, TimestampColumn: "ts", Since: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)})

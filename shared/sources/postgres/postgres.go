@@ -24,6 +24,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
+	sourcedriver "github.com/b2brecs/b2brecs/shared/sources/driver"
 )
 
 func init() {
@@ -84,7 +85,7 @@ func New(c sources.Connection) (*Driver, error) {
 	}
 	cfg, err := pgx.ParseConfig(dsn.String())
 	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, sources.Redact(err, c.Password), "postgres: invalid connection settings")
+		return nil, errs.Wrap(errs.Invalid, sourcedriver.Redact(err, c.Password), "postgres: invalid connection settings")
 	}
 	pc := &cfg.Config
 	pc.Host, pc.Port, pc.Database, pc.User, pc.Password = c.Host, uint16(c.Port), c.Database, c.Username, c.Password
@@ -233,7 +234,7 @@ func (d *Driver) tables(ctx context.Context, conn *pgx.Conn, schema string) ([]s
 
 // count counts a table's rows exactly, giving up after 5 s.
 func (d *Driver) count(ctx context.Context, conn *pgx.Conn, schema, table string) (int64, bool) {
-	qt, err := sources.QuoteTable(sources.Postgres, schema, table)
+	qt, err := sourcedriver.QuoteTable(sources.Postgres, schema, table)
 	if err != nil {
 		return 0, false
 	}
@@ -283,12 +284,12 @@ func (d *Driver) columns(ctx context.Context, conn *pgx.Conn, schema, table stri
 		}
 		switch {
 		case category == "A":
-			c.meta.Type, c.meta.Confidence, c.meta.Warning = sources.MapPostgres(c.meta.SourceType)
+			c.meta.Type, c.meta.Confidence, c.meta.Warning = sourcedriver.MapPostgres(c.meta.SourceType)
 			c.base = "_array"
 		case typtype == "e":
 			c.meta.Type, c.meta.Confidence = "STRING", sources.High
 		default:
-			c.meta.Type, c.meta.Confidence, c.meta.Warning = sources.MapPostgres(c.base)
+			c.meta.Type, c.meta.Confidence, c.meta.Warning = sourcedriver.MapPostgres(c.base)
 		}
 		c.kind = kindOf(c.base, category)
 		cols = append(cols, c)
@@ -323,7 +324,7 @@ func (d *Driver) columns(ctx context.Context, conn *pgx.Conn, schema, table stri
 	for i := range cols {
 		metas[i] = cols[i].meta
 	}
-	desc := sources.Describe(schema, table, metas, pk)
+	desc := sourcedriver.Describe(schema, table, metas, pk)
 	for i := range cols {
 		cols[i].meta = desc.Columns[i]
 	}
@@ -346,7 +347,7 @@ func (d *Driver) Describe(ctx context.Context, schema, table string, samples int
 	for i := range cols {
 		metas[i] = cols[i].meta
 	}
-	meta := sources.Describe(schema, table, metas, pk)
+	meta := sourcedriver.Describe(schema, table, metas, pk)
 	if samples > 0 {
 		it, err := d.extract(ctx, conn, cols, pk, sources.ExtractRequest{Schema: schema, Table: table, Limit: int64(samples)})
 		if err != nil {
@@ -406,7 +407,7 @@ func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk [
 	for i, c := range all {
 		metas[i] = c.meta
 	}
-	idx, plan, err := sources.NewPlan("postgres", metas, pk, req)
+	idx, plan, err := sourcedriver.NewPlan("postgres", metas, pk, req)
 	if err != nil {
 		return nil, err
 	}
@@ -417,10 +418,10 @@ func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk [
 
 	selects := make([]string, len(read))
 	for i, c := range read {
-		q, _ := sources.QuoteIdent(sources.Postgres, c.meta.OriginalName)
+		q, _ := sourcedriver.QuoteIdent(sources.Postgres, c.meta.OriginalName)
 		selects[i] = selectExpr(q, c)
 	}
-	query, args, err := sources.SelectQuery(sources.Postgres, "postgres", req, selects, "$1")
+	query, args, err := sourcedriver.SelectQuery(sources.Postgres, "postgres", req, selects, "$1")
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +444,7 @@ func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk [
 	for i := range read {
 		raw.targets[i] = raw.holders[i].target(read[i].kind)
 	}
-	it := sources.NewIterator(ctx, plan, len(read), raw, func(err error) error {
+	it := sourcedriver.NewIterator(ctx, plan, len(read), raw, func(err error) error {
 		return d.mapErr(err, "read "+req.Schema+"."+req.Table)
 	})
 	return &ownedIter{RowIterator: it, raw: raw}, nil
@@ -473,7 +474,7 @@ func (d *Driver) mapErr(err error, op string) error {
 	if err == nil {
 		return nil
 	}
-	red := sources.Redact(err, d.c.Password)
+	red := sourcedriver.Redact(err, d.c.Password)
 	if denied, ok := egress.AsDenied(err); ok {
 		// The policy's message is written for users: the address refused
 		// and the setting that allows it.

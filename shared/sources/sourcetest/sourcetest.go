@@ -30,6 +30,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
+	sourcedriver "github.com/b2brecs/b2brecs/shared/sources/driver"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -93,7 +94,7 @@ func ctx(t testing.TB) context.Context {
 
 // Q quotes an identifier for the dialect.
 func Q(d sources.Dialect, name string) string {
-	q, err := sources.QuoteIdent(d, name)
+	q, err := sourcedriver.QuoteIdent(d, name)
 	if err != nil {
 		panic(err)
 	}
@@ -354,7 +355,7 @@ func (s *suite) testDescribe(t *testing.T) {
 		if c.PrimaryKey != (want.name == "id") {
 			t.Errorf("column %q: primary key %v", want.name, c.PrimaryKey)
 		}
-		if c.Temporal != sources.IsTemporal(wt) {
+		if c.Temporal != sourcedriver.IsTemporal(wt) {
 			t.Errorf("column %q: temporal %v", want.name, c.Temporal)
 		}
 		if c.SourceType == "" {
@@ -368,7 +369,7 @@ func (s *suite) testDescribe(t *testing.T) {
 	if !slices.Contains(txt.Samples, unicodeText) || !slices.Contains(txt.Samples, "NULL") {
 		t.Errorf("txt samples %q lack the unicode value or NULL", txt.Samples)
 	}
-	if txt.Warning != sources.LargeFieldWarning {
+	if txt.Warning != sourcedriver.LargeFieldWarning {
 		t.Errorf("text column warning %q", txt.Warning)
 	}
 	if m.Recommended.TimestampColumn != "updated_at" || m.Recommended.TimestampReason == "" {

@@ -1,73 +1,27 @@
-package sources
+package driver
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/colname"
 	"github.com/b2brecs/b2brecs/shared/errs"
-	"github.com/b2brecs/b2brecs/shared/tabular"
+	"github.com/b2brecs/b2brecs/shared/sources"
 )
-
-// FormatValue formats an extracted value as a sample string: "NULL" for
-// nil, RFC 3339 for TIMESTAMP instants, "2006-01-02" for dates at midnight,
-// base64 for bytes.
-func FormatValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "NULL"
-	case string:
-		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case []byte:
-		return base64.StdEncoding.EncodeToString(x)
-	case *big.Rat:
-		return x.RatString()
-	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
-			return x.Format(time.DateOnly)
-		}
-		return x.Format(time.RFC3339Nano)
-	}
-	return "?"
-}
-
-// EncodeKey encodes primary key values as one string for BoundaryKeys and
-// SeenAtSince: each value with FormatValue, strconv-quoted, joined by ",".
-func EncodeKey(vals []any) string {
-	var b strings.Builder
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if v == nil {
-			b.WriteString("null")
-			continue
-		}
-		b.WriteString(strconv.Quote(FormatValue(v)))
-	}
-	return b.String()
-}
 
 // Describe builds a TableMeta from columns with OriginalName, SourceType,
 // Type, Confidence, Warning, Nullable and PrimaryKey set: it sanitises the
 // names, sets Temporal and NameChanged, and fills Recommended. pk lists the
 // key columns in key order. Drivers call it.
-func Describe(schema, table string, cols []ColumnMeta, pk []string) TableMeta {
+func Describe(schema, table string, cols []sources.ColumnMeta, pk []string) sources.TableMeta {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.OriginalName
 	}
-	san, _ := tabular.SanitizeNames(names)
+	san, _ := colname.SanitizeNames(names)
 	for i := range cols {
 		cols[i].Name = san[i]
 		cols[i].NameChanged = san[i] != cols[i].OriginalName
@@ -77,15 +31,15 @@ func Describe(schema, table string, cols []ColumnMeta, pk []string) TableMeta {
 		}
 	}
 	ts, why := RecommendTimestamp(cols)
-	return TableMeta{Schema: schema, Table: table, Columns: cols,
-		Recommended: Recommendation{TimestampColumn: ts, TimestampReason: why, PrimaryKey: pk}}
+	return sources.TableMeta{Schema: schema, Table: table, Columns: cols,
+		Recommended: sources.Recommendation{TimestampColumn: ts, TimestampReason: why, PrimaryKey: pk}}
 }
 
 // ExtractColumns turns described columns into extract columns.
-func ExtractColumns(cols []ColumnMeta) []ExtractColumn {
-	out := make([]ExtractColumn, len(cols))
+func ExtractColumns(cols []sources.ColumnMeta) []sources.ExtractColumn {
+	out := make([]sources.ExtractColumn, len(cols))
 	for i, c := range cols {
-		out[i] = ExtractColumn{Name: c.Name, OriginalName: c.OriginalName, SourceType: c.SourceType, Type: c.Type}
+		out[i] = sources.ExtractColumn{Name: c.Name, OriginalName: c.OriginalName, SourceType: c.SourceType, Type: c.Type}
 	}
 	return out
 }
@@ -95,7 +49,7 @@ func ExtractColumns(cols []ColumnMeta) []ExtractColumn {
 type Plan struct {
 	// Columns are the visible columns: the first len(Columns) values of
 	// each raw row.
-	Columns []ExtractColumn
+	Columns []sources.ExtractColumn
 	// TSIndex is the index of the timestamp column in the raw row (-1
 	// without TimestampColumn).
 	TSIndex int
@@ -121,7 +75,7 @@ type RawRows interface {
 // watermark and boundary keys, skips rows already seen at Since, applies
 // the limit and maps errors with mapErr (which must keep secrets out).
 // width is the number of raw columns.
-func NewIterator(ctx context.Context, p Plan, width int, rows RawRows, mapErr func(error) error) RowIterator {
+func NewIterator(ctx context.Context, p Plan, width int, rows RawRows, mapErr func(error) error) sources.RowIterator {
 	it := &iter{ctx: ctx, p: p, rows: rows, mapErr: mapErr, raw: make([]any, width)}
 	if len(p.SeenAtSince) > 0 && p.Since != nil && len(p.KeyIndexes) > 0 {
 		it.seen = make(map[string]bool, len(p.SeenAtSince))
@@ -148,11 +102,11 @@ type iter struct {
 	bvals []any
 }
 
-func (it *iter) Columns() []ExtractColumn { return it.p.Columns }
-func (it *iter) Values() []any            { return it.raw[:len(it.p.Columns)] }
-func (it *iter) Rows() int64              { return it.n }
-func (it *iter) Watermark() any           { return it.mark }
-func (it *iter) KeyColumns() []string     { return it.p.KeyColumns }
+func (it *iter) Columns() []sources.ExtractColumn { return it.p.Columns }
+func (it *iter) Values() []any                    { return it.raw[:len(it.p.Columns)] }
+func (it *iter) Rows() int64                      { return it.n }
+func (it *iter) Watermark() any                   { return it.mark }
+func (it *iter) KeyColumns() []string             { return it.p.KeyColumns }
 func (it *iter) BoundaryKeys() []string {
 	k := len(it.p.KeyIndexes)
 	if k == 0 {
@@ -160,7 +114,7 @@ func (it *iter) BoundaryKeys() []string {
 	}
 	out := make([]string, 0, len(it.bvals)/k)
 	for i := 0; i < len(it.bvals); i += k {
-		out = append(out, EncodeKey(it.bvals[i:i+k]))
+		out = append(out, sources.EncodeKey(it.bvals[i:i+k]))
 	}
 	return out
 }
@@ -207,11 +161,11 @@ func (it *iter) Next() bool {
 			break
 		}
 		ts := it.raw[it.p.TSIndex]
-		if it.seen != nil && Compare(ts, it.p.Since) == 0 && it.seen[it.key()] {
+		if it.seen != nil && sources.Compare(ts, it.p.Since) == 0 && it.seen[it.key()] {
 			continue
 		}
 		if ts != nil {
-			switch c := Compare(ts, it.mark); {
+			switch c := sources.Compare(ts, it.mark); {
 			case it.mark == nil || c > 0:
 				it.mark = ts
 				clear(it.bvals)
@@ -234,7 +188,7 @@ func (it *iter) key() string {
 	for i, k := range it.p.KeyIndexes {
 		vals[i] = it.raw[k]
 	}
-	return EncodeKey(vals)
+	return sources.EncodeKey(vals)
 }
 
 func (it *iter) Close() error {
@@ -246,56 +200,13 @@ func (it *iter) Close() error {
 	return nil
 }
 
-// Compare orders two watermark values of the same type (time.Time, int64,
-// float64, string): -1, 0 or +1. nil sorts first; values of different types
-// compare equal to nothing (+1).
-func Compare(a, b any) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	}
-	switch x := a.(type) {
-	case time.Time:
-		if y, ok := b.(time.Time); ok {
-			return x.Compare(y)
-		}
-	case int64:
-		if y, ok := b.(int64); ok {
-			return cmp3(x < y, x > y)
-		}
-	case float64:
-		if y, ok := b.(float64); ok {
-			return cmp3(x < y, x > y)
-		}
-	case string:
-		if y, ok := b.(string); ok {
-			return strings.Compare(x, y)
-		}
-	}
-	return 1
-}
-
-func cmp3(lt, gt bool) int {
-	switch {
-	case lt:
-		return -1
-	case gt:
-		return 1
-	}
-	return 0
-}
-
 // NewPlan resolves an extract request against a table's columns (all, in
 // table order) and primary key. It returns the indexes into all of the
 // columns to select, in select order: the requested columns (all of them
 // when req.Columns is empty), then the timestamp and key columns the
 // request needs but did not ask for; and the Plan over that raw row. The
 // driver name prefixes errors ("postgres: column ...").
-func NewPlan(driver string, all []ColumnMeta, pk []string, req ExtractRequest) ([]int, Plan, error) {
+func NewPlan(driver string, all []sources.ColumnMeta, pk []string, req sources.ExtractRequest) ([]int, Plan, error) {
 	byName := make(map[string]int, len(all))
 	for i, c := range all {
 		byName[c.OriginalName] = i
@@ -337,7 +248,7 @@ func NewPlan(driver string, all []ColumnMeta, pk []string, req ExtractRequest) (
 	} else if req.Since != nil {
 		return nil, Plan{}, errs.E(errs.Invalid, "%s: Since needs a TimestampColumn", driver)
 	}
-	metas := make([]ColumnMeta, visible)
+	metas := make([]sources.ColumnMeta, visible)
 	for i := range metas {
 		metas[i] = all[read[i]]
 	}
@@ -350,7 +261,7 @@ func NewPlan(driver string, all []ColumnMeta, pk []string, req ExtractRequest) (
 // "ts >= <placeholder>" when req.Since is set, ORDER BY the timestamp
 // column, and LIMIT when no boundary rows must be skipped first. Since
 // must be a time.Time (bound in UTC), int64 or string.
-func SelectQuery(d Dialect, driver string, req ExtractRequest, selects []string, placeholder string) (string, []any, error) {
+func SelectQuery(d sources.Dialect, driver string, req sources.ExtractRequest, selects []string, placeholder string) (string, []any, error) {
 	qt, err := QuoteTable(d, req.Schema, req.Table)
 	if err != nil {
 		return "", nil, err

@@ -1,15 +1,16 @@
-package sources
+package driver
 
 import (
 	"strings"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/sources"
 )
 
 // QuoteIdent quotes an identifier for the dialect: "x" with embedded '"'
 // doubled for PostgreSQL, `x` with embedded '`' doubled for MySQL. Empty
 // names and names containing NUL are errs.Invalid.
-func QuoteIdent(d Dialect, name string) (string, error) {
+func QuoteIdent(d sources.Dialect, name string) (string, error) {
 	if name == "" {
 		return "", errs.E(errs.Invalid, "sources: empty identifier")
 	}
@@ -17,14 +18,14 @@ func QuoteIdent(d Dialect, name string) (string, error) {
 		return "", errs.E(errs.Invalid, "sources: identifier contains a NUL byte")
 	}
 	q := `"`
-	if d == MySQL {
+	if d == sources.MySQL {
 		q = "`"
 	}
 	return q + strings.ReplaceAll(name, q, q+q) + q, nil
 }
 
 // QuoteTable quotes schema.table (just table when schema is "").
-func QuoteTable(d Dialect, schema, table string) (string, error) {
+func QuoteTable(d sources.Dialect, schema, table string) (string, error) {
 	t, err := QuoteIdent(d, table)
 	if err != nil || schema == "" {
 		return t, err

@@ -1,8 +1,9 @@
-package sources
+package driver
 
 import (
 	"strings"
 
+	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -74,9 +75,9 @@ const UnknownTypeWarning = "unknown source type: read as text"
 // arrays); unknown types are STRING with Medium confidence, among them
 // point/geography (BigQuery GEOGRAPHY, which the warehouse port has no type
 // for). The warning is set for large fields and unknown types.
-func MapPostgres(sourceType string) (warehouse.Type, Confidence, string) {
+func MapPostgres(sourceType string) (warehouse.Type, sources.Confidence, string) {
 	if strings.HasSuffix(strings.TrimSpace(sourceType), "]") {
-		return warehouse.JSON, High, ""
+		return warehouse.JSON, sources.High, ""
 	}
 	return lookup(pgTypes, baseType(sourceType))
 }
@@ -86,7 +87,7 @@ func MapPostgres(sourceType string) (warehouse.Type, Confidence, string) {
 // type: spec A4. tinyint(1) and bit(1) are BOOL; bigint unsigned is NUMERIC
 // (its values may exceed INT64); other bit(n) are INT64. It is also the
 // table for other non-PostgreSQL sources (INTEGER, FLOAT, BOOLEAN, ...).
-func MapMySQL(columnType string) (warehouse.Type, Confidence, string) {
+func MapMySQL(columnType string) (warehouse.Type, sources.Confidence, string) {
 	full := strings.ToLower(strings.Join(strings.Fields(columnType), " "))
 	b := baseType(columnType)
 	unsigned := strings.HasSuffix(b, " unsigned") || strings.HasSuffix(b, " unsigned zerofill")
@@ -94,24 +95,24 @@ func MapMySQL(columnType string) (warehouse.Type, Confidence, string) {
 	b = strings.TrimSuffix(b, " zerofill")
 	switch {
 	case strings.HasPrefix(full, "tinyint(1)"), strings.HasPrefix(full, "bit(1)"):
-		return warehouse.Bool, High, ""
+		return warehouse.Bool, sources.High, ""
 	case b == "bit":
-		return warehouse.Int64, High, ""
+		return warehouse.Int64, sources.High, ""
 	case b == "bigint" && unsigned:
-		return warehouse.Numeric, High, ""
+		return warehouse.Numeric, sources.High, ""
 	}
 	return lookup(mysqlTypes, b)
 }
 
-func lookup(m map[string]warehouse.Type, b string) (warehouse.Type, Confidence, string) {
+func lookup(m map[string]warehouse.Type, b string) (warehouse.Type, sources.Confidence, string) {
 	t, ok := m[b]
 	if !ok {
-		return warehouse.String, Medium, UnknownTypeWarning
+		return warehouse.String, sources.Medium, UnknownTypeWarning
 	}
 	if large[b] {
-		return t, High, LargeFieldWarning
+		return t, sources.High, LargeFieldWarning
 	}
-	return t, High, ""
+	return t, sources.High, ""
 }
 
 // IsTemporal reports whether columns of type t can be incremental
@@ -130,7 +131,7 @@ var (
 // spec's preference created_at, createdat, created, timestamp, date
 // (case-insensitive), else the first temporal column. It returns the source
 // name and the reason ("" if there is no temporal column).
-func RecommendTimestamp(cols []ColumnMeta) (name, reason string) {
+func RecommendTimestamp(cols []sources.ColumnMeta) (name, reason string) {
 	find := func(want string) string {
 		for _, c := range cols {
 			if c.Temporal && strings.EqualFold(c.OriginalName, want) {
