@@ -412,12 +412,10 @@ type Driver interface {
 	Describe(ctx context.Context, schema, table string, samples int) (TableMeta, error)
 	// Extract streams rows; the context bounds the whole iteration.
 	Extract(ctx context.Context, req ExtractRequest) (RowIterator, error)
+	// ErrorKind classifies an error the driver returned that carries no
+	// errs kind; errs.Unknown when it cannot tell.
+	ErrorKind(err error) errs.Kind
 	Close() error
-}
-
-// Source is the portable type.
-type Source struct {
-	Driver
 }
 
 // Opener opens a driver for a connection. It does not connect.
@@ -476,5 +474,5 @@ func OpenConnection(ctx context.Context, scheme string, c Connection) (*Source, 
 	if err != nil {
 		return nil, err
 	}
-	return &Source{Driver: d}, nil
+	return New(d), nil
 }

@@ -245,9 +245,7 @@ func NewPlan(driver string, all []sources.ColumnMeta, pk []string, req sources.E
 		for _, k := range pk {
 			plan.KeyIndexes = append(plan.KeyIndexes, indexOf(k))
 		}
-	} else if req.Since != nil {
-		return nil, Plan{}, errs.E(errs.Invalid, "%s: Since needs a TimestampColumn", driver)
-	}
+	} // Since without a TimestampColumn: sources.ValidateExtract refuses it.
 	metas := make([]sources.ColumnMeta, visible)
 	for i := range metas {
 		metas[i] = all[read[i]]

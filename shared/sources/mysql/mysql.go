@@ -500,6 +500,9 @@ func decode(b sql.RawBytes, c column) (any, error) {
 	return string(b), nil
 }
 
+// ErrorKind implements sources.Driver: the kind mapErr gives err.
+func (d *Driver) ErrorKind(err error) errs.Kind { return errs.KindOf(d.mapErr(err, "")) }
+
 // mapErr gives err a kind and a friendly message, without the password.
 func (d *Driver) mapErr(err error, op string) error {
 	if err == nil {

@@ -469,6 +469,9 @@ func (o *ownedIter) Close() error {
 	return err
 }
 
+// ErrorKind implements sources.Driver: the kind mapErr gives err.
+func (d *Driver) ErrorKind(err error) errs.Kind { return errs.KindOf(d.mapErr(err, "")) }
+
 // mapErr gives err a kind and a friendly message, without the password.
 func (d *Driver) mapErr(err error, op string) error {
 	if err == nil {

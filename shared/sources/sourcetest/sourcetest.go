@@ -54,7 +54,7 @@ type Config struct {
 
 // Run runs the suite.
 func Run(t *testing.T, cfg Config) {
-	d := cfg.Open(t)
+	d := sources.New(cfg.Open(t)) // through the portable type, as the code uses it
 	t.Cleanup(func() { _ = d.Close() })
 	s := &suite{cfg: cfg, d: d, dialect: d.Dialect(), prefix: "srct_" + randHex(4) + "_"}
 	s.createAll(t)
@@ -573,7 +573,8 @@ func (s *suite) testNotFound(t *testing.T) {
 }
 
 func (s *suite) testBadAuth(t *testing.T) {
-	d, password := s.cfg.OpenBadAuth(t)
+	raw, password := s.cfg.OpenBadAuth(t)
+	d := sources.New(raw)
 	defer d.Close()
 	if len(password) < 6 {
 		t.Fatalf("OpenBadAuth must give a password of 6+ characters, got %d", len(password))
