@@ -345,7 +345,11 @@ func friendly(f Fields, err error, sec Secret) string {
 	if d, ok := egress.AsDenied(err); ok {
 		return d.Error()
 	}
-	detail := scrub(publicMessage(err), sec)
+	detail := publicMessage(err)
+	if errs.HasUserMessage(err) {
+		detail = errs.UserMessage(err)
+	}
+	detail = scrub(detail, sec)
 	k := errs.KindOf(err)
 	switch {
 	case k == errs.Unknown:

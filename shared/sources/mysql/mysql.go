@@ -110,7 +110,7 @@ func (d *Driver) schema(s string) (string, error) {
 		s = d.c.Schema
 	}
 	if s == "" {
-		return "", errs.E(errs.Invalid, "mysql: no database (schema) given")
+		return "", errs.Userf(errs.Invalid, "no database (schema) given")
 	}
 	return s, nil
 }
@@ -172,7 +172,7 @@ func (d *Driver) schemaExists(ctx context.Context, schema string) error {
 		return d.mapErr(err, "look up database")
 	}
 	if n == 0 {
-		return errs.E(errs.NotFound, "mysql: database %q does not exist", schema)
+		return errs.Userf(errs.NotFound, "database %q does not exist", schema)
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (d *Driver) columns(ctx context.Context, schema, table string) ([]column, [
 		if err := d.schemaExists(ctx, schema); err != nil {
 			return nil, nil, err
 		}
-		return nil, nil, errs.E(errs.NotFound, "mysql: table %s.%s does not exist", schema, table)
+		return nil, nil, errs.Userf(errs.NotFound, "table %s.%s does not exist", schema, table)
 	}
 	if err := d.jsonColumns(ctx, schema, table, cols); err != nil {
 		return nil, nil, err
@@ -512,45 +512,45 @@ func (d *Driver) mapErr(err error, op string) error {
 	if denied, ok := egress.AsDenied(err); ok {
 		// The policy's message is written for users: the address refused
 		// and the setting that allows it.
-		return errs.Explain(errs.Wrap(errs.Permission, red, "mysql: %s: refused by the outbound policy", op), "%s", denied.Error())
+		return errs.Explain(errs.WrapField(errs.Permission, red, "", "%s: refused by the outbound policy", op), "%s", denied.Error())
 	}
 	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
 		switch me.Number {
 		case 1045, 1698, 1251:
-			return errs.Wrap(errs.Unauthenticated, red, "mysql: %s: access denied for user %q (check the user name and password)", op, d.c.Username)
+			return errs.WrapField(errs.Unauthenticated, red, "", "%s: access denied for user %q (check the user name and password)", op, d.c.Username)
 		case 1044, 1142, 1143, 1227, 1370:
-			return errs.Wrap(errs.Permission, red, "mysql: %s: permission denied for user %q", op, d.c.Username)
+			return errs.WrapField(errs.Permission, red, "", "%s: permission denied for user %q", op, d.c.Username)
 		case 1049:
-			return errs.Wrap(errs.NotFound, red, "mysql: %s: database %q does not exist", op, d.c.Database)
+			return errs.WrapField(errs.NotFound, red, "", "%s: database %q does not exist", op, d.c.Database)
 		case 1146, 1109:
-			return errs.Wrap(errs.NotFound, red, "mysql: %s: no such table", op)
+			return errs.WrapField(errs.NotFound, red, "", "%s: no such table", op)
 		case 1054, 1064:
-			return errs.Wrap(errs.Invalid, red, "mysql: %s", op)
+			return errs.WrapField(errs.Invalid, red, "", "%s", op)
 		case 1040, 1053, 1205, 1213, 1317, 2006, 2013, 1927, 3024, 1969:
-			return errs.Wrap(errs.Transient, red, "mysql: %s: the server is unavailable, busy or the query was interrupted; try again", op)
+			return errs.WrapField(errs.Transient, red, "", "%s: the server is unavailable, busy or the query was interrupted; try again", op)
 		}
-		return errs.Wrap(errs.Unknown, red, "mysql: %s", op)
+		return errs.WrapField(errs.Unknown, red, "", "%s", op)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(errs.Transient, red, "mysql: %s: timed out or cancelled", op)
+		return errs.WrapField(errs.Transient, red, "", "%s: timed out or cancelled", op)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return errs.Wrap(errs.Transient, red, "mysql: %s: connection refused: is the server running on %s:%d?", op, d.c.Host, d.c.Port)
+		return errs.WrapField(errs.Transient, red, "", "%s: connection refused: is the server running on %s:%d?", op, d.c.Host, d.c.Port)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		if dnsErr.IsNotFound {
-			return errs.Wrap(errs.NotFound, red, "mysql: %s: unknown host %q", op, d.c.Host)
+			return errs.WrapField(errs.NotFound, red, "", "%s: unknown host %q", op, d.c.Host)
 		}
-		return errs.Wrap(errs.Transient, red, "mysql: %s: cannot resolve host %q", op, d.c.Host)
+		return errs.WrapField(errs.Transient, red, "", "%s: cannot resolve host %q", op, d.c.Host)
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, gomysql.ErrInvalidConn) {
 		if netErr != nil && netErr.Timeout() {
-			return errs.Wrap(errs.Transient, red, "mysql: %s: timed out reaching the server", op)
+			return errs.WrapField(errs.Transient, red, "", "%s: timed out reaching the server", op)
 		}
-		return errs.Wrap(errs.Transient, red, "mysql: %s: cannot reach the server", op)
+		return errs.WrapField(errs.Transient, red, "", "%s: cannot reach the server", op)
 	}
-	return errs.Wrap(errs.Unknown, red, "mysql: %s", op)
+	return errs.WrapField(errs.Unknown, red, "", "%s", op)
 }

@@ -62,7 +62,7 @@ func New(c sources.Connection) (*Driver, error) {
 		c.Schema = "public"
 	}
 	if c.Database == "" {
-		return nil, errs.E(errs.Invalid, "postgres: no database given")
+		return nil, errs.Userf(errs.Invalid, "no database given")
 	}
 	if c.Port < 1 || c.Port > 65535 {
 		return nil, errs.E(errs.Invalid, "postgres: port %d is not 1-65535", c.Port)
@@ -198,7 +198,7 @@ func (d *Driver) tables(ctx context.Context, conn *pgx.Conn, schema string) ([]s
 		return nil, d.mapErr(err, "look up schema")
 	}
 	if !exists {
-		return nil, errs.E(errs.NotFound, "postgres: schema %q does not exist", schema)
+		return nil, errs.Userf(errs.NotFound, "schema %q does not exist", schema)
 	}
 	rows, err := conn.Query(ctx, `SELECT c.relname, c.reltuples::bigint FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -298,7 +298,7 @@ func (d *Driver) columns(ctx context.Context, conn *pgx.Conn, schema, table stri
 		return nil, nil, d.mapErr(err, "describe table")
 	}
 	if len(cols) == 0 {
-		return nil, nil, errs.E(errs.NotFound, "postgres: table %s.%s does not exist", schema, table)
+		return nil, nil, errs.Userf(errs.NotFound, "table %s.%s does not exist", schema, table)
 	}
 	pkRows, err := conn.Query(ctx, `SELECT a.attname FROM pg_index i
 		JOIN pg_class c ON c.oid = i.indrelid
@@ -481,46 +481,46 @@ func (d *Driver) mapErr(err error, op string) error {
 	if denied, ok := egress.AsDenied(err); ok {
 		// The policy's message is written for users: the address refused
 		// and the setting that allows it.
-		return errs.Explain(errs.Wrap(errs.Permission, red, "postgres: %s: refused by the outbound policy", op), "%s", denied.Error())
+		return errs.Explain(errs.WrapField(errs.Permission, red, "", "%s: refused by the outbound policy", op), "%s", denied.Error())
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		switch {
 		case pg.Code == "28P01" || pg.Code == "28000":
-			return errs.Wrap(errs.Unauthenticated, red, "postgres: %s: authentication failed for user %q (check the user name and password)", op, d.c.Username)
+			return errs.WrapField(errs.Unauthenticated, red, "", "%s: authentication failed for user %q (check the user name and password)", op, d.c.Username)
 		case pg.Code == "42501":
-			return errs.Wrap(errs.Permission, red, "postgres: %s: permission denied for user %q", op, d.c.Username)
+			return errs.WrapField(errs.Permission, red, "", "%s: permission denied for user %q", op, d.c.Username)
 		case pg.Code == "3D000":
-			return errs.Wrap(errs.NotFound, red, "postgres: %s: database %q does not exist", op, d.c.Database)
+			return errs.WrapField(errs.NotFound, red, "", "%s: database %q does not exist", op, d.c.Database)
 		case pg.Code == "42P01" || pg.Code == "3F000":
-			return errs.Wrap(errs.NotFound, red, "postgres: %s: no such table or schema", op)
+			return errs.WrapField(errs.NotFound, red, "", "%s: no such table or schema", op)
 		case pg.Code == "42703" || pg.Code == "42804" || strings.HasPrefix(pg.Code, "22"):
-			return errs.Wrap(errs.Invalid, red, "postgres: %s", op)
+			return errs.WrapField(errs.Invalid, red, "", "%s", op)
 		case pg.Code == "57014" || strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "53") ||
 			strings.HasPrefix(pg.Code, "40") || pg.Code == "57P01" || pg.Code == "57P03":
-			return errs.Wrap(errs.Transient, red, "postgres: %s: the server is unavailable or busy; try again", op)
+			return errs.WrapField(errs.Transient, red, "", "%s: the server is unavailable or busy; try again", op)
 		}
-		return errs.Wrap(errs.Unknown, red, "postgres: %s", op)
+		return errs.WrapField(errs.Unknown, red, "", "%s", op)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
-		return errs.Wrap(errs.Transient, red, "postgres: %s: timed out or cancelled", op)
+		return errs.WrapField(errs.Transient, red, "", "%s: timed out or cancelled", op)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return errs.Wrap(errs.Transient, red, "postgres: %s: connection refused: is the server running on %s:%d?", op, d.c.Host, d.c.Port)
+		return errs.WrapField(errs.Transient, red, "", "%s: connection refused: is the server running on %s:%d?", op, d.c.Host, d.c.Port)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		if dnsErr.IsNotFound {
-			return errs.Wrap(errs.NotFound, red, "postgres: %s: unknown host %q", op, d.c.Host)
+			return errs.WrapField(errs.NotFound, red, "", "%s: unknown host %q", op, d.c.Host)
 		}
-		return errs.Wrap(errs.Transient, red, "postgres: %s: cannot resolve host %q", op, d.c.Host)
+		return errs.WrapField(errs.Transient, red, "", "%s: cannot resolve host %q", op, d.c.Host)
 	}
 	var netErr net.Error
 	var ce *pgconn.ConnectError
 	if errors.As(err, &netErr) || errors.As(err, &ce) {
-		return errs.Wrap(errs.Transient, red, "postgres: %s: cannot reach the server", op)
+		return errs.WrapField(errs.Transient, red, "", "%s: cannot reach the server", op)
 	}
-	return errs.Wrap(errs.Unknown, red, "postgres: %s", op)
+	return errs.WrapField(errs.Unknown, red, "", "%s", op)
 }
 
 type kind int
