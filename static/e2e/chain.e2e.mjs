@@ -545,6 +545,7 @@ async function main() {
         const msg = (await page.getByTestId('connection-test-message').innerText()).trim();
         if (!msg) throw new StepError('the failed test shows no message');
         if (msg.includes('not-a-real-password')) throw new StepError('the test message contains the password');
+        if (/^[a-z]+:/.test(msg)) throw new StepError(`the test message starts with an internal prefix: ${msg}`);
         log(`test failed as expected: ${msg}`);
         await shot('connection-test-failed');
       });
