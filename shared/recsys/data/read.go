@@ -77,36 +77,13 @@ func ReadCSV(ctx context.Context, r io.Reader, cols Columns, rules Rules) (*Log,
 	if err != nil {
 		return nil, Stats{}, errs.WrapField(errs.Invalid, err, "", "the interactions file has no header line")
 	}
-	idx := map[string]int{}
+	names := make([]string, len(head))
 	for i, h := range head {
-		idx[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+		names[i] = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 	}
-	col := func(role, name string, required bool) (int, error) {
-		if name == "" {
-			if required {
-				return -1, errs.Userf(errs.Invalid, "the %s column is required", role)
-			}
-			return -1, nil
-		}
-		i, ok := idx[name]
-		if !ok {
-			return -1, errs.Userf(errs.Invalid, "the %s column %q is not in the file (columns: %s)", role, name, strings.Join(head, ", "))
-		}
-		return i, nil
-	}
-	var ci [7]int
-	for k, c := range []struct {
-		role, name string
-		req        bool
-	}{{"customer", cols.Customer, true}, {"product", cols.Product, true}, {"time", cols.Time, true},
-		{"invoice", cols.Invoice, false}, {"quantity", cols.Quantity, false}, {"price", cols.Price, false}, {"country", cols.Country, false}} {
-		if ci[k], err = col(c.role, c.name, c.req); err != nil {
-			return nil, Stats{}, err
-		}
-	}
-	layouts := cols.TimeLayouts
-	if len(layouts) == 0 {
-		layouts = DefaultTimeLayouts()
+	ci, err := cols.resolve(names, "file")
+	if err != nil {
+		return nil, Stats{}, err
 	}
 	get := func(rec []string, i int) string {
 		if i < 0 || i >= len(rec) {
@@ -114,10 +91,8 @@ func ReadCSV(ctx context.Context, r io.Reader, cols Columns, rules Rules) (*Log,
 		}
 		return rec[i]
 	}
-	log := NewLog()
-	var st Stats
+	b := newBuilder(cols, rules)
 	line := 1
-	layout := ""
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -127,25 +102,84 @@ func ReadCSV(ctx context.Context, r io.Reader, cols Columns, rules Rules) (*Log,
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, st, errs.Userf(errs.Invalid, "line %d of the interactions file is not valid CSV: %v", pe.Line, pe.Err)
+				return nil, b.st, errs.Userf(errs.Invalid, "line %d of the interactions file is not valid CSV: %v", pe.Line, pe.Err)
 			}
-			return nil, st, errs.WrapField(errs.Invalid, err, "", "could not read line %d of the interactions file", line)
+			return nil, b.st, errs.WrapField(errs.Invalid, err, "", "could not read line %d of the interactions file", line)
 		}
 		if line%65536 == 0 && ctx.Err() != nil {
-			return nil, st, ctx.Err()
+			return nil, b.st, ctx.Err()
 		}
-		st.Read++
-		row := Row{Line: line, Customer: get(rec, ci[0]), Product: get(rec, ci[1]), Time: get(rec, ci[2]),
-			Invoice: get(rec, ci[3]), Qty: get(rec, ci[4]), Pr: get(rec, ci[5]), Country: get(rec, ci[6])}
-		ev, reason := rules.apply(row, layouts, &layout)
-		if reason != "" {
-			st.drop(reason)
+		b.add(Row{Line: line, Customer: get(rec, ci[0]), Product: get(rec, ci[1]), Time: get(rec, ci[2]),
+			Invoice: get(rec, ci[3]), Qty: get(rec, ci[4]), Pr: get(rec, ci[5]), Country: get(rec, ci[6])})
+	}
+	return b.log, b.st, nil
+}
+
+// resolve finds the column of each role among names (exact match first,
+// then ignoring case): customer, product, time, invoice, quantity, price,
+// country; -1 for an optional role the Columns leave empty.
+func (c Columns) resolve(names []string, where string) ([7]int, error) {
+	var out [7]int
+	roles := []struct {
+		role, name string
+		req        bool
+	}{{"customer", c.Customer, true}, {"product", c.Product, true}, {"time", c.Time, true},
+		{"invoice", c.Invoice, false}, {"quantity", c.Quantity, false}, {"price", c.Price, false}, {"country", c.Country, false}}
+	for k, r := range roles {
+		out[k] = -1
+		if r.name == "" {
+			if r.req {
+				return out, errs.Userf(errs.Invalid, "the %s column is required", r.role)
+			}
 			continue
 		}
-		log.Append(ev)
-		st.Kept++
+		for i, n := range names {
+			if n == r.name {
+				out[k] = i
+				break
+			}
+		}
+		if out[k] < 0 {
+			for i, n := range names {
+				if strings.EqualFold(n, r.name) {
+					out[k] = i
+					break
+				}
+			}
+		}
+		if out[k] < 0 {
+			return out, errs.Userf(errs.Invalid, "the %s column %q is not in the %s (columns: %s)", r.role, r.name, where, strings.Join(names, ", "))
+		}
 	}
-	return log, st, nil
+	return out, nil
+}
+
+// builder applies the rules to raw rows and keeps the accepted ones.
+type builder struct {
+	rules   Rules
+	layouts []string
+	layout  string // the last layout that parsed a time
+	log     *Log
+	st      Stats
+}
+
+func newBuilder(cols Columns, rules Rules) *builder {
+	layouts := cols.TimeLayouts
+	if len(layouts) == 0 {
+		layouts = DefaultTimeLayouts()
+	}
+	return &builder{rules: rules, layouts: layouts, log: NewLog()}
+}
+
+func (b *builder) add(row Row) {
+	b.st.Read++
+	ev, reason := b.rules.apply(row, b.layouts, &b.layout)
+	if reason != "" {
+		b.st.drop(reason)
+		return
+	}
+	b.log.Append(ev)
+	b.st.Kept++
 }
 
 // Stats counts what reading did.

@@ -60,20 +60,25 @@ func (b *Blend) Score(u int, dst []float64) {
 
 // ZScore standardises v in place (a flat vector becomes zeros).
 func ZScore(v []float64) {
-	m := 0.0
-	for _, x := range v {
-		m += x
-	}
-	m /= float64(len(v))
-	s := 0.0
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	s = math.Sqrt(s / float64(len(v)))
-	if s == 0 {
-		s = 1
-	}
+	m, sd := MeanStd(v)
 	for i, x := range v {
-		v[i] = (x - m) / s
+		v[i] = (x - m) / sd
 	}
+}
+
+// MeanStd returns the mean and the (population) standard deviation of v;
+// the deviation is 1 for a flat vector, so dividing by it is always safe.
+func MeanStd(v []float64) (mean, sd float64) {
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	for _, x := range v {
+		sd += (x - mean) * (x - mean)
+	}
+	sd = math.Sqrt(sd / float64(len(v)))
+	if sd == 0 {
+		sd = 1
+	}
+	return mean, sd
 }

@@ -287,20 +287,8 @@ func (s *stage1) features(u int, cands []int32, sc *scratch, emit func(i int32, 
 
 // zscore returns the mean and standard deviation (1 when flat).
 func zscore(v []float64) [2]float64 {
-	m := 0.0
-	for _, x := range v {
-		m += x
-	}
-	m /= float64(len(v))
-	s := 0.0
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	s = math.Sqrt(s / float64(len(v)))
-	if s == 0 {
-		s = 1
-	}
-	return [2]float64{m, s}
+	m, sd := models.MeanStd(v)
+	return [2]float64{m, sd}
 }
 
 // ranks returns log2(1 + rank) of every item by v (0 = best); only the
