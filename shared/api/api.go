@@ -147,7 +147,11 @@ func statusOf(k errs.Kind) int {
 	case errs.Conflict:
 		return http.StatusConflict
 	case errs.Unsupported:
-		return http.StatusUnsupportedMediaType
+		// Something this deployment does not do. 415 is only for a request
+		// body's media type (the CSRF check answers it itself); an input
+		// naming something unsupported (a file type) is 422, see
+		// statusOfErr.
+		return http.StatusNotImplemented
 	case errs.Transient:
 		return http.StatusServiceUnavailable
 	case errs.RateLimited:
@@ -156,13 +160,23 @@ func statusOf(k errs.Kind) int {
 	return http.StatusInternalServerError
 }
 
+// statusOfErr is statusOf(kind) refined by the error: an Unsupported
+// error about an input field (a file type, a connection type) is 422: the
+// request is well-formed, but what it asks for cannot be processed.
+func statusOfErr(k errs.Kind, err error) int {
+	if k == errs.Unsupported && errs.FieldOf(err) != "" {
+		return http.StatusUnprocessableEntity
+	}
+	return statusOf(k)
+}
+
 // writeError answers an error with its kind and the message written for
 // the user (errs.UserMessage), plus the input field it is about, if any.
 // The technical text (packages, ids, paths, causes) is logged, never sent;
 // errors without a user message answer the kind's plain sentence.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	k := errs.KindOf(err)
-	status := statusOf(k)
+	status := statusOfErr(k, err)
 	msg, field := errs.UserMessage(err), errs.FieldOf(err)
 	var mbe *http.MaxBytesError
 	switch {

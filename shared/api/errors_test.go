@@ -25,7 +25,7 @@ func TestStatusOf(t *testing.T) {
 		{errs.Permission, http.StatusForbidden},
 		{errs.NotFound, http.StatusNotFound},
 		{errs.Conflict, http.StatusConflict},
-		{errs.Unsupported, http.StatusUnsupportedMediaType},
+		{errs.Unsupported, http.StatusNotImplemented},
 		{errs.Transient, http.StatusServiceUnavailable},
 		{errs.Unknown, http.StatusInternalServerError},
 		{errs.Kind(99), http.StatusInternalServerError},
@@ -51,7 +51,8 @@ func TestWriteError(t *testing.T) {
 		{"permission", errs.Userf(errs.Permission, "needs admin"), 403, "permission", "needs admin"},
 		{"not found", errs.Userf(errs.NotFound, "this run does not exist"), 404, "not_found", "this run does not exist"},
 		{"conflict", errs.Userf(errs.Conflict, "email taken"), 409, "conflict", "email taken"},
-		{"unsupported", errs.Userf(errs.Unsupported, "xlsx"), 415, "unsupported", "xlsx"},
+		{"unsupported operation", errs.Userf(errs.Unsupported, "password sign-in is turned off"), 501, "unsupported", "password sign-in is turned off"},
+		{"internal over a kinded cause", errs.Wrap(errs.Unknown, errs.WrapField(errs.Invalid, errors.New(secret), "schedule.time", "bad time"), "etl: stored schedule"), 500, "unknown", "something went wrong on our side; the details are in the server log"},
 		{"transient", errs.Userf(errs.Transient, "try later"), 503, "transient", "try later"},
 		{"rate limited", errs.Userf(errs.RateLimited, "wait"), 429, "rate_limited", "wait"},
 		{"a log message is not shown", errs.E(errs.NotFound, "etl: run r_1 not found"), 404, "not_found", "this was not found (it may have been deleted)"},
@@ -96,6 +97,18 @@ func TestWriteError(t *testing.T) {
 				t.Errorf("an internal error was not logged with its cause: %q", logs.String())
 			}
 		})
+	}
+}
+
+// TestUnsupportedInputIs422: an Unsupported error about an input field (a
+// file type) is 422, one about the operation 501; 415 is left to media
+// types.
+func TestUnsupportedInputIs422(t *testing.T) {
+	w := httptest.NewRecorder()
+	writeError(w, httptest.NewRequest("POST", "/api/uploads", nil), slog.New(slog.DiscardHandler),
+		errs.Fieldf(errs.Unsupported, "name", "book.xlsx cannot be loaded"))
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"name"`) {
+		t.Errorf("unsupported input = %d %s, want 422 naming the field", w.Code, w.Body.String())
 	}
 }
 

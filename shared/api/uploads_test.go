@@ -91,7 +91,7 @@ func TestUploadTicketValidation(t *testing.T) {
 		{"no size", `{"name":"x.csv"}`, 400, "invalid", "size", "size of x.csv"},
 		{"negative size", `{"name":"x.csv","size":-1}`, 400, "invalid", "size", "negative"},
 		{"too big", `{"name":"big.csv","size":1001}`, 413, "invalid", "size", "big.csv is 1001 bytes, larger than this deployment accepts (at most 1000 bytes)"},
-		{"unsupported type", `{"name":"book.xlsx","size":10}`, 415, "unsupported", "name", "book.xlsx cannot be loaded: upload CSV"},
+		{"unsupported type", `{"name":"book.xlsx","size":10}`, 422, "unsupported", "name", "book.xlsx cannot be loaded: upload CSV"},
 		{"unknown field", `{"name":"x.csv","size":10,"bucket":"other-drop"}`, 400, "invalid", "bucket", ""},
 	}
 	for _, c := range cases {
@@ -360,8 +360,8 @@ func TestDirectUploadLimit(t *testing.T) {
 	signed := f.handlerWith(api.Uploads{Mode: api.UploadSigned}, nil)
 	body, ct = multipartBody(t, [3]string{"file", "x.csv", "a\n1\n"})
 	r = serve(signed, editor, "POST", "/api/files", body, ct)
-	if kind, msg := r.errorOf(t); r.status != http.StatusUnsupportedMediaType || kind != "unsupported" || !strings.Contains(msg, "/api/uploads") {
-		t.Errorf("a direct upload in signed mode = %d %s, want 415 pointing at /api/uploads", r.status, r.body)
+	if kind, msg := r.errorOf(t); r.status != http.StatusNotImplemented || kind != "unsupported" || !strings.Contains(msg, "/api/uploads") {
+		t.Errorf("a direct upload in signed mode = %d %s, want 501 pointing at /api/uploads", r.status, r.body)
 	}
 }
 

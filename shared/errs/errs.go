@@ -84,6 +84,11 @@ type Error struct {
 	// trying again (RateLimited, Transient).
 	RetryAfter time.Duration
 	Err        error
+
+	// internal is set by E and Wrap with kind Unknown: the error is ours
+	// (a 500), whatever kind its cause has, and the cause's user message
+	// is not the user's (see KindOf, UserMessage).
+	internal bool
 }
 
 func (e *Error) Error() string {
@@ -108,19 +113,24 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // E returns a new error of the given kind. The format follows fmt.Errorf;
 // a %w verb wraps its argument as the cause. The message is for the logs:
-// a user sees the kind's plain sentence unless Explain adds one.
+// a user sees the kind's plain sentence unless Explain adds one. Kind
+// Unknown means an internal error, whatever the cause's kind (see Wrap).
 func E(kind Kind, format string, args ...any) error {
 	err := fmt.Errorf(format, args...)
-	return &Error{Kind: kind, Msg: err.Error(), Err: errors.Unwrap(err)}
+	return &Error{Kind: kind, Msg: err.Error(), Err: errors.Unwrap(err), internal: kind == Unknown}
 }
 
 // Wrap gives err a kind and a message describing the operation that failed
-// (for the logs). It returns nil when err is nil.
+// (for the logs). It returns nil when err is nil. Kind Unknown means the
+// failure is internal (the API answers 500 and the kind's plain sentence),
+// even when err carries a kind of its own: a stored schedule that no longer
+// parses is our fault, not an invalid request. To add context and keep
+// err's kind, wrap with errs.KindOf(err) or fmt.Errorf("...: %w", err).
 func Wrap(kind Kind, err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Err: err}
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Err: err, internal: kind == Unknown}
 }
 
 // Userf returns an error of the given kind whose message is written for a
@@ -208,7 +218,8 @@ func FieldOf(err error) string {
 // err's chain (otherwise UserMessage is the kind's plain sentence).
 func HasUserMessage(err error) bool { return userError(err) != nil }
 
-// userError is the outermost *Error with a user message in err's chain.
+// userError is the outermost *Error with a user message in err's chain,
+// not looking past an internal error (E or Wrap with kind Unknown).
 func userError(err error) *Error {
 	for err != nil {
 		var e *Error
@@ -218,17 +229,22 @@ func userError(err error) *Error {
 		if e.User != "" {
 			return e
 		}
+		if e.internal {
+			return nil
+		}
 		err = e.Err
 	}
 	return nil
 }
 
-// KindOf reports the kind of the outermost error in err's chain that has one.
+// KindOf reports the kind of the outermost error in err's chain that has
+// one. An internal error (E or Wrap with kind Unknown) ends the search:
+// its kind is Unknown whatever its cause's.
 func KindOf(err error) Kind {
 	var e *Error
 	for err != nil {
 		if errors.As(err, &e) {
-			if e.Kind != Unknown {
+			if e.Kind != Unknown || e.internal {
 				return e.Kind
 			}
 			err = e.Err

@@ -103,3 +103,31 @@ func TestRetryAfter(t *testing.T) {
 		t.Error("Retryable: rate-limited retries, invalid does not")
 	}
 }
+
+// TestUnknownMeansInternal: wrapping with kind Unknown makes the error
+// internal whatever its cause's kind (the user sees the plain sentence);
+// Explain and WithRetryAfter keep the cause's kind.
+func TestUnknownMeansInternal(t *testing.T) {
+	invalid := Fieldf(Invalid, "schedule.time", "give a time such as 09:00")
+	for _, tc := range []struct {
+		name     string
+		err      error
+		kind     Kind
+		userText string
+	}{
+		{"Wrap Unknown over Invalid", Wrap(Unknown, invalid, "etl: stored schedule of job j1"), Unknown, userTexts[Unknown]},
+		{"E Unknown over Invalid", E(Unknown, "stored: %w", invalid), Unknown, userTexts[Unknown]},
+		{"Wrap with the cause's kind", Wrap(KindOf(invalid), invalid, "context"), Invalid, "give a time such as 09:00"},
+		{"fmt.Errorf keeps the kind", fmt.Errorf("context: %w", invalid), Invalid, "give a time such as 09:00"},
+		{"Explain keeps the kind", Explain(E(Conflict, "taken"), "the name is taken"), Conflict, "the name is taken"},
+		{"WithRetryAfter keeps the kind", WithRetryAfter(E(RateLimited, "slow down"), time.Second), RateLimited, userTexts[RateLimited]},
+		{"Explain over internal", Explain(Wrap(Unknown, invalid, "x"), "ask your administrator"), Unknown, "ask your administrator"},
+	} {
+		if got := KindOf(tc.err); got != tc.kind {
+			t.Errorf("%s: KindOf = %v, want %v", tc.name, got, tc.kind)
+		}
+		if got := UserMessage(tc.err); got != tc.userText {
+			t.Errorf("%s: UserMessage = %q, want %q", tc.name, got, tc.userText)
+		}
+	}
+}

@@ -175,6 +175,8 @@ describe('error kinds', () => {
     [404, 'not_found'],
     [409, 'conflict'],
     [415, 'unsupported'],
+    [422, 'unsupported'],
+    [501, 'unsupported'],
     [503, 'transient'],
     [500, 'internal'],
     [418, 'internal'],

@@ -83,7 +83,9 @@ export function kindForStatus(status: number): ErrorKind {
       return 'not_found';
     case 409:
       return 'conflict';
-    case 415:
+    case 415: // a request body that is not JSON
+    case 422: // an input naming something unsupported (a file type)
+    case 501: // an operation this deployment does not do
       return 'unsupported';
     case 429:
       return 'rate_limited';

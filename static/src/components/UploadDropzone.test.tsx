@@ -53,7 +53,7 @@ describe('UploadDropzone', () => {
   it('shows the server message when the upload is refused', async () => {
     const { fetch, calls } = fakeFetch({
       ...me,
-      'POST /api/uploads': jsonResponse(415, { error: { kind: 'unsupported', message: 'xlsx files are not supported', field: 'name' } }),
+      'POST /api/uploads': jsonResponse(422, { error: { kind: 'unsupported', message: 'xlsx files are not supported', field: 'name' } }),
     });
     const onUploaded = vi.fn();
     renderApp({ session: session(), fetch, children: <UploadDropzone onUploaded={onUploaded} /> });

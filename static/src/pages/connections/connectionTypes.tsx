@@ -40,7 +40,7 @@ export interface TypeSpec {
   blurb: string;
   fields: FieldSpec[];
   secrets: SecretSpec[];
-  /** Test and discovery answer 415 in this build. */
+  /** Test and discovery answer 501 (unsupported) in this build. */
   previewOnly?: boolean;
 }
 
