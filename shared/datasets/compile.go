@@ -31,12 +31,12 @@ type column struct {
 
 // plan is a dataset resolved against the schemas.
 type plan struct {
-	tables  []TableRef          // tables[0] is the primary; alias "t<i>"
-	aliases map[string]string   // lower(table) -> alias
+	tables  []TableRef        // tables[0] is the primary; alias "t<i>"
+	aliases map[string]string // lower(table) -> alias
 	schemas map[string]warehouse.Schema
-	joins   []Join              // in SQL order, spelled as in the schemas
-	cols    []*column           // selected first (in order), then helpers
-	byRef   map[string]*column  // lower(table)+"\x00"+lower(col)
+	joins   []Join             // in SQL order, spelled as in the schemas
+	cols    []*column          // selected first (in order), then helpers
+	byRef   map[string]*column // lower(table)+"\x00"+lower(col)
 	roles   map[Role]*column
 }
 

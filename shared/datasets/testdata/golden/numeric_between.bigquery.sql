@@ -1,0 +1,20 @@
+WITH joined AS (
+  SELECT t0.`invoice_no` AS `invoice_no`,
+    t0.`customer_id` AS `customer_id`,
+    t0.`stock_code` AS `product`,
+    t0.`invoice_ts` AS `invoice_ts`,
+    t0.`amount` AS `amount`,
+    t1.`category` AS `category`,
+    t0.`quantity` AS `_b2b_6`
+  FROM `raw_data`.`lines` AS t0
+  LEFT JOIN `raw_data`.`products` AS t1 ON t0.`stock_code` = t1.`code`
+  INNER JOIN `raw_data`.`customers` AS t2 ON t0.`customer_id` = t2.`id`
+),
+filtered AS (
+  SELECT * FROM joined
+  WHERE (`_b2b_6` >= @p1 AND `_b2b_6` <= @p2)
+)
+SELECT `invoice_no`, `customer_id`, `product`, `invoice_ts`, `amount`, `category`
+FROM filtered
+-- @p1 = int64 1
+-- @p2 = int64 10
