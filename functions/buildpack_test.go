@@ -24,7 +24,6 @@ import (
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/functions"
-	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/events/pubsubbus"
 )
 
@@ -270,11 +269,11 @@ func TestBuildpackBuild(t *testing.T) {
 
 	requests := map[string]func(t *testing.T, base string){
 		"API":            apiHealth,
-		"FileDropped":    push(events.TopicObjectDropped, storagePush),
-		"RunRequested":   push(events.TopicRunRequested, eventPush(eventschemas.TypeRunRequested, eventschemas.RunRequested{Tenant: "acme", JobID: "job-1", RunID: "run-1", Trigger: eventschemas.TriggerManual})),
-		"LoadRequested":  push(events.TopicLoadRequested, eventPush(eventschemas.TypeLoadRequested, eventschemas.LoadRequested{Tenant: "acme", RunID: "run-1", JobID: "job-1", Parts: []string{"gs://acme-staging/run-1/part-0.parquet"}})),
-		"SweepRequested": push(events.TopicSweepRequested, eventPush(eventschemas.TypeSweepRequested, eventschemas.SweepRequested{Tenant: "acme"})),
-		"DeadLettered":   push(events.TopicDeadLetter, deadLetterPush),
+		"FileDropped":    push(eventschemas.TopicObjectDropped, storagePush),
+		"RunRequested":   push(eventschemas.TopicRunRequested, eventPush(eventschemas.TypeRunRequested, eventschemas.RunRequested{Tenant: "acme", JobID: "job-1", RunID: "run-1", Trigger: eventschemas.TriggerManual})),
+		"LoadRequested":  push(eventschemas.TopicLoadRequested, eventPush(eventschemas.TypeLoadRequested, eventschemas.LoadRequested{Tenant: "acme", RunID: "run-1", JobID: "job-1", Parts: []string{"gs://acme-staging/run-1/part-0.parquet"}})),
+		"SweepRequested": push(eventschemas.TopicSweepRequested, eventPush(eventschemas.TypeSweepRequested, eventschemas.SweepRequested{Tenant: "acme"})),
+		"DeadLettered":   push(eventschemas.TopicDeadLetter, deadLetterPush),
 	}
 	for _, ep := range functions.Entrypoints() {
 		t.Run(ep.Name, func(t *testing.T) {

@@ -9,7 +9,6 @@ package functions
 import (
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/etl"
-	"github.com/b2brecs/b2brecs/shared/events"
 )
 
 // Trigger kinds. Event functions are fed by a Pub/Sub push subscription
@@ -47,10 +46,10 @@ type Entrypoint struct {
 func Entrypoints() []Entrypoint {
 	return []Entrypoint{
 		{Name: "API", Trigger: TriggerHTTP},
-		{Name: "FileDropped", Trigger: TriggerGCS, EventType: eventschemas.TypeObjectFinalized, Bucket: etl.BucketDrop, Topic: events.TopicObjectDropped},
-		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicRunRequested},
-		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicLoadRequested},
-		{Name: "SweepRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicSweepRequested},
-		{Name: "DeadLettered", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: events.TopicDeadLetter, DeadLetters: true},
+		{Name: "FileDropped", Trigger: TriggerGCS, EventType: eventschemas.TypeObjectFinalized, Bucket: etl.BucketDrop, Topic: eventschemas.TopicObjectDropped},
+		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicRunRequested},
+		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicLoadRequested},
+		{Name: "SweepRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicSweepRequested},
+		{Name: "DeadLettered", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicDeadLetter, DeadLetters: true},
 	}
 }

@@ -84,7 +84,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	}
 	defer p.Close()
 	cap := &captured{by: map[string][]events.Event{}}
-	for _, topic := range []string{events.TopicRunRequested, events.TopicLoadRequested, events.TopicRunFinished} {
+	for _, topic := range []string{eventschemas.TopicRunRequested, eventschemas.TopicLoadRequested, eventschemas.TopicRunFinished} {
 		if err := p.Bus.Subscribe(topic, "capture", cap.handler(topic)); err != nil {
 			t.Fatal(err)
 		}
@@ -120,15 +120,15 @@ func TestCloudEntryPoints(t *testing.T) {
 	if err := app.eventFunc("FileDropped")(ctx, storageNotification(t, tenant.ID+"-drop", "orders/2024-01.csv", blobstore.Generation(attrs), len(csv))); err != nil {
 		t.Fatalf("FileDropped: %v", err)
 	}
-	runReq := cap.wait(t, events.TopicRunRequested)
-	if err := app.eventFunc("RunRequested")(ctx, asMessagePublished(t, events.TopicRunRequested, runReq)); err != nil {
+	runReq := cap.wait(t, eventschemas.TopicRunRequested)
+	if err := app.eventFunc("RunRequested")(ctx, asMessagePublished(t, eventschemas.TopicRunRequested, runReq)); err != nil {
 		t.Fatalf("RunRequested: %v", err)
 	}
-	loadReq := cap.wait(t, events.TopicLoadRequested)
-	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, events.TopicLoadRequested, loadReq)); err != nil {
+	loadReq := cap.wait(t, eventschemas.TopicLoadRequested)
+	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, eventschemas.TopicLoadRequested, loadReq)); err != nil {
 		t.Fatalf("LoadRequested: %v", err)
 	}
-	finished := cap.wait(t, events.TopicRunFinished)
+	finished := cap.wait(t, eventschemas.TopicRunFinished)
 	fin, err := eventschemas.Decode[eventschemas.RunFinished](nil, finished.Type(), finished.Data())
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	}
 
 	// The same Pub/Sub delivery again (Eventarc redelivers): acknowledged, no rows.
-	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, events.TopicLoadRequested, loadReq)); err != nil {
+	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, eventschemas.TopicLoadRequested, loadReq)); err != nil {
 		t.Fatalf("redelivered LoadRequested: %v", err)
 	}
 	if tbl, _ := wh.DescribeTable(ctx, "raw_data", "col_2024_01"); tbl.NumRows != 2 {
@@ -191,7 +191,7 @@ func storageNotification(t *testing.T, bucket, name, gen string, size int) cloud
 		"payloadFormat": "JSON_API_V1", "bucketId": bucket, "objectId": name, "objectGeneration": gen,
 		"eventTime": time.Now().UTC().Format(time.RFC3339Nano),
 	}
-	out, err := pubsubbus.ToMessagePublished(pubsubbus.TopicName("proj", events.TopicObjectDropped), "projects/proj/subscriptions/file-dropped", "n-"+gen, time.Now(), obj, attrs)
+	out, err := pubsubbus.ToMessagePublished(pubsubbus.TopicName("proj", eventschemas.TopicObjectDropped), "projects/proj/subscriptions/file-dropped", "n-"+gen, time.Now(), obj, attrs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	}
 	defer p.Close()
 	cap := &captured{by: map[string][]events.Event{}}
-	for _, topic := range []string{events.TopicRunRequested, events.TopicRunFinished} {
+	for _, topic := range []string{eventschemas.TopicRunRequested, eventschemas.TopicRunFinished} {
 		if err := p.Bus.Subscribe(topic, "capture", cap.handler(topic)); err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +237,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	if err := app.eventFunc("FileDropped")(ctx, storageNotification(t, tenant.ID+"-drop", "stock.csv", blobstore.Generation(a), len(csv))); err != nil {
 		t.Fatal(err)
 	}
-	req := cap.wait(t, events.TopicRunRequested)
+	req := cap.wait(t, eventschemas.TopicRunRequested)
 	// Pub/Sub forwards the request with its attributes and its own.
 	data, attrs, err := pubsubbus.EncodeMessage(req)
 	if err != nil {
@@ -245,7 +245,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	}
 	attrs[pubsubbus.AttrDeadLetterSubscription] = "projects/proj/subscriptions/run-requested"
 	attrs[pubsubbus.AttrDeadLetterDeliveryCount] = "5"
-	dl, err := pubsubbus.ToMessagePublished(pubsubbus.TopicName("proj", events.TopicDeadLetter), "projects/proj/subscriptions/dead-lettered", "dl-1", time.Now(), data, attrs)
+	dl, err := pubsubbus.ToMessagePublished(pubsubbus.TopicName("proj", eventschemas.TopicDeadLetter), "projects/proj/subscriptions/dead-lettered", "dl-1", time.Now(), data, attrs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	if r := runs[0]; r.Status != etl.StatusFailed || !contains(r.ErrorMessage, "gave up after 5 tries") {
 		t.Errorf("run = %s %q; want failed, the platform gave up after 5 tries", r.Status, r.ErrorMessage)
 	}
-	fin := cap.wait(t, events.TopicRunFinished)
+	fin := cap.wait(t, eventschemas.TopicRunFinished)
 	if fin.Subject() != runs[0].ID {
 		t.Errorf("run.finished for %q, want %q", fin.Subject(), runs[0].ID)
 	}

@@ -25,9 +25,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/functions"
 	"github.com/b2brecs/b2brecs/shared/etl"
-	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/scheduler/cloudscheduler"
 )
 
@@ -604,7 +604,7 @@ func TestEventDeliveries(t *testing.T) {
 		}
 	}
 	covered := map[string]bool{}
-	deadLetterTopic := topicResource(t, m, events.TopicDeadLetter)
+	deadLetterTopic := topicResource(t, m, eventschemas.TopicDeadLetter)
 	recorder := ""
 	for _, ep := range functions.Entrypoints() {
 		if ep.Trigger == functions.TriggerHTTP {

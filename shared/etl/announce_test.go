@@ -19,7 +19,7 @@ func TestRedeliveryReannouncesFinishedRun(t *testing.T) {
 	var mu sync.Mutex
 	var finished []events.Event
 	e := newEnv(t)
-	if err := e.bus.Subscribe(events.TopicRunFinished, "watch", func(_ context.Context, ev events.Event) error {
+	if err := e.bus.Subscribe(eventschemas.TopicRunFinished, "watch", func(_ context.Context, ev events.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		finished = append(finished, ev)
@@ -45,11 +45,11 @@ func TestRedeliveryReannouncesFinishedRun(t *testing.T) {
 		t.Fatalf("announcements after the run = %d, want 1", n)
 	}
 	ctx := context.Background()
-	for i, topic := range []string{events.TopicRunRequested, events.TopicLoadRequested} {
+	for i, topic := range []string{eventschemas.TopicRunRequested, eventschemas.TopicLoadRequested} {
 		ev := event.New()
 		ev.SetID("redelivered-" + topic)
 		ev.SetSource("//test")
-		if topic == events.TopicRunRequested {
+		if topic == eventschemas.TopicRunRequested {
 			ev.SetType(eventschemas.TypeRunRequested)
 			_ = ev.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: tenant, JobID: r.JobID, RunID: r.ID, Trigger: eventschemas.TriggerFileDrop, Object: r.Object})
 		} else {

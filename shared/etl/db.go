@@ -18,7 +18,6 @@ import (
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
-	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
@@ -589,7 +588,7 @@ func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, trigge
 }
 
 func (s *Service) publishRunRequested(ctx context.Context, run Run) error {
-	return s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
+	return s.publish(ctx, eventschemas.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
 		eventschemas.RunRequested{Tenant: run.Tenant, JobID: run.JobID, RunID: run.ID, Trigger: run.Trigger})
 }
 

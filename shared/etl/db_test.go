@@ -391,8 +391,8 @@ func TestDatabaseJobRetryAndTicks(t *testing.T) {
 	fw := &faultyWarehouse{failAfterCommit: true}
 	svc := etl.New(p.Store, bus, &faultyResources{Resources: p.Resources, wh: fw}, p.Validator, etl.WithLogger(log), etl.WithConnections(p.Connections))
 	for topic, h := range map[string]events.Handler{
-		events.TopicRunRequested:  svc.HandleRunRequested,
-		events.TopicLoadRequested: svc.HandleLoadRequested,
+		eventschemas.TopicRunRequested:  svc.HandleRunRequested,
+		eventschemas.TopicLoadRequested: svc.HandleLoadRequested,
 	} {
 		if err := bus.Subscribe(topic, "h", h); err != nil {
 			t.Fatal(err)
@@ -443,7 +443,7 @@ func TestDatabaseJobRetryAndTicks(t *testing.T) {
 	tick.SetSource("test")
 	_ = tick.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: tenant, JobID: job.ID, Trigger: eventschemas.TriggerSchedule})
 	for range 2 {
-		if err := bus.Publish(ctx, events.TopicRunRequested, tick); err != nil {
+		if err := bus.Publish(ctx, eventschemas.TopicRunRequested, tick); err != nil {
 			t.Fatal(err)
 		}
 		wait()

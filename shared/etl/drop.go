@@ -87,7 +87,7 @@ func (s *Service) startFileRun(ctx context.Context, tenant string, job Job, ref 
 		return Run{}, err
 	}
 	s.log.InfoContext(ctx, "etl: run requested", "tenant", tenant, "run", run.ID, "job", job.ID, "object", ref.Name)
-	return run, s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
+	return run, s.publish(ctx, eventschemas.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
 		eventschemas.RunRequested{Tenant: tenant, JobID: job.ID, RunID: run.ID, Trigger: trigger, Object: &ref})
 }
 

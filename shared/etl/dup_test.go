@@ -9,7 +9,6 @@ import (
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/etl"
-	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/cloudevents/sdk-go/v2/event"
 )
 
@@ -41,7 +40,7 @@ func TestDuplicateRunRequestsConcurrently(t *testing.T) {
 		ev.SetType(eventschemas.TypeRunRequested)
 		ev.SetSource("//test")
 		_ = ev.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: tenant, JobID: job.ID, RunID: run.ID, Trigger: eventschemas.TriggerFileDrop, Object: obj})
-		if err := e.bus.Publish(ctx, events.TopicRunRequested, ev); err != nil {
+		if err := e.bus.Publish(ctx, eventschemas.TopicRunRequested, ev); err != nil {
 			t.Fatal(err)
 		}
 	}

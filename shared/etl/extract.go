@@ -253,7 +253,7 @@ func (s *Service) complete(r *Run) {
 
 // announce publishes etl.run.finished.
 func (s *Service) announce(ctx context.Context, r Run) error {
-	return s.publish(ctx, events.TopicRunFinished, eventschemas.TypeRunFinished, r.ID, eventschemas.RunFinished{
+	return s.publish(ctx, eventschemas.TopicRunFinished, eventschemas.TypeRunFinished, r.ID, eventschemas.RunFinished{
 		Tenant: r.Tenant, RunID: r.ID, JobID: r.JobID, Status: r.Status,
 		RowsRead: r.RowsRead, RowsLoaded: r.RowsLoaded, RowsRejected: r.RowsRejected, Error: r.ErrorMessage,
 	})
@@ -411,7 +411,7 @@ func (s *Service) requestLoad(ctx context.Context, run Run) error {
 		// nothing to load, so book the run here.
 		return s.loadRun(ctx, run.Tenant, run.ID)
 	}
-	return s.publish(ctx, events.TopicLoadRequested, eventschemas.TypeLoadRequested, run.ID,
+	return s.publish(ctx, eventschemas.TopicLoadRequested, eventschemas.TypeLoadRequested, run.ID,
 		eventschemas.LoadRequested{Tenant: run.Tenant, RunID: run.ID, JobID: run.JobID, Parts: s.partURLs(run)})
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
-	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/scheduler"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 )
@@ -384,7 +383,7 @@ func (s *Service) SchedulerJob(doc JobSchedule) (scheduler.Job, error) {
 	}
 	return scheduler.Job{
 		Tenant: doc.Tenant, Name: SchedulerJobName(doc.JobID), Cron: doc.Cron, TimeZone: doc.TimeZone,
-		Topic: events.TopicRunRequested, EventType: eventschemas.TypeRunRequested, Data: data, Paused: doc.Paused,
+		Topic: eventschemas.TopicRunRequested, EventType: eventschemas.TypeRunRequested, Data: data, Paused: doc.Paused,
 	}, nil
 }
 

@@ -103,9 +103,9 @@ func newCronEnv(t *testing.T) *cronEnv {
 		}
 	})
 	for topic, h := range map[string]events.Handler{
-		events.TopicObjectDropped: p.ETL.HandleObjectFinalized,
-		events.TopicRunRequested:  p.ETL.HandleRunRequested,
-		events.TopicLoadRequested: p.ETL.HandleLoadRequested,
+		eventschemas.TopicObjectDropped: p.ETL.HandleObjectFinalized,
+		eventschemas.TopicRunRequested:  p.ETL.HandleRunRequested,
+		eventschemas.TopicLoadRequested: p.ETL.HandleLoadRequested,
 	} {
 		if err := bus.Subscribe(topic, topic+"-handler", h); err != nil {
 			t.Fatal(err)
@@ -197,7 +197,7 @@ func TestScheduledJobEndToEnd(t *testing.T) {
 		t.Errorf("job.schedule = %+v", view.Job.Schedule)
 	}
 	st := e.list(tenant)
-	if len(st) != 1 || st[0].Name != etl.SchedulerJobName(view.ID) || st[0].Topic != events.TopicRunRequested ||
+	if len(st) != 1 || st[0].Name != etl.SchedulerJobName(view.ID) || st[0].Topic != eventschemas.TopicRunRequested ||
 		st[0].EventType != eventschemas.TypeRunRequested || !st[0].Next.Equal(start.Add(10*time.Minute)) {
 		t.Fatalf("scheduler jobs = %+v", st)
 	}

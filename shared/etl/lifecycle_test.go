@@ -151,9 +151,9 @@ func newLifeEnv(t *testing.T, wh *hookedWarehouse, o lifeOpts) *lifeEnv {
 	}
 	e.svc = etl.New(p.Store, e.bus, &hookedResources{Resources: p.Resources, wh: wh}, p.Validator, append(opts, o.etl...)...)
 	handlers := map[string]events.Handler{
-		events.TopicRunRequested:  e.svc.HandleRunRequested,
-		events.TopicLoadRequested: e.svc.HandleLoadRequested,
-		events.TopicRunFinished:   nil,
+		eventschemas.TopicRunRequested:  e.svc.HandleRunRequested,
+		eventschemas.TopicLoadRequested: e.svc.HandleLoadRequested,
+		eventschemas.TopicRunFinished:   nil,
 	}
 	for topic, h := range handlers {
 		if !o.chain {
@@ -327,15 +327,15 @@ func TestWorkerDeathFailsRunAtClaim(t *testing.T) {
 				run := e.dropFile("poison.csv")
 				if half.name == "load" {
 					// The extract half succeeds and requests the load.
-					if died, err := deliver(e.svc.HandleRunRequested, e.last(events.TopicRunRequested)); died || err != nil {
+					if died, err := deliver(e.svc.HandleRunRequested, e.last(eventschemas.TopicRunRequested)); died || err != nil {
 						t.Fatalf("extract: died %v, err %v", died, err)
 					}
 				}
 				request := func() events.Event {
 					if half.name == "load" {
-						return e.last(events.TopicLoadRequested)
+						return e.last(eventschemas.TopicLoadRequested)
 					}
-					return e.last(events.TopicRunRequested)
+					return e.last(eventschemas.TopicRunRequested)
 				}
 				handler := e.svc.HandleRunRequested
 				if half.name == "load" {
@@ -349,7 +349,7 @@ func TestWorkerDeathFailsRunAtClaim(t *testing.T) {
 							t.Fatal(err)
 						}
 						if half.name == "load" {
-							if died, err := deliver(e.svc.HandleRunRequested, e.last(events.TopicRunRequested)); died || err != nil {
+							if died, err := deliver(e.svc.HandleRunRequested, e.last(eventschemas.TopicRunRequested)); died || err != nil {
 								t.Fatalf("resumed request: died %v, err %v", died, err)
 							}
 						}
@@ -379,8 +379,8 @@ func TestWorkerDeathFailsRunAtClaim(t *testing.T) {
 				if got.Status != etl.StatusFailed || !strings.Contains(got.ErrorMessage, want) || !strings.Contains(got.ErrorMessage, half.doing) || got.ErrorType != half.errType {
 					t.Errorf("run = %s (%s) %q; want failed (%s) saying %q and %q", got.Status, got.ErrorType, got.ErrorMessage, half.errType, want, half.doing)
 				}
-				if e.count(events.TopicRunFinished) != 1 {
-					t.Errorf("run.finished announced %d times, want 1", e.count(events.TopicRunFinished))
+				if e.count(eventschemas.TopicRunFinished) != 1 {
+					t.Errorf("run.finished announced %d times, want 1", e.count(eventschemas.TopicRunFinished))
 				}
 				// Another start, or another redelivery, does no work either.
 				if _, err := e.svc.ResumeUnfinished(ctx, lifeTenant); err != nil {
@@ -408,12 +408,12 @@ func TestSweeper(t *testing.T) {
 	if res, err := e.svc.Sweep(ctx, lifeTenant); err != nil || res != (etl.SweepResult{}) {
 		t.Fatalf("sweep of a fresh run = %+v, %v; want nothing done", res, err)
 	}
-	requests := e.count(events.TopicRunRequested)
+	requests := e.count(eventschemas.TopicRunRequested)
 	e.clock.Advance(etl.DefaultRunLease + time.Second)
 	if res, err := e.svc.Sweep(ctx, lifeTenant); err != nil || res != (etl.SweepResult{Requested: 1}) {
 		t.Fatalf("sweep of a lost request = %+v, %v; want 1 requested", res, err)
 	}
-	if n := e.count(events.TopicRunRequested); n != requests+1 {
+	if n := e.count(eventschemas.TopicRunRequested); n != requests+1 {
 		t.Fatalf("requests = %d, want %d", n, requests+1)
 	}
 	// Requested again: the next sweep leaves it to that request.
@@ -423,7 +423,7 @@ func TestSweeper(t *testing.T) {
 
 	// The worker dies; the lease keeps the sweeper off until it expires.
 	for attempt := 1; attempt <= etl.DefaultRunAttempts; attempt++ {
-		if died, err := deliver(e.svc.HandleRunRequested, e.last(events.TopicRunRequested)); !died {
+		if died, err := deliver(e.svc.HandleRunRequested, e.last(eventschemas.TopicRunRequested)); !died {
 			t.Fatalf("attempt %d: the worker did not die (%v)", attempt, err)
 		}
 		if res, _ := e.svc.Sweep(ctx, lifeTenant); res != (etl.SweepResult{}) {
@@ -461,7 +461,7 @@ func TestSweeperJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j.Name != etl.SweeperName || j.Cron != etl.DefaultSweepCron || j.Topic != events.TopicSweepRequested || j.EventType != eventschemas.TypeSweepRequested {
+	if j.Name != etl.SweeperName || j.Cron != etl.DefaultSweepCron || j.Topic != eventschemas.TopicSweepRequested || j.EventType != eventschemas.TypeSweepRequested {
 		t.Errorf("job = %+v", j)
 	}
 	v, err := eventschemas.NewValidator()
@@ -492,16 +492,16 @@ func TestDeadLetterFailsRun(t *testing.T) {
 	}})
 	svc.Store(e.svc)
 	run := e.dropFile("orders.csv")
-	runReq := e.last(events.TopicRunRequested)
+	runReq := e.last(eventschemas.TopicRunRequested)
 	held := e.dropFile("held.csv")
-	heldReq := e.last(events.TopicRunRequested)
+	heldReq := e.last(eventschemas.TopicRunRequested)
 	// A subscriber whose deliveries always fail (the platform cannot
 	// reach its config store, say).
 	failing := func(context.Context, events.Event) error { return errs.E(errs.Transient, "config store unavailable") }
-	if err := e.bus.Subscribe(events.TopicRunRequested, "broken", failing); err != nil {
+	if err := e.bus.Subscribe(eventschemas.TopicRunRequested, "broken", failing); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.bus.Publish(ctx, events.TopicRunRequested, runReq); err != nil {
+	if err := e.bus.Publish(ctx, eventschemas.TopicRunRequested, runReq); err != nil {
 		t.Fatal(err)
 	}
 	e.wait()
@@ -535,7 +535,7 @@ func TestDeadLetterFailsRun(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.RecordDeadLetter(ctx, events.DeadLetter{Topic: events.TopicRunRequested, Subscriber: "dup", Event: heldReq, Attempts: 5}); err != nil {
+	if err := e.svc.RecordDeadLetter(ctx, events.DeadLetter{Topic: eventschemas.TopicRunRequested, Subscriber: "dup", Event: heldReq, Attempts: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.run(held.ID); got.Terminal() {
@@ -569,7 +569,7 @@ func TestSlowLoadKeepsItsLease(t *testing.T) {
 			switch tc {
 			case "redelivery":
 				done := make(chan error, 1)
-				go func() { done <- e.svc.HandleLoadRequested(ctx, e.lastNoWait(events.TopicLoadRequested)) }()
+				go func() { done <- e.svc.HandleLoadRequested(ctx, e.lastNoWait(eventschemas.TopicLoadRequested)) }()
 				select {
 				case err := <-done:
 					if !errs.Is(err, errs.Conflict) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/events"
 )
@@ -51,7 +52,7 @@ func TestOlderVersionLoadFinishingLast(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	e := newEnvWith(t, func(topic string, h events.Handler) events.Handler {
-		if topic != events.TopicLoadRequested {
+		if topic != eventschemas.TopicLoadRequested {
 			return h
 		}
 		return func(ctx context.Context, ev events.Event) error {

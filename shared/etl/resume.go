@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
-	"github.com/b2brecs/b2brecs/shared/events"
 )
 
 // ResumeUnfinished requests again every run of the tenant that is pending
@@ -40,5 +39,5 @@ func (s *Service) ResumeUnfinished(ctx context.Context, tenant string) (int, err
 // whose attempts are spent is failed by the delivery that claims it.
 func (s *Service) requestAgain(ctx context.Context, r Run) error {
 	req := eventschemas.RunRequested{Tenant: r.Tenant, JobID: r.JobID, RunID: r.ID, Trigger: r.Trigger, Object: r.Object}
-	return s.publish(ctx, events.TopicRunRequested, eventschemas.TypeRunRequested, r.ID, req)
+	return s.publish(ctx, eventschemas.TopicRunRequested, eventschemas.TypeRunRequested, r.ID, req)
 }

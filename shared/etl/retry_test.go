@@ -100,9 +100,9 @@ func runWithFaults(t *testing.T, fw *faultyWarehouse) etl.Run {
 	res := &faultyResources{Resources: p.Resources, wh: fw}
 	svc := etl.New(p.Store, bus, res, p.Validator, etl.WithLogger(log))
 	for topic, h := range map[string]events.Handler{
-		events.TopicObjectDropped: svc.HandleObjectFinalized,
-		events.TopicRunRequested:  svc.HandleRunRequested,
-		events.TopicLoadRequested: svc.HandleLoadRequested,
+		eventschemas.TopicObjectDropped: svc.HandleObjectFinalized,
+		eventschemas.TopicRunRequested:  svc.HandleRunRequested,
+		eventschemas.TopicLoadRequested: svc.HandleLoadRequested,
 	} {
 		if err := bus.Subscribe(topic, "h", h); err != nil {
 			t.Fatal(err)
@@ -127,7 +127,7 @@ func runWithFaults(t *testing.T, fw *faultyWarehouse) etl.Run {
 	e.SetSource("//storage.googleapis.com/projects/_/buckets/" + tenant + "-drop")
 	_ = e.SetData(event.ApplicationJSON, eventschemas.StorageObjectData{Bucket: tenant + "-drop", Name: "stock.csv", Generation: blobstore.Generation(attrs),
 		Size: strconv.Itoa(len(csv)), TimeCreated: time.Now().UTC(), Updated: time.Now().UTC()})
-	if err := bus.Publish(ctx, events.TopicObjectDropped, e); err != nil {
+	if err := bus.Publish(ctx, eventschemas.TopicObjectDropped, e); err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -58,9 +58,9 @@ func newEnvWith(t *testing.T, wrap func(topic string, h events.Handler) events.H
 		}
 	})
 	for topic, h := range map[string]events.Handler{
-		events.TopicObjectDropped: p.ETL.HandleObjectFinalized,
-		events.TopicRunRequested:  p.ETL.HandleRunRequested,
-		events.TopicLoadRequested: p.ETL.HandleLoadRequested,
+		eventschemas.TopicObjectDropped: p.ETL.HandleObjectFinalized,
+		eventschemas.TopicRunRequested:  p.ETL.HandleRunRequested,
+		eventschemas.TopicLoadRequested: p.ETL.HandleLoadRequested,
 	} {
 		if wrap != nil {
 			h = wrap(topic, h)

@@ -141,7 +141,7 @@ func SweeperJob(tenant, cron string) (scheduler.Job, error) {
 	}
 	j := scheduler.Job{
 		Tenant: tenant, Name: SweeperName, Cron: cron, TimeZone: "UTC",
-		Topic: events.TopicSweepRequested, EventType: eventschemas.TypeSweepRequested, Data: data,
+		Topic: eventschemas.TopicSweepRequested, EventType: eventschemas.TypeSweepRequested, Data: data,
 	}
 	if _, err := scheduler.Validate(j); err != nil {
 		return scheduler.Job{}, err

@@ -24,22 +24,6 @@ type Event = cloudevents.Event
 // dead-letters the event at once; other errors are retried with backoff.
 type Handler func(ctx context.Context, e Event) error
 
-// Topic names, one per event type family. The cloud driver maps a topic to
-// a Pub/Sub topic of the same name in the tenant project.
-const (
-	TopicRunRequested  = "etl-run-requested"
-	TopicLoadRequested = "etl-load-requested"
-	TopicRunFinished   = "etl-run-finished"
-	// TopicObjectDropped carries the drop buckets' object notifications.
-	TopicObjectDropped = "object-finalized"
-	// TopicSweepRequested carries the run sweeper's schedule ticks.
-	TopicSweepRequested = "etl-sweep-requested"
-	// TopicDeadLetter receives the deliveries the subscriptions of the
-	// functions gave up on (Pub/Sub's dead-letter policy in the cloud; the
-	// in-process bus hands them to its OnDeadLetter callback instead).
-	TopicDeadLetter = "etl-dead-letter"
-)
-
 // Publisher publishes events.
 type Publisher interface {
 	Publish(ctx context.Context, topic string, e Event) error

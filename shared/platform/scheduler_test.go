@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/events/membus"
@@ -26,7 +27,7 @@ func TestOpenScheduler(t *testing.T) {
 	if _, ok := s.Driver.(*localcron.Cron); !ok {
 		t.Fatalf("local:// driver = %T, want *localcron.Cron", s.Driver)
 	}
-	j := scheduler.Job{Tenant: "acme", Name: "etl-job-x", Cron: "0 3 * * *", Topic: events.TopicRunRequested, EventType: "x.y"}
+	j := scheduler.Job{Tenant: "acme", Name: "etl-job-x", Cron: "0 3 * * *", Topic: eventschemas.TopicRunRequested, EventType: "x.y"}
 	if err := s.Upsert(ctx, j); err != nil {
 		t.Fatal(err)
 	}

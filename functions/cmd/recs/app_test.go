@@ -308,7 +308,7 @@ func redeliverLoad(t testing.TB, app *App, run etl.Run) {
 	e.SetType(eventschemas.TypeLoadRequested)
 	e.SetSource("//test")
 	e.SetData(event.ApplicationJSON, data)
-	if err := app.Bus.Publish(context.Background(), events.TopicLoadRequested, e); err != nil {
+	if err := app.Bus.Publish(context.Background(), eventschemas.TopicLoadRequested, e); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -363,7 +363,7 @@ func TestBadInput(t *testing.T) {
 	bad.SetType(eventschemas.TypeObjectFinalized)
 	bad.SetSource("//test")
 	bad.SetData(event.ApplicationJSON, map[string]any{"bucket": app.Tenant.ID + "-drop", "name": 42})
-	if err := app.Bus.Publish(context.Background(), events.TopicObjectDropped, bad); err != nil {
+	if err := app.Bus.Publish(context.Background(), eventschemas.TopicObjectDropped, bad); err != nil {
 		t.Fatal(err)
 	}
 	waitIdle(t, app)

@@ -231,7 +231,7 @@ func (w *dropWatcher) announce(ctx context.Context, file string) error {
 		return err
 	}
 	w.log.Info("watcher: file dropped", "tenant", tenant, "object", name, "bytes", fi.Size())
-	return w.pub.Publish(ctx, events.TopicObjectDropped, e)
+	return w.pub.Publish(ctx, eventschemas.TopicObjectDropped, e)
 }
 
 func contentType(name string) string {

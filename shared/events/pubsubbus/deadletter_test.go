@@ -125,7 +125,7 @@ func TestDeadLetterFromMessagePublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
-	topic, dlTopic := pubsubbus.TopicName(project, events.TopicRunRequested), pubsubbus.TopicName(project, events.TopicDeadLetter)
+	topic, dlTopic := pubsubbus.TopicName(project, eventschemas.TopicRunRequested), pubsubbus.TopicName(project, eventschemas.TopicDeadLetter)
 	for _, name := range []string{topic, dlTopic} {
 		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: name}); err != nil {
 			t.Fatal(err)
@@ -147,7 +147,7 @@ func TestDeadLetterFromMessagePublished(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = bus.Close() })
 	ev := sample(t)
-	if err := bus.Publish(ctx, events.TopicRunRequested, ev); err != nil {
+	if err := bus.Publish(ctx, eventschemas.TopicRunRequested, ev); err != nil {
 		t.Fatal(err)
 	}
 	// Refuse every delivery (the handler keeps failing).

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/scheduler"
@@ -179,7 +180,7 @@ func (h *harness) fires(tenant, name string, n int) []string {
 
 func job(name, cronExpr, tz string) scheduler.Job {
 	return scheduler.Job{
-		Tenant: "acme", Name: name, Cron: cronExpr, TimeZone: tz, Topic: events.TopicRunRequested,
+		Tenant: "acme", Name: name, Cron: cronExpr, TimeZone: tz, Topic: eventschemas.TopicRunRequested,
 		EventType: "com.b2brecs.etl.run.requested.v1", Data: json.RawMessage(`{"tenant":"acme","job_id":"` + name + `","trigger":"schedule"}`),
 	}
 }
@@ -240,7 +241,7 @@ func TestFiredEvent(t *testing.T) {
 	}
 	p := got[0]
 	want := utc("2026-05-01 01:00")
-	if p.topic != events.TopicRunRequested || p.e.ID() != fmt.Sprintf("acme/nightly/%d", want.Unix()) ||
+	if p.topic != eventschemas.TopicRunRequested || p.e.ID() != fmt.Sprintf("acme/nightly/%d", want.Unix()) ||
 		p.e.Type() != j.EventType || p.e.Source() != "//b2brecs/scheduler/acme/nightly" ||
 		!p.e.Time().Equal(want) || string(p.e.Data()) != string(j.Data) || p.e.DataContentType() != "application/json" {
 		t.Errorf("event on %q = %v", p.topic, p.e)
