@@ -123,7 +123,9 @@ func TestCompileErrors(t *testing.T) {
 		}, "joins[2]"},
 		{"alias taken", func(d *Dataset) { d.Columns[1].Alias = "INVOICE_NO" }, "columns[1].alias"},
 		{"reserved alias", func(d *Dataset) { d.Columns[1].Alias = "_b2b_x" }, "columns[1].alias"},
-		{"selected twice", func(d *Dataset) { d.Columns = append(d.Columns, SelectedColumn{ColumnRef: col("lines", "amount"), Alias: "a2"}) }, "columns[6]"},
+		{"selected twice", func(d *Dataset) {
+			d.Columns = append(d.Columns, SelectedColumn{ColumnRef: col("lines", "amount"), Alias: "a2"})
+		}, "columns[6]"},
 		{"role twice", func(d *Dataset) { d.Columns[0].Role = RoleCustomer }, "columns[1].role"},
 		{"role type", func(d *Dataset) { d.Columns[5].Role = RoleRevenue; d.Columns[4].Role = RoleQuantity }, "columns[5].role"},
 		{"unknown role", func(d *Dataset) { d.Columns[0].Role = "boss" }, "columns[0].role"},
