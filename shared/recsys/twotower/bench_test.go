@@ -11,8 +11,8 @@ import (
 func BenchmarkEpoch(b *testing.B) {
 	d := synthData(3970, 3607, 40, 76, 0, 1)
 	linear := DefaultConfig()
-	linear.UserTower = []LayerSpec{Dense(32, "linear")}
-	linear.ItemTower = []LayerSpec{Dense(32, "linear")}
+	linear.UserTower = []LayerSpec{Dense(linear.OutputDim, "linear")}
+	linear.ItemTower = []LayerSpec{Dense(linear.OutputDim, "linear")}
 	for name, cfg := range map[string]Config{"id-only": IDOnlyConfig(), "default": DefaultConfig(), "linear-towers": linear} {
 		b.Run(name, func(b *testing.B) {
 			cfg.Epochs = 1
