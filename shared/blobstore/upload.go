@@ -220,7 +220,7 @@ func gcsSigning(u *url.URL, q url.Values) (*gcsSigner, error) {
 	case keyPath != "":
 		k, err := readRSAKey(keyPath)
 		if err != nil {
-			return nil, errs.Wrap(errs.KindOf(err), err, "blobstore: %s: private_key_path", redact(u))
+			return nil, fmt.Errorf("blobstore: %s: private_key_path: %w", redact(u), err)
 		}
 		s.key = k
 	case iamEP != "":

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -122,7 +123,7 @@ func (s *Service) usage(ctx context.Context, tenant, id string) (int, error) {
 	}
 	n, err := s.opts.Usage(ctx, tenant, id)
 	if err != nil {
-		return 0, errs.Wrap(errs.KindOf(err), err, "connection %s: count the jobs using it", id)
+		return 0, fmt.Errorf("connection %s: count the jobs using it: %w", id, err)
 	}
 	return n, nil
 }
@@ -216,7 +217,7 @@ func (s *Service) putSecret(ctx context.Context, tenant, id string, sec Secret) 
 	}
 	if err := s.secrets.Put(ctx, tenant, SecretName(id), b); err != nil {
 		// The secrets port keeps values out of its errors.
-		return errs.Wrap(errs.KindOf(err), err, "connection %s: the credentials could not be stored", id)
+		return fmt.Errorf("connection %s: the credentials could not be stored: %w", id, err)
 	}
 	return nil
 }
@@ -231,7 +232,7 @@ func (s *Service) secret(ctx context.Context, c Connection) (Secret, error) {
 		return Secret{}, nil
 	}
 	if err != nil {
-		return Secret{}, errs.Wrap(errs.KindOf(err), err, "connection %s: the credentials could not be read", c.ID)
+		return Secret{}, fmt.Errorf("connection %s: the credentials could not be read: %w", c.ID, err)
 	}
 	var sec Secret
 	if err := json.Unmarshal(b, &sec); err != nil {
@@ -323,7 +324,7 @@ func (s *Service) Update(ctx context.Context, tenant, id string, p Patch) (Updat
 	if p.Secret.changed() {
 		if newSec.empty() {
 			if err := s.secrets.Delete(ctx, tenant, SecretName(id)); err != nil {
-				return UpdateResult{}, errs.Wrap(errs.KindOf(err), err, "connection %s: the credentials could not be removed", id)
+				return UpdateResult{}, fmt.Errorf("connection %s: the credentials could not be removed: %w", id, err)
 			}
 		} else if err := s.putSecret(ctx, tenant, id, newSec); err != nil {
 			return UpdateResult{}, err
@@ -372,7 +373,7 @@ func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 		return errs.Userf(errs.Conflict, "connection %q is used by %d ETL job(s): delete or change them first", c.Name, n)
 	}
 	if err := s.secrets.Delete(ctx, tenant, SecretName(id)); err != nil {
-		return errs.Wrap(errs.KindOf(err), err, "connection %s: the credentials could not be removed", id)
+		return fmt.Errorf("connection %s: the credentials could not be removed: %w", id, err)
 	}
 	if err := s.deleteDocs(ctx, tenant, c); err != nil {
 		return err

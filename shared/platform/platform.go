@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -91,10 +92,10 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 		return nil, err
 	}
 	if p.Store, err = docstore.Open(ctx, cfg.ConfigURL); err != nil {
-		return nil, errs.Wrap(errs.KindOf(err), err, "platform: open config store")
+		return nil, fmt.Errorf("platform: open config store: %w", err)
 	}
 	if p.Secrets, err = secrets.Open(ctx, cfg.SecretsURL); err != nil {
-		return nil, errs.Wrap(errs.KindOf(err), err, "platform: open secrets")
+		return nil, fmt.Errorf("platform: open secrets: %w", err)
 	}
 	p.Bus = opts.Bus
 	if p.Bus == nil {
@@ -103,7 +104,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 			mux = events.DefaultURLMux()
 		}
 		if p.Bus, err = events.OpenMux(ctx, mux, cfg.EventsURL); err != nil {
-			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open events")
+			return nil, fmt.Errorf("platform: open events: %w", err)
 		}
 	}
 	if p.Scheduler = opts.Scheduler; p.Scheduler == nil {
@@ -113,7 +114,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 			return nil, errs.E(errs.Invalid, "platform: in cloud mode B2B_SCHEDULER_URL must name Cloud Scheduler (cloudscheduler://PROJECT/LOCATION), not %q", cfg.SchedulerURL)
 		}
 		if p.Scheduler, err = scheduler.OpenMux(ctx, schedulerMux(opts.Schedulers, p.Bus, log), cfg.SchedulerURL); err != nil {
-			return nil, errs.Wrap(errs.KindOf(err), err, "platform: open scheduler")
+			return nil, fmt.Errorf("platform: open scheduler: %w", err)
 		}
 	}
 	p.Resources = NewResources(cfg)

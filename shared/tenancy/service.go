@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -169,7 +170,7 @@ func (s *Service) CreateTenant(ctx context.Context, name string) (Tenant, error)
 	}
 	t := Tenant{ID: NewID(TenantIDPrefix), Name: name, CreatedAt: s.now().UTC()}
 	if _, err := docstore.Put(ctx, s.store, tenantKey(t.ID), t, docstore.MustCreate); err != nil {
-		return Tenant{}, errs.Wrap(errs.KindOf(err), err, "tenancy: create tenant")
+		return Tenant{}, fmt.Errorf("tenancy: create tenant: %w", err)
 	}
 	s.logger.InfoContext(ctx, "tenant created", "tenant", t.ID)
 	return t, nil
@@ -185,7 +186,7 @@ func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
 		return Tenant{}, notFound("tenant", id)
 	}
 	if err != nil {
-		return Tenant{}, errs.Wrap(errs.KindOf(err), err, "tenancy: get tenant %q", id)
+		return Tenant{}, fmt.Errorf("tenancy: get tenant %q: %w", id, err)
 	}
 	return t, nil
 }
@@ -194,7 +195,7 @@ func (s *Service) GetTenant(ctx context.Context, id string) (Tenant, error) {
 func (s *Service) ListTenants(ctx context.Context) ([]Tenant, error) {
 	ts, err := docstore.List[Tenant](ctx, s.store, docstore.Query{Tenant: SystemTenant, Kind: KindTenant})
 	if err != nil {
-		return nil, errs.Wrap(errs.KindOf(err), err, "tenancy: list tenants")
+		return nil, fmt.Errorf("tenancy: list tenants: %w", err)
 	}
 	return ts, nil
 }
@@ -309,7 +310,7 @@ func (s *Service) GetUser(ctx context.Context, tenantID, userID string) (User, e
 		return User{}, notFound("user", userID)
 	}
 	if err != nil {
-		return User{}, errs.Wrap(errs.KindOf(err), err, "tenancy: get user %q", userID)
+		return User{}, fmt.Errorf("tenancy: get user %q: %w", userID, err)
 	}
 	return r.user(), nil
 }
@@ -321,7 +322,7 @@ func (s *Service) ListUsers(ctx context.Context, tenantID string) ([]User, error
 	}
 	rs, err := docstore.List[userRecord](ctx, s.store, docstore.Query{Tenant: tenantID, Kind: KindUser, OrderBy: "email"})
 	if err != nil {
-		return nil, errs.Wrap(errs.KindOf(err), err, "tenancy: list users")
+		return nil, fmt.Errorf("tenancy: list users: %w", err)
 	}
 	out := make([]User, len(rs))
 	for i, r := range rs {
@@ -343,7 +344,7 @@ func (s *Service) FindUserByEmail(ctx context.Context, email string) (User, erro
 		return User{}, errs.E(errs.NotFound, "tenancy: no user with this email")
 	}
 	if err != nil {
-		return User{}, errs.Wrap(errs.KindOf(err), err, "tenancy: find user by email")
+		return User{}, fmt.Errorf("tenancy: find user by email: %w", err)
 	}
 	u, err := s.GetUser(ctx, le.TenantID, le.UserID)
 	if err != nil {
@@ -383,7 +384,7 @@ func (s *Service) otherActiveAdmins(ctx context.Context, tenantID, userID string
 		Filters: []docstore.Filter{{Field: "role", Op: docstore.Eq, Value: string(RoleAdmin)}},
 	})
 	if err != nil {
-		return 0, errs.Wrap(errs.KindOf(err), err, "tenancy: list admins")
+		return 0, fmt.Errorf("tenancy: list admins: %w", err)
 	}
 	n := 0
 	for _, r := range rs {
@@ -648,7 +649,7 @@ func (s *Service) Bootstrap(ctx context.Context, tenantName, adminEmail string, 
 				return t2, u2, "", false, nil
 			}
 		}
-		return Tenant{}, User{}, "", false, errs.Wrap(errs.KindOf(err), err, "tenancy: bootstrap")
+		return Tenant{}, User{}, "", false, fmt.Errorf("tenancy: bootstrap: %w", err)
 	}
 	s.logger.InfoContext(ctx, "bootstrapped first tenant and admin", "tenant", t.ID, "user", u.ID, "generated_password", generated)
 	if !generated {
@@ -664,7 +665,7 @@ func (s *Service) bootstrapped(ctx context.Context) (Tenant, User, bool, error) 
 		return Tenant{}, User{}, false, nil
 	}
 	if err != nil {
-		return Tenant{}, User{}, false, errs.Wrap(errs.KindOf(err), err, "tenancy: read bootstrap record")
+		return Tenant{}, User{}, false, fmt.Errorf("tenancy: read bootstrap record: %w", err)
 	}
 	t, err := s.GetTenant(ctx, b.TenantID)
 	if err != nil {
@@ -736,7 +737,7 @@ func (s *Service) EnsureTenant(ctx context.Context, id, name, adminEmail string)
 		return nil
 	})
 	if err != nil {
-		return Tenant{}, User{}, false, errs.Wrap(errs.KindOf(err), err, "tenancy: ensure tenant %s", id)
+		return Tenant{}, User{}, false, fmt.Errorf("tenancy: ensure tenant %s: %w", id, err)
 	}
 	if created {
 		s.logger.InfoContext(ctx, "tenant and admin ensured", "tenant", id, "user", admin.ID)

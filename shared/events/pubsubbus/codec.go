@@ -2,6 +2,7 @@ package pubsubbus
 
 import (
 	"encoding/json"
+	"fmt"
 	"mime"
 	"strconv"
 	"strings"
@@ -277,7 +278,7 @@ func messageOf(e events.Event) (MessagePublishedData, error) {
 func decodeDelivered(m PubsubMessage, attrs map[string]string) (events.Event, error) {
 	inner, err := DecodeMessage(m.Data, attrs)
 	if err != nil {
-		return events.Event{}, errs.Wrap(errs.KindOf(err), err, "pubsubbus: message %q", m.MessageID)
+		return events.Event{}, fmt.Errorf("pubsubbus: message %q: %w", m.MessageID, err)
 	}
 	if inner.Time().IsZero() && !m.PublishTime.IsZero() {
 		// Publishers that cannot set a per-message time (Cloud Scheduler)
