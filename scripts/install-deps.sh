@@ -17,8 +17,9 @@
 #        services from starting (scripts/test-services.sh runs them as plain
 #        processes on loopback ports).
 #   npm: azurite@$AZURITE_VERSION into .tools/azurite (kept between runs),
-#        `npm ci` in static/ when node_modules is missing or older than
-#        package-lock.json.
+#        `npm ci` in static/ and in shared/datasets/testdata/sqlcheck (the
+#        BigQuery grammar check of the dataset SQL tests) when node_modules
+#        is missing or older than package-lock.json.
 # Not installable here: gcloud and its Firestore/Pub/Sub emulators (no apt
 # source for them); test-services.sh reports their absence.
 set -euo pipefail
@@ -121,19 +122,19 @@ npm_azurite() {
 }
 
 npm_static() {
-  local dir=$ROOT/static
-  [ -f "$dir/package-lock.json" ] || { log "npm: no static/package-lock.json, skipping"; return 0; }
+  local dir=${1:-$ROOT/static}
+  [ -f "$dir/package-lock.json" ] || { log "npm: no ${dir#$ROOT/}/package-lock.json, skipping"; return 0; }
   # npm writes node_modules/.package-lock.json on every install; when it is
   # not older than package-lock.json the tree is current.
   local hidden=$dir/node_modules/.package-lock.json
   if [ -f "$hidden" ] && [ ! "$hidden" -ot "$dir/package-lock.json" ]; then
-    log "npm: static/node_modules is up to date with package-lock.json"
+    log "npm: ${dir#$ROOT/}/node_modules is up to date with package-lock.json"
     return 0
   fi
   local t0=$SECONDS
-  log "npm: npm ci in static/"
+  log "npm: npm ci in ${dir#$ROOT/}/"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  log "npm: static/ installed in $((SECONDS - t0)) s"
+  log "npm: ${dir#$ROOT/}/ installed in $((SECONDS - t0)) s"
 }
 
 node_ok() {
@@ -157,6 +158,7 @@ if [ "${SKIP_NPM:-}" != 1 ]; then
   node_ok || die "node >= 20.19 and npm are required (found: $(node --version 2>/dev/null || echo none))"
   npm_azurite
   npm_static
+  npm_static "$ROOT/shared/datasets/testdata/sqlcheck"
 fi
 
 # Report what the tests will find.
