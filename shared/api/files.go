@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"path"
@@ -186,7 +185,7 @@ func (s *server) getTable(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, tableNotFound(errs.E(errs.NotFound, "api: table %s.%s: not a user table name", dataset, name), dataset, name))
 		return
 	}
-	limit, err := queryInt(r, "limit", 20, 1000)
+	limit, err := queryInt(r, "limit", 20, warehouse.MaxPreviewRows)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
@@ -204,14 +203,10 @@ func (s *server) getTable(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	q := fmt.Sprintf("SELECT * FROM %s LIMIT %d", warehouse.QuoteTable(wh.Dialect(), dataset, name), limit)
-	res, err := wh.Query(r.Context(), q, nil, limit)
+	res, err := wh.Preview(r.Context(), dataset, name, limit)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
-	}
-	if res.Rows == nil {
-		res.Rows = [][]any{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"table": t, "preview": map[string]any{"columns": res.Columns, "rows": res.Rows}})
 }

@@ -28,9 +28,6 @@ import (
 	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
-	// The database drivers connections read through.
-	_ "github.com/b2brecs/b2brecs/shared/sources/mysql"
-	_ "github.com/b2brecs/b2brecs/shared/sources/postgres"
 )
 
 // sourceConnection is the shared/sources connection of a database

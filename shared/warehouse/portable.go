@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -117,6 +118,26 @@ func (w *Warehouse) Query(ctx context.Context, sql string, params []Param, maxRo
 	r, err := w.Driver.Query(ctx, sql, params, maxRows)
 	return r, w.classify(err, "warehouse: query")
 }
+
+// Preview returns up to limit rows of a table (1 to 1000), in the
+// warehouse's own order: what a user sees of a table before using it.
+func (w *Warehouse) Preview(ctx context.Context, dataset, table string, limit int) (Result, error) {
+	if limit < 1 || limit > MaxPreviewRows {
+		return Result{}, errs.E(errs.Invalid, "warehouse: preview of %d rows (1 to %d)", limit, MaxPreviewRows)
+	}
+	q := fmt.Sprintf("SELECT * FROM %s LIMIT %d", QuoteTable(w.Dialect(), dataset, table), limit)
+	r, err := w.Query(ctx, q, nil, limit)
+	if err != nil {
+		return Result{}, err
+	}
+	if r.Rows == nil {
+		r.Rows = [][]any{}
+	}
+	return r, nil
+}
+
+// MaxPreviewRows bounds Preview.
+const MaxPreviewRows = 1000
 
 // Close closes the driver; later calls fail with errs.Invalid and closing
 // again does nothing.

@@ -101,3 +101,37 @@ func TestWarehouseValidatesLoadsAndClose(t *testing.T) {
 		t.Errorf("Load after Close = %v (driver loads %d), want invalid without reaching the driver", err, d.loads)
 	}
 }
+
+// queryDriver is a mock recording the SQL it is asked to run.
+type queryDriver struct {
+	stubDriver
+	sql     string
+	maxRows int
+}
+
+func (d *queryDriver) Dialect() warehouse.Dialect { return warehouse.DuckDB }
+
+func (d *queryDriver) Query(_ context.Context, sql string, _ []warehouse.Param, maxRows int) (warehouse.Result, error) {
+	d.sql, d.maxRows = sql, maxRows
+	return warehouse.Result{}, nil
+}
+
+func TestPreview(t *testing.T) {
+	d := &queryDriver{}
+	w := warehouse.New(d)
+	r, err := w.Preview(context.Background(), "raw_data", `order "lines"`, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `SELECT * FROM "raw_data"."order ""lines""" LIMIT 20`; d.sql != want || d.maxRows != 20 {
+		t.Errorf("Preview ran %q (max %d), want %q (max 20)", d.sql, d.maxRows, want)
+	}
+	if r.Rows == nil {
+		t.Error("Preview of an empty table: nil rows, want an empty list")
+	}
+	for _, n := range []int{0, -1, warehouse.MaxPreviewRows + 1} {
+		if _, err := w.Preview(context.Background(), "raw_data", "t", n); !errs.Is(err, errs.Invalid) {
+			t.Errorf("Preview of %d rows = %v, want invalid", n, err)
+		}
+	}
+}
