@@ -76,9 +76,6 @@ const (
 	RoleOther     Role = "other"
 )
 
-// singleRoles may be given to one column only.
-var singleRoles = []Role{RoleCustomer, RoleProduct, RoleTimestamp, RoleRevenue, RoleQuantity}
-
 // SelectedColumn is a column of the result: a table column, the name it has
 // in the result (Alias, else the column's name; a later column whose name
 // is taken becomes <table>_<column>) and its role.
