@@ -57,19 +57,22 @@ func resolve(d *Dataset, schemas Schemas) (*plan, error) {
 		return nil, err
 	}
 	p := &plan{aliases: map[string]string{}, schemas: map[string]warehouse.Schema{}, byRef: map[string]*column{}, roles: map[Role]*column{}}
-	lookupSchema := func(name string) (warehouse.Schema, bool) {
+	// lookupSchema finds a table's schema and its name as the schemas
+	// spell it (BigQuery table names are case-sensitive).
+	lookupSchema := func(name string) (warehouse.Schema, string, bool) {
 		if s, ok := schemas[name]; ok {
-			return s, true
+			return s, name, true
 		}
 		for k, s := range schemas {
 			if strings.EqualFold(k, name) {
-				return s, true
+				return s, k, true
 			}
 		}
-		return nil, false
+		return nil, "", false
 	}
 	for i, t := range append([]TableRef{d.Primary}, d.Secondary...) {
-		s, ok := lookupSchema(t.Table)
+		s, spelled, ok := lookupSchema(t.Table)
+		t.Table = spelled
 		field := "primary_table"
 		if i > 0 {
 			field = fmt.Sprintf("secondary_tables[%d]", i-1)

@@ -319,3 +319,22 @@ func TestSummary(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTableSpelling: a table named in another case is written as the
+// warehouse spells it (BigQuery table names are case-sensitive).
+func TestTableSpelling(t *testing.T) {
+	d := baseDataset()
+	d.Primary.Table = "LINES"
+	for i := range d.Columns {
+		if d.Columns[i].Table == "lines" {
+			d.Columns[i].Table = "Lines"
+		}
+	}
+	q, err := Compile(d, testSchemas, warehouse.BigQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(q.SQL, "FROM `raw_data`.`lines` AS t0") {
+		t.Errorf("table spelling:\n%s", q.SQL)
+	}
+}
