@@ -71,11 +71,15 @@
 // one scalar parameter per value. The dialect differences are all in
 // dialect.go.
 //
-// # Join suggestions
+// # Join and role suggestions
 //
 // SuggestJoins scores every column pair of two tables (same name, same type,
 // key-like names, <singular table>_id ↔ id patterns, overlap of sample
-// values) and rates each pair high, medium or low.
+// values) and rates each pair high, medium or low. SuggestRoles suggests
+// column roles from names, types and statistics (distinct counts: ids
+// repeat in a transaction table, a unique column is a row id, categories
+// have few values). Both are pure functions: the caller reads the schemas,
+// samples and statistics.
 //
 // # Limits
 //
