@@ -2,27 +2,9 @@ package connections
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
-	"net/url"
 	"strings"
 
-	"cloud.google.com/go/storage"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
-	"gocloud.dev/blob/azureblob"
-	"gocloud.dev/blob/gcsblob"
-	"gocloud.dev/blob/s3blob"
-	"gocloud.dev/gcp"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/google"
-	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/egress"
@@ -52,156 +34,36 @@ func (s *Service) openSource(ctx context.Context, f Fields, sec Secret) (*source
 	return sources.OpenConnection(ctx, scheme(f.Type), s.sourceConnection(f, sec))
 }
 
-const (
-	gcsReadScope = "https://www.googleapis.com/auth/devstorage.read_only"
-	gcsEndpoint  = "https://storage.googleapis.com/storage/v1/"
-)
-
-// openBucket opens a storage connection's bucket with its own credentials,
-// every request dialled through the outbound policy (s.http): nothing from
-// the server's environment (no proxy, no STORAGE_EMULATOR_HOST, no AWS or
-// Azure variables). Cloud Storage without a service account uses the
-// server's default credentials, and only towards Google's endpoint: a
-// connection with its own endpoint (an emulator) is anonymous. Local
-// folders are read through the tenant's import folders. Errors never
+// openBucket opens a storage connection's bucket with its own credentials
+// through blobstore.OpenWithCredentials, every request dialled through the
+// outbound policy (s.transport): nothing from the server's environment.
+// Local folders are read through the tenant's import folders. Errors never
 // contain a secret.
 func (s *Service) openBucket(ctx context.Context, tenant string, f Fields, sec Secret) (*blob.Bucket, error) {
 	if strings.HasPrefix(f.BucketURL, "file:") {
 		return openFolder(f.BucketURL, s.tenantRoots(tenant))
 	}
-	name := bucketName(f)
+	c := blobstore.Credentials{Bucket: bucketName(f), Endpoint: f.Endpoint, Transport: s.transport}
 	switch f.Type {
 	case GCS:
-		return s.openGCS(ctx, f, sec, name)
+		c.Provider, c.ServiceAccountJSON = blobstore.ProviderGCS, sec.ServiceAccountJSON
 	case S3:
-		cfg := aws.Config{Region: f.Region, HTTPClient: s.http}
-		if f.AccessKeyID != "" {
-			cfg.Credentials = credentials.NewStaticCredentialsProvider(f.AccessKeyID, sec.AWSSecretAccessKey, "")
-		} else {
-			cfg.Credentials = aws.AnonymousCredentials{}
-		}
-		client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-			if f.Endpoint != "" {
-				o.BaseEndpoint = aws.String(f.Endpoint)
-				o.UsePathStyle = true
-			}
-		})
-		return s3blob.OpenBucket(ctx, client, name, nil)
+		c.Provider, c.Region, c.AccessKeyID, c.SecretAccessKey = blobstore.ProviderS3, f.Region, f.AccessKeyID, sec.AWSSecretAccessKey
 	case AzureBlob:
-		endpoint := f.Endpoint
-		if endpoint == "" {
-			endpoint = "https://" + f.Account + ".blob.core.windows.net"
-		}
-		cu := strings.TrimRight(endpoint, "/") + "/" + url.PathEscape(name)
-		opts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: s.http}}
-		var client *container.Client
-		var err error
-		if sec.AzureAccountKey != "" {
-			cred, cerr := container.NewSharedKeyCredential(f.Account, sec.AzureAccountKey)
-			if cerr != nil {
-				return nil, errs.E(errs.Invalid, "the Azure account key is not valid base64")
-			}
-			client, err = container.NewClientWithSharedKeyCredential(cu, cred, opts)
-		} else {
-			client, err = container.NewClientWithNoCredential(cu+"?"+strings.TrimPrefix(sec.AzureSASToken, "?"), opts)
-		}
-		if err != nil {
-			return nil, errs.E(errs.Invalid, "the Azure container URL or SAS token is not valid")
-		}
-		return azureblob.OpenBucket(ctx, client, nil)
-	}
-	return nil, errs.E(errs.Unsupported, "connection: %s is not a storage type", f.Type)
-}
-
-// openGCS opens a Cloud Storage bucket: with the connection's service
-// account (its token exchange dialled through the policy too), anonymously
-// at the connection's own endpoint, or with the server's default
-// credentials at Google's endpoint. The endpoint is always explicit, so
-// STORAGE_EMULATOR_HOST cannot redirect a connection.
-func (s *Service) openGCS(ctx context.Context, f Fields, sec Secret, name string) (*blob.Bucket, error) {
-	endpoint := gcsEndpoint
-	if f.Endpoint != "" {
-		endpoint = strings.TrimSuffix(f.Endpoint, "/") + "/storage/v1/"
-	}
-	var hc *http.Client
-	switch {
-	case sec.ServiceAccountJSON != "":
-		tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, s.http)
-		creds, err := google.CredentialsFromJSONWithType(tctx, []byte(sec.ServiceAccountJSON), google.ServiceAccount, gcsReadScope)
-		if err != nil {
-			return nil, errs.E(errs.Invalid, "the service account JSON is not a usable service account key")
-		}
-		gc, err := gcp.NewHTTPClient(s.transport, gcp.CredentialsTokenSource(creds))
-		if err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "cloud storage client")
-		}
-		hc = &gc.Client
-	case f.Endpoint != "":
-		hc = s.http
+		c.Provider, c.Account, c.AccountKey, c.SASToken = blobstore.ProviderAzure, f.Account, sec.AzureAccountKey, sec.AzureSASToken
 	default:
-		creds, err := gcp.DefaultCredentials(ctx)
-		if err != nil {
-			return nil, errs.Wrap(errs.Unauthenticated, err, "this server has no Google credentials: give the connection a service account key")
-		}
-		gc, err := gcp.NewHTTPClient(s.transport, gcp.CredentialsTokenSource(creds))
-		if err != nil {
-			return nil, errs.Wrap(errs.Invalid, err, "cloud storage client")
-		}
-		hc = &gc.Client
+		return nil, errs.E(errs.Unsupported, "connection: %s is not a storage type", f.Type)
 	}
-	opts := []option.ClientOption{option.WithHTTPClient(hc), option.WithEndpoint(endpoint)}
-	if f.Endpoint != "" {
-		// Emulators (fake-gcs-server) answer the XML read path wrongly.
-		opts = append(opts, storage.WithJSONReads())
-	}
-	client, err := storage.NewClient(ctx, opts...)
-	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, "cloud storage client")
-	}
-	b, err := gcsblob.OpenBucket(ctx, nil, name, &gcsblob.Options{Client: client})
-	if err != nil {
-		client.Close()
-		return nil, errs.Wrap(errs.Invalid, err, "cloud storage bucket")
-	}
-	return b, nil
+	return blobstore.OpenWithCredentials(ctx, c)
 }
 
-// storageErr gives a bucket error its kind: blobstore's classification,
-// then the HTTP status of the service's response (Azure and S3 errors that
-// gocloud leaves as Unknown), then network failures.
+// storageErr gives a bucket error its kind: a refusal of the outbound
+// policy is Permission, the rest blobstore.ErrorKind.
 func storageErr(err error, op string) error {
 	if d, ok := egress.AsDenied(err); ok {
 		return errs.Wrap(errs.Permission, err, "%s", d.Error())
 	}
-	k := blobstore.KindOf(err)
-	if k == errs.Unknown {
-		status := 0
-		var azErr *azcore.ResponseError
-		var httpErr interface{ HTTPStatusCode() int }
-		var gErr *googleapi.Error
-		switch {
-		case errors.As(err, &azErr):
-			status = azErr.StatusCode
-		case errors.As(err, &httpErr):
-			status = httpErr.HTTPStatusCode()
-		case errors.As(err, &gErr):
-			status = gErr.Code
-		}
-		var netErr net.Error
-		switch {
-		case status == http.StatusUnauthorized:
-			k = errs.Unauthenticated
-		case status == http.StatusForbidden:
-			k = errs.Permission
-		case status == http.StatusNotFound:
-			k = errs.NotFound
-		case status == http.StatusTooManyRequests || status >= 500:
-			k = errs.Transient
-		case errors.As(err, &netErr):
-			k = errs.Transient
-		}
-	}
-	return errs.Wrap(k, err, "%s", op)
+	return errs.Wrap(blobstore.ErrorKind(err), err, "%s", op)
 }
 
 // OpenSource opens a database connection's driver with its stored

@@ -44,10 +44,9 @@ type Service struct {
 	docs    *docstore.Store
 	secrets *secrets.Store
 	opts    Options
-	// transport and http dial through opts.Egress; one per Service, so
-	// that bucket connections share a pool.
+	// transport dials through opts.Egress; one per Service, so that
+	// bucket connections share a pool.
 	transport *http.Transport
-	http      *http.Client
 }
 
 // New returns a Service over a docstore and a secrets store.
@@ -65,7 +64,7 @@ func New(docs *docstore.Store, sec *secrets.Store, opts Options) *Service {
 		opts.Egress = egress.Strict()
 	}
 	tr := opts.Egress.Transport()
-	return &Service{docs: docs, secrets: sec, opts: opts, transport: tr, http: &http.Client{Transport: tr}}
+	return &Service{docs: docs, secrets: sec, opts: opts, transport: tr}
 }
 
 func key(tenant, id string) docstore.Key { return docstore.Key{Tenant: tenant, Kind: Kind, ID: id} }
