@@ -74,3 +74,15 @@ func TestSourceValidatesAndClassifies(t *testing.T) {
 		t.Errorf("Describe after Close = %v (driver calls %d), want invalid", err, d.calls)
 	}
 }
+
+func TestRegisterPanicsOnDuplicate(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("registering postgres a second time did not panic")
+		}
+	}()
+	// Schemes are matched without regard to case, so these are the same.
+	open := func(context.Context, sources.Connection) (sources.Driver, error) { return nil, nil }
+	sources.Register("Dup-Test", open)
+	sources.Register("dup-test", open)
+}

@@ -426,11 +426,20 @@ var (
 	openers   = map[string]Opener{}
 )
 
-// Register makes a driver available under a URL scheme. Call it from init.
+// Register makes a driver available under a URL scheme, matched without
+// regard to case. Call it from init. It panics on an empty scheme, a nil
+// opener or a scheme registered twice, as registry.Registry does.
 func Register(scheme string, o Opener) {
+	s := strings.ToLower(scheme)
+	if s == "" || o == nil {
+		panic(fmt.Sprintf("sources: Register(%q) without a scheme or an opener", scheme))
+	}
 	openersMu.Lock()
 	defer openersMu.Unlock()
-	openers[scheme] = o
+	if _, dup := openers[s]; dup {
+		panic(fmt.Sprintf("sources: scheme %q registered twice", s))
+	}
+	openers[s] = o
 }
 
 // Schemes lists the registered schemes, sorted.
@@ -465,7 +474,7 @@ func Open(ctx context.Context, rawURL string, policy *egress.Policy) (*Source, e
 // OpenConnection opens a driver for c by scheme ("postgres", "mysql").
 func OpenConnection(ctx context.Context, scheme string, c Connection) (*Source, error) {
 	openersMu.RLock()
-	o := openers[scheme]
+	o := openers[strings.ToLower(scheme)]
 	openersMu.RUnlock()
 	if o == nil {
 		return nil, errs.E(errs.Invalid, "sources: no driver for scheme %q (registered: %v)", scheme, Schemes())
