@@ -8,6 +8,7 @@ package secrets
 import (
 	"context"
 
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/registry"
 )
 
@@ -23,12 +24,10 @@ type Driver interface {
 	Put(ctx context.Context, tenant, name string, value []byte) error
 	// Delete removes the secret and all versions; missing is not an error.
 	Delete(ctx context.Context, tenant, name string) error
+	// ErrorKind classifies an error the driver returned that carries no
+	// errs kind; errs.Unknown when it cannot tell.
+	ErrorKind(err error) errs.Kind
 	Close() error
-}
-
-// Store is the portable type.
-type Store struct {
-	Driver
 }
 
 // Opener opens a driver from a URL.
@@ -45,5 +44,5 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Driver: d}, nil
+	return New(d), nil
 }

@@ -69,8 +69,7 @@ type Store struct {
 	dir  string
 	aead cipher.AEAD
 
-	mu     sync.Mutex // serialises writers
-	closed bool
+	mu sync.Mutex // serialises writers
 }
 
 var _ secrets.Driver = (*Store)(nil)
@@ -193,10 +192,10 @@ func (s *Store) path(tenant, name string) string {
 	return filepath.Join(s.dir, tenant, name+fileExt)
 }
 
+// check guards the file path built from tenant and name (secrets.Store
+// checked them already; the path must never leave the folder whoever
+// calls).
 func (s *Store) check(tenant, name string) error {
-	if s.closed {
-		return errs.E(errs.Invalid, "localsecrets: store is closed")
-	}
 	return secrets.CheckNames(tenant, name)
 }
 
@@ -263,9 +262,6 @@ func (s *Store) Put(ctx context.Context, tenant, name string, value []byte) erro
 	if err := s.check(tenant, name); err != nil {
 		return err
 	}
-	if err := secrets.CheckValue(value); err != nil {
-		return err
-	}
 	f, err := s.read(tenant, name)
 	if errs.Is(err, errs.NotFound) {
 		f, err = &file{}, nil
@@ -323,13 +319,9 @@ func (s *Store) Delete(ctx context.Context, tenant, name string) error {
 	return nil
 }
 
-// Close marks the store closed; later calls fail.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	return nil
-}
+// Close releases nothing (the store holds no open files); the
+// secrets.Store in front of it refuses calls after Close.
+func (s *Store) Close() error { return nil }
 
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) error {
@@ -346,12 +338,19 @@ func syncDir(dir string) error {
 
 // fsErr gives a file system error its kind.
 func fsErr(err error, format string, args ...any) error {
-	kind := errs.Unknown
+	return errs.Wrap(fsKind(err), err, format, args...)
+}
+
+// fsKind classifies a file system error.
+func fsKind(err error) errs.Kind {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		kind = errs.Permission
+		return errs.Permission
 	case errors.Is(err, fs.ErrNotExist):
-		kind = errs.NotFound
+		return errs.NotFound
 	}
-	return errs.Wrap(kind, err, format, args...)
+	return errs.Unknown
 }
+
+// ErrorKind implements secrets.Driver.
+func (s *Store) ErrorKind(err error) errs.Kind { return fsKind(err) }

@@ -164,9 +164,6 @@ func (s *Store) Put(ctx context.Context, tenant, name string, value []byte) erro
 	if err != nil {
 		return err
 	}
-	if err := secrets.CheckValue(value); err != nil {
-		return err
-	}
 	sum := int64(crc32.Checksum(value, crcTable))
 	add := func() error {
 		_, err := s.client.AddSecretVersion(ctx, &secretmanagerpb.AddSecretVersionRequest{
@@ -214,6 +211,9 @@ func (s *Store) Delete(ctx context.Context, tenant, name string) error {
 func (s *Store) Close() error {
 	return s.client.Close()
 }
+
+// ErrorKind implements secrets.Driver: the gRPC status code's kind.
+func (s *Store) ErrorKind(err error) errs.Kind { return grpcerr.KindOf(err) }
 
 // KindOf maps a gRPC status code to an errs kind.
 func KindOf(code codes.Code) errs.Kind { return grpcerr.Kind(code) }

@@ -33,7 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) secrets.Driver) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			d := open(t)
+			d := secrets.New(open(t)) // through the portable type, as the code uses it
 			t.Cleanup(func() {
 				if err := d.Close(); err != nil {
 					t.Errorf("close: %v", err)
