@@ -362,12 +362,29 @@ func (b *builder) param(v any) string {
 // selection of the output columns. Identifiers are quoted, every value is a
 // parameter. Errors are those of Resolve.
 func Compile(d *Dataset, schemas Schemas, dia warehouse.Dialect) (Query, error) {
+	c, err := compile(d, schemas, dia)
+	if err != nil {
+		return Query{}, err
+	}
+	return Query{SQL: c.with + "\n" + c.sel, Params: c.b.params}, nil
+}
+
+// compiled is a dataset's SQL in parts: the CTEs (from "WITH" on) and the
+// final SELECT, so wrappers (the training query) can add CTEs.
+type compiled struct {
+	b    *builder
+	p    *plan
+	with string
+	sel  string
+}
+
+func compile(d *Dataset, schemas Schemas, dia warehouse.Dialect) (*compiled, error) {
 	if dia != warehouse.BigQuery && dia != warehouse.DuckDB {
-		return Query{}, errs.Fieldf(errs.Invalid, "dialect", "choose the SQL dialect: bigquery or duckdb")
+		return nil, errs.Fieldf(errs.Invalid, "dialect", "choose the SQL dialect: bigquery or duckdb")
 	}
 	p, err := resolve(d, schemas)
 	if err != nil {
-		return Query{}, err
+		return nil, err
 	}
 	b := &builder{x: dialect{dia}}
 	x := b.x
@@ -452,23 +469,24 @@ func Compile(d *Dataset, schemas Schemas, dia warehouse.Dialect) (Query, error) 
 		final = append(final, key+" IN (SELECT k FROM "+name+")")
 	}
 
-	sb.WriteString("\nSELECT ")
+	var sel strings.Builder
+	sel.WriteString("SELECT ")
 	n := 0
 	for _, c := range p.cols {
 		if !c.selected {
 			continue
 		}
 		if n > 0 {
-			sb.WriteString(", ")
+			sel.WriteString(", ")
 		}
-		sb.WriteString(x.ident(c.name))
+		sel.WriteString(x.ident(c.name))
 		n++
 	}
-	sb.WriteString("\nFROM " + source)
+	sel.WriteString("\nFROM " + source)
 	if len(final) > 0 {
-		sb.WriteString("\nWHERE " + strings.Join(final, "\n  AND "))
+		sel.WriteString("\nWHERE " + strings.Join(final, "\n  AND "))
 	}
-	return Query{SQL: sb.String(), Params: b.params}, nil
+	return &compiled{b: b, p: p, with: sb.String(), sel: sel.String()}, nil
 }
 
 // colName is the schema spelling of a filter column (resolve checked it).

@@ -1,6 +1,9 @@
 package datasets
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -44,4 +47,27 @@ func (x dialect) minusDays(expr, days string, t warehouse.Type) string {
 		return "(" + expr + " - CAST(" + days + " AS INTEGER))"
 	}
 	return "(" + expr + " - to_days(CAST(" + days + " AS INTEGER)))"
+}
+
+// unixSeconds is a DATE, TIMESTAMP or DATETIME expression as whole seconds
+// since 1970-01-01 00:00 UTC, rounded down.
+func (x dialect) unixSeconds(expr string) string {
+	if x.d == warehouse.BigQuery {
+		return "UNIX_SECONDS(CAST(" + expr + " AS TIMESTAMP))"
+	}
+	return "CAST(floor(epoch(" + expr + ")) AS BIGINT)"
+}
+
+// bucket is a number 0..99 from a hash of the seed parameter and the key
+// expressions, NULL-safe and the same in every run (each dialect has its
+// own hash function, so the buckets differ between the dialects).
+func (x dialect) bucket(seed string, keys ...string) string {
+	if x.d == warehouse.BigQuery {
+		fields := []string{seed + " AS hash_seed"}
+		for i, k := range keys {
+			fields = append(fields, k+" AS hash_key"+strconv.Itoa(i+1))
+		}
+		return "MOD(MOD(FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(" + strings.Join(fields, ", ") + "))), 100) + 100, 100)"
+	}
+	return "CAST(hash(" + seed + ", " + strings.Join(keys, ", ") + ") % 100 AS INTEGER)"
 }

@@ -65,6 +65,13 @@
 //	top_products AS (...), customer_transactions AS (...),    -- one per top-share/metric filter
 //	SELECT "name", ... FROM filtered WHERE "pid" IN (SELECT k FROM top_products) AND ...
 //
+// CompileTraining wraps the same SQL for training: the timestamp-role
+// column as whole Unix seconds, rows without a customer id, product id or
+// timestamp dropped, and a split column from the split setting (time holdout
+// of the last N days; strict train/validation/test day windows; random by a
+// seeded hash of customer id, product id and timestamp, the same in every
+// run: FARM_FINGERPRINT on BigQuery, hash on DuckDB).
+//
 // Identifiers come from the schemas and are quoted with warehouse.QuoteIdent;
 // every value (dates, numbers, category values, day counts, percentages) is
 // an @name parameter (warehouse.Param), never SQL text. Category lists are

@@ -3,6 +3,7 @@ package datasets
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -134,7 +135,9 @@ func init() {
 		ORDER DESC ROWS BETWEEN UNBOUNDED PRECEDING CURRENT ROW OVER SUM COUNT MAX CAST INTERVAL DAY
 		DATE TIMESTAMP DATETIME TIMESTAMPTZ INTEGER DATE_SUB TIMESTAMP_SUB DATETIME_SUB to_days
 		joined filtered k revenue running total totals ranked
-		top_products top_customers product_transactions product_revenue customer_transactions customer_revenue`) {
+		top_products top_customers product_transactions product_revenue customer_transactions customer_revenue
+		base CASE WHEN THEN ELSE END UNIX_SECONDS floor epoch BIGINT hash MOD FARM_FINGERPRINT TO_JSON_STRING STRUCT
+		hash_seed hash_key1 hash_key2 hash_key3`) {
 		sqlWords[w] = true
 	}
 	for i := range MaxTables {
@@ -171,7 +174,7 @@ func checkSQL(t testing.TB, d warehouse.Dialect, q Query, known map[string]bool,
 				t.Fatalf("unquoted word %q\n%s", tk.val, q.SQL)
 			}
 		case tokNumber:
-			if tk.val != "0" && tk.val != "100" {
+			if tk.val != "0" && tk.val != "1" && tk.val != "2" && tk.val != "100" { // constants: split codes, percent
 				t.Fatalf("number %q written in the SQL\n%s", tk.val, q.SQL)
 			}
 		}
@@ -249,7 +252,9 @@ func (g *gen) model() (*Dataset, Schemas) {
 		schemas[tn] = s
 		refs = append(refs, TableRef{Dataset: "raw_data", Table: tn})
 	}
-	d := &Dataset{Name: "fuzz", Primary: refs[0], Secondary: refs[1:], Split: Split{Kind: SplitTimeHoldout, HoldoutDays: 1}}
+	splits := []Split{{Kind: SplitTimeHoldout, HoldoutDays: 1 + g.pick(30)}, {Kind: SplitStrictTime, TrainDays: 60, ValDays: 7, TestDays: 7},
+		{Kind: SplitRandom, TrainPercent: 80, ValPercent: 10, Seed: int64(g.pick(1000)) - 500}}
+	d := &Dataset{Name: "fuzz", Primary: refs[0], Secondary: refs[1:], Split: splits[g.pick(len(splits))]}
 	anyCol := func() ColumnRef {
 		t := refs[g.pick(len(refs))].Table
 		c := schemas[t][g.pick(len(schemas[t]))]
@@ -314,6 +319,20 @@ func (g *gen) model() (*Dataset, Schemas) {
 				}
 			}
 			d.Columns = append(d.Columns, sc)
+		}
+	}
+	if g.pick(2) == 0 {
+		// give the training roles to fitting selected columns
+		for _, r := range []Role{RoleCustomer, RoleProduct, RoleTimestamp, RoleRevenue} {
+			for i := range d.Columns {
+				sc := &d.Columns[i]
+				if usedRole[r] || sc.Role != RoleNone {
+					continue
+				}
+				if c, _ := lookupFold(schemas[sc.Table], sc.Column); checkRoleType(r, c.Type, "", sc.ColumnRef) == nil {
+					sc.Role, usedRole[r] = r, true
+				}
+			}
 		}
 	}
 	for range g.pick(4) {
@@ -450,14 +469,20 @@ func runOnDuckDB(t testing.TB, d *Dataset, schemas Schemas) {
 	if _, err := wh.Query(ctx, q.SQL, q.Params, 0); err != nil {
 		t.Fatalf("DuckDB refused the SQL: %v\n%s\nparams %v", err, q.SQL, q.Params)
 	}
+	if q, err = CompileTraining(&dd, schemas, warehouse.DuckDB); err == nil {
+		if _, err := wh.Query(ctx, q.SQL, q.Params, 0); err != nil {
+			t.Fatalf("DuckDB refused the training SQL: %v\n%s\nparams %v", err, q.SQL, q.Params)
+		}
+	}
 }
 
 // checkModel compiles a model in both dialects and checks the results.
-func checkModel(t testing.TB, d *Dataset, schemas Schemas) bool {
+func checkModel(t testing.TB, d *Dataset, schemas Schemas) (compiled, training bool) {
 	t.Helper()
 	known := knownNames(d, schemas)
 	values := filterValues(d)
 	ok := false
+	trained := 0
 	for _, dia := range []warehouse.Dialect{warehouse.BigQuery, warehouse.DuckDB} {
 		q, err := Compile(d, schemas, dia)
 		if err != nil {
@@ -468,11 +493,17 @@ func checkModel(t testing.TB, d *Dataset, schemas Schemas) bool {
 		}
 		ok = true
 		checkSQL(t, dia, q, known, values)
+		if q, err := CompileTraining(d, schemas, dia); err == nil {
+			trained++
+			k := maps.Clone(known)
+			k[SplitColumn] = true
+			checkSQL(t, dia, q, k, values)
+		}
 	}
 	if ok {
 		runOnDuckDB(t, d, schemas)
 	}
-	return ok
+	return ok, trained > 0
 }
 
 func FuzzCompile(f *testing.F) {
@@ -488,12 +519,20 @@ func FuzzCompile(f *testing.F) {
 // TestRandomModels runs the fuzz checks over many fixed seeds in a normal
 // test run.
 func TestRandomModels(t *testing.T) {
-	compiled := 0
+	compiled, training := 0, 0
 	for seed := range uint64(400) {
 		d, schemas := newGen(seed).model()
-		if checkModel(t, d, schemas) {
+		c, tr := checkModel(t, d, schemas)
+		if c {
 			compiled++
 		}
+		if tr {
+			training++
+		}
+	}
+	t.Logf("%d of 400 random models have a training query", training)
+	if training < 15 {
+		t.Errorf("only %d random models have a training query", training)
 	}
 	t.Logf("%d of 400 random models compiled", compiled)
 	if compiled < 100 {
