@@ -13,6 +13,10 @@
 // errs.Invalid with the JSON path of the field (errs.Fieldf) and a message
 // for a user.
 //
+// Tables are named by TableRef (warehouse dataset and table); their names
+// are distinct within a dataset (case-insensitively), and ColumnRef and the
+// Schemas given to Resolve and Compile name tables by table name alone.
+//
 // Joins may connect any two tables (not only a star around the primary):
 // each Join adds the table of Right to the tables already joined (the
 // primary table, or a table joined by an earlier join; the compiler orders
