@@ -88,11 +88,11 @@ func newConnFixture(t *testing.T) *connFixture {
 		// Local mode: loopback reachable (the test services), folders
 		// under the import folders.
 		Egress: egress.LoopbackOnly(), FileRoots: []string{filepath.Join(f.imports, "{tenant}")}, Logger: log,
-		Usage: func(_ context.Context, tenant, id string) (int, error) {
+		Usage: connections.UsageFunc(func(_ context.Context, tenant, id string) (int, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			return f.usage[tenant+"/"+id], nil
-		},
+		}),
 	})
 	mux := http.NewServeMux()
 	api.MountConnections(mux, f.svc, log)

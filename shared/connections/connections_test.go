@@ -90,11 +90,11 @@ func newEnv(t *testing.T) *env {
 		Egress:    egress.LoopbackOnly(),
 		FileRoots: []string{filepath.Join(e.imports, "{tenant}")},
 		Logger:    log,
-		Usage: func(_ context.Context, tenant, id string) (int, error) {
+		Usage: connections.UsageFunc(func(_ context.Context, tenant, id string) (int, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			return e.usage[tenant+"/"+id], nil
-		},
+		}),
 	})
 	return e
 }

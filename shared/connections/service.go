@@ -18,13 +18,26 @@ import (
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 )
 
-// UsageFunc counts the ETL jobs of a tenant that use a connection.
+// JobCounter counts the ETL jobs of a tenant that use a connection (a
+// connection in use cannot be deleted). The ETL service implements it.
+type JobCounter interface {
+	CountJobsUsing(ctx context.Context, tenant, connID string) (int, error)
+}
+
+// UsageFunc is a JobCounter that is a function.
 type UsageFunc func(ctx context.Context, tenant, connID string) (int, error)
+
+// CountJobsUsing implements JobCounter.
+func (f UsageFunc) CountJobsUsing(ctx context.Context, tenant, connID string) (int, error) {
+	return f(ctx, tenant, connID)
+}
 
 // Options adjust a Service.
 type Options struct {
-	// Usage counts the jobs using a connection (nil: none ever do).
-	Usage UsageFunc
+	// Usage counts the jobs using a connection (nil: none ever do). When
+	// the counter is built after the Service (the ETL service reads through
+	// it), set it with CountJobsWith instead.
+	Usage JobCounter
 	// Egress is the outbound policy every connection dials through
 	// (B2B_CONNECT_ALLOW); nil allows public addresses only.
 	Egress *egress.Policy
@@ -116,11 +129,16 @@ func (s *Service) get(ctx context.Context, tenant, id string) (Connection, int64
 	return c, v, nil
 }
 
+// CountJobsWith sets the counter of the jobs using a connection, for a
+// counter built after the Service (the ETL service, which reads through
+// the connections). Call it before the Service serves requests.
+func (s *Service) CountJobsWith(c JobCounter) { s.opts.Usage = c }
+
 func (s *Service) usage(ctx context.Context, tenant, id string) (int, error) {
 	if s.opts.Usage == nil {
 		return 0, nil
 	}
-	n, err := s.opts.Usage(ctx, tenant, id)
+	n, err := s.opts.Usage.CountJobsUsing(ctx, tenant, id)
 	if err != nil {
 		return 0, fmt.Errorf("connection %s: count the jobs using it: %w", id, err)
 	}

@@ -120,7 +120,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	p.Resources = NewResources(cfg)
 	p.Tenancy = tenancy.NewService(p.Store)
 	// Database jobs read through saved connections, and a connection a
-	// job uses cannot be deleted (Usage counts the jobs using it).
+	// job uses cannot be deleted (the ETL service counts the jobs using it).
 	// Connections dial through the outbound policy; local folders are
 	// readable in local mode only, under the import folders.
 	local := cfg.Mode == ModeLocal
@@ -136,9 +136,6 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 		Egress:    policy,
 		FileRoots: fileRoots,
 		Logger:    log,
-		Usage: func(ctx context.Context, tenant, connID string) (int, error) {
-			return p.ETL.CountJobsUsing(ctx, tenant, connID)
-		},
 	})
 	runOpts, err := cfg.RunOptions()
 	if err != nil {
@@ -146,6 +143,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	}
 	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, append([]etl.Option{etl.WithLogger(log), etl.WithScheduler(p.Scheduler),
 		etl.WithConnections(p.Connections), etl.WithLimits(cfg.Input)}, runOpts...)...)
+	p.Connections.CountJobsWith(p.ETL)
 	if err := p.setupAuth(ctx); err != nil {
 		return nil, err
 	}
