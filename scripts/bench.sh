@@ -38,7 +38,7 @@ for split in 2011-11-01 2011-09-01 2011-10-01 2011-12-01; do
     echo "### split $split"
     echo
     "$quality.bin" eval -data sample-data/uci_online_retail/online_retail.csv.gz -protocol or-temporal -split "$split" \
-      -models all,two-tower -markdown -quiet
+      -models "all,two-tower,blend:ease_log=1,own=4,lambda=200,blend:ease_recency=1,ease=0.5,pop_recent=0.2,own=4,recent=4" -markdown -quiet
   } >> "$quality"
 done
 rm -f "$quality.bin"
