@@ -151,3 +151,25 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	return NewStore(d), nil
 }
+
+// TxRunner is the transaction half of a Driver.
+type TxRunner interface {
+	RunTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// PutInTx is a driver's Put as a one-write transaction, for drivers
+// whose single writes need the transaction's precondition check.
+func PutInTx(ctx context.Context, d TxRunner, key Key, data json.RawMessage, pre Precondition) (int64, error) {
+	var v int64
+	err := d.RunTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		v, err = tx.Put(ctx, key, data, pre)
+		return err
+	})
+	return v, err
+}
+
+// DeleteInTx is a driver's Delete as a one-write transaction.
+func DeleteInTx(ctx context.Context, d TxRunner, key Key, pre Precondition) error {
+	return d.RunTx(ctx, func(ctx context.Context, tx Tx) error { return tx.Delete(ctx, key, pre) })
+}

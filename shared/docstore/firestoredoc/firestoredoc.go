@@ -200,21 +200,13 @@ func (d *Driver) Put(ctx context.Context, key docstore.Key, data json.RawMessage
 		}
 		return 1, nil
 	}
-	var v int64
-	err := d.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
-		var err error
-		v, err = tx.Put(ctx, key, data, pre)
-		return err
-	})
-	return v, err
+	return docstore.PutInTx(ctx, d, key, data, pre)
 }
 
 // Delete implements docstore.Writer.
 func (d *Driver) Delete(ctx context.Context, key docstore.Key, pre docstore.Precondition) error {
 	if pre.IfVersion != 0 {
-		return d.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
-			return tx.Delete(ctx, key, pre)
-		})
+		return docstore.DeleteInTx(ctx, d, key, pre)
 	}
 	c, err := d.fs(ctx)
 	if err != nil {

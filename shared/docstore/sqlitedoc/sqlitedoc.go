@@ -184,20 +184,12 @@ func get(ctx context.Context, q querier, key docstore.Key) (docstore.Doc, error)
 
 // Put implements docstore.Writer.
 func (d *Driver) Put(ctx context.Context, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
-	var v int64
-	err := d.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
-		var err error
-		v, err = tx.Put(ctx, key, data, pre)
-		return err
-	})
-	return v, err
+	return docstore.PutInTx(ctx, d, key, data, pre)
 }
 
 // Delete implements docstore.Writer.
 func (d *Driver) Delete(ctx context.Context, key docstore.Key, pre docstore.Precondition) error {
-	return d.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
-		return tx.Delete(ctx, key, pre)
-	})
+	return docstore.DeleteInTx(ctx, d, key, pre)
 }
 
 func put(ctx context.Context, q querier, key docstore.Key, data json.RawMessage, pre docstore.Precondition) (int64, error) {
