@@ -11,7 +11,6 @@ import (
 	"context"
 	"math"
 	"runtime"
-	"slices"
 	"sync"
 
 	"github.com/b2brecs/b2brecs/shared/recsys/data"
@@ -48,19 +47,10 @@ type Task struct {
 // NewTask prepares the evaluation of ds.
 func NewTask(ds *data.Dataset) *Task {
 	users, truth := ds.Truth()
+	pairs := ds.Pairs()
 	own := make([][]int32, len(users))
-	seen := make([]map[int32]struct{}, ds.NumUsers())
-	for k, u := range ds.Train.U {
-		if seen[u] == nil {
-			seen[u] = map[int32]struct{}{}
-		}
-		seen[u][ds.Train.I[k]] = struct{}{}
-	}
 	for k, u := range users {
-		for i := range seen[u] {
-			own[k] = append(own[k], i)
-		}
-		slices.Sort(own[k])
+		own[k], _ = pairs.Row(int(u)) // sorted item indices
 	}
 	return &Task{Users: users, Truth: truth, Own: own, Items: ds.NumItems()}
 }

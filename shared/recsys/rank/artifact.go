@@ -44,14 +44,7 @@ func (m *Model) Save(f *artifact.File) error {
 	f.PutI32("last_invoice/ptr", ptr)
 	f.PutI32("last_invoice/items", items)
 	f.PutF32("sim", s.sim)
-	recent := make([]float64, s.pairs.NNZ())
-	for u := 0; u < s.pairs.Rows; u++ {
-		idx, _ := s.pairs.Row(u)
-		for k, i := range idx {
-			recent[int(s.pairs.Ptr[u])+k] = s.recentInv[[2]int32{int32(u), i}]
-		}
-	}
-	f.PutF64("own_invoices_90d", recent)
+	f.PutF64("own_invoices_90d", s.recent90)
 	return nil
 }
 
@@ -136,18 +129,8 @@ func Load(f *artifact.File) (*Model, error) {
 	if s.sim, err = f.F32("sim", md.Items*md.Items); err != nil {
 		return nil, err
 	}
-	recent, err := f.F64("own_invoices_90d", s.pairs.NNZ())
-	if err != nil {
+	if s.recent90, err = f.F64("own_invoices_90d", s.pairs.NNZ()); err != nil {
 		return nil, err
-	}
-	s.recentInv = map[[2]int32]float64{}
-	for u := 0; u < s.pairs.Rows; u++ {
-		idx, _ := s.pairs.Row(u)
-		for k, i := range idx {
-			if v := recent[int(s.pairs.Ptr[u])+k]; v != 0 {
-				s.recentInv[[2]int32{int32(u), i}] = v
-			}
-		}
 	}
 	m := &Model{s1: s, ranker: md.Ranker, Examples: md.Examples}
 	m.pool.New = func() any { return s.newScratch() }

@@ -33,11 +33,11 @@ type stage1 struct {
 	userItems       []float64
 	userLast        []float64 // days before the cut
 	userTenure      []float64
-	userGap         []float64            // mean days between invoices (NaN with one invoice)
-	userLastInvoice [][]int32            // items of the user's last invoice
-	userPrice       []float64            // mean unit price the user paid
-	recentInv       map[[2]int32]float64 // (user, item) → invoices in the last 90 days
-	sim             []float32            // item-item cosine on the binary matrix (for last-basket affinity)
+	userGap         []float64 // mean days between invoices (NaN with one invoice)
+	userLastInvoice [][]int32 // items of the user's last invoice
+	userPrice       []float64 // mean unit price the user paid
+	recent90        []float64 // invoices in the last 90 days, aligned with pairs
+	sim             []float32 // item-item cosine on the binary matrix (for last-basket affinity)
 }
 
 func newStage1(ctx context.Context, ds *data.Dataset, cfg Config) (*stage1, error) {
@@ -163,7 +163,7 @@ func newStage1(ctx context.Context, ds *data.Dataset, cfg Config) (*stage1, erro
 	s.userPrice = make([]float64, nu32)
 	ucnt := make([]float64, nu32)
 	recent := map[[3]int32]struct{}{}
-	s.recentInv = map[[2]int32]float64{}
+	s.recent90 = make([]float64, s.pairs.NNZ())
 	for k, u := range tr.U {
 		s.userPrice[u] += float64(tr.Price[k])
 		ucnt[u]++
@@ -171,7 +171,7 @@ func newStage1(ctx context.Context, ds *data.Dataset, cfg Config) (*stage1, erro
 			key := [3]int32{u, tr.I[k], tr.Inv[k]}
 			if _, ok := recent[key]; !ok {
 				recent[key] = struct{}{}
-				s.recentInv[[2]int32{u, tr.I[k]}]++
+				s.recent90[s.pairIndex(int(u), tr.I[k])]++
 			}
 		}
 	}
@@ -179,6 +179,13 @@ func newStage1(ctx context.Context, ds *data.Dataset, cfg Config) (*stage1, erro
 		s.userPrice[u] /= math.Max(ucnt[u], 1)
 	}
 	return s, nil
+}
+
+// pairIndex returns the position of (u, i) in the pair aggregates; the
+// pair must exist (every training row has one).
+func (s *stage1) pairIndex(u int, i int32) int {
+	idx, _ := s.pairs.Row(u)
+	return int(s.pairs.Ptr[u]) + sort.Search(len(idx), func(k int) bool { return idx[k] >= i })
 }
 
 // featureNames lists the ranker's features in order.
@@ -216,12 +223,8 @@ func (s *stage1) candidates(u int, sc *scratch) []int32 {
 		sc.blend[i] = (sc.bin[i]-zb[0])/zb[1] + (sc.rec[i]-zr[0])/zr[1] + 0.2*(s.pop30[i]-zp[0])/zp[1]
 	}
 	idx, _ := s.pairs.Row(u)
-	own := make([]bool, s.nItems)
 	out := make([]int32, 0, len(idx)+s.cfg.Candidates)
-	for _, i := range idx {
-		own[i] = true
-		out = append(out, i)
-	}
+	out = append(out, idx...)
 	copy(sc.tmp, sc.blend)
 	for _, i := range idx {
 		sc.tmp[i] = math.Inf(-1)
@@ -251,8 +254,9 @@ func (s *stage1) features(u int, cands []int32, sc *scratch, emit func(i int32, 
 	for _, i := range cands {
 		last := nan
 		first := nan
-		qty, spend, inv, due, refOwn := float32(0), float32(0), float32(0), nan, 0.0
+		qty, spend, inv, due, refOwn, recent := float32(0), float32(0), float32(0), nan, 0.0, 0.0
 		if k, ok := ownAt[i]; ok {
+			recent = s.recent90[k]
 			last = float32(float64(s.cut-s.pairs.Last[k]) / day)
 			first = float32(float64(s.cut-s.pairs.First[k]) / day)
 			qty = float32(s.pairs.Qty[k])
@@ -279,7 +283,7 @@ func (s *stage1) features(u int, cands []int32, sc *scratch, emit func(i int32, 
 			float32(s.userInvoices[u]), float32(s.userItems[u]), float32(s.userLast[u]), float32(s.userTenure[u]), float32(s.userGap[u]),
 			float32(s.itemPrice[i]), float32(s.itemFirst[i]), float32(s.itemLast[i]),
 			float32(lb), float32(sc.blend[i]), float32(sc.blend[i]+refOwn), float32(sc.knn[i]),
-			float32(s.recentInv[[2]int32{int32(u), i}]), float32(s.itemPrice[i]/math.Max(s.userPrice[u], 1e-9)),
+			float32(recent), float32(s.itemPrice[i]/math.Max(s.userPrice[u], 1e-9)),
 		)
 		emit(i, f)
 	}
