@@ -10,6 +10,8 @@
 //     internal ids and causes never reach it.
 //
 // Wrap causes with %w through E or Wrap; read the kind back with KindOf.
+// To add where an error happened without changing its kind or its user
+// message, use At with an Op.
 package errs
 
 import (
@@ -83,7 +85,10 @@ type Error struct {
 	// RetryAfter, when positive, is how long the caller should wait before
 	// trying again (RateLimited, Transient).
 	RetryAfter time.Duration
-	Err        error
+	// Op names the operation that failed ("etl.extract", "warehouse.Load")
+	// for the logs; see At.
+	Op  Op
+	Err error
 
 	// internal is set by E and Wrap with kind Unknown: the error is ours
 	// (a 500), whatever kind its cause has, and the cause's user message
@@ -92,6 +97,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Op != "" {
+		if e.Err == nil {
+			return string(e.Op)
+		}
+		return string(e.Op) + ": " + e.Err.Error()
+	}
 	msg := e.Msg
 	if msg == "" && e.User != "" {
 		msg = e.User
@@ -110,6 +121,21 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Op names an operation for the logs, in upspin's style: the package and
+// the exported function or step ("etl.extract", "warehouse.Load").
+type Op string
+
+// At records that err happened during operation op. It adds context for
+// the logs only: err's kind, user message, field and retry hint are
+// unchanged, so wrapping with At never replaces what a user is told. Use it
+// instead of re-wrapping an error only to restate its kind. Nil stays nil.
+func At(op Op, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Op: op, Err: err}
+}
 
 // E returns a new error of the given kind. The format follows fmt.Errorf;
 // a %w verb wraps its argument as the cause. The message is for the logs:

@@ -131,3 +131,31 @@ func TestUnknownMeansInternal(t *testing.T) {
 		}
 	}
 }
+
+func TestAtKeepsKindAndUserMessage(t *testing.T) {
+	base := Fieldf(Invalid, "schedule.time", "the time must be HH:MM, for example 06:30")
+	err := At("etl.UpdateJob", At("schedule.Parse", base))
+	if got := KindOf(err); got != Invalid {
+		t.Errorf("KindOf = %v, want invalid", got)
+	}
+	if got := UserMessage(err); got != "the time must be HH:MM, for example 06:30" {
+		t.Errorf("UserMessage = %q", got)
+	}
+	if got := FieldOf(err); got != "schedule.time" {
+		t.Errorf("FieldOf = %q", got)
+	}
+	if got, want := err.Error(), "etl.UpdateJob: schedule.Parse: schedule.time: the time must be HH:MM, for example 06:30"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if At("x", nil) != nil {
+		t.Error("At(nil) is not nil")
+	}
+	internal := At("warehouse.Load", E(Unknown, "load: %w", E(Invalid, "bad")))
+	if KindOf(internal) != Unknown || HasUserMessage(internal) {
+		t.Errorf("At must not unmask an internal error: kind %v", KindOf(internal))
+	}
+	rl := At("auth.Login", WithRetryAfter(E(RateLimited, "slow down"), 3*time.Second))
+	if RetryAfter(rl) != 3*time.Second || !Is(rl, RateLimited) {
+		t.Errorf("retry hint lost: %v %v", RetryAfter(rl), KindOf(rl))
+	}
+}
