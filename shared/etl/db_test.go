@@ -39,7 +39,7 @@ func uniqueName(prefix string) string {
 
 // pgSource creates a schema of its own in the test PostgreSQL (dropped at
 // the end) and returns an exec func and the connection to save.
-func pgSource(t *testing.T) (exec func(q string, args ...any), conn connections.NewConnection) {
+func pgSource(t testing.TB) (exec func(q string, args ...any), conn connections.NewConnection) {
 	t.Helper()
 	dsn := testenv.Require(t, testenv.Postgres)
 	u, err := url.Parse(dsn)

@@ -30,7 +30,7 @@ const tenant = "acme"
 // file buckets) with the ETL handlers subscribed to an in-process bus, as
 // functions/cmd/recs wires them.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	p   *platform.Platform
 	bus *membus.Bus
 }
@@ -39,7 +39,7 @@ func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
 
 // newEnvWith is newEnv with wrap (when not nil) around each topic's
 // handler, for tests that hold or observe deliveries.
-func newEnvWith(t *testing.T, wrap func(topic string, h events.Handler) events.Handler) *env {
+func newEnvWith(t testing.TB, wrap func(topic string, h events.Handler) events.Handler) *env {
 	t.Helper()
 	t.Setenv("B2B_DATA_DIR", t.TempDir())
 	for _, k := range []string{"B2B_CONFIG_URL", "B2B_EVENTS_URL", "B2B_SECRETS_URL", "B2B_WAREHOUSE_URL", "B2B_DROP_URL",
