@@ -83,9 +83,9 @@ func checkFields(t *testing.T, got *bq.TableSchema, want []string) {
 
 func TestFakeLoadAppendTruncate(t *testing.T) {
 	f, d := setup(t)
-	f.loadRows["gs://stage/run1/part-0.parquet"] = 3
-	f.loadRows["gs://stage/run1/part-1.parquet"] = 4
-	f.loadRows["gs://stage/run2/part-0.parquet"] = 2
+	f.SetLoadRows("gs://stage/run1/part-0.parquet", 3)
+	f.SetLoadRows("gs://stage/run1/part-1.parquet", 4)
+	f.SetLoadRows("gs://stage/run2/part-0.parquet", 2)
 	srcs := []string{"gs://stage/run1/part-0.parquet", "gs://stage/run1/part-1.parquet"}
 	res, err := d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "orders", Sources: srcs,
 		Format: warehouse.Parquet, Mode: warehouse.Append, Schema: orders, Labels: map[string]string{"run_id": "run1", "job": "orders"}})
@@ -114,7 +114,7 @@ func TestFakeLoadAppendTruncate(t *testing.T) {
 		t.Errorf("schema = %+v", tb.Schema)
 	}
 
-	_, loads, _, _ := f.recorded()
+	_, loads, _, _ := f.Recorded()
 	if len(loads) != 2 {
 		t.Fatalf("%d load jobs, want 2", len(loads))
 	}
@@ -129,15 +129,8 @@ func TestFakeLoadAppendTruncate(t *testing.T) {
 	if l.WriteDisposition != "WRITE_TRUNCATE" || l.CreateDisposition != "CREATE_NEVER" || l.Schema != nil {
 		t.Errorf("second load config = %+v", l)
 	}
-	_, _, _, _ = f.recorded()
-	f.mu.Lock()
-	var labels map[string]string
-	for _, j := range f.jobs {
-		if j.Configuration.Load != nil && len(j.Configuration.Load.SourceUris) == 2 {
-			labels = j.Configuration.Labels
-		}
-	}
-	f.mu.Unlock()
+	_, _, _, _ = f.Recorded()
+	labels := f.JobLabels(func(c *bq.JobConfiguration) bool { return c.Load != nil && len(c.Load.SourceUris) == 2 })
 	if labels["run_id"] != "run1" || labels["job"] != "orders" {
 		t.Errorf("job labels = %v", labels)
 	}
@@ -155,7 +148,7 @@ func TestFakeLoadFormats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, loads, _, _ := f.recorded()
+		_, loads, _, _ := f.Recorded()
 		l := loads[len(loads)-1]
 		if l.SourceFormat != tt.want || l.SkipLeadingRows != tt.skip || l.WriteDisposition != "WRITE_APPEND" {
 			t.Errorf("%s load config = %+v", tt.format, l)
@@ -166,7 +159,7 @@ func TestFakeLoadFormats(t *testing.T) {
 
 func TestFakeLoadErrors(t *testing.T) {
 	f, d := setup(t)
-	before, _, _, _ := f.recorded()
+	before, _, _, _ := f.Recorded()
 	_, err := d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "t", Sources: []string{"file:///tmp/x.parquet"}, Format: warehouse.Parquet})
 	if !errs.Is(err, errs.Unsupported) {
 		t.Errorf("file source: %v, want unsupported", err)
@@ -175,14 +168,14 @@ func TestFakeLoadErrors(t *testing.T) {
 	if !errs.Is(err, errs.Invalid) {
 		t.Errorf("merge without keys: %v, want invalid", err)
 	}
-	if after, _, _, _ := f.recorded(); len(after) != len(before) {
+	if after, _, _, _ := f.Recorded(); len(after) != len(before) {
 		t.Errorf("invalid requests reached the server: %v", after[len(before):])
 	}
 	_, err = d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "missing", Sources: []string{"gs://b/x"}, Format: warehouse.Parquet})
 	if !errs.Is(err, errs.NotFound) {
 		t.Errorf("load into missing table: %v, want not found", err)
 	}
-	f.failLoad = "gs://b/bad"
+	f.FailLoad("gs://b/bad")
 	_, err = d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "t", Sources: []string{"gs://b/x", "gs://b/bad"}, Format: warehouse.Parquet, Schema: orders})
 	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "bad file") {
 		t.Errorf("failing load: %v, want invalid", err)
@@ -191,7 +184,7 @@ func TestFakeLoadErrors(t *testing.T) {
 
 func TestFakeMerge(t *testing.T) {
 	f, d := setup(t)
-	f.loadRows["gs://b/upd.parquet"] = 5
+	f.SetLoadRows("gs://b/upd.parquet", 5)
 	res, err := d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "orders", Sources: []string{"gs://b/upd.parquet"},
 		Format: warehouse.Parquet, Mode: warehouse.Merge, MergeKeys: []string{"id"}, Schema: orders, Labels: map[string]string{"run_id": "r9"}})
 	if err != nil {
@@ -200,7 +193,7 @@ func TestFakeMerge(t *testing.T) {
 	if res.RowsLoaded != 5 {
 		t.Errorf("RowsLoaded = %d, want 5", res.RowsLoaded)
 	}
-	calls, loads, _, scripts := f.recorded()
+	calls, loads, _, scripts := f.Recorded()
 	if len(loads) != 1 || len(scripts) != 1 {
 		t.Fatalf("loads %d, query jobs %d; want 1 and 1", len(loads), len(scripts))
 	}
@@ -241,7 +234,7 @@ func TestFakeMerge(t *testing.T) {
 func TestFakeQuery(t *testing.T) {
 	f, d := setup(t)
 	ts := time.Date(2024, 2, 29, 23, 59, 58, 123456000, time.UTC)
-	f.answer = func(req *bq.QueryRequest) (*bq.QueryResponse, *apiError) {
+	f.Answer(func(req *bq.QueryRequest) (*bq.QueryResponse, *apiError) {
 		cell := func(v any) *bq.TableCell { return &bq.TableCell{V: v} }
 		return &bq.QueryResponse{
 			Schema: &bq.TableSchema{Fields: []*bq.TableFieldSchema{
@@ -261,7 +254,7 @@ func TestFakeQuery(t *testing.T) {
 				{F: []*bq.TableCell{cell("8"), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell([]any{})}},
 			},
 		}, nil
-	}
+	})
 	sql := "SELECT * FROM `raw_data`.`orders` WHERE s = @s AND i = @i AND f > @f AND b = @b AND ts < @ts AND x IS @nothing AND note = '@notaparam'"
 	res, err := d.Query(ctx(t), sql, []warehouse.Param{
 		{Name: "s", Value: "x'y"}, {Name: "i", Value: int64(7)}, {Name: "f", Value: 0.25}, {Name: "b", Value: true},
@@ -270,7 +263,7 @@ func TestFakeQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, queries, _ := f.recorded()
+	_, _, queries, _ := f.Recorded()
 	if len(queries) != 1 {
 		t.Fatalf("%d query requests", len(queries))
 	}
@@ -337,7 +330,7 @@ func TestFakeQuery(t *testing.T) {
 	if !errs.Is(err, errs.Invalid) {
 		t.Errorf("missing param: %v", err)
 	}
-	if _, _, q, _ := f.recorded(); len(q) != 1 {
+	if _, _, q, _ := f.Recorded(); len(q) != 1 {
 		t.Errorf("missing param reached the server")
 	}
 }
@@ -348,15 +341,15 @@ func TestFakeQueryErrors(t *testing.T) {
 		e    apiError
 		kind errs.Kind
 	}{
-		{apiError{400, "invalidQuery", "Syntax error"}, errs.Invalid},
-		{apiError{404, "notFound", "Not found: Table test-proj:raw_data.nope"}, errs.NotFound},
-		{apiError{403, "accessDenied", "Access Denied"}, errs.Permission},
-		{apiError{409, "duplicate", "Already exists"}, errs.Conflict},
+		{apiError{Code: 400, Reason: "invalidQuery", Message: "Syntax error"}, errs.Invalid},
+		{apiError{Code: 404, Reason: "notFound", Message: "Not found: Table test-proj:raw_data.nope"}, errs.NotFound},
+		{apiError{Code: 403, Reason: "accessDenied", Message: "Access Denied"}, errs.Permission},
+		{apiError{Code: 409, Reason: "duplicate", Message: "Already exists"}, errs.Conflict},
 	} {
-		f.answer = func(*bq.QueryRequest) (*bq.QueryResponse, *apiError) { return nil, &tt.e }
+		f.Answer(func(*bq.QueryRequest) (*bq.QueryResponse, *apiError) { return nil, &tt.e })
 		_, err := d.Query(ctx(t), "SELECT 1", nil, 0)
 		if errs.KindOf(err) != tt.kind {
-			t.Errorf("%d %s: %v (kind %s), want %s", tt.e.code, tt.e.reason, err, errs.KindOf(err), tt.kind)
+			t.Errorf("%d %s: %v (kind %s), want %s", tt.e.Code, tt.e.Reason, err, errs.KindOf(err), tt.kind)
 		}
 	}
 }
@@ -371,15 +364,13 @@ func TestCreateDatasetWithoutProjectCreate(t *testing.T) {
 	f := newFakeBQ(t)
 	d := openFake(t, f)
 	t.Cleanup(func() { d.Close() })
-	f.mu.Lock()
-	f.datasets["raw_data"] = map[string]*bq.Table{}
-	f.denyDatasetCreate = true
-	f.mu.Unlock()
+	f.AddDataset("raw_data")
+	f.DenyDatasetCreate(true)
 
 	if err := d.CreateDataset(ctx(t), "raw_data"); err != nil {
 		t.Fatalf("CreateDataset(existing) without bigquery.datasets.create: %v", err)
 	}
-	calls, _, _, _ := f.recorded()
+	calls, _, _, _ := f.Recorded()
 	if !slices.Equal(calls, []string{"GET /bigquery/v2/projects/test-proj/datasets/raw_data"}) {
 		t.Errorf("calls = %v, want only the dataset lookup", calls)
 	}
@@ -399,18 +390,13 @@ func TestCreateDatasetWithoutProjectCreate(t *testing.T) {
 	}
 
 	// With the permission, a missing dataset is created, once.
-	f.mu.Lock()
-	f.denyDatasetCreate = false
-	f.mu.Unlock()
+	f.DenyDatasetCreate(false)
 	for range 2 {
 		if err := d.CreateDataset(ctx(t), "sales"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.mu.Lock()
-	_, ok := f.datasets["sales"]
-	f.mu.Unlock()
-	if !ok {
+	if !f.HasDataset("sales") {
 		t.Errorf("dataset sales was not created")
 	}
 }

@@ -43,7 +43,8 @@ func TestFakeReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	srcs := []string{"gs://stage/r7/part-0.parquet", "gs://stage/r7/part-1.parquet"}
-	f.loadRows[srcs[0]], f.loadRows[srcs[1]] = 3, 1
+	f.SetLoadRows(srcs[0], 3)
+	f.SetLoadRows(srcs[1], 1)
 	file := "in/it's `a`; DROP TABLE x.csv"
 	at := time.Date(2025, 3, 14, 16, 9, 26, 535000000, time.FixedZone("CET", 3600))
 	res, err := d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "orders", Sources: srcs, Format: warehouse.Parquet,
@@ -56,7 +57,7 @@ func TestFakeReplace(t *testing.T) {
 		t.Errorf("result = %+v, want 4 rows and a job id", res)
 	}
 
-	_, loads, queries, scripts := f.recorded()
+	_, loads, queries, scripts := f.Recorded()
 	if len(loads) != 1 || len(scripts) != 1 || len(queries) != 0 {
 		t.Fatalf("loads %d, query jobs %d, jobs.query %d; want 1, 1, 0", len(loads), len(scripts), len(queries))
 	}
@@ -90,13 +91,13 @@ func TestFakeReplace(t *testing.T) {
 	if got := paramStrings(q.QueryParameters); !slices.Equal(got, wantParams) {
 		t.Errorf("parameters\n%v\nwant\n%v", got, wantParams)
 	}
-	if labels := f.jobLabels(func(c *bq.JobConfiguration) bool { return c.Query != nil }); labels["b2b_run"] != "r7" {
+	if labels := f.JobLabels(func(c *bq.JobConfiguration) bool { return c.Query != nil }); labels["b2b_run"] != "r7" {
 		t.Errorf("script job labels = %v", labels)
 	}
 
 	// Temp table made, loaded, used by the script, then deleted.
 	wantOrder := []string{"create orders", "create " + tmp, "load " + tmp, "query", "delete " + tmp}
-	if got := f.jobOrder(); !slices.Equal(got, wantOrder) {
+	if got := f.JobOrder(); !slices.Equal(got, wantOrder) {
 		t.Errorf("order = %v, want %v", got, wantOrder)
 	}
 	tables, err := d.ListTables(ctx(t), "raw_data")
@@ -109,7 +110,7 @@ func TestFakeReplace(t *testing.T) {
 // after the temporary load succeeded and before the script.
 func TestFakeReplaceCreatesTable(t *testing.T) {
 	f, d := setup(t)
-	f.loadRows["gs://b/a.parquet"] = 2
+	f.SetLoadRows("gs://b/a.parquet", 2)
 	res, err := d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "fresh", Sources: []string{"gs://b/a.parquet"},
 		Format: warehouse.JSONL, Mode: warehouse.Replace, Schema: lineage,
 		ReplaceWhere: []warehouse.Param{{Name: "_b2b_source_file", Value: "a.csv"}}})
@@ -119,7 +120,7 @@ func TestFakeReplaceCreatesTable(t *testing.T) {
 	if res.RowsLoaded != 2 {
 		t.Errorf("RowsLoaded = %d, want 2", res.RowsLoaded)
 	}
-	_, loads, _, scripts := f.recorded()
+	_, loads, _, scripts := f.Recorded()
 	if len(loads) != 1 || len(scripts) != 1 {
 		t.Fatalf("loads %d, query jobs %d", len(loads), len(scripts))
 	}
@@ -128,7 +129,7 @@ func TestFakeReplaceCreatesTable(t *testing.T) {
 		t.Errorf("temp load format %q", loads[0].SourceFormat)
 	}
 	wantOrder := []string{"create " + tmp, "load " + tmp, "create fresh", "query", "delete " + tmp}
-	if got := f.jobOrder(); !slices.Equal(got, wantOrder) {
+	if got := f.JobOrder(); !slices.Equal(got, wantOrder) {
 		t.Errorf("order = %v, want %v", got, wantOrder)
 	}
 	tb, err := d.DescribeTable(ctx(t), "raw_data", "fresh")
@@ -148,19 +149,19 @@ func TestFakeReplaceCreatesTable(t *testing.T) {
 // its kind and drops the temp table too.
 func TestFakeReplaceFailures(t *testing.T) {
 	f, d := setup(t)
-	f.failLoad = "gs://b/bad.parquet"
+	f.FailLoad("gs://b/bad.parquet")
 	where := []warehouse.Param{{Name: "_b2b_source_file", Value: "a.csv"}}
 	_, err := d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "fresh", Sources: []string{"gs://b/ok.parquet", "gs://b/bad.parquet"},
 		Format: warehouse.Parquet, Mode: warehouse.Replace, Schema: lineage, ReplaceWhere: where})
 	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "bad file") {
 		t.Errorf("replace with a bad file: %v, want invalid", err)
 	}
-	_, loads, _, scripts := f.recorded()
+	_, loads, _, scripts := f.Recorded()
 	if len(loads) != 1 || len(scripts) != 0 {
 		t.Fatalf("loads %d, query jobs %d; want 1, 0", len(loads), len(scripts))
 	}
 	tmp := loads[0].DestinationTable.TableId
-	if got, want := f.jobOrder(), []string{"create " + tmp, "load " + tmp, "delete " + tmp}; !slices.Equal(got, want) {
+	if got, want := f.JobOrder(), []string{"create " + tmp, "load " + tmp, "delete " + tmp}; !slices.Equal(got, want) {
 		t.Errorf("order = %v, want %v", got, want)
 	}
 	if _, err := d.DescribeTable(ctx(t), "raw_data", "fresh"); !errs.Is(err, errs.NotFound) {
@@ -168,19 +169,19 @@ func TestFakeReplaceFailures(t *testing.T) {
 	}
 
 	// The script fails (e.g. a NULL into a REQUIRED column).
-	f.failLoad = ""
+	f.FailLoad("")
 	if err := d.CreateTable(ctx(t), "raw_data", "orders", lineage); err != nil {
 		t.Fatal(err)
 	}
-	f.failQuery = func(cfg *bq.JobConfigurationQuery) *apiError {
-		return &apiError{400, "invalidQuery", "Required field id cannot be null"}
-	}
+	f.FailQuery(func(cfg *bq.JobConfigurationQuery) *apiError {
+		return &apiError{Code: 400, Reason: "invalidQuery", Message: "Required field id cannot be null"}
+	})
 	_, err = d.Load(ctx(t), warehouse.LoadRequest{Dataset: "raw_data", Table: "orders", Sources: []string{"gs://b/ok.parquet"},
 		Format: warehouse.Parquet, Mode: warehouse.Replace, ReplaceWhere: where})
 	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "cannot be null") {
 		t.Errorf("replace with a failing script: %v, want invalid", err)
 	}
-	order := f.jobOrder()
+	order := f.JobOrder()
 	if n := len(order); n < 2 || order[n-2] != "query" || !strings.HasPrefix(order[n-1], "delete _load_") {
 		t.Errorf("order = %v, want the script then the temp table's deletion", order)
 	}
@@ -205,7 +206,7 @@ func TestFakeConformanceReplaceInvalid(t *testing.T) {
 	if len(fakes) != 1 {
 		t.Fatalf("%d drivers opened", len(fakes))
 	}
-	_, loads, _, scripts := fakes[0].recorded()
+	_, loads, _, scripts := fakes[0].Recorded()
 	// Only the suite's set-up append reached the server as a job.
 	if len(loads) != 1 || len(scripts) != 0 {
 		t.Errorf("loads %d, query jobs %d; want 1 (set-up) and 0", len(loads), len(scripts))
