@@ -10,7 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/b2brecs/b2brecs/shared/blobstore"
+	"github.com/b2brecs/b2brecs/shared/blobstore/gcsbucket"
 	"github.com/b2brecs/b2brecs/shared/docstore/firestoredoc"
 	"github.com/b2brecs/b2brecs/shared/events/pubsubbus"
 	"github.com/b2brecs/b2brecs/shared/gcpcall"
@@ -23,7 +23,7 @@ import (
 // lists kept beside their code.
 func driverCalls() map[string][]gcpcall.Call {
 	return map[string][]gcpcall.Call{
-		"blobstore":      blobstore.GoogleCalls,
+		"gcsbucket":      gcsbucket.GoogleCalls,
 		"bigquerywh":     bigquerywh.GoogleCalls,
 		"firestoredoc":   firestoredoc.GoogleCalls,
 		"pubsubbus":      pubsubbus.GoogleCalls,

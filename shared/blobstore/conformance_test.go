@@ -31,6 +31,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/blobstore/blobtest"
+	"github.com/b2brecs/b2brecs/shared/blobstore/gcsbucket"
 	"github.com/b2brecs/b2brecs/shared/testenv"
 )
 
@@ -119,7 +120,7 @@ func TestConformanceGCSFakeServer(t *testing.T) {
 		})
 	})
 	t.Run("EmulatorHostEnv", func(t *testing.T) {
-		t.Setenv(blobstore.EmulatorHostEnv, strings.TrimPrefix(srv.URL(), "http://"))
+		t.Setenv(gcsbucket.EmulatorHostEnv, strings.TrimPrefix(srv.URL(), "http://"))
 		blobtest.Run(t, func(t *testing.T) *blob.Bucket {
 			return mustOpen(t, "gs://"+newBucket())
 		})

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 
-	"cloud.google.com/go/storage"
 	"gocloud.dev/blob"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -27,28 +26,30 @@ import (
 
 // Generation is the generation of the object whose attributes a is.
 func Generation(a *blob.Attributes) string {
-	var oa storage.ObjectAttrs
-	if a.As(&oa) && oa.Generation != 0 {
-		return strconv.FormatInt(oa.Generation, 10)
-	}
-	var fi os.FileInfo
-	if a.As(&fi) && fi != nil {
-		return FileGeneration(fi)
-	}
-	return strconv.FormatInt(a.ModTime.UnixNano(), 10)
+	return generation(a.As, a.ModTime.UnixNano())
 }
 
 // ListGeneration is the generation of a listed object.
 func ListGeneration(o *blob.ListObject) string {
-	var oa storage.ObjectAttrs
-	if o.As(&oa) && oa.Generation != 0 {
-		return strconv.FormatInt(oa.Generation, 10)
+	return generation(o.As, o.ModTime.UnixNano())
+}
+
+// generation asks the linked drivers for the object's native generation,
+// then tries a folder's file, then falls back to the modification time.
+func generation(as func(any) bool, modTime int64) string {
+	for _, d := range linked() {
+		if d.Generation == nil {
+			continue
+		}
+		if g := d.Generation(as); g != "" {
+			return g
+		}
 	}
 	var fi os.FileInfo
-	if o.As(&fi) && fi != nil {
+	if as(&fi) && fi != nil {
 		return FileGeneration(fi)
 	}
-	return strconv.FormatInt(o.ModTime.UnixNano(), 10)
+	return strconv.FormatInt(modTime, 10)
 }
 
 // FileGeneration is the generation of a file in a folder bucket, from its
@@ -90,14 +91,13 @@ func AtGeneration(gen string) *blob.ReaderOptions {
 		return nil
 	}
 	return &blob.ReaderOptions{BeforeRead: func(as func(any) bool) error {
-		var h **storage.ObjectHandle
-		if as(&h) && h != nil && *h != nil {
-			n, err := strconv.ParseInt(gen, 10, 64)
-			if err != nil {
-				return errs.E(errs.Invalid, "blobstore: generation %q is not a number", gen)
+		for _, d := range linked() {
+			if d.PinRead == nil {
+				continue
 			}
-			*h = (*h).Generation(n)
-			return nil
+			if handled, err := d.PinRead(as, gen); handled {
+				return err
+			}
 		}
 		var f *os.File
 		if as(&f) && f != nil {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/blobstore/blobtest"
+	"github.com/b2brecs/b2brecs/shared/blobstore/gcsbucket"
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
@@ -225,7 +226,7 @@ func TestSignResumableUploadIAMSignBlobFakeServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", credsFile)
-	t.Setenv(blobstore.EmulatorHostEnv, "")
+	t.Setenv(gcsbucket.EmulatorHostEnv, "")
 
 	emu := newBucket()
 	for _, tc := range []struct{ name, url, bucket string }{

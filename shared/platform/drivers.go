@@ -3,6 +3,9 @@ package platform
 // The pure-Go drivers every deployment may select by URL. DuckDB (cgo) is
 // imported only by the local binary, functions/cmd/recs.
 import (
+	_ "github.com/b2brecs/b2brecs/shared/blobstore/azurebucket"
+	_ "github.com/b2brecs/b2brecs/shared/blobstore/gcsbucket"
+	_ "github.com/b2brecs/b2brecs/shared/blobstore/s3bucket"
 	_ "github.com/b2brecs/b2brecs/shared/docstore/firestoredoc"
 	_ "github.com/b2brecs/b2brecs/shared/docstore/sqlitedoc"
 	_ "github.com/b2brecs/b2brecs/shared/events/membus"

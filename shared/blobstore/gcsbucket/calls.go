@@ -1,4 +1,4 @@
-package blobstore
+package gcsbucket
 
 import "github.com/b2brecs/b2brecs/shared/gcpcall"
 
