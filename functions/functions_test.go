@@ -133,7 +133,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fin.Status != etl.StatusCompleted || fin.RowsLoaded != 2 || fin.Tenant != tenant.ID {
+	if fin.Status != string(etl.StatusCompleted) || fin.RowsLoaded != 2 || fin.Tenant != tenant.ID {
 		t.Fatalf("run finished = %+v", fin)
 	}
 	wh, err := p.Resources.Warehouse(ctx, tenant.ID)

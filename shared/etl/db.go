@@ -275,45 +275,45 @@ func dbSourceName(d *DatabaseSource) string { return d.Schema + "." + d.Table }
 // the job's watermark, or all of them) as Parquet parts, the same way a
 // file is staged: typed from the table's description, values that do not
 // fit rejected with their column named (row number as the line).
-func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string) error {
+func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string) (outcome, error) {
 	if s.conns == nil || job.Database == nil {
-		return inPhase(ErrInit, errs.E(errs.Unsupported, "etl: job %s: database jobs need saved connections", job.ID))
+		return proceed, inPhase(PhaseInit, errs.E(errs.Unsupported, "etl: job %s: database jobs need saved connections", job.ID))
 	}
 	d := job.Database
 	staging, err := s.res.Bucket(ctx, run.Tenant, BucketStaging)
 	if err != nil {
-		return inPhase(ErrInit, err)
+		return proceed, inPhase(PhaseInit, err)
 	}
 	wh, err := s.res.Warehouse(ctx, run.Tenant)
 	if err != nil {
-		return inPhase(ErrInit, err)
+		return proceed, inPhase(PhaseInit, err)
 	}
 	src, _, err := s.conns.OpenSource(ctx, run.Tenant, d.ConnectionID)
 	if err != nil {
-		return inPhase(ErrInit, err)
+		return proceed, inPhase(PhaseInit, err)
 	}
 	defer src.Close()
-	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = "validation" }); err != nil {
-		return err
+	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = PhaseValidation }); err != nil {
+		return proceed, err
 	}
 
 	// Validation: the table as it is now, the destination, the state.
 	meta, err := src.Describe(ctx, d.Schema, d.Table, 0)
 	if err != nil {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	}
 	if err := wh.CreateDataset(ctx, job.Dest.Dataset); err != nil {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	}
 	var target warehouse.Schema
 	destRows := int64(-1) // -1: no table
 	if t, err := wh.DescribeTable(ctx, job.Dest.Dataset, job.Dest.Table); err == nil {
 		target = dataColumns(t.Schema)
 		if destRows, err = s.countRows(ctx, wh, job.Dest); err != nil {
-			return inPhase(ErrValidation, err)
+			return proceed, inPhase(PhaseValidation, err)
 		}
 	} else if !errs.Is(err, errs.NotFound) {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	}
 	req := sources.ExtractRequest{Schema: d.Schema, Table: d.Table, Columns: d.Columns}
 	var from *IncrementalState
@@ -324,7 +324,7 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 		if job.State != nil && job.State.Watermark != nil && destRows > 0 {
 			from = job.State
 			if req.Since, err = from.Watermark.Decode(); err != nil {
-				return inPhase(ErrValidation, err)
+				return proceed, inPhase(PhaseValidation, err)
 			}
 			req.SeenAtSince = from.BoundaryKeys
 		} else if d.HistoricalStart != nil {
@@ -335,24 +335,24 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Stages.ValidationCompletedAt = ptr(now)
 		r.Stages.ExtractionStartedAt = ptr(now)
-		r.Progress.Phase = "extraction"
+		r.Progress.Phase = PhaseExtraction
 		if from != nil {
 			r.WatermarkFrom = from.Watermark
 		}
 	}); err != nil {
-		return err
+		return proceed, err
 	}
 
 	// Extraction.
 	it, err := src.Extract(ctx, req)
 	if err != nil {
-		return inPhase(ErrExtraction, err)
+		return proceed, inPhase(PhaseExtraction, err)
 	}
 	defer it.Close()
 	inferred := dbInferred(it.Columns())
 	if target != nil {
 		if inferred, err = reconcile(inferred, target); err != nil {
-			return inPhase(ErrValidation, err)
+			return proceed, inPhase(PhaseValidation, err)
 		}
 	}
 	label := dbSourceName(&DatabaseSource{Schema: meta.Schema, Table: meta.Table})
@@ -374,7 +374,7 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 		err = it.Err()
 	}
 	if err != nil {
-		return inPhase(ErrExtraction, err)
+		return proceed, inPhase(PhaseExtraction, err)
 	}
 	var next *IncrementalState
 	if job.incremental() {
@@ -385,7 +385,7 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 		if mark := it.Watermark(); mark != nil {
 			w, err := NewWatermark(mark)
 			if err != nil {
-				return inPhase(ErrExtraction, err)
+				return proceed, inPhase(PhaseExtraction, err)
 			}
 			next.Watermark, next.BoundaryKeys = w, it.BoundaryKeys()
 			if c, ok := sameMark(from, mark); ok && c == 0 {
@@ -406,7 +406,7 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 		r.RejectsObject = res.rejectsObject
 		r.Schema = res.schema
 		r.FirstRejects = res.firstRejects
-		r.Progress = Progress{Phase: "loading", RowsRead: res.stats.RowsRead}
+		r.Progress = Progress{Phase: PhaseLoading, RowsRead: res.stats.RowsRead}
 		if next != nil {
 			r.NextState = next
 			r.WatermarkTo = next.Watermark
@@ -414,10 +414,10 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 		s.release(r)
 	})
 	if err != nil {
-		return err
+		return proceed, err
 	}
 	*run = updated
-	return nil
+	return proceed, nil
 }
 
 // sameMark compares the watermark reached with the one started from.
@@ -555,7 +555,7 @@ func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, trigge
 	} else if !errs.Is(err, errs.NotFound) {
 		return Run{}, err
 	}
-	for _, st := range []string{StatusRunning, StatusPending} {
+	for _, st := range []RunStatus{StatusRunning, StatusPending} {
 		busy, err := s.hasRuns(ctx, tenant, job.ID, st)
 		if err != nil {
 			return Run{}, err

@@ -66,13 +66,13 @@ func TestBehind(t *testing.T) {
 // package prefixes and ids.
 func TestRunMessageIsForUsers(t *testing.T) {
 	for _, tc := range []struct {
-		phase string
+		phase Phase
 		err   error
 		want  string
 	}{
-		{ErrLoad, errs.E(errs.Transient, "duckdbwh: load r_0123 into raw_data.x: IO Error"), "the rows could not be loaded into the warehouse: the service is busy"},
-		{ErrExtraction, errs.Userf(errs.Invalid, "this looks like a binary file, not CSV text"), "this looks like a binary file, not CSV text"},
-		{ErrExtraction, errs.E(errs.Invalid, "etl: run r_1 has no object"), "the file could not be read: "},
+		{PhaseLoad, errs.E(errs.Transient, "duckdbwh: load r_0123 into raw_data.x: IO Error"), "the rows could not be loaded into the warehouse: the service is busy"},
+		{PhaseExtraction, errs.Userf(errs.Invalid, "this looks like a binary file, not CSV text"), "this looks like a binary file, not CSV text"},
+		{PhaseExtraction, errs.E(errs.Invalid, "etl: run r_1 has no object"), "the file could not be read: "},
 		{"", errs.E(errs.NotFound, "docstore: etl_run/r_9 not found"), "the run failed: this was not found"},
 	} {
 		got := runMessage(tc.phase, tc.err)

@@ -23,14 +23,14 @@ import (
 
 // phaseError carries the phase a run failed in.
 type phaseError struct {
-	phase string
+	phase Phase
 	err   error
 }
 
 func (p *phaseError) Error() string { return p.err.Error() }
 func (p *phaseError) Unwrap() error { return p.err }
 
-func inPhase(phase string, err error) error {
+func inPhase(phase Phase, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -86,7 +86,7 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 			r.StartedAt = ptr(now)
 		}
 		r.Attempts++
-		r.Progress = Progress{Phase: "init"}
+		r.Progress = Progress{Phase: PhaseInit}
 		return nil
 	})
 	if errors.Is(err, errAttemptsSpent) {
@@ -107,24 +107,23 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 	}
 	work, stop := s.keepAlive(ctx, run.ID, s.renewRun(run.Tenant, run.ID, token))
 	defer stop()
-	err = s.extract(work, &run, token)
+	out, err := s.extract(work, &run, token)
 	stop()
-	if err != nil && leaseLost(work) {
+	switch {
+	case err != nil && leaseLost(work):
 		s.log.InfoContext(ctx, "etl: run taken over by another delivery; this one stops", "tenant", run.Tenant, "run", run.ID)
 		return nil
-	}
-	if err == nil && len(run.Parts) == 0 {
+	case err == nil && out == skipped:
+		return s.announce(ctx, run)
+	case err == nil && len(run.Parts) == 0:
 		// Nothing staged: loadRun books the run and handles its own errors.
 		return s.loadRun(ctx, run.Tenant, run.ID)
-	}
-	if err == nil {
-		err = inPhase(ErrLoad, s.requestLoad(ctx, run))
+	case err == nil:
+		err = inPhase(PhaseLoad, s.requestLoad(ctx, run))
 	}
 	switch {
 	case err == nil, errors.Is(err, errAlreadyFinished):
 		return nil
-	case errors.Is(err, errSkipped):
-		return s.announce(ctx, run)
 	default:
 		return s.failOrRetry(ctx, run, err)
 	}
@@ -134,7 +133,7 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 // attempt fail the run (and the event is acknowledged); other errors are
 // returned so the bus retries.
 func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
-	phase := ErrUnknown
+	phase := PhaseUnknown
 	if pe := (*phaseError)(nil); errors.As(err, &pe) {
 		phase = pe.phase
 	}
@@ -165,13 +164,13 @@ func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 // runMessage is what a run shows for err: its message for users, and where
 // no code wrote one, the step that failed and the kind's plain sentence
 // (the technical cause is in the log, never on the run).
-func runMessage(phase string, err error) string {
+func runMessage(phase Phase, err error) string {
 	if errs.HasUserMessage(err) {
 		return errs.UserMessage(err)
 	}
-	step := map[string]string{
-		ErrInit: "the run could not start", ErrValidation: "the file could not be checked",
-		ErrExtraction: "the file could not be read", ErrLoad: "the rows could not be loaded into the warehouse",
+	step := map[Phase]string{
+		PhaseInit: "the run could not start", PhaseValidation: "the file could not be checked",
+		PhaseExtraction: "the file could not be read", PhaseLoad: "the rows could not be loaded into the warehouse",
 	}[phase]
 	if step == "" {
 		step = "the run failed"
@@ -246,7 +245,7 @@ func (s *Service) complete(r *Run) {
 	if r.StartedAt != nil {
 		r.DurationSeconds = now.Sub(*r.StartedAt).Seconds()
 	}
-	r.Progress.Phase = r.Status
+	r.Progress.Phase = finishedPhase(r.Status)
 	r.Parts = nil
 	r.LeaseOwner, r.LeaseUntil = "", nil
 }
@@ -254,48 +253,48 @@ func (s *Service) complete(r *Run) {
 // announce publishes etl.run.finished.
 func (s *Service) announce(ctx context.Context, r Run) error {
 	return s.publish(ctx, eventschemas.TopicRunFinished, eventschemas.TypeRunFinished, r.ID, eventschemas.RunFinished{
-		Tenant: r.Tenant, RunID: r.ID, JobID: r.JobID, Status: r.Status,
+		Tenant: r.Tenant, RunID: r.ID, JobID: r.JobID, Status: string(r.Status),
 		RowsRead: r.RowsRead, RowsLoaded: r.RowsLoaded, RowsRejected: r.RowsRejected, Error: r.ErrorMessage,
 	})
 }
 
 // extract stages the run's object.
-func (s *Service) extract(ctx context.Context, run *Run, token string) error {
+func (s *Service) extract(ctx context.Context, run *Run, token string) (outcome, error) {
 	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
 	if err != nil {
-		return inPhase(ErrInit, err)
+		return proceed, inPhase(PhaseInit, err)
 	}
 	if job.SourceType == SourceDatabase {
 		return s.extractDB(ctx, run, job, token)
 	}
 	drop, err := s.res.Bucket(ctx, run.Tenant, BucketDrop)
 	if err != nil {
-		return inPhase(ErrInit, err)
+		return proceed, inPhase(PhaseInit, err)
 	}
 	staging, err := s.res.Bucket(ctx, run.Tenant, BucketStaging)
 	if err != nil {
-		return inPhase(ErrInit, err)
+		return proceed, inPhase(PhaseInit, err)
 	}
 	wh, err := s.res.Warehouse(ctx, run.Tenant)
 	if err != nil {
-		return inPhase(ErrInit, err)
+		return proceed, inPhase(PhaseInit, err)
 	}
-	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = "validation" }); err != nil {
-		return err
+	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = PhaseValidation }); err != nil {
+		return proceed, err
 	}
 
 	// Validation: the object (this version) and its format, the destination.
 	obj := run.Object
 	if obj == nil {
-		return inPhase(ErrValidation, invalidf("etl: run %s has no object", run.ID))
+		return proceed, inPhase(PhaseValidation, invalidf("etl: run %s has no object", run.ID))
 	}
 	format, err := fileFormat(job, obj.Name)
 	if err != nil {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	}
 	attrs, err := drop.Attributes(ctx, obj.Name)
 	if err != nil {
-		return inPhase(ErrValidation, blobstore.Wrap(err, "etl: read object %q", obj.Name))
+		return proceed, inPhase(PhaseValidation, blobstore.Wrap(err, "etl: read object %q", obj.Name))
 	}
 	// Versions are ordered by generation: when the object has been
 	// replaced since this run's event, the newer version's own run loads
@@ -307,37 +306,37 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 	}
 	md5, err := contentHash(ctx, drop, obj.Name, attrs.MD5, obj.MD5)
 	if err != nil {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	}
 	if prev, ok, err := s.ledgerEntry(ctx, run.Tenant, job.ID, obj.Name); err != nil {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	} else if ok && md5 != "" && prev.MD5 == md5 {
 		_, err := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
 			r.Status = StatusCompleted
 			r.SkippedReason = fmt.Sprintf("unchanged: the same content of %s was loaded by run %s", obj.Name, prev.RunID)
 		})
 		if err != nil {
-			return err
+			return proceed, err
 		}
 		*run, _ = s.GetRun(ctx, run.Tenant, run.ID)
-		return errSkipped
+		return skipped, nil
 	}
 	if err := wh.CreateDataset(ctx, job.Dest.Dataset); err != nil {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	}
 	var target warehouse.Schema
 	if t, err := wh.DescribeTable(ctx, job.Dest.Dataset, job.Dest.Table); err == nil {
 		target = dataColumns(t.Schema)
 	} else if !errs.Is(err, errs.NotFound) {
-		return inPhase(ErrValidation, err)
+		return proceed, inPhase(PhaseValidation, err)
 	}
 	now := s.nowUTC()
 	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Stages.ValidationCompletedAt = ptr(now)
 		r.Stages.ExtractionStartedAt = ptr(now)
-		r.Progress.Phase = "extraction"
+		r.Progress.Phase = PhaseExtraction
 	}); err != nil {
-		return err
+		return proceed, err
 	}
 
 	// Extraction.
@@ -358,11 +357,11 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 				return s.supersede(ctx, run, blobstore.Generation(a))
 			}
 		} else if blobstore.KindOf(aerr) == errs.NotFound {
-			return inPhase(ErrValidation, errs.Wrap(errs.NotFound, aerr, "etl: object %q was deleted before it could be read", obj.Name))
+			return proceed, inPhase(PhaseValidation, errs.Wrap(errs.NotFound, aerr, "etl: object %q was deleted before it could be read", obj.Name))
 		}
 	}
 	if err != nil {
-		return inPhase(ErrExtraction, err)
+		return proceed, inPhase(PhaseExtraction, err)
 	}
 	updated, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Stages.ExtractionCompletedAt = ptr(s.nowUTC())
@@ -374,36 +373,43 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) error {
 		r.Schema = res.schema
 		r.FirstRejects = res.firstRejects
 		r.Encoding = res.encoding
-		r.Progress = Progress{Phase: "loading", RowsRead: res.stats.RowsRead}
+		r.Progress = Progress{Phase: PhaseLoading, RowsRead: res.stats.RowsRead}
 		s.release(r)
 		r.Object.MD5 = md5
 	})
 	if err != nil {
-		return err
+		return proceed, err
 	}
 	*run = updated
-	return nil
+	return proceed, nil
 }
 
 // supersede completes a run whose version of its object has been replaced
 // by a newer one (generation newer) before it was loaded.
-func (s *Service) supersede(ctx context.Context, run *Run, newer string) error {
+func (s *Service) supersede(ctx context.Context, run *Run, newer string) (outcome, error) {
 	_, err := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Status = StatusCompleted
 		r.SkippedReason = fmt.Sprintf("superseded: %s was replaced by a newer version (generation %s) before this one (generation %s) was loaded; the newer version's run loads it",
 			r.Object.Name, newer, r.Object.Generation)
 	})
 	if err != nil {
-		return err
+		return proceed, err
 	}
 	if updated, err := s.GetRun(ctx, run.Tenant, run.ID); err == nil {
 		*run = updated
 	}
-	return errSkipped
+	return skipped, nil
 }
 
-// errSkipped ends a run whose content was already loaded.
-var errSkipped = errs.E(errs.Invalid, "etl: skipped")
+// outcome is how a step of a run ended that did not fail: the run goes
+// on, or the step finished it as skipped (its content already loaded,
+// or its version superseded) and the caller only announces it.
+type outcome int
+
+const (
+	proceed outcome = iota
+	skipped
+)
 
 func (s *Service) requestLoad(ctx context.Context, run Run) error {
 	if len(run.Parts) == 0 {

@@ -58,7 +58,7 @@ func TestUnsupportedFileType(t *testing.T) {
 	e := newEnv(t)
 	r := e.drop("notes.txt", "Meeting notes\nCall Bob about the order, maybe Tuesday\n")
 	want := "unsupported file type .txt: supported are .csv, .tsv, .tab, .jsonl, .ndjson, .json, .parquet, .pq (each but Parquet optionally followed by .gz)"
-	if r.Status != etl.StatusFailed || r.ErrorMessage != want || r.ErrorType != etl.ErrValidation || r.RowsLoaded != 0 {
+	if r.Status != etl.StatusFailed || r.ErrorMessage != want || r.ErrorType != etl.PhaseValidation || r.RowsLoaded != 0 {
 		t.Errorf("run = %s %s %q, want failed in validation with %q", r.Status, r.ErrorType, r.ErrorMessage, want)
 	}
 }

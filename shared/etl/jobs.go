@@ -473,7 +473,7 @@ func (s *Service) ListJobViews(ctx context.Context, tenant string) ([]JobView, e
 }
 
 // hasRuns reports whether the job has a run (in status, when not empty).
-func (s *Service) hasRuns(ctx context.Context, tenant, jobID, status string) (bool, error) {
+func (s *Service) hasRuns(ctx context.Context, tenant, jobID string, status RunStatus) (bool, error) {
 	runs, err := s.ListRuns(ctx, tenant, RunFilter{JobID: jobID, Status: status, Limit: 1})
 	return len(runs) > 0, err
 }
@@ -635,7 +635,7 @@ func (s *Service) DeleteJob(ctx context.Context, tenant, id string) error {
 	if err != nil {
 		return err
 	}
-	for _, st := range []string{StatusRunning, StatusPending} {
+	for _, st := range []RunStatus{StatusRunning, StatusPending} {
 		busy, err := s.hasRuns(ctx, tenant, id, st)
 		if err != nil {
 			return err

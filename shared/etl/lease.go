@@ -101,20 +101,20 @@ func (s *Service) attemptsSpent(r Run) bool {
 
 // stoppedPhase names, in a user's words, what the run was doing when its
 // worker last stopped, and the error type of that phase.
-func stoppedPhase(r Run) (errorType, doing string) {
+func stoppedPhase(r Run) (errorType Phase, doing string) {
 	source := "the file"
 	if r.Object == nil {
 		source = "the table"
 	}
 	switch {
 	case r.Stages.LoadingStartedAt != nil || r.Stages.ExtractionCompletedAt != nil:
-		return ErrLoad, "loading the rows into the warehouse"
+		return PhaseLoad, "loading the rows into the warehouse"
 	case r.Stages.ExtractionStartedAt != nil:
-		return ErrExtraction, "reading " + source
+		return PhaseExtraction, "reading " + source
 	case r.Stages.InitCompletedAt != nil:
-		return ErrValidation, "checking " + source
+		return PhaseValidation, "checking " + source
 	}
-	return ErrInit, "starting"
+	return PhaseInit, "starting"
 }
 
 // stoppedMessage is the message of a run failed because its workers

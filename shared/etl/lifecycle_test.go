@@ -314,10 +314,10 @@ func deliver(h events.Handler, ev events.Event) (died bool, err error) {
 func TestWorkerDeathFailsRunAtClaim(t *testing.T) {
 	for _, half := range []struct {
 		name, die, doing string
-		errType          string
+		errType          etl.Phase
 	}{
-		{"extract", "DescribeTable", "while checking the file", etl.ErrValidation},
-		{"load", "Load", "while loading the rows into the warehouse", etl.ErrLoad},
+		{"extract", "DescribeTable", "while checking the file", etl.PhaseValidation},
+		{"load", "Load", "while loading the rows into the warehouse", etl.PhaseLoad},
 	} {
 		for _, comeback := range []string{"restart", "lease expired"} {
 			t.Run(half.name+"/"+comeback, func(t *testing.T) {

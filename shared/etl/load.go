@@ -35,8 +35,8 @@ func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
 	if run.Terminal() {
 		return s.announce(ctx, run) // a redelivery: see HandleRunRequested
 	}
-	err = s.load(ctx, run)
-	if errors.Is(err, errSkipped) {
+	out, err := s.load(ctx, run)
+	if err == nil && out == skipped {
 		s.cleanupParts(ctx, run)
 		final, gerr := s.GetRun(ctx, tenant, runID)
 		if gerr != nil {
@@ -84,14 +84,14 @@ func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
 	return s.announce(ctx, final)
 }
 
-func (s *Service) load(ctx context.Context, run Run) error {
+func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
 	if err != nil {
-		return inPhase(ErrLoad, err)
+		return proceed, inPhase(PhaseLoad, err)
 	}
 	wh, err := s.res.Warehouse(ctx, run.Tenant)
 	if err != nil {
-		return inPhase(ErrLoad, err)
+		return proceed, inPhase(PhaseLoad, err)
 	}
 	token := newLeaseToken()
 	retry := false // an earlier attempt got as far as the warehouse
@@ -115,14 +115,14 @@ func (s *Service) load(ctx context.Context, run Run) error {
 		r.LoadAttempts++
 		return nil
 	}); err != nil {
-		return err
+		return proceed, err
 	}
 	if err := s.claimObject(ctx, run); err != nil {
 		var sup *supersededError
 		if errors.As(err, &sup) {
 			return s.supersede(ctx, &run, sup.newer)
 		}
-		return err
+		return proceed, err
 	}
 	// The warehouse job may outlast the lease: renew it (and the file's
 	// loading lease) while it runs, so that no redelivery starts the same
@@ -133,13 +133,13 @@ func (s *Service) load(ctx context.Context, run Run) error {
 	loaded, err := s.loadRows(work, wh, job, run, retry)
 	stop()
 	if err != nil && leaseLost(work) {
-		return errLeaseLost
+		return proceed, errLeaseLost
 	}
 	if err != nil {
-		return err
+		return proceed, err
 	}
 	// Ledger and run, together.
-	return s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+	return proceed, s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 		rkey := docstore.Key{Tenant: run.Tenant, Kind: KindRun, ID: run.ID}
 		r, ver, err := docstore.Get[Run](ctx, tx, rkey)
 		if err != nil {
@@ -198,12 +198,12 @@ func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job
 	var err error
 	if retry {
 		if loaded, err = s.rowsOfRun(ctx, wh, dest, run.ID); err != nil {
-			return 0, inPhase(ErrLoad, err)
+			return 0, inPhase(PhaseLoad, err)
 		}
 	}
 	if len(run.Parts) == 0 {
 		if err := s.loadEmpty(ctx, wh, job, run); err != nil {
-			return 0, inPhase(ErrLoad, err)
+			return 0, inPhase(PhaseLoad, err)
 		}
 	}
 	if loaded == 0 && len(run.Parts) > 0 {
@@ -230,7 +230,7 @@ func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job
 		}
 		res, err := wh.Load(ctx, req)
 		if err != nil {
-			return 0, inPhase(ErrLoad, err)
+			return 0, inPhase(PhaseLoad, err)
 		}
 		loaded = res.RowsLoaded
 	}

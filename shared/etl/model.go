@@ -11,9 +11,13 @@
 package etl
 
 import (
+	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -74,7 +78,7 @@ type Schedule struct {
 // RunSummary is the last run shown on a job.
 type RunSummary struct {
 	ID          string     `json:"id"`
-	Status      string     `json:"status"`
+	Status      RunStatus  `json:"status"`
 	CompletedAt *time.Time `json:"completed_at"`
 }
 
@@ -100,24 +104,76 @@ type Job struct {
 	LastRun     *RunSummary       `json:"last_run"`
 }
 
+// RunStatus is where a run is in its life: pending until a delivery
+// starts it, running, then one of the terminal statuses.
+type RunStatus string
+
 // Run statuses.
 const (
-	StatusPending   = "pending"
-	StatusRunning   = "running"
-	StatusCompleted = "completed"
-	StatusPartial   = "partial"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
+	StatusPending   RunStatus = "pending"
+	StatusRunning   RunStatus = "running"
+	StatusCompleted RunStatus = "completed"
+	StatusPartial   RunStatus = "partial" // loaded, with rejected rows
+	StatusFailed    RunStatus = "failed"
+	StatusCancelled RunStatus = "cancelled"
 )
 
-// Error types: the phase in which a run failed.
+// runStatuses lists every status, in the order of a run's life.
+var runStatuses = []RunStatus{StatusPending, StatusRunning, StatusCompleted, StatusPartial, StatusFailed, StatusCancelled}
+
+// Valid reports whether s is one of the run statuses.
+func (s RunStatus) Valid() bool { return slices.Contains(runStatuses, s) }
+
+// Terminal reports whether a run in status s has finished.
+func (s RunStatus) Terminal() bool {
+	switch s {
+	case StatusCompleted, StatusPartial, StatusFailed, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// UnmarshalJSON accepts only the run statuses, so that a stored run or a
+// request can never carry a status no code handles.
+func (s *RunStatus) UnmarshalJSON(b []byte) error {
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return errs.Wrap(errs.Invalid, err, "run status")
+	}
+	if !RunStatus(v).Valid() {
+		return errs.Fieldf(errs.Invalid, "status", "%q is not a run status (one of %s)", v, joinStatuses())
+	}
+	*s = RunStatus(v)
+	return nil
+}
+
+func joinStatuses() string {
+	out := make([]string, len(runStatuses))
+	for i, st := range runStatuses {
+		out[i] = string(st)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Phase is a step of a run. A run's progress shows the phase it is in,
+// and a failed run's ErrorType the phase it failed in.
+type Phase string
+
+// Phases of a run, in order.
 const (
-	ErrInit       = "init"
-	ErrValidation = "validation"
-	ErrExtraction = "extraction"
-	ErrLoad       = "load"
-	ErrUnknown    = "unknown"
+	PhaseInit       Phase = "init"
+	PhaseValidation Phase = "validation"
+	PhaseExtraction Phase = "extraction"
+	// PhaseLoading is the load as progress shows it; PhaseLoad is the same
+	// step as the error type of a run that failed in it.
+	PhaseLoading Phase = "loading"
+	PhaseLoad    Phase = "load"
+	// PhaseUnknown is the error type of a failure no phase claimed.
+	PhaseUnknown Phase = "unknown"
 )
+
+// finishedPhase is the progress phase of a finished run: its status.
+func finishedPhase(s RunStatus) Phase { return Phase(s) }
 
 // Stages are the stage timestamps of a run.
 type Stages struct {
@@ -131,8 +187,8 @@ type Stages struct {
 
 // Progress is the live progress of a running run.
 type Progress struct {
-	Phase    string `json:"phase"`
-	RowsRead int64  `json:"rows_read"`
+	Phase    Phase `json:"phase"`
+	RowsRead int64 `json:"rows_read"`
 }
 
 // Reject is a row that was not loaded, with where and why.
@@ -149,7 +205,7 @@ type Run struct {
 	Tenant          string                  `json:"tenant"`
 	JobID           string                  `json:"job_id"`
 	JobName         string                  `json:"job_name"`
-	Status          string                  `json:"status"`
+	Status          RunStatus               `json:"status"`
 	Trigger         eventschemas.Trigger    `json:"trigger"`
 	Object          *eventschemas.ObjectRef `json:"object"`
 	Dest            Dest                    `json:"dest"`
@@ -163,7 +219,7 @@ type Run struct {
 	BytesProcessed  int64                   `json:"bytes_processed"`
 	DurationSeconds float64                 `json:"duration_seconds"`
 	Progress        Progress                `json:"progress"`
-	ErrorType       string                  `json:"error_type"`
+	ErrorType       Phase                   `json:"error_type"`
 	ErrorMessage    string                  `json:"error_message"`
 	SkippedReason   string                  `json:"skipped_reason,omitempty"`
 	FirstRejects    []Reject                `json:"first_rejects,omitempty"`
@@ -201,13 +257,7 @@ func (r Run) Public() Run {
 }
 
 // Terminal reports whether the run has finished.
-func (r Run) Terminal() bool {
-	switch r.Status {
-	case StatusCompleted, StatusPartial, StatusFailed, StatusCancelled:
-		return true
-	}
-	return false
-}
+func (r Run) Terminal() bool { return r.Status.Terminal() }
 
 // LedgerEntry records the version of a file a job has loaded. It also
 // orders the loads of one file: a run holds LoadingRun while it writes the

@@ -15,7 +15,7 @@ import (
 // not harmed. It returns how many runs it resumed.
 func (s *Service) ResumeUnfinished(ctx context.Context, tenant string) (int, error) {
 	n := 0
-	for _, status := range []string{StatusPending, StatusRunning} {
+	for _, status := range []RunStatus{StatusPending, StatusRunning} {
 		runs, err := s.ListRuns(ctx, tenant, RunFilter{Status: status, Limit: 500})
 		if err != nil {
 			return n, err

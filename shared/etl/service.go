@@ -140,13 +140,18 @@ func (s *Service) GetRun(ctx context.Context, tenant, id string) (Run, error) {
 
 // RunFilter narrows ListRuns.
 type RunFilter struct {
-	JobID  string
-	Status string
+	JobID string
+	// Status "" is any status; another value than the run statuses is
+	// errs.Invalid (field "status").
+	Status RunStatus
 	Limit  int
 }
 
 // ListRuns lists a tenant's runs, newest first.
 func (s *Service) ListRuns(ctx context.Context, tenant string, f RunFilter) ([]Run, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, errs.Fieldf(errs.Invalid, "status", "%q is not a run status (one of %s)", f.Status, joinStatuses())
+	}
 	q := docstore.Query{Tenant: tenant, Kind: KindRun, OrderBy: "created_at", Desc: true, Limit: f.Limit}
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 50
@@ -155,7 +160,7 @@ func (s *Service) ListRuns(ctx context.Context, tenant string, f RunFilter) ([]R
 		q.Filters = append(q.Filters, docstore.Filter{Field: "job_id", Op: docstore.Eq, Value: f.JobID})
 	}
 	if f.Status != "" {
-		q.Filters = append(q.Filters, docstore.Filter{Field: "status", Op: docstore.Eq, Value: f.Status})
+		q.Filters = append(q.Filters, docstore.Filter{Field: "status", Op: docstore.Eq, Value: string(f.Status)})
 	}
 	return docstore.List[Run](ctx, s.store, q)
 }

@@ -431,7 +431,7 @@ func TestExtraColumnFailsExtraction(t *testing.T) {
 	if r.JobID != first.JobID {
 		t.Fatalf("second version went to job %s, want %s", r.JobID, first.JobID)
 	}
-	if r.Status != etl.StatusFailed || r.ErrorType != etl.ErrExtraction || !strings.Contains(r.ErrorMessage, "colour") {
+	if r.Status != etl.StatusFailed || r.ErrorType != etl.PhaseExtraction || !strings.Contains(r.ErrorMessage, "colour") {
 		t.Errorf("run = %s %s %q; want failed at extraction naming colour", r.Status, r.ErrorType, r.ErrorMessage)
 	}
 	if r.RowsLoaded != 0 || r.Stages.LoadingStartedAt != nil {

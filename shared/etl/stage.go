@@ -192,7 +192,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 			lastProgress = time.Now()
 			if _, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
 				s.renew(r, in.lease)
-				r.Progress = Progress{Phase: "extraction", RowsRead: st.RowsRead}
+				r.Progress = Progress{Phase: PhaseExtraction, RowsRead: st.RowsRead}
 				r.RowsRead = st.RowsRead
 				r.RowsRejected = st.RowsRejected
 			}); err != nil {

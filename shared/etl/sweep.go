@@ -40,7 +40,7 @@ const sweepBatch = 500
 // worker died, nor a run left waiting by a request that was lost.
 func (s *Service) Sweep(ctx context.Context, tenant string) (SweepResult, error) {
 	var res SweepResult
-	for _, status := range []string{StatusPending, StatusRunning} {
+	for _, status := range []RunStatus{StatusPending, StatusRunning} {
 		runs, err := s.ListRuns(ctx, tenant, RunFilter{Status: status, Limit: sweepBatch})
 		if err != nil {
 			return res, err

@@ -1,10 +1,12 @@
 package etl
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -283,12 +285,50 @@ func TestSplitObjectAndDataColumns(t *testing.T) {
 }
 
 func TestRunTerminal(t *testing.T) {
-	for status, want := range map[string]bool{
+	for status, want := range map[RunStatus]bool{
 		StatusPending: false, StatusRunning: false, StatusCompleted: true,
 		StatusPartial: true, StatusFailed: true, StatusCancelled: true, "": false,
 	} {
 		if got := (Run{Status: status}).Terminal(); got != want {
 			t.Errorf("Run{%q}.Terminal() = %v, want %v", status, got, want)
 		}
+	}
+}
+
+// TestRunStatusJSON: a status round-trips as the same string, and a value
+// that is no status is refused when a run or a request is read.
+func TestRunStatusJSON(t *testing.T) {
+	for _, st := range runStatuses {
+		b, err := json.Marshal(Run{Status: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"status":"`+string(st)+`"`) {
+			t.Errorf("Run{%s} encodes as %s", st, b)
+		}
+		var back Run
+		if err := json.Unmarshal(b, &back); err != nil || back.Status != st {
+			t.Errorf("decode %s = %q, %v", st, back.Status, err)
+		}
+	}
+	for _, bad := range []string{`{"status":"done"}`, `{"status":""}`, `{"status":3}`} {
+		var r Run
+		err := json.Unmarshal([]byte(bad), &r)
+		if !errs.Is(err, errs.Invalid) {
+			t.Errorf("decode %s = %v, want invalid", bad, err)
+		}
+	}
+	if !StatusPartial.Valid() || RunStatus("done").Valid() || RunStatus("").Valid() {
+		t.Error("Valid accepts a value that is not a status, or refuses one that is")
+	}
+}
+
+// TestListRunsRefusesUnknownStatus: a filter on a status no run can have
+// is a mistake the caller hears about, not an empty list.
+func TestListRunsRefusesUnknownStatus(t *testing.T) {
+	s := New(nil, nil, nil, nil)
+	_, err := s.ListRuns(context.Background(), "t1", RunFilter{Status: "done"})
+	if !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "status" {
+		t.Errorf("ListRuns(status done) = %v, want invalid on field status", err)
 	}
 }

@@ -354,7 +354,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("upload xlsx: %d", st)
 	}
 	runs = c.waitRuns(2)
-	if runs[0].Status != etl.StatusFailed || runs[0].ErrorType != etl.ErrValidation || !strings.Contains(runs[0].ErrorMessage, ".xlsx") {
+	if runs[0].Status != etl.StatusFailed || runs[0].ErrorType != etl.PhaseValidation || !strings.Contains(runs[0].ErrorMessage, ".xlsx") {
 		t.Errorf("xlsx run = %s %s %q; want failed validation naming .xlsx", runs[0].Status, runs[0].ErrorType, runs[0].ErrorMessage)
 	}
 
