@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -586,4 +587,98 @@ func (b *builder) rowCond(f *Filter, c *column) string {
 		return "(" + cond + " OR " + col + " IS NULL)"
 	}
 	return cond
+}
+
+// queryJSON is Query's JSON form: each parameter with its type, so that a
+// stored query reads back with the same Go types (JSON alone would turn
+// every number into a float64).
+type queryJSON struct {
+	SQL    string      `json:"sql"`
+	Params []paramJSON `json:"params"`
+}
+
+type paramJSON struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value any    `json:"value"`
+}
+
+// MarshalJSON writes the SQL and the typed parameters.
+func (q Query) MarshalJSON() ([]byte, error) {
+	out := queryJSON{SQL: q.SQL, Params: make([]paramJSON, len(q.Params))}
+	for i, p := range q.Params {
+		pj := paramJSON{Name: p.Name, Value: p.Value}
+		switch v := p.Value.(type) {
+		case string:
+			pj.Type = "string"
+		case int64:
+			pj.Type, pj.Value = "int64", strconv.FormatInt(v, 10)
+		case float64:
+			pj.Type = "float64"
+		case bool:
+			pj.Type = "bool"
+		case time.Time:
+			pj.Type, pj.Value = "timestamp", v.UTC().Format(time.RFC3339Nano)
+		case nil:
+			pj.Type = "null"
+		default:
+			return nil, errs.E(errs.Unknown, "datasets: parameter %s has type %T", p.Name, p.Value)
+		}
+		out.Params[i] = pj
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (q *Query) UnmarshalJSON(b []byte) error {
+	var in struct {
+		SQL    string `json:"sql"`
+		Params []struct {
+			Name  string          `json:"name"`
+			Type  string          `json:"type"`
+			Value json.RawMessage `json:"value"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	q.SQL, q.Params = in.SQL, make([]warehouse.Param, len(in.Params))
+	for i, p := range in.Params {
+		v, err := decodeParam(p.Type, p.Value)
+		if err != nil {
+			return errs.Wrap(errs.Invalid, err, "datasets: parameter %s", p.Name)
+		}
+		q.Params[i] = warehouse.Param{Name: p.Name, Value: v}
+	}
+	return nil
+}
+
+func decodeParam(typ string, raw json.RawMessage) (any, error) {
+	var s string
+	switch typ {
+	case "null":
+		return nil, nil
+	case "string":
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case "int64":
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return strconv.ParseInt(s, 10, 64)
+	case "float64":
+		var f float64
+		err := json.Unmarshal(raw, &f)
+		return f, err
+	case "bool":
+		var b bool
+		err := json.Unmarshal(raw, &b)
+		return b, err
+	case "timestamp":
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return time.Parse(time.RFC3339Nano, s)
+	}
+	return nil, errs.E(errs.Invalid, "unknown parameter type %q", typ)
 }

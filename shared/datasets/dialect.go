@@ -63,11 +63,62 @@ func (x dialect) unixSeconds(expr string) string {
 // own hash function, so the buckets differ between the dialects).
 func (x dialect) bucket(seed string, keys ...string) string {
 	if x.d == warehouse.BigQuery {
+		return "MOD(MOD(" + x.hash(seed, keys...) + ", 100) + 100, 100)"
+	}
+	return "CAST(" + x.hash(seed, keys...) + " % 100 AS INTEGER)"
+}
+
+// hash is an integer hash of the seed parameter and the key expressions,
+// NULL-safe and the same in every run.
+func (x dialect) hash(seed string, keys ...string) string {
+	if x.d == warehouse.BigQuery {
 		fields := []string{seed + " AS hash_seed"}
 		for i, k := range keys {
 			fields = append(fields, k+" AS hash_key"+strconv.Itoa(i+1))
 		}
-		return "MOD(MOD(FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(" + strings.Join(fields, ", ") + "))), 100) + 100, 100)"
+		return "FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(" + strings.Join(fields, ", ") + ")))"
 	}
-	return "CAST(hash(" + seed + ", " + strings.Join(keys, ", ") + ") % 100 AS INTEGER)"
+	return "hash(" + seed + ", " + strings.Join(keys, ", ") + ")"
+}
+
+// toFloat casts a numeric expression to a double.
+func (x dialect) toFloat(expr string) string {
+	if x.d == warehouse.BigQuery {
+		return "CAST(" + expr + " AS FLOAT64)"
+	}
+	return "CAST(" + expr + " AS DOUBLE)"
+}
+
+// toString casts an expression to a string.
+func (x dialect) toString(expr string) string {
+	if x.d == warehouse.BigQuery {
+		return "CAST(" + expr + " AS STRING)"
+	}
+	return "CAST(" + expr + " AS VARCHAR)"
+}
+
+// quantile is the q-th quartile (1..3) of a double expression: exact on
+// DuckDB (interpolated), approximate on BigQuery (APPROX_QUANTILES).
+func (x dialect) quantile(expr string, q int) string {
+	if x.d == warehouse.BigQuery {
+		return "APPROX_QUANTILES(" + expr + ", 4)[OFFSET(" + strconv.Itoa(q) + ")]"
+	}
+	return "quantile_cont(" + expr + ", " + strconv.FormatFloat(float64(q)/4, 'f', 2, 64) + ")"
+}
+
+// timestampType is the name of the UTC timestamp type.
+func (x dialect) timestampType() string {
+	if x.d == warehouse.BigQuery {
+		return "TIMESTAMP"
+	}
+	return "TIMESTAMPTZ"
+}
+
+// toTimestamp casts a DATE, DATETIME or TIMESTAMP expression (of type t) to
+// a UTC timestamp.
+func (x dialect) toTimestamp(expr string, t warehouse.Type) string {
+	if t == warehouse.Timestamp {
+		return expr
+	}
+	return "CAST(" + expr + " AS " + x.timestampType() + ")"
 }

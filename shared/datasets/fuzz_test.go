@@ -137,11 +137,16 @@ func init() {
 		joined filtered k revenue running total totals ranked
 		top_products top_customers product_transactions product_revenue customer_transactions customer_revenue
 		base CASE WHEN THEN ELSE END UNIX_SECONDS floor epoch BIGINT hash MOD FARM_FINGERPRINT TO_JSON_STRING STRUCT
-		hash_seed hash_key1 hash_key2 hash_key3`) {
+		hash_seed hash_key1 hash_key2 hash_key3
+		DISTINCT AVG MIN LIMIT UNION ALL DOUBLE FLOAT64 VARCHAR STRING quantile_cont APPROX_QUANTILES OFFSET d pairs cc cp`) {
 		sqlWords[w] = true
 	}
 	for i := range MaxTables {
 		sqlWords["t"+strconv.Itoa(i)] = true
+	}
+	for i := range MaxColumns {
+		sqlWords["top"+strconv.Itoa(i)] = true
+		sqlWords["hash_key"+strconv.Itoa(i+1)] = true
 	}
 }
 
@@ -174,7 +179,10 @@ func checkSQL(t testing.TB, d warehouse.Dialect, q Query, known map[string]bool,
 				t.Fatalf("unquoted word %q\n%s", tk.val, q.SQL)
 			}
 		case tokNumber:
-			if tk.val != "0" && tk.val != "1" && tk.val != "2" && tk.val != "100" { // constants: split codes, percent
+			switch tk.val {
+			case "0", "1", "2", "100": // constants: split codes, percent
+			case "3", "4", "0.25", "0.50", "0.75": // quartiles
+			default:
 				t.Fatalf("number %q written in the SQL\n%s", tk.val, q.SQL)
 			}
 		}
@@ -474,6 +482,35 @@ func runOnDuckDB(t testing.TB, d *Dataset, schemas Schemas) {
 			t.Fatalf("DuckDB refused the training SQL: %v\n%s\nparams %v", err, q.SQL, q.Params)
 		}
 	}
+	for _, q := range analysisQueries(t, &dd, schemas, warehouse.DuckDB) {
+		if _, err := wh.Query(ctx, q.SQL, q.Params, 0); err != nil {
+			t.Fatalf("DuckDB refused an analysis query: %v\n%s\nparams %v", err, q.SQL, q.Params)
+		}
+	}
+}
+
+// analysisQueries compiles the preview, statistics, top-values and (when
+// the roles allow) quality queries of a model that compiles.
+func analysisQueries(t testing.TB, d *Dataset, schemas Schemas, dia warehouse.Dialect) []Query {
+	t.Helper()
+	var out []Query
+	for _, f := range []func() (Query, error){
+		func() (Query, error) { return CompilePreview(d, schemas, dia, 3, 10) },
+		func() (Query, error) { return CompileStats(d, schemas, dia) },
+		func() (Query, error) { return CompileTopValues(d, schemas, dia, 5) },
+	} {
+		q, err := f()
+		if err != nil {
+			t.Fatalf("analysis query of a model that compiles: %v", err)
+		}
+		if q.SQL != "" {
+			out = append(out, q)
+		}
+	}
+	if q, err := CompileQuality(d, schemas, dia, 5); err == nil {
+		out = append(out, q)
+	}
+	return out
 }
 
 // checkModel compiles a model in both dialects and checks the results.
@@ -498,6 +535,9 @@ func checkModel(t testing.TB, d *Dataset, schemas Schemas) (compiled, training b
 			k := maps.Clone(known)
 			k[SplitColumn] = true
 			checkSQL(t, dia, q, k, values)
+		}
+		for _, q := range analysisQueries(t, d, schemas, dia) {
+			checkSQL(t, dia, q, known, values)
 		}
 	}
 	if ok {

@@ -7,8 +7,8 @@ import (
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
-// ColumnStats are the statistics role suggestions use (over the full table).
-type ColumnStats struct {
+// Cardinality is what role suggestions use of a column's statistics (over the full table).
+type Cardinality struct {
 	Rows     int64 `json:"rows"`
 	Distinct int64 `json:"distinct"`
 }
@@ -18,7 +18,7 @@ type RoleInput struct {
 	Table   string
 	Primary bool
 	Columns warehouse.Schema
-	Stats   map[string]ColumnStats // by column name, optional
+	Stats   map[string]Cardinality // by column name, optional
 }
 
 // RoleSuggestion is a suggested role for a column.

@@ -14,7 +14,7 @@ func TestSuggestRoles(t *testing.T) {
 		{Name: "InvoiceNo", Type: s}, {Name: "StockCode", Type: s}, {Name: "Description", Type: s},
 		{Name: "Quantity", Type: i}, {Name: "InvoiceDate", Type: warehouse.Timestamp}, {Name: "UnitPrice", Type: f},
 		{Name: "CustomerID", Type: i}, {Name: "Country", Type: s},
-	}, Stats: map[string]ColumnStats{
+	}, Stats: map[string]Cardinality{
 		"InvoiceNo": {Rows: 541909, Distinct: 25900}, "StockCode": {Rows: 541909, Distinct: 4070},
 		"Description": {Rows: 541909, Distinct: 4223}, "CustomerID": {Rows: 541909, Distinct: 4372},
 		"Country": {Rows: 541909, Distinct: 38},
@@ -34,9 +34,9 @@ func TestSuggestRoles(t *testing.T) {
 		}},
 		{"ids in the primary table win; a unique id is a row id", []RoleInput{
 			{Table: "orders", Primary: true, Columns: warehouse.Schema{{Name: "order_id", Type: s}, {Name: "user_id", Type: s}, {Name: "item_id", Type: i}, {Name: "created_at", Type: warehouse.Date}},
-				Stats: map[string]ColumnStats{"order_id": {Rows: 100, Distinct: 100}, "user_id": {Rows: 100, Distinct: 100}, "item_id": {Rows: 100, Distinct: 20}}},
+				Stats: map[string]Cardinality{"order_id": {Rows: 100, Distinct: 100}, "user_id": {Rows: 100, Distinct: 100}, "item_id": {Rows: 100, Distinct: 20}}},
 			{Table: "users", Columns: warehouse.Schema{{Name: "user_id", Type: s}, {Name: "segment", Type: s}},
-				Stats: map[string]ColumnStats{"user_id": {Rows: 10, Distinct: 9}, "segment": {Rows: 10, Distinct: 3}}},
+				Stats: map[string]Cardinality{"user_id": {Rows: 10, Distinct: 9}, "segment": {Rows: 10, Distinct: 3}}},
 		}, []string{
 			"customer_id users.user_id high",
 			"product_id orders.item_id high",

@@ -129,3 +129,33 @@ func TestBigQueryGrammar(t *testing.T) {
 		t.Error("the grammar check accepted broken SQL")
 	}
 }
+
+// TestBigQueryGrammarAnalysis parses the preview, statistics, top-values,
+// quality and training queries of every golden case with the grammar.
+func TestBigQueryGrammarAnalysis(t *testing.T) {
+	var stmts, names []string
+	add := func(name string, q Query, err error) {
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		stmts, names = append(stmts, q.SQL), append(names, name)
+	}
+	for _, tc := range goldenCases {
+		d := baseDataset(tc.filters...)
+		q, err := CompilePreview(d, testSchemas, warehouse.BigQuery, 7, 20)
+		add(tc.name+" preview", q, err)
+		q, err = CompileStats(d, testSchemas, warehouse.BigQuery)
+		add(tc.name+" stats", q, err)
+		q, err = CompileTopValues(d, testSchemas, warehouse.BigQuery, 10)
+		add(tc.name+" top values", q, err)
+		q, err = CompileQuality(d, testSchemas, warehouse.BigQuery, 5)
+		add(tc.name+" quality", q, err)
+		q, err = CompileTraining(d, testSchemas, warehouse.BigQuery)
+		add(tc.name+" training", q, err)
+	}
+	for i, msg := range bigQueryParseErrors(t, stmts) {
+		if msg != "" {
+			t.Errorf("%s: does not parse as BigQuery: %s\n%s", names[i], msg, stmts[i])
+		}
+	}
+}

@@ -107,19 +107,17 @@ func trainingRows(t *testing.T, wh *warehouse.Warehouse, d *Dataset, schemas Sch
 	inv, ts, split := slices.Index(names, "invoice_no"), slices.Index(names, "invoice_ts"), slices.Index(names, SplitColumn)
 	out := map[string][2]int64{}
 	for _, r := range res.Rows {
-		out[r[inv].(string)] = [2]int64{r[ts].(int64), toInt(r[split])}
+		out[r[inv].(string)] = [2]int64{r[ts].(int64), splitCode(r[split])}
 	}
 	return out
 }
 
-func toInt(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case float64:
-		return int64(x)
+func splitCode(v any) int64 {
+	n, ok := toInt(v)
+	if !ok {
+		panic(fmt.Sprintf("split value %T", v))
 	}
-	panic(fmt.Sprintf("split value %T", v))
+	return n
 }
 
 func TestTrainingDuckDB(t *testing.T) {
