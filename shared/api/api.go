@@ -17,13 +17,12 @@ import (
 
 	"github.com/b2brecs/b2brecs/shared/auth"
 	"github.com/b2brecs/b2brecs/shared/connections"
+	"github.com/b2brecs/b2brecs/shared/drops"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/tables"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 )
-
-// MaxUploadBytes is the default upload limit (Uploads.MaxBytes).
-const MaxUploadBytes = 2 << 30
 
 // Deps are what the API serves.
 type Deps struct {
@@ -33,9 +32,14 @@ type Deps struct {
 	ETL      *etl.Service
 	// Connections serves /api/connections; nil leaves those routes out.
 	Connections *connections.Service
-	Resources   etl.Resources
-	Logger      *slog.Logger
-	Version     string
+	// Drops takes uploads into the tenants' drop areas and lists them;
+	// its settings say how files are uploaded (direct or signed) and how
+	// large they may be.
+	Drops *drops.Service
+	// Tables shows the tenants' warehouse tables.
+	Tables  *tables.Service
+	Logger  *slog.Logger
+	Version string
 	// AllowedOrigins may call the API from a browser on another origin
 	// (the SPA bucket in the cloud); empty means same origin only.
 	AllowedOrigins []string
@@ -43,9 +47,6 @@ type Deps struct {
 	Limits Limits
 	// Logins throttles password logins; nil makes one from Limits.Login.
 	Logins *auth.LoginGuard
-	// Uploads say how files are uploaded (direct or signed) and how large
-	// they may be (zero fields: defaults).
-	Uploads Uploads
 }
 
 type server struct {
@@ -63,67 +64,75 @@ func New(d Deps) http.Handler {
 	}
 	s := &server{Deps: d}
 	public := http.NewServeMux()
-	public.HandleFunc("GET /api/health", s.health)
-	public.HandleFunc("POST /api/auth/login", s.login)
+	mount(public, d.Logger, s.publicRoutes())
 
 	private := http.NewServeMux()
-	viewer := func(pattern string, h http.HandlerFunc) {
-		private.Handle(pattern, auth.RequireRole(tenancy.RoleViewer, h))
-	}
-	editor := func(pattern string, h http.HandlerFunc) {
-		private.Handle(pattern, auth.RequireRole(tenancy.RoleEditor, h))
-	}
-	admin := func(pattern string, h http.HandlerFunc) {
-		private.Handle(pattern, auth.RequireRole(tenancy.RoleAdmin, h))
-	}
-	viewer("GET /api/auth/me", s.me)
-	viewer("POST /api/auth/logout", s.logout)
-	viewer("POST /api/auth/logout-all", s.logoutAll)
-	viewer("GET /api/tenants/current", s.currentTenant)
-	admin("GET /api/users", s.listUsers)
-	admin("POST /api/users", s.createUser)
-	admin("DELETE /api/users/{id}/sessions", s.endUserSessions)
-	viewer("GET /api/jobs", s.listJobs)
-	viewer("GET /api/jobs/{id}", s.getJob)
-	editor("POST /api/jobs/{id}/runs", s.triggerJob)
-	editor("POST /api/jobs", s.createJob)
-	editor("PATCH /api/jobs/{id}", s.updateJob)
-	editor("DELETE /api/jobs/{id}", s.deleteJob)
-	editor("POST /api/jobs/{id}/pause", s.pauseJob)
-	editor("POST /api/jobs/{id}/resume", s.resumeJob)
-	viewer("GET /api/jobs/{id}/schedule", s.jobSchedule)
-	viewer("POST /api/schedules/preview", s.previewSchedule)
-	viewer("GET /api/runs", s.listRuns)
-	viewer("GET /api/runs/{id}", s.getRun)
-	viewer("GET /api/runs/{id}/rejects", s.runRejects)
-	editor("POST /api/uploads", s.uploadTicket)
-	editor("POST /api/files", s.uploadFile)
-	viewer("GET /api/files", s.listFiles)
-	viewer("GET /api/tables", s.listTables)
-	viewer("GET /api/tables/{dataset}/{name}", s.getTable)
+	mount(private, d.Logger, s.routes())
 	if d.Connections != nil {
 		MountConnections(private, d.Connections, d.Logger)
 	}
-	private.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, d.Logger, errs.Userf(errs.NotFound, "there is no API route %s %s", r.Method, r.URL.Path))
-	})
+	private.Handle("/api/", serve(d.Logger, http.StatusOK, noRoute))
 	protected := auth.Middleware(d.Verifier, d.Logger)(withDeadlines(private, d.Limits.CallTimeout, private))
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/health", public)
-	mux.Handle("POST /api/auth/login", public)
+	for _, rt := range s.publicRoutes() {
+		mux.Handle(rt.pattern, public)
+	}
 	mux.Handle("/api/", protected)
 	return cors(d.AllowedOrigins, csrf(d.AllowedOrigins, mux))
 }
 
-func (s *server) health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.Version})
+// publicRoutes need no principal.
+func (s *server) publicRoutes() []route {
+	return []route{
+		{"GET /api/health", "", http.StatusOK, s.health},
+		{"POST /api/auth/login", "", http.StatusOK, s.login},
+	}
 }
 
-// principal returns the verified caller; the middleware guarantees one.
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
-	return p
+// routes are the routes behind a principal, with the least role each
+// needs; every one is scoped to the caller's tenant. To add one, see
+// docs/architecture.md ("Adding a domain route").
+func (s *server) routes() []route {
+	const viewer, editor, admin = tenancy.RoleViewer, tenancy.RoleEditor, tenancy.RoleAdmin
+	const ok, created, accepted, noContent = http.StatusOK, http.StatusCreated, http.StatusAccepted, http.StatusNoContent
+	return []route{
+		{"GET /api/auth/me", viewer, ok, s.me},
+		{"POST /api/auth/logout", viewer, noContent, s.logout},
+		{"POST /api/auth/logout-all", viewer, noContent, s.logoutAll},
+		{"GET /api/tenants/current", viewer, ok, s.currentTenant},
+		{"GET /api/users", admin, ok, s.listUsers},
+		{"POST /api/users", admin, created, withJSON(s.createUser)},
+		{"DELETE /api/users/{id}/sessions", admin, noContent, s.endUserSessions},
+		{"GET /api/jobs", viewer, ok, s.listJobs},
+		{"GET /api/jobs/{id}", viewer, ok, s.getJob},
+		{"POST /api/jobs/{id}/runs", editor, accepted, s.triggerJob},
+		{"POST /api/jobs", editor, created, withJSON(s.createJob)},
+		{"PATCH /api/jobs/{id}", editor, ok, withJSON(s.updateJob)},
+		{"DELETE /api/jobs/{id}", editor, noContent, s.deleteJob},
+		{"POST /api/jobs/{id}/pause", editor, ok, s.pauseJob},
+		{"POST /api/jobs/{id}/resume", editor, ok, s.resumeJob},
+		{"GET /api/jobs/{id}/schedule", viewer, ok, s.jobSchedule},
+		{"POST /api/schedules/preview", viewer, ok, withJSON(s.previewSchedule)},
+		{"GET /api/runs", viewer, ok, s.listRuns},
+		{"GET /api/runs/summary", viewer, ok, s.runsSummary},
+		{"GET /api/runs/{id}", viewer, ok, s.getRun},
+		{"GET /api/runs/{id}/rejects", viewer, ok, s.runRejects},
+		{"POST /api/uploads", editor, ok, withJSON(s.uploadTicket)},
+		{"POST /api/files", editor, accepted, s.uploadFile},
+		{"GET /api/files", viewer, ok, s.listFiles},
+		{"GET /api/tables", viewer, ok, s.listTables},
+		{"GET /api/tables/{dataset}/{name}", viewer, ok, s.getTable},
+	}
+}
+
+// noRoute answers a path no route serves.
+func noRoute(_ context.Context, c *call) (any, error) {
+	return nil, errs.Userf(errs.NotFound, "there is no API route %s %s", c.r.Method, c.r.URL.Path)
+}
+
+func (s *server) health(context.Context, *call) (any, error) {
+	return map[string]string{"status": "ok", "version": s.Version}, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -183,7 +192,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case errors.As(err, &mbe):
 		k, status = errs.Invalid, http.StatusRequestEntityTooLarge
 		if !errs.HasUserMessage(err) { // keep a message that names the file
-			msg, field = fmt.Sprintf("the upload is too large (limit %s)", byteSize(mbe.Limit)), ""
+			msg, field = fmt.Sprintf("the upload is too large (limit %s)", drops.FormatSize(mbe.Limit)), ""
 		}
 	case errors.Is(err, context.DeadlineExceeded) && (k == errs.Unknown || k == errs.Transient) && r.Context().Err() != nil:
 		k, status, msg, field = errs.Transient, http.StatusGatewayTimeout, "this took too long and was stopped: try again, or ask for less (a smaller limit, one schema)", ""
@@ -209,19 +218,6 @@ func errorBody(kind, msg, field string) map[string]any {
 	return map[string]any{"error": e}
 }
 
-// byteSize writes n bytes for people: "2 GiB", "1 MiB", "512 bytes".
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // MaxJSONBytes bounds a JSON request body.
 const MaxJSONBytes = 1 << 20
 
@@ -245,7 +241,7 @@ func jsonError(err error) error {
 	wrapped := errs.Wrap(errs.Invalid, err, "api: decode JSON body")
 	switch {
 	case errors.As(err, &mbe):
-		return errs.Explain(wrapped, "the body is larger than %s", byteSize(mbe.Limit))
+		return errs.Explain(wrapped, "the body is larger than %s", drops.FormatSize(mbe.Limit))
 	case errors.Is(err, io.EOF):
 		return errs.Explain(wrapped, "the body is empty: send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -291,6 +287,20 @@ func queryInt(r *http.Request, name string, def, max int) (int, error) {
 	}
 	if n > max {
 		n = max
+	}
+	return n, nil
+}
+
+// queryIntIn reads an integer query parameter that must be from lo to hi:
+// def when absent; anything else is Invalid naming the parameter.
+func queryIntIn(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, errs.Fieldf(errs.Invalid, name, "the query parameter %s must be a whole number from %d to %d, not %q", name, lo, hi, v)
 	}
 	return n, nil
 }

@@ -321,7 +321,9 @@ func TestLoginCookie(t *testing.T) {
 
 func TestLoginDisabledInCloudMode(t *testing.T) {
 	f := newFixture(t)
-	h := api.New(api.Deps{Tenancy: f.p.Tenancy, Verifier: f.p.Verifier, ETL: f.p.ETL, Resources: f.p.Resources, Logger: slog.New(slog.DiscardHandler)})
+	d := f.p.APIDeps()
+	d.Sessions, d.Logger = nil, slog.New(slog.DiscardHandler)
+	h := api.New(d)
 	req := httptest.NewRequest("POST", "/api/auth/login", strings.NewReader(`{"email":"admin@acme.test","password":"`+adminPassword+`"}`))
 	req.Header.Set("Content-Type", "application/json") // else the CSRF check answers 415 first
 	w := httptest.NewRecorder()

@@ -1,10 +1,10 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
-	"github.com/b2brecs/b2brecs/shared/auth"
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 )
@@ -12,7 +12,6 @@ import (
 // connectionRoutes serves /api/connections (docs/connections-api.md).
 type connectionRoutes struct {
 	svc *connections.Service
-	log *slog.Logger
 }
 
 // MountConnections registers the connection routes on mux, which must be
@@ -23,141 +22,71 @@ func MountConnections(mux *http.ServeMux, svc *connections.Service, log *slog.Lo
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &connectionRoutes{svc: svc, log: log}
-	viewer := func(pattern string, f http.HandlerFunc) {
-		mux.Handle(pattern, auth.RequireRole(tenancy.RoleViewer, f))
-	}
-	editor := func(pattern string, f http.HandlerFunc) {
-		mux.Handle(pattern, auth.RequireRole(tenancy.RoleEditor, f))
-	}
-	viewer("GET /api/connections", h.list)
-	editor("POST /api/connections", h.create)
-	editor("POST /api/connections/test", h.testValues)
-	viewer("GET /api/connections/{id}", h.get)
-	editor("PATCH /api/connections/{id}", h.update)
-	editor("DELETE /api/connections/{id}", h.delete)
-	editor("POST /api/connections/{id}/test", h.test)
-	viewer("GET /api/connections/{id}/schemas", h.schemas)
-	viewer("GET /api/connections/{id}/tables", h.tables)
-	viewer("GET /api/connections/{id}/tables/{schema}/{table}", h.describe)
-	viewer("GET /api/connections/{id}/files", h.files)
+	mount(mux, log, (&connectionRoutes{svc: svc}).routes())
 }
 
-func (h *connectionRoutes) fail(w http.ResponseWriter, r *http.Request, err error) {
-	writeError(w, r, h.log, err)
+func (h *connectionRoutes) routes() []route {
+	const viewer, editor = tenancy.RoleViewer, tenancy.RoleEditor
+	const ok, created, noContent = http.StatusOK, http.StatusCreated, http.StatusNoContent
+	return []route{
+		{"GET /api/connections", viewer, ok, h.list},
+		{"POST /api/connections", editor, created, withJSON(h.create)},
+		{"POST /api/connections/test", editor, ok, withJSON(h.testValues)},
+		{"GET /api/connections/{id}", viewer, ok, h.get},
+		{"PATCH /api/connections/{id}", editor, ok, withJSON(h.update)},
+		{"DELETE /api/connections/{id}", editor, noContent, h.delete},
+		{"POST /api/connections/{id}/test", editor, ok, h.test},
+		{"GET /api/connections/{id}/schemas", viewer, ok, h.schemas},
+		{"GET /api/connections/{id}/tables", viewer, ok, h.tables},
+		{"GET /api/connections/{id}/tables/{schema}/{table}", viewer, ok, h.describe},
+		{"GET /api/connections/{id}/files", viewer, ok, h.files},
+	}
 }
 
-func (h *connectionRoutes) list(w http.ResponseWriter, r *http.Request) {
-	cs, err := h.svc.List(r.Context(), principal(r).TenantID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"connections": cs})
+func (h *connectionRoutes) list(ctx context.Context, c *call) (any, error) {
+	cs, err := h.svc.List(ctx, c.tenant())
+	return map[string]any{"connections": cs}, err
 }
 
-func (h *connectionRoutes) create(w http.ResponseWriter, r *http.Request) {
-	var in connections.NewConnection
-	if err := decodeBody(r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	res, err := h.svc.Create(r.Context(), principal(r).TenantID, in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, res)
+func (h *connectionRoutes) create(ctx context.Context, c *call, in connections.NewConnection) (any, error) {
+	return h.svc.Create(ctx, c.tenant(), in)
 }
 
-func (h *connectionRoutes) testValues(w http.ResponseWriter, r *http.Request) {
-	var in connections.NewConnection
-	if err := decodeBody(r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	res, err := h.svc.TestValues(r.Context(), principal(r).TenantID, in)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+func (h *connectionRoutes) testValues(ctx context.Context, c *call, in connections.NewConnection) (any, error) {
+	return h.svc.TestValues(ctx, c.tenant(), in)
 }
 
-func (h *connectionRoutes) get(w http.ResponseWriter, r *http.Request) {
-	c, err := h.svc.Get(r.Context(), principal(r).TenantID, r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+func (h *connectionRoutes) get(ctx context.Context, c *call) (any, error) {
+	return h.svc.Get(ctx, c.tenant(), c.path("id"))
 }
 
-func (h *connectionRoutes) update(w http.ResponseWriter, r *http.Request) {
-	var p connections.Patch
-	if err := decodeBody(r, &p); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	res, err := h.svc.Update(r.Context(), principal(r).TenantID, r.PathValue("id"), p)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+func (h *connectionRoutes) update(ctx context.Context, c *call, p connections.Patch) (any, error) {
+	return h.svc.Update(ctx, c.tenant(), c.path("id"), p)
 }
 
-func (h *connectionRoutes) delete(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.Delete(r.Context(), principal(r).TenantID, r.PathValue("id")); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusNoContent)
+func (h *connectionRoutes) delete(ctx context.Context, c *call) (any, error) {
+	return nil, h.svc.Delete(ctx, c.tenant(), c.path("id"))
 }
 
-func (h *connectionRoutes) test(w http.ResponseWriter, r *http.Request) {
-	res, err := h.svc.Test(r.Context(), principal(r).TenantID, r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+func (h *connectionRoutes) test(ctx context.Context, c *call) (any, error) {
+	return h.svc.Test(ctx, c.tenant(), c.path("id"))
 }
 
-func (h *connectionRoutes) schemas(w http.ResponseWriter, r *http.Request) {
-	s, err := h.svc.Schemas(r.Context(), principal(r).TenantID, r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": s})
+func (h *connectionRoutes) schemas(ctx context.Context, c *call) (any, error) {
+	s, err := h.svc.Schemas(ctx, c.tenant(), c.path("id"))
+	return map[string]any{"schemas": s}, err
 }
 
-func (h *connectionRoutes) tables(w http.ResponseWriter, r *http.Request) {
-	t, err := h.svc.Tables(r.Context(), principal(r).TenantID, r.PathValue("id"), r.URL.Query().Get("schema"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tables": t})
+func (h *connectionRoutes) tables(ctx context.Context, c *call) (any, error) {
+	t, err := h.svc.Tables(ctx, c.tenant(), c.path("id"), c.query("schema"))
+	return map[string]any{"tables": t}, err
 }
 
-func (h *connectionRoutes) describe(w http.ResponseWriter, r *http.Request) {
-	m, err := h.svc.Describe(r.Context(), principal(r).TenantID, r.PathValue("id"), r.PathValue("schema"), r.PathValue("table"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+func (h *connectionRoutes) describe(ctx context.Context, c *call) (any, error) {
+	return h.svc.Describe(ctx, c.tenant(), c.path("id"), c.path("schema"), c.path("table"))
 }
 
-func (h *connectionRoutes) files(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f, err := h.svc.ListFiles(r.Context(), principal(r).TenantID, r.PathValue("id"), q.Get("prefix"), q.Get("pattern"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"files": f})
+func (h *connectionRoutes) files(ctx context.Context, c *call) (any, error) {
+	f, err := h.svc.ListFiles(ctx, c.tenant(), c.path("id"), c.query("prefix"), c.query("pattern"))
+	return map[string]any{"files": f}, err
 }

@@ -50,8 +50,9 @@ func blackHole(t *testing.T) int {
 // call deadline, with a transient answer, instead of holding the request.
 func TestCallDeadline(t *testing.T) {
 	f := newFixture(t)
-	h := api.New(api.Deps{Tenancy: f.p.Tenancy, Verifier: f.p.Verifier, Sessions: f.p.Sessions, ETL: f.p.ETL, Connections: f.p.Connections,
-		Resources: f.p.Resources, Logger: slog.New(slog.DiscardHandler), Limits: api.Limits{CallTimeout: 300 * time.Millisecond}})
+	d := f.p.APIDeps()
+	d.Logger, d.Limits = slog.New(slog.DiscardHandler), api.Limits{CallTimeout: 300 * time.Millisecond}
+	h := api.New(d)
 	res, err := f.p.Connections.Create(context.Background(), f.tenant.ID, connections.NewConnection{
 		Fields: connections.Fields{Name: "Hanging DB", Type: connections.Postgres, Host: "127.0.0.1", Port: blackHole(t),
 			Database: "shop", Username: "reader", SSLMode: "disable"},

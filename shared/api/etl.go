@@ -1,102 +1,50 @@
 package api
 
 import (
-	"bufio"
-	"encoding/json"
-	"net/http"
+	"context"
+	"time"
 
-	"github.com/b2brecs/b2brecs/eventschemas"
-	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/etl"
 )
 
-func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
-	jobs, err := s.ETL.ListJobViews(r.Context(), principal(r).TenantID)
+// Summary windows of GET /api/runs/summary, in hours.
+const (
+	DefaultSummaryHours = 24
+	MaxSummaryHours     = int(etl.MaxSummaryWindow / time.Hour)
+)
+
+func (s *server) listRuns(ctx context.Context, c *call) (any, error) {
+	limit, err := queryInt(c.r, "limit", 50, 500)
 	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+	runs, err := s.ETL.ListRuns(ctx, c.tenant(), etl.RunFilter{JobID: c.query("job_id"), Status: etl.RunStatus(c.query("status")), Limit: limit})
+	return map[string]any{"runs": publicRuns(runs)}, err
 }
 
-func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
-	job, err := s.ETL.GetJobView(r.Context(), principal(r).TenantID, r.PathValue("id"))
+// runsSummary counts the caller's runs over the last ?hours= hours
+// (etl.Service.SummarizeRuns).
+func (s *server) runsSummary(ctx context.Context, c *call) (any, error) {
+	hours, err := queryIntIn(c.r, "hours", DefaultSummaryHours, 1, MaxSummaryHours)
 	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, job)
+	return s.ETL.SummarizeRuns(ctx, c.tenant(), time.Duration(hours)*time.Hour)
 }
 
-func (s *server) triggerJob(w http.ResponseWriter, r *http.Request) {
-	runs, err := s.ETL.TriggerJob(r.Context(), principal(r).TenantID, r.PathValue("id"), eventschemas.TriggerManual)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"runs": publicRuns(runs)})
+func (s *server) getRun(ctx context.Context, c *call) (any, error) {
+	run, err := s.ETL.GetRun(ctx, c.tenant(), c.path("id"))
+	return run.Public(), err
 }
 
-func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit", 50, 500)
+// runRejects answers the first rejected rows of a run.
+func (s *server) runRejects(ctx context.Context, c *call) (any, error) {
+	limit, err := queryInt(c.r, "limit", 100, 10_000)
 	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
+		return nil, err
 	}
-	q := r.URL.Query()
-	runs, err := s.ETL.ListRuns(r.Context(), principal(r).TenantID, etl.RunFilter{JobID: q.Get("job_id"), Status: q.Get("status"), Limit: limit})
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": publicRuns(runs)})
-}
-
-func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.ETL.GetRun(r.Context(), principal(r).TenantID, r.PathValue("id"))
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, run.Public())
-}
-
-// runRejects streams the first rejected rows of a run from its rejects file.
-func (s *server) runRejects(w http.ResponseWriter, r *http.Request) {
-	tenant := principal(r).TenantID
-	limit, err := queryInt(r, "limit", 100, 10_000)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	run, err := s.ETL.GetRun(r.Context(), tenant, r.PathValue("id"))
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	out := []etl.Reject{}
-	if run.RejectsObject != "" && run.RowsRejected > 0 {
-		b, err := s.Resources.Bucket(r.Context(), tenant, etl.BucketStaging)
-		if err != nil {
-			writeError(w, r, s.Logger, err)
-			return
-		}
-		rd, err := b.NewReader(r.Context(), run.RejectsObject, nil)
-		if err != nil {
-			writeError(w, r, s.Logger, blobstore.Wrap(err, "rejects of run %s", run.ID))
-			return
-		}
-		defer rd.Close()
-		sc := bufio.NewScanner(rd)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for len(out) < limit && sc.Scan() {
-			var rej etl.Reject
-			if json.Unmarshal(sc.Bytes(), &rej) == nil {
-				out = append(out, rej)
-			}
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"rejects": out, "total": run.RowsRejected})
+	rejects, total, err := s.ETL.RunRejects(ctx, c.tenant(), c.path("id"), limit)
+	return map[string]any{"rejects": rejects, "total": total}, err
 }
 
 // publicRuns is runs as the API shows them (never null).

@@ -1,94 +1,71 @@
 package api
 
 import (
-	"net/http"
+	"context"
 	"time"
 
+	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/etl"
 )
+
+// The job routes are the example to follow for a new route
+// (docs/architecture.md, "Adding a domain route"): each endpoint reads
+// the call, calls one method of the domain service with the caller's
+// tenant, and returns what to answer; routes() in api.go lists it with its
+// role and success status.
 
 // PreviewFires is how many fire times a schedule preview lists.
 const PreviewFires = 5
 
-func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
-	var in etl.NewJob
-	if err := decodeBody(r, &in); err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	v, err := s.ETL.CreateJob(r.Context(), principal(r).TenantID, in)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, v)
+func (s *server) listJobs(ctx context.Context, c *call) (any, error) {
+	jobs, err := s.ETL.ListJobViews(ctx, c.tenant())
+	return map[string]any{"jobs": jobs}, err
 }
 
-func (s *server) updateJob(w http.ResponseWriter, r *http.Request) {
-	var p etl.JobPatch
-	if err := decodeBody(r, &p); err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	v, err := s.ETL.UpdateJob(r.Context(), principal(r).TenantID, r.PathValue("id"), p)
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+func (s *server) getJob(ctx context.Context, c *call) (any, error) {
+	return s.ETL.GetJobView(ctx, c.tenant(), c.path("id"))
 }
 
-func (s *server) deleteJob(w http.ResponseWriter, r *http.Request) {
-	if err := s.ETL.DeleteJob(r.Context(), principal(r).TenantID, r.PathValue("id")); err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (s *server) createJob(ctx context.Context, c *call, in etl.NewJob) (any, error) {
+	return s.ETL.CreateJob(ctx, c.tenant(), in)
 }
 
-func (s *server) pauseJob(w http.ResponseWriter, r *http.Request) {
-	v, err := s.ETL.PauseJob(r.Context(), principal(r).TenantID, r.PathValue("id"))
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+func (s *server) updateJob(ctx context.Context, c *call, p etl.JobPatch) (any, error) {
+	return s.ETL.UpdateJob(ctx, c.tenant(), c.path("id"), p)
 }
 
-func (s *server) resumeJob(w http.ResponseWriter, r *http.Request) {
-	v, err := s.ETL.ResumeJob(r.Context(), principal(r).TenantID, r.PathValue("id"))
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+func (s *server) deleteJob(ctx context.Context, c *call) (any, error) {
+	return nil, s.ETL.DeleteJob(ctx, c.tenant(), c.path("id"))
+}
+
+func (s *server) pauseJob(ctx context.Context, c *call) (any, error) {
+	return s.ETL.PauseJob(ctx, c.tenant(), c.path("id"))
+}
+
+func (s *server) resumeJob(ctx context.Context, c *call) (any, error) {
+	return s.ETL.ResumeJob(ctx, c.tenant(), c.path("id"))
+}
+
+func (s *server) triggerJob(ctx context.Context, c *call) (any, error) {
+	runs, err := s.ETL.TriggerJob(ctx, c.tenant(), c.path("id"), eventschemas.TriggerManual)
+	return map[string]any{"runs": publicRuns(runs)}, err
 }
 
 // jobSchedule answers a job's schedule and its next fire times.
-func (s *server) jobSchedule(w http.ResponseWriter, r *http.Request) {
-	v, err := s.ETL.GetJobView(r.Context(), principal(r).TenantID, r.PathValue("id"))
-	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"job_id": v.ID, "schedule": v.Schedule, "next_runs": v.NextRuns})
+func (s *server) jobSchedule(ctx context.Context, c *call) (any, error) {
+	v, err := s.ETL.GetJobView(ctx, c.tenant(), c.path("id"))
+	return map[string]any{"job_id": v.ID, "schedule": v.Schedule, "next_runs": v.NextRuns}, err
 }
 
 // previewSchedule converts a schedule spec for the job wizard: its cron
 // expression, label and next fire times, or the field that is wrong.
-func (s *server) previewSchedule(w http.ResponseWriter, r *http.Request) {
-	var spec etl.ScheduleSpec
-	if err := decodeBody(r, &spec); err != nil {
-		writeError(w, r, s.Logger, err)
-		return
-	}
+func (s *server) previewSchedule(_ context.Context, _ *call, spec etl.ScheduleSpec) (any, error) {
 	ps, err := etl.ParseScheduleSpec(spec)
 	if err != nil {
-		writeError(w, r, s.Logger, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"spec": ps.Spec, "cron": ps.Cron, "time_zone": ps.TimeZone, "label": ps.Label,
 		"next_runs": ps.Next(time.Now(), PreviewFires),
-	})
+	}, nil
 }

@@ -84,8 +84,9 @@ func TestErrorMessagesForUsers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	logs := &lockedLog{}
-	h := api.New(api.Deps{Tenancy: f.p.Tenancy, Verifier: f.p.Verifier, Sessions: f.p.Sessions, ETL: f.p.ETL,
-		Connections: f.p.Connections, Resources: f.p.Resources, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	d := f.p.APIDeps()
+	d.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	h := api.New(d)
 	prefixRE := regexp.MustCompile(`(?i)(?:^|[\s("'])(?:` + strings.Join(goPackageNames(t), "|") + `): `)
 
 	// A paused job and a job whose pattern matches no file.

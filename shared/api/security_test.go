@@ -81,8 +81,9 @@ func (f *fixture) userExists(email string) bool {
 // pages, allowed origins and bearer-token clients are not affected.
 func TestCSRF(t *testing.T) {
 	f := newFixture(t)
-	h := api.New(api.Deps{Tenancy: f.p.Tenancy, Verifier: f.p.Verifier, Sessions: f.p.Sessions, ETL: f.p.ETL,
-		Resources: f.p.Resources, Logger: slog.New(slog.DiscardHandler), AllowedOrigins: []string{"https://console.acme.test"}})
+	d := f.p.APIDeps()
+	d.Logger, d.AllowedOrigins = slog.New(slog.DiscardHandler), []string{"https://console.acme.test"}
+	h := api.New(d)
 	cookie := f.login("admin@acme.test", adminPassword)
 	newAdmin := func(email string) string {
 		return `{"email":"` + email + `","name":"x","password":"attacker-password-1","role":"admin"}`
@@ -263,8 +264,9 @@ func TestLoginThrottle(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	guard := auth.NewLoginGuard(auth.LoginLimits{FreeFailures: 2, BaseDelay: 30 * time.Second}, clock)
-	h := api.New(api.Deps{Tenancy: f.p.Tenancy, Verifier: f.p.Verifier, Sessions: f.p.Sessions, ETL: f.p.ETL,
-		Resources: f.p.Resources, Logger: slog.New(slog.DiscardHandler), Logins: guard})
+	d := f.p.APIDeps()
+	d.Logger, d.Logins = slog.New(slog.DiscardHandler), guard
+	h := api.New(d)
 	login := func(password string) response {
 		return f.browser(h, browserRequest{method: "POST", path: "/api/auth/login", contentType: "application/json",
 			body: `{"email":"viewer@acme.test","password":"` + password + `"}`})

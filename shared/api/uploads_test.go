@@ -22,6 +22,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/api"
 	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/blobstore/blobtest"
+	"github.com/b2brecs/b2brecs/shared/drops"
 	"github.com/b2brecs/b2brecs/shared/etl"
 	"github.com/b2brecs/b2brecs/shared/platform"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
@@ -60,20 +61,19 @@ func serve(h http.Handler, token, method, path string, body io.Reader, contentTy
 
 // handlerWith is the fixture's API with other upload settings and
 // resources (the fixture's users, tokens and services).
-func (f *fixture) handlerWith(up api.Uploads, res *platform.Resources) http.Handler {
+func (f *fixture) handlerWith(up drops.Settings, res *platform.Resources) http.Handler {
 	if res == nil {
 		res = f.p.Resources
 	}
-	return api.New(api.Deps{
-		Tenancy: f.p.Tenancy, Verifier: f.p.Verifier, Sessions: f.p.Sessions, ETL: f.p.ETL,
-		Resources: res, Logger: slog.New(slog.DiscardHandler), Version: "test", Uploads: up,
-	})
+	d := f.p.APIDeps()
+	d.Drops, d.Logger = drops.New(res, up, nil), slog.New(slog.DiscardHandler)
+	return api.New(d)
 }
 
 // The ticket route checks the file before any byte moves, in both modes.
 func TestUploadTicketValidation(t *testing.T) {
 	f := newFixture(t)
-	h := f.handlerWith(api.Uploads{MaxBytes: 1000}, nil)
+	h := f.handlerWith(drops.Settings{MaxBytes: 1000}, nil)
 	editor := f.tokens[tenancy.RoleEditor]
 	cases := []struct {
 		name, body  string
@@ -123,8 +123,8 @@ func TestUploadTicketDirect(t *testing.T) {
 	}
 	var tk ticket
 	r.json(t, &tk)
-	if tk.Mode != "direct" || tk.Method != "POST" || tk.URL != "/api/files" || tk.Field != "file" || tk.MaxBytes != api.MaxUploadBytes {
-		t.Errorf("ticket = %+v, want a direct upload to POST /api/files field file, limit %d", tk, api.MaxUploadBytes)
+	if tk.Mode != "direct" || tk.Method != "POST" || tk.URL != "/api/files" || tk.Field != "file" || tk.MaxBytes != drops.DefaultMaxBytes {
+		t.Errorf("ticket = %+v, want a direct upload to POST /api/files field file, limit %d", tk, drops.DefaultMaxBytes)
 	}
 	if tk.Object.Bucket != f.tenant.ID+"-drop" || tk.Object.Name != "Orders 2026.csv" || tk.Object.Size != 12 {
 		t.Errorf("object = %+v", tk.Object)
@@ -165,7 +165,7 @@ func newCloudFixture(t *testing.T, maxBytes int64, signing bool) *cloudFixture {
 	fake, _ := url.Parse(srv.URL())
 	return &cloudFixture{
 		fixture: f, res: res, key: key, fake: srv,
-		h:      f.handlerWith(api.Uploads{Mode: api.UploadSigned, MaxBytes: maxBytes}, res),
+		h:      f.handlerWith(drops.Settings{Mode: drops.ModeSigned, MaxBytes: maxBytes}, res),
 		client: &http.Client{Transport: &blobtest.SignedGCSTransport{Fake: fake, Pub: &key.Key.PublicKey}},
 	}
 }
@@ -328,7 +328,7 @@ func TestUploadTicketSignedWithoutSigner(t *testing.T) {
 // nothing is stored; in signed mode the direct route is not offered.
 func TestDirectUploadLimit(t *testing.T) {
 	f := newFixture(t)
-	h := f.handlerWith(api.Uploads{MaxBytes: 100}, nil)
+	h := f.handlerWith(drops.Settings{MaxBytes: 100}, nil)
 	editor := f.tokens[tenancy.RoleEditor]
 
 	body, ct := multipartBody(t, [3]string{"file", "ok.csv", strings.Repeat("x", 100)})
@@ -357,53 +357,11 @@ func TestDirectUploadLimit(t *testing.T) {
 		t.Errorf("drop folder holds %v, want only ok.csv", stored)
 	}
 
-	signed := f.handlerWith(api.Uploads{Mode: api.UploadSigned}, nil)
+	signed := f.handlerWith(drops.Settings{Mode: drops.ModeSigned}, nil)
 	body, ct = multipartBody(t, [3]string{"file", "x.csv", "a\n1\n"})
 	r = serve(signed, editor, "POST", "/api/files", body, ct)
 	if kind, msg := r.errorOf(t); r.status != http.StatusNotImplemented || kind != "unsupported" || !strings.Contains(msg, "/api/uploads") {
 		t.Errorf("a direct upload in signed mode = %d %s, want 501 pointing at /api/uploads", r.status, r.body)
-	}
-}
-
-func TestUploadsFromEnv(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		m := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) string { return m[k] }
-	}
-	cases := []struct {
-		name  string
-		env   func(string) string
-		cloud bool
-		want  api.Uploads
-		err   string
-	}{
-		{"local defaults", env(), false, api.Uploads{Mode: "direct", MaxBytes: 2 << 30, URLExpiry: 15 * time.Minute}, ""},
-		{"cloud defaults", env(), true, api.Uploads{Mode: "signed", MaxBytes: 2 << 30, URLExpiry: 15 * time.Minute}, ""},
-		{"set", env("B2B_UPLOAD_MODE", "direct", "B2B_UPLOAD_MAX_BYTES", "500MiB", "B2B_UPLOAD_URL_EXPIRY", "1h"), true,
-			api.Uploads{Mode: "direct", MaxBytes: 500 << 20, URLExpiry: time.Hour}, ""},
-		{"plain bytes", env("B2B_UPLOAD_MAX_BYTES", "1048576"), false, api.Uploads{Mode: "direct", MaxBytes: 1 << 20, URLExpiry: 15 * time.Minute}, ""},
-		{"bad mode", env("B2B_UPLOAD_MODE", "s3"), false, api.Uploads{}, "B2B_UPLOAD_MODE"},
-		{"bad size", env("B2B_UPLOAD_MAX_BYTES", "lots"), false, api.Uploads{}, "B2B_UPLOAD_MAX_BYTES"},
-		{"zero size", env("B2B_UPLOAD_MAX_BYTES", "0"), false, api.Uploads{}, "B2B_UPLOAD_MAX_BYTES"},
-		{"over 5 TiB", env("B2B_UPLOAD_MAX_BYTES", "6TiB"), false, api.Uploads{}, "B2B_UPLOAD_MAX_BYTES"},
-		{"expiry over a week", env("B2B_UPLOAD_URL_EXPIRY", "200h"), false, api.Uploads{}, "B2B_UPLOAD_URL_EXPIRY"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := api.UploadsFromEnv(c.env, c.cloud)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Errorf("err = %v, want one naming %s", err, c.err)
-				}
-				return
-			}
-			if err != nil || got != c.want {
-				t.Errorf("= %+v, %v; want %+v", got, err, c.want)
-			}
-		})
 	}
 }
 

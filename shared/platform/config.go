@@ -76,6 +76,8 @@ type Config struct {
 	UploadMode      string
 	UploadMaxBytes  string
 	UploadURLExpiry string
+	// DropListLimit is B2B_DROP_LIST_LIMIT, as given (see Config.Uploads).
+	DropListLimit string
 
 	// Input are the limits of one input file or extraction (records,
 	// values, columns, JSON depth, decompression: B2B_MAX_*, see
@@ -123,6 +125,7 @@ func FromEnv() Config {
 		SweepCron:     os.Getenv("B2B_SWEEP_CRON"),
 	}
 	c.UploadMode, c.UploadMaxBytes, c.UploadURLExpiry = os.Getenv("B2B_UPLOAD_MODE"), os.Getenv("B2B_UPLOAD_MAX_BYTES"), os.Getenv("B2B_UPLOAD_URL_EXPIRY")
+	c.DropListLimit = os.Getenv("B2B_DROP_LIST_LIMIT")
 	if sa := os.Getenv("B2B_SERVICE_ACCOUNTS"); sa != "" {
 		c.ServiceAccounts = strings.Split(sa, ",")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/auth"
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/docstore"
+	"github.com/b2brecs/b2brecs/shared/drops"
 	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
@@ -22,6 +23,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/scheduler"
 	"github.com/b2brecs/b2brecs/shared/scheduler/localcron"
 	"github.com/b2brecs/b2brecs/shared/secrets"
+	"github.com/b2brecs/b2brecs/shared/tables"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 )
 
@@ -225,13 +227,17 @@ func (p *Platform) sessionKey(ctx context.Context) ([]byte, error) {
 }
 
 // API returns the HTTP API handler.
-func (p *Platform) API() http.Handler {
+func (p *Platform) API() http.Handler { return api.New(p.APIDeps()) }
+
+// APIDeps are the services and settings the API serves (tests change
+// some before api.New).
+func (p *Platform) APIDeps() api.Deps {
 	uploads, _ := p.Config.Uploads() // checked by Open
-	return api.New(api.Deps{
+	return api.Deps{
 		Tenancy: p.Tenancy, Verifier: p.Verifier, Sessions: p.Sessions,
-		ETL: p.ETL, Connections: p.Connections, Resources: p.Resources, Logger: p.Logger, Version: p.Config.Version,
-		AllowedOrigins: p.Config.AllowedOrigins, Uploads: uploads, Limits: p.Config.API,
-	})
+		ETL: p.ETL, Connections: p.Connections, Drops: drops.New(p.Resources, uploads, p.Logger), Tables: tables.New(p.Resources),
+		Logger: p.Logger, Version: p.Config.Version, AllowedOrigins: p.Config.AllowedOrigins, Limits: p.Config.API,
+	}
 }
 
 // Close releases every backend.

@@ -6,21 +6,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b2brecs/b2brecs/shared/api"
+	"github.com/b2brecs/b2brecs/shared/drops"
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
 func TestConfigUploads(t *testing.T) {
-	for _, k := range []string{"B2B_UPLOAD_MODE", "B2B_UPLOAD_MAX_BYTES", "B2B_UPLOAD_URL_EXPIRY"} {
+	for _, k := range []string{"B2B_UPLOAD_MODE", "B2B_UPLOAD_MAX_BYTES", "B2B_UPLOAD_URL_EXPIRY", "B2B_DROP_LIST_LIMIT"} {
 		t.Setenv(k, "")
 	}
 	cfg := tempLocalConfig(t)
-	if up, err := cfg.Uploads(); err != nil || up != (api.Uploads{Mode: api.UploadDirect, MaxBytes: api.MaxUploadBytes, URLExpiry: 15 * time.Minute}) {
+	if up, err := cfg.Uploads(); err != nil || up != (drops.Settings{Mode: drops.ModeDirect, MaxBytes: drops.DefaultMaxBytes, URLExpiry: 15 * time.Minute, ListLimit: drops.DefaultListLimit}) {
 		t.Errorf("local uploads = %+v, %v; want direct, 2 GiB", up, err)
 	}
 	cloud := cfg
 	cloud.Mode = ModeCloud
-	if up, err := cloud.Uploads(); err != nil || up.Mode != api.UploadSigned {
+	if up, err := cloud.Uploads(); err != nil || up.Mode != drops.ModeSigned {
 		t.Errorf("cloud uploads = %+v, %v; want signed", up, err)
 	}
 
