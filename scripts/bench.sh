@@ -14,6 +14,7 @@ run() { # package, benchmark regexp, benchtime
 run ./functions/cmd/recs 'BenchmarkOnlineRetailChain' 3x
 run ./shared/tabular 'Benchmark' 3x
 run ./shared/warehouse/duckdbwh 'Benchmark' 5x
+run ./shared/datasets 'BenchmarkDataset' 3x
 # Database extraction reads the real servers that `make test` uses.
 scripts/test-services.sh start >&2
 trap 'rm -f "$out" "${quality:-}"; scripts/test-services.sh stop >/dev/null 2>&1 || true' EXIT
