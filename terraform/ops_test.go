@@ -69,8 +69,8 @@ func TestFixedEgress(t *testing.T) {
 			t.Errorf("%s: a VPC connector and Direct VPC egress exclude each other", key)
 		}
 	}
-	if n != len(functions.Entrypoints()) {
-		t.Errorf("checked %d functions, want %d", n, len(functions.Entrypoints()))
+	if insts, _ := functionInstances(t, newEvaluator(t, m)); n != 1 || len(insts) != len(functions.Entrypoints()) {
+		t.Errorf("checked %d function resources with %d instances, want one with %d", n, len(insts), len(functions.Entrypoints()))
 	}
 	if o := mustOutput(t, m.dir, "egress_ip"); !refersTo(o, "google_compute_address.egress") {
 		t.Errorf("output egress_ip must be the reserved address")
@@ -186,7 +186,11 @@ func TestAlerts(t *testing.T) {
 	}
 
 	// The services the logs come from are the functions.
-	names := objectOrSetStrings(t, m, m.locals["function_names"])
+	var names []string
+	for it := newEvaluator(t, m).eval(t, m.locals["function_names"].Expr, nil).ElementIterator(); it.Next(); {
+		_, v := it.Element()
+		names = append(names, v.AsString())
+	}
 	var want []string
 	for _, ep := range functions.Entrypoints() {
 		want = append(want, functionName(ep.Name))

@@ -363,43 +363,59 @@ func TestModuleCalls(t *testing.T) {
 	}
 }
 
+// functionResource is the one resource that declares the tenant's Cloud
+// Functions, with for_each over the entry points.
+const functionResource = "google_cloudfunctions2_function.function"
+
+// functionInstances expands the functions' for_each: Cloud Function name
+// => the context its body evaluates in, and the entry point it deploys.
+func functionInstances(t *testing.T, e *evaluator) (map[string]*hcl.EvalContext, map[string]string) {
+	t.Helper()
+	for key := range e.m.resources {
+		if strings.HasPrefix(key, "google_cloudfunctions2_function.") && key != functionResource {
+			t.Errorf("%s: declare every function as an instance of %s (for_each over local.functions), not as a resource of its own", key, functionResource)
+		}
+	}
+	insts := e.expand(t, functionResource)
+	r := e.m.resources[functionResource]
+	byEntry := map[string]string{}
+	for _, name := range sortedKeys(insts) {
+		ep := e.str(t, attr(block(r.Body, "build_config"), "entry_point").Expr, insts[name])
+		if prev, dup := byEntry[ep]; dup {
+			t.Errorf("entry point %q deployed twice (%s and %s)", ep, prev, name)
+		}
+		byEntry[ep] = name
+	}
+	return insts, byEntry
+}
+
 // TestTenantFunctionsMatchEntrypoints is the contract between
-// functions/entrypoints.go and modules/tenant.
+// functions/entrypoints.go and modules/tenant: the functions' for_each,
+// expanded, deploys exactly the entry points, each as the Go table says.
 func TestTenantFunctionsMatchEntrypoints(t *testing.T) {
 	mods := loadModules(t, ".")
 	m := mustModule(t, mods, "modules/tenant")
-
-	byEntry := map[string]*hclsyntax.Block{}
-	for key, r := range m.resources {
-		if !strings.HasPrefix(key, "google_cloudfunctions2_function.") {
-			continue
-		}
-		ep, ok := attrLiteral(block(r.Body, "build_config"), "entry_point")
-		if !ok {
-			t.Errorf("%s: build_config.entry_point must be a literal", key)
-			continue
-		}
-		if byEntry[ep] != nil {
-			t.Errorf("entry point %q deployed twice", ep)
-		}
-		byEntry[ep] = r
-	}
+	e := newEvaluator(t, m)
+	insts, byEntry := functionInstances(t, e)
 
 	want := map[string]bool{}
 	for _, ep := range functions.Entrypoints() {
 		want[ep.Name] = true
 		t.Run(ep.Name, func(t *testing.T) {
-			r := byEntry[ep.Name]
-			if r == nil {
-				t.Fatalf("no google_cloudfunctions2_function with build_config.entry_point = %q", ep.Name)
+			name, ok := byEntry[ep.Name]
+			if !ok {
+				t.Fatalf("no instance of %s has build_config.entry_point = %q", functionResource, ep.Name)
 			}
-			checkFunction(t, m, ep, r)
+			checkFunction(t, e, ep, name, insts[name])
 		})
 	}
-	for name, r := range byEntry {
-		if !want[name] {
-			t.Errorf("google_cloudfunctions2_function.%s deploys entry point %q, which functions.Entrypoints() does not list", r.Labels[1], name)
+	for ep, name := range byEntry {
+		if !want[ep] {
+			t.Errorf("%s deploys entry point %q, which functions.Entrypoints() does not list", instanceName(functionResource, name), ep)
 		}
+	}
+	if len(insts) != len(functions.Entrypoints()) {
+		t.Errorf("%d functions deployed, want the %d entry points", len(insts), len(functions.Entrypoints()))
 	}
 }
 
@@ -419,14 +435,25 @@ func functionName(entry string) string {
 	return b.String()
 }
 
-func checkFunction(t *testing.T, m *module, ep functions.Entrypoint, r *hclsyntax.Block) {
-	body := r.Body
-	if name, _ := attrLiteral(body, "name"); name != functionName(ep.Name) {
-		t.Errorf("name = %q, want %q", name, functionName(ep.Name))
+func checkFunction(t *testing.T, e *evaluator, ep functions.Entrypoint, name string, ctx *hcl.EvalContext) {
+	body := e.m.resources[functionResource].Body
+	str := func(b *hclsyntax.Body, attrName string) string {
+		t.Helper()
+		a := attr(b, attrName)
+		if a == nil {
+			return ""
+		}
+		return e.str(t, a.Expr, ctx)
+	}
+	if got := str(body, "name"); got != functionName(ep.Name) || name != got {
+		t.Errorf("name = %q (instance %q), want %q", got, name, functionName(ep.Name))
+	}
+	if str(body, "description") == "" {
+		t.Errorf("no description")
 	}
 	bc := block(body, "build_config")
-	if a := attr(bc, "runtime"); a == nil || !slices.Contains(refs(a.Expr), "var.go_runtime") {
-		t.Errorf("build_config.runtime must be var.go_runtime")
+	if got := str(bc, "runtime"); got != e.str(t, attr(e.m.variables["go_runtime"].Body, "default").Expr, nil) {
+		t.Errorf("build_config.runtime = %q, want var.go_runtime", got)
 	}
 	ss := block(block(bc, "source"), "storage_source")
 	if ss == nil {
@@ -444,21 +471,24 @@ func checkFunction(t *testing.T, m *module, ep functions.Entrypoint, r *hclsynta
 	if sc == nil {
 		t.Fatalf("service_config missing")
 	}
-	if a := attr(sc, "service_account_email"); a == nil || !refersTo(a.Expr, "google_service_account.functions") {
-		t.Errorf("service_config.service_account_email must be the functions runtime account")
+	if got, want := str(sc, "service_account_email"), "google_service_account.functions.email"; got != want {
+		t.Errorf("service_config.service_account_email = %q, want the functions runtime account (%s)", got, want)
 	}
-	timeout, ok := attrLiteral(sc, "timeout_seconds")
-	if !ok {
-		t.Errorf("service_config.timeout_seconds must be a literal")
+	timeout, err := strconv.Atoi(str(sc, "timeout_seconds"))
+	if err != nil || timeout <= 0 {
+		t.Errorf("service_config.timeout_seconds = %q, want a positive number", str(sc, "timeout_seconds"))
 	}
-	if attr(sc, "available_memory") == nil || attr(sc, "max_instance_count") == nil {
-		t.Errorf("service_config must set available_memory and max_instance_count")
+	if str(sc, "available_memory") == "" {
+		t.Errorf("service_config must set available_memory")
+	}
+	if n, err := strconv.Atoi(str(sc, "max_instance_count")); err != nil || n < 1 {
+		t.Errorf("service_config.max_instance_count = %q, want at least 1", str(sc, "max_instance_count"))
 	}
 	envExpr := attr(sc, "environment_variables")
 	if envExpr == nil {
 		t.Errorf("service_config.environment_variables missing")
 	} else {
-		checkEnv(t, m, objectItems(t, m, envExpr.Expr))
+		checkEnv(t, e.m, objectItems(t, e.m, envExpr.Expr))
 	}
 
 	// Eventarc triggers make their own subscriptions, which cannot have a
@@ -467,15 +497,19 @@ func checkFunction(t *testing.T, m *module, ep functions.Entrypoint, r *hclsynta
 	if triggers := blocks(body, "event_trigger"); len(triggers) != 0 {
 		t.Errorf("function has an event_trigger (an Eventarc subscription has no dead-letter policy); feed it from a push subscription in deliveries.tf")
 	}
+	ingress := str(sc, "ingress_settings")
 	if ep.Trigger == functions.TriggerHTTP {
+		if ingress != "ALLOW_INTERNAL_AND_GCLB" {
+			t.Errorf("ingress_settings = %q, want ALLOW_INTERNAL_AND_GCLB (only through the web app's load balancer)", ingress)
+		}
 		return
 	}
 	// Event functions run at most 540 s on Cloud Functions gen2.
-	if secs, err := strconv.Atoi(timeout); err != nil || secs <= 0 || secs > 540 {
-		t.Errorf("timeout_seconds = %q, want at most 540 for an event function", timeout)
+	if timeout > 540 {
+		t.Errorf("timeout_seconds = %d, want at most 540 for an event function", timeout)
 	}
-	if ing, _ := attrLiteral(sc, "ingress_settings"); ing != "ALLOW_INTERNAL_ONLY" {
-		t.Errorf("ingress_settings = %q, want ALLOW_INTERNAL_ONLY (Pub/Sub push in the project is internal)", ing)
+	if ingress != "ALLOW_INTERNAL_ONLY" {
+		t.Errorf("ingress_settings = %q, want ALLOW_INTERNAL_ONLY (Pub/Sub push in the project is internal)", ingress)
 	}
 	switch ep.Trigger {
 	case functions.TriggerGCS:
@@ -489,37 +523,6 @@ func checkFunction(t *testing.T, m *module, ep functions.Entrypoint, r *hclsynta
 	default:
 		t.Errorf("unknown trigger kind %q", ep.Trigger)
 	}
-}
-
-// deliveries is what the push subscription resource declares per function:
-// the items of local.push_subscriptions (its for_each), by key.
-type delivery struct {
-	function, topic, deadLetter hclsyntax.Expression
-}
-
-// pushDeliveries returns the for_each items of the push subscription
-// resource (google_pubsub_subscription.push).
-func pushDeliveries(t *testing.T, m *module) (*hclsyntax.Block, map[string]delivery) {
-	t.Helper()
-	r := m.resources["google_pubsub_subscription.push"]
-	if r == nil {
-		t.Fatal("google_pubsub_subscription.push (the event functions' push subscriptions) is not declared")
-	}
-	fe := attr(r.Body, "for_each")
-	if fe == nil {
-		t.Fatal("google_pubsub_subscription.push has no for_each")
-	}
-	out := map[string]delivery{}
-	for key, item := range objectItems(t, m, fe.Expr) {
-		fields := objectItems(t, m, item)
-		d := delivery{function: fields["function"], topic: fields["topic"], deadLetter: fields["dead_letter"]}
-		if d.function == nil || d.topic == nil || d.deadLetter == nil {
-			t.Errorf("push subscription %q: want function, topic and dead_letter", key)
-			continue
-		}
-		out[key] = d
-	}
-	return r, out
 }
 
 // soleRef returns the one "type.name" resource an expression refers to.
@@ -546,7 +549,10 @@ func soleRef(t *testing.T, e hclsyntax.Expression) string {
 func TestEventDeliveries(t *testing.T) {
 	mods := loadModules(t, ".")
 	m := mustModule(t, mods, "modules/tenant")
-	r, items := pushDeliveries(t, m)
+	r := m.resources["google_pubsub_subscription.push"]
+	if r == nil {
+		t.Fatal("google_pubsub_subscription.push (the event functions' push subscriptions) is not declared")
+	}
 
 	// The resource: each item's function and topic, and the policies.
 	body := r.Body
@@ -594,37 +600,57 @@ func TestEventDeliveries(t *testing.T) {
 		}
 	}
 
-	// The items: one per event function, on its topic.
-	byEntry := map[string]string{} // entry point => function resource
-	for key, fr := range m.resources {
-		if strings.HasPrefix(key, "google_cloudfunctions2_function.") {
-			if ep, ok := attrLiteral(block(fr.Body, "build_config"), "entry_point"); ok {
-				byEntry[ep] = key
-			}
+	// The instances, expanded: one per event function, on its topic.
+	e := newEvaluator(t, m)
+	push := e.expand(t, "google_pubsub_subscription.push")
+	_, byEntry := functionInstances(t, e)
+	str := func(b *hclsyntax.Body, name string, ctx *hcl.EvalContext) string {
+		t.Helper()
+		if a := attr(b, name); a != nil {
+			return e.str(t, a.Expr, ctx)
 		}
+		return ""
 	}
 	covered := map[string]bool{}
 	deadLetterTopic := topicResource(t, m, eventschemas.TopicDeadLetter)
+	deadLetterTopics := map[string]bool{} // where some subscription's dead letters go
 	recorder := ""
 	for _, ep := range functions.Entrypoints() {
 		if ep.Trigger == functions.TriggerHTTP {
+			if _, ok := push[functionName(ep.Name)]; ok {
+				t.Errorf("%s is an HTTP function but has a push subscription", ep.Name)
+			}
 			continue
 		}
 		name := functionName(ep.Name)
 		covered[name] = true
-		d, ok := items[name]
+		ctx, ok := push[name]
 		if !ok {
-			t.Errorf("%s: no push subscription %q in local.push_subscriptions", ep.Name, name)
+			t.Errorf("%s: no push subscription %q (google_pubsub_subscription.push has %v)", ep.Name, name, sortedKeys(push))
 			continue
 		}
-		if got := soleRef(t, d.function); got != byEntry[ep.Name] {
-			t.Errorf("%s: push subscription feeds %s, want %s", ep.Name, got, byEntry[ep.Name])
+		if byEntry[ep.Name] != name {
+			t.Errorf("%s: deployed as function %q, but its push subscription is %q", ep.Name, byEntry[ep.Name], name)
 		}
+		fn := instanceName(functionResource, name)
 		topic := topicResource(t, m, ep.Topic)
-		if got := soleRef(t, d.topic); got != topic {
-			t.Errorf("%s: push subscription reads %s, want %s (named %q)", ep.Name, got, topic, ep.Topic)
+		if got := str(body, "name", ctx); got != name {
+			t.Errorf("%s: subscription name = %q, want %q", ep.Name, got, name)
 		}
-		dl := soleRef(t, d.deadLetter)
+		if got, want := str(body, "topic", ctx), topic+".id"; got != want {
+			t.Errorf("%s: push subscription reads %s, want %s (named %q)", ep.Name, got, want, ep.Topic)
+		}
+		if got, want := str(pc, "push_endpoint", ctx), fn+".service_config.uri/projects/var.project_id/topics/"+ep.Topic; got != want {
+			t.Errorf("%s: push_endpoint = %q, want %q", ep.Name, got, want)
+		}
+		if got, want := str(oidc, "audience", ctx), fn+".service_config.uri"; got != want {
+			t.Errorf("%s: OIDC audience = %q, want %q", ep.Name, got, want)
+		}
+		if got, want := str(oidc, "service_account_email", ctx), "google_service_account.trigger.email"; got != want {
+			t.Errorf("%s: push tokens signed as %q, want %q", ep.Name, got, want)
+		}
+		dl, _ := strings.CutSuffix(str(dlp, "dead_letter_topic", ctx), ".id")
+		deadLetterTopics[dl] = true
 		switch {
 		case ep.DeadLetters:
 			recorder = name
@@ -645,7 +671,7 @@ func TestEventDeliveries(t *testing.T) {
 	if recorder == "" {
 		t.Errorf("no entry point records dead letters")
 	}
-	for key := range items {
+	for key := range push {
 		if !covered[key] {
 			t.Errorf("push subscription %q feeds no event function of functions.Entrypoints()", key)
 		}
@@ -664,9 +690,9 @@ func TestEventDeliveries(t *testing.T) {
 			publishers[soleRef(t, attr(ir.Body, "topic").Expr)] = true
 		}
 	}
-	for name, d := range items {
-		if dl := soleRef(t, d.deadLetter); !publishers[dl] {
-			t.Errorf("%s: Pub/Sub's service agent may not publish to its dead-letter topic %s", name, dl)
+	for _, dl := range sortedKeys(deadLetterTopics) {
+		if !publishers[dl] {
+			t.Errorf("Pub/Sub's service agent may not publish to the dead-letter topic %s", dl)
 		}
 	}
 	forEachPush := func(key, role string) {

@@ -22,8 +22,11 @@ func TestAPISameOrigin(t *testing.T) {
 	if typ, _ := attrLiteral(neg.Body, "network_endpoint_type"); typ != "SERVERLESS" {
 		t.Errorf("NEG network_endpoint_type = %q, want SERVERLESS", typ)
 	}
-	if a := attr(block(neg.Body, "cloud_run"), "service"); a == nil || !refersTo(a.Expr, "google_cloudfunctions2_function.api") {
-		t.Errorf("NEG cloud_run.service must be the API function's Cloud Run service (google_cloudfunctions2_function.api.name)")
+	e := newEvaluator(t, m)
+	_, byEntry := functionInstances(t, e)
+	apiFn := instanceName(functionResource, byEntry["API"])
+	if a := attr(block(neg.Body, "cloud_run"), "service"); a == nil || e.str(t, a.Expr, nil) != byEntry["API"] {
+		t.Errorf("NEG cloud_run.service must be the API function's Cloud Run service (%s.name)", apiFn)
 	}
 	bs := m.resources["google_compute_backend_service.api"]
 	if bs == nil {
@@ -58,10 +61,6 @@ func TestAPISameOrigin(t *testing.T) {
 		t.Errorf("url map host_rule must match var.web_domain")
 	}
 
-	api := m.resources["google_cloudfunctions2_function.api"]
-	if ing, _ := attrLiteral(block(api.Body, "service_config"), "ingress_settings"); ing != "ALLOW_INTERNAL_AND_GCLB" {
-		t.Errorf("API ingress_settings = %q, want ALLOW_INTERNAL_AND_GCLB (only through the web app's load balancer)", ing)
-	}
 	out := mustOutput(t, m.dir, "api_url")
 	if !slices.Contains(refs(out), "local.web_origin") {
 		t.Errorf("output api_url must be /api on local.web_origin, refers to %v", refs(out))

@@ -11,9 +11,10 @@
 # and functions.Deliver unwraps it: CloudEvents in binary mode for the
 # platform's own topics, Cloud Storage notifications for object-finalized.
 #
-# terraform/terraform_test.go checks that every event function of
-# functions.Entrypoints() has exactly one such subscription, on its topic,
-# with a dead-letter policy, and the IAM Pub/Sub's service agent needs.
+# terraform/terraform_test.go expands the for_each and checks that every
+# event function of functions.Entrypoints() has exactly one such
+# subscription, on its topic, with a dead-letter policy, and the IAM
+# Pub/Sub's service agent needs.
 
 # The drop bucket's object notifications (what Eventarc's storage trigger
 # did): the object resource (JSON_API_V1) on the object-finalized topic.
@@ -75,34 +76,15 @@ resource "google_pubsub_subscription" "dead_letter_unrecorded" {
 }
 
 locals {
-  # Event function (by its Cloud Function name) => the topic it reads and
-  # where its deliveries go once Pub/Sub gives up on them.
+  # Event function (by its Cloud Function name) => the function, the topic
+  # it reads and where its deliveries go once Pub/Sub gives up on them: the
+  # functions of local.functions (functions.tf) that name a topic.
   push_subscriptions = {
-    file-dropped = {
-      function    = google_cloudfunctions2_function.file_dropped
-      topic       = google_pubsub_topic.object_finalized
-      dead_letter = google_pubsub_topic.dead_letter
-    }
-    run-requested = {
-      function    = google_cloudfunctions2_function.run_requested
-      topic       = google_pubsub_topic.etl_run_requested
-      dead_letter = google_pubsub_topic.dead_letter
-    }
-    load-requested = {
-      function    = google_cloudfunctions2_function.load_requested
-      topic       = google_pubsub_topic.etl_load_requested
-      dead_letter = google_pubsub_topic.dead_letter
-    }
-    sweep-requested = {
-      function    = google_cloudfunctions2_function.sweep_requested
-      topic       = google_pubsub_topic.etl_sweep_requested
-      dead_letter = google_pubsub_topic.dead_letter
-    }
-    dead-lettered = {
-      function    = google_cloudfunctions2_function.dead_lettered
-      topic       = google_pubsub_topic.dead_letter
-      dead_letter = google_pubsub_topic.dead_letter_unrecorded
-    }
+    for name, f in local.functions : name => {
+      function    = google_cloudfunctions2_function.function[name]
+      topic       = f.topic
+      dead_letter = f.dead_letter
+    } if f.topic != null
   }
 }
 

@@ -20,7 +20,7 @@ resource "google_monitoring_notification_channel" "email" {
 
 locals {
   functions_logs = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for f in local.function_names : "\"${f}\""])})"
-  function_names = ["api", "file-dropped", "run-requested", "load-requested", "sweep-requested", "dead-lettered"]
+  function_names = keys(local.functions)
 
   alerts = {
     failed-runs = {

@@ -84,7 +84,7 @@ resource "google_compute_region_network_endpoint_group" "api" {
   network_endpoint_type = "SERVERLESS"
 
   cloud_run {
-    service = google_cloudfunctions2_function.api.name
+    service = google_cloudfunctions2_function.function["api"].name
   }
 }
 
