@@ -6,6 +6,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/schedule"
 )
 
 // The job routes are the example to follow for a new route
@@ -59,8 +60,8 @@ func (s *server) jobSchedule(ctx context.Context, c *call) (any, error) {
 
 // previewSchedule converts a schedule spec for the job wizard: its cron
 // expression, label and next fire times, or the field that is wrong.
-func (s *server) previewSchedule(_ context.Context, _ *call, spec etl.ScheduleSpec) (any, error) {
-	ps, err := etl.ParseScheduleSpec(spec)
+func (s *server) previewSchedule(_ context.Context, _ *call, spec schedule.Spec) (any, error) {
+	ps, err := schedule.Parse(spec)
 	if err != nil {
 		return nil, err
 	}

@@ -15,17 +15,18 @@ import (
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/schedule"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 	"github.com/b2brecs/b2brecs/shared/testenv"
 	"github.com/jackc/pgx/v5"
 )
 
 type scheduleJSON struct {
-	Spec     etl.ScheduleSpec `json:"spec"`
-	Cron     string           `json:"cron"`
-	TimeZone string           `json:"time_zone"`
-	Label    string           `json:"label"`
-	Paused   bool             `json:"paused"`
+	Spec     schedule.Spec `json:"spec"`
+	Cron     string        `json:"cron"`
+	TimeZone string        `json:"time_zone"`
+	Label    string        `json:"label"`
+	Paused   bool          `json:"paused"`
 }
 
 type jobJSON struct {
@@ -120,10 +121,10 @@ func TestJobRoutes(t *testing.T) {
 	// The job itself carries its cron and zone.
 	r = f.send(tenancy.RoleViewer, "GET", "/api/jobs/"+j.ID, "")
 	var plain struct {
-		Schedule *etl.Schedule `json:"schedule"`
+		Schedule *scheduleJSON `json:"schedule"`
 	}
 	r.json(t, &plain)
-	if r.status != 200 || plain.Schedule == nil || *plain.Schedule != (etl.Schedule{Cron: "0 8 * * *", TimeZone: "Europe/Warsaw"}) {
+	if r.status != 200 || plain.Schedule == nil || plain.Schedule.Cron != "0 8 * * *" || plain.Schedule.TimeZone != "Europe/Warsaw" {
 		t.Fatalf("GET job = %d %s", r.status, r.body)
 	}
 

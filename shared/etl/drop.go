@@ -2,7 +2,6 @@ package etl
 
 import (
 	"context"
-	"encoding/json"
 	"path"
 	"strconv"
 	"strings"
@@ -12,8 +11,36 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/tabular"
-	"github.com/cloudevents/sdk-go/v2/event"
 )
+
+// matches reports whether a file job claims an object name. A paused job
+// still claims its files: they wait for it (see HandleObjectFinalized)
+// rather than falling to another job.
+func (j Job) matches(object string) bool {
+	if j.SourceType != SourceFile {
+		return false
+	}
+	dir, base := splitObject(object)
+	if strings.Trim(j.File.Prefix, "/") != dir {
+		return false
+	}
+	return globMatch(j.File.Pattern, base)
+}
+
+func splitObject(name string) (dir, base string) {
+	i := strings.LastIndex(name, "/")
+	if i < 0 {
+		return "", name
+	}
+	return name[:i], name[i+1:]
+}
+
+// globMatch matches a base name against a job's glob; a malformed pattern
+// matches nothing.
+func globMatch(pattern, name string) bool {
+	ok, err := path.Match(pattern, name)
+	return err == nil && ok
+}
 
 // HandleObjectFinalized reacts to an object written to a tenant's drop
 // bucket: it finds the file job that claims the object (creating an append
@@ -149,29 +176,4 @@ func escapeGlob(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// publish sends a CloudEvent with a JSON payload.
-func (s *Service) publish(ctx context.Context, topic, typ, subject string, payload any) error {
-	data, err := json.Marshal(payload)
-	if err != nil {
-		return errs.Wrap(errs.Invalid, err, "etl: encode %s", typ)
-	}
-	if err := s.validator.Validate(typ, data); err != nil {
-		return err
-	}
-	e := event.New()
-	// Stable per event and subject, so a republished event is recognisably the same.
-	e.SetID(hashID("e_", typ, subject))
-	e.SetType(typ)
-	e.SetSource("//b2brecs/etl")
-	e.SetSubject(subject)
-	e.SetTime(s.nowUTC())
-	if err := e.SetData(event.ApplicationJSON, data); err != nil {
-		return errs.Wrap(errs.Invalid, err, "etl: set event data")
-	}
-	if err := s.bus.Publish(ctx, topic, e); err != nil {
-		return errs.Wrap(errs.Transient, err, "etl: publish %s", typ)
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package etl_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/events/membus"
 	"github.com/b2brecs/b2brecs/shared/platform"
+	"github.com/b2brecs/b2brecs/shared/schedule"
 	"github.com/b2brecs/b2brecs/shared/scheduler"
 	"github.com/b2brecs/b2brecs/shared/scheduler/localcron"
 )
@@ -169,7 +171,9 @@ func (e *cronEnv) waitRuns(jobID string, n int) []etl.Run {
 	}
 }
 
-func ordersJob(sched *etl.ScheduleSpec) etl.NewJob {
+func intp(n int) *int { return &n }
+
+func ordersJob(sched *schedule.Spec) etl.NewJob {
 	return etl.NewJob{Name: "Orders", File: etl.FileSource{Pattern: "orders_*.csv"}, Dest: etl.Dest{Table: "orders"}, Schedule: sched}
 }
 
@@ -186,15 +190,19 @@ func TestScheduledJobEndToEnd(t *testing.T) {
 	}
 	e.write(drop, "orders_1.csv", "order_id,sku,qty\n1,A1,2\n2,B2,1\n3,A1,5\n")
 
-	view, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&etl.ScheduleSpec{Type: "hourly", Minute: intp(30)}))
+	view, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&schedule.Spec{Type: "hourly", Minute: intp(30)}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if view.Schedule.Cron != "30 * * * *" || view.Schedule.Label != "Hourly at :30" || view.Schedule.Paused || !view.Enabled {
 		t.Errorf("view schedule = %+v enabled %v", view.Schedule, view.Enabled)
 	}
-	if view.Job.Schedule == nil || view.Job.Schedule.Cron != "30 * * * *" || view.Job.Schedule.TimeZone != "UTC" {
+	if view.Job.Schedule == nil || view.Job.Schedule.Type != schedule.Hourly || *view.Job.Schedule.Minute != 30 || view.Job.Schedule.TimeZone != "UTC" {
 		t.Errorf("job.schedule = %+v", view.Job.Schedule)
+	}
+	// Stored once: in the job, with no schedule document beside it.
+	if _, _, err := docstore.Get[map[string]any](ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: etl.KindSchedule, ID: view.ID}); !errs.Is(err, errs.NotFound) {
+		t.Errorf("schedule document of a new job: %v, want not found", err)
 	}
 	st := e.list(tenant)
 	if len(st) != 1 || st[0].Name != etl.SchedulerJobName(view.ID) || st[0].Topic != eventschemas.TopicRunRequested ||
@@ -276,7 +284,7 @@ func TestScheduledJobEndToEnd(t *testing.T) {
 	if _, err := e.p.ETL.GetJobView(ctx, tenant, view.ID); !errs.Is(err, errs.NotFound) {
 		t.Errorf("GetJobView after delete = %v, want not found", err)
 	}
-	if _, _, err := docstore.Get[etl.JobSchedule](ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: etl.KindSchedule, ID: view.ID}); !errs.Is(err, errs.NotFound) {
+	if _, _, err := docstore.Get[map[string]any](ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: etl.KindSchedule, ID: view.ID}); !errs.Is(err, errs.NotFound) {
 		t.Errorf("schedule doc after delete: %v, want not found", err)
 	}
 }
@@ -307,7 +315,7 @@ func TestCreateJobValidation(t *testing.T) {
 		{"merge without keys", valid(func(j *etl.NewJob) { j.LoadMode = etl.Merge }), "merge_keys:"},
 		{"bad merge key", valid(func(j *etl.NewJob) { j.LoadMode, j.MergeKeys = etl.Merge, []string{"Order ID"} }), "merge_keys:"},
 		{"keys without merge", valid(func(j *etl.NewJob) { j.MergeKeys = []string{"id"} }), "merge_keys:"},
-		{"schedule", valid(func(j *etl.NewJob) { j.Schedule = &etl.ScheduleSpec{Type: "daily", Time: "25:00"} }), "schedule.time:"},
+		{"schedule", valid(func(j *etl.NewJob) { j.Schedule = &schedule.Spec{Type: "daily", Time: "25:00"} }), "schedule.time:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -353,7 +361,7 @@ func TestUpdateJob(t *testing.T) {
 	}
 	name, pat := "Order lines", "lines_*.csv"
 	u, err := e.p.ETL.UpdateJob(ctx, tenant, v.ID, etl.JobPatch{
-		Name: &name, Pattern: &pat, Schedule: &etl.ScheduleSpec{Type: "weekly", DayOfWeek: "fri", Time: "07:45", TimeZone: "Europe/Warsaw"},
+		Name: &name, Pattern: &pat, Schedule: &schedule.Spec{Type: "weekly", DayOfWeek: "fri", Time: "07:45", TimeZone: "Europe/Warsaw"},
 		Dest: &etl.Dest{Table: "order_lines"},
 	})
 	if err != nil {
@@ -371,7 +379,7 @@ func TestUpdateJob(t *testing.T) {
 		t.Fatalf("GetJobView = %+v, %v", got, err)
 	}
 	// Back to manual: the scheduler job goes.
-	if u, err = e.p.ETL.UpdateJob(ctx, tenant, v.ID, etl.JobPatch{Schedule: &etl.ScheduleSpec{Type: "manual"}}); err != nil || u.Schedule.Cron != "" || u.Job.Schedule != nil {
+	if u, err = e.p.ETL.UpdateJob(ctx, tenant, v.ID, etl.JobPatch{Schedule: &schedule.Spec{Type: "manual"}}); err != nil || u.Schedule.Cron != "" || u.Job.Schedule != nil {
 		t.Fatalf("to manual = %+v, %v", u.Schedule, err)
 	}
 	if st := e.list(tenant); len(st) != 0 {
@@ -385,7 +393,7 @@ func TestUpdateJob(t *testing.T) {
 	if _, err := e.p.ETL.UpdateJob(ctx, tenant, other.ID, etl.JobPatch{Name: &same}); err != nil {
 		t.Errorf("keeping its own name: %v", err)
 	}
-	if _, err := e.p.ETL.UpdateJob(ctx, tenant, v.ID, etl.JobPatch{Schedule: &etl.ScheduleSpec{Type: "hourly", Minute: intp(99)}}); !errs.Is(err, errs.Invalid) || !strings.HasPrefix(err.Error(), "schedule.minute:") {
+	if _, err := e.p.ETL.UpdateJob(ctx, tenant, v.ID, etl.JobPatch{Schedule: &schedule.Spec{Type: "hourly", Minute: intp(99)}}); !errs.Is(err, errs.Invalid) || !strings.HasPrefix(err.Error(), "schedule.minute:") {
 		t.Errorf("bad schedule: %v", err)
 	}
 
@@ -418,7 +426,7 @@ func (e *env) putRun(r etl.Run) {
 func TestDeleteJobRefusesRunningRun(t *testing.T) {
 	e := newCronEnv(t)
 	ctx := context.Background()
-	v, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&etl.ScheduleSpec{Type: "daily", Time: "02:00"}))
+	v, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&schedule.Spec{Type: "daily", Time: "02:00"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +450,7 @@ func TestDeleteJobRefusesRunningRun(t *testing.T) {
 func TestJobsTenantScoped(t *testing.T) {
 	e := newCronEnv(t)
 	ctx := context.Background()
-	v, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&etl.ScheduleSpec{Type: "daily", Time: "02:00"}))
+	v, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&schedule.Spec{Type: "daily", Time: "02:00"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,12 +480,12 @@ func TestJobsTenantScoped(t *testing.T) {
 func TestSyncSchedules(t *testing.T) {
 	e := newCronEnv(t)
 	ctx := context.Background()
-	a, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&etl.ScheduleSpec{Type: "daily", Time: "02:00"}))
+	a, err := e.p.ETL.CreateJob(ctx, tenant, ordersJob(&schedule.Spec{Type: "daily", Time: "02:00"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "Items", File: etl.FileSource{Pattern: "items.csv"},
-		Schedule: &etl.ScheduleSpec{Type: "monthly", DayOfMonth: 3, Time: "04:00"}})
+		Schedule: &schedule.Spec{Type: "monthly", DayOfMonth: 3, Time: "04:00"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -587,5 +595,80 @@ func TestJobNameReservation(t *testing.T) {
 	}
 	if _, err := e.p.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "Orders", File: etl.FileSource{Pattern: "o.csv"}}); err != nil {
 		t.Errorf("name after delete: %v", err)
+	}
+}
+
+// TestSchedulesStoredByEarlierVersions: a job stored before schedules
+// moved into the job document (the job holding {cron, time_zone}, the
+// spec in an etl_schedule document beside it) reads as it did, is
+// scheduled by SyncSchedules, and is stored in the new form, its old
+// document deleted, when it is next updated. A job whose document is
+// missing reads as a cron schedule of its expression.
+func TestSchedulesStoredByEarlierVersions(t *testing.T) {
+	e := newCronEnv(t)
+	ctx := context.Background()
+	put := func(kind, id, doc string) {
+		t.Helper()
+		var v map[string]any
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := docstore.Put(ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: kind, ID: id}, v, docstore.MustCreate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	job := func(id, name, sched string) string {
+		return `{"id":"` + id + `","tenant":"` + tenant + `","name":"` + name + `","source_type":"file","file":{"prefix":"","pattern":"` + name + `.csv"},
+			"dest":{"dataset":"raw_data","table":"` + name + `"},"load_mode":"append","schedule":` + sched + `,"auto_created":false,"enabled":true,
+			"created_at":"2026-02-01T00:00:00Z","last_run":null}`
+	}
+	put(etl.KindJob, "j_old1", job("j_old1", "weekly_orders", `{"cron":"30 6 * * 1","time_zone":"Europe/Warsaw"}`))
+	put(etl.KindSchedule, "j_old1", `{"job_id":"j_old1","tenant":"`+tenant+`","spec":{"type":"weekly","time":"06:30","day_of_week":"mon","time_zone":"Europe/Warsaw"},
+		"cron":"30 6 * * 1","time_zone":"Europe/Warsaw","label":"Weekly Mon 06:30 Europe/Warsaw","paused":false,"updated_at":"2026-02-01T00:00:00Z"}`)
+	put(etl.KindJob, "j_old2", job("j_old2", "nightly", `{"cron":"0 2 * * *","time_zone":"UTC"}`))
+
+	views, err := e.p.ETL.ListJobViews(ctx, tenant)
+	if err != nil || len(views) != 2 {
+		t.Fatalf("ListJobViews = %+v, %v", views, err)
+	}
+	byID := map[string]etl.JobView{}
+	for _, v := range views {
+		byID[v.ID] = v
+	}
+	if v := byID["j_old1"]; v.Schedule.Spec.Type != schedule.Weekly || v.Schedule.Label != "Weekly Mon 06:30 Europe/Warsaw" ||
+		v.Schedule.Cron != "30 6 * * 1" || len(v.NextRuns) != etl.NextRunsShown {
+		t.Errorf("old weekly job = %+v next %v", v.Schedule, v.NextRuns)
+	}
+	if v := byID["j_old2"]; v.Schedule.Spec.Type != schedule.Cron || v.Schedule.Label != "Cron 0 2 * * *" {
+		t.Errorf("old job without its document = %+v", v.Schedule)
+	}
+	one, err := e.p.ETL.GetJobView(ctx, tenant, "j_old1")
+	if err != nil || one.Schedule.Label != byID["j_old1"].Schedule.Label {
+		t.Errorf("GetJobView = %+v, %v", one.Schedule, err)
+	}
+	if err := e.p.ETL.SyncSchedules(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]scheduler.Status{}
+	for _, st := range e.list(tenant) {
+		got[st.Name] = st
+	}
+	if st := got[etl.SchedulerJobName("j_old1")]; st.Cron != "30 6 * * 1" || st.TimeZone != "Europe/Warsaw" || st.Paused {
+		t.Errorf("scheduler job of the old weekly job = %+v", st)
+	}
+
+	// Renamed: stored in the new form, the old document gone, the
+	// schedule unchanged.
+	name := "Weekly orders"
+	u, err := e.p.ETL.UpdateJob(ctx, tenant, "j_old1", etl.JobPatch{Name: &name})
+	if err != nil || u.Schedule.Label != "Weekly Mon 06:30 Europe/Warsaw" {
+		t.Fatalf("UpdateJob = %+v, %v", u.Schedule, err)
+	}
+	stored, err := e.p.ETL.GetJob(ctx, tenant, "j_old1")
+	if err != nil || stored.Schedule == nil || stored.Schedule.Type != schedule.Weekly || stored.Schedule.DayOfWeek != "mon" || stored.Schedule.Time != "06:30" {
+		t.Errorf("stored job after update = %+v, %v", stored.Schedule, err)
+	}
+	if _, _, err := docstore.Get[map[string]any](ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: etl.KindSchedule, ID: "j_old1"}); !errs.Is(err, errs.NotFound) {
+		t.Errorf("old schedule document after update: %v, want deleted", err)
 	}
 }

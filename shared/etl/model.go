@@ -18,6 +18,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/schedule"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
@@ -69,12 +70,6 @@ type Dest struct {
 	Table   string `json:"table"`
 }
 
-// Schedule is a job's cron schedule.
-type Schedule struct {
-	Cron     string `json:"cron"`
-	TimeZone string `json:"time_zone"`
-}
-
 // RunSummary is the last run shown on a job.
 type RunSummary struct {
 	ID          string     `json:"id"`
@@ -93,15 +88,18 @@ type Job struct {
 	Database *DatabaseSource `json:"database,omitempty"`
 	// State is a database job's incremental state, updated only when a
 	// run's load is booked.
-	State       *IncrementalState `json:"state,omitempty"`
-	Dest        Dest              `json:"dest"`
-	LoadMode    LoadMode          `json:"load_mode"`
-	MergeKeys   []string          `json:"merge_keys,omitempty"`
-	Schedule    *Schedule         `json:"schedule"`
-	AutoCreated bool              `json:"auto_created"`
-	Enabled     bool              `json:"enabled"`
-	CreatedAt   time.Time         `json:"created_at"`
-	LastRun     *RunSummary       `json:"last_run"`
+	State     *IncrementalState `json:"state,omitempty"`
+	Dest      Dest              `json:"dest"`
+	LoadMode  LoadMode          `json:"load_mode"`
+	MergeKeys []string          `json:"merge_keys,omitempty"`
+	// Schedule is the job's schedule as the user picked it (nil: manual).
+	// Jobs stored by earlier versions hold only {cron, time_zone} here:
+	// see KindSchedule.
+	Schedule    *schedule.Spec `json:"schedule"`
+	AutoCreated bool           `json:"auto_created"`
+	Enabled     bool           `json:"enabled"`
+	CreatedAt   time.Time      `json:"created_at"`
+	LastRun     *RunSummary    `json:"last_run"`
 }
 
 // RunStatus is where a run is in its life: pending until a delivery

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
@@ -15,6 +15,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/scheduler"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
+	"github.com/cloudevents/sdk-go/v2/event"
 	"gocloud.dev/blob"
 )
 
@@ -132,70 +133,29 @@ func (s *Service) nowUTC() time.Time { return s.now().UTC() }
 
 func ptr(t time.Time) *time.Time { return &t }
 
-// GetRun returns a run of the tenant.
-func (s *Service) GetRun(ctx context.Context, tenant, id string) (Run, error) {
-	r, _, err := docstore.Get[Run](ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindRun, ID: id})
-	return r, err
-}
-
-// RunFilter narrows ListRuns.
-type RunFilter struct {
-	JobID string
-	// Status "" is any status; another value than the run statuses is
-	// errs.Invalid (field "status").
-	Status RunStatus
-	Limit  int
-}
-
-// ListRuns lists a tenant's runs, newest first.
-func (s *Service) ListRuns(ctx context.Context, tenant string, f RunFilter) ([]Run, error) {
-	if f.Status != "" && !f.Status.Valid() {
-		return nil, errs.Fieldf(errs.Invalid, "status", "%q is not a run status (one of %s)", f.Status, joinStatuses())
-	}
-	q := docstore.Query{Tenant: tenant, Kind: KindRun, OrderBy: "created_at", Desc: true, Limit: f.Limit}
-	if q.Limit <= 0 || q.Limit > 500 {
-		q.Limit = 50
-	}
-	if f.JobID != "" {
-		q.Filters = append(q.Filters, docstore.Filter{Field: "job_id", Op: docstore.Eq, Value: f.JobID})
-	}
-	if f.Status != "" {
-		q.Filters = append(q.Filters, docstore.Filter{Field: "status", Op: docstore.Eq, Value: string(f.Status)})
-	}
-	return docstore.List[Run](ctx, s.store, q)
-}
-
-// GetJob returns a job of the tenant.
-func (s *Service) GetJob(ctx context.Context, tenant, id string) (Job, error) {
-	j, _, err := docstore.Get[Job](ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindJob, ID: id})
-	return j, err
-}
-
-// ListJobs lists a tenant's jobs by name.
-func (s *Service) ListJobs(ctx context.Context, tenant string) ([]Job, error) {
-	return docstore.List[Job](ctx, s.store, docstore.Query{Tenant: tenant, Kind: KindJob, OrderBy: "name"})
-}
-
-// matches reports whether a file job claims an object name. A paused job
-// still claims its files: they wait for it (see HandleObjectFinalized)
-// rather than falling to another job.
-func (j Job) matches(object string) bool {
-	if j.SourceType != SourceFile {
-		return false
-	}
-	dir, base := splitObject(object)
-	if strings.Trim(j.File.Prefix, "/") != dir {
-		return false
-	}
-	return globMatch(j.File.Pattern, base)
-}
-
-func splitObject(name string) (dir, base string) {
-	i := strings.LastIndex(name, "/")
-	if i < 0 {
-		return "", name
-	}
-	return name[:i], name[i+1:]
-}
-
 func invalidf(format string, args ...any) error { return errs.E(errs.Invalid, format, args...) }
+
+// publish sends a CloudEvent with a JSON payload.
+func (s *Service) publish(ctx context.Context, topic, typ, subject string, payload any) error {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return errs.Wrap(errs.Invalid, err, "etl: encode %s", typ)
+	}
+	if err := s.validator.Validate(typ, data); err != nil {
+		return err
+	}
+	e := event.New()
+	// Stable per event and subject, so a republished event is recognisably the same.
+	e.SetID(hashID("e_", typ, subject))
+	e.SetType(typ)
+	e.SetSource("//b2brecs/etl")
+	e.SetSubject(subject)
+	e.SetTime(s.nowUTC())
+	if err := e.SetData(event.ApplicationJSON, data); err != nil {
+		return errs.Wrap(errs.Invalid, err, "etl: set event data")
+	}
+	if err := s.bus.Publish(ctx, topic, e); err != nil {
+		return errs.Wrap(errs.Transient, err, "etl: publish %s", typ)
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/blobstore"
+	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"gocloud.dev/blob"
 )
@@ -112,4 +113,58 @@ func (s *Service) alreadyLoaded(ctx context.Context, tenant, jobID, object, gen,
 		return false, err
 	}
 	return e.Generation == gen || (md5 != "" && e.MD5 == md5), nil
+}
+
+// startDBRun starts one run of a database job for a trigger (nonce names
+// the trigger: the same nonce finds the same run). A job whose earlier
+// run has not finished starts none: two incremental runs from the same
+// watermark would load the same rows twice. That is errs.Conflict for a
+// manual trigger and errs.NotFound ("nothing to run") for a schedule tick
+// (quiet).
+func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, trigger eventschemas.Trigger, nonce string, quiet bool) (Run, error) {
+	id := hashID("r_", tenant, job.ID, SourceDatabase, nonce)
+	key := docstore.Key{Tenant: tenant, Kind: KindRun, ID: id}
+	if existing, _, err := docstore.Get[Run](ctx, s.store, key); err == nil {
+		if existing.Status != StatusPending {
+			return existing, nil
+		}
+		return existing, s.publishRunRequested(ctx, existing)
+	} else if !errs.Is(err, errs.NotFound) {
+		return Run{}, err
+	}
+	for _, st := range []RunStatus{StatusRunning, StatusPending} {
+		busy, err := s.hasRuns(ctx, tenant, job.ID, st)
+		if err != nil {
+			return Run{}, err
+		}
+		if busy {
+			kind := errs.Conflict
+			if quiet {
+				kind = errs.NotFound
+			}
+			return Run{}, errs.Explain(errs.E(kind, "etl: job %s has a %s run", job.ID, st), "this job has a %s run: start another when it has finished", st)
+		}
+	}
+	run := Run{
+		ID: id, Tenant: tenant, JobID: job.ID, JobName: job.Name, Status: StatusPending,
+		Trigger: trigger, Dest: job.Dest, CreatedAt: s.nowUTC(),
+	}
+	if _, err := docstore.Put(ctx, s.store, key, run, docstore.MustCreate); err != nil {
+		if !errs.Is(err, errs.Conflict) {
+			return Run{}, err
+		}
+		// Another delivery of the same trigger created it.
+		existing, _, gerr := docstore.Get[Run](ctx, s.store, key)
+		if gerr != nil {
+			return Run{}, gerr
+		}
+		return existing, nil
+	}
+	s.log.InfoContext(ctx, "etl: run requested", "tenant", tenant, "run", run.ID, "job", job.ID, "table", dbSourceName(job.Database))
+	return run, s.publishRunRequested(ctx, run)
+}
+
+func (s *Service) publishRunRequested(ctx context.Context, run Run) error {
+	return s.publish(ctx, eventschemas.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
+		eventschemas.RunRequested{Tenant: run.Tenant, JobID: run.JobID, RunID: run.ID, Trigger: run.Trigger})
 }

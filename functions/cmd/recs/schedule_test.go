@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/schedule"
 )
 
 // TestSchedulesRestoredAtStart: the in-process cron starts empty; a new
@@ -23,13 +24,13 @@ func TestSchedulesRestoredAtStart(t *testing.T) {
 	}
 	tenant := first.Tenant.ID
 	daily, err := first.P.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "Orders", File: etl.FileSource{Pattern: "orders_*.csv"},
-		Schedule: &etl.ScheduleSpec{Type: etl.ScheduleDaily, Time: "06:30", TimeZone: "Europe/Warsaw"}})
+		Schedule: &schedule.Spec{Type: schedule.Daily, Time: "06:30", TimeZone: "Europe/Warsaw"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	off := false
 	paused, err := first.P.ETL.CreateJob(ctx, tenant, etl.NewJob{Name: "Items", File: etl.FileSource{Pattern: "items.csv"}, Enabled: &off,
-		Schedule: &etl.ScheduleSpec{Type: etl.ScheduleWeekly, DayOfWeek: "mon", Time: "09:00"}})
+		Schedule: &schedule.Spec{Type: schedule.Weekly, DayOfWeek: "mon", Time: "09:00"}})
 	if err != nil {
 		t.Fatal(err)
 	}
