@@ -114,8 +114,8 @@ func (s *Service) Ticket(ctx context.Context, tenant, name string, size *int64) 
 	if errs.Is(err, errs.Unsupported) || errs.Is(err, errs.Permission) {
 		// The deployment's set-up, not the user's request: an internal
 		// error (500), with the cause logged.
-		return Ticket{}, &errs.Error{Kind: errs.Unknown, Msg: "drops: upload ticket: " + err.Error(),
-			User: "uploads are not set up in this deployment (the storage cannot sign upload links): ask your administrator"}
+		return Ticket{}, errs.Explain(errs.Wrap(errs.Unknown, err, "drops: sign an upload link"),
+			"uploads are not set up in this deployment (the storage cannot sign upload links): ask your administrator")
 	}
 	if err != nil {
 		return Ticket{}, errs.At(op+".Ticket", err)
