@@ -179,6 +179,28 @@ function emptyStages() {
   };
 }
 
+/** The schedule of a job without one, as job views show it (jobs are answered as views). */
+const MANUAL = {
+  schedule: { spec: { type: 'manual' }, cron: '', time_zone: '', label: 'Manual', paused: false },
+  next_runs: null,
+};
+
+/** GET /api/runs/summary: run counts over the last `hours` hours. */
+function runsSummary(runs, hours, now = Date.now()) {
+  const start = now - hours * 3600e3;
+  const ended = runs.filter((r) => r.completed_at && Date.parse(r.completed_at) >= start);
+  const sum = (f) => ended.reduce((n, r) => n + (r[f] ?? 0), 0);
+  return {
+    windowStart: new Date(start).toISOString(),
+    windowEnd: new Date(now).toISOString(),
+    active: runs.filter((r) => r.status === 'pending' || r.status === 'running').length,
+    completed: ended.filter((r) => r.status !== 'failed').length,
+    failed: ended.filter((r) => r.status === 'failed').length,
+    rowsLoaded: sum('rows_loaded'),
+    rowsRejected: sum('rows_rejected'),
+  };
+}
+
 /** Creates the in-memory state with a couple of seeded jobs, runs and tables. */
 function seed() {
   const now = Date.now();
@@ -220,7 +242,14 @@ function seed() {
     file: { prefix: 'drop/', pattern: 'customers*.csv', format: 'csv' },
     dest: { dataset: 'raw_data', table: 'customers' },
     load_mode: 'truncate',
-    schedule: { cron: '0 2 * * *', time_zone: 'Europe/London' },
+    schedule: {
+      spec: { type: 'daily', time: '02:00', time_zone: 'Europe/London' },
+      cron: '0 2 * * *',
+      time_zone: 'Europe/London',
+      label: 'Daily 02:00 Europe/London',
+      paused: false,
+    },
+    next_runs: [1, 2, 3].map((d) => iso(Math.floor(now / 86400e3 + d) * 86400e3 + 2 * 3600e3)),
     auto_created: false,
     enabled: true,
     created_at: iso(now - 9 * 86400e3),
@@ -233,7 +262,7 @@ function seed() {
     file: { prefix: 'drop/', pattern: 'products.csv', format: 'csv' },
     dest: { dataset: 'raw_data', table: 'products' },
     load_mode: 'append',
-    schedule: null,
+    ...MANUAL,
     auto_created: true,
     enabled: true,
     created_at: iso(now - 2 * 86400e3),
@@ -540,6 +569,12 @@ export function createMockApi(opts = {}) {
       const runs = state.runs.filter((r) => (!jobId || r.job_id === jobId) && (!status || r.status === status)).slice(0, limit);
       return json(res, 200, { runs });
     }
+    if (p === '/api/runs/summary' && method === 'GET') {
+      auth(req, 'viewer');
+      const hours = Number(url.searchParams.get('hours') ?? 24);
+      if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 31) throw new HttpError(400, 'invalid', 'hours must be a whole number from 1 to 744.');
+      return json(res, 200, runsSummary(state.runs, hours));
+    }
     if ((m = /^\/api\/runs\/([^/]+)$/.exec(p)) && method === 'GET') {
       auth(req, 'viewer');
       const run = state.runs.find((r) => r.id === decodeURIComponent(m[1]));
@@ -597,7 +632,7 @@ export function createMockApi(opts = {}) {
           file: { prefix: '', pattern: name, format: /\.csv/i.test(name) ? 'csv' : extname(name).slice(1) },
           dest: { dataset: 'raw_data', table },
           load_mode: 'truncate',
-          schedule: null,
+          ...MANUAL,
           auto_created: true,
           enabled: true,
           created_at: new Date().toISOString(),

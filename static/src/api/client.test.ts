@@ -18,6 +18,29 @@ describe('ApiClient', () => {
     expect(calls[0].headers.accept).toBe('application/json');
   });
 
+  it('asks the runs summary for a window in hours and answers its counts as sent', async () => {
+    const summary = {
+      windowStart: '2026-11-25T12:00:00Z',
+      windowEnd: '2026-11-26T12:00:00Z',
+      active: 1,
+      completed: 20,
+      failed: 2,
+      rowsLoaded: 541909,
+      rowsRejected: 8,
+    };
+    const { api, calls } = client({ 'GET /api/runs/summary': summary });
+    await expect(api.runsSummary(24)).resolves.toEqual(summary);
+    expect(calls.map((c) => `${c.method} ${c.path}${c.search}`)).toEqual(['GET /api/runs/summary?hours=24']);
+  });
+
+  it('answers the job list as views, with schedules and next runs', async () => {
+    const view = { id: 'jb_1', name: 'orders', schedule: { label: 'Daily 07:15' }, next_runs: ['2026-12-02T07:15:00Z'] };
+    const { api } = client({ 'GET /api/jobs': { jobs: [view] } });
+    const [job] = await api.listJobs();
+    expect(job.schedule.label).toBe('Daily 07:15');
+    expect(job.next_runs).toEqual(['2026-12-02T07:15:00Z']);
+  });
+
   it('sends no Authorization header on login, and posts JSON', async () => {
     const { api, calls } = client({
       'POST /api/auth/login': { token: 't', expires_at: '2999-01-01T00:00:00Z', user: { email: 'a@b' }, tenant: { name: 'T' } },

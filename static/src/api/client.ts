@@ -2,7 +2,6 @@ import type {
   Connection,
   ConnectionPatch,
   DropFile,
-  Job,
   JobPatch,
   JobView,
   NewConnection,
@@ -11,7 +10,7 @@ import type {
   ScheduleSpec,
   SchedulePreview,
   SourceFile,
-  SourceTableItem,
+  SourceTableInfo,
   TableMeta,
   TestResult,
   LoginResponse,
@@ -20,6 +19,7 @@ import type {
   RejectsResponse,
   Run,
   RunsQuery,
+  RunsSummary,
   Table,
   TableDetailResponse,
   Tenant,
@@ -264,12 +264,13 @@ export class ApiClient {
   }
 
   // --- ETL
-  async listJobs(): Promise<Job[]> {
-    const r = await this.request<{ jobs: Job[] | null }>('GET', '/jobs');
+  /** Every job with its schedule and next fire times (the list answers views: no request per job). */
+  async listJobs(signal?: AbortSignal): Promise<JobView[]> {
+    const r = await this.request<{ jobs: JobView[] | null }>('GET', '/jobs', { signal });
     return r?.jobs ?? [];
   }
-  getJob(id: string): Promise<Job> {
-    return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
+  getJob(id: string, signal?: AbortSignal): Promise<JobView> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}`, { signal });
   }
   /**
    * Starts a job: the server answers `{"runs":[Run]}`, one run per object the job claims (a bare
@@ -292,6 +293,10 @@ export class ApiClient {
       signal,
     });
     return r?.runs ?? [];
+  }
+  /** Run counts over the last `hours` hours, counted by the server over every run of the tenant. */
+  runsSummary(hours = 24, signal?: AbortSignal): Promise<RunsSummary> {
+    return this.request('GET', '/runs/summary', { query: { hours }, signal });
   }
   getRun(id: string, signal?: AbortSignal): Promise<Run> {
     return this.request('GET', `/runs/${encodeURIComponent(id)}`, { signal });
@@ -332,9 +337,6 @@ export class ApiClient {
   resumeJob(id: string): Promise<JobView> {
     return this.request('POST', `/jobs/${encodeURIComponent(id)}/resume`);
   }
-  getJobView(id: string, signal?: AbortSignal): Promise<JobView> {
-    return this.request('GET', `/jobs/${encodeURIComponent(id)}`, { signal });
-  }
   previewSchedule(spec: ScheduleSpec, signal?: AbortSignal): Promise<SchedulePreview> {
     return this.request('POST', '/schedules/preview', { json: spec, signal });
   }
@@ -366,8 +368,8 @@ export class ApiClient {
     const r = await this.request<{ schemas: string[] | null }>('GET', `/connections/${encodeURIComponent(id)}/schemas`);
     return r?.schemas ?? [];
   }
-  async listSourceTables(id: string, schema?: string): Promise<SourceTableItem[]> {
-    const r = await this.request<{ tables: SourceTableItem[] | null }>('GET', `/connections/${encodeURIComponent(id)}/tables`, {
+  async listSourceTables(id: string, schema?: string): Promise<SourceTableInfo[]> {
+    const r = await this.request<{ tables: SourceTableInfo[] | null }>('GET', `/connections/${encodeURIComponent(id)}/tables`, {
       query: { schema },
     });
     return r?.tables ?? [];

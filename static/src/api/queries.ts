@@ -1,21 +1,94 @@
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../auth/AuthProvider';
-import { runPollInterval, runsPollInterval } from '../lib/polling';
+import { FAST_POLL_MS, runPollInterval, runsPollInterval, SLOW_POLL_MS } from '../lib/polling';
 import { uploadFile, type Transfer, type UploadProgress } from '../lib/upload';
-import { ApiError } from './client';
-import type { NewUser, Run, User } from './types';
+import { ApiError, type ApiClient } from './client';
+import type { NewUser, Run, ScheduleSpec, User } from './types';
 
-export const queryKeys = {
+/**
+ * Query keys. A key is a prefix of the keys under it: invalidating `keys.runs` refreshes the list,
+ * the summary, every run and its rejects; `keys.connection(id)` the connection and what is browsed
+ * through it. Only the factories below build keys for reading; writes invalidate these prefixes.
+ */
+export const keys = {
   runs: ['runs'] as const,
-  run: (id: string) => ['runs', id] as const,
-  rejects: (id: string) => ['runs', id, 'rejects'] as const,
+  runsSummary: (hours: number) => ['runs', 'summary', hours] as const,
+  run: (id: string) => ['runs', 'id', id] as const,
+  rejects: (id: string) => ['runs', 'id', id, 'rejects'] as const,
   jobs: ['jobs'] as const,
-  tables: (dataset: string) => ['tables', dataset] as const,
+  tables: ['tables'] as const,
+  tableList: (dataset: string) => ['tables', dataset] as const,
   table: (dataset: string, name: string) => ['tables', dataset, name] as const,
   users: ['users'] as const,
-  jobView: (id: string) => ['jobs', id] as const,
   connections: ['connections'] as const,
   connection: (id: string) => ['connections', id] as const,
+  sourceSchemas: (id: string) => ['connections', id, 'schemas'] as const,
+  sourceTables: (id: string, schema: string) => ['connections', id, 'tables', schema] as const,
+  sourceTable: (id: string, schema: string, table: string) => ['connections', id, 'table', schema, table] as const,
+  sourceFiles: (id: string, prefix: string, pattern: string) => ['connections', id, 'files', prefix, pattern] as const,
+  schedulePreview: (spec: ScheduleSpec) => ['schedule-preview', JSON.stringify(spec)] as const,
+};
+
+/** The latest runs the runs page lists. */
+export const RUNS_LIMIT = 50;
+
+/**
+ * queryOptions factories: the one place a query's key, fetch and refresh policy are said. Use them
+ * with useQuery/useQueries/prefetchQuery/getQueryData (which they type).
+ */
+export const queries = {
+  runs: (api: ApiClient, boostUntil = 0) =>
+    queryOptions({
+      queryKey: keys.runs,
+      queryFn: ({ signal }) => api.listRuns({ limit: RUNS_LIMIT }, signal),
+      refetchInterval: (q) => runsPollInterval(q.state.data, Date.now(), boostUntil),
+      refetchIntervalInBackground: false,
+    }),
+  runsSummary: (api: ApiClient, hours = 24, live = false) =>
+    queryOptions({
+      queryKey: keys.runsSummary(hours),
+      queryFn: ({ signal }) => api.runsSummary(hours, signal),
+      refetchInterval: live ? FAST_POLL_MS : SLOW_POLL_MS,
+      refetchIntervalInBackground: false,
+    }),
+  run: (api: ApiClient, id: string) =>
+    queryOptions({
+      queryKey: keys.run(id),
+      queryFn: ({ signal }) => api.getRun(id, signal),
+      refetchInterval: (q) => runPollInterval(q.state.data),
+    }),
+  rejects: (api: ApiClient, id: string) =>
+    queryOptions({ queryKey: keys.rejects(id), queryFn: () => api.listRejects(id, 100) }),
+  jobs: (api: ApiClient) =>
+    queryOptions({ queryKey: keys.jobs, queryFn: ({ signal }) => api.listJobs(signal), refetchInterval: 30000 }),
+  tables: (api: ApiClient, dataset = 'raw_data') =>
+    queryOptions({ queryKey: keys.tableList(dataset), queryFn: () => api.listTables(dataset) }),
+  table: (api: ApiClient, dataset: string, name: string) =>
+    queryOptions({ queryKey: keys.table(dataset, name), queryFn: () => api.getTable(dataset, name, 20) }),
+  users: (api: ApiClient) => queryOptions({ queryKey: keys.users, queryFn: () => api.listUsers() }),
+  connections: (api: ApiClient) => queryOptions({ queryKey: keys.connections, queryFn: () => api.listConnections() }),
+  connection: (api: ApiClient, id: string) =>
+    queryOptions({ queryKey: keys.connection(id), queryFn: () => api.getConnection(id) }),
+  sourceSchemas: (api: ApiClient, id: string) =>
+    queryOptions({ queryKey: keys.sourceSchemas(id), queryFn: () => api.listSourceSchemas(id), retry: false }),
+  sourceTables: (api: ApiClient, id: string, schema: string) =>
+    queryOptions({ queryKey: keys.sourceTables(id, schema), queryFn: () => api.listSourceTables(id, schema || undefined), retry: false }),
+  sourceTable: (api: ApiClient, id: string, schema: string, table: string) =>
+    queryOptions({ queryKey: keys.sourceTable(id, schema, table), queryFn: () => api.describeSourceTable(id, schema, table), retry: false }),
+  sourceFiles: (api: ApiClient, id: string, prefix: string, pattern: string) =>
+    queryOptions({
+      queryKey: keys.sourceFiles(id, prefix, pattern),
+      queryFn: () => api.listSourceFiles(id, prefix || undefined, pattern || undefined),
+      retry: false,
+    }),
+  schedulePreview: (api: ApiClient, spec: ScheduleSpec) =>
+    queryOptions({
+      queryKey: keys.schedulePreview(spec),
+      queryFn: ({ signal }) => api.previewSchedule(spec, signal),
+      placeholderData: keepPreviousData,
+      retry: false,
+      staleTime: 60000,
+    }),
 };
 
 /** Retry transient and network failures twice; never retry 4xx answers. */
@@ -27,49 +100,52 @@ export function shouldRetry(failureCount: number, error: unknown): boolean {
 }
 
 export function useRuns(opts: { boostUntil?: number } = {}) {
-  const api = useApi();
-  return useQuery({
-    queryKey: queryKeys.runs,
-    queryFn: ({ signal }) => api.listRuns({ limit: 50 }, signal),
-    refetchInterval: (q) => runsPollInterval(q.state.data, Date.now(), opts.boostUntil ?? 0),
-    refetchIntervalInBackground: false,
-  });
+  return useQuery(queries.runs(useApi(), opts.boostUntil ?? 0));
 }
 
+/** The server's run counts over the last `hours` hours; polled fast while `live`. */
+export function useRunsSummary(hours = 24, live = false) {
+  return useQuery(queries.runsSummary(useApi(), hours, live));
+}
+
+/** One run, shown at once from the runs list when it is there. */
 export function useRun(id: string) {
   const api = useApi();
   const qc = useQueryClient();
+  const list = queries.runs(api);
   return useQuery({
-    queryKey: queryKeys.run(id),
-    queryFn: ({ signal }) => api.getRun(id, signal),
-    initialData: () => qc.getQueryData<Run[]>(queryKeys.runs)?.find((r) => r.id === id),
-    initialDataUpdatedAt: () => qc.getQueryState(queryKeys.runs)?.dataUpdatedAt,
-    refetchInterval: (q) => runPollInterval(q.state.data),
+    ...queries.run(api, id),
+    initialData: () => qc.getQueryData(list.queryKey)?.find((r) => r.id === id),
+    initialDataUpdatedAt: () => qc.getQueryState(list.queryKey)?.dataUpdatedAt,
   });
 }
 
 export function useRejects(id: string, enabled: boolean) {
-  const api = useApi();
-  return useQuery({
-    queryKey: queryKeys.rejects(id),
-    queryFn: () => api.listRejects(id, 100),
-    enabled,
-  });
+  return useQuery({ ...queries.rejects(useApi(), id), enabled });
 }
 
 export function useJobs() {
-  const api = useApi();
-  return useQuery({ queryKey: queryKeys.jobs, queryFn: () => api.listJobs(), refetchInterval: 30000 });
+  return useQuery(queries.jobs(useApi()));
 }
 
 export function useTables(dataset = 'raw_data') {
-  const api = useApi();
-  return useQuery({ queryKey: queryKeys.tables(dataset), queryFn: () => api.listTables(dataset) });
+  return useQuery(queries.tables(useApi(), dataset));
 }
 
 export function useTable(dataset: string, name: string) {
-  const api = useApi();
-  return useQuery({ queryKey: queryKeys.table(dataset, name), queryFn: () => api.getTable(dataset, name, 20) });
+  return useQuery(queries.table(useApi(), dataset, name));
+}
+
+export function useUsers(enabled = true) {
+  return useQuery({ ...queries.users(useApi()), enabled });
+}
+
+export function useConnections() {
+  return useQuery(queries.connections(useApi()));
+}
+
+export function useConnection(id: string) {
+  return useQuery(queries.connection(useApi(), id));
 }
 
 export function useUploadFile() {
@@ -79,7 +155,7 @@ export function useUploadFile() {
     mutationFn: ({ file, onProgress, transfer }: { file: File; onProgress?: (p: UploadProgress) => void; transfer?: Transfer }) =>
       uploadFile(api, file, { onProgress, transfer }),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: queryKeys.runs });
+      void qc.invalidateQueries({ queryKey: keys.runs });
     },
   });
 }
@@ -92,19 +168,14 @@ export function useStartJobRun() {
     mutationFn: (jobId: string) => api.startJobRuns(jobId),
     onSuccess: (runs) => {
       const ids = new Set(runs.map((r) => r.id));
-      qc.setQueryData<Run[]>(queryKeys.runs, (old) =>
+      qc.setQueryData(queries.runs(api).queryKey, (old: Run[] | undefined) =>
         [...runs, ...(old ?? []).filter((r) => !ids.has(r.id))].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at)),
       );
-      for (const r of runs) qc.setQueryData(queryKeys.run(r.id), r);
-      void qc.invalidateQueries({ queryKey: queryKeys.runs });
-      void qc.invalidateQueries({ queryKey: queryKeys.jobs });
+      for (const r of runs) qc.setQueryData(queries.run(api, r.id).queryKey, r);
+      void qc.invalidateQueries({ queryKey: keys.runs });
+      void qc.invalidateQueries({ queryKey: keys.jobs });
     },
   });
-}
-
-export function useUsers(enabled = true) {
-  const api = useApi();
-  return useQuery({ queryKey: queryKeys.users, queryFn: () => api.listUsers(), enabled });
 }
 
 /** Ends every session of a user (admin): their devices must sign in again. */
@@ -119,54 +190,30 @@ export function useCreateUser() {
   return useMutation({
     mutationFn: (u: NewUser) => api.createUser(u),
     onSuccess: (created) => {
-      qc.setQueryData<User[]>(queryKeys.users, (old) => (old ? [...old.filter((x) => x.id !== created.id), created] : [created]));
-      void qc.invalidateQueries({ queryKey: queryKeys.users });
+      qc.setQueryData(queries.users(api).queryKey, (old: User[] | undefined) => (old ? [...old.filter((x) => x.id !== created.id), created] : [created]));
+      void qc.invalidateQueries({ queryKey: keys.users });
     },
   });
 }
 
-/** GET /api/jobs/{id} of every listed job: the schedule label and next fire times the list lacks. */
-export function useJobViews(ids: string[]) {
-  const api = useApi();
-  return useQueries({
-    queries: ids.map((id) => ({
-      queryKey: queryKeys.jobView(id),
-      queryFn: ({ signal }: { signal: AbortSignal }) => api.getJobView(id, signal),
-      staleTime: 15000,
-    })),
-  });
-}
-
-/** Job writes refresh the list and every job view. */
-export function useJobMutation<TVars>(fn: (api: ReturnType<typeof useApi>, v: TVars) => Promise<unknown>) {
+/** A write that, once done, refreshes every query under `prefix` (a key of `keys`). */
+function useWrite<TVars, TOut>(prefix: readonly unknown[], fn: (api: ApiClient, v: TVars) => Promise<TOut>) {
   const api = useApi();
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (v: TVars) => fn(api, v),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: queryKeys.jobs });
+      void qc.invalidateQueries({ queryKey: prefix });
     },
   });
 }
 
-export function useConnections() {
-  const api = useApi();
-  return useQuery({ queryKey: queryKeys.connections, queryFn: () => api.listConnections() });
+/** Job writes refresh the job list. */
+export function useJobMutation<TVars, TOut = unknown>(fn: (api: ApiClient, v: TVars) => Promise<TOut>) {
+  return useWrite(keys.jobs, fn);
 }
 
-export function useConnection(id: string) {
-  const api = useApi();
-  return useQuery({ queryKey: queryKeys.connection(id), queryFn: () => api.getConnection(id) });
-}
-
-/** Connection writes refresh the list and the detail. */
-export function useConnectionMutation<TVars, TOut>(fn: (api: ReturnType<typeof useApi>, v: TVars) => Promise<TOut>) {
-  const api = useApi();
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: (v: TVars) => fn(api, v),
-    onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: queryKeys.connections });
-    },
-  });
+/** Connection writes refresh the list, the details and what is browsed through them. */
+export function useConnectionMutation<TVars, TOut>(fn: (api: ApiClient, v: TVars) => Promise<TOut>) {
+  return useWrite(keys.connections, fn);
 }

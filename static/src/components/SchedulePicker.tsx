@@ -1,9 +1,10 @@
 import { Alert, Badge, Group, Loader, NativeSelect, NumberInput, Paper, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconAlertCircle, IconCalendarEvent } from '@tabler/icons-react';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { errorMessage } from '../api/client';
+import { queries } from '../api/queries';
 import type { ScheduleType } from '../api/types';
 import { useApi } from '../auth/AuthProvider';
 import { errorFor, fieldError } from '../lib/fieldErrors';
@@ -51,14 +52,7 @@ export function SchedulePicker({
   const api = useApi();
   const spec = useMemo(() => buildSpec(value), [value]);
   const [debounced] = useDebouncedValue(spec, debounceMs);
-  const key = JSON.stringify(debounced);
-  const preview = useQuery({
-    queryKey: ['schedule-preview', key],
-    queryFn: ({ signal }) => api.previewSchedule(debounced, signal),
-    placeholderData: keepPreviousData,
-    retry: false,
-    staleTime: 60000,
-  });
+  const preview = useQuery(queries.schedulePreview(api, debounced));
   const zones = useMemo(() => timeZones(value.timeZone), [value.timeZone]);
   const set = (patch: Partial<ScheduleDraft>) => onChange({ ...value, ...patch });
 
@@ -66,7 +60,7 @@ export function SchedulePicker({
   const fe = fieldError(err);
   const at = (field: string) => errorFor(err, `schedule.${field}`);
   const general = err && (!fe || !fe.field.startsWith('schedule.') || !['minute', 'time', 'day_of_week', 'day_of_month', 'cron', 'time_zone'].includes(fe.field.slice(9)));
-  const stale = JSON.stringify(spec) !== key || preview.isFetching;
+  const stale = JSON.stringify(spec) !== JSON.stringify(debounced) || preview.isFetching;
 
   return (
     <Stack gap="sm" data-testid="schedule-picker">

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { run } from '../test/fixtures';
+import { run, stages } from '../test/fixtures';
+import type { Phase } from '../api/types';
 import { baseName, encodingLabel, hasTable, rowsRead, runDurationSeconds, runPhase, skippedLabel, skippedReason, skippedRunId, skippedSentence, startOutcome, statusMeta } from './runs';
 
 describe('runs helpers', () => {
@@ -25,13 +26,13 @@ describe('runs helpers', () => {
     expect(runPhase(run({ status: 'pending' }))).toEqual({ label: 'Queued', percent: 2 });
     expect(runPhase(run({ status: 'running', progress: { rows_read: 5, phase: 'loading' } })).label).toBe('Loading');
     expect(
-      runPhase(run({ status: 'running', progress: null, stages: { init_completed_at: '2026-01-01T00:00:00Z' } })).label,
+      runPhase(run({ status: 'running', progress: { rows_read: 0, phase: '' as Phase }, stages: stages({ init_completed_at: '2026-01-01T00:00:00Z' }) })).label,
     ).toBe('Validating');
   });
 
   it('uses live progress for rows read while running', () => {
     expect(rowsRead(run({ status: 'running', rows_read: 0, progress: { rows_read: 1200, phase: 'extraction' } }))).toBe(1200);
-    expect(rowsRead(run({ status: 'completed', rows_read: 900, progress: { rows_read: 1200, phase: 'done' } }))).toBe(900);
+    expect(rowsRead(run({ status: 'completed', rows_read: 900, progress: { rows_read: 1200, phase: 'load' } }))).toBe(900);
   });
 
   it('measures running runs from started_at to now', () => {

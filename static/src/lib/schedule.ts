@@ -85,7 +85,7 @@ export function draftFromSpec(spec: ScheduleSpec | null | undefined, fallbackZon
     type: spec.type ?? 'manual',
     minute: spec.minute ?? d.minute,
     time: spec.time ?? d.time,
-    dayOfWeek: spec.day_of_week ?? d.dayOfWeek,
+    dayOfWeek: DAYS_OF_WEEK.find((w) => w.value === spec.day_of_week)?.value ?? d.dayOfWeek,
     dayOfMonth: spec.day_of_month ?? d.dayOfMonth,
     cron: spec.cron ?? d.cron,
     timeZone: spec.time_zone || (spec.type === 'manual' ? fallbackZone : 'UTC'),

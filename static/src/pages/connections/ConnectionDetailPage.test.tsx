@@ -3,19 +3,18 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Connection, TableMeta } from '../../api/types';
 import { fakeFetch } from '../../test/fakeApi';
-import { session } from '../../test/fixtures';
+import { connection, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 
-const base = { tenant_id: 'tn_1', enabled: true, created_at: '2026-11-01T00:00:00Z', updated_at: '2026-11-01T00:00:00Z', jobs_count: 0 };
-const PG: Connection = { ...base, id: 'cn_1', name: 'Shop DB', type: 'postgresql', host: 'db', database: 'shop', username: 'etl', schema: 'sales', secret_fields: ['password'], has_secret: true };
-const S3: Connection = { ...base, id: 'cn_2', name: 'Exports', type: 's3', bucket_url: 's3://acme', prefix: 'orders/', secret_fields: [], has_secret: false };
+const PG: Connection = connection({ id: 'cn_1', name: 'Shop DB', type: 'postgresql', host: 'db', database: 'shop', username: 'etl', schema: 'sales', secret_fields: ['password'], has_secret: true });
+const S3: Connection = connection({ id: 'cn_2', name: 'Exports', type: 's3', bucket_url: 's3://acme', prefix: 'orders/', secret_fields: [], has_secret: false });
 
 const META: TableMeta = {
   schema: 'sales',
   table: 'orders',
   columns: [
-    { name: 'order_id', original_name: 'OrderID', name_changed: true, source_type: 'integer', type: 'INT64', nullable: false, primary_key: true, samples: ['1', '2'] },
-    { name: 'placed_at', original_name: 'placed_at', source_type: 'timestamp with time zone', type: 'TIMESTAMP', nullable: true, temporal: true, samples: ['2026-01-01 10:00:00', 'NULL'] },
+    { name: 'order_id', original_name: 'OrderID', name_changed: true, source_type: 'integer', type: 'INT64', confidence: 'high', nullable: false, primary_key: true, temporal: false, samples: ['1', '2'] },
+    { name: 'placed_at', original_name: 'placed_at', name_changed: false, source_type: 'timestamp with time zone', type: 'TIMESTAMP', confidence: 'high', nullable: true, primary_key: false, temporal: true, samples: ['2026-01-01 10:00:00', 'NULL'] },
   ],
   total_rows: 1200,
   rows_exact: true,

@@ -20,7 +20,7 @@ import { IconFile, IconKey, IconPencil, IconPlugConnected, IconStar, IconTable, 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { queryKeys, useConnection } from '../../api/queries';
+import { keys, queries, useConnection } from '../../api/queries';
 import type { Connection, TestResult } from '../../api/types';
 import { useApi, useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
@@ -76,7 +76,7 @@ export function ConnectionDetailPage() {
     } catch (error) {
       setTest({ error, running: false });
     }
-    void qc.invalidateQueries({ queryKey: queryKeys.connections });
+    void qc.invalidateQueries({ queryKey: keys.connections });
   };
 
   return (
@@ -170,14 +170,9 @@ function DatabaseBrowser({ c }: { c: Connection }) {
   const api = useApi();
   const [schema, setSchema] = useState<string | null>(null);
   const [table, setTable] = useState<string | null>(null);
-  const schemas = useQuery({ queryKey: ['connections', c.id, 'schemas'], queryFn: () => api.listSourceSchemas(c.id), retry: false });
+  const schemas = useQuery(queries.sourceSchemas(api, c.id));
   const current = schema ?? (c.schema && schemas.data?.includes(c.schema) ? c.schema : (schemas.data?.[0] ?? c.schema ?? ''));
-  const tables = useQuery({
-    queryKey: ['connections', c.id, 'tables', current],
-    queryFn: () => api.listSourceTables(c.id, current || undefined),
-    enabled: schemas.isSuccess,
-    retry: false,
-  });
+  const tables = useQuery({ ...queries.sourceTables(api, c.id, current), enabled: schemas.isSuccess });
 
   if (schemas.isError) {
     return (
@@ -273,7 +268,7 @@ function DatabaseBrowser({ c }: { c: Connection }) {
 
 function TableColumns({ c, schema, table }: { c: Connection; schema: string; table: string }) {
   const api = useApi();
-  const meta = useQuery({ queryKey: ['connections', c.id, 'table', schema, table], queryFn: () => api.describeSourceTable(c.id, schema, table), retry: false });
+  const meta = useQuery(queries.sourceTable(api, c.id, schema, table));
   const rec = meta.data?.recommended;
   return (
     <Card p={0} data-testid="source-columns">
@@ -316,7 +311,7 @@ function TableColumns({ c, schema, table }: { c: Connection; schema: string; tab
               <TableSkeleton columns={7} rows={5} />
             ) : (
               <Table.Tbody>
-                {meta.data?.columns.map((col) => (
+                {meta.data?.columns?.map((col) => (
                   <Table.Tr key={col.original_name} data-testid="source-column" data-name={col.name}>
                     <Table.Td>
                       <Group gap={4} wrap="nowrap">
@@ -374,11 +369,7 @@ function FileBrowser({ c }: { c: Connection }) {
   const [prefix, setPrefix] = useState('');
   const [pattern, setPattern] = useState('');
   const [q] = useDebouncedValue({ prefix, pattern }, 300);
-  const files = useQuery({
-    queryKey: ['connections', c.id, 'files', q.prefix, q.pattern],
-    queryFn: () => api.listSourceFiles(c.id, q.prefix || undefined, q.pattern || undefined),
-    retry: false,
-  });
+  const files = useQuery(queries.sourceFiles(api, c.id, q.prefix, q.pattern));
   return (
     <Card p={0} data-testid="source-files">
       <Group p="md" align="flex-end" gap="sm">

@@ -3,11 +3,11 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { Connection, ConnectionType } from '../../api/types';
 import { fakeFetch, jsonResponse, type RecordedCall } from '../../test/fakeApi';
-import { session } from '../../test/fixtures';
+import { connection, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 import { ConnectionForm } from './ConnectionForm';
 
-const PG: Connection = {
+const PG: Connection = connection({
   id: 'cn_1',
   tenant_id: 'tn_1',
   name: 'Shop DB',
@@ -24,7 +24,7 @@ const PG: Connection = {
   created_at: '2026-11-01T00:00:00Z',
   updated_at: '2026-11-01T00:00:00Z',
   jobs_count: 2,
-};
+});
 
 function setup(opts: { connection?: Connection | null; type?: ConnectionType; routes?: Record<string, unknown> } = {}) {
   const saved = { connection: PG };

@@ -3,11 +3,11 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../api/types';
 import { fakeFetch, jsonResponse } from '../../test/fakeApi';
-import { session } from '../../test/fixtures';
+import { connection, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 
 const CONNS: Connection[] = [
-  {
+  connection({
     id: 'cn_1',
     tenant_id: 'tn_1',
     name: 'Shop DB',
@@ -25,8 +25,8 @@ const CONNS: Connection[] = [
     created_at: '2026-11-01T00:00:00Z',
     updated_at: '2026-11-01T00:00:00Z',
     jobs_count: 2,
-  },
-  {
+  }),
+  connection({
     id: 'cn_2',
     tenant_id: 'tn_1',
     name: 'Exports',
@@ -39,7 +39,7 @@ const CONNS: Connection[] = [
     created_at: '2026-11-01T00:00:00Z',
     updated_at: '2026-11-01T00:00:00Z',
     jobs_count: 0,
-  },
+  }),
 ];
 
 function routes(role: 'viewer' | 'editor', extra: Record<string, unknown> = {}) {

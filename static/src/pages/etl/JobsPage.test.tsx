@@ -2,15 +2,11 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { fakeFetch, jsonResponse } from '../../test/fakeApi';
-import { JOBS, run, session } from '../../test/fixtures';
+import { JOBS, run, session, stages as stageTimes } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 import type { JobView } from '../../api/types';
 
-const VIEW: JobView = {
-  ...JOBS[0],
-  schedule: { spec: { type: 'daily', time: '07:15', time_zone: 'UTC' }, cron: '15 7 * * *', time_zone: 'UTC', label: 'Daily 07:15', paused: false },
-  next_runs: ['2026-12-02T07:15:00Z', '2026-12-03T07:15:00Z'],
-};
+const VIEW: JobView = JOBS[0];
 
 function routes(role: 'viewer' | 'editor') {
   return {
@@ -19,7 +15,6 @@ function routes(role: 'viewer' | 'editor') {
     'GET /api/runs': { runs: [] },
     'POST /api/jobs/jb_1/runs': jsonResponse(202, { runs: [run({ id: 'rn_new', status: 'pending', completed_at: null })] }),
     'GET /api/runs/rn_new': run({ id: 'rn_new', status: 'pending', completed_at: null }),
-    'GET /api/jobs/jb_1': VIEW,
   };
 }
 
@@ -69,7 +64,7 @@ describe('JobsPage', () => {
       completed_at: new Date().toISOString(),
       rows_read: 0,
       rows_loaded: 0,
-      stages: { init_completed_at: new Date().toISOString() },
+      stages: stageTimes({ init_completed_at: new Date().toISOString() }),
       skipped_reason: reason,
     });
     const { fetch } = fakeFetch({
@@ -100,8 +95,8 @@ describe('JobsPage', () => {
     expect(screen.queryByTestId('job-run')).toBeNull();
   });
 
-  it('shows the schedule label and next run from the job view', async () => {
-    const { fetch } = fakeFetch(routes('viewer'));
+  it('shows the schedule label and next run from the list alone (no request per job)', async () => {
+    const { fetch, calls } = fakeFetch(routes('viewer'));
     renderApp({ path: '/etl/jobs', session: session('viewer'), fetch });
     const row = await screen.findByTestId('job-row');
     await waitFor(() => expect(within(row).getByTestId('job-schedule-label')).toHaveTextContent('Daily 07:15'));
@@ -112,6 +107,7 @@ describe('JobsPage', () => {
     expect(await screen.findByTestId('job-detail-schedule')).toHaveTextContent('Daily 07:15');
     const next = within(screen.getByTestId('job-detail-next-runs')).getAllByText(/07:15/);
     expect(next.map((n) => n.textContent)).toEqual(['Wed, 2 Dec 2026, 07:15', 'Thu, 3 Dec 2026, 07:15']);
+    expect(calls.filter((c) => c.path.startsWith('/api/jobs')).map((c) => `${c.method} ${c.path}`)).toEqual(['GET /api/jobs']);
   });
 
   it('creates a file job with a weekly schedule and shows a field error from the API first', async () => {

@@ -12,8 +12,8 @@ import {
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { errorMessage } from '../../api/client';
-import { useJobMutation, useJobs, useJobViews } from '../../api/queries';
-import type { Job, JobView } from '../../api/types';
+import { useJobMutation, useJobs } from '../../api/queries';
+import type { JobView } from '../../api/types';
 import { formatFireTime } from '../../components/SchedulePicker';
 import { useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
@@ -34,12 +34,8 @@ export function JobsPage() {
   const writer = canWrite(session.user.role);
   const now = useNow(15000);
   const columns = ['Job', 'Source', 'Destination', 'Schedule', 'Last run', ...(writer ? [''] : [])];
-  const ids = (jobs.data ?? []).map((j) => j.id);
-  const views = useJobViews(ids);
-  const viewOf = new Map<string, JobView>();
-  views.forEach((v, i) => v.data && viewOf.set(ids[i], v.data));
   const [editing, setEditing] = useState<{ job: JobView | null } | null>(null);
-  const [deleting, setDeleting] = useState<Job | null>(null);
+  const [deleting, setDeleting] = useState<JobView | null>(null);
   const [showing, setShowing] = useState<string | null>(null);
 
   return (
@@ -58,7 +54,7 @@ export function JobsPage() {
       />
       <JobEditor job={editing?.job ?? null} opened={editing !== null} onClose={() => setEditing(null)} />
       <DeleteJobModal job={deleting} onClose={() => setDeleting(null)} />
-      <JobDetailDrawer job={showing ? viewOf.get(showing) : undefined} opened={showing !== null} onClose={() => setShowing(null)} />
+      <JobDetailDrawer job={showing ? jobs.data?.find((j) => j.id === showing) : undefined} opened={showing !== null} onClose={() => setShowing(null)} />
       <Card p={0}>
         {jobs.isError && !jobs.data ? (
           <Card.Section p="lg">
@@ -101,7 +97,6 @@ export function JobsPage() {
                     <JobRow
                       key={job.id}
                       job={job}
-                      view={viewOf.get(job.id)}
                       writer={writer}
                       now={now}
                       onEdit={(v) => setEditing({ job: v })}
@@ -121,15 +116,13 @@ export function JobsPage() {
 
 function JobRow({
   job,
-  view,
   writer,
   now,
   onEdit,
   onDelete,
   onShow,
 }: {
-  job: Job;
-  view: JobView | undefined;
+  job: JobView;
   writer: boolean;
   now: number;
   onEdit: (v: JobView) => void;
@@ -138,7 +131,8 @@ function JobRow({
 }) {
   const start = useRunJobNow();
   const toggle = useJobMutation<boolean>((api, pause) => (pause ? api.pauseJob(job.id) : api.resumeJob(job.id)));
-  const next = view?.next_runs?.[0];
+  const next = job.next_runs?.[0];
+  const schedule = job.schedule;
   return (
     <Table.Tr data-testid="job-row" data-job-id={job.id} data-job-name={job.name} data-dest-table={job.dest.table} data-enabled={job.enabled}>
       <Table.Td>
@@ -161,7 +155,7 @@ function JobRow({
         </Group>
       </Table.Td>
       <Table.Td>
-        {job.file ? (
+        {job.file.pattern ? (
           <Text size="sm" className="mono" truncate maw={200}>
             {job.file.prefix}
             {job.file.pattern}
@@ -169,7 +163,7 @@ function JobRow({
         ) : (
           <Text size="sm">{job.source_type}</Text>
         )}
-        {job.file?.format && (
+        {job.file.format && (
           <Text size="xs" c="dimmed" tt="uppercase">
             {job.file.format}
           </Text>
@@ -189,41 +183,28 @@ function JobRow({
         </Text>
       </Table.Td>
       <Table.Td>
-        {view ? (
-          <Stack gap={2}>
-            <Tooltip label={view.schedule.cron ? `${view.schedule.cron} (${view.schedule.time_zone})` : 'Runs on file drop and Run now'}>
-              <Text size="sm" style={{ whiteSpace: 'nowrap' }} data-testid="job-schedule-label">
-                {view.schedule.label || 'Manual'}
-              </Text>
-            </Tooltip>
-            {next ? (
-              <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} data-testid="job-next-run">
-                Next {formatFireTime(next, view.schedule.time_zone || undefined, true)}
-              </Text>
-            ) : view.schedule.cron && !job.enabled ? (
-              <Text size="xs" c="dimmed" data-testid="job-next-run">
-                Paused
-              </Text>
-            ) : (
-              !view.schedule.cron && (
-                <Text size="xs" c="dimmed">
-                  On file drop
-                </Text>
-              )
-            )}
-          </Stack>
-        ) : job.schedule ? (
-          <Text size="sm" className="mono">
-            {job.schedule.cron}{' '}
-            <Text span size="xs" c="dimmed">
-              {job.schedule.time_zone}
+        <Stack gap={2}>
+          <Tooltip label={schedule.cron ? `${schedule.cron} (${schedule.time_zone})` : 'Runs on file drop and Run now'}>
+            <Text size="sm" style={{ whiteSpace: 'nowrap' }} data-testid="job-schedule-label">
+              {schedule.label || 'Manual'}
             </Text>
-          </Text>
-        ) : (
-          <Text size="sm" c="dimmed">
-            On file drop
-          </Text>
-        )}
+          </Tooltip>
+          {next ? (
+            <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} data-testid="job-next-run">
+              Next {formatFireTime(next, schedule.time_zone || undefined, true)}
+            </Text>
+          ) : schedule.cron && !job.enabled ? (
+            <Text size="xs" c="dimmed" data-testid="job-next-run">
+              Paused
+            </Text>
+          ) : (
+            !schedule.cron && (
+              <Text size="xs" c="dimmed">
+                On file drop
+              </Text>
+            )
+          )}
+        </Stack>
       </Table.Td>
       <Table.Td>
         {job.last_run ? (
@@ -264,7 +245,7 @@ function JobRow({
               </ActionIcon>
             </Menu.Target>
             <Menu.Dropdown>
-              <Menu.Item leftSection={<IconPencil size={14} />} disabled={!view} onClick={() => view && onEdit(view)} data-testid="job-edit">
+              <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => onEdit(job)} data-testid="job-edit">
                 Edit
               </Menu.Item>
               {job.enabled ? (
@@ -294,7 +275,7 @@ function JobRow({
   );
 }
 
-function DeleteJobModal({ job, onClose }: { job: Job | null; onClose: () => void }) {
+function DeleteJobModal({ job, onClose }: { job: JobView | null; onClose: () => void }) {
   const del = useJobMutation<string>((api, id) => api.deleteJob(id));
   const close = () => {
     del.reset();

@@ -4,10 +4,22 @@ import { fakeFetch } from '../../test/fakeApi';
 import { RUNS, run, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 
+/** The server's counts: not derivable from RUNS (the list is the latest 50, the window is 24 h). */
+const SUMMARY = {
+  windowStart: '2026-11-25T12:00:00Z',
+  windowEnd: '2026-11-26T12:00:00Z',
+  active: 3,
+  completed: 118,
+  failed: 7,
+  rowsLoaded: 2_450_000,
+  rowsRejected: 1_200,
+};
+
 function routes(extra: Record<string, unknown> = {}) {
   return {
     'GET /api/auth/me': { user: session().user, tenant: session().tenant },
     'GET /api/runs': { runs: RUNS },
+    'GET /api/runs/summary': SUMMARY,
     ...extra,
   };
 }
@@ -44,6 +56,39 @@ describe('RunsPage', () => {
     const list = calls.find((c) => c.path === '/api/runs')!;
     expect(list.search).toBe('?limit=50');
     expect(list.headers.authorization).toBe('Bearer tok-123');
+  });
+
+  it('fills the 24 h tiles from the server summary, not from the listed runs', async () => {
+    const { fetch, calls } = fakeFetch(routes());
+    renderApp({ path: '/etl', session: session(), fetch });
+    const tiles = await screen.findByTestId('runs-summary');
+    await waitFor(() => expect(tiles).toHaveAttribute('data-state', 'ok'));
+    const shown = Object.fromEntries(
+      within(tiles)
+        .getAllByTestId('runs-stat')
+        .map((t) => [t.getAttribute('data-stat'), [t.firstElementChild?.textContent, within(t).getByTestId('runs-stat-value').textContent]]),
+    );
+    expect(shown).toEqual({
+      active: ['Running now', '3'],
+      completed: ['Completed · 24 h', '118'],
+      failed: ['Failed · 24 h', '7'],
+      'rows-loaded': ['Rows loaded · 24 h', '2.5M'],
+    });
+    expect(tiles).toHaveTextContent('1.2K rejected');
+    const asked = calls.filter((c) => c.path === '/api/runs/summary');
+    expect(asked.map((c) => c.search)).toEqual(['?hours=24']);
+  });
+
+  it('shows dashes and says why when the summary fails, while the list still shows', async () => {
+    const { fetch } = fakeFetch(
+      routes({ 'GET /api/runs/summary': new Response(JSON.stringify({ error: { kind: 'transient', message: 'The run store is busy.' } }), { status: 503 }) }),
+    );
+    renderApp({ path: '/etl', session: session(), fetch });
+    expect(await screen.findAllByTestId('run-row')).toHaveLength(4);
+    expect(await screen.findByTestId('runs-summary-error', {}, { timeout: 3000 })).toHaveTextContent(
+      'The counts of the last 24 hours could not be loaded: The run store is busy.',
+    );
+    expect(screen.getAllByTestId('runs-stat-value').map((v) => v.textContent)).toEqual(['–', '–', '–', '–']);
   });
 
   it('shows the upload control to editors and hides it from viewers', async () => {

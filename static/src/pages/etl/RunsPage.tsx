@@ -1,13 +1,14 @@
 import { ActionIcon, Alert, Box, Card, Group, SegmentedControl, SimpleGrid, Text, Tooltip } from '@mantine/core';
 import { IconEye, IconInbox, IconRefresh } from '@tabler/icons-react';
 import { useMemo, useState } from 'react';
-import { useRuns } from '../../api/queries';
+import { useRuns, useRunsSummary } from '../../api/queries';
 import type { Run } from '../../api/types';
 import { useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
 import { PageHeader } from '../../components/PageHeader';
 import { RunsTable } from '../../components/RunsTable';
 import { Empty, ErrorState } from '../../components/States';
+import { errorMessage } from '../../api/client';
 import { UploadDropzone } from '../../components/UploadDropzone';
 import { formatCompactCount, formatRelative } from '../../lib/format';
 import { FAST_POLL_MS, SLOW_POLL_MS, UPLOAD_BOOST_MS } from '../../lib/polling';
@@ -15,6 +16,9 @@ import { isActive } from '../../lib/runs';
 import { useNow } from '../../lib/useNow';
 
 type Filter = 'all' | 'active' | 'problems';
+
+/** The window of the summary tiles. */
+const SUMMARY_HOURS = 24;
 
 export function RunsPage() {
   const session = useSession();
@@ -26,8 +30,9 @@ export function RunsPage() {
   const now = useNow(1000);
 
   const shown = useMemo(() => filterRuns(runs.data, filter), [runs.data, filter]);
-  const stats = useMemo(() => summarise(runs.data ?? [], now), [runs.data, now]);
   const live = anyActive || now < boostUntil;
+  const summary = useRunsSummary(SUMMARY_HOURS, live);
+  const s = summary.data;
 
   return (
     <>
@@ -60,12 +65,22 @@ export function RunsPage() {
         }
       />
 
-      <SimpleGrid cols={{ base: 2, md: 4 }} mb="lg" spacing="md">
-        <Stat label="Running now" value={String(stats.active)} tone={stats.active > 0 ? 'blue' : undefined} />
-        <Stat label="Completed · 24 h" value={String(stats.completed)} tone="teal" />
-        <Stat label="Failed · 24 h" value={String(stats.failed)} tone={stats.failed > 0 ? 'red' : undefined} />
-        <Stat label="Rows loaded · 24 h" value={formatCompactCount(stats.rowsLoaded)} />
+      <SimpleGrid cols={{ base: 2, md: 4 }} mb="lg" spacing="md" data-testid="runs-summary" data-state={s ? 'ok' : summary.isError ? 'error' : 'loading'}>
+        <Stat id="active" label="Running now" value={s && String(s.active)} tone={s && s.active > 0 ? 'blue' : undefined} />
+        <Stat id="completed" label={`Completed · ${SUMMARY_HOURS} h`} value={s && String(s.completed)} tone="teal" />
+        <Stat id="failed" label={`Failed · ${SUMMARY_HOURS} h`} value={s && String(s.failed)} tone={s && s.failed > 0 ? 'red' : undefined} />
+        <Stat
+          id="rows-loaded"
+          label={`Rows loaded · ${SUMMARY_HOURS} h`}
+          value={s && formatCompactCount(s.rowsLoaded)}
+          hint={s && s.rowsRejected > 0 ? `${formatCompactCount(s.rowsRejected)} rejected` : undefined}
+        />
       </SimpleGrid>
+      {summary.isError && !s && (
+        <Text size="xs" c="red" mt={-8} mb="md" data-testid="runs-summary-error">
+          The counts of the last {SUMMARY_HOURS} hours could not be loaded: {errorMessage(summary.error)}
+        </Text>
+      )}
 
       {writer ? (
         <Card mb="lg" data-testid="upload-card">
@@ -126,15 +141,23 @@ export function RunsPage() {
   );
 }
 
-function Stat({ label, value, tone }: { label: string; value: string; tone?: string }) {
+/** One summary tile; no value yet (loading or failed) shows a dash. */
+function Stat({ id, label, value, tone, hint }: { id: string; label: string; value: string | undefined; tone?: string; hint?: string }) {
   return (
-    <Card padding="md">
+    <Card padding="md" data-testid="runs-stat" data-stat={id}>
       <Text size="xs" c="dimmed" fw={500}>
         {label}
       </Text>
-      <Text fz={24} fw={650} c={tone ? `${tone}.7` : undefined} className="tabular" mt={2}>
-        {value}
-      </Text>
+      <Group gap={8} align="baseline" wrap="nowrap">
+        <Text fz={24} fw={650} c={tone ? `${tone}.7` : undefined} className="tabular" mt={2} data-testid="runs-stat-value">
+          {value ?? '–'}
+        </Text>
+        {hint && (
+          <Text size="xs" c="orange.8">
+            {hint}
+          </Text>
+        )}
+      </Group>
     </Card>
   );
 }
@@ -144,15 +167,4 @@ export function filterRuns(runs: Run[] | undefined, filter: Filter): Run[] {
   if (filter === 'active') return list.filter(isActive);
   if (filter === 'problems') return list.filter((r) => r.status === 'failed' || r.status === 'partial');
   return list;
-}
-
-function summarise(runs: Run[], now: number) {
-  const since = now - 24 * 3600 * 1000;
-  const recent = runs.filter((r) => Date.parse(r.completed_at ?? r.created_at) >= since);
-  return {
-    active: runs.filter(isActive).length,
-    completed: recent.filter((r) => r.status === 'completed').length,
-    failed: recent.filter((r) => r.status === 'failed').length,
-    rowsLoaded: recent.reduce((n, r) => n + (r.rows_loaded ?? 0), 0),
-  };
 }

@@ -2,8 +2,8 @@ import { notifications } from '@mantine/notifications';
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { errorMessage } from '../../api/client';
-import { queryKeys, useStartJobRun } from '../../api/queries';
-import type { Run } from '../../api/types';
+import { queries, useStartJobRun } from '../../api/queries';
+import { useApi } from '../../auth/AuthProvider';
 import { startOutcome } from '../../lib/runs';
 
 /** What the run detail page is told after "Run now" (react-router location state). */
@@ -23,11 +23,12 @@ export function isRunNowState(v: unknown, runId: string): v is RunNowState {
 export function useRunJobNow() {
   const start = useStartJobRun();
   const qc = useQueryClient();
+  const api = useApi();
   const navigate = useNavigate();
 
   const runNow = (job: { id: string; name: string; lastRunId?: string | null }) => {
     const clickedAt = Date.now();
-    const known = new Set((qc.getQueryData<Run[]>(queryKeys.runs) ?? []).map((r) => r.id));
+    const known = new Set((qc.getQueryData(queries.runs(api).queryKey) ?? []).map((r) => r.id));
     if (job.lastRunId) known.add(job.lastRunId);
     start.mutate(job.id, {
       onSuccess: (runs) => {

@@ -13,6 +13,7 @@ const ADA: User = {
   email: 'admin@acme.test',
   name: 'Ada Admin',
   role: 'admin',
+  disabled: false,
   created_at: '2026-01-01T00:00:00Z',
 };
 const VIC: User = { ...ADA, id: 'us_v', email: 'vic@acme.test', name: 'Vic Viewer', role: 'viewer', created_at: '2026-02-01T00:00:00Z' };
@@ -37,7 +38,7 @@ function usersApi(opts: { create?: (body: NewUser) => Response | User } = {}) {
       if (call.headers['content-type'] !== 'application/json') return jsonResponse(400, { error: { kind: 'invalid', message: 'not json' } });
       const out = opts.create?.(body);
       if (out instanceof Response) return out;
-      const u: User = out ?? { id: `us_${posted.length}`, tenant_id: tenant.id, email: body.email, name: body.name || body.email.split('@')[0], role: body.role, created_at: new Date().toISOString() };
+      const u: User = out ?? { id: `us_${posted.length}`, tenant_id: tenant.id, email: body.email, name: body.name || body.email.split('@')[0], role: body.role, disabled: false, created_at: new Date().toISOString() };
       users.push(u);
       return jsonResponse(201, u);
     },

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/connections"
+	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/sources"
+	"github.com/b2brecs/b2brecs/shared/tenancy"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// apiConfig lists the Go types the API reads and answers (docs/api.md).
+// The answers' envelopes ({"jobs": [...]}) are maps in shared/api and are
+// typed by hand in static/src/api/client.ts.
+func apiConfig() Config {
+	return Config{
+		Roots: []Root{
+			// sign-in, tenants, users
+			{"Tenant", tenancy.Tenant{}},
+			{"User", tenancy.PublicUser{}},
+			{"Role", tenancy.Role("")},
+			// ETL
+			{"Job", etl.Job{}},
+			{"JobView", etl.JobView{}},
+			{"NewJob", etl.NewJob{}},
+			{"JobPatch", etl.JobPatch{}},
+			{"ScheduleSpec", etl.ScheduleSpec{}},
+			{"ScheduleView", etl.ScheduleView{}},
+			{"Run", etl.Run{}},
+			{"Reject", etl.Reject{}},
+			{"RunsSummary", etl.RunsSummary{}},
+			{"StorageObject", eventschemas.ObjectRef{}},
+			// warehouse
+			{"Table", warehouse.Table{}},
+			{"Column", warehouse.Column{}},
+			{"ColumnType", warehouse.Type("")},
+			// connections
+			{"ConnectionType", connections.Type("")},
+			{"ConnectionFields", connections.Fields{}},
+			{"Connection", connections.View{}},
+			{"StoredConnection", connections.Connection{}},
+			{"ConnectionPatch", connections.Patch{}},
+			{"NewConnection", connections.NewConnection{}},
+			{"SecretValues", connections.Secret{}},
+			{"SecretPatch", connections.SecretPatch{}},
+			{"CreateConnectionResult", connections.CreateResult{}},
+			{"UpdateConnectionResult", connections.UpdateResult{}},
+			{"TestResult", connections.TestResult{}},
+			{"SourceTableItem", connections.TableItem{}},
+			{"SourceFile", connections.FileInfo{}},
+			{"SourceTableInfo", sources.TableInfo{}},
+			{"TableMeta", sources.TableMeta{}},
+			{"SourceColumn", sources.ColumnMeta{}},
+		},
+		Enums: []Enum{
+			EnumOf("RunStatus", etl.StatusPending, etl.StatusRunning, etl.StatusCompleted, etl.StatusPartial, etl.StatusFailed, etl.StatusCancelled),
+			EnumOf("ScheduleType", etl.ScheduleManual, etl.ScheduleHourly, etl.ScheduleDaily, etl.ScheduleWeekly, etl.ScheduleMonthly, etl.ScheduleCron),
+			EnumOf("RunErrorType", etl.PhaseInit, etl.PhaseValidation, etl.PhaseExtraction, etl.PhaseLoad, etl.PhaseUnknown, ""),
+		},
+		Fields: []FieldType{
+			{etl.Run{}, "status", "RunStatus"},
+			{etl.Run{}, "error_type", "RunErrorType"},
+			{etl.RunSummary{}, "status", "RunStatus"},
+			{etl.ScheduleSpec{}, "type", "ScheduleType"},
+		},
+	}
+}
