@@ -10,8 +10,8 @@ import (
 )
 
 // Warehouse is the portable type. It does the work every driver would
-// otherwise repeat: it checks schemas and load requests (ValidateLoad),
-// refuses calls after Close and gives a driver's errors their kind through
+// otherwise repeat: it checks names, schemas, query parameters and load
+// requests (ValidateLoad), refuses calls after Close and gives a driver's errors their kind through
 // Driver.ErrorKind. The embedded Driver is reachable for driver-specific
 // calls (a type assertion); Warehouse's own methods come first.
 type Warehouse struct {
@@ -53,12 +53,18 @@ func (w *Warehouse) CreateDataset(ctx context.Context, dataset string) error {
 	if err := w.check(); err != nil {
 		return err
 	}
+	if err := checkNames(dataset); err != nil {
+		return err
+	}
 	return w.classify(w.Driver.CreateDataset(ctx, dataset), "warehouse: create dataset %q", dataset)
 }
 
 // CreateTable creates a table; errs.Conflict if it exists.
 func (w *Warehouse) CreateTable(ctx context.Context, dataset, table string, schema Schema) error {
 	if err := w.check(); err != nil {
+		return err
+	}
+	if err := checkNames(dataset, table); err != nil {
 		return err
 	}
 	if err := schema.Validate(); err != nil {
@@ -72,6 +78,9 @@ func (w *Warehouse) DescribeTable(ctx context.Context, dataset, table string) (T
 	if err := w.check(); err != nil {
 		return Table{}, err
 	}
+	if err := checkNames(dataset, table); err != nil {
+		return Table{}, err
+	}
 	t, err := w.Driver.DescribeTable(ctx, dataset, table)
 	return t, w.classify(err, "warehouse: describe %q.%q", dataset, table)
 }
@@ -81,6 +90,9 @@ func (w *Warehouse) ListTables(ctx context.Context, dataset string) ([]Table, er
 	if err := w.check(); err != nil {
 		return nil, err
 	}
+	if err := checkNames(dataset); err != nil {
+		return nil, err
+	}
 	ts, err := w.Driver.ListTables(ctx, dataset)
 	return ts, w.classify(err, "warehouse: list tables of %q", dataset)
 }
@@ -88,6 +100,9 @@ func (w *Warehouse) ListTables(ctx context.Context, dataset string) ([]Table, er
 // DropTable drops a table.
 func (w *Warehouse) DropTable(ctx context.Context, dataset, table string) error {
 	if err := w.check(); err != nil {
+		return err
+	}
+	if err := checkNames(dataset, table); err != nil {
 		return err
 	}
 	return w.classify(w.Driver.DropTable(ctx, dataset, table), "warehouse: drop %q.%q", dataset, table)
@@ -114,6 +129,9 @@ func (w *Warehouse) Query(ctx context.Context, sql string, params []Param, maxRo
 	}
 	if maxRows < 0 {
 		return Result{}, errs.E(errs.Invalid, "warehouse: negative row limit %d", maxRows)
+	}
+	if err := checkParams(w.Dialect(), sql, params); err != nil {
+		return Result{}, err
 	}
 	r, err := w.Driver.Query(ctx, sql, params, maxRows)
 	return r, w.classify(err, "warehouse: query")
@@ -154,8 +172,8 @@ func (w *Warehouse) Close() error {
 // (CheckReplaceWhere); a valid Schema when one is given. Errors are
 // errs.Invalid.
 func ValidateLoad(req LoadRequest) error {
-	if req.Dataset == "" || req.Table == "" {
-		return errs.E(errs.Invalid, "warehouse: load without dataset or table")
+	if err := checkNames(req.Dataset, req.Table); err != nil {
+		return err
 	}
 	if len(req.Sources) == 0 {
 		return errs.E(errs.Invalid, "warehouse: load without sources")

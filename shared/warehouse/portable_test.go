@@ -135,3 +135,45 @@ func TestPreview(t *testing.T) {
 		}
 	}
 }
+
+// The Warehouse checks names and query parameters once, for every driver:
+// a bad call never reaches the driver.
+func TestWarehouseChecksNamesAndParams(t *testing.T) {
+	ctx := context.Background()
+	d := &queryDriver{}
+	w := warehouse.New(d)
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"empty dataset", func() error { return w.CreateDataset(ctx, "") }},
+		{"NUL in dataset", func() error { _, err := w.ListTables(ctx, "a\x00b"); return err }},
+		{"empty table", func() error { _, err := w.DescribeTable(ctx, "d", ""); return err }},
+		{"NUL in table", func() error { return w.DropTable(ctx, "d", "t\x00") }},
+		{"create without table", func() error {
+			return w.CreateTable(ctx, "d", "", warehouse.Schema{{Name: "a", Type: warehouse.String}})
+		}},
+		{"parameter given twice", func() error {
+			_, err := w.Query(ctx, "SELECT @a", []warehouse.Param{{Name: "a", Value: "x"}, {Name: "a", Value: "y"}}, 0)
+			return err
+		}},
+		{"reference without a value", func() error {
+			_, err := w.Query(ctx, "SELECT @a, @b", []warehouse.Param{{Name: "a", Value: "x"}}, 0)
+			return err
+		}},
+		{"unterminated string", func() error { _, err := w.Query(ctx, "SELECT 'a", nil, 0); return err }},
+	}
+	for _, c := range calls {
+		if err := c.call(); !errs.Is(err, errs.Invalid) {
+			t.Errorf("%s: %v, want invalid", c.name, err)
+		}
+	}
+	if d.sql != "" {
+		t.Errorf("the driver ran %q; invalid calls must not reach it", d.sql)
+	}
+	// An unreferenced parameter is fine, and a @ inside a string is no
+	// reference.
+	if _, err := w.Query(ctx, "SELECT @a, '@b'", []warehouse.Param{{Name: "a", Value: 1}, {Name: "c", Value: 2}}, 0); err != nil || d.sql == "" {
+		t.Errorf("good query: %v (driver ran %q)", err, d.sql)
+	}
+}

@@ -52,6 +52,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/url"
@@ -137,12 +139,12 @@ func openDB(ctx context.Context, path, config string) (*sql.DB, error) {
 		return err
 	})
 	if err != nil {
-		return nil, mapErr(err, "duckdbwh: open %s", path)
+		return nil, openErr(err, "duckdbwh: open %s", path)
 	}
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, mapErr(err, "duckdbwh: open %s", path)
+		return nil, openErr(err, "duckdbwh: open %s", path)
 	}
 	// The metadata table is created once here, not in every write
 	// transaction: concurrent CREATE ... IF NOT EXISTS conflict in DuckDB.
@@ -152,7 +154,7 @@ func openDB(ctx context.Context, path, config string) (*sql.DB, error) {
 	} {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			db.Close()
-			return nil, mapErr(err, "duckdbwh: open %s: metadata", path)
+			return nil, openErr(err, "duckdbwh: open %s: metadata", path)
 		}
 	}
 	return db, nil
@@ -238,21 +240,8 @@ func qi(name string) string { return warehouse.QuoteIdentDuckDB(name) }
 
 func qt(dataset, table string) string { return warehouse.QuoteTable(warehouse.DuckDB, dataset, table) }
 
-func checkName(what, name string) error {
-	if name == "" {
-		return errs.E(errs.Invalid, "duckdbwh: empty %s name", what)
-	}
-	if strings.ContainsRune(name, 0) {
-		return errs.E(errs.Invalid, "duckdbwh: %s name contains NUL", what)
-	}
-	return nil
-}
-
 // CreateDataset implements warehouse.Driver.
 func (d *Driver) CreateDataset(ctx context.Context, dataset string) error {
-	if err := checkName("dataset", dataset); err != nil {
-		return err
-	}
 	if dataset == MetaSchema {
 		return errs.E(errs.Invalid, "duckdbwh: dataset name %q is reserved", dataset)
 	}
@@ -338,7 +327,7 @@ func createTable(ctx context.Context, tx *sql.Tx, dataset, table string, schema 
 		return mapErr(err, "duckdbwh: create table %q.%q", dataset, table)
 	}
 	if !ok {
-		return errs.E(errs.NotFound, "duckdbwh: dataset %q not found", dataset)
+		return warehouse.DatasetNotFound(dataset)
 	}
 	stmt, err := createTableSQL(dataset, table, schema)
 	if err != nil {
@@ -373,19 +362,13 @@ func touchMeta(ctx context.Context, tx *sql.Tx, dataset, table string, now time.
 
 // CreateTable implements warehouse.Driver.
 func (d *Driver) CreateTable(ctx context.Context, dataset, table string, schema warehouse.Schema) error {
-	if err := checkName("dataset", dataset); err != nil {
-		return err
-	}
-	if err := checkName("table", table); err != nil {
-		return err
-	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		cols, err := tableColumns(ctx, tx, dataset, table)
 		if err != nil {
 			return err
 		}
 		if cols != nil {
-			return errs.E(errs.Conflict, "duckdbwh: table %q.%q already exists", dataset, table)
+			return warehouse.TableExists(dataset, table)
 		}
 		return createTable(ctx, tx, dataset, table, schema, time.Now().UTC())
 	})
@@ -492,7 +475,7 @@ func describe(ctx context.Context, q execer, dataset, table string) (warehouse.T
 		return warehouse.Table{}, err
 	}
 	if cols == nil {
-		return warehouse.Table{}, errs.E(errs.NotFound, "duckdbwh: table %q.%q not found", dataset, table)
+		return warehouse.Table{}, warehouse.TableNotFound(dataset, table)
 	}
 	t := warehouse.Table{Dataset: dataset, Name: table, Schema: cols}
 	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+qt(dataset, table)).Scan(&t.NumRows); err != nil {
@@ -508,7 +491,7 @@ func describe(ctx context.Context, q execer, dataset, table string) (warehouse.T
 	switch {
 	case err == nil:
 		t.Created, t.Modified = created.Time.UTC(), modified.Time.UTC()
-	case errors.Is(err, sql.ErrNoRows), errs.Is(mapErr(err, ""), errs.NotFound):
+	case errors.Is(err, sql.ErrNoRows), errorKind(err) == errs.NotFound:
 		// no metadata (table made by other means, or no metadata table yet)
 	default:
 		return warehouse.Table{}, mapErr(err, "duckdbwh: metadata of %q.%q", dataset, table)
@@ -565,7 +548,7 @@ func listTables(ctx context.Context, db *sql.DB, dataset string) ([]warehouse.Ta
 	out := make([]warehouse.Table, 0, len(names))
 	for _, n := range names {
 		t, err := describe(ctx, db, dataset, n)
-		if errs.Is(err, errs.NotFound) {
+		if kind(err) == errs.NotFound {
 			continue // dropped meanwhile
 		}
 		if err != nil {
@@ -584,40 +567,61 @@ func (d *Driver) DropTable(ctx context.Context, dataset, table string) error {
 			return err
 		}
 		if cols == nil {
-			return errs.E(errs.NotFound, "duckdbwh: table %q.%q not found", dataset, table)
+			return warehouse.TableNotFound(dataset, table)
 		}
 		if _, err := tx.ExecContext(ctx, "DROP TABLE "+qt(dataset, table)); err != nil {
 			return mapErr(err, "duckdbwh: drop %q.%q", dataset, table)
 		}
 		_, err = tx.ExecContext(ctx, "DELETE FROM "+metaTable+" WHERE dataset = $1 AND name = $2", dataset, table)
-		if err != nil && !errs.Is(mapErr(err, ""), errs.NotFound) {
+		if err != nil && errorKind(err) != errs.NotFound {
 			return mapErr(err, "duckdbwh: metadata")
 		}
 		return nil
 	})
 }
 
-// mapErr adds the operation to a DuckDB error and gives it its kind
-// (errorKind), which the driver's own control flow reads. It returns nil
-// for nil and an error that has a kind unchanged.
+// mapErr adds the operation to a DuckDB error for the logs; the
+// warehouse.Warehouse gives it its kind (ErrorKind). It returns nil for nil
+// and an error of this package (which has a kind) unchanged.
 func mapErr(err error, format string, args ...any) error {
 	if err == nil || errs.KindOf(err) != errs.Unknown {
 		return err
 	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// openErr gives an error of opening the database its kind (errorKind):
+// opening happens before there is a warehouse.Warehouse to classify it.
+func openErr(err error, format string, args ...any) error {
 	return errs.Wrap(errorKind(err), err, format, args...)
+}
+
+// kind is err's kind for the driver's own decisions: the kind an error of
+// the port carries (warehouse.TableNotFound ...), else errorKind's.
+func kind(err error) errs.Kind {
+	if k := errs.KindOf(err); k != errs.Unknown {
+		return k
+	}
+	return errorKind(err)
 }
 
 // ErrorKind implements warehouse.Driver.
 func (d *Driver) ErrorKind(err error) errs.Kind { return errorKind(err) }
 
-// errorKind classifies a DuckDB error: the one place that knows what
-// DuckDB's error types mean.
+// errorKind classifies a DuckDB or file system error: the one place that
+// knows what DuckDB's error types mean.
 func errorKind(err error) errs.Kind {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errs.Transient
 	}
 	var de *duckdb.Error
 	if !errors.As(err, &de) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return errs.NotFound
+		case errors.Is(err, fs.ErrPermission):
+			return errs.Permission
+		}
 		return errs.Unknown
 	}
 	text := strings.ToLower(de.Msg)

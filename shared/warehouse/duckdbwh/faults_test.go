@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
 	"github.com/b2brecs/b2brecs/shared/warehouse/duckdbwh"
 )
 
@@ -64,10 +65,11 @@ func fatalThenReopen(path string) int {
 	}
 	ctx := context.Background()
 	signal.Ignore(syscall.SIGXFSZ) // a write past the limit fails with EFBIG instead of killing the process
-	d, err := duckdbwh.Open(ctx, path, "")
+	drv, err := duckdbwh.Open(ctx, path, "")
 	if err != nil {
 		return fail("open: %v", err)
 	}
+	d := warehouse.New(drv) // errors get their kinds through the portable type
 	defer d.Close()
 	const rows = 200_000
 	for _, q := range []string{
@@ -176,16 +178,21 @@ func TestErrorKinds(t *testing.T) {
 	}
 	_, lockErr := duckdbwh.Open(ctx, locked, "")
 
-	d, err := duckdbwh.Open(ctx, filepath.Join(dir, "wh.duckdb"), "")
+	drv, err := duckdbwh.Open(ctx, filepath.Join(dir, "wh.duckdb"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := warehouse.New(drv) // errors get their kinds through the portable type
 	defer d.Close()
 	damaged := filepath.Join(dir, "damaged.parquet")
 	if err := os.WriteFile(damaged, []byte("this is not a Parquet file"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	query := func(q string) error { _, err := d.Query(ctx, q, nil, 0); return err }
+	load := func(path string) error {
+		_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: "main", Table: "t", Sources: []string{"file://" + path}, Format: warehouse.Parquet})
+		return err
+	}
 
 	tests := []struct {
 		name string
@@ -198,6 +205,7 @@ func TestErrorKinds(t *testing.T) {
 		{"missing file", query("SELECT * FROM read_parquet('" + filepath.Join(dir, "none.parquet") + "')"), "No files found", errs.NotFound},
 		{"damaged Parquet file", query("SELECT * FROM read_parquet('" + damaged + "')"), "No magic bytes", errs.Invalid},
 		{"SQL syntax", query("SELEC 1"), "syntax error", errs.Invalid},
+		{"missing load source", load(filepath.Join(dir, "gone.parquet")), "no such file", errs.NotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

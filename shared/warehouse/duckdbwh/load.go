@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
@@ -38,12 +39,6 @@ import (
 // RowsLoaded is the number of rows inserted. Labels are logged with the job
 // id; DuckDB has no job history.
 func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse.LoadResult, error) {
-	if err := checkName("dataset", req.Dataset); err != nil {
-		return warehouse.LoadResult{}, err
-	}
-	if err := checkName("table", req.Table); err != nil {
-		return warehouse.LoadResult{}, err
-	}
 	// The request passed warehouse.ValidateLoad (the Warehouse checks it).
 	mode := req.Mode
 	if mode == "" {
@@ -67,7 +62,7 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 		}
 		if cols == nil {
 			if len(req.Schema) == 0 {
-				return errs.E(errs.NotFound, "duckdbwh: table %q.%q not found and no schema to create it", req.Dataset, req.Table)
+				return fmt.Errorf("duckdbwh: no schema to create the table: %w", warehouse.TableNotFound(req.Dataset, req.Table))
 			}
 			if err := createTable(ctx, tx, req.Dataset, req.Table, req.Schema, now); err != nil {
 				return err
@@ -77,7 +72,7 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 		var conds []warehouse.Param
 		if mode == warehouse.Replace {
 			if conds, err = warehouse.ResolveReplaceWhere(req.ReplaceWhere, cols); err != nil {
-				return errs.Wrap(errs.Invalid, err, "duckdbwh: load into %q.%q", req.Dataset, req.Table)
+				return errs.At("duckdbwh.Load", err)
 			}
 		}
 		src, err := sourceSQL(req.Format, cols)
@@ -127,9 +122,6 @@ func newJobID() string {
 
 // localPaths turns file:// URLs into paths.
 func localPaths(sources []string) ([]string, error) {
-	if len(sources) == 0 {
-		return nil, errs.E(errs.Invalid, "duckdbwh: load without sources")
-	}
 	out := make([]string, 0, len(sources))
 	for _, s := range sources {
 		u, err := url.Parse(s)
@@ -151,10 +143,7 @@ func localPaths(sources []string) ([]string, error) {
 		}
 		if !strings.ContainsAny(p, "*?[") {
 			if _, err := os.Stat(p); err != nil {
-				if os.IsNotExist(err) {
-					return nil, errs.E(errs.NotFound, "duckdbwh: source %s not found", p)
-				}
-				return nil, errs.Wrap(errs.Permission, err, "duckdbwh: source %s", p)
+				return nil, fmt.Errorf("duckdbwh: source: %w", err) // kind: errorKind
 			}
 		}
 		out = append(out, p)
@@ -183,8 +172,6 @@ func sourceSQL(f warehouse.Format, cols warehouse.Schema) (string, error) {
 		return "read_csv($paths, header = true, auto_detect = false, columns = " + b.String() + ")", nil
 	case warehouse.JSONL:
 		return "read_json($paths, format = 'newline_delimited', union_by_name = true)", nil
-	case "":
-		return "", errs.E(errs.Invalid, "duckdbwh: load without a format")
 	}
 	return "", errs.E(errs.Unsupported, "duckdbwh: load format %q", f)
 }

@@ -33,20 +33,11 @@ func runQuery(ctx context.Context, db *sql.DB, query string, params []warehouse.
 	if err != nil {
 		return warehouse.Result{}, err
 	}
-	byName := make(map[string]any, len(params))
-	for _, p := range params {
-		if _, dup := byName[p.Name]; dup {
-			return warehouse.Result{}, errs.E(errs.Invalid, "duckdbwh: parameter @%s given twice", p.Name)
-		}
-		byName[p.Name] = p.Value
-	}
+	// The Warehouse checked the parameters against the references.
+	byName := warehouse.ParamValues(params)
 	args := make([]any, 0, len(names))
 	for _, n := range names {
-		v, ok := byName[n]
-		if !ok {
-			return warehouse.Result{}, errs.E(errs.Invalid, "duckdbwh: query parameter @%s has no value", n)
-		}
-		args = append(args, sql.Named(n, paramValue(v)))
+		args = append(args, sql.Named(n, paramValue(byName[n])))
 	}
 	rows, err := db.QueryContext(ctx, rewritten, args...)
 	if err != nil {
