@@ -150,35 +150,7 @@ func (j Job) incremental() bool {
 // schema Describe resolved, and the merge keys from the primary key. It
 // returns the load mode and merge keys to store.
 func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *DatabaseSource, mode LoadMode, keys []string) (LoadMode, []string, error) {
-	if s.conns == nil {
-		return "", nil, errs.E(errs.Unsupported, "etl: database jobs need saved connections, which are not configured")
-	}
-	d.ConnectionID, d.Schema, d.Table = strings.TrimSpace(d.ConnectionID), strings.TrimSpace(d.Schema), strings.TrimSpace(d.Table)
-	d.TimestampColumn = strings.TrimSpace(d.TimestampColumn)
-	if d.ConnectionID == "" {
-		return "", nil, fieldInvalid("database.connection_id: is required")
-	}
-	if d.Table == "" {
-		return "", nil, fieldInvalid("database.table: is required")
-	}
-	conn, err := s.conns.Get(ctx, tenant, d.ConnectionID)
-	if errs.Is(err, errs.NotFound) {
-		return "", nil, errs.WrapField(errs.NotFound, err, "database.connection_id", "this connection does not exist (it may have been deleted)")
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	if !conn.Type.IsDatabase() {
-		return "", nil, fieldInvalid("database.connection_id: connection %q is a %s connection, not a database", conn.Name, conn.Type.Display())
-	}
-	meta, err := s.conns.Describe(ctx, tenant, d.ConnectionID, d.Schema, d.Table)
-	if errs.Is(err, errs.NotFound) {
-		schema := d.Schema
-		if schema == "" {
-			schema = conn.Schema
-		}
-		return "", nil, errs.WrapField(errs.Invalid, err, "database.table", "table %q was not found in schema %q of connection %q", d.Table, schema, conn.Name)
-	}
+	meta, err := s.describeSource(ctx, tenant, d)
 	if err != nil {
 		return "", nil, err
 	}
@@ -187,52 +159,15 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 	for _, c := range meta.Columns {
 		byName[c.OriginalName] = c
 	}
-	loaded := map[string]bool{} // sanitised names of the loaded columns
-	if len(d.Columns) == 0 {
-		for _, c := range meta.Columns {
-			loaded[c.Name] = true
-		}
-	}
-	for i, c := range d.Columns {
-		cm, ok := byName[c]
-		if !ok {
-			return "", nil, fieldInvalid("database.columns: %q is not a column of %s.%s", c, meta.Schema, meta.Table)
-		}
-		if slices.Contains(d.Columns[:i], c) {
-			return "", nil, fieldInvalid("database.columns: %q is listed twice", c)
-		}
-		loaded[cm.Name] = true
+	loaded, err := loadedColumns(d, meta, byName)
+	if err != nil {
+		return "", nil, err
 	}
 	if mode == "" {
 		mode = Append
 	}
-	if tc := d.TimestampColumn; tc != "" {
-		cm, ok := byName[tc]
-		if !ok {
-			return "", nil, fieldInvalid("database.timestamp_column: %q is not a column of %s.%s", tc, meta.Schema, meta.Table)
-		}
-		if !cm.Temporal && cm.Type != warehouse.Int64 {
-			return "", nil, fieldInvalid("database.timestamp_column: %q is %s (%s): it must be a date, datetime, timestamp or integer column", tc, cm.Type, cm.SourceType)
-		}
-		if mode == Append && len(meta.Recommended.PrimaryKey) == 0 {
-			// Without a key the rows read at the watermark cannot be told
-			// apart from new ones at the same value: they would load twice.
-			return "", nil, fieldInvalid("database.timestamp_column: %s.%s has no primary key, so an incremental append could load the rows at the watermark twice; use load mode merge with merge_keys, or truncate (snapshot)", meta.Schema, meta.Table)
-		}
-		if d.HistoricalStart != nil && !cm.Temporal {
-			return "", nil, fieldInvalid("database.historical_start: applies only to a date or time timestamp column, and %q is %s", tc, cm.Type)
-		}
-	} else {
-		if mode == Append {
-			why := "the table has no date or time column"
-			if meta.Recommended.TimestampColumn != "" {
-				why = fmt.Sprintf("%q is recommended: %s", meta.Recommended.TimestampColumn, meta.Recommended.TimestampReason)
-			}
-			return "", nil, fieldInvalid("database.timestamp_column: is required for an incremental (append) job (%s); use load mode truncate for a snapshot", why)
-		}
-		if d.HistoricalStart != nil {
-			return "", nil, fieldInvalid("database.historical_start: needs a timestamp_column")
-		}
+	if err := checkTimestampColumn(d, meta, byName, mode); err != nil {
+		return "", nil, err
 	}
 	if d.HistoricalStart != nil {
 		t := d.HistoricalStart.UTC()
@@ -246,8 +181,7 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 			return "", nil, fieldInvalid("merge_keys: %s.%s has no primary key: name the key columns", meta.Schema, meta.Table)
 		}
 	}
-	mode, err = checkLoad(mode, keys)
-	if err != nil {
+	if mode, err = checkLoad(mode, keys); err != nil {
 		return "", nil, err
 	}
 	for _, k := range keys {
@@ -256,6 +190,98 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 		}
 	}
 	return mode, keys, nil
+}
+
+// describeSource checks a database source's connection and table (their
+// names trimmed in d) and describes the table.
+func (s *Service) describeSource(ctx context.Context, tenant string, d *DatabaseSource) (sources.TableMeta, error) {
+	if s.conns == nil {
+		return sources.TableMeta{}, errs.E(errs.Unsupported, "etl: database jobs need saved connections, which are not configured")
+	}
+	d.ConnectionID, d.Schema, d.Table = strings.TrimSpace(d.ConnectionID), strings.TrimSpace(d.Schema), strings.TrimSpace(d.Table)
+	d.TimestampColumn = strings.TrimSpace(d.TimestampColumn)
+	if d.ConnectionID == "" {
+		return sources.TableMeta{}, fieldInvalid("database.connection_id: is required")
+	}
+	if d.Table == "" {
+		return sources.TableMeta{}, fieldInvalid("database.table: is required")
+	}
+	conn, err := s.conns.Get(ctx, tenant, d.ConnectionID)
+	if errs.Is(err, errs.NotFound) {
+		return sources.TableMeta{}, errs.WrapField(errs.NotFound, err, "database.connection_id", "this connection does not exist (it may have been deleted)")
+	}
+	if err != nil {
+		return sources.TableMeta{}, err
+	}
+	if !conn.Type.IsDatabase() {
+		return sources.TableMeta{}, fieldInvalid("database.connection_id: connection %q is a %s connection, not a database", conn.Name, conn.Type.Display())
+	}
+	meta, err := s.conns.Describe(ctx, tenant, d.ConnectionID, d.Schema, d.Table)
+	if errs.Is(err, errs.NotFound) {
+		schema := d.Schema
+		if schema == "" {
+			schema = conn.Schema
+		}
+		return sources.TableMeta{}, errs.WrapField(errs.Invalid, err, "database.table", "table %q was not found in schema %q of connection %q", d.Table, schema, conn.Name)
+	}
+	return meta, err
+}
+
+// loadedColumns checks the columns a database source names and returns
+// the sanitised names of the columns it loads (all when it names none).
+func loadedColumns(d *DatabaseSource, meta sources.TableMeta, byName map[string]sources.ColumnMeta) (map[string]bool, error) {
+	loaded := map[string]bool{}
+	if len(d.Columns) == 0 {
+		for _, c := range meta.Columns {
+			loaded[c.Name] = true
+		}
+	}
+	for i, c := range d.Columns {
+		cm, ok := byName[c]
+		if !ok {
+			return nil, fieldInvalid("database.columns: %q is not a column of %s.%s", c, meta.Schema, meta.Table)
+		}
+		if slices.Contains(d.Columns[:i], c) {
+			return nil, fieldInvalid("database.columns: %q is listed twice", c)
+		}
+		loaded[cm.Name] = true
+	}
+	return loaded, nil
+}
+
+// checkTimestampColumn checks a database source's incremental column (and
+// historical start) against the table and the load mode.
+func checkTimestampColumn(d *DatabaseSource, meta sources.TableMeta, byName map[string]sources.ColumnMeta, mode LoadMode) error {
+	tc := d.TimestampColumn
+	if tc == "" {
+		if mode == Append {
+			why := "the table has no date or time column"
+			if meta.Recommended.TimestampColumn != "" {
+				why = fmt.Sprintf("%q is recommended: %s", meta.Recommended.TimestampColumn, meta.Recommended.TimestampReason)
+			}
+			return fieldInvalid("database.timestamp_column: is required for an incremental (append) job (%s); use load mode truncate for a snapshot", why)
+		}
+		if d.HistoricalStart != nil {
+			return fieldInvalid("database.historical_start: needs a timestamp_column")
+		}
+		return nil
+	}
+	cm, ok := byName[tc]
+	if !ok {
+		return fieldInvalid("database.timestamp_column: %q is not a column of %s.%s", tc, meta.Schema, meta.Table)
+	}
+	if !cm.Temporal && cm.Type != warehouse.Int64 {
+		return fieldInvalid("database.timestamp_column: %q is %s (%s): it must be a date, datetime, timestamp or integer column", tc, cm.Type, cm.SourceType)
+	}
+	if mode == Append && len(meta.Recommended.PrimaryKey) == 0 {
+		// Without a key the rows read at the watermark cannot be told
+		// apart from new ones at the same value: they would load twice.
+		return fieldInvalid("database.timestamp_column: %s.%s has no primary key, so an incremental append could load the rows at the watermark twice; use load mode merge with merge_keys, or truncate (snapshot)", meta.Schema, meta.Table)
+	}
+	if d.HistoricalStart != nil && !cm.Temporal {
+		return fieldInvalid("database.historical_start: applies only to a date or time timestamp column, and %q is %s", tc, cm.Type)
+	}
+	return nil
 }
 
 // dbSourceName is what a database run writes into _b2b_source_file:

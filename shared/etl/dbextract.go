@@ -27,83 +27,104 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 	if s.conns == nil || job.Database == nil {
 		return proceed, inPhase(PhaseInit, errs.E(errs.Unsupported, "etl: job %s: database jobs need saved connections", job.ID))
 	}
-	d := job.Database
-	staging, err := s.res.Bucket(ctx, run.Tenant, BucketStaging)
+	dst, err := s.openStaging(ctx, *run)
 	if err != nil {
-		return proceed, inPhase(PhaseInit, err)
+		return proceed, err
 	}
-	wh, err := s.res.Warehouse(ctx, run.Tenant)
-	if err != nil {
-		return proceed, inPhase(PhaseInit, err)
-	}
-	src, _, err := s.conns.OpenSource(ctx, run.Tenant, d.ConnectionID)
+	src, _, err := s.conns.OpenSource(ctx, run.Tenant, job.Database.ConnectionID)
 	if err != nil {
 		return proceed, inPhase(PhaseInit, err)
 	}
 	defer src.Close()
-	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = PhaseValidation }); err != nil {
+	if err := s.initDone(ctx, *run); err != nil {
 		return proceed, err
 	}
-
-	// Validation: the table as it is now, the destination, the state.
-	meta, err := src.Describe(ctx, d.Schema, d.Table, 0)
+	plan, err := s.planExtract(ctx, src, job, &dst)
 	if err != nil {
-		return proceed, inPhase(PhaseValidation, err)
-	}
-	if err := wh.CreateDataset(ctx, job.Dest.Dataset); err != nil {
-		return proceed, inPhase(PhaseValidation, err)
-	}
-	var target warehouse.Schema
-	destRows := int64(-1) // -1: no table
-	if t, err := wh.DescribeTable(ctx, job.Dest.Dataset, job.Dest.Table); err == nil {
-		target = dataColumns(t.Schema)
-		if destRows, err = s.countRows(ctx, wh, job.Dest); err != nil {
-			return proceed, inPhase(PhaseValidation, err)
-		}
-	} else if !errs.Is(err, errs.NotFound) {
-		return proceed, inPhase(PhaseValidation, err)
-	}
-	req := sources.ExtractRequest{Schema: d.Schema, Table: d.Table, Columns: d.Columns}
-	var from *IncrementalState
-	if job.incremental() {
-		req.TimestampColumn = d.TimestampColumn
-		// Stale-watermark guard: a destination without rows (emptied or
-		// dropped) is reloaded from the start, whatever the state says.
-		if job.State != nil && job.State.Watermark != nil && destRows > 0 {
-			from = job.State
-			if req.Since, err = from.Watermark.Decode(); err != nil {
-				return proceed, inPhase(PhaseValidation, err)
-			}
-			req.SeenAtSince = from.BoundaryKeys
-		} else if d.HistoricalStart != nil {
-			req.Since = *d.HistoricalStart
-		}
+		return proceed, err
 	}
 	now := s.nowUTC()
-	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
-		r.Stages.ValidationCompletedAt = ptr(now)
-		r.Stages.ExtractionStartedAt = ptr(now)
-		r.Progress.Phase = PhaseExtraction
-		if from != nil {
-			r.WatermarkFrom = from.Watermark
+	if err := s.startExtraction(ctx, *run, now, func(r *Run) {
+		if plan.from != nil {
+			r.WatermarkFrom = plan.from.Watermark
 		}
 	}); err != nil {
 		return proceed, err
 	}
-
-	// Extraction.
-	it, err := src.Extract(ctx, req)
+	res, next, err := s.stageTable(ctx, run, job, src, plan, dst, now, token)
 	if err != nil {
-		return proceed, inPhase(PhaseExtraction, err)
+		return proceed, err
+	}
+	if err := s.conns.MarkUsed(ctx, run.Tenant, job.Database.ConnectionID); err != nil {
+		s.log.WarnContext(ctx, "etl: could not mark the connection used", "tenant", run.Tenant, "connection", job.Database.ConnectionID, "err", err)
+	}
+	return proceed, s.extracted(ctx, run, res, func(r *Run) {
+		if next != nil {
+			r.NextState = next
+			r.WatermarkTo = next.Watermark
+		}
+	})
+}
+
+// dbPlan is what a database run reads: the request, the incremental
+// state it reads from (nil: from the start or the historical start), and
+// the source's name in messages and lineage ("schema.table").
+type dbPlan struct {
+	req   sources.ExtractRequest
+	from  *IncrementalState
+	label string
+}
+
+// planExtract validates the table as it is now and the destination (its
+// data columns go to dst.target) and plans the read from the job's state.
+func (s *Service) planExtract(ctx context.Context, src *sources.Source, job Job, dst *staging) (dbPlan, error) {
+	d := job.Database
+	meta, err := src.Describe(ctx, d.Schema, d.Table, 0)
+	if err != nil {
+		return dbPlan{}, inPhase(PhaseValidation, err)
+	}
+	target, destRows, err := s.destination(ctx, dst.wh, job, true)
+	if err != nil {
+		return dbPlan{}, err
+	}
+	dst.target = target
+	plan := dbPlan{
+		req:   sources.ExtractRequest{Schema: d.Schema, Table: d.Table, Columns: d.Columns},
+		label: dbSourceName(&DatabaseSource{Schema: meta.Schema, Table: meta.Table}),
+	}
+	if !job.incremental() {
+		return plan, nil
+	}
+	plan.req.TimestampColumn = d.TimestampColumn
+	// Stale-watermark guard: a destination without rows (emptied or
+	// dropped) is reloaded from the start, whatever the state says.
+	if job.State != nil && job.State.Watermark != nil && destRows > 0 {
+		plan.from = job.State
+		if plan.req.Since, err = plan.from.Watermark.Decode(); err != nil {
+			return dbPlan{}, inPhase(PhaseValidation, err)
+		}
+		plan.req.SeenAtSince = plan.from.BoundaryKeys
+	} else if d.HistoricalStart != nil {
+		plan.req.Since = *d.HistoricalStart
+	}
+	return plan, nil
+}
+
+// stageTable reads the planned rows into staged parts and returns what
+// was staged and the incremental state the run reaches (nil for a job
+// that is not incremental).
+func (s *Service) stageTable(ctx context.Context, run *Run, job Job, src *sources.Source, plan dbPlan, dst staging, now time.Time, token string) (stageResult, *IncrementalState, error) {
+	it, err := src.Extract(ctx, plan.req)
+	if err != nil {
+		return stageResult{}, nil, inPhase(PhaseExtraction, err)
 	}
 	defer it.Close()
 	inferred := dbInferred(it.Columns())
-	if target != nil {
-		if inferred, err = reconcile(inferred, target); err != nil {
-			return proceed, inPhase(PhaseValidation, err)
+	if dst.target != nil {
+		if inferred, err = reconcile(inferred, dst.target); err != nil {
+			return stageResult{}, nil, inPhase(PhaseValidation, err)
 		}
 	}
-	label := dbSourceName(&DatabaseSource{Schema: meta.Schema, Table: meta.Table})
 	done := make(chan struct{})
 	open := func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
@@ -114,58 +135,46 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 		return pr, nil
 	}
 	res, err := s.convertFile(ctx, stageInput{
-		run: *run, job: job, format: tabular.JSONL, open: open, staging: staging, target: target,
-		loadedAt: now, lease: token, label: label,
+		run: *run, job: job, format: tabular.JSONL, open: open, staging: dst.bucket, target: dst.target,
+		loadedAt: now, lease: token, label: plan.label,
 	}, inferred, false)
 	<-done // convertFile closed the reader: the writer has stopped
 	if err == nil {
 		err = it.Err()
 	}
 	if err != nil {
-		return proceed, inPhase(PhaseExtraction, err)
+		return stageResult{}, nil, inPhase(PhaseExtraction, err)
 	}
-	var next *IncrementalState
-	if job.incremental() {
-		next = &IncrementalState{RunID: run.ID, UpdatedAt: now}
-		if from != nil {
-			next.Watermark, next.BoundaryKeys = from.Watermark, from.BoundaryKeys
-		}
-		if mark := it.Watermark(); mark != nil {
-			w, err := NewWatermark(mark)
-			if err != nil {
-				return proceed, inPhase(PhaseExtraction, err)
-			}
-			next.Watermark, next.BoundaryKeys = w, it.BoundaryKeys()
-			if c, ok := sameMark(from, mark); ok && c == 0 {
-				// Only rows at the old watermark were new: the rows seen
-				// at it are the old ones and these.
-				next.BoundaryKeys = append(slices.Clone(from.BoundaryKeys), it.BoundaryKeys()...)
-			}
-		}
+	next, err := nextState(job, run.ID, plan.from, it, now)
+	return res, next, err
+}
+
+// nextState is the incremental state a run of job reaches having read
+// from the state from with it: the iterator's watermark and the keys of
+// the rows at it (nil for a job that is not incremental).
+func nextState(job Job, runID string, from *IncrementalState, it sources.RowIterator, now time.Time) (*IncrementalState, error) {
+	if !job.incremental() {
+		return nil, nil
 	}
-	if err := s.conns.MarkUsed(ctx, run.Tenant, d.ConnectionID); err != nil {
-		s.log.WarnContext(ctx, "etl: could not mark the connection used", "tenant", run.Tenant, "connection", d.ConnectionID, "err", err)
+	next := &IncrementalState{RunID: runID, UpdatedAt: now}
+	if from != nil {
+		next.Watermark, next.BoundaryKeys = from.Watermark, from.BoundaryKeys
 	}
-	updated, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
-		r.Stages.ExtractionCompletedAt = ptr(s.nowUTC())
-		r.RowsRead = res.stats.RowsRead
-		r.RowsRejected = res.stats.RowsRejected
-		r.Parts = res.parts
-		r.RejectsObject = res.rejectsObject
-		r.Schema = res.schema
-		r.FirstRejects = res.firstRejects
-		r.Progress = Progress{Phase: PhaseLoading, RowsRead: res.stats.RowsRead}
-		if next != nil {
-			r.NextState = next
-			r.WatermarkTo = next.Watermark
-		}
-		s.release(r)
-	})
+	mark := it.Watermark()
+	if mark == nil {
+		return next, nil
+	}
+	w, err := NewWatermark(mark)
 	if err != nil {
-		return proceed, err
+		return nil, inPhase(PhaseExtraction, err)
 	}
-	*run = updated
-	return proceed, nil
+	next.Watermark, next.BoundaryKeys = w, it.BoundaryKeys()
+	if c, ok := sameMark(from, mark); ok && c == 0 {
+		// Only rows at the old watermark were new: the rows seen at it
+		// are the old ones and these.
+		next.BoundaryKeys = append(slices.Clone(from.BoundaryKeys), it.BoundaryKeys()...)
+	}
+	return next, nil
 }
 
 // countRows counts the rows of a destination table.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/docstore"
@@ -18,7 +19,9 @@ import (
 	"gocloud.dev/blob"
 )
 
-// extract stages the run's object.
+// extract stages the run's object, or a database job's table
+// (extractDB). It returns skipped when the run was finished without
+// staging anything (unchanged content, a superseded version).
 func (s *Service) extract(ctx context.Context, run *Run, token string) (outcome, error) {
 	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
 	if err != nil {
@@ -27,34 +30,135 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) (outcome,
 	if job.SourceType == SourceDatabase {
 		return s.extractDB(ctx, run, job, token)
 	}
+	dst, err := s.openStaging(ctx, *run)
+	if err != nil {
+		return proceed, err
+	}
 	drop, err := s.res.Bucket(ctx, run.Tenant, BucketDrop)
 	if err != nil {
 		return proceed, inPhase(PhaseInit, err)
 	}
-	staging, err := s.res.Bucket(ctx, run.Tenant, BucketStaging)
+	if err := s.initDone(ctx, *run); err != nil {
+		return proceed, err
+	}
+	obj, out, err := s.checkObject(ctx, run, job, drop)
+	if err != nil || out == skipped {
+		return out, err
+	}
+	if dst.target, _, err = s.destination(ctx, dst.wh, job, false); err != nil {
+		return proceed, err
+	}
+	return s.stageObject(ctx, run, job, drop, obj, dst, token)
+}
+
+// staging is where a run's extraction writes: the staging bucket, the
+// warehouse, and the destination table's data columns (nil: no table yet).
+type staging struct {
+	bucket *blob.Bucket
+	wh     *warehouse.Warehouse
+	target warehouse.Schema
+}
+
+// openStaging opens the run's staging bucket and warehouse (phase init).
+func (s *Service) openStaging(ctx context.Context, run Run) (staging, error) {
+	b, err := s.res.Bucket(ctx, run.Tenant, BucketStaging)
 	if err != nil {
-		return proceed, inPhase(PhaseInit, err)
+		return staging{}, inPhase(PhaseInit, err)
 	}
 	wh, err := s.res.Warehouse(ctx, run.Tenant)
 	if err != nil {
-		return proceed, inPhase(PhaseInit, err)
+		return staging{}, inPhase(PhaseInit, err)
 	}
-	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = PhaseValidation }); err != nil {
-		return proceed, err
-	}
+	return staging{bucket: b, wh: wh}, nil
+}
 
-	// Validation: the object (this version) and its format, the destination.
+// initDone records the end of the run's init phase.
+func (s *Service) initDone(ctx context.Context, run Run) error {
+	_, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) { r.Stages.InitCompletedAt = ptr(s.nowUTC()); r.Progress.Phase = PhaseValidation })
+	return err
+}
+
+// destination makes sure the job's dataset exists and returns its
+// table's data columns (nil when there is no table yet), and with
+// count its number of rows (-1: no table). Phase validation.
+func (s *Service) destination(ctx context.Context, wh *warehouse.Warehouse, job Job, count bool) (warehouse.Schema, int64, error) {
+	if err := wh.CreateDataset(ctx, job.Dest.Dataset); err != nil {
+		return nil, 0, inPhase(PhaseValidation, err)
+	}
+	t, err := wh.DescribeTable(ctx, job.Dest.Dataset, job.Dest.Table)
+	if errs.Is(err, errs.NotFound) {
+		return nil, -1, nil
+	}
+	if err != nil {
+		return nil, 0, inPhase(PhaseValidation, err)
+	}
+	var rows int64
+	if count {
+		if rows, err = s.countRows(ctx, wh, job.Dest); err != nil {
+			return nil, 0, inPhase(PhaseValidation, err)
+		}
+	}
+	return dataColumns(t.Schema), rows, nil
+}
+
+// startExtraction records the end of validation and the start of the
+// extraction (at now), with more changes to the run.
+func (s *Service) startExtraction(ctx context.Context, run Run, now time.Time, more func(r *Run)) error {
+	_, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
+		r.Stages.ValidationCompletedAt = ptr(now)
+		r.Stages.ExtractionStartedAt = ptr(now)
+		r.Progress.Phase = PhaseExtraction
+		more(r)
+	})
+	return err
+}
+
+// extracted records what the extraction staged, with more changes to the
+// run, and hands the run back for its load.
+func (s *Service) extracted(ctx context.Context, run *Run, res stageResult, more func(r *Run)) error {
+	updated, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
+		r.Stages.ExtractionCompletedAt = ptr(s.nowUTC())
+		r.RowsRead = res.stats.RowsRead
+		r.RowsRejected = res.stats.RowsRejected
+		r.Parts = res.parts
+		r.RejectsObject = res.rejectsObject
+		r.Schema = res.schema
+		r.FirstRejects = res.firstRejects
+		r.Progress = Progress{Phase: PhaseLoading, RowsRead: res.stats.RowsRead}
+		more(r)
+		s.release(r)
+	})
+	if err != nil {
+		return err
+	}
+	*run = updated
+	return nil
+}
+
+// checkedObject is the version of a run's object that validation found.
+type checkedObject struct {
+	format tabular.Format
+	attrs  *blob.Attributes
+	md5    string // hex
+	// pin reads exactly this version, where the store can.
+	pin *blob.ReaderOptions
+}
+
+// checkObject validates the run's object: its format, that this version
+// is still the current one (else the run is superseded) and that its
+// content is not loaded already (else the run is skipped as unchanged).
+func (s *Service) checkObject(ctx context.Context, run *Run, job Job, drop *blob.Bucket) (checkedObject, outcome, error) {
 	obj := run.Object
 	if obj == nil {
-		return proceed, inPhase(PhaseValidation, invalidf("etl: run %s has no object", run.ID))
+		return checkedObject{}, proceed, inPhase(PhaseValidation, invalidf("etl: run %s has no object", run.ID))
 	}
 	format, err := fileFormat(job, obj.Name)
 	if err != nil {
-		return proceed, inPhase(PhaseValidation, err)
+		return checkedObject{}, proceed, inPhase(PhaseValidation, err)
 	}
 	attrs, err := drop.Attributes(ctx, obj.Name)
 	if err != nil {
-		return proceed, inPhase(PhaseValidation, blobstore.Wrap(err, "etl: read object %q", obj.Name))
+		return checkedObject{}, proceed, inPhase(PhaseValidation, blobstore.Wrap(err, "etl: read object %q", obj.Name))
 	}
 	// Versions are ordered by generation: when the object has been
 	// replaced since this run's event, the newer version's own run loads
@@ -62,86 +166,74 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) (outcome,
 	current := blobstore.Generation(attrs)
 	order, ordered := blobstore.CompareGenerations(current, obj.Generation)
 	if ordered && order > 0 {
-		return s.supersede(ctx, run, current)
+		out, err := s.supersede(ctx, run, current)
+		return checkedObject{}, out, err
 	}
 	md5, err := contentHash(ctx, drop, obj.Name, attrs.MD5, obj.MD5)
 	if err != nil {
+		return checkedObject{}, proceed, inPhase(PhaseValidation, err)
+	}
+	if out, err := s.skipUnchanged(ctx, run, job, md5); err != nil || out == skipped {
+		return checkedObject{}, out, err
+	}
+	co := checkedObject{format: format, attrs: attrs, md5: md5}
+	if ordered && order == 0 {
+		co.pin = blobstore.AtGeneration(obj.Generation)
+	}
+	return co, proceed, nil
+}
+
+// skipUnchanged finishes the run as skipped when the ledger shows the
+// same content (hex MD5) of its object loaded already.
+func (s *Service) skipUnchanged(ctx context.Context, run *Run, job Job, md5 string) (outcome, error) {
+	prev, ok, err := s.ledgerEntry(ctx, run.Tenant, job.ID, run.Object.Name)
+	if err != nil {
 		return proceed, inPhase(PhaseValidation, err)
 	}
-	if prev, ok, err := s.ledgerEntry(ctx, run.Tenant, job.ID, obj.Name); err != nil {
-		return proceed, inPhase(PhaseValidation, err)
-	} else if ok && md5 != "" && prev.MD5 == md5 {
-		_, err := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
-			r.Status = StatusCompleted
-			r.SkippedReason = fmt.Sprintf("unchanged: the same content of %s was loaded by run %s", obj.Name, prev.RunID)
-		})
-		if err != nil {
-			return proceed, err
-		}
-		*run, _ = s.GetRun(ctx, run.Tenant, run.ID)
-		return skipped, nil
+	if !ok || md5 == "" || prev.MD5 != md5 {
+		return proceed, nil
 	}
-	if err := wh.CreateDataset(ctx, job.Dest.Dataset); err != nil {
-		return proceed, inPhase(PhaseValidation, err)
-	}
-	var target warehouse.Schema
-	if t, err := wh.DescribeTable(ctx, job.Dest.Dataset, job.Dest.Table); err == nil {
-		target = dataColumns(t.Schema)
-	} else if !errs.Is(err, errs.NotFound) {
-		return proceed, inPhase(PhaseValidation, err)
-	}
-	now := s.nowUTC()
-	if _, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
-		r.Stages.ValidationCompletedAt = ptr(now)
-		r.Stages.ExtractionStartedAt = ptr(now)
-		r.Progress.Phase = PhaseExtraction
+	if _, err := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
+		r.Status = StatusCompleted
+		r.SkippedReason = fmt.Sprintf("unchanged: the same content of %s was loaded by run %s", r.Object.Name, prev.RunID)
 	}); err != nil {
 		return proceed, err
 	}
+	*run, _ = s.GetRun(ctx, run.Tenant, run.ID)
+	return skipped, nil
+}
 
-	// Extraction.
-	// The read is pinned to the version validated above (where the store
-	// can): a replacement written meanwhile fails it rather than being
-	// loaded under this version's name.
-	var pin *blob.ReaderOptions
-	if ordered && order == 0 {
-		pin = blobstore.AtGeneration(obj.Generation)
+// stageObject extracts the checked version of the run's object into
+// staged parts. The read is pinned to that version (where the store can):
+// a replacement written meanwhile fails it rather than being loaded under
+// this version's name, and supersedes the run.
+func (s *Service) stageObject(ctx context.Context, run *Run, job Job, drop *blob.Bucket, obj checkedObject, dst staging, token string) (outcome, error) {
+	now := s.nowUTC()
+	if err := s.startExtraction(ctx, *run, now, func(*Run) {}); err != nil {
+		return proceed, err
 	}
-	open := func() (io.ReadCloser, error) { return drop.NewReader(ctx, obj.Name, pin) }
+	name := run.Object.Name
+	open := func() (io.ReadCloser, error) { return drop.NewReader(ctx, name, obj.pin) }
 	res, err := s.stage(ctx, stageInput{
-		run: *run, job: job, format: format, open: open, staging: staging, target: target, loadedAt: now, lease: token,
+		run: *run, job: job, format: obj.format, open: open, staging: dst.bucket, target: dst.target, loadedAt: now, lease: token,
 	})
-	if err != nil && pin != nil && (errors.Is(err, blobstore.ErrGenerationChanged) || errs.Is(err, errs.NotFound)) {
-		if a, aerr := drop.Attributes(ctx, obj.Name); aerr == nil {
-			if c, ok := blobstore.CompareGenerations(blobstore.Generation(a), obj.Generation); ok && c > 0 {
+	if err != nil && obj.pin != nil && (errors.Is(err, blobstore.ErrGenerationChanged) || errs.Is(err, errs.NotFound)) {
+		if a, aerr := drop.Attributes(ctx, name); aerr == nil {
+			if c, ok := blobstore.CompareGenerations(blobstore.Generation(a), run.Object.Generation); ok && c > 0 {
 				return s.supersede(ctx, run, blobstore.Generation(a))
 			}
 		} else if blobstore.KindOf(aerr) == errs.NotFound {
-			return proceed, inPhase(PhaseValidation, errs.Wrap(errs.NotFound, aerr, "etl: object %q was deleted before it could be read", obj.Name))
+			return proceed, inPhase(PhaseValidation, errs.Wrap(errs.NotFound, aerr, "etl: object %q was deleted before it could be read", name))
 		}
 	}
 	if err != nil {
 		return proceed, inPhase(PhaseExtraction, err)
 	}
-	updated, err := s.stamp(ctx, run.Tenant, run.ID, func(r *Run) {
-		r.Stages.ExtractionCompletedAt = ptr(s.nowUTC())
-		r.RowsRead = res.stats.RowsRead
-		r.RowsRejected = res.stats.RowsRejected
-		r.BytesProcessed = attrs.Size
-		r.Parts = res.parts
-		r.RejectsObject = res.rejectsObject
-		r.Schema = res.schema
-		r.FirstRejects = res.firstRejects
+	return proceed, s.extracted(ctx, run, res, func(r *Run) {
+		r.BytesProcessed = obj.attrs.Size
 		r.Encoding = res.encoding
-		r.Progress = Progress{Phase: PhaseLoading, RowsRead: res.stats.RowsRead}
-		s.release(r)
-		r.Object.MD5 = md5
+		r.Object.MD5 = obj.md5
 	})
-	if err != nil {
-		return proceed, err
-	}
-	*run = updated
-	return proceed, nil
 }
 
 // supersede completes a run whose version of its object has been replaced

@@ -11,6 +11,10 @@ import (
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
 
+// load claims the run for its load half, loads its staged rows in one
+// warehouse load job and books the run, its job and the file's ledger
+// entry together. It returns skipped when a newer version of the file
+// was loaded meanwhile (the run is finished as superseded).
 func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
 	if err != nil {
@@ -21,27 +25,8 @@ func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 		return proceed, inPhase(PhaseLoad, err)
 	}
 	token := newLeaseToken()
-	retry := false // an earlier attempt got as far as the warehouse
-	if _, err := docstore.Update(ctx, s.store, docstore.Key{Tenant: run.Tenant, Kind: KindRun, ID: run.ID}, func(r *Run, exists bool) error {
-		if !exists {
-			return errs.E(errs.NotFound, "etl: run %s not found", run.ID)
-		}
-		if r.Terminal() {
-			return errAlreadyFinished
-		}
-		if err := s.claim(r, token); err != nil {
-			return err
-		}
-		if r.LoadAttempts >= s.maxAttempts {
-			return errAttemptsSpent // see HandleRunRequested
-		}
-		retry = r.Stages.LoadingStartedAt != nil
-		if !retry {
-			r.Stages.LoadingStartedAt = ptr(s.nowUTC())
-		}
-		r.LoadAttempts++
-		return nil
-	}); err != nil {
+	retry, err := s.claimLoad(ctx, run, token)
+	if err != nil {
 		return proceed, err
 	}
 	if err := s.claimObject(ctx, run); err != nil {
@@ -65,8 +50,40 @@ func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 	if err != nil {
 		return proceed, err
 	}
-	// Ledger and run, together.
-	return proceed, s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+	return proceed, s.bookLoad(ctx, run, job.ID, token, loaded)
+}
+
+// claimLoad takes the run's lease for token and counts a load attempt;
+// retry reports whether an earlier attempt got as far as the warehouse.
+func (s *Service) claimLoad(ctx context.Context, run Run, token string) (retry bool, err error) {
+	_, err = docstore.Update(ctx, s.store, docstore.Key{Tenant: run.Tenant, Kind: KindRun, ID: run.ID}, func(r *Run, exists bool) error {
+		if !exists {
+			return errs.E(errs.NotFound, "etl: run %s not found", run.ID)
+		}
+		if r.Terminal() {
+			return errAlreadyFinished
+		}
+		if err := s.claim(r, token); err != nil {
+			return err
+		}
+		if r.LoadAttempts >= s.maxAttempts {
+			return errAttemptsSpent // see HandleRunRequested
+		}
+		retry = r.Stages.LoadingStartedAt != nil
+		if !retry {
+			r.Stages.LoadingStartedAt = ptr(s.nowUTC())
+		}
+		r.LoadAttempts++
+		return nil
+	})
+	return retry, err
+}
+
+// bookLoad completes a loaded run and, in the same transaction, its job's
+// last run and incremental state and the file's ledger entry; it refuses
+// (errLeaseLost) when token no longer holds the run.
+func (s *Service) bookLoad(ctx context.Context, run Run, jobID, token string, loaded int64) error {
+	return s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 		rkey := docstore.Key{Tenant: run.Tenant, Kind: KindRun, ID: run.ID}
 		r, ver, err := docstore.Get[Run](ctx, tx, rkey)
 		if err != nil {
@@ -78,7 +95,7 @@ func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 		if r.LeaseOwner != token {
 			return errLeaseLost
 		}
-		jkey := docstore.Key{Tenant: run.Tenant, Kind: KindJob, ID: job.ID}
+		jkey := docstore.Key{Tenant: run.Tenant, Kind: KindJob, ID: jobID}
 		j, jver, err := docstore.Get[Job](ctx, tx, jkey)
 		if err != nil {
 			return err
@@ -101,9 +118,9 @@ func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 			j.State = &st
 		}
 		if r.Object != nil {
-			entry := LedgerEntry{JobID: job.ID, Object: r.Object.Name, Generation: r.Object.Generation, Size: r.Object.Size,
+			entry := LedgerEntry{JobID: jobID, Object: r.Object.Name, Generation: r.Object.Generation, Size: r.Object.Size,
 				MD5: r.Object.MD5, RunID: r.ID, RowsLoaded: loaded, LoadedAt: now}
-			if _, err := docstore.Put(ctx, tx, ledgerKey(run.Tenant, job.ID, r.Object.Name), entry, docstore.Any); err != nil {
+			if _, err := docstore.Put(ctx, tx, ledgerKey(run.Tenant, jobID, r.Object.Name), entry, docstore.Any); err != nil {
 				return err
 			}
 		}

@@ -15,54 +15,18 @@ import (
 // as Parquet parts (and the rejected rows as a JSONL file) and requests the
 // load. Bad input fails the run with a message and is not retried;
 // transient errors are retried by the bus, up to the run's attempts (see
-// lease.go for how a run whose workers keep stopping ends).
+// lease.go for how a run whose workers keep stopping ends). A request
+// without a run (a schedule tick, a manual trigger) starts the job's runs.
 func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error {
 	req, err := eventschemas.Decode[eventschemas.RunRequested](s.validator, e.Type(), e.Data())
 	if err != nil {
 		return err
 	}
 	if req.RunID == "" {
-		// A scheduled or manual request for a file job: start one run per
-		// matching object that is new or changed.
-		key := e.ID()
-		if k, ok := scheduler.FireKey(e); ok {
-			key = k // Cloud Scheduler reuses one event id for every fire
-		}
-		_, err := s.triggerJob(ctx, req.Tenant, req.JobID, req.Trigger, string(req.Trigger)+"@"+key, req.Trigger == eventschemas.TriggerSchedule)
-		if errs.Is(err, errs.NotFound) {
-			// Nothing to load (no file yet) or a job deleted under its
-			// schedule: a normal outcome of a tick, not a failure.
-			s.log.InfoContext(ctx, "etl: triggered job has nothing to run", "tenant", req.Tenant, "job", req.JobID, "reason", err)
-			return nil
-		}
-		return err
+		return s.startRequested(ctx, e, req)
 	}
-	key := docstore.Key{Tenant: req.Tenant, Kind: KindRun, ID: req.RunID}
 	token := newLeaseToken()
-	run, err := docstore.Update(ctx, s.store, key, func(r *Run, exists bool) error {
-		if !exists {
-			return errs.E(errs.NotFound, "etl: run %s not found", req.RunID)
-		}
-		if r.Terminal() || r.Stages.ExtractionCompletedAt != nil {
-			return nil
-		}
-		if err := s.claim(r, token); err != nil {
-			return err
-		}
-		if r.Attempts >= s.maxAttempts {
-			// Every attempt began and none finished (a failed one would
-			// have failed the run): the workers stopped on this run.
-			return errAttemptsSpent
-		}
-		now := s.nowUTC()
-		r.Status = StatusRunning
-		if r.StartedAt == nil {
-			r.StartedAt = ptr(now)
-		}
-		r.Attempts++
-		r.Progress = Progress{Phase: PhaseInit}
-		return nil
-	})
+	run, err := s.claimExtract(ctx, req.Tenant, req.RunID, token)
 	if errors.Is(err, errAttemptsSpent) {
 		return s.failStopped(ctx, req.Tenant, req.RunID)
 	}
@@ -95,12 +59,58 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error 
 	case err == nil:
 		err = inPhase(PhaseLoad, s.requestLoad(ctx, run))
 	}
-	switch {
-	case err == nil, errors.Is(err, errAlreadyFinished):
+	if err == nil || errors.Is(err, errAlreadyFinished) {
 		return nil
-	default:
-		return s.failOrRetry(ctx, run, err)
 	}
+	return s.failOrRetry(ctx, run, err)
+}
+
+// startRequested starts the runs a request without a run asks for: one
+// per matching object of a file job that is new or changed, or one of a
+// database job.
+func (s *Service) startRequested(ctx context.Context, e events.Event, req eventschemas.RunRequested) error {
+	key := e.ID()
+	if k, ok := scheduler.FireKey(e); ok {
+		key = k // Cloud Scheduler reuses one event id for every fire
+	}
+	_, err := s.triggerJob(ctx, req.Tenant, req.JobID, req.Trigger, string(req.Trigger)+"@"+key, req.Trigger == eventschemas.TriggerSchedule)
+	if errs.Is(err, errs.NotFound) {
+		// Nothing to load (no file yet) or a job deleted under its
+		// schedule: a normal outcome of a tick, not a failure.
+		s.log.InfoContext(ctx, "etl: triggered job has nothing to run", "tenant", req.Tenant, "job", req.JobID, "reason", err)
+		return nil
+	}
+	return err
+}
+
+// claimExtract takes the run's lease for token and counts an attempt of
+// its extract half, unless the run has finished or been extracted (it is
+// returned as stored then); errAttemptsSpent when every attempt began
+// and none finished.
+func (s *Service) claimExtract(ctx context.Context, tenant, runID, token string) (Run, error) {
+	return docstore.Update(ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindRun, ID: runID}, func(r *Run, exists bool) error {
+		if !exists {
+			return errs.E(errs.NotFound, "etl: run %s not found", runID)
+		}
+		if r.Terminal() || r.Stages.ExtractionCompletedAt != nil {
+			return nil
+		}
+		if err := s.claim(r, token); err != nil {
+			return err
+		}
+		if r.Attempts >= s.maxAttempts {
+			// Every attempt began and none finished (a failed one would
+			// have failed the run): the workers stopped on this run.
+			return errAttemptsSpent
+		}
+		if r.StartedAt == nil {
+			r.StartedAt = ptr(s.nowUTC())
+		}
+		r.Status = StatusRunning
+		r.Attempts++
+		r.Progress = Progress{Phase: PhaseInit}
+		return nil
+	})
 }
 
 func (s *Service) requestLoad(ctx context.Context, run Run) error {
