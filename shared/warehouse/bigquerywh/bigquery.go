@@ -61,6 +61,7 @@ package bigquerywh
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -123,7 +124,9 @@ func OpenURL(ctx context.Context, u *url.URL) (*Driver, error) {
 func New(ctx context.Context, project, location string, opts ...option.ClientOption) (*Driver, error) {
 	c, err := bigquery.NewClient(ctx, project, opts...)
 	if err != nil {
-		return nil, mapErr(err, "bigquerywh: new client")
+		// Opening happens before there is a warehouse.Warehouse to
+		// classify the error.
+		return nil, errs.Wrap(errorKind(err), err, "bigquerywh: new client")
 	}
 	c.Location = location
 	return &Driver{c: c, project: project, location: location, log: slog.Default().With("driver", "bigquery", "project", project)}, nil
@@ -146,22 +149,19 @@ func (d *Driver) Close() error { return d.c.Close() }
 // not grant (Terraform creates the tenant's datasets, see docs/cloud.md).
 // A refused creation says which dataset is missing and what to do.
 func (d *Driver) CreateDataset(ctx context.Context, dataset string) error {
-	if dataset == "" {
-		return errs.E(errs.Invalid, "bigquerywh: empty dataset name")
-	}
 	ds := d.c.Dataset(dataset)
 	_, err := ds.Metadata(ctx)
 	if err == nil {
 		return nil
 	}
-	if err = mapErr(err, "bigquerywh: look up dataset %q", dataset); !errs.Is(err, errs.NotFound) {
+	if err = mapErr(err, "bigquerywh: look up dataset %q", dataset); kind(err) != errs.NotFound {
 		return err
 	}
 	err = mapErr(ds.Create(ctx, &bigquery.DatasetMetadata{Location: d.location}), "bigquerywh: create dataset %q", dataset)
-	switch {
-	case errs.Is(err, errs.Conflict): // created meanwhile
+	switch kind(err) {
+	case errs.Conflict: // created meanwhile
 		return nil
-	case errs.Is(err, errs.Permission):
+	case errs.Permission:
 		return errs.Explain(err, "The warehouse has no dataset %q and this deployment may not create datasets. "+
 			"Choose a dataset that exists, or ask your administrator to add %q to the tenant's datasets in Terraform.", dataset, dataset)
 	}
@@ -239,9 +239,6 @@ func fieldType(f *bigquery.FieldSchema) warehouse.Type {
 
 // CreateTable implements warehouse.Driver.
 func (d *Driver) CreateTable(ctx context.Context, dataset, table string, schema warehouse.Schema) error {
-	if dataset == "" || table == "" {
-		return errs.E(errs.Invalid, "bigquerywh: empty dataset or table name")
-	}
 	bs, err := ToBigQuery(schema)
 	if err != nil {
 		return err
@@ -290,7 +287,7 @@ func (d *Driver) ListTables(ctx context.Context, dataset string) ([]warehouse.Ta
 	out := make([]warehouse.Table, 0, len(names))
 	for _, n := range names {
 		t, err := d.DescribeTable(ctx, dataset, n)
-		if errs.Is(err, errs.NotFound) {
+		if kind(err) == errs.NotFound {
 			continue // deleted meanwhile
 		}
 		if err != nil {
@@ -306,14 +303,23 @@ func (d *Driver) DropTable(ctx context.Context, dataset, table string) error {
 	return mapErr(d.c.Dataset(dataset).Table(table).Delete(ctx), "bigquerywh: drop %s.%s", dataset, table)
 }
 
-// mapErr adds the operation to a BigQuery error and gives it its kind
-// (errorKind), which the driver's own control flow reads; nil stays nil,
-// an error that has a kind is returned unchanged.
+// mapErr adds the operation to a BigQuery error for the logs; the
+// warehouse.Warehouse gives it its kind (ErrorKind). nil stays nil, an
+// error that has a kind is returned unchanged.
 func mapErr(err error, format string, args ...any) error {
 	if err == nil || errs.KindOf(err) != errs.Unknown {
 		return err
 	}
-	return errs.Wrap(errorKind(err), err, format, args...)
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// kind is err's kind for the driver's own decisions: the kind an error
+// carries (the port's or this package's), else errorKind's.
+func kind(err error) errs.Kind {
+	if k := errs.KindOf(err); k != errs.Unknown {
+		return k
+	}
+	return errorKind(err)
 }
 
 // ErrorKind implements warehouse.Driver.

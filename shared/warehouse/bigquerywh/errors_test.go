@@ -13,7 +13,9 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
-func TestMapErr(t *testing.T) {
+// TestErrorKind: the driver's one classifier (the Warehouse asks it), on
+// the errors BigQuery returns; mapErr only adds the operation.
+func TestErrorKind(t *testing.T) {
 	gerr := func(code int, reason string) error {
 		return &googleapi.Error{Code: code, Message: "m", Errors: []googleapi.ErrorItem{{Reason: reason}}}
 	}
@@ -43,8 +45,11 @@ func TestMapErr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := mapErr(tt.err, "op")
-		if errs.KindOf(got) != tt.want {
-			t.Errorf("mapErr(%v) kind %s, want %s", tt.err, errs.KindOf(got), tt.want)
+		if k := (&Driver{}).ErrorKind(got); k != tt.want {
+			t.Errorf("ErrorKind(%v) = %s, want %s", got, k, tt.want)
+		}
+		if k := errs.KindOf(got); k != errs.Unknown {
+			t.Errorf("mapErr(%v) attached kind %s; classifying is ErrorKind's job", tt.err, k)
 		}
 		if _, multi := tt.err.(bigquery.MultiError); !multi && !errors.Is(got, tt.err) { // a MultiError is not comparable
 			t.Errorf("mapErr(%v) does not wrap its cause", tt.err)

@@ -53,7 +53,8 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 	case warehouse.Replace:
 		return d.replace(ctx, req, format, schema)
 	}
-	return warehouse.LoadResult{}, errs.E(errs.Invalid, "bigquerywh: unknown load mode %q", req.Mode)
+	// warehouse.ValidateLoad refused any other mode.
+	return warehouse.LoadResult{}, fmt.Errorf("bigquerywh: unknown load mode %q", req.Mode)
 }
 
 // loadJob runs one load job into table and waits for it.
@@ -118,8 +119,8 @@ func randHex(n int) string {
 // keys and drops the temporary table.
 func (d *Driver) merge(ctx context.Context, req warehouse.LoadRequest, format bigquery.DataFormat, schema bigquery.Schema) (warehouse.LoadResult, error) {
 	target, err := d.DescribeTable(ctx, req.Dataset, req.Table)
-	if errs.Is(err, errs.NotFound) && schema != nil {
-		if err = d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err == nil || errs.Is(err, errs.Conflict) {
+	if kind(err) == errs.NotFound && schema != nil {
+		if err = d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err == nil || kind(err) == errs.Conflict {
 			target, err = d.DescribeTable(ctx, req.Dataset, req.Table)
 		}
 	}
@@ -215,14 +216,14 @@ func (d *Driver) replace(ctx context.Context, req warehouse.LoadRequest, format 
 	switch {
 	case err == nil:
 		cols = target.Schema
-	case errs.Is(err, errs.NotFound) && schema != nil:
+	case kind(err) == errs.NotFound && schema != nil:
 		cols, create = req.Schema, true
 	default:
 		return warehouse.LoadResult{}, err
 	}
 	conds, err := warehouse.ResolveReplaceWhere(req.ReplaceWhere, cols)
 	if err != nil {
-		return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "%s", where)
+		return warehouse.LoadResult{}, errs.At("bigquerywh.replace", err)
 	}
 	params := make([]bigquery.QueryParameter, len(conds))
 	condCols := make([]string, len(conds))
@@ -240,7 +241,7 @@ func (d *Driver) replace(ctx context.Context, req warehouse.LoadRequest, format 
 	}
 	defer drop()
 	if create {
-		if err := d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err != nil && !errs.Is(err, errs.Conflict) {
+		if err := d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err != nil && kind(err) != errs.Conflict {
 			return warehouse.LoadResult{}, err
 		}
 	}

@@ -24,21 +24,12 @@ func (d *Driver) Query(ctx context.Context, sql string, params []warehouse.Param
 	if err != nil {
 		return warehouse.Result{}, err
 	}
-	byName := make(map[string]any, len(params))
-	for _, p := range params {
-		if _, dup := byName[p.Name]; dup {
-			return warehouse.Result{}, errs.E(errs.Invalid, "bigquerywh: parameter @%s given twice", p.Name)
-		}
-		byName[p.Name] = p.Value
-	}
+	// The Warehouse checked the parameters against the references.
+	byName := warehouse.ParamValues(params)
 	q := d.c.Query(sql)
 	q.Location = d.location
 	for _, n := range names {
-		v, ok := byName[n]
-		if !ok {
-			return warehouse.Result{}, errs.E(errs.Invalid, "bigquerywh: query parameter @%s has no value", n)
-		}
-		pv, err := paramValue(v)
+		pv, err := paramValue(byName[n])
 		if err != nil {
 			return warehouse.Result{}, errs.Wrap(errs.Invalid, err, "bigquerywh: parameter @%s", n)
 		}
