@@ -75,14 +75,14 @@ func Join(prefix string, parts ...string) (string, error) {
 	if prefix != "" {
 		p, err := SafeKey(prefix)
 		if err != nil {
-			return "", errs.Wrap(errs.Invalid, err, "blobstore: join: bad prefix")
+			return "", errs.At("blobstore.Join", err)
 		}
 		elems = append(elems, strings.TrimSuffix(p, "/"))
 	}
 	for i, part := range parts {
 		p, err := SafeKey(part)
 		if err != nil {
-			return "", errs.Wrap(errs.Invalid, err, "blobstore: join: bad name")
+			return "", errs.At("blobstore.Join", err)
 		}
 		if i < len(parts)-1 {
 			p = strings.TrimSuffix(p, "/")

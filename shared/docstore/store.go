@@ -139,7 +139,7 @@ func checkPut(key Key, data json.RawMessage) (json.RawMessage, error) {
 	}
 	c, err := CanonicalData(data)
 	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, "docstore: put %s", key)
+		return nil, errs.At("docstore.Put", err) // Invalid already
 	}
 	return c, nil
 }

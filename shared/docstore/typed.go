@@ -72,7 +72,7 @@ func Get[T any](ctx context.Context, r Reader, key Key) (T, int64, error) {
 func Put[T any](ctx context.Context, w Writer, key Key, v T, pre Precondition) (int64, error) {
 	data, err := Encode(v)
 	if err != nil {
-		return 0, errs.Wrap(errs.Invalid, err, "docstore: put %s", key)
+		return 0, errs.At("docstore.Put", err) // Invalid already
 	}
 	return w.Put(ctx, key, data, pre)
 }

@@ -115,7 +115,7 @@ func (b *Bus) Publish(ctx context.Context, topic string, e events.Event) error {
 	}
 	data, attrs, err := EncodeMessage(e)
 	if err != nil {
-		return errs.Wrap(errs.Invalid, err, "pubsubbus: publish to %q", topic)
+		return errs.At("pubsubbus.Publish", err) // Invalid already
 	}
 	p, err := b.publisher(topic)
 	if err != nil {
