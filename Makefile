@@ -7,7 +7,7 @@ STATICCHECK ?= v0.8.2
 # -tags=openblas when libopenblas-dev is installed (scripts/install-deps.sh adds it)
 GOTAGS ?= $(shell scripts/gotags.sh)
 
-.PHONY: run build static test test-go test-static test-e2e bench lint package clean services-start services-stop
+.PHONY: run build static test test-go test-static test-e2e cloud-rehearsal bench lint package clean services-start services-stop
 
 ## run: build the web app and start the whole platform on one machine
 run: static
@@ -33,6 +33,10 @@ test-static:
 
 test-e2e:
 	scripts/test.sh e2e
+
+## cloud-rehearsal: the cloud wiring on emulators (packaged functions as processes, Pub/Sub pushes, fake-gcs notifications, the Online Retail run, a killed function); also inside make test
+cloud-rehearsal:
+	scripts/cloud-rehearsal.sh
 
 ## bench: benchmarks, written to BENCHMARKS.md
 bench:

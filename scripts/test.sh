@@ -29,7 +29,10 @@ run_go() {
   if [ -n "$bad" ]; then echo "gofmt needed:"; echo "$bad"; exit 1; fi
   go vet ./...
   go run honnef.co/go/tools/cmd/staticcheck@${STATICCHECK:-v0.8.2} ./...
-  echo "== go test"
+  # ./... includes the cloud rehearsal (functions/rehearsal, also
+  # `make cloud-rehearsal`): it runs on the emulators started above, beside
+  # the other packages.
+  echo "== go test (with the cloud rehearsal on the emulators)"
   go test -count=1 -timeout 20m ./...
   echo "== package the Cloud Functions source (pure Go, no DuckDB, builds)"
   scripts/package-functions.sh
