@@ -1,14 +1,20 @@
 // Package functions holds the Cloud Functions entry points of b2brecs. Each
-// is a thin adapter over shared/ packages, registered with
-// functions-framework-go in init. The table below is the single source of
-// truth for what is deployed: Terraform declares one function per entry
-// (checked by a test that parses terraform/), and the local platform mounts
-// the same handlers.
+// is a thin adapter over shared/ packages. The table below is the single
+// source of truth for what is deployed and what serves it: init registers
+// every entry's handler with functions-framework-go from it, Terraform
+// declares one function per entry (checked by a test that evaluates
+// terraform/), and the local platform mounts the same handlers
+// (EventHandlers, DeadLetterHandler).
 package functions
 
 import (
+	"context"
+	"net/http"
+
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/events"
+	"github.com/b2brecs/b2brecs/shared/platform"
 )
 
 // Trigger kinds. Event functions are fed by a Pub/Sub push subscription
@@ -40,16 +46,36 @@ type Entrypoint struct {
 	// functions' subscriptions gave up on (it reads the dead-letter topic;
 	// the in-process bus hands them to the same recorder directly).
 	DeadLetters bool
+	// Handler serves the entry point over an assembled platform.
+	Handler Handler
+}
+
+// Handler is what serves an entry point, over an assembled platform:
+// exactly one field is set, the one its trigger calls for (HTTP for
+// TriggerHTTP, DeadLetter for the dead-letter recorder, Event for the
+// other event functions).
+type Handler struct {
+	HTTP       func(p *platform.Platform) http.Handler
+	Event      func(p *platform.Platform) events.Handler
+	DeadLetter func(p *platform.Platform) func(context.Context, events.DeadLetter) error
 }
 
 // Entrypoints lists every function this package registers.
 func Entrypoints() []Entrypoint {
 	return []Entrypoint{
-		{Name: "API", Trigger: TriggerHTTP},
-		{Name: "FileDropped", Trigger: TriggerGCS, EventType: eventschemas.TypeObjectFinalized, Bucket: etl.BucketDrop, Topic: eventschemas.TopicObjectDropped},
-		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicRunRequested},
-		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicLoadRequested},
-		{Name: "SweepRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicSweepRequested},
-		{Name: "DeadLettered", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicDeadLetter, DeadLetters: true},
+		{Name: "API", Trigger: TriggerHTTP,
+			Handler: Handler{HTTP: func(p *platform.Platform) http.Handler { return p.API() }}},
+		{Name: "FileDropped", Trigger: TriggerGCS, EventType: eventschemas.TypeObjectFinalized, Bucket: etl.BucketDrop, Topic: eventschemas.TopicObjectDropped,
+			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandleObjectFinalized }}},
+		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicRunRequested,
+			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandleRunRequested }}},
+		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicLoadRequested,
+			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandleLoadRequested }}},
+		{Name: "SweepRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicSweepRequested,
+			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandleSweepRequested }}},
+		{Name: "DeadLettered", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicDeadLetter, DeadLetters: true,
+			Handler: Handler{DeadLetter: func(p *platform.Platform) func(context.Context, events.DeadLetter) error {
+				return p.ETL.RecordDeadLetter
+			}}},
 	}
 }

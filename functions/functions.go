@@ -17,15 +17,41 @@ import (
 )
 
 func init() {
-	app := &lazyApp{}
-	functions.HTTP("API", app.serveHTTP)
+	register(frameworkRegistry{}, &lazyApp{})
+}
+
+// registry is where entry points are registered: functions-framework-go
+// in a deployed function (frameworkRegistry), a recorder in tests.
+type registry interface {
+	HTTP(name string, fn func(http.ResponseWriter, *http.Request))
+	CloudEvent(name string, fn func(context.Context, cloudevents.Event) error)
+}
+
+// frameworkRegistry registers with functions-framework-go.
+type frameworkRegistry struct{}
+
+func (frameworkRegistry) HTTP(name string, fn func(http.ResponseWriter, *http.Request)) {
+	functions.HTTP(name, fn)
+}
+
+func (frameworkRegistry) CloudEvent(name string, fn func(context.Context, cloudevents.Event) error) {
+	functions.CloudEvent(name, fn)
+}
+
+// register registers every entry point of the table with its handler,
+// served over app's platform.
+func register(r registry, app *lazyApp) {
 	for _, ep := range Entrypoints() {
+		h := ep.Handler
 		switch {
-		case ep.Trigger == TriggerHTTP:
-		case ep.DeadLetters:
-			functions.CloudEvent(ep.Name, app.deadLetterFunc())
+		case h.HTTP != nil:
+			r.HTTP(ep.Name, app.httpFunc(h.HTTP))
+		case h.DeadLetter != nil:
+			r.CloudEvent(ep.Name, app.deadLetterFunc(h.DeadLetter))
+		case h.Event != nil:
+			r.CloudEvent(ep.Name, app.eventFunc(h.Event))
 		default:
-			functions.CloudEvent(ep.Name, app.eventFunc(ep.Name))
+			panic("functions: entry point " + ep.Name + " has no handler")
 		}
 	}
 }
@@ -35,29 +61,34 @@ func init() {
 // over an assembled platform. The local platform subscribes them to its
 // in-process bus; the cloud entry points call the same ones.
 func EventHandlers(p *platform.Platform) map[string]events.Handler {
-	return map[string]events.Handler{
-		"FileDropped":    p.ETL.HandleObjectFinalized,
-		"RunRequested":   p.ETL.HandleRunRequested,
-		"LoadRequested":  p.ETL.HandleLoadRequested,
-		"SweepRequested": p.ETL.HandleSweepRequested,
+	out := map[string]events.Handler{}
+	for _, ep := range Entrypoints() {
+		if ep.Handler.Event != nil {
+			out[ep.Name] = ep.Handler.Event(p)
+		}
 	}
+	return out
 }
 
 // DeadLetterHandler records a delivery the platform gave up on and fails
-// the run it was for (etl.Service.RecordDeadLetter). The local platform
-// gives it the in-process bus's dead letters; the DeadLettered function
-// the messages Pub/Sub forwards to the dead-letter topic.
+// the run it was for (the DeadLettered entry point's handler). The local
+// platform gives it the in-process bus's dead letters; the DeadLettered
+// function the messages Pub/Sub forwards to the dead-letter topic.
 func DeadLetterHandler(p *platform.Platform) func(context.Context, events.DeadLetter) error {
-	return p.ETL.RecordDeadLetter
+	for _, ep := range Entrypoints() {
+		if ep.Handler.DeadLetter != nil {
+			return ep.Handler.DeadLetter(p)
+		}
+	}
+	return nil
 }
 
 // lazyApp opens the platform on the first request of an instance, so that
 // init stays cheap and a cold start pays only for the function invoked. A
 // failed open is tried again on the next request.
 type lazyApp struct {
-	mu  sync.Mutex
-	p   *platform.Platform
-	api http.Handler
+	mu sync.Mutex
+	p  *platform.Platform
 }
 
 func (a *lazyApp) platform(ctx context.Context) (*platform.Platform, error) {
@@ -71,42 +102,52 @@ func (a *lazyApp) platform(ctx context.Context) (*platform.Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.p, a.api = p, p.API()
+	a.p = p
 	return p, nil
 }
 
-func (a *lazyApp) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.platform(r.Context()); err != nil {
-		slog.ErrorContext(r.Context(), "functions: platform unavailable", "err", err)
-		http.Error(w, `{"error":{"kind":"transient","message":"the service is starting; try again"}}`, http.StatusServiceUnavailable)
-		return
+// httpFunc adapts an HTTP entry point: its handler is made once, over
+// the platform opened by the first request.
+func (a *lazyApp) httpFunc(h func(*platform.Platform) http.Handler) func(http.ResponseWriter, *http.Request) {
+	var (
+		once    sync.Once
+		handler http.Handler
+	)
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.platform(r.Context())
+		if err != nil {
+			slog.ErrorContext(r.Context(), "functions: platform unavailable", "err", err)
+			http.Error(w, `{"error":{"kind":"transient","message":"the service is starting; try again"}}`, http.StatusServiceUnavailable)
+			return
+		}
+		once.Do(func() { handler = h(p) })
+		handler.ServeHTTP(w, r)
 	}
-	a.api.ServeHTTP(w, r)
 }
 
 // eventFunc adapts an event handler to a CloudEvent function: Pub/Sub
 // deliveries are unwrapped to the CloudEvent they carry, and errors that a
 // retry cannot fix (an event failing its schema, say) are logged and
 // acknowledged so Pub/Sub does not redeliver them.
-func (a *lazyApp) eventFunc(name string) func(context.Context, cloudevents.Event) error {
+func (a *lazyApp) eventFunc(h func(*platform.Platform) events.Handler) func(context.Context, cloudevents.Event) error {
 	return func(ctx context.Context, e cloudevents.Event) error {
 		p, err := a.platform(ctx)
 		if err != nil {
 			return err // retried: the platform may come up
 		}
-		return Deliver(ctx, p.Logger, EventHandlers(p)[name], e)
+		return Deliver(ctx, p.Logger, h(p), e)
 	}
 }
 
 // deadLetterFunc adapts the dead-letter recorder to a CloudEvent function
 // subscribed to the dead-letter topic.
-func (a *lazyApp) deadLetterFunc() func(context.Context, cloudevents.Event) error {
+func (a *lazyApp) deadLetterFunc(h func(*platform.Platform) func(context.Context, events.DeadLetter) error) func(context.Context, cloudevents.Event) error {
 	return func(ctx context.Context, e cloudevents.Event) error {
 		p, err := a.platform(ctx)
 		if err != nil {
 			return err
 		}
-		return DeliverDeadLetter(ctx, p.Logger, DeadLetterHandler(p), e)
+		return DeliverDeadLetter(ctx, p.Logger, h(p), e)
 	}
 }
 

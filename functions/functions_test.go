@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -78,6 +79,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	t.Setenv("B2B_AUTH_MODE", "local")
 	ctx := context.Background()
 	app := &lazyApp{}
+	fns := registered(app)
 	p, err := app.platform(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -117,15 +119,15 @@ func TestCloudEntryPoints(t *testing.T) {
 		Size: strconv.Itoa(len(csv)), TimeCreated: time.Now().UTC(), Updated: time.Now().UTC(),
 	})
 	// The drop bucket's notification, as its push subscription delivers it.
-	if err := app.eventFunc("FileDropped")(ctx, storageNotification(t, tenant.ID+"-drop", "orders/2024-01.csv", blobstore.Generation(attrs), len(csv))); err != nil {
+	if err := fns.events["FileDropped"](ctx, storageNotification(t, tenant.ID+"-drop", "orders/2024-01.csv", blobstore.Generation(attrs), len(csv))); err != nil {
 		t.Fatalf("FileDropped: %v", err)
 	}
 	runReq := cap.wait(t, eventschemas.TopicRunRequested)
-	if err := app.eventFunc("RunRequested")(ctx, asMessagePublished(t, eventschemas.TopicRunRequested, runReq)); err != nil {
+	if err := fns.events["RunRequested"](ctx, asMessagePublished(t, eventschemas.TopicRunRequested, runReq)); err != nil {
 		t.Fatalf("RunRequested: %v", err)
 	}
 	loadReq := cap.wait(t, eventschemas.TopicLoadRequested)
-	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, eventschemas.TopicLoadRequested, loadReq)); err != nil {
+	if err := fns.events["LoadRequested"](ctx, asMessagePublished(t, eventschemas.TopicLoadRequested, loadReq)); err != nil {
 		t.Fatalf("LoadRequested: %v", err)
 	}
 	finished := cap.wait(t, eventschemas.TopicRunFinished)
@@ -150,7 +152,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	}
 
 	// The same Pub/Sub delivery again (Eventarc redelivers): acknowledged, no rows.
-	if err := app.eventFunc("LoadRequested")(ctx, asMessagePublished(t, eventschemas.TopicLoadRequested, loadReq)); err != nil {
+	if err := fns.events["LoadRequested"](ctx, asMessagePublished(t, eventschemas.TopicLoadRequested, loadReq)); err != nil {
 		t.Fatalf("redelivered LoadRequested: %v", err)
 	}
 	if tbl, _ := wh.DescribeTable(ctx, "raw_data", "col_2024_01"); tbl.NumRows != 2 {
@@ -162,7 +164,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	bad := gcs.Clone()
 	bad.SetID("gcs-bad")
 	_ = bad.SetData(cloudevents.ApplicationJSON, map[string]any{"bucket": tenant.ID + "-drop"})
-	if err := app.eventFunc("FileDropped")(ctx, bad); err != nil {
+	if err := fns.events["FileDropped"](ctx, bad); err != nil {
 		t.Errorf("invalid event returned %v; want nil (acknowledged without retry)", err)
 	}
 	junk := cloudevents.New()
@@ -170,7 +172,7 @@ func TestCloudEntryPoints(t *testing.T) {
 	junk.SetType(eventschemas.TypeMessagePublished)
 	junk.SetSource("//pubsub.googleapis.com/projects/proj/topics/etl-run-requested")
 	_ = junk.SetData(cloudevents.ApplicationJSON, map[string]any{"message": map[string]any{"data": "!!not base64"}})
-	if err := app.eventFunc("RunRequested")(ctx, junk); err != nil {
+	if err := fns.events["RunRequested"](ctx, junk); err != nil {
 		t.Errorf("undecodable delivery returned %v; want nil", err)
 	}
 }
@@ -207,6 +209,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	t.Setenv("B2B_AUTH_MODE", "local")
 	ctx := context.Background()
 	app := &lazyApp{}
+	fns := registered(app)
 	p, err := app.platform(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +237,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.eventFunc("FileDropped")(ctx, storageNotification(t, tenant.ID+"-drop", "stock.csv", blobstore.Generation(a), len(csv))); err != nil {
+	if err := fns.events["FileDropped"](ctx, storageNotification(t, tenant.ID+"-drop", "stock.csv", blobstore.Generation(a), len(csv))); err != nil {
 		t.Fatal(err)
 	}
 	req := cap.wait(t, eventschemas.TopicRunRequested)
@@ -249,7 +252,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.deadLetterFunc()(ctx, dl); err != nil {
+	if err := fns.events["DeadLettered"](ctx, dl); err != nil {
 		t.Fatalf("DeadLettered: %v", err)
 	}
 	runs, err := p.ETL.ListRuns(ctx, tenant.ID, etl.RunFilter{})
@@ -268,7 +271,7 @@ func TestDeadLetteredEntryPoint(t *testing.T) {
 	junk.SetType(eventschemas.TypeMessagePublished)
 	junk.SetSource("//pubsub.googleapis.com/projects/proj/topics/etl-dead-letter")
 	_ = junk.SetData(cloudevents.ApplicationJSON, map[string]any{"message": map[string]any{"data": "!!not base64"}})
-	if err := app.deadLetterFunc()(ctx, junk); err != nil {
+	if err := fns.events["DeadLettered"](ctx, junk); err != nil {
 		t.Errorf("unreadable dead letter returned %v; want nil (acknowledged)", err)
 	}
 }
@@ -296,14 +299,72 @@ func TestAPIEntryPoint(t *testing.T) {
 	t.Setenv("B2B_DATA_DIR", t.TempDir())
 	t.Setenv("B2B_VERSION", "test-1")
 	app := &lazyApp{}
+	fns := registered(app)
 	rec := httptest.NewRecorder()
-	app.serveHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
+	fns.http["API"](rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
 	if rec.Code != 200 || !contains(rec.Body.String(), `"version":"test-1"`) {
 		t.Fatalf("health = %d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	app.serveHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/runs", nil))
+	fns.http["API"](rec, httptest.NewRequest(http.MethodGet, "/api/runs", nil))
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("runs without a token = %d, want 401", rec.Code)
+	}
+}
+
+// TestEntrypointsCarryTheirHandlers: every entry of the table has exactly
+// the handler its trigger calls for, registration registers exactly the
+// table (each name once, HTTP for the HTTP entry, CloudEvent for the
+// others, in the table's order), and the local platform's handlers are
+// the table's too.
+func TestEntrypointsCarryTheirHandlers(t *testing.T) {
+	var want []string
+	for _, ep := range Entrypoints() {
+		h := ep.Handler
+		set := 0
+		for _, ok := range []bool{h.HTTP != nil, h.Event != nil, h.DeadLetter != nil} {
+			if ok {
+				set++
+			}
+		}
+		switch {
+		case set != 1:
+			t.Errorf("%s: %d handlers set, want exactly 1", ep.Name, set)
+		case (ep.Trigger == TriggerHTTP) != (h.HTTP != nil):
+			t.Errorf("%s: trigger %s with an HTTP handler %v", ep.Name, ep.Trigger, h.HTTP != nil)
+		case ep.DeadLetters != (h.DeadLetter != nil):
+			t.Errorf("%s: DeadLetters %v with a dead-letter handler %v", ep.Name, ep.DeadLetters, h.DeadLetter != nil)
+		}
+		want = append(want, ep.Name)
+	}
+	r := registered(&lazyApp{})
+	if !slices.Equal(r.names, want) {
+		t.Fatalf("registered %v, want the table's %v", r.names, want)
+	}
+	for _, ep := range Entrypoints() {
+		_, isHTTP := r.http[ep.Name]
+		_, isEvent := r.events[ep.Name]
+		if isHTTP != (ep.Trigger == TriggerHTTP) || isEvent == isHTTP {
+			t.Errorf("%s registered as HTTP %v, CloudEvent %v; trigger %s", ep.Name, isHTTP, isEvent, ep.Trigger)
+		}
+	}
+
+	t.Setenv("B2B_DATA_DIR", t.TempDir())
+	t.Setenv("B2B_AUTH_MODE", "local")
+	p, err := (&lazyApp{}).platform(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var events []string
+	for name := range EventHandlers(p) {
+		events = append(events, name)
+	}
+	slices.Sort(events)
+	if want := []string{"FileDropped", "LoadRequested", "RunRequested", "SweepRequested"}; !slices.Equal(events, want) {
+		t.Errorf("EventHandlers = %v, want %v", events, want)
+	}
+	if DeadLetterHandler(p) == nil {
+		t.Error("DeadLetterHandler is nil")
 	}
 }
