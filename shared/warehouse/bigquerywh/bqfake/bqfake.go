@@ -487,6 +487,11 @@ func (f *Fake) query(w http.ResponseWriter, req *bq.QueryRequest) {
 	if resp.Schema == nil {
 		resp.Schema = &bq.TableSchema{}
 	}
+	// The client may look the job up (a DML statement's).
+	now := ms(time.Now())
+	f.jobs[resp.JobReference.JobId] = &bq.Job{JobReference: resp.JobReference, Status: &bq.JobStatus{State: "DONE"},
+		Configuration: &bq.JobConfiguration{Query: &bq.JobConfigurationQuery{Query: req.Query, QueryParameters: req.QueryParameters}},
+		Statistics:    &bq.JobStatistics{CreationTime: now, StartTime: now, EndTime: now, Query: &bq.JobStatistics2{NumDmlAffectedRows: resp.NumDmlAffectedRows}}}
 	writeJSON(w, resp)
 }
 

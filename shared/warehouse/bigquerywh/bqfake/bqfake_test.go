@@ -1,0 +1,161 @@
+package bqfake_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+	_ "github.com/b2brecs/b2brecs/shared/warehouse/bigquerywh"
+	"github.com/b2brecs/b2brecs/shared/warehouse/bigquerywh/bqfake"
+)
+
+// part writes a Parquet file of n rows with the lineage columns set to
+// run and file (the way shared/etl stages parts), in row groups of 2 rows.
+func part(t *testing.T, n int, run, file string) []byte {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: bqfake.ColSourceFile, Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: bqfake.ColRunID, Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := range n {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.StringBuilder).Append(file)
+		b.Field(2).(*array.StringBuilder).Append(run)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
+	defer tbl.Release()
+	var buf bytes.Buffer
+	if err := pqarrow.WriteTable(tbl, &buf, 2, parquet.NewWriterProperties(), pqarrow.DefaultWriterProps()); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var schema = warehouse.Schema{
+	{Name: "id", Type: warehouse.Int64, Nullable: true},
+	{Name: bqfake.ColSourceFile, Type: warehouse.String, Nullable: true},
+	{Name: bqfake.ColRunID, Type: warehouse.String, Nullable: true},
+}
+
+// TestRowsAndStatements runs the fake with a Source and its statements
+// through the bigquerywh driver, as the platform's loads do: the rows a
+// load reports and the table holds are the staged files' rows, a new
+// version of a file replaces the old one's rows, and a run's rows are
+// counted by its lineage.
+func TestRowsAndStatements(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	files := map[string][]byte{
+		"gs://stage/r1/part-0.parquet": part(t, 5, "r1", "orders.csv"),
+		"gs://stage/r1/part-1.parquet": part(t, 2, "r1", "orders.csv"),
+		"gs://stage/r2/part-0.parquet": part(t, 3, "r2", "orders.csv"),
+		"gs://stage/r3/part-0.parquet": part(t, 4, "r3", "returns.csv"),
+		"gs://stage/bad.parquet":       []byte("not parquet"),
+	}
+	f := bqfake.New(bqfake.Options{Project: "p", Location: "EU", RunStatements: true,
+		Source: func(_ context.Context, uri string) (io.ReadCloser, error) {
+			b, ok := files[uri]
+			if !ok {
+				return nil, fmt.Errorf("no object %s", uri)
+			}
+			return io.NopCloser(bytes.NewReader(b)), nil
+		}})
+	f.AddDataset("raw_data")
+	root, stop := f.Start()
+	defer stop()
+	w, err := warehouse.Open(ctx, f.DriverURL(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+
+	replace := func(file string, sources ...string) (int64, error) {
+		res, err := w.Load(ctx, warehouse.LoadRequest{Dataset: "raw_data", Table: "orders", Sources: sources, Format: warehouse.Parquet,
+			Mode: warehouse.Replace, Schema: schema, ReplaceWhere: []warehouse.Param{{Name: bqfake.ColSourceFile, Value: file}}})
+		return res.RowsLoaded, err
+	}
+	count := func(run string) int64 {
+		t.Helper()
+		res, err := w.Query(ctx, "SELECT COUNT(*) AS n FROM `raw_data`.`orders` WHERE `_b2b_run_id` = @run", []warehouse.Param{{Name: "run", Value: run}}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := res.Rows[0][0].(int64)
+		return n
+	}
+	tableRows := func() int64 {
+		t.Helper()
+		n, ok := f.TableRows("raw_data", "orders")
+		if !ok {
+			t.Fatal("table orders does not exist")
+		}
+		return n
+	}
+
+	for _, step := range []struct {
+		name          string
+		file          string
+		sources       []string
+		loaded, total int64
+		r1, r2        int64
+		wantErrKind   errs.Kind
+	}{
+		{name: "first version", file: "orders.csv", sources: []string{"gs://stage/r1/part-0.parquet", "gs://stage/r1/part-1.parquet"}, loaded: 7, total: 7, r1: 7},
+		{name: "another file", file: "returns.csv", sources: []string{"gs://stage/r3/part-0.parquet"}, loaded: 4, total: 11, r1: 7},
+		{name: "new version replaces the old rows", file: "orders.csv", sources: []string{"gs://stage/r2/part-0.parquet"}, loaded: 3, total: 7, r2: 3},
+		{name: "unreadable part changes nothing", file: "orders.csv", sources: []string{"gs://stage/bad.parquet"}, total: 7, r2: 3, wantErrKind: errs.Invalid},
+	} {
+		loaded, err := replace(step.file, step.sources...)
+		switch {
+		case step.wantErrKind != 0 && errs.KindOf(err) != step.wantErrKind:
+			t.Errorf("%s: err %v (kind %s), want kind %s", step.name, err, errs.KindOf(err), step.wantErrKind)
+		case step.wantErrKind == 0 && err != nil:
+			t.Errorf("%s: %v", step.name, err)
+		case loaded != step.loaded:
+			t.Errorf("%s: loaded %d, want %d", step.name, loaded, step.loaded)
+		}
+		if got := tableRows(); got != step.total {
+			t.Errorf("%s: table holds %d rows, want %d", step.name, got, step.total)
+		}
+		if got1, got2 := count("r1"), count("r2"); got1 != step.r1 || got2 != step.r2 {
+			t.Errorf("%s: rows of r1, r2 = %d, %d, want %d, %d", step.name, got1, got2, step.r1, step.r2)
+		}
+	}
+
+	// A script is one transaction: a failing statement undoes the others.
+	_, err = w.Query(ctx, "BEGIN TRANSACTION;\nDELETE FROM `raw_data`.`orders` WHERE TRUE;\nDELETE FROM `raw_data`.`missing` WHERE TRUE;\nCOMMIT TRANSACTION;", nil, 0)
+	if !errs.Is(err, errs.NotFound) {
+		t.Errorf("script over a missing table: %v, want not found", err)
+	}
+	if got := tableRows(); got != 7 {
+		t.Errorf("after the failed script the table holds %d rows, want 7", got)
+	}
+	if _, err := w.Query(ctx, "DELETE FROM `raw_data`.`orders` WHERE `_b2b_source_file` = @file", []warehouse.Param{{Name: "file", Value: "returns.csv"}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := tableRows(); got != 3 {
+		t.Errorf("after deleting returns.csv the table holds %d rows, want 3", got)
+	}
+	if _, err := w.Query(ctx, "SELECT name FROM `raw_data`.`orders`", nil, 0); !errs.Is(err, errs.Invalid) {
+		t.Errorf("a statement the fake does not run: %v, want invalid", err)
+	}
+	if ps := f.Problems(); len(ps) > 0 {
+		t.Errorf("problems: %v", ps)
+	}
+}
