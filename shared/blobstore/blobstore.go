@@ -80,6 +80,20 @@ func openMem(_ context.Context, u *url.URL) (*blob.Bucket, error) {
 	return memblob.OpenBucket(nil), nil
 }
 
+// OpenWithGocloud opens u with gocloud's URL opener for its scheme, for a
+// driver that links that opener (gocloud's s3blob, azureblob, gcsblob) and
+// needs nothing of its own: the URL must name a bucket.
+func OpenWithGocloud(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
+	if u.Host == "" {
+		return nil, errs.E(errs.Invalid, "blobstore: %s: no bucket name", Redact(u))
+	}
+	b, err := blob.DefaultURLMux().OpenBucketURL(ctx, u)
+	if err != nil {
+		return nil, OpenError(u, err)
+	}
+	return b, nil
+}
+
 // OpenError gives an error from a gocloud opener a kind, for drivers:
 // opening does not talk to the service, so what fails is the URL or the
 // local set-up (Invalid, or Permission for a file system refusal).

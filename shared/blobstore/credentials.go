@@ -43,6 +43,14 @@ type Credentials struct {
 	Transport http.RoundTripper
 }
 
+// RoundTripper is c.Transport, or http.DefaultTransport when it is nil.
+func (c Credentials) RoundTripper() http.RoundTripper {
+	if c.Transport == nil {
+		return http.DefaultTransport
+	}
+	return c.Transport
+}
+
 // OpenWithCredentials opens the bucket c names with c's own credentials,
 // every request dialled through c.Transport, through the driver linked for
 // c.Provider. Errors never contain a secret. The caller closes the bucket.

@@ -33,38 +33,23 @@ import (
 func init() {
 	blobstore.Register(blobstore.Driver{
 		Scheme:              azureblob.Scheme,
-		Open:                blobstore.Opener(open),
+		Open:                blobstore.OpenWithGocloud,
 		Provider:            blobstore.ProviderAzure,
 		OpenWithCredentials: openWithCredentials,
 		ErrorKind:           ErrorKind,
 	})
 }
 
-func open(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
-	if u.Host == "" {
-		return nil, errs.E(errs.Invalid, "blobstore: %s: no container name", blobstore.Redact(u))
-	}
-	b, err := blob.DefaultURLMux().OpenBucketURL(ctx, u)
-	if err != nil {
-		return nil, blobstore.OpenError(u, err)
-	}
-	return b, nil
-}
-
 // openWithCredentials opens a saved connection's container with its
 // shared key, else its SAS token, every request dialled through
 // c.Transport.
 func openWithCredentials(ctx context.Context, c blobstore.Credentials) (*blob.Bucket, error) {
-	tr := c.Transport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
 	endpoint := c.Endpoint
 	if endpoint == "" {
 		endpoint = "https://" + c.Account + ".blob.core.windows.net"
 	}
 	cu := strings.TrimRight(endpoint, "/") + "/" + url.PathEscape(c.Bucket)
-	opts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: tr}}}
+	opts := &container.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: &http.Client{Transport: c.RoundTripper()}}}
 	var client *container.Client
 	var err error
 	if c.AccountKey != "" {

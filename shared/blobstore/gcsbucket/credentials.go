@@ -28,10 +28,7 @@ const (
 // default credentials at Google's endpoint. The endpoint is always
 // explicit, so STORAGE_EMULATOR_HOST cannot redirect it.
 func openWithCredentials(ctx context.Context, c blobstore.Credentials) (*blob.Bucket, error) {
-	tr := c.Transport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
+	tr := c.RoundTripper()
 	plain := &http.Client{Transport: tr}
 	endpoint := gcsEndpoint
 	if c.Endpoint != "" {

@@ -63,11 +63,7 @@ func open(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
 		gu := *u
 		gu.RawQuery = q.Encode()
 		if sg == nil {
-			b, err := blob.DefaultURLMux().OpenBucketURL(ctx, &gu)
-			if err != nil {
-				return nil, blobstore.OpenError(u, err)
-			}
-			return b, nil
+			return blobstore.OpenWithGocloud(ctx, &gu)
 		}
 		return openSigner(ctx, &gu, sg)
 	}

@@ -8,7 +8,6 @@ package s3bucket
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -17,38 +16,22 @@ import (
 	"gocloud.dev/blob/s3blob"
 
 	"github.com/b2brecs/b2brecs/shared/blobstore"
-	"github.com/b2brecs/b2brecs/shared/errs"
 )
 
 func init() {
 	blobstore.Register(blobstore.Driver{
 		Scheme:              s3blob.Scheme,
-		Open:                blobstore.Opener(open),
+		Open:                blobstore.OpenWithGocloud,
 		Provider:            blobstore.ProviderS3,
 		OpenWithCredentials: openWithCredentials,
 	})
-}
-
-func open(ctx context.Context, u *url.URL) (*blob.Bucket, error) {
-	if u.Host == "" {
-		return nil, errs.E(errs.Invalid, "blobstore: %s: no bucket name", blobstore.Redact(u))
-	}
-	b, err := blob.DefaultURLMux().OpenBucketURL(ctx, u)
-	if err != nil {
-		return nil, blobstore.OpenError(u, err)
-	}
-	return b, nil
 }
 
 // openWithCredentials opens a saved connection's bucket with its access
 // key (anonymously without one), every request dialled through
 // c.Transport; an Endpoint is an S3-compatible service, addressed by path.
 func openWithCredentials(ctx context.Context, c blobstore.Credentials) (*blob.Bucket, error) {
-	tr := c.Transport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
-	cfg := aws.Config{Region: c.Region, HTTPClient: &http.Client{Transport: tr}}
+	cfg := aws.Config{Region: c.Region, HTTPClient: &http.Client{Transport: c.RoundTripper()}}
 	if c.AccessKeyID != "" {
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")
 	} else {
