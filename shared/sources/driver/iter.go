@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,56 @@ func Describe(schema, table string, cols []sources.ColumnMeta, pk []string) sour
 	ts, why := RecommendTimestamp(cols)
 	return sources.TableMeta{Schema: schema, Table: table, Columns: cols,
 		Recommended: sources.Recommendation{TimestampColumn: ts, TimestampReason: why, PrimaryKey: pk}}
+}
+
+// DescribeColumns marks the primary key pk among a driver's columns and
+// completes each column's meta as Describe does (warehouse name, temporal
+// flag), in place; meta returns one column's meta.
+func DescribeColumns[C any](schema, table string, cols []C, meta func(*C) *sources.ColumnMeta, pk []string) {
+	metas := make([]sources.ColumnMeta, len(cols))
+	for i := range cols {
+		m := meta(&cols[i])
+		if slices.Contains(pk, m.OriginalName) {
+			m.PrimaryKey = true
+		}
+		metas[i] = *m
+	}
+	desc := Describe(schema, table, metas, pk)
+	for i := range cols {
+		*meta(&cols[i]) = desc.Columns[i]
+	}
+}
+
+// CollectSamples reads it to the end into the columns' Samples of meta
+// (formatted with sources.FormatValue) and closes it.
+func CollectSamples(meta *sources.TableMeta, it sources.RowIterator) error {
+	for it.Next() {
+		for i, v := range it.Values() {
+			meta.Columns[i].Samples = append(meta.Columns[i].Samples, sources.FormatValue(v))
+		}
+	}
+	err := it.Err()
+	_ = it.Close()
+	return err
+}
+
+// PlanRead plans an extract over a driver's columns (NewPlan; meta
+// returns one column's meta) and returns the columns the query reads, in
+// order.
+func PlanRead[C any](driver string, all []C, meta func(*C) *sources.ColumnMeta, pk []string, req sources.ExtractRequest) ([]C, Plan, error) {
+	metas := make([]sources.ColumnMeta, len(all))
+	for i := range all {
+		metas[i] = *meta(&all[i])
+	}
+	idx, plan, err := NewPlan(driver, metas, pk, req)
+	if err != nil {
+		return nil, Plan{}, err
+	}
+	read := make([]C, len(idx))
+	for i, j := range idx {
+		read[i] = all[j]
+	}
+	return read, plan, nil
 }
 
 // ExtractColumns turns described columns into extract columns.

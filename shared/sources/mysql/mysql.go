@@ -234,6 +234,9 @@ type column struct {
 	dataType string // information_schema DATA_TYPE
 }
 
+// columnMeta is a column's meta, for the driver kit.
+func columnMeta(c *column) *sources.ColumnMeta { return &c.meta }
+
 func (d *Driver) columns(ctx context.Context, schema, table string) ([]column, []string, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, schema, table)
@@ -284,21 +287,7 @@ func (d *Driver) columns(ctx context.Context, schema, table string) ([]column, [
 	if err := pkRows.Err(); err != nil {
 		return nil, nil, d.mapErr(err, "read primary key")
 	}
-	for i := range cols {
-		for _, k := range pk {
-			if k == cols[i].meta.OriginalName {
-				cols[i].meta.PrimaryKey = true
-			}
-		}
-	}
-	metas := make([]sources.ColumnMeta, len(cols))
-	for i := range cols {
-		metas[i] = cols[i].meta
-	}
-	desc := sourcedriver.Describe(schema, table, metas, pk)
-	for i := range cols {
-		cols[i].meta = desc.Columns[i]
-	}
+	sourcedriver.DescribeColumns(schema, table, cols, columnMeta, pk)
 	return cols, pk, nil
 }
 
@@ -353,14 +342,7 @@ func (d *Driver) Describe(ctx context.Context, schema, table string, samples int
 		if err != nil {
 			return sources.TableMeta{}, err
 		}
-		for it.Next() {
-			for i, v := range it.Values() {
-				meta.Columns[i].Samples = append(meta.Columns[i].Samples, sources.FormatValue(v))
-			}
-		}
-		err = it.Err()
-		_ = it.Close()
-		if err != nil {
+		if err := sourcedriver.CollectSamples(&meta, it); err != nil {
 			return sources.TableMeta{}, err
 		}
 	}
@@ -394,17 +376,9 @@ func (d *Driver) Extract(ctx context.Context, req sources.ExtractRequest) (sourc
 }
 
 func (d *Driver) extract(ctx context.Context, all []column, pk []string, req sources.ExtractRequest) (sources.RowIterator, error) {
-	metas := make([]sources.ColumnMeta, len(all))
-	for i, c := range all {
-		metas[i] = c.meta
-	}
-	idx, plan, err := sourcedriver.NewPlan("mysql", metas, pk, req)
+	read, plan, err := sourcedriver.PlanRead("mysql", all, columnMeta, pk, req)
 	if err != nil {
 		return nil, err
-	}
-	read := make([]column, len(idx))
-	for i, j := range idx {
-		read[i] = all[j]
 	}
 
 	selects := make([]string, len(read))

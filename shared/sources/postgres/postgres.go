@@ -259,6 +259,9 @@ type column struct {
 	kind kind
 }
 
+// columnMeta is a column's meta, for the driver kit.
+func columnMeta(c *column) *sources.ColumnMeta { return &c.meta }
+
 func (d *Driver) columns(ctx context.Context, conn *pgx.Conn, schema, table string) ([]column, []string, error) {
 	rows, err := conn.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod),
 			COALESCE(bt.typname, t.typname), COALESCE(bt.typtype, t.typtype), COALESCE(bt.typcategory, t.typcategory),
@@ -313,21 +316,7 @@ func (d *Driver) columns(ctx context.Context, conn *pgx.Conn, schema, table stri
 	if err != nil {
 		return nil, nil, d.mapErr(err, "read primary key")
 	}
-	for i := range cols {
-		for _, k := range pk {
-			if k == cols[i].meta.OriginalName {
-				cols[i].meta.PrimaryKey = true
-			}
-		}
-	}
-	metas := make([]sources.ColumnMeta, len(cols))
-	for i := range cols {
-		metas[i] = cols[i].meta
-	}
-	desc := sourcedriver.Describe(schema, table, metas, pk)
-	for i := range cols {
-		cols[i].meta = desc.Columns[i]
-	}
+	sourcedriver.DescribeColumns(schema, table, cols, columnMeta, pk)
 	return cols, pk, nil
 }
 
@@ -353,14 +342,7 @@ func (d *Driver) Describe(ctx context.Context, schema, table string, samples int
 		if err != nil {
 			return sources.TableMeta{}, err
 		}
-		for it.Next() {
-			for i, v := range it.Values() {
-				meta.Columns[i].Samples = append(meta.Columns[i].Samples, sources.FormatValue(v))
-			}
-		}
-		err = it.Err()
-		_ = it.Close()
-		if err != nil {
+		if err := sourcedriver.CollectSamples(&meta, it); err != nil {
 			return sources.TableMeta{}, err
 		}
 	}
@@ -403,17 +385,9 @@ func (d *Driver) Extract(ctx context.Context, req sources.ExtractRequest) (sourc
 // extract runs the query on conn. The iterator closes conn only if its conn
 // field is set.
 func (d *Driver) extract(ctx context.Context, conn *pgx.Conn, all []column, pk []string, req sources.ExtractRequest) (*ownedIter, error) {
-	metas := make([]sources.ColumnMeta, len(all))
-	for i, c := range all {
-		metas[i] = c.meta
-	}
-	idx, plan, err := sourcedriver.NewPlan("postgres", metas, pk, req)
+	read, plan, err := sourcedriver.PlanRead("postgres", all, columnMeta, pk, req)
 	if err != nil {
 		return nil, err
-	}
-	read := make([]column, len(idx))
-	for i, j := range idx {
-		read[i] = all[j]
 	}
 
 	selects := make([]string, len(read))
