@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -77,4 +78,24 @@ func ParamValues(params []Param) map[string]any {
 		m[p.Name] = p.Value
 	}
 	return m
+}
+
+// WithOp adds the operation to a driver's error for the logs, leaving its
+// kind to Driver.ErrorKind (the Warehouse asks it). nil stays nil; an
+// error that has a kind already (the port's answers) is returned as is.
+func WithOp(err error, format string, args ...any) error {
+	if err == nil || errs.KindOf(err) != errs.Unknown {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// KindWith is err's kind for a driver's own decisions (is a table there?
+// was it created meanwhile?): the kind err carries, else what the driver's
+// classifier says of it.
+func KindWith(err error, classify func(error) errs.Kind) errs.Kind {
+	if k := errs.KindOf(err); k != errs.Unknown {
+		return k
+	}
+	return classify(err)
 }

@@ -177,3 +177,37 @@ func TestWarehouseChecksNamesAndParams(t *testing.T) {
 		t.Errorf("good query: %v (driver ran %q)", err, d.sql)
 	}
 }
+
+func TestWithOpAndKindWith(t *testing.T) {
+	raw := errors.New("backend said no")
+	classify := func(err error) errs.Kind {
+		if errors.Is(err, raw) {
+			return errs.Transient
+		}
+		return errs.Unknown
+	}
+	if warehouse.WithOp(nil, "op") != nil {
+		t.Error("WithOp(nil) != nil")
+	}
+	port := warehouse.TableNotFound("d", "t")
+	if got := warehouse.WithOp(port, "op"); got != port {
+		t.Errorf("WithOp of an error with a kind = %v, want it unchanged", got)
+	}
+	got := warehouse.WithOp(raw, "describe %s", "d.t")
+	if got.Error() != "describe d.t: backend said no" || !errors.Is(got, raw) || errs.KindOf(got) != errs.Unknown {
+		t.Errorf("WithOp(raw) = %q (kind %s), want the operation, the cause and no kind", got, errs.KindOf(got))
+	}
+	for _, tc := range []struct {
+		err  error
+		want errs.Kind
+	}{
+		{got, errs.Transient},
+		{port, errs.NotFound},
+		{warehouse.TableExists("d", "t"), errs.Conflict},
+		{errors.New("other"), errs.Unknown},
+	} {
+		if k := warehouse.KindWith(tc.err, classify); k != tc.want {
+			t.Errorf("KindWith(%v) = %s, want %s", tc.err, k, tc.want)
+		}
+	}
+}

@@ -61,7 +61,6 @@ package bigquerywh
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -303,24 +302,13 @@ func (d *Driver) DropTable(ctx context.Context, dataset, table string) error {
 	return mapErr(d.c.Dataset(dataset).Table(table).Delete(ctx), "bigquerywh: drop %s.%s", dataset, table)
 }
 
-// mapErr adds the operation to a BigQuery error for the logs; the
-// warehouse.Warehouse gives it its kind (ErrorKind). nil stays nil, an
-// error that has a kind is returned unchanged.
+// mapErr adds the operation to a BigQuery error (warehouse.WithOp).
 func mapErr(err error, format string, args ...any) error {
-	if err == nil || errs.KindOf(err) != errs.Unknown {
-		return err
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
+	return warehouse.WithOp(err, format, args...)
 }
 
-// kind is err's kind for the driver's own decisions: the kind an error
-// carries (the port's or this package's), else errorKind's.
-func kind(err error) errs.Kind {
-	if k := errs.KindOf(err); k != errs.Unknown {
-		return k
-	}
-	return errorKind(err)
-}
+// kind is err's kind for the driver's own decisions.
+func kind(err error) errs.Kind { return warehouse.KindWith(err, errorKind) }
 
 // ErrorKind implements warehouse.Driver.
 func (d *Driver) ErrorKind(err error) errs.Kind { return errorKind(err) }

@@ -52,7 +52,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -580,14 +579,9 @@ func (d *Driver) DropTable(ctx context.Context, dataset, table string) error {
 	})
 }
 
-// mapErr adds the operation to a DuckDB error for the logs; the
-// warehouse.Warehouse gives it its kind (ErrorKind). It returns nil for nil
-// and an error of this package (which has a kind) unchanged.
+// mapErr adds the operation to a DuckDB error (warehouse.WithOp).
 func mapErr(err error, format string, args ...any) error {
-	if err == nil || errs.KindOf(err) != errs.Unknown {
-		return err
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
+	return warehouse.WithOp(err, format, args...)
 }
 
 // openErr gives an error of opening the database its kind (errorKind):
@@ -596,14 +590,8 @@ func openErr(err error, format string, args ...any) error {
 	return errs.Wrap(errorKind(err), err, format, args...)
 }
 
-// kind is err's kind for the driver's own decisions: the kind an error of
-// the port carries (warehouse.TableNotFound ...), else errorKind's.
-func kind(err error) errs.Kind {
-	if k := errs.KindOf(err); k != errs.Unknown {
-		return k
-	}
-	return errorKind(err)
-}
+// kind is err's kind for the driver's own decisions.
+func kind(err error) errs.Kind { return warehouse.KindWith(err, errorKind) }
 
 // ErrorKind implements warehouse.Driver.
 func (d *Driver) ErrorKind(err error) errs.Kind { return errorKind(err) }
