@@ -17,6 +17,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/shared/auth"
 	"github.com/b2brecs/b2brecs/shared/connections"
+	"github.com/b2brecs/b2brecs/shared/datasets"
 	"github.com/b2brecs/b2brecs/shared/drops"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
@@ -37,9 +38,11 @@ type Deps struct {
 	// large they may be.
 	Drops *drops.Service
 	// Tables shows the tenants' warehouse tables.
-	Tables  *tables.Service
-	Logger  *slog.Logger
-	Version string
+	Tables *tables.Service
+	// Datasets serves /api/datasets; nil leaves those routes out.
+	Datasets *datasets.Service
+	Logger   *slog.Logger
+	Version  string
 	// AllowedOrigins may call the API from a browser on another origin
 	// (the SPA bucket in the cloud); empty means same origin only.
 	AllowedOrigins []string
@@ -68,6 +71,7 @@ func New(d Deps) http.Handler {
 
 	private := http.NewServeMux()
 	mount(private, d.Logger, s.routes())
+	mount(private, d.Logger, s.datasetRoutes())
 	if d.Connections != nil {
 		MountConnections(private, d.Connections, d.Logger)
 	}

@@ -200,7 +200,7 @@ func checkTableRef(t TableRef, field string) error {
 	if t.Dataset == "" {
 		return errs.Fieldf(errs.Invalid, field, "the table %q has no warehouse dataset", t.Table)
 	}
-	if strings.EqualFold(t.Dataset, MetaDataset) {
+	if strings.EqualFold(t.Dataset, MetaDataset) || strings.HasPrefix(t.Dataset, "_") {
 		return errs.Fieldf(errs.Invalid, field, "the platform's internal tables cannot be used in a dataset")
 	}
 	return nil

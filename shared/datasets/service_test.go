@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -335,5 +336,27 @@ func TestQueryJSONKeepsParameterTypes(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"sql":"x","params":[{"name":"p1","type":"int64","value":"1.5"}]}`), &back); !errs.Is(err, errs.Invalid) {
 		t.Errorf("bad int64: %v", err)
+	}
+}
+
+func TestOptionsFromEnv(t *testing.T) {
+	env := map[string]string{
+		"B2B_DATASET_TOP_VALUES": "20", "B2B_DATASET_QUERY_TIMEOUT": "2m", "B2B_DATASET_QUALITY_COLD_START": "3",
+		"B2B_DATASET_QUALITY_MIN_ROWS": "500", "B2B_DATASET_QUALITY_MAX_SPARSITY": "0.99",
+	}
+	o, err := OptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil || o.TopValues != 20 || o.QueryTimeout != 2*time.Minute || o.Quality.ColdStart != 3 || o.Quality.MinRows != 500 || o.Quality.MaxSparsity != 0.99 {
+		t.Errorf("options %+v, %v", o, err)
+	}
+	for k, v := range map[string]string{"B2B_DATASET_TOP_VALUES": "x", "B2B_DATASET_QUERY_TIMEOUT": "5", "B2B_DATASET_QUALITY_MAX_COLD_SHARE": "-1", "B2B_DATASET_QUALITY_MIN_ROWS": "0"} {
+		_, err := OptionsFromEnv(func(n string) string {
+			if n == k {
+				return v
+			}
+			return ""
+		})
+		if !errs.Is(err, errs.Invalid) || !strings.Contains(errs.UserMessage(err), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/b2brecs/b2brecs/shared/api"
+	"github.com/b2brecs/b2brecs/shared/datasets"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 )
 
@@ -85,6 +86,12 @@ type Config struct {
 	// parse; Open refuses to start with it.
 	Input    tabular.Limits
 	InputErr error
+
+	// Datasets are the datasets settings (B2B_DATASET_*, see
+	// datasets.OptionsFromEnv); DatasetsErr names a variable that does not
+	// parse; Open refuses to start with it.
+	Datasets    datasets.Options
+	DatasetsErr error
 }
 
 // FromEnv reads the configuration from B2B_* variables, with local defaults
@@ -140,6 +147,7 @@ func FromEnv() Config {
 		c.API.TrustForwardedFor = true // behind Google's front end
 	}
 	c.Input, c.InputErr = tabular.LimitsFromEnv(os.Getenv)
+	c.Datasets, c.DatasetsErr = datasets.OptionsFromEnv(os.Getenv)
 	c.ConnectAllow = os.Getenv("B2B_CONNECT_ALLOW")
 	c.FileImportRoots = []string{filepath.Join(dir, "imports", "{tenant}")}
 	if r := os.Getenv("B2B_FILE_IMPORT_ROOTS"); r != "" {

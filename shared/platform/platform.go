@@ -14,6 +14,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/api"
 	"github.com/b2brecs/b2brecs/shared/auth"
 	"github.com/b2brecs/b2brecs/shared/connections"
+	"github.com/b2brecs/b2brecs/shared/datasets"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/drops"
 	"github.com/b2brecs/b2brecs/shared/egress"
@@ -43,6 +44,8 @@ type Platform struct {
 	ETL       *etl.Service
 	// Connections are the tenants' saved source connections.
 	Connections *connections.Service
+	// Datasets are the tenants' dataset configurations and their analyses.
+	Datasets *datasets.Service
 	// Scheduler fires job schedules: the in-process cron (local://,
 	// publishing on Bus) or Cloud Scheduler.
 	Scheduler *scheduler.Scheduler
@@ -89,6 +92,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	}
 	if cfg.APIErr != nil {
 		return nil, errs.Wrap(errs.Invalid, cfg.APIErr, "platform: API limits")
+	}
+	if cfg.DatasetsErr != nil {
+		return nil, errs.Wrap(errs.Invalid, cfg.DatasetsErr, "platform: datasets settings")
 	}
 	if p.Validator, err = eventschemas.NewValidator(); err != nil {
 		return nil, err
@@ -146,6 +152,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	p.ETL = etl.New(p.Store, p.Bus, p.Resources, p.Validator, append([]etl.Option{etl.WithLogger(log), etl.WithScheduler(p.Scheduler),
 		etl.WithConnections(p.Connections), etl.WithLimits(cfg.Input)}, runOpts...)...)
 	p.Connections.CountJobsWith(p.ETL)
+	dsOpts := cfg.Datasets
+	dsOpts.Logger = log
+	p.Datasets = datasets.New(p.Store, p.Resources, dsOpts)
 	if err := p.setupAuth(ctx); err != nil {
 		return nil, err
 	}
@@ -236,7 +245,8 @@ func (p *Platform) APIDeps() api.Deps {
 	return api.Deps{
 		Tenancy: p.Tenancy, Verifier: p.Verifier, Sessions: p.Sessions,
 		ETL: p.ETL, Connections: p.Connections, Drops: drops.New(p.Resources, uploads, p.Logger), Tables: tables.New(p.Resources),
-		Logger: p.Logger, Version: p.Config.Version, AllowedOrigins: p.Config.AllowedOrigins, Limits: p.Config.API,
+		Datasets: p.Datasets,
+		Logger:   p.Logger, Version: p.Config.Version, AllowedOrigins: p.Config.AllowedOrigins, Limits: p.Config.API,
 	}
 }
 
