@@ -24,6 +24,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -78,11 +79,11 @@ var _ secrets.Driver = (*Store)(nil)
 // (0600) if they do not exist.
 func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fsErr(err, "localsecrets: create folder %s", dir)
+		return nil, openErr(fsErr(err, "localsecrets: create folder %s", dir), dir)
 	}
 	key, err := loadOrCreateKey(ctx, filepath.Join(dir, KeyFile))
 	if err != nil {
-		return nil, err
+		return nil, openErr(err, dir)
 	}
 	block, err := aes.NewCipher(key)
 	clear(key)
@@ -336,9 +337,19 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// fsErr gives a file system error its kind.
+// fsErr adds the operation to a file system error for the logs; the
+// secrets.Store gives it its kind (ErrorKind), and Open through openErr.
 func fsErr(err error, format string, args ...any) error {
-	return errs.Wrap(fsKind(err), err, format, args...)
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// openErr gives an error of Open its kind (fsKind): Open runs before there
+// is a secrets.Store to classify it. An error with a kind is kept.
+func openErr(err error, dir string) error {
+	if errs.KindOf(err) != errs.Unknown {
+		return err
+	}
+	return errs.Wrap(fsKind(err), err, "localsecrets: open %s", dir)
 }
 
 // fsKind classifies a file system error.

@@ -23,7 +23,7 @@ package secretmanager
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"hash/crc32"
 	"net/url"
 	"regexp"
@@ -218,13 +218,11 @@ func (s *Store) ErrorKind(err error) errs.Kind { return grpcerr.KindOf(err) }
 // KindOf maps a gRPC status code to an errs kind.
 func KindOf(code codes.Code) errs.Kind { return grpcerr.Kind(code) }
 
+// grpcErr adds the operation to a Secret Manager error for the logs; the
+// secrets.Store gives it its kind (ErrorKind). nil stays nil.
 func grpcErr(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	kind := KindOf(status.Code(err))
-	if kind == errs.Unknown && errors.Is(err, context.DeadlineExceeded) {
-		kind = errs.Transient
-	}
-	return errs.Wrap(kind, err, format, args...)
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
