@@ -26,6 +26,7 @@ func (s *server) datasetRoutes() []route {
 		{"POST /api/datasets/compile", viewer, ok, withJSON(s.compileDataset)},
 		{"POST /api/datasets/preview", viewer, ok, withJSON(s.previewModel)},
 		{"POST /api/datasets/quality", viewer, ok, withJSON(s.qualityModel)},
+		{"POST /api/datasets/pareto", viewer, ok, withJSON(s.paretoModel)},
 		{"POST /api/datasets/join-suggestions", viewer, ok, withJSON(s.joinSuggestions)},
 		{"POST /api/datasets/role-suggestions", viewer, ok, withJSON(s.roleSuggestions)},
 		{"GET /api/datasets/{id}", viewer, ok, s.getDataset},
@@ -105,11 +106,21 @@ func (s *server) previewDataset(ctx context.Context, c *call) (any, error) {
 	return s.Datasets.Preview(ctx, c.tenant(), c.path("id"), seed, limit)
 }
 
-// modelRequest is an unsaved model with preview arguments (the wizard).
+// modelRequest is an unsaved model with the arguments of the wizard's
+// calls: preview (seed, limit) and Pareto curve (entity, points).
 type modelRequest struct {
 	Dataset datasets.Dataset `json:"dataset"`
 	Seed    int64            `json:"seed,omitempty"`
 	Limit   int              `json:"limit,omitempty"`
+	Entity  datasets.Entity  `json:"entity,omitempty"`
+	Points  int              `json:"points,omitempty"`
+}
+
+func (s *server) paretoModel(ctx context.Context, c *call, in modelRequest) (any, error) {
+	if in.Points == 0 {
+		in.Points = 200
+	}
+	return s.Datasets.ParetoOf(ctx, c.tenant(), in.Dataset, in.Entity, in.Points)
 }
 
 func (s *server) previewModel(ctx context.Context, c *call, in modelRequest) (any, error) {

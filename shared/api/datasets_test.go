@@ -154,6 +154,10 @@ func TestDatasetRoutes(t *testing.T) {
 	if r := f.postJSON(viewer, "/api/datasets/preview", model); r.status != 200 || !strings.Contains(string(r.body), `"total":5`) {
 		t.Errorf("model preview: %d %s", r.status, r.body)
 	}
+	pareto := `{"dataset":` + fmt.Sprintf(datasetBody, "") + `,"entity":"product"}`
+	if r := f.postJSON(viewer, "/api/datasets/pareto", pareto); r.status != 200 || !strings.Contains(string(r.body), `{"rank":1,"key":"A","revenue":50,"share":0.5}`) {
+		t.Errorf("pareto: %d %s", r.status, r.body)
+	}
 	if r := f.postJSON(viewer, "/api/datasets/compile", model); r.status != 200 || !strings.Contains(string(r.body), `"duckdb"`) {
 		t.Errorf("compile: %d %s", r.status, r.body)
 	}

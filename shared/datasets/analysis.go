@@ -264,3 +264,53 @@ func CompileQuality(d *Dataset, schemas Schemas, dia warehouse.Dialect, coldStar
 	}
 	return Query{SQL: c.base() + "SELECT " + strings.Join(m, ",\n  "), Params: b.params}, nil
 }
+
+// Pareto columns: the entity's rank by revenue (1 = largest), its key, its
+// revenue and the running share of the total revenue up to and including it.
+const (
+	ParetoRank  = ReservedPrefix + "rank"
+	ParetoKey   = ReservedPrefix + "key"
+	ParetoValue = ReservedPrefix + "revenue"
+	ParetoShare = ReservedPrefix + "share"
+	ParetoCount = ReservedPrefix + "entities"
+)
+
+// MaxParetoPoints bounds CompilePareto's points.
+const MaxParetoPoints = 1000
+
+// CompilePareto returns the Pareto curve a top-share filter on entity is
+// chosen from: the entities with positive revenue ranked as the filter
+// ranks them (revenue descending, ties by key), over the dataset's rows
+// without its top-share filters on that entity (the other filters apply).
+// At most points rows: the first and last entity and evenly spaced ranks
+// between, each with ParetoCount, the number of entities.
+func CompilePareto(d *Dataset, schemas Schemas, dia warehouse.Dialect, entity Entity, points int) (Query, error) {
+	if entity != Product && entity != Customer {
+		return Query{}, errs.Fieldf(errs.Invalid, "entity", "choose products or customers")
+	}
+	if points < 2 || points > MaxParetoPoints {
+		return Query{}, errs.Fieldf(errs.Invalid, "points", "a Pareto curve has 2 to %d points", MaxParetoPoints)
+	}
+	dd := *d
+	dd.Filters = nil
+	for _, f := range d.Filters {
+		if !(f.Kind == FilterTopShare && f.Entity == entity) {
+			dd.Filters = append(dd.Filters, f)
+		}
+	}
+	c, err := compile(&dd, schemas, dia)
+	if err != nil {
+		return Query{}, err
+	}
+	p, b, x := c.p, c.b, c.b.x
+	if p.roles[RoleRevenue] == nil || p.roles[entityRole(entity)] == nil {
+		return Query{}, errs.Fieldf(errs.Invalid, "columns", "a Pareto curve needs selected columns with the revenue and %s roles", roleWords(entityRole(entity)))
+	}
+	key, rev := x.ident(p.roles[entityRole(entity)].name), x.ident(p.roles[RoleRevenue].name)
+	n := x.ident(ParetoCount)
+	sql := c.base() + "SELECT * FROM (\n  SELECT ROW_NUMBER() OVER (ORDER BY r DESC, k) AS " + x.ident(ParetoRank) + ", " + x.toString("k") + " AS " + x.ident(ParetoKey) +
+		", r AS " + x.ident(ParetoValue) + ",\n    SUM(r) OVER (ORDER BY r DESC, k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) / SUM(r) OVER () AS " + x.ident(ParetoShare) +
+		", COUNT(*) OVER () AS " + n + "\n  FROM (SELECT " + key + " AS k, " + x.toFloat("SUM("+rev+")") + " AS r FROM base WHERE " + key + " IS NOT NULL AND " + rev + " IS NOT NULL GROUP BY " + key + " HAVING SUM(" + rev + ") > 0) AS totals\n) AS ranked\n" +
+		"WHERE " + x.ident(ParetoRank) + " = 1 OR " + x.ident(ParetoRank) + " = " + n + " OR MOD(" + x.ident(ParetoRank) + ", " + x.ceilDiv(n, b.param(int64(points-1))) + ") = 0\nORDER BY " + x.ident(ParetoRank)
+	return Query{SQL: sql, Params: b.params}, nil
+}

@@ -122,3 +122,12 @@ func (x dialect) toTimestamp(expr string, t warehouse.Type) string {
 	}
 	return "CAST(" + expr + " AS " + x.timestampType() + ")"
 }
+
+// ceilDiv is the integer a / b rounded up, at least 1 (a, b INT64
+// expressions, b > 0).
+func (x dialect) ceilDiv(a, b string) string {
+	if x.d == warehouse.BigQuery {
+		return "GREATEST(DIV(" + a + " + " + b + " - 1, " + b + "), 1)"
+	}
+	return "GREATEST((" + a + " + " + b + " - 1) // " + b + ", 1)"
+}

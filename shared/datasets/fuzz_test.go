@@ -138,7 +138,8 @@ func init() {
 		top_products top_customers product_transactions product_revenue customer_transactions customer_revenue
 		base CASE WHEN THEN ELSE END UNIX_SECONDS floor epoch BIGINT hash MOD FARM_FINGERPRINT TO_JSON_STRING STRUCT
 		hash_seed hash_key1 hash_key2 hash_key3
-		DISTINCT AVG MIN LIMIT UNION ALL DOUBLE FLOAT64 VARCHAR STRING quantile_cont APPROX_QUANTILES OFFSET d pairs cc cp`) {
+		DISTINCT AVG MIN LIMIT UNION ALL DOUBLE FLOAT64 VARCHAR STRING quantile_cont APPROX_QUANTILES OFFSET d pairs cc cp
+		ROW_NUMBER GREATEST DIV r`) {
 		sqlWords[w] = true
 	}
 	for i := range MaxTables {
@@ -509,6 +510,11 @@ func analysisQueries(t testing.TB, d *Dataset, schemas Schemas, dia warehouse.Di
 	}
 	if q, err := CompileQuality(d, schemas, dia, 5); err == nil {
 		out = append(out, q)
+	}
+	for _, e := range []Entity{Product, Customer} {
+		if q, err := CompilePareto(d, schemas, dia, e, 50); err == nil {
+			out = append(out, q)
+		}
 	}
 	return out
 }

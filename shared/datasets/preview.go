@@ -131,3 +131,51 @@ func (s *Service) SQL(ctx context.Context, tenant, id string, version int, dia w
 	}
 	return *q, nil
 }
+
+// ParetoPoint is one point of a Pareto curve.
+type ParetoPoint struct {
+	Rank    int64   `json:"rank"`
+	Key     string  `json:"key"`
+	Revenue float64 `json:"revenue"`
+	// Share is the running share of the total revenue up to this entity.
+	Share float64 `json:"share"`
+}
+
+// Pareto is the curve a top-share filter is chosen from (CompilePareto).
+type Pareto struct {
+	Entity   Entity        `json:"entity"`
+	Entities int64         `json:"entities"`
+	Points   []ParetoPoint `json:"points"`
+}
+
+// ParetoOf computes the Pareto curve of entity over an unsaved model with
+// at most points points (2 to MaxParetoPoints).
+func (s *Service) ParetoOf(ctx context.Context, tenant string, d Dataset, entity Entity, points int) (Pareto, error) {
+	a, err := s.analysisOfModel(ctx, tenant, d)
+	if err != nil {
+		return Pareto{}, err
+	}
+	q, err := CompilePareto(&a.rec.Dataset, a.schemas, a.wh.Dialect(), entity, points)
+	if err != nil {
+		return Pareto{}, err
+	}
+	rows, err := a.query(ctx, s.opts.QueryTimeout, q)
+	if err != nil {
+		return Pareto{}, errs.At("datasets.Pareto", err)
+	}
+	out := Pareto{Entity: entity, Points: make([]ParetoPoint, 0, len(rows))}
+	for _, r := range rows {
+		rank, _ := toInt(r[ParetoRank])
+		out.Entities, _ = toInt(r[ParetoCount])
+		key, _ := r[ParetoKey].(string)
+		pt := ParetoPoint{Rank: rank, Key: key}
+		if v := toFloatPtr(r[ParetoValue]); v != nil {
+			pt.Revenue = *v
+		}
+		if v := toFloatPtr(r[ParetoShare]); v != nil {
+			pt.Share = *v
+		}
+		out.Points = append(out.Points, pt)
+	}
+	return out, nil
+}

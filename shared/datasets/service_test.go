@@ -360,3 +360,35 @@ func TestOptionsFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestServicePareto(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t, Options{})
+	// Product revenue A 50, B 30, C 15, D 5 (X has none); the top-share
+	// filter on products is left out of its own curve, a row filter is not.
+	d := *baseDataset(Filter{Kind: FilterTopShare, Entity: Product, Percent: 10})
+	p, err := s.ParetoOf(ctx, "t1", d, Product, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ParetoPoint{{1, "A", 50, 0.5}, {2, "B", 30, 0.8}, {3, "C", 15, 0.95}, {4, "D", 5, 1}}
+	if p.Entities != 4 || !reflect.DeepEqual(p.Points, want) {
+		t.Errorf("pareto %+v", p)
+	}
+	p, err = s.ParetoOf(ctx, "t1", d, Product, 2)
+	if err != nil || len(p.Points) != 2 || p.Points[0].Rank != 1 || p.Points[1].Rank != 4 || p.Entities != 4 {
+		t.Errorf("two points: %+v, %v", p, err)
+	}
+	p, err = s.ParetoOf(ctx, "t1", d, Product, 3)
+	if err != nil || len(p.Points) != 3 || p.Points[1].Rank != 2 {
+		t.Errorf("three points: %+v, %v", p, err)
+	}
+	cust, err := s.ParetoOf(ctx, "t1", *baseDataset(Filter{Kind: FilterNumeric, Column: col("lines", "amount"), Op: "gt", Value: fp(12)}), Customer, 10)
+	// amounts > 12: c1 50, c2 20, c3 15
+	if err != nil || cust.Entities != 3 || cust.Points[0].Key != "c1" || cust.Points[0].Revenue != 50 {
+		t.Errorf("customers with a row filter: %+v, %v", cust, err)
+	}
+	if _, err := s.ParetoOf(ctx, "t1", d, "shop", 10); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "entity" {
+		t.Errorf("bad entity: %v", err)
+	}
+}

@@ -152,6 +152,8 @@ func TestBigQueryGrammarAnalysis(t *testing.T) {
 		add(tc.name+" quality", q, err)
 		q, err = CompileTraining(d, testSchemas, warehouse.BigQuery)
 		add(tc.name+" training", q, err)
+		q, err = CompilePareto(d, testSchemas, warehouse.BigQuery, Customer, 100)
+		add(tc.name+" pareto", q, err)
 	}
 	for i, msg := range bigQueryParseErrors(t, stmts) {
 		if msg != "" {
