@@ -100,7 +100,7 @@ func (s *Service) analysisOfModel(ctx context.Context, tenant string, d Dataset)
 	if d.Name == "" {
 		d.Name = "preview"
 	}
-	if err := d.Validate(); err != nil {
+	if err := s.validate(&d); err != nil {
 		return nil, err
 	}
 	return s.analysisOf(ctx, Record{TenantID: tenant, Dataset: d})

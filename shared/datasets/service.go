@@ -43,6 +43,8 @@ type Options struct {
 	Usage UsageCounter
 	// Quality holds the data-quality thresholds (DefaultThresholds).
 	Quality Thresholds
+	// Limits bound the models (zero fields: the package ceilings).
+	Limits Limits
 	// TopValues is the number of most frequent values the statistics list
 	// per category column (B2B_DATASET_TOP_VALUES, default 10, at most 100).
 	TopValues int
@@ -77,6 +79,7 @@ func New(docs *docstore.Store, whs Warehouses, opts Options) *Service {
 		opts.QueryTimeout = time.Minute
 	}
 	opts.Quality = opts.Quality.withDefaults()
+	opts.Limits = opts.Limits.withDefaults()
 	return &Service{docs: docs, whs: whs, opts: opts}
 }
 
@@ -207,7 +210,7 @@ func compileAll(d *Dataset, sc Schemas) (SQLSet, error) {
 
 // prepare validates d, resolves it against the warehouse and compiles it.
 func (s *Service) prepare(ctx context.Context, tenant string, d *Dataset) (SQLSet, error) {
-	if err := d.Validate(); err != nil {
+	if err := s.validate(d); err != nil {
 		return SQLSet{}, err
 	}
 	wh, err := s.whs.Warehouse(ctx, tenant)
@@ -219,6 +222,14 @@ func (s *Service) prepare(ctx context.Context, tenant string, d *Dataset) (SQLSe
 		return SQLSet{}, err
 	}
 	return compileAll(d, sc)
+}
+
+// validate checks a model on its own and against the limits.
+func (s *Service) validate(d *Dataset) error {
+	if err := s.opts.Limits.check(d); err != nil {
+		return err
+	}
+	return d.Validate()
 }
 
 // Create stores a new dataset and its version 1.

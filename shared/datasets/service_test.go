@@ -342,13 +342,13 @@ func TestQueryJSONKeepsParameterTypes(t *testing.T) {
 func TestOptionsFromEnv(t *testing.T) {
 	env := map[string]string{
 		"B2B_DATASET_TOP_VALUES": "20", "B2B_DATASET_QUERY_TIMEOUT": "2m", "B2B_DATASET_QUALITY_COLD_START": "3",
-		"B2B_DATASET_QUALITY_MIN_ROWS": "500", "B2B_DATASET_QUALITY_MAX_SPARSITY": "0.99",
+		"B2B_DATASET_QUALITY_MIN_ROWS": "500", "B2B_DATASET_QUALITY_MAX_SPARSITY": "0.99", "B2B_DATASET_MAX_FILTERS": "2",
 	}
 	o, err := OptionsFromEnv(func(k string) string { return env[k] })
-	if err != nil || o.TopValues != 20 || o.QueryTimeout != 2*time.Minute || o.Quality.ColdStart != 3 || o.Quality.MinRows != 500 || o.Quality.MaxSparsity != 0.99 {
+	if err != nil || o.TopValues != 20 || o.QueryTimeout != 2*time.Minute || o.Quality.ColdStart != 3 || o.Quality.MinRows != 500 || o.Quality.MaxSparsity != 0.99 || o.Limits.Filters != 2 {
 		t.Errorf("options %+v, %v", o, err)
 	}
-	for k, v := range map[string]string{"B2B_DATASET_TOP_VALUES": "x", "B2B_DATASET_QUERY_TIMEOUT": "5", "B2B_DATASET_QUALITY_MAX_COLD_SHARE": "-1", "B2B_DATASET_QUALITY_MIN_ROWS": "0"} {
+	for k, v := range map[string]string{"B2B_DATASET_TOP_VALUES": "x", "B2B_DATASET_QUERY_TIMEOUT": "5", "B2B_DATASET_QUALITY_MAX_COLD_SHARE": "-1", "B2B_DATASET_QUALITY_MIN_ROWS": "0", "B2B_DATASET_MAX_TABLES": "17"} {
 		_, err := OptionsFromEnv(func(n string) string {
 			if n == k {
 				return v
@@ -390,5 +390,24 @@ func TestServicePareto(t *testing.T) {
 	}
 	if _, err := s.ParetoOf(ctx, "t1", d, "shop", 10); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "entity" {
 		t.Errorf("bad entity: %v", err)
+	}
+}
+
+func TestServiceLimits(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t, Options{Limits: Limits{Filters: 1, FilterValues: 2}})
+	two := *baseDataset(Filter{Kind: FilterTopShare, Entity: Product, Percent: 50}, Filter{Kind: FilterTopShare, Entity: Customer, Percent: 50})
+	_, err := s.Create(ctx, "t1", "ana", two)
+	if !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "filters" || !strings.Contains(errs.UserMessage(err), "B2B_DATASET_MAX_FILTERS") {
+		t.Errorf("two filters over a limit of one: %v", err)
+	}
+	s2 := New(s.docs, s.whs, Options{Limits: Limits{Tables: 2}})
+	three := *baseDataset() // lines, products, customers
+	if _, err := s2.PreviewOf(ctx, "t1", three, 1, 5); errs.FieldOf(err) != "secondary_tables" {
+		t.Errorf("three tables over a limit of two: %v", err)
+	}
+	cat := *baseDataset(Filter{Kind: FilterCategory, Column: col("products", "category"), Values: []string{"a", "b", "c"}})
+	if _, err := s.CompileModel(ctx, "t1", cat); errs.FieldOf(err) != "filters[0].values" {
+		t.Errorf("three values over a limit of two: %v", err)
 	}
 }

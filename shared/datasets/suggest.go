@@ -77,8 +77,8 @@ func sampleString(v any) string {
 // RolesFor suggests column roles for tables of the tenant (the first is
 // the primary), using their full-table statistics (TableStats, cached).
 func (s *Service) RolesFor(ctx context.Context, tenant string, tables []TableRef) ([]RoleSuggestion, error) {
-	if len(tables) == 0 || len(tables) > MaxTables {
-		return nil, errs.Fieldf(errs.Invalid, "tables", "name 1 to %d tables", MaxTables)
+	if len(tables) == 0 || len(tables) > s.opts.Limits.Tables {
+		return nil, errs.Fieldf(errs.Invalid, "tables", "name 1 to %d tables", s.opts.Limits.Tables)
 	}
 	in := make([]RoleInput, 0, len(tables))
 	for i, t := range tables {
