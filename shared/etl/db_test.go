@@ -553,3 +553,40 @@ func TestDatabaseJobRejects(t *testing.T) {
 		t.Fatalf("loaded ids = %v", got)
 	}
 }
+
+// TestDatabaseJobLimits: the input limits (settings) hold for database
+// rows: a value past B2B_MAX_FIELD_BYTES rejects its row, naming the
+// column and the setting, and the run loads the others as partial.
+func TestDatabaseJobLimits(t *testing.T) {
+	t.Setenv("B2B_MAX_FIELD_BYTES", "16")
+	e := newEnv(t)
+	ctx := context.Background()
+	exec, in := pgSource(t)
+	exec(`CREATE TABLE $S.notes (id int PRIMARY KEY, note text, created timestamptz, amount numeric(12,2))`)
+	exec(`INSERT INTO $S.notes VALUES (1, 'short', '2026-01-02 03:04:05.25+00', 1.50), (2, repeat('x', 17), NULL, NULL), (3, NULL, NULL, 2)`)
+	job := e.createJob(etl.NewJob{Name: "notes", LoadMode: etl.Truncate, Database: &etl.DatabaseSource{ConnectionID: e.createConn(in), Table: "notes"}})
+	runs, err := e.p.ETL.TriggerJob(ctx, tenant, job.ID, eventschemas.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wait()
+	r, err := e.p.ETL.GetRun(ctx, tenant, runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != etl.StatusPartial || r.RowsRead != 3 || r.RowsLoaded != 2 || r.RowsRejected != 1 || len(r.FirstRejects) != 1 {
+		t.Fatalf("run = %s read %d loaded %d rejected %d rejects %+v (%s)", r.Status, r.RowsRead, r.RowsLoaded, r.RowsRejected, r.FirstRejects, r.ErrorMessage)
+	}
+	want := etl.Reject{Line: 2, Column: "note", Reason: "the value is longer than 16 bytes, the longest value allowed (setting B2B_MAX_FIELD_BYTES)",
+		Raw: `{"id":2,"note":"xxxxxxxxxxxxxxxxx","created":null,"amount":null}`}
+	if r.FirstRejects[0] != want {
+		t.Errorf("reject = %+v, want %+v", r.FirstRejects[0], want)
+	}
+	rows := e.query(`SELECT id, note, created, CAST(amount AS VARCHAR) FROM raw_data.notes ORDER BY id`)
+	if len(rows) != 2 || fmt.Sprint(rows[0][1], " ", rows[0][3], " ", rows[1][1], " ", rows[1][2], " ", rows[1][3]) != "short 1.500000000 <nil> <nil> 2.000000000" {
+		t.Fatalf("rows = %v", rows)
+	}
+	if created, _ := rows[0][2].(time.Time); !created.Equal(time.Date(2026, 1, 2, 3, 4, 5, 250_000_000, time.UTC)) {
+		t.Errorf("created = %v", rows[0][2])
+	}
+}

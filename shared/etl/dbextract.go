@@ -1,16 +1,9 @@
 package etl
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"io"
-	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -125,20 +118,9 @@ func (s *Service) stageTable(ctx context.Context, run *Run, job Job, src *source
 			return stageResult{}, nil, inPhase(PhaseValidation, err)
 		}
 	}
-	done := make(chan struct{})
-	open := func() (io.ReadCloser, error) {
-		pr, pw := io.Pipe()
-		go func() {
-			defer close(done)
-			pw.CloseWithError(writeJSONRows(pw, it))
-		}()
-		return pr, nil
-	}
-	res, err := s.convertFile(ctx, stageInput{
-		run: *run, job: job, format: tabular.JSONL, open: open, staging: dst.bucket, target: dst.target,
-		loadedAt: now, lease: token, label: plan.label,
-	}, inferred, false)
-	<-done // convertFile closed the reader: the writer has stopped
+	res, err := s.convertRows(ctx, stageInput{
+		run: *run, job: job, staging: dst.bucket, target: dst.target, loadedAt: now, lease: token, label: plan.label,
+	}, inferred, rowSource{it: it})
 	if err == nil {
 		err = it.Err()
 	}
@@ -195,7 +177,7 @@ func (s *Service) countRows(ctx context.Context, wh *warehouse.Warehouse, dest D
 // column nullable, as for files (values the warehouse cannot hold, such
 // as PostgreSQL infinity dates, arrive as NULL).
 func dbInferred(cols []sources.ExtractColumn) tabular.Inferred {
-	in := tabular.Inferred{Format: tabular.JSONL, Complete: true}
+	in := tabular.Inferred{Complete: true}
 	for _, c := range cols {
 		in.Columns = append(in.Columns, tabular.InferredColumn{
 			Name: c.Name, Original: c.OriginalName, Type: c.Type, Nullable: true, Confidence: 1, Samples: []string{},
@@ -205,80 +187,25 @@ func dbInferred(cols []sources.ExtractColumn) tabular.Inferred {
 	return in
 }
 
-// writeJSONRows writes the iterator's rows as JSON lines keyed by source
-// column name, each value in the text form tabular coerces back to its
-// type exactly.
-func writeJSONRows(w io.Writer, it sources.RowIterator) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	cols := it.Columns()
-	keys := make([][]byte, len(cols))
+// rowSource reads a database extract as typed rows: the sources package
+// types its values as tabular.RowSource takes them.
+type rowSource struct{ it sources.RowIterator }
+
+func (r rowSource) Columns() []tabular.RowColumn {
+	cols := r.it.Columns()
+	out := make([]tabular.RowColumn, len(cols))
 	for i, c := range cols {
-		k, _ := json.Marshal(c.OriginalName)
-		keys[i] = k
+		out[i] = tabular.RowColumn{Name: c.Name, Original: c.OriginalName, Type: c.Type}
 	}
-	var line []byte
-	for it.Next() {
-		line = append(line[:0], '{')
-		for i, v := range it.Values() {
-			if i > 0 {
-				line = append(line, ',')
-			}
-			line = append(line, keys[i]...)
-			line = append(line, ':')
-			line = appendJSONValue(line, cols[i].Type, v)
-		}
-		line = append(line, '}', '\n')
-		if _, err := bw.Write(line); err != nil {
-			return err
-		}
-	}
-	if err := it.Err(); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return out
 }
 
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
-}
-
-// appendJSONValue appends one extracted value (see the sources package
-// doc for the Go type of each warehouse type).
-func appendJSONValue(b []byte, t warehouse.Type, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return appendJSONString(b, strconv.FormatFloat(x, 'g', -1, 64))
-		}
-		return strconv.AppendFloat(b, x, 'g', -1, 64)
-	case bool:
-		return strconv.AppendBool(b, x)
-	case []byte:
-		return appendJSONString(b, base64.StdEncoding.EncodeToString(x))
-	case time.Time:
-		x = x.UTC()
-		switch t {
-		case warehouse.Date:
-			return appendJSONString(b, x.Format(time.DateOnly))
-		case warehouse.DateTime:
-			return appendJSONString(b, x.Format("2006-01-02T15:04:05.999999999"))
-		}
-		return appendJSONString(b, x.Format(time.RFC3339Nano))
-	case string:
-		if t == warehouse.JSON {
-			// The document itself (compacted onto one line), not a string
-			// holding it.
-			var buf bytes.Buffer
-			if json.Compact(&buf, []byte(x)) == nil {
-				return append(b, buf.Bytes()...)
-			}
-		}
-		return appendJSONString(b, x)
+func (r rowSource) Next() ([]any, error) {
+	if r.it.Next() {
+		return r.it.Values(), nil
 	}
-	return appendJSONString(b, fmt.Sprint(v))
+	if err := r.it.Err(); err != nil {
+		return nil, err
+	}
+	return nil, io.EOF
 }

@@ -156,6 +156,28 @@ func allNullable(in tabular.Inferred) (tabular.Inferred, error) {
 // convertFile converts the object with the given columns into the run's
 // parts and rejects file.
 func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabular.Inferred, strict bool) (stageResult, error) {
+	return s.convert(ctx, in, inferred, strict, func(opts tabular.ConvertOptions) (tabular.Stats, error) {
+		r, err := in.open()
+		if err != nil {
+			return tabular.Stats{}, blobstore.Wrap(err, "etl: open %s", in.sourceName())
+		}
+		defer r.Close()
+		return tabular.Convert(ctx, r, in.format, inferred, opts)
+	})
+}
+
+// convertRows converts typed rows (a database table's) with the given
+// columns into the run's parts and rejects file.
+func (s *Service) convertRows(ctx context.Context, in stageInput, inferred tabular.Inferred, src tabular.RowSource) (stageResult, error) {
+	return s.convert(ctx, in, inferred, false, func(opts tabular.ConvertOptions) (tabular.Stats, error) {
+		return tabular.ConvertRows(ctx, src, inferred, opts)
+	})
+}
+
+// convert runs a conversion into the run's parts (named by number, so a
+// retry overwrites them) and rejects file, with the lineage columns, the
+// service's limits and the run's progress.
+func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.Inferred, strict bool, run func(tabular.ConvertOptions) (tabular.Stats, error)) (stageResult, error) {
 	prefix := runPrefix(in.run.ID)
 	var parts []string
 	rejectsKey := prefix + "rejects.jsonl"
@@ -163,14 +185,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 	if err != nil {
 		return stageResult{}, blobstore.Wrap(err, "etl: open rejects file")
 	}
-	lastProgress := time.Now()
-	r, err := in.open()
-	if err != nil {
-		_ = rw.Close()
-		return stageResult{}, blobstore.Wrap(err, "etl: open %s", in.sourceName())
-	}
-	defer r.Close()
-	stats, err := tabular.Convert(ctx, r, in.format, inferred, tabular.ConvertOptions{
+	stats, err := run(tabular.ConvertOptions{
 		RowsPerPart: s.rowsPerPart,
 		StrictTypes: strict,
 		Limits:      s.limits,
@@ -185,20 +200,7 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 			{Name: ColRunID, Type: warehouse.String, Value: in.run.ID},
 			{Name: ColLoadedAt, Type: warehouse.Timestamp, Value: in.loadedAt},
 		},
-		Progress: func(st tabular.Stats) {
-			if time.Since(lastProgress) < time.Second {
-				return
-			}
-			lastProgress = time.Now()
-			if _, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
-				s.renew(r, in.lease)
-				r.Progress = Progress{Phase: PhaseExtraction, RowsRead: st.RowsRead}
-				r.RowsRead = st.RowsRead
-				r.RowsRejected = st.RowsRejected
-			}); err != nil {
-				s.log.WarnContext(ctx, "etl: progress update failed", "run", in.run.ID, "err", err)
-			}
-		},
+		Progress: s.progress(ctx, in),
 	})
 	if cerr := rw.Close(); err == nil && cerr != nil {
 		err = errs.Wrap(errs.Transient, cerr, "etl: write rejects file")
@@ -217,6 +219,26 @@ func (s *Service) convertFile(ctx context.Context, in stageInput, inferred tabul
 		return res, s.allRejected(ctx, in, res)
 	}
 	return res, nil
+}
+
+// progress records a conversion's progress on the run, at most once a
+// second, renewing the delivery's lease.
+func (s *Service) progress(ctx context.Context, in stageInput) func(tabular.Stats) {
+	last := time.Now()
+	return func(st tabular.Stats) {
+		if time.Since(last) < time.Second {
+			return
+		}
+		last = time.Now()
+		if _, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
+			s.renew(r, in.lease)
+			r.Progress = Progress{Phase: PhaseExtraction, RowsRead: st.RowsRead}
+			r.RowsRead = st.RowsRead
+			r.RowsRejected = st.RowsRejected
+		}); err != nil {
+			s.log.WarnContext(ctx, "etl: progress update failed", "run", in.run.ID, "err", err)
+		}
+	}
 }
 
 // allRejected records on the run what was read and rejected and returns

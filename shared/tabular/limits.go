@@ -221,6 +221,10 @@ func (l Limits) lineTooLong() string {
 	return fmt.Sprintf("the line is longer than %s, the longest record allowed (setting %s)", sizeText(l.MaxRecordBytes), SettingMaxRecordBytes)
 }
 
+func (l Limits) rowTooLong() string {
+	return fmt.Sprintf("the row is longer than %s, the longest record allowed (setting %s)", sizeText(l.MaxRecordBytes), SettingMaxRecordBytes)
+}
+
 func (l Limits) recordTooLong(from, to int) string {
 	return fmt.Sprintf("the record on lines %d to %d is longer than %s, the longest record allowed (setting %s); is a quote left open? The lines after line %d were read again as rows of their own",
 		from, to, sizeText(l.MaxRecordBytes), SettingMaxRecordBytes, from)
