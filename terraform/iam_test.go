@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/b2brecs/b2brecs/shared/auth/idplatform"
 	"github.com/b2brecs/b2brecs/shared/blobstore/gcsbucket"
 	"github.com/b2brecs/b2brecs/shared/docstore/firestoredoc"
 	"github.com/b2brecs/b2brecs/shared/events/pubsubbus"
@@ -29,6 +30,7 @@ func driverCalls() map[string][]gcpcall.Call {
 		"pubsubbus":      pubsubbus.GoogleCalls,
 		"secretmanager":  secretmanager.GoogleCalls,
 		"cloudscheduler": cloudscheduler.GoogleCalls,
+		"idplatform":     idplatform.GoogleCalls,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/api"
 	"github.com/b2brecs/b2brecs/shared/auth"
+	"github.com/b2brecs/b2brecs/shared/auth/idplatform"
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/datasets"
 	"github.com/b2brecs/b2brecs/shared/docstore"
@@ -126,7 +127,18 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 		}
 	}
 	p.Resources = NewResources(cfg)
-	p.Tenancy = tenancy.NewService(p.Store)
+	var tenancyOpts []tenancy.Option
+	if cfg.AuthMode == "identity-platform" && cfg.Project != "" { // setupAuth refuses no project
+		// Users an admin adds get their Identity Platform account and a
+		// mail to set their password (credentials are found at the first
+		// invitation).
+		accounts, err := idplatform.New(cfg.Project, idplatform.Options{})
+		if err != nil {
+			return nil, err
+		}
+		tenancyOpts = append(tenancyOpts, tenancy.WithAccounts(accounts))
+	}
+	p.Tenancy = tenancy.NewService(p.Store, tenancyOpts...)
 	// Database jobs read through saved connections, and a connection a
 	// job uses cannot be deleted (the ETL service counts the jobs using it).
 	// Connections dial through the outbound policy; local folders are

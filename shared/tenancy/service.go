@@ -82,9 +82,19 @@ type emailEntry struct {
 // Service manages tenants and users in a docstore. It is safe for
 // concurrent use.
 type Service struct {
-	store  *docstore.Store
-	now    func() time.Time
-	logger *slog.Logger
+	store    *docstore.Store
+	now      func() time.Time
+	logger   *slog.Logger
+	accounts Accounts
+}
+
+// Accounts makes the sign-in accounts of invited users where an identity
+// provider signs them in (Identity Platform in the cloud:
+// shared/auth/idplatform). Invite makes sure email has an account and
+// tells its owner how to sign in (a mail with a link to set a password);
+// it may be called again for the same email.
+type Accounts interface {
+	Invite(ctx context.Context, email, name string) error
 }
 
 // Option configures a Service.
@@ -95,6 +105,10 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+
+// WithAccounts makes CreateUser invite every user created without a
+// password through a (cloud mode: their Identity Platform account).
+func WithAccounts(a Accounts) Option { return func(s *Service) { s.accounts = a } }
 
 // NewService returns a Service over store.
 func NewService(store *docstore.Store, opts ...Option) *Service {
@@ -214,7 +228,29 @@ type NewUser struct {
 // CreateUser creates a user in a tenant. The e-mail must be unused in every
 // tenant (errs.Conflict otherwise); a missing tenant is errs.NotFound; bad
 // fields are errs.Invalid.
+//
+// With Accounts (WithAccounts), a user created without a password is
+// invited: after the membership is stored (so an email in use is refused
+// before any account is made or mail sent), Accounts.Invite makes the
+// sign-in account. If that fails, the membership is removed again and the
+// error says the user was not added.
 func (s *Service) CreateUser(ctx context.Context, tenantID string, nu NewUser) (User, error) {
+	u, err := s.createUser(ctx, tenantID, nu)
+	if err != nil || s.accounts == nil || nu.Password != "" {
+		return u, err
+	}
+	if err := s.accounts.Invite(ctx, u.Email, u.Name); err != nil {
+		if rerr := s.removeUser(ctx, tenantID, u.ID); rerr != nil {
+			s.logger.ErrorContext(ctx, "tenancy: user left without a sign-in account", "tenant", tenantID, "user", u.ID, "err", rerr)
+		}
+		return User{}, errs.Explain(errs.At("tenancy.CreateUser", err),
+			"%s was not added, because their sign-in account could not be made: %s", u.Email, errs.UserMessage(err))
+	}
+	s.logger.InfoContext(ctx, "user invited", "tenant", tenantID, "user", u.ID)
+	return u, nil
+}
+
+func (s *Service) createUser(ctx context.Context, tenantID string, nu NewUser) (User, error) {
 	if err := checkID("tenant", tenantID); err != nil {
 		return User{}, err
 	}
@@ -530,6 +566,11 @@ func (s *Service) DeleteUser(ctx context.Context, tenantID, userID string) error
 			return errs.Userf(errs.Conflict, "this is the last admin of the tenant: make another user admin before deleting this one")
 		}
 	}
+	return s.removeUser(ctx, tenantID, userID)
+}
+
+// removeUser deletes a user and its index entries in one transaction.
+func (s *Service) removeUser(ctx context.Context, tenantID, userID string) error {
 	return s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 		doc, err := tx.Get(ctx, userKey(tenantID, userID))
 		if err != nil {

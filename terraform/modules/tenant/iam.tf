@@ -126,6 +126,30 @@ resource "google_project_iam_member" "functions_secret_writer" {
   member  = local.functions_member
 }
 
+# Users an admin invites get an Identity Platform account and a mail to set
+# their password (shared/auth/idplatform): look an account up, create one,
+# send the mail; firebaseauth.admin would also change the sign-in
+# configuration and every user.
+resource "google_project_iam_custom_role" "user_inviter" {
+  project     = var.project_id
+  role_id     = "b2brecsUserInviter"
+  title       = "b2brecs user inviter"
+  description = "Look up and create the Identity Platform accounts of invited users and mail them a link to set their password."
+  permissions = [
+    "firebaseauth.users.create",
+    "firebaseauth.users.get",
+    "firebaseauth.users.sendEmail",
+  ]
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_project_iam_member" "functions_user_inviter" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.user_inviter.id
+  member  = local.functions_member
+}
+
 # Reads the drop area, and creates (or replaces: a new version of a file
 # under the same name, which needs storage.objects.delete, so not
 # objectCreator) the objects browsers upload with URLs signed as this
