@@ -51,7 +51,8 @@ type DeadLetter struct {
 // run it was for, with the reason, so that the run does not wait forever.
 // A run that has finished, or that a delivery still holds (a duplicate
 // delivery gave up while the first one works), is left as it is.
-func (s *Service) RecordDeadLetter(ctx context.Context, dl events.DeadLetter) error {
+func (s *Service) RecordDeadLetter(ctx context.Context, dl events.DeadLetter) (err error) {
+	defer func() { err = errs.At("etl.RecordDeadLetter", err) }()
 	e := dl.Event
 	tenant, runID, verb := s.deadLetterTarget(e)
 	rec := DeadLetter{

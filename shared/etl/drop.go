@@ -47,7 +47,8 @@ func globMatch(pattern, name string) bool {
 // job named after the file when none does), records a pending run keyed on
 // the object's generation, and requests the run. A redelivered event finds
 // the run already there and only re-requests it while it is pending.
-func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) error {
+func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) (err error) {
+	defer func() { err = errs.At("etl.HandleObjectFinalized", err) }()
 	obj, err := eventschemas.Decode[eventschemas.StorageObjectData](s.validator, e.Type(), e.Data())
 	if err != nil {
 		return err

@@ -223,7 +223,8 @@ func (s *Service) stageObject(ctx context.Context, run *Run, job Job, drop *blob
 				return s.supersede(ctx, run, blobstore.Generation(a))
 			}
 		} else if blobstore.KindOf(aerr) == errs.NotFound {
-			return proceed, inPhase(PhaseValidation, errs.Wrap(errs.NotFound, aerr, "etl: object %q was deleted before it could be read", name))
+			return proceed, inPhase(PhaseValidation, errs.Explain(blobstore.Wrap(aerr, "etl: object %q was deleted before it could be read", name),
+				"%s was deleted before it could be read", name))
 		}
 	}
 	if err != nil {

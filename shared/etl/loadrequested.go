@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 )
 
@@ -13,7 +14,8 @@ import (
 // transaction. Before loading it asks the warehouse whether rows of this run
 // are already there (the lineage column), so a redelivered request or a
 // retry after a crash between load and bookkeeping never loads twice.
-func (s *Service) HandleLoadRequested(ctx context.Context, e events.Event) error {
+func (s *Service) HandleLoadRequested(ctx context.Context, e events.Event) (err error) {
+	defer func() { err = errs.At("etl.HandleLoadRequested", err) }()
 	req, err := eventschemas.Decode[eventschemas.LoadRequested](s.validator, e.Type(), e.Data())
 	if err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/docstore/memdoc"
+	"github.com/b2brecs/b2brecs/shared/errs"
+	"github.com/cloudevents/sdk-go/v2/event"
 )
 
 // TestSupersedeIsAnOutcomeNotAnError: a run whose version was replaced
@@ -39,5 +41,22 @@ func TestSupersedeIsAnOutcomeNotAnError(t *testing.T) {
 	stored, err := s.GetJob(ctx, "t1", "j1")
 	if err != nil || stored.LastRun == nil || stored.LastRun.Status != StatusCompleted {
 		t.Errorf("job's last run = %+v, %v", stored.LastRun, err)
+	}
+}
+
+// TestHandlerErrorsSayWhere: a handler's error names the handler for the
+// logs and keeps its kind (and so its retry decision) and user message.
+func TestHandlerErrorsSayWhere(t *testing.T) {
+	s := New(docstore.NewStore(memdoc.New()), nil, nil, nil)
+	e := event.New()
+	e.SetID("e1")
+	e.SetSource("//test")
+	e.SetType(eventschemas.TypeRunRequested)
+	if err := e.SetData(event.ApplicationJSON, eventschemas.RunRequested{Tenant: "t1", JobID: "j1", RunID: "r_missing", Trigger: eventschemas.TriggerManual}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.HandleRunRequested(context.Background(), e)
+	if !errs.Is(err, errs.NotFound) || !strings.HasPrefix(err.Error(), "etl.HandleRunRequested: ") || errs.UserMessage(err) != errs.UserMessage(errs.E(errs.NotFound, "x")) {
+		t.Errorf("HandleRunRequested(missing run) = %v (kind %v, user %q)", err, errs.KindOf(err), errs.UserMessage(err))
 	}
 }

@@ -17,7 +17,8 @@ import (
 // transient errors are retried by the bus, up to the run's attempts (see
 // lease.go for how a run whose workers keep stopping ends). A request
 // without a run (a schedule tick, a manual trigger) starts the job's runs.
-func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) error {
+func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) (err error) {
+	defer func() { err = errs.At("etl.HandleRunRequested", err) }()
 	req, err := eventschemas.Decode[eventschemas.RunRequested](s.validator, e.Type(), e.Data())
 	if err != nil {
 		return err

@@ -117,7 +117,8 @@ func (s *Service) sweepRun(ctx context.Context, r Run) (requested, failed bool, 
 }
 
 // HandleSweepRequested sweeps the tenant a sweeper tick names (see Sweep).
-func (s *Service) HandleSweepRequested(ctx context.Context, e events.Event) error {
+func (s *Service) HandleSweepRequested(ctx context.Context, e events.Event) (err error) {
+	defer func() { err = errs.At("etl.HandleSweepRequested", err) }()
 	req, err := eventschemas.Decode[eventschemas.SweepRequested](s.validator, e.Type(), e.Data())
 	if err != nil {
 		return err
