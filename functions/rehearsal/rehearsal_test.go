@@ -46,7 +46,7 @@ const (
 	sampleRows = 541909
 	// runTimeout bounds each run; a run still running after it fails the
 	// rehearsal (a run must end).
-	runTimeout = 150 * time.Second
+	runTimeout = 180 * time.Second
 	// sweepEvery is how often the test publishes the sweeper's tick
 	// (Cloud Scheduler's job, every five minutes in the cloud).
 	sweepEvery = 5 * time.Second
@@ -344,6 +344,13 @@ func (r *rehearsal) subscriptions(ctx context.Context) {
 		if _, err := r.ps.SubscriptionAdminClient.CreateSubscription(ctx, sub); err != nil {
 			t.Fatalf("create push subscription %s: %v", sub.Name, err)
 		}
+		// The emulator would go on pushing undelivered messages to the
+		// stopped functions for the rest of the test run.
+		t.Cleanup(func() {
+			dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = r.ps.SubscriptionAdminClient.DeleteSubscription(dctx, &pubsubpb.DeleteSubscriptionRequest{Subscription: sub.Name})
+		})
 	}
 	r.phase("push subscriptions with dead-letter policies created")
 }
