@@ -1,9 +1,10 @@
-import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
+import { Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconAlertCircle, IconArrowLeft } from '@tabler/icons-react';
+import { IconArrowLeft } from '@tabler/icons-react';
 import { useState } from 'react';
-import { errorMessage } from '../../api/client';
-import { useConnectionMutation } from '../../api/queries';
+import { keys } from '../../api/queries';
+import { useApi } from '../../auth/AuthProvider';
+import { ConfirmDelete } from '../../components/ConfirmDelete';
 import type { Connection, ConnectionType, SaveConnectionResponse } from '../../api/types';
 import { ConnectionForm, TypePicker } from './ConnectionForm';
 import { typeSpec } from './connectionTypes';
@@ -95,51 +96,31 @@ export function EditConnectionModal({ connection, onClose }: { connection: Conne
 
 /** Confirms a delete; a 409 (jobs use it) is shown in place. */
 export function DeleteConnectionModal({ connection, onClose, onDeleted }: { connection: Connection | null; onClose: () => void; onDeleted?: () => void }) {
-  const del = useConnectionMutation<string, void>((api, id) => api.deleteConnection(id));
-  const close = () => {
-    del.reset();
-    onClose();
-  };
+  const api = useApi();
   return (
-    <Modal opened={connection !== null} onClose={close} title="Delete connection" data-testid="connection-delete-modal">
-      {connection && (
+    <ConfirmDelete
+      target={connection}
+      title="Delete connection"
+      testId="connection-delete"
+      invalidate={[keys.connections]}
+      onDelete={(c) => api.deleteConnection(c.id)}
+      onClose={onClose}
+      onDeleted={(c) => {
+        notifications.show({ color: 'gray', title: `Deleted ${c.name}`, message: 'The connection and its secret are gone.' });
+        onDeleted?.();
+      }}
+      message={(c) => (
         <Stack>
           <Text size="sm">
-            Delete <b>{connection.name}</b> and its stored credentials? This cannot be undone.
+            Delete <b>{c.name}</b> and its stored credentials? This cannot be undone.
           </Text>
-          {connection.jobs_count > 0 && (
+          {c.jobs_count > 0 && (
             <Text size="sm" c="dimmed">
-              {connection.jobs_count} job{connection.jobs_count === 1 ? '' : 's'} use it: delete or move them first.
+              {c.jobs_count} job{c.jobs_count === 1 ? '' : 's'} use it: delete or move them first.
             </Text>
           )}
-          {del.isError && (
-            <Alert color="red" icon={<IconAlertCircle size={18} />} data-testid="connection-delete-error">
-              {errorMessage(del.error)}
-            </Alert>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button
-              color="red"
-              loading={del.isPending}
-              data-testid="connection-delete-confirm"
-              onClick={() =>
-                del.mutate(connection.id, {
-                  onSuccess: () => {
-                    notifications.show({ color: 'gray', title: `Deleted ${connection.name}`, message: 'The connection and its secret are gone.' });
-                    close();
-                    onDeleted?.();
-                  },
-                })
-              }
-            >
-              Delete connection
-            </Button>
-          </Group>
         </Stack>
       )}
-    </Modal>
+    />
   );
 }

@@ -1,14 +1,46 @@
-import { Card, Group, ScrollArea, Table, Text, TextInput, Tooltip } from '@mantine/core';
+import { Card, Group, Text, TextInput, Tooltip } from '@mantine/core';
 import { IconSearch, IconTable } from '@tabler/icons-react';
 import { useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useTables } from '../../api/queries';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorState, TableSkeleton } from '../../components/States';
+import type { Table } from '../../api/types';
+import { DataTable, type DataColumn } from '../../components/DataTable';
+import { Empty } from '../../components/States';
 import { formatBytes, formatCount, formatDateTime, formatRelative } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
 
 const DATASET = 'raw_data';
+
+/** The columns of the tables list; `now` dates the modification times. */
+function tableColumns(now: number): DataColumn<Table>[] {
+  return [
+    {
+      key: 'name',
+      header: 'Name',
+      cell: (t) => (
+        <Group gap={8} wrap="nowrap">
+          <IconTable size={16} stroke={1.6} color="var(--mantine-color-brand-6)" />
+          <Text size="sm" fw={600}>
+            {t.name}
+          </Text>
+        </Group>
+      ),
+    },
+    { key: 'columns', header: 'Columns', align: 'right', td: () => ({ className: 'tabular' }), cell: (t) => formatCount(t.schema?.length ?? 0) },
+    { key: 'rows', header: 'Rows', align: 'right', td: () => ({ className: 'tabular' }), cell: (t) => formatCount(t.num_rows) },
+    { key: 'size', header: 'Size', align: 'right', td: () => ({ className: 'tabular' }), cell: (t) => formatBytes(t.num_bytes) },
+    {
+      key: 'modified',
+      header: 'Modified',
+      cell: (t) => (
+        <Tooltip label={formatDateTime(t.modified)} disabled={!t.modified}>
+          <Text size="sm">{formatRelative(t.modified, now)}</Text>
+        </Tooltip>
+      ),
+    },
+  ];
+}
 
 export function TablesPage() {
   const tables = useTables(DATASET);
@@ -47,79 +79,27 @@ export function TablesPage() {
             aria-label="Filter tables"
           />
         </Group>
-        {tables.isError && !tables.data ? (
-          <Card.Section p="lg">
-            <ErrorState error={tables.error} onRetry={() => void tables.refetch()} />
-          </Card.Section>
-        ) : tables.data && shown.length === 0 ? (
-          <Empty
-            icon={IconTable}
-            testId="tables-empty"
-            title={q ? 'No table matches' : 'No tables yet'}
-            description={q ? 'Try another name.' : 'Tables appear here after the first successful load.'}
-          />
-        ) : (
-          <ScrollArea type="auto">
-            <Table miw={640} data-testid="tables-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th ta="right">Columns</Table.Th>
-                  <Table.Th ta="right">Rows</Table.Th>
-                  <Table.Th ta="right">Size</Table.Th>
-                  <Table.Th>Modified</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              {tables.isLoading ? (
-                <TableSkeleton columns={5} rows={4} />
-              ) : (
-                <Table.Tbody>
-                  {shown.map((t) => {
-                    const open = () => navigate(`/etl/tables/${encodeURIComponent(t.dataset)}/${encodeURIComponent(t.name)}`);
-                    return (
-                      <Table.Tr
-                        key={`${t.dataset}.${t.name}`}
-                        className="clickable-row"
-                        tabIndex={0}
-                        onClick={open}
-                        onKeyDown={(e) => {
-                          if (e.key === 'Enter') open();
-                        }}
-                        data-testid="table-row"
-                        data-table-name={t.name}
-                        data-dataset={t.dataset}
-                        data-num-rows={t.num_rows}
-                      >
-                        <Table.Td>
-                          <Group gap={8} wrap="nowrap">
-                            <IconTable size={16} stroke={1.6} color="var(--mantine-color-brand-6)" />
-                            <Text size="sm" fw={600}>
-                              {t.name}
-                            </Text>
-                          </Group>
-                        </Table.Td>
-                        <Table.Td ta="right" className="tabular">
-                          {formatCount(t.schema?.length ?? 0)}
-                        </Table.Td>
-                        <Table.Td ta="right" className="tabular">
-                          {formatCount(t.num_rows)}
-                        </Table.Td>
-                        <Table.Td ta="right" className="tabular">
-                          {formatBytes(t.num_bytes)}
-                        </Table.Td>
-                        <Table.Td>
-                          <Tooltip label={formatDateTime(t.modified)} disabled={!t.modified}>
-                            <Text size="sm">{formatRelative(t.modified, now)}</Text>
-                          </Tooltip>
-                        </Table.Td>
-                      </Table.Tr>
-                    );
-                  })}
-                </Table.Tbody>
-              )}
-            </Table>
-          </ScrollArea>
-        )}
+        <DataTable
+          testId="tables-table"
+          minWidth={640}
+          skeletonRows={4}
+          columns={tableColumns(now)}
+          rows={tables.data ? shown : undefined}
+          rowKey={(t) => `${t.dataset}.${t.name}`}
+          loading={tables.isLoading}
+          error={tables.error}
+          onRetry={() => void tables.refetch()}
+          onOpen={(t) => navigate(`/etl/tables/${encodeURIComponent(t.dataset)}/${encodeURIComponent(t.name)}`)}
+          rowProps={(t) => ({ 'data-testid': 'table-row', 'data-table-name': t.name, 'data-dataset': t.dataset, 'data-num-rows': t.num_rows })}
+          empty={
+            <Empty
+              icon={IconTable}
+              testId="tables-empty"
+              title={q ? 'No table matches' : 'No tables yet'}
+              description={q ? 'Try another name.' : 'Tables appear here after the first successful load.'}
+            />
+          }
+        />
       </Card>
     </>
   );

@@ -11,9 +11,7 @@ import {
   PasswordInput,
   Popover,
   Progress,
-  ScrollArea,
   Stack,
-  Table,
   Text,
   TextInput,
   Tooltip,
@@ -26,7 +24,8 @@ import { useCreateUser, useEndUserSessions, useUsers } from '../../api/queries';
 import type { Role, User } from '../../api/types';
 import { useSession } from '../../auth/AuthProvider';
 import { PageHeader } from '../../components/PageHeader';
-import { Empty, ErrorState, TableSkeleton } from '../../components/States';
+import { DataTable, type DataColumn } from '../../components/DataTable';
+import { Empty } from '../../components/States';
 import { fieldError } from '../../lib/fieldErrors';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { MIN_PASSWORD_LENGTH, generatePassword, passwordLength, passwordStrength, serverMessage } from '../../lib/password';
@@ -86,38 +85,19 @@ export function UsersPage() {
       <Grid gap="lg" align="flex-start">
         <Grid.Col span={{ base: 12, lg: 8 }}>
           <Card p={0}>
-            {users.isError && !users.data ? (
-              <Box p="lg">
-                <ErrorState error={users.error} onRetry={() => void users.refetch()} />
-              </Box>
-            ) : list && list.length === 0 ? (
-              <Empty icon={IconUsers} testId="users-empty" title="No users yet" description="Invite the first one with the form." />
-            ) : (
-              <ScrollArea type="auto">
-                <Table miw={620} data-testid="users-table" verticalSpacing="sm">
-                  <Table.Thead>
-                    <Table.Tr>
-                      {['Name', 'Email', 'Role', 'Added', ''].map((c) => (
-                        <Table.Th key={c || 'actions'}>
-                          <Text size="xs" fw={600} c="dimmed" tt="uppercase" style={{ letterSpacing: '0.04em' }}>
-                            {c}
-                          </Text>
-                        </Table.Th>
-                      ))}
-                    </Table.Tr>
-                  </Table.Thead>
-                  {users.isLoading ? (
-                    <TableSkeleton columns={5} rows={3} />
-                  ) : (
-                    <Table.Tbody>
-                      {list?.map((u) => (
-                        <UserRow key={u.id} user={u} me={u.id === session.user.id} now={now} />
-                      ))}
-                    </Table.Tbody>
-                  )}
-                </Table>
-              </ScrollArea>
-            )}
+            <DataTable
+              testId="users-table"
+              minWidth={620}
+              tableProps={{ verticalSpacing: 'sm' }}
+              columns={userColumns(session.user.id, now)}
+              rows={list}
+              rowKey={(u) => u.id}
+              loading={users.isLoading}
+              error={users.error}
+              onRetry={() => void users.refetch()}
+              rowProps={(u) => ({ 'data-testid': 'user-row', 'data-email': u.email, 'data-role': u.role })}
+              empty={<Empty icon={IconUsers} testId="users-empty" title="No users yet" description="Invite the first one with the form." />}
+            />
           </Card>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 4 }}>
@@ -128,16 +108,19 @@ export function UsersPage() {
   );
 }
 
-function UserRow({ user, me, now }: { user: User; me: boolean; now: number }) {
-  return (
-    <Table.Tr data-testid="user-row" data-email={user.email} data-role={user.role}>
-      <Table.Td>
+/** The columns of the team list; `meId` marks the signed-in user, `now` dates the invitations. */
+function userColumns(meId: string, now: number): DataColumn<User>[] {
+  return [
+    {
+      key: 'name',
+      header: 'Name',
+      cell: (user) => (
         <Group gap="sm" wrap="nowrap">
           <Avatar size={30} radius="xl" color={ROLE_COLORS[user.role] ?? 'gray'} name={user.name || user.email} />
           <Text size="sm" fw={500} truncate maw={200}>
             {user.name || '—'}
           </Text>
-          {me && (
+          {user.id === meId && (
             <Badge size="xs" variant="outline" color="gray">
               You
             </Badge>
@@ -148,27 +131,40 @@ function UserRow({ user, me, now }: { user: User; me: boolean; now: number }) {
             </Badge>
           )}
         </Group>
-      </Table.Td>
-      <Table.Td>
+      ),
+    },
+    {
+      key: 'email',
+      header: 'Email',
+      cell: (user) => (
         <Text size="sm" truncate maw={260}>
           {user.email}
         </Text>
-      </Table.Td>
-      <Table.Td>
+      ),
+    },
+    {
+      key: 'role',
+      header: 'Role',
+      cell: (user) => (
         <Badge color={ROLE_COLORS[user.role] ?? 'gray'} tt="capitalize" data-testid="user-role-badge">
           {user.role}
         </Badge>
-      </Table.Td>
-      <Table.Td style={{ whiteSpace: 'nowrap' }}>
+      ),
+    },
+    {
+      key: 'added',
+      header: 'Added',
+      td: () => ({ style: { whiteSpace: 'nowrap' } }),
+      cell: (user) => (
         <Tooltip label={formatDateTime(user.created_at)}>
           <Text size="sm" c="dimmed">
             {formatRelative(user.created_at, now)}
           </Text>
         </Tooltip>
-      </Table.Td>
-      <Table.Td style={{ textAlign: 'right' }}>{!me && <EndSessionsButton user={user} />}</Table.Td>
-    </Table.Tr>
-  );
+      ),
+    },
+    { key: 'actions', header: '', align: 'right', cell: (user) => user.id !== meId && <EndSessionsButton user={user} /> },
+  ];
 }
 
 /** Signs a user out on every device, after a confirmation (a lost laptop, someone leaving). */
