@@ -4,6 +4,7 @@ import (
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/schedule"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/tenancy"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
@@ -24,7 +25,7 @@ func apiConfig() Config {
 			{"JobView", etl.JobView{}},
 			{"NewJob", etl.NewJob{}},
 			{"JobPatch", etl.JobPatch{}},
-			{"ScheduleSpec", etl.ScheduleSpec{}},
+			{"ScheduleSpec", schedule.Spec{}},
 			{"ScheduleView", etl.ScheduleView{}},
 			{"Run", etl.Run{}},
 			{"Reject", etl.Reject{}},
@@ -54,14 +55,14 @@ func apiConfig() Config {
 		},
 		Enums: []Enum{
 			EnumOf("RunStatus", etl.StatusPending, etl.StatusRunning, etl.StatusCompleted, etl.StatusPartial, etl.StatusFailed, etl.StatusCancelled),
-			EnumOf("ScheduleType", etl.ScheduleManual, etl.ScheduleHourly, etl.ScheduleDaily, etl.ScheduleWeekly, etl.ScheduleMonthly, etl.ScheduleCron),
+			EnumOf("ScheduleType", schedule.Types...),
 			EnumOf("RunErrorType", etl.PhaseInit, etl.PhaseValidation, etl.PhaseExtraction, etl.PhaseLoad, etl.PhaseUnknown, ""),
 		},
 		Fields: []FieldType{
 			{etl.Run{}, "status", "RunStatus"},
 			{etl.Run{}, "error_type", "RunErrorType"},
 			{etl.RunSummary{}, "status", "RunStatus"},
-			{etl.ScheduleSpec{}, "type", "ScheduleType"},
+			{schedule.Spec{}, "type", "ScheduleType"},
 		},
 	}
 }

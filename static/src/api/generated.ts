@@ -230,7 +230,12 @@ export interface Job {
   dest: Dest;
   load_mode: LoadMode;
   merge_keys?: string[];
-  schedule: Schedule | null;
+  /**
+   * Schedule is the job's schedule as the user picked it (nil: manual).
+   * Jobs stored by earlier versions hold only {cron, time_zone} here:
+   * see KindSchedule.
+   */
+  schedule: ScheduleSpec | null;
   auto_created: boolean;
   enabled: boolean;
   created_at: string;
@@ -487,17 +492,11 @@ export interface RunsSummary {
   rowsRejected: number;
 }
 
-/** Schedule is a job's cron schedule. */
-export interface Schedule {
-  cron: string;
-  time_zone: string;
-}
-
 /**
- * ScheduleSpec is a schedule as a user picks it. Only the fields of its
- * type may be set: Minute for hourly; Time for daily, weekly and monthly;
- * DayOfWeek for weekly; DayOfMonth for monthly; Cron for cron. TimeZone is
- * an IANA name (empty = UTC) and applies to every type but manual.
+ * Spec is a schedule as a user picks it. Only the fields of its type may
+ * be set: Minute for hourly; Time for daily, weekly and monthly; DayOfWeek
+ * for weekly; DayOfMonth for monthly; Cron for cron. TimeZone is an IANA
+ * name (empty = UTC) and applies to every type but manual.
  */
 export interface ScheduleSpec {
   type: ScheduleType;
@@ -516,11 +515,24 @@ export interface ScheduleSpec {
 
 export type ScheduleType = 'manual' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'cron';
 
-/** ScheduleView is a job's schedule as the API shows it. */
+/**
+ * ScheduleView is a job's schedule as the API shows it: the schedule and
+ * whether it is paused (the job is disabled).
+ */
 export interface ScheduleView {
+  /**
+   * Spec is the spec as accepted: trimmed, lower-cased, the day of the
+   * week abbreviated and the time zone filled in ("UTC").
+   */
   spec: ScheduleSpec;
+  /** Cron is the 5-field expression ("" for manual). */
   cron: string;
+  /**
+   * TimeZone is the IANA zone ("UTC" when the spec left it empty; ""
+   * for manual).
+   */
   time_zone: string;
+  /** Label is the human form: "Hourly at :15", "Daily 08:00 Europe/Warsaw". */
   label: string;
   paused: boolean;
 }
@@ -589,6 +601,12 @@ export interface SourceColumn {
    * formatted with FormatValue ("NULL" for NULL).
    */
   samples: string[] | null;
+  /**
+   * Presence is, for a source without a fixed schema (Firestore), the
+   * share of the sampled documents that have the field (0-1]; 0 where
+   * every row has the column.
+   */
+  presence?: number;
 }
 
 /** FileInfo is one object of ListFiles. */
