@@ -6,7 +6,6 @@ import {
   Code,
   Grid,
   Group,
-  ScrollArea,
   SimpleGrid,
   Skeleton,
   Stack,
@@ -27,12 +26,14 @@ import {
 } from '@tabler/icons-react';
 import { Link, useLocation, useParams } from 'react-router';
 import { useRejects, useRun } from '../../api/queries';
-import type { Run } from '../../api/types';
+import type { Reject, Run } from '../../api/types';
 import { useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
 import { PageHeader } from '../../components/PageHeader';
 import { RunProgress } from '../../components/RunProgress';
 import { ErrorState } from '../../components/States';
+import { DataTable, type DataColumn } from '../../components/DataTable';
+import { StatTile } from '../../components/StatTile';
 import { StatusBadge } from '../../components/StatusBadge';
 import {
   formatBytes,
@@ -153,11 +154,11 @@ export function RunDetailPage() {
       )}
 
       <SimpleGrid cols={{ base: 2, md: 5 }} mb="lg" data-testid="run-counts">
-        <Metric label="Rows read" value={formatCount(rowsRead(r))} />
-        <Metric label="Rows loaded" value={formatCount(r.rows_loaded)} tone={r.rows_loaded > 0 ? 'teal' : undefined} />
-        <Metric label="Rows rejected" value={formatCount(r.rows_rejected)} tone={r.rows_rejected > 0 ? 'orange' : undefined} />
-        <Metric label="Processed" value={formatBytes(r.bytes_processed)} />
-        <Metric label="Duration" value={formatDuration(runDurationSeconds(r, now))} />
+        <StatTile size={20} id="rows-read" label="Rows read" value={formatCount(rowsRead(r))} />
+        <StatTile size={20} id="rows-loaded" label="Rows loaded" value={formatCount(r.rows_loaded)} tone={r.rows_loaded > 0 ? 'teal' : undefined} />
+        <StatTile size={20} id="rows-rejected" label="Rows rejected" value={formatCount(r.rows_rejected)} tone={r.rows_rejected > 0 ? 'orange' : undefined} />
+        <StatTile size={20} id="processed" label="Processed" value={formatBytes(r.bytes_processed)} />
+        <StatTile size={20} id="duration" label="Duration" value={formatDuration(runDurationSeconds(r, now))} />
       </SimpleGrid>
 
       <Grid gap="lg" mb="lg">
@@ -359,6 +360,24 @@ function StageTimeline({ run, now }: { run: Run; now: number }) {
   );
 }
 
+const REJECT_COLUMNS: DataColumn<Reject>[] = [
+  { key: 'line', header: 'Line', align: 'right', width: 90, td: () => ({ className: 'tabular' }), cell: (rj) => formatCount(rj.line) },
+  { key: 'column', header: 'Column', width: 180, cell: (rj) => (rj.column ? <Code>{rj.column}</Code> : <Text c="dimmed">—</Text>) },
+  { key: 'reason', header: 'Reason', cell: (rj) => <Text size="sm">{rj.reason}</Text> },
+  {
+    key: 'raw',
+    header: 'Raw',
+    cell: (rj) => (
+      <Text className="mono" c="dimmed" truncate maw={360}>
+        {rj.raw}
+      </Text>
+    ),
+  },
+];
+
+/** Rejects have no id: a row is rejected once per column and reason. */
+const rejectKey = (rj: Reject) => `${rj.line}:${rj.column ?? ''}:${rj.reason}`;
+
 function RejectsCard({ run }: { run: Run }) {
   const rejects = useRejects(run.id, true);
   const total = rejects.data?.total ?? run.rows_rejected;
@@ -385,52 +404,8 @@ function RejectsCard({ run }: { run: Run }) {
           No rejected rows were recorded for this run.
         </Text>
       ) : (
-        <ScrollArea type="auto">
-          <Table data-testid="rejects-table" miw={720}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th w={90} ta="right">
-                  Line
-                </Table.Th>
-                <Table.Th w={180}>Column</Table.Th>
-                <Table.Th>Reason</Table.Th>
-                <Table.Th>Raw</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rejects.data?.rejects.map((rj, i) => (
-                <Table.Tr key={`${rj.line}-${i}`} data-testid="reject-row">
-                  <Table.Td ta="right" className="tabular">
-                    {formatCount(rj.line)}
-                  </Table.Td>
-                  <Table.Td>{rj.column ? <Code>{rj.column}</Code> : <Text c="dimmed">—</Text>}</Table.Td>
-                  <Table.Td>
-                    <Text size="sm">{rj.reason}</Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text className="mono" c="dimmed" truncate maw={360}>
-                      {rj.raw}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </ScrollArea>
+        <DataTable testId="rejects-table" minWidth={720} columns={REJECT_COLUMNS} rows={rejects.data?.rejects} rowKey={rejectKey} rowProps={() => ({ 'data-testid': 'reject-row' })} />
       )}
-    </Card>
-  );
-}
-
-function Metric({ label, value, tone }: { label: string; value: string; tone?: string }) {
-  return (
-    <Card padding="md">
-      <Text size="xs" c="dimmed" fw={500}>
-        {label}
-      </Text>
-      <Text fz={20} fw={650} className="tabular" c={tone ? `${tone}.7` : undefined} mt={2}>
-        {value}
-      </Text>
     </Card>
   );
 }

@@ -65,8 +65,8 @@ describe('RunsPage', () => {
     await waitFor(() => expect(tiles).toHaveAttribute('data-state', 'ok'));
     const shown = Object.fromEntries(
       within(tiles)
-        .getAllByTestId('runs-stat')
-        .map((t) => [t.getAttribute('data-stat'), [t.firstElementChild?.textContent, within(t).getByTestId('runs-stat-value').textContent]]),
+        .getAllByTestId('stat')
+        .map((t) => [t.getAttribute('data-stat'), [t.firstElementChild?.textContent, within(t).getByTestId('stat-value').textContent]]),
     );
     expect(shown).toEqual({
       active: ['Running now', '3'],
@@ -88,7 +88,7 @@ describe('RunsPage', () => {
     expect(await screen.findByTestId('runs-summary-error', {}, { timeout: 3000 })).toHaveTextContent(
       'The counts of the last 24 hours could not be loaded: The run store is busy.',
     );
-    expect(screen.getAllByTestId('runs-stat-value').map((v) => v.textContent)).toEqual(['–', '–', '–', '–']);
+    expect(screen.getAllByTestId('stat-value').map((v) => v.textContent)).toEqual(['–', '–', '–', '–']);
   });
 
   it('shows the upload control to editors and hides it from viewers', async () => {

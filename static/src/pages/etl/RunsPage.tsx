@@ -7,6 +7,7 @@ import { useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
 import { PageHeader } from '../../components/PageHeader';
 import { RunsTable } from '../../components/RunsTable';
+import { StatTile } from '../../components/StatTile';
 import { Empty, ErrorState } from '../../components/States';
 import { errorMessage } from '../../api/client';
 import { UploadDropzone } from '../../components/UploadDropzone';
@@ -66,10 +67,10 @@ export function RunsPage() {
       />
 
       <SimpleGrid cols={{ base: 2, md: 4 }} mb="lg" spacing="md" data-testid="runs-summary" data-state={s ? 'ok' : summary.isError ? 'error' : 'loading'}>
-        <Stat id="active" label="Running now" value={s && String(s.active)} tone={s && s.active > 0 ? 'blue' : undefined} />
-        <Stat id="completed" label={`Completed · ${SUMMARY_HOURS} h`} value={s && String(s.completed)} tone="teal" />
-        <Stat id="failed" label={`Failed · ${SUMMARY_HOURS} h`} value={s && String(s.failed)} tone={s && s.failed > 0 ? 'red' : undefined} />
-        <Stat
+        <StatTile id="active" label="Running now" value={s && String(s.active)} tone={s && s.active > 0 ? 'blue' : undefined} />
+        <StatTile id="completed" label={`Completed · ${SUMMARY_HOURS} h`} value={s && String(s.completed)} tone="teal" />
+        <StatTile id="failed" label={`Failed · ${SUMMARY_HOURS} h`} value={s && String(s.failed)} tone={s && s.failed > 0 ? 'red' : undefined} />
+        <StatTile
           id="rows-loaded"
           label={`Rows loaded · ${SUMMARY_HOURS} h`}
           value={s && formatCompactCount(s.rowsLoaded)}
@@ -138,27 +139,6 @@ export function RunsPage() {
         Refreshes every {(live ? FAST_POLL_MS : SLOW_POLL_MS) / 1000} s.
       </Text>
     </>
-  );
-}
-
-/** One summary tile; no value yet (loading or failed) shows a dash. */
-function Stat({ id, label, value, tone, hint }: { id: string; label: string; value: string | undefined; tone?: string; hint?: string }) {
-  return (
-    <Card padding="md" data-testid="runs-stat" data-stat={id}>
-      <Text size="xs" c="dimmed" fw={500}>
-        {label}
-      </Text>
-      <Group gap={8} align="baseline" wrap="nowrap">
-        <Text fz={24} fw={650} c={tone ? `${tone}.7` : undefined} className="tabular" mt={2} data-testid="runs-stat-value">
-          {value ?? '–'}
-        </Text>
-        {hint && (
-          <Text size="xs" c="orange.8">
-            {hint}
-          </Text>
-        )}
-      </Group>
-    </Card>
   );
 }
 
