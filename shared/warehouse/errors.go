@@ -48,26 +48,33 @@ func checkNames(dataset string, table ...string) error {
 
 // checkParams checks a query's parameters against the @name references
 // of sql in dialect d: each parameter given once, every reference given a
-// value. Parameters sql does not reference are allowed. Errors are
-// errs.Invalid.
-func checkParams(d Dialect, sql string, params []Param) error {
+// value, every value of a supported type (see Param). Parameters sql does
+// not reference are allowed. It returns the parameters with their values
+// normalised for binding (normalizeValue). Errors are errs.Invalid.
+func checkParams(d Dialect, sql string, params []Param) ([]Param, error) {
 	names, err := ParamNames(d, sql)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	given := make(map[string]bool, len(params))
-	for _, p := range params {
+	out := make([]Param, len(params))
+	for i, p := range params {
 		if given[p.Name] {
-			return errs.E(errs.Invalid, "warehouse: parameter @%s given twice", p.Name)
+			return nil, errs.E(errs.Invalid, "warehouse: parameter @%s given twice", p.Name)
 		}
 		given[p.Name] = true
+		v, err := normalizeValue(p.Name, p.Value)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Param{Name: p.Name, Value: v}
 	}
 	for _, n := range names {
 		if !given[n] {
-			return errs.E(errs.Invalid, "warehouse: query parameter @%s has no value", n)
+			return nil, errs.E(errs.Invalid, "warehouse: query parameter @%s has no value", n)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // ParamValues returns the parameters' values by name, for a driver binding

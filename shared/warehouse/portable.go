@@ -122,7 +122,9 @@ func (w *Warehouse) Load(ctx context.Context, req LoadRequest) (LoadResult, erro
 }
 
 // Query runs SQL in the driver's dialect with @name parameters and returns
-// at most maxRows rows (0 = all; negative is errs.Invalid).
+// at most maxRows rows (0 = all; negative is errs.Invalid). The parameters
+// are checked (see Param) and passed to the driver normalised: int64,
+// float64, UTC times.
 func (w *Warehouse) Query(ctx context.Context, sql string, params []Param, maxRows int) (Result, error) {
 	if err := w.check(); err != nil {
 		return Result{}, err
@@ -130,7 +132,8 @@ func (w *Warehouse) Query(ctx context.Context, sql string, params []Param, maxRo
 	if maxRows < 0 {
 		return Result{}, errs.E(errs.Invalid, "warehouse: negative row limit %d", maxRows)
 	}
-	if err := checkParams(w.Dialect(), sql, params); err != nil {
+	params, err := checkParams(w.Dialect(), sql, params)
+	if err != nil {
 		return Result{}, err
 	}
 	r, err := w.Driver.Query(ctx, sql, params, maxRows)

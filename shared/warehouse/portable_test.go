@@ -3,7 +3,10 @@ package warehouse_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
@@ -106,13 +109,14 @@ func TestWarehouseValidatesLoadsAndClose(t *testing.T) {
 type queryDriver struct {
 	stubDriver
 	sql     string
+	params  []warehouse.Param
 	maxRows int
 }
 
 func (d *queryDriver) Dialect() warehouse.Dialect { return warehouse.DuckDB }
 
-func (d *queryDriver) Query(_ context.Context, sql string, _ []warehouse.Param, maxRows int) (warehouse.Result, error) {
-	d.sql, d.maxRows = sql, maxRows
+func (d *queryDriver) Query(_ context.Context, sql string, params []warehouse.Param, maxRows int) (warehouse.Result, error) {
+	d.sql, d.params, d.maxRows = sql, params, maxRows
 	return warehouse.Result{}, nil
 }
 
@@ -175,6 +179,76 @@ func TestWarehouseChecksNamesAndParams(t *testing.T) {
 	// reference.
 	if _, err := w.Query(ctx, "SELECT @a, '@b'", []warehouse.Param{{Name: "a", Value: 1}, {Name: "c", Value: 2}}, 0); err != nil || d.sql == "" {
 		t.Errorf("good query: %v (driver ran %q)", err, d.sql)
+	}
+}
+
+// TestWarehouseChecksParamValues: the Warehouse passes scalars and typed
+// arrays to the driver normalised, and refuses (errs.Invalid, naming the
+// parameter) empty arrays, untyped or mixed ones and unsupported types
+// before the driver sees the query.
+func TestWarehouseChecksParamValues(t *testing.T) {
+	ctx := context.Background()
+	paris := time.FixedZone("Paris", 3600)
+	at := time.Date(2025, 3, 14, 16, 9, 26, 0, paris)
+	good := []struct {
+		name  string
+		value any
+		want  any
+	}{
+		{"string", "x'y", "x'y"},
+		{"int", 7, int64(7)},
+		{"int32", int32(7), int64(7)},
+		{"float32", float32(0.5), 0.5},
+		{"nil", nil, nil},
+		{"time in another zone", at, at.UTC()},
+		{"bytes", []byte{0, 255}, []byte{0, 255}},
+		{"strings", []string{"a", "it's", `"q"`}, []string{"a", "it's", `"q"`}},
+		{"int64s", []int64{1, -2}, []int64{1, -2}},
+		{"float64s", []float64{0.25}, []float64{0.25}},
+		{"bools", []bool{true, false}, []bool{true, false}},
+		{"times", []time.Time{at}, []time.Time{at.UTC()}},
+	}
+	for _, tt := range good {
+		d := &queryDriver{}
+		if _, err := warehouse.New(d).Query(ctx, "SELECT @p", []warehouse.Param{{Name: "p", Value: tt.value}}, 0); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		got := d.params[0].Value
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: the driver got %#v, want %#v", tt.name, got, tt.want)
+		}
+		if tm, ok := got.(time.Time); ok && tm.Location() != time.UTC {
+			t.Errorf("%s: time in %v, want UTC", tt.name, tm.Location())
+		}
+		if ts, ok := got.([]time.Time); ok && ts[0].Location() != time.UTC {
+			t.Errorf("%s: array time in %v, want UTC", tt.name, ts[0].Location())
+		}
+	}
+	bad := []struct {
+		name  string
+		value any
+	}{
+		{"empty strings", []string{}},
+		{"nil strings", []string(nil)},
+		{"empty int64s", []int64{}},
+		{"mixed", []any{"a", int64(1)}},
+		{"untyped", []any{"a", "b"}},
+		{"ints", []int{1, 2}},
+		{"nested", [][]string{{"a"}}},
+		{"uint64", uint64(1)},
+		{"struct", struct{ A int }{1}},
+		{"map", map[string]string{"a": "b"}},
+	}
+	for _, tt := range bad {
+		d := &queryDriver{}
+		_, err := warehouse.New(d).Query(ctx, "SELECT @list", []warehouse.Param{{Name: "list", Value: tt.value}}, 0)
+		if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "@list") {
+			t.Errorf("%s: %v, want invalid naming @list", tt.name, err)
+		}
+		if d.sql != "" {
+			t.Errorf("%s: reached the driver", tt.name)
+		}
 	}
 }
 

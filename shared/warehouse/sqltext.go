@@ -37,6 +37,24 @@ func QuoteTable(d Dialect, dataset, table string) string {
 	return QuoteIdent(d, dataset) + "." + QuoteIdent(d, table)
 }
 
+// InArray returns the condition "expr is one of the values of the array
+// parameter ref" (ref is "@name"; negate: "is none of them") in dialect d:
+// expr IN UNNEST(@p) / expr NOT IN UNNEST(@p) for BigQuery, expr = ANY(@p) /
+// expr <> ALL(@p) for DuckDB (see "Array parameters" in the package doc).
+// expr is SQL the caller built (a quoted identifier); it is parenthesised.
+func InArray(d Dialect, expr, ref string, negate bool) string {
+	switch {
+	case d == BigQuery && negate:
+		return "(" + expr + ") NOT IN UNNEST(" + ref + ")"
+	case d == BigQuery:
+		return "(" + expr + ") IN UNNEST(" + ref + ")"
+	case negate:
+		return "(" + expr + ") <> ALL(" + ref + ")"
+	default:
+		return "(" + expr + ") = ANY(" + ref + ")"
+	}
+}
+
 // RewriteParams returns query with every named parameter reference @name
 // replaced by repl(name), and the distinct names in order of first appearance.
 //

@@ -182,3 +182,21 @@ func FuzzRewriteParams(f *testing.F) {
 		}
 	})
 }
+
+func TestInArray(t *testing.T) {
+	tests := []struct {
+		d    Dialect
+		not  bool
+		want string
+	}{
+		{BigQuery, false, "(`c`) IN UNNEST(@p)"},
+		{BigQuery, true, "(`c`) NOT IN UNNEST(@p)"},
+		{DuckDB, false, `("c") = ANY(@p)`},
+		{DuckDB, true, `("c") <> ALL(@p)`},
+	}
+	for _, tt := range tests {
+		if got := InArray(tt.d, QuoteIdent(tt.d, "c"), "@p", tt.not); got != tt.want {
+			t.Errorf("InArray(%s, not=%v) = %s, want %s", tt.d, tt.not, got, tt.want)
+		}
+	}
+}

@@ -18,6 +18,23 @@
 // Build identifiers with QuoteIdent / QuoteTable, never by hand; the
 // parameter tokenizer is RewriteParams. The conformance suite every driver
 // passes is in package warehousetest.
+//
+// # Array parameters
+//
+// An IN list is one parameter whose Value is a typed slice (see Param),
+// bound as a real array (BigQuery: an ARRAY query parameter; DuckDB: a
+// LIST), so its values are never inlined and the SQL does not grow with
+// the list. Each dialect spells the membership test its own way:
+//
+//	           x IN the list          x NOT IN the list
+//	BigQuery   x IN UNNEST(@p)        x NOT IN UNNEST(@p)
+//	DuckDB     x = ANY(@p)            x <> ALL(@p)
+//
+// Both are NULL when x is NULL (as IN and NOT IN are), and DuckDB plans
+// x = ANY(@p) as a hash semi join (list_contains(@p, x) scans the list for
+// every row: seven times slower over 5M rows and 500 values). An empty
+// array is refused (errs.Invalid): BigQuery's client sends it as a NULL
+// array; a caller with no values leaves the condition out or writes FALSE.
 package warehouse
 
 import (
@@ -135,9 +152,17 @@ type LoadResult struct {
 }
 
 // Param is a named query parameter, referenced as @name in SQL.
+//
+// Value is a scalar: string, int64, float64, bool, time.Time (a TIMESTAMP),
+// []byte (BYTES) or nil (int and int32 pass as int64, float32 as float64);
+// or an array of one scalar type, for IN lists: []string, []int64,
+// []float64, []bool or []time.Time with at least one element (see "Array
+// parameters" in the package doc). Another type ([]any, []int, a struct),
+// or an empty array, is errs.Invalid from Warehouse.Query. Values are
+// always bound by the driver, never written into the SQL text.
 type Param struct {
 	Name  string
-	Value any // string, int64, float64, bool, time.Time, nil
+	Value any
 }
 
 // CheckReplaceWhere checks what can be checked of Replace conditions without

@@ -50,7 +50,8 @@
 // Query runs standard SQL with @name parameters (parameterMode NAMED);
 // values string, int64, float64, bool and time.Time bind as STRING, INT64,
 // FLOAT64, BOOL and TIMESTAMP; nil binds as a NULL of type STRING (use
-// CAST(@p AS type) for other types). Cells: INT64 int64, FLOAT64 float64,
+// CAST(@p AS type) for other types); an array ([]string ... []time.Time)
+// binds as ARRAY<STRING> ... ARRAY<TIMESTAMP>, used as x IN UNNEST(@p). Cells: INT64 int64, FLOAT64 float64,
 // NUMERIC/BIGNUMERIC float64 (approximate), BOOL bool, STRING string, BYTES
 // []byte, TIMESTAMP time.Time in UTC, DATE time.Time at 00:00 UTC, DATETIME
 // time.Time in UTC (its wall clock), TIME a string "15:04:05.999999", JSON

@@ -335,6 +335,65 @@ func TestFakeQuery(t *testing.T) {
 	}
 }
 
+// TestFakeQueryArrayParams: an array parameter reaches BigQuery as an
+// ARRAY query parameter of the element type, with each value as given
+// (quotes included) and nothing written into the SQL.
+func TestFakeQueryArrayParams(t *testing.T) {
+	f, d := setup(t)
+	f.Answer(func(*bq.QueryRequest) (*bq.QueryResponse, *apiError) { return &bq.QueryResponse{}, nil })
+	at := time.Date(2024, 2, 29, 23, 59, 58, 123456000, time.FixedZone("x", 3600))
+	sql := "SELECT id FROM `raw_data`.`orders` WHERE " + warehouse.InArray(warehouse.BigQuery, "`customer`", "@names", false) +
+		" AND " + warehouse.InArray(warehouse.BigQuery, "`id`", "@ids", true) + " AND `amount` IN UNNEST(@amounts) AND `flag` IN UNNEST(@flags) AND `at` IN UNNEST(@times)"
+	names := []string{"it's", `a"b`, "x'); DROP TABLE orders; --", "@ids"}
+	if _, err := d.Query(ctx(t), sql, []warehouse.Param{
+		{Name: "names", Value: names}, {Name: "ids", Value: []int64{7, -1}}, {Name: "amounts", Value: []float64{0.25, 3}},
+		{Name: "flags", Value: []bool{true}}, {Name: "times", Value: []time.Time{at}},
+	}, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, queries, _ := f.Recorded()
+	if len(queries) != 1 {
+		t.Fatalf("%d query requests", len(queries))
+	}
+	req := queries[0]
+	if req.Query != sql {
+		t.Errorf("SQL sent\n%s\nwant\n%s", req.Query, sql)
+	}
+	var got []string
+	for _, p := range req.QueryParameters {
+		pt := p.ParameterType
+		if pt == nil || pt.ArrayType == nil || p.ParameterValue == nil {
+			t.Errorf("parameter %s: type %+v value %+v, want an ARRAY", p.Name, pt, p.ParameterValue)
+			continue
+		}
+		vals := make([]string, len(p.ParameterValue.ArrayValues))
+		for i, v := range p.ParameterValue.ArrayValues {
+			vals[i] = v.Value
+		}
+		got = append(got, p.Name+":"+pt.Type+"<"+pt.ArrayType.Type+">="+strings.Join(vals, "|"))
+	}
+	want := []string{
+		"names:ARRAY<STRING>=" + strings.Join(names, "|"),
+		"ids:ARRAY<INT64>=7|-1",
+		"amounts:ARRAY<FLOAT64>=0.25|3",
+		"flags:ARRAY<BOOL>=true",
+		"times:ARRAY<TIMESTAMP>=2024-02-29 22:59:58.123456+00:00",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("parameters\n%q\nwant\n%q", got, want)
+	}
+	// An empty list is refused before any request.
+	if _, err := d.Query(ctx(t), sql, []warehouse.Param{
+		{Name: "names", Value: []string{}}, {Name: "ids", Value: []int64{1}}, {Name: "amounts", Value: []float64{1}},
+		{Name: "flags", Value: []bool{true}}, {Name: "times", Value: []time.Time{at}},
+	}, 0); !errs.Is(err, errs.Invalid) {
+		t.Errorf("empty list: %v, want invalid", err)
+	}
+	if _, _, q, _ := f.Recorded(); len(q) != 1 {
+		t.Errorf("the empty list reached the server")
+	}
+}
+
 func TestFakeQueryErrors(t *testing.T) {
 	f, d := setup(t)
 	for _, tt := range []struct {

@@ -209,7 +209,6 @@ func (d *Driver) runScript(ctx context.Context, sql string, params []bigquery.Qu
 // target is created from req.Schema only after the sources have loaded, so a
 // failed load leaves no table behind.
 func (d *Driver) replace(ctx context.Context, req warehouse.LoadRequest, format bigquery.DataFormat, schema bigquery.Schema) (warehouse.LoadResult, error) {
-	where := fmt.Sprintf("bigquerywh: replace into %s.%s", req.Dataset, req.Table)
 	var cols warehouse.Schema
 	create := false
 	target, err := d.DescribeTable(ctx, req.Dataset, req.Table)
@@ -228,11 +227,7 @@ func (d *Driver) replace(ctx context.Context, req warehouse.LoadRequest, format 
 	params := make([]bigquery.QueryParameter, len(conds))
 	condCols := make([]string, len(conds))
 	for i, c := range conds {
-		v, err := paramValue(c.Value)
-		if err != nil {
-			return warehouse.LoadResult{}, errs.Wrap(errs.Invalid, err, "%s: column %q", where, c.Name)
-		}
-		params[i] = bigquery.QueryParameter{Name: "p" + strconv.Itoa(i), Value: v}
+		params[i] = bigquery.QueryParameter{Name: "p" + strconv.Itoa(i), Value: paramValue(c.Value)} // checked by ResolveReplaceWhere
 		condCols[i] = c.Name
 	}
 	tmpName, res, drop, err := d.loadTemp(ctx, req, format, cols)

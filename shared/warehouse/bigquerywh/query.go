@@ -29,11 +29,7 @@ func (d *Driver) Query(ctx context.Context, sql string, params []warehouse.Param
 	q := d.c.Query(sql)
 	q.Location = d.location
 	for _, n := range names {
-		pv, err := paramValue(byName[n])
-		if err != nil {
-			return warehouse.Result{}, errs.Wrap(errs.Invalid, err, "bigquerywh: parameter @%s", n)
-		}
-		q.Parameters = append(q.Parameters, bigquery.QueryParameter{Name: n, Value: pv})
+		q.Parameters = append(q.Parameters, bigquery.QueryParameter{Name: n, Value: paramValue(byName[n])})
 	}
 	it, err := q.Read(ctx)
 	if err != nil {
@@ -78,24 +74,14 @@ func resultColumns(s bigquery.Schema) []warehouse.Column {
 	return cols
 }
 
-// paramValue converts a Param value to what the client binds with the
-// intended type.
-func paramValue(v any) (any, error) {
-	switch x := v.(type) {
-	case nil:
-		return bigquery.NullString{}, nil
-	case string, int64, float64, bool, []byte:
-		return x, nil
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case float32:
-		return float64(x), nil
-	case time.Time:
-		return x.UTC(), nil
+// paramValue is what the client binds for a parameter value the Warehouse
+// checked and normalised: the value itself (the client derives the type,
+// ARRAY<T> for a slice), or a NULL STRING for nil.
+func paramValue(v any) any {
+	if v == nil {
+		return bigquery.NullString{}
 	}
-	return nil, fmt.Errorf("unsupported parameter type %T", v)
+	return v
 }
 
 // cell converts one BigQuery value of field f (nil if unknown) to the port's

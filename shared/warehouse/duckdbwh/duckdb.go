@@ -38,7 +38,9 @@
 //
 // Query takes DuckDB SQL with @name parameters; they are rewritten to
 // DuckDB's $name outside literals, quoted identifiers and comments (see
-// warehouse.RewriteParams). Cells come back as the port's Result types:
+// warehouse.RewriteParams). An array parameter binds as a LIST
+// (VARCHAR[], BIGINT[], DOUBLE[], BOOLEAN[], TIMESTAMPTZ[]), used as
+// x = ANY(@p) or x <> ALL(@p). Cells come back as the port's Result types:
 // integers as int64, FLOAT/DOUBLE as float64, DECIMAL/HUGEINT as float64
 // (approximate), VARCHAR/UUID/ENUM as string, BOOLEAN as bool, DATE as
 // time.Time at 00:00 UTC, TIMESTAMP and TIMESTAMPTZ as time.Time in UTC, TIME

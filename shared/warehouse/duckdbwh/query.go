@@ -33,11 +33,12 @@ func runQuery(ctx context.Context, db *sql.DB, query string, params []warehouse.
 	if err != nil {
 		return warehouse.Result{}, err
 	}
-	// The Warehouse checked the parameters against the references.
+	// The Warehouse checked the parameters against the references and
+	// normalised their values; an array binds as a LIST.
 	byName := warehouse.ParamValues(params)
 	args := make([]any, 0, len(names))
 	for _, n := range names {
-		args = append(args, sql.Named(n, paramValue(byName[n])))
+		args = append(args, sql.Named(n, byName[n]))
 	}
 	rows, err := db.QueryContext(ctx, rewritten, args...)
 	if err != nil {
@@ -79,21 +80,6 @@ func runQuery(ctx context.Context, db *sql.DB, query string, params []warehouse.
 		return warehouse.Result{}, mapErr(err, "duckdbwh: query")
 	}
 	return res, nil
-}
-
-// paramValue adapts a Param value for binding.
-func paramValue(v any) any {
-	switch x := v.(type) {
-	case time.Time:
-		return x.UTC()
-	case int:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	}
-	return v
 }
 
 // resultType is the port type of a result column with the given DuckDB type.

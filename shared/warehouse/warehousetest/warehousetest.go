@@ -160,12 +160,14 @@ func RunReplaceInvalid(t *testing.T, open func(t *testing.T) warehouse.Driver, s
 }
 
 // runQuery covers typed results of every type (loaded from Parquet),
-// parameters of every type, maxRows, quoted identifiers, error kinds and
-// cancellation.
+// parameters of every type, array parameters, maxRows, quoted identifiers,
+// error kinds and cancellation.
 func runQuery(t *testing.T, h Harness) {
 	open, stage := h.Open, h.Stage
 	t.Run("AllTypes", h.need(func(t *testing.T) { testAllTypes(t, open, stage) }, LoadData, RunSQL))
 	t.Run("Params", h.need(func(t *testing.T) { testParams(t, open, stage) }, LoadData, RunSQL))
+	t.Run("ArrayParams", h.need(func(t *testing.T) { testArrayParams(t, open, stage) }, LoadData, RunSQL))
+	t.Run("ArrayParamsInvalid", func(t *testing.T) { RunArrayParamsInvalid(t, open) })
 	t.Run("MaxRows", h.need(func(t *testing.T) { testMaxRows(t, open, stage) }, LoadData, RunSQL))
 	t.Run("QuotedIdentifiers", h.need(func(t *testing.T) { testQuotedIdentifiers(t, open, stage) }, LoadData, RunSQL))
 	t.Run("Errors", h.need(func(t *testing.T) { testQueryErrors(t, open) }, RunSQL))
@@ -950,6 +952,87 @@ func testParams(t *testing.T, open func(t *testing.T) warehouse.Driver, stage fu
 
 	_, err = d.Query(ctxT(t), "SELECT @missing", nil, 0)
 	wantKind(t, "Query with a missing parameter", err, errs.Invalid)
+}
+
+// quotedValues are array elements that would break SQL if they were
+// inlined.
+var quotedValues = []string{"it's", `a"b`, "x'); DROP TABLE orders; --", "@id", ""}
+
+// testArrayParams: an array parameter used as an IN list (warehouse.InArray)
+// selects the rows whose column is one of its values, for each element type;
+// values with quotes come back unchanged.
+func testArrayParams(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
+	d := openT(t, open)
+	setupOrders(t, d, "orders")
+	load(t, d, warehouse.LoadRequest{Table: "orders", Sources: []string{stageOrders(t, stage, "a.parquet", 1, 2, 3, 4)}, Mode: warehouse.Append})
+	tests := []struct {
+		name  string
+		expr  string
+		value any
+		not   bool
+		want  []int64
+	}{
+		{"strings", qi(d, "customer"), append([]string{"c3", "c1"}, quotedValues...), false, []int64{1, 3}},
+		{"strings, not in", qi(d, "customer"), []string{"c1", "it's"}, true, []int64{2, 3, 4}},
+		{"one string", qi(d, "customer"), []string{"c4"}, false, []int64{4}},
+		{"int64s", qi(d, "id"), []int64{4, 2, 99}, false, []int64{2, 4}},
+		{"int64s, not in", qi(d, "id"), []int64{4, 2}, true, []int64{1, 3}},
+		{"float64s", qi(d, "amount"), []float64{1.5, 6}, false, []int64{1, 4}},
+		{"times", qi(d, "ordered_at"), []time.Time{t0.Add(2 * time.Hour).In(time.FixedZone("x", -5*3600))}, false, []int64{2}},
+		{"bools", qi(d, "id") + " > 2", []bool{false}, false, []int64{1, 2}},
+	}
+	for _, tt := range tests {
+		sql := "SELECT id FROM " + table(d, "orders") + " WHERE " + warehouse.InArray(d.Dialect(), tt.expr, "@list", tt.not) + " ORDER BY id"
+		res, err := d.Query(ctxT(t), sql, []warehouse.Param{{Name: "list", Value: tt.value}}, 0)
+		if err != nil {
+			t.Errorf("%s: %s: %v", tt.name, sql, err)
+			continue
+		}
+		var got []int64
+		for _, r := range res.Rows {
+			got = append(got, r[0].(int64))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: ids %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// The elements arrive as they were given.
+	unnest := "SELECT x FROM UNNEST(@list) AS x ORDER BY x"
+	if d.Dialect() == warehouse.DuckDB {
+		unnest = "SELECT unnest(@list) AS x ORDER BY x"
+	}
+	res := query(t, d, unnest, warehouse.Param{Name: "list", Value: quotedValues})
+	var got []string
+	for _, r := range res.Rows {
+		s, _ := r[0].(string)
+		got = append(got, s)
+	}
+	want := slices.Sorted(slices.Values(quotedValues))
+	if !slices.Equal(got, want) {
+		t.Errorf("array elements back = %q, want %q", got, want)
+	}
+}
+
+// RunArrayParamsInvalid covers array parameters the Warehouse refuses
+// with errs.Invalid before the driver runs anything: an empty array, an
+// untyped or mixed one, one of an unsupported element type. It needs no
+// data, so request fakes run it too.
+func RunArrayParamsInvalid(t *testing.T, open func(t *testing.T) warehouse.Driver) {
+	d := openT(t, open)
+	for _, tt := range []struct {
+		name  string
+		value any
+	}{
+		{"empty list", []string{}},
+		{"nil list", []int64(nil)},
+		{"mixed list", []any{"a", int64(1)}},
+		{"untyped list", []any{"a"}},
+		{"list of int", []int{1}},
+		{"list of lists", [][]string{{"a"}}},
+	} {
+		_, err := d.Query(ctxT(t), "SELECT 1 AS one WHERE "+warehouse.InArray(d.Dialect(), "1", "@list", false), []warehouse.Param{{Name: "list", Value: tt.value}}, 0)
+		wantKind(t, tt.name, err, errs.Invalid)
+	}
 }
 
 func testMaxRows(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
