@@ -88,13 +88,14 @@ type Service struct {
 	accounts Accounts
 }
 
-// Accounts makes the sign-in accounts of invited users where an identity
-// provider signs them in (Identity Platform in the cloud:
-// shared/auth/idplatform). Invite makes sure email has an account and
-// tells its owner how to sign in (a mail with a link to set a password);
-// it may be called again for the same email.
+// Accounts makes the sign-in accounts of the users an admin adds where an
+// identity provider signs them in (Identity Platform in the cloud:
+// shared/auth/idplatform). Invite makes sure email has an account: with
+// password, one that signs in with it (the admin shares it); without, it
+// tells the owner how to sign in (a mail with a link to set a password).
+// It may be called again for the same email.
 type Accounts interface {
-	Invite(ctx context.Context, email, name string) error
+	Invite(ctx context.Context, email, name, password string) error
 }
 
 // Option configures a Service.
@@ -106,8 +107,9 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
 
-// WithAccounts makes CreateUser invite every user created without a
-// password through a (cloud mode: their Identity Platform account).
+// WithAccounts makes CreateUser make every user's sign-in account through
+// a (cloud mode: their Identity Platform account); passwords then live
+// there, not in the store.
 func WithAccounts(a Accounts) Option { return func(s *Service) { s.accounts = a } }
 
 // NewService returns a Service over store.
@@ -229,17 +231,18 @@ type NewUser struct {
 // tenant (errs.Conflict otherwise); a missing tenant is errs.NotFound; bad
 // fields are errs.Invalid.
 //
-// With Accounts (WithAccounts), a user created without a password is
-// invited: after the membership is stored (so an email in use is refused
-// before any account is made or mail sent), Accounts.Invite makes the
-// sign-in account. If that fails, the membership is removed again and the
-// error says the user was not added.
+// With Accounts (WithAccounts), the user is invited: after the membership
+// is stored (so an email in use is refused before any account is made or
+// mail sent), Accounts.Invite makes the sign-in account, with the password
+// if one is given (checked as a local one is, and not stored here). If that
+// fails, the membership is removed again and the error says the user was
+// not added.
 func (s *Service) CreateUser(ctx context.Context, tenantID string, nu NewUser) (User, error) {
 	u, err := s.createUser(ctx, tenantID, nu)
-	if err != nil || s.accounts == nil || nu.Password != "" {
+	if err != nil || s.accounts == nil {
 		return u, err
 	}
-	if err := s.accounts.Invite(ctx, u.Email, u.Name); err != nil {
+	if err := s.accounts.Invite(ctx, u.Email, u.Name, nu.Password); err != nil {
 		if rerr := s.removeUser(ctx, tenantID, u.ID); rerr != nil {
 			s.logger.ErrorContext(ctx, "tenancy: user left without a sign-in account", "tenant", tenantID, "user", u.ID, "err", rerr)
 		}
@@ -257,6 +260,9 @@ func (s *Service) createUser(ctx context.Context, tenantID string, nu NewUser) (
 	u, err := s.newUser(tenantID, nu)
 	if err != nil {
 		return User{}, err
+	}
+	if s.accounts != nil {
+		u.PasswordHash = "" // the account's password is the identity provider's
 	}
 	err = s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
 		if ok, err := exists(ctx, tx, tenantKey(tenantID)); err != nil {

@@ -126,26 +126,42 @@ func (c *Client) http(ctx context.Context) (*http.Client, error) {
 	return hc, nil
 }
 
-// Invite implements tenancy.Accounts: it makes sure email has an
-// account (made with name, the email verified, no password) and asks
-// Identity Platform to mail its owner a link to set the password. An
-// account that exists already is kept as it is (its owner may sign in with
-// Google, or have a password); the mail is sent all the same, so the
-// invited user learns they may sign in.
+// Invite implements tenancy.Accounts. Without a password it makes sure
+// email has an account (made with name, the email verified, no password)
+// and asks Identity Platform to mail its owner a link to set the password;
+// an account that exists already is kept as it is (its owner may sign in
+// with Google, or have a password) and the mail is sent all the same, so
+// the invited user learns they may sign in. With a password it makes the
+// account with that password (the admin shares it) and sends nothing; an
+// existing account is then errs.Conflict, since its password is not the
+// admin's to set.
 //
 // Errors carry a message for the admin who invited (see explain).
-func (c *Client) Invite(ctx context.Context, email, name string) error {
+func (c *Client) Invite(ctx context.Context, email, name, password string) error {
 	const op errs.Op = "idplatform.Invite"
 	found, err := c.lookup(ctx, email)
 	if err != nil {
 		return explain(errs.At(op, err))
 	}
+	if found && password != "" {
+		return errs.Userf(errs.Conflict, "%s has a sign-in account already, which keeps its own password: "+
+			"add the user without a password to mail them a link to set a new one", email)
+	}
 	if !found {
-		err := c.call(ctx, "accounts", map[string]any{"email": email, "displayName": name, "emailVerified": true}, nil)
-		// EMAIL_EXISTS: made meanwhile (another invitation); fine.
-		if err != nil && !errs.Is(err, errs.Conflict) {
+		body := map[string]any{"email": email, "displayName": name, "emailVerified": true}
+		if password != "" {
+			body["password"] = password
+		}
+		err := c.call(ctx, "accounts", body, nil)
+		switch {
+		case errs.Is(err, errs.Conflict) && password == "":
+			// EMAIL_EXISTS: made meanwhile (another invitation); fine.
+		case err != nil:
 			return explain(errs.At(op, err))
 		}
+	}
+	if password != "" {
+		return nil
 	}
 	if err := c.call(ctx, "accounts:sendOobCode", map[string]any{"requestType": "PASSWORD_RESET", "email": email}, nil); err != nil {
 		return explain(errs.At(op, err))
@@ -159,7 +175,9 @@ func explain(err error) error {
 	case errs.Permission:
 		return errs.Explain(err, "this deployment may not make sign-in accounts (its functions need the Firebase Authentication Admin role): tell the operator")
 	case errs.Invalid:
-		return errs.Explain(err, "Identity Platform refused this email address")
+		return errs.Explain(err, "Identity Platform refused this email address or password")
+	case errs.Conflict:
+		return errs.Explain(err, "someone made a sign-in account for this email meanwhile: try again")
 	case errs.NotFound:
 		return errs.Explain(err, "Identity Platform is not set up in this deployment's project: tell the operator")
 	}
@@ -231,7 +249,7 @@ func apiError(method string, status int, body []byte) error {
 	switch {
 	case code == "EMAIL_EXISTS" || code == "DUPLICATE_EMAIL":
 		kind = errs.Conflict
-	case code == "INVALID_EMAIL" || code == "MISSING_EMAIL":
+	case code == "INVALID_EMAIL" || code == "MISSING_EMAIL" || code == "WEAK_PASSWORD" || code == "INVALID_PASSWORD":
 		kind = errs.Invalid
 	case code == "EMAIL_NOT_FOUND" || code == "USER_NOT_FOUND" || code == "CONFIGURATION_NOT_FOUND" || status == http.StatusNotFound:
 		kind = errs.NotFound

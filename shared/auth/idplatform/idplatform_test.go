@@ -43,22 +43,42 @@ func start(t *testing.T) (*idpfake.Fake, *idplatform.Client) {
 }
 
 func TestInvite(t *testing.T) {
+	const secret = "an initial password"
 	for _, tc := range []struct {
 		name      string
 		existing  *idpfake.Account
+		password  string
 		wantCalls []string
 		want      idpfake.Account
+		wantMail  bool
+		wantKind  errs.Kind
 	}{
 		{
 			name:      "new user: a verified account without password, and a mail to set one",
 			wantCalls: []string{"accounts:lookup", "accounts", "accounts:sendOobCode"},
 			want:      idpfake.Account{LocalID: "uid1", Email: "ann@acme.example", DisplayName: "Ann", EmailVerified: true},
+			wantMail:  true,
 		},
 		{
 			name:      "existing account: kept as it is, the mail sent all the same",
 			existing:  &idpfake.Account{LocalID: "g1", Email: "ann@acme.example", DisplayName: "Ann G", PasswordHash: "x"},
 			wantCalls: []string{"accounts:lookup", "accounts:sendOobCode"},
 			want:      idpfake.Account{LocalID: "g1", Email: "ann@acme.example", DisplayName: "Ann G", PasswordHash: "x"},
+			wantMail:  true,
+		},
+		{
+			name:      "new user with the admin's password: the account signs in with it, no mail",
+			password:  secret,
+			wantCalls: []string{"accounts:lookup", "accounts"},
+			want:      idpfake.Account{LocalID: "uid1", Email: "ann@acme.example", DisplayName: "Ann", EmailVerified: true, PasswordHash: idpfake.PasswordHashOf(secret)},
+		},
+		{
+			name:      "existing account and a password: refused, the account keeps its own",
+			existing:  &idpfake.Account{LocalID: "g1", Email: "ann@acme.example", PasswordHash: "x"},
+			password:  secret,
+			wantCalls: []string{"accounts:lookup"},
+			want:      idpfake.Account{LocalID: "g1", Email: "ann@acme.example", PasswordHash: "x"},
+			wantKind:  errs.Conflict,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,8 +86,9 @@ func TestInvite(t *testing.T) {
 			if tc.existing != nil {
 				f.AddAccount(*tc.existing)
 			}
-			if err := c.Invite(ctx(t), "ann@acme.example", "Ann"); err != nil {
-				t.Fatal(err)
+			err := c.Invite(ctx(t), "ann@acme.example", "Ann", tc.password)
+			if errs.KindOf(err) != tc.wantKind || (err != nil) != (tc.wantKind != errs.Unknown) {
+				t.Fatalf("Invite: %v, want kind %s", err, tc.wantKind)
 			}
 			if got := f.Calls(); !slices.Equal(got, tc.wantCalls) {
 				t.Errorf("calls = %v, want %v", got, tc.wantCalls)
@@ -76,6 +97,12 @@ func TestInvite(t *testing.T) {
 				t.Errorf("accounts = %+v, want [%+v]", got, tc.want)
 			}
 			mails := f.OobCodes()
+			if !tc.wantMail {
+				if len(mails) != 0 {
+					t.Errorf("mails = %+v, want none", mails)
+				}
+				return
+			}
 			if len(mails) != 1 || mails[0].Email != "ann@acme.example" || mails[0].RequestType != "PASSWORD_RESET" || !strings.Contains(mails[0].OobLink, "oobCode=") {
 				t.Errorf("mails = %+v, want one PASSWORD_RESET link to ann@acme.example", mails)
 			}
@@ -98,7 +125,7 @@ func TestInviteErrors(t *testing.T) {
 		t.Run(tc.method, func(t *testing.T) {
 			f, c := start(t)
 			f.Fail(tc.method, tc.status)
-			err := c.Invite(ctx(t), "bob@acme.example", "Bob")
+			err := c.Invite(ctx(t), "bob@acme.example", "Bob", "")
 			if errs.KindOf(err) != tc.kind || !strings.Contains(errs.UserMessage(err), tc.userText) {
 				t.Errorf("HTTP %d on %s: %v (kind %s, user text %q), want kind %s and %q", tc.status, tc.method, err, errs.KindOf(err), errs.UserMessage(err), tc.kind, tc.userText)
 			}
@@ -112,7 +139,7 @@ func TestInviteErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Invite(ctx(t), "bob@acme.example", "Bob"); !errs.Is(err, errs.Transient) {
+	if err := c.Invite(ctx(t), "bob@acme.example", "Bob", ""); !errs.Is(err, errs.Transient) {
 		t.Errorf("unreachable emulator: %v, want transient", err)
 	}
 }
@@ -177,13 +204,30 @@ func TestCreateUserInvites(t *testing.T) {
 		t.Errorf("second try: %v", err)
 	}
 
-	// A local user (with a password) is not invited.
-	before := len(f.Calls())
-	if _, err := s.CreateUser(ctx(t), tenant, tenancy.NewUser{Email: "carl@acme.example", Role: tenancy.RoleViewer, Password: "a long enough password"}); err != nil {
+	// With a password (the admin shares it): the account signs in with
+	// it, no mail, and no password is kept in the store.
+	before := len(f.OobCodes())
+	carl, err := s.CreateUser(ctx(t), tenant, tenancy.NewUser{Email: "carl@acme.example", Role: tenancy.RoleViewer, Password: "a long enough password"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if after := len(f.Calls()); after != before {
-		t.Errorf("a user with a password made %d Identity Platform calls", after-before)
+	if carl.PasswordHash != "" {
+		t.Errorf("the store keeps a password hash for an Identity Platform user")
+	}
+	accs := f.Accounts()
+	if i := slices.IndexFunc(accs, func(a idpfake.Account) bool { return a.Email == "carl@acme.example" }); i < 0 || accs[i].PasswordHash != idpfake.PasswordHashOf("a long enough password") {
+		t.Errorf("accounts = %+v, want carl@acme.example with the given password", accs)
+	}
+	if after := len(f.OobCodes()); after != before {
+		t.Errorf("a user added with a password was mailed")
+	}
+	// A short password is refused before anything is made.
+	calls := len(f.Calls())
+	if _, err := s.CreateUser(ctx(t), tenant, tenancy.NewUser{Email: "dan@acme.example", Role: tenancy.RoleViewer, Password: "short"}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("short password: %v, want invalid", err)
+	}
+	if len(f.Calls()) != calls {
+		t.Errorf("a refused password reached Identity Platform")
 	}
 }
 

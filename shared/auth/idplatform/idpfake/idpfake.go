@@ -4,7 +4,7 @@
 // /identitytoolkit.googleapis.com/v1/projects/{project}/:
 //
 //	accounts:lookup       {"email": [...]}               → {"users": [...]} (none: {})
-//	accounts              {"email", "displayName", ...}  → {"localId", ...} (EMAIL_EXISTS)
+//	accounts              {"email", "displayName", "password", ...} → {"localId", ...} (EMAIL_EXISTS, WEAK_PASSWORD)
 //	accounts:sendOobCode  {"requestType", "email"}       → {"email"} (EMAIL_NOT_FOUND)
 //
 // and, like the emulator, GET /emulator/v1/projects/{project}/oobCodes
@@ -15,6 +15,8 @@
 package idpfake
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -30,7 +32,15 @@ type Account struct {
 	Email         string `json:"email"`
 	DisplayName   string `json:"displayName,omitempty"`
 	EmailVerified bool   `json:"emailVerified"`
-	PasswordHash  string `json:"passwordHash,omitempty"`
+	// PasswordHash is the hex SHA-256 of the password set at creation
+	// (PasswordHashOf), empty without one.
+	PasswordHash string `json:"passwordHash,omitempty"`
+}
+
+// PasswordHashOf is how the fake keeps a password.
+func PasswordHashOf(password string) string {
+	sum := sha256.Sum256([]byte(password))
+	return hex.EncodeToString(sum[:])
 }
 
 // OobCode is a mail the fake "sent".
@@ -150,6 +160,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Email         json.RawMessage `json:"email"`
 		DisplayName   string          `json:"displayName"`
 		EmailVerified bool            `json:"emailVerified"`
+		Password      *string         `json:"password"`
 		RequestType   string          `json:"requestType"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
@@ -184,6 +195,13 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a := Account{LocalID: fmt.Sprintf("uid%d", len(f.accounts)+1), Email: email, DisplayName: body.DisplayName, EmailVerified: body.EmailVerified}
+		if body.Password != nil {
+			if len(*body.Password) < 6 {
+				writeErr(w, http.StatusBadRequest, "WEAK_PASSWORD : Password should be at least 6 characters")
+				return
+			}
+			a.PasswordHash = PasswordHashOf(*body.Password)
+		}
 		f.accounts = append(f.accounts, a)
 		writeJSON(w, a)
 	case "accounts:sendOobCode":
