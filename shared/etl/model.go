@@ -168,6 +168,11 @@ const (
 	PhaseLoad    Phase = "load"
 	// PhaseUnknown is the error type of a failure no phase claimed.
 	PhaseUnknown Phase = "unknown"
+	// A finished run's progress shows its status as its phase.
+	PhaseCompleted Phase = "completed"
+	PhasePartial   Phase = "partial"
+	PhaseFailed    Phase = "failed"
+	PhaseCancelled Phase = "cancelled"
 )
 
 // finishedPhase is the progress phase of a finished run: its status.

@@ -332,3 +332,17 @@ func TestListRunsRefusesUnknownStatus(t *testing.T) {
 		t.Errorf("ListRuns(status done) = %v, want invalid on field status", err)
 	}
 }
+
+// TestFinishedPhases: a finished run's progress phase is one of the
+// Phase constants (the API's types list them).
+func TestFinishedPhases(t *testing.T) {
+	want := map[RunStatus]Phase{StatusCompleted: PhaseCompleted, StatusPartial: PhasePartial, StatusFailed: PhaseFailed, StatusCancelled: PhaseCancelled}
+	for _, st := range runStatuses {
+		if !st.Terminal() {
+			continue
+		}
+		if got := finishedPhase(st); got != want[st] {
+			t.Errorf("finishedPhase(%s) = %q, want %q", st, got, want[st])
+		}
+	}
+}

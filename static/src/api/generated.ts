@@ -362,7 +362,7 @@ export interface NewJob {
  * Phase is a step of a run. A run's progress shows the phase it is in,
  * and a failed run's ErrorType the phase it failed in.
  */
-export type Phase = 'init' | 'validation' | 'extraction' | 'loading' | 'load' | 'unknown';
+export type Phase = 'init' | 'validation' | 'extraction' | 'loading' | 'load' | 'unknown' | 'completed' | 'partial' | 'failed' | 'cancelled';
 
 /** Progress is the live progress of a running run. */
 export interface Progress {
