@@ -7,6 +7,9 @@
 // (ConvertOptions.NewPart). Inputs may be gzip-compressed whatever their
 // names say (the magic bytes are sniffed).
 //
+// Rows that are already typed (a database table's) are converted the
+// same way without going through text: ConvertRows over a RowSource.
+//
 // Conversion never alters a value silently: a row that does not fit the
 // schema is rejected whole, written to ConvertOptions.Rejects as a JSON
 // line {line, column, reason, raw} and counted in Stats, so that
