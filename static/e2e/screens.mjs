@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Screenshots of the screens the e2e chain does not visit, against the mock server, for design
-// review: jobs, a partial run with rejects, a failed run, a "coming next" area, the viewer's
+// review: runs (with the server's 24 h tiles), jobs, a partial run with rejects, a failed run, a "coming next" area, the viewer's
 // read-only runs page, the admin's Team page (also phone-sized), a missing page and a phone-sized
 // runs page. Output: e2e/screenshots/screen-*.png
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +37,9 @@ const login = async (email) => {
 };
 try {
   await login('editor@acme.test');
+  await page.locator('[data-testid="runs-summary"][data-state="ok"]').waitFor();
+  await page.getByTestId('run-row').first().waitFor();
+  await shot('runs');
   await page.getByTestId('nav-etl-jobs').click();
   await page.getByTestId('job-row').first().waitFor();
   await shot('jobs');
@@ -48,7 +51,7 @@ try {
   await page.locator('[data-testid="run-row"][data-status="failed"]').click();
   await page.getByTestId('stage-timeline').waitFor();
   await shot('run-failed');
-  await page.getByTestId('nav-connections').click();
+  await page.getByTestId('nav-models').click();
   await page.getByTestId('coming-next').waitFor();
   await shot('coming-next');
   await page.goto(srv.url + '/no/such/page');
