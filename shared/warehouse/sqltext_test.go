@@ -1,7 +1,9 @@
 package warehouse
 
 import (
+	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -197,6 +199,50 @@ func TestInArray(t *testing.T) {
 	for _, tt := range tests {
 		if got := InArray(tt.d, QuoteIdent(tt.d, "c"), "@p", tt.not); got != tt.want {
 			t.Errorf("InArray(%s, not=%v) = %s, want %s", tt.d, tt.not, got, tt.want)
+		}
+	}
+}
+
+func TestDecimalText(t *testing.T) {
+	big38, _ := new(big.Int).SetString("12345678901234567890123456789", 10)
+	tests := []struct {
+		unscaled *big.Int
+		scale    int
+		want     string
+	}{
+		{big.NewInt(0), 9, "0"},
+		{big.NewInt(1234500000000), 9, "1234.5"},
+		{big.NewInt(-1), 9, "-0.000000001"},
+		{big.NewInt(-5), 1, "-0.5"},
+		{big.NewInt(1000), 3, "1"},
+		{big.NewInt(42), 0, "42"},
+		{big.NewInt(42), -2, "4200"},
+		{big38, 9, "12345678901234567890.123456789"},
+		{new(big.Int).Neg(big38), 38, "-0.00000000012345678901234567890123456789"},
+	}
+	for _, tt := range tests {
+		if got := DecimalText(tt.unscaled, tt.scale); got != tt.want {
+			t.Errorf("DecimalText(%s, %d) = %q, want %q", tt.unscaled, tt.scale, got, tt.want)
+		}
+		r := new(big.Rat).SetFrac(tt.unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(max(tt.scale, 0))), nil))
+		if tt.scale < 0 {
+			r.SetInt(new(big.Int).Mul(tt.unscaled, big.NewInt(100)))
+		}
+		if got, ok := RatText(r); !ok || got != tt.want {
+			t.Errorf("RatText(%s) = %q, %v, want %q", r, got, ok, tt.want)
+		}
+	}
+	for _, s := range []string{"1/3", "1/7", "-2/6"} {
+		r, _ := new(big.Rat).SetString(s)
+		if got, ok := RatText(r); ok {
+			t.Errorf("RatText(%s) = %q, want no exact decimal", s, got)
+		}
+	}
+	for _, s := range []string{"1/8", "3/40", "-1/1024"} {
+		r, _ := new(big.Rat).SetString(s)
+		f, _ := r.Float64()
+		if got, ok := RatText(r); !ok || got != strconv.FormatFloat(f, 'f', -1, 64) {
+			t.Errorf("RatText(%s) = %q, %v, want %v", s, got, ok, f)
 		}
 	}
 }

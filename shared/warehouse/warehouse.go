@@ -256,7 +256,16 @@ func lookupFold(s Schema, name string) (Column, bool) {
 }
 
 // Result is a query result with typed values: string, int64, float64, bool,
-// time.Time, []byte or nil per cell.
+// time.Time, []byte or nil per cell (see each driver for which cell type a
+// column type gives).
+//
+// NUMERIC cells (BigQuery NUMERIC and BIGNUMERIC; DuckDB DECIMAL, HUGEINT
+// and UBIGINT) are exact: a string holding the value's decimal text, as
+// DecimalText writes it ("1234.5", "-0.000000001", "0": no exponent, no
+// trailing zeros), never a float64, so revenue sums do not drift. The
+// column's Type (NUMERIC) tells it from a STRING cell. Read it with
+// big.Rat's SetString for exact arithmetic, or strconv.ParseFloat where an
+// approximation will do.
 type Result struct {
 	Columns []Column
 	Rows    [][]any

@@ -52,7 +52,8 @@
 // FLOAT64, BOOL and TIMESTAMP; nil binds as a NULL of type STRING (use
 // CAST(@p AS type) for other types); an array ([]string ... []time.Time)
 // binds as ARRAY<STRING> ... ARRAY<TIMESTAMP>, used as x IN UNNEST(@p). Cells: INT64 int64, FLOAT64 float64,
-// NUMERIC/BIGNUMERIC float64 (approximate), BOOL bool, STRING string, BYTES
+// NUMERIC/BIGNUMERIC exact decimal text (a string, see warehouse.Result;
+// inside RECORD and REPEATED JSON an exact JSON number), BOOL bool, STRING string, BYTES
 // []byte, TIMESTAMP time.Time in UTC, DATE time.Time at 00:00 UTC, DATETIME
 // time.Time in UTC (its wall clock), TIME a string "15:04:05.999999", JSON
 // and GEOGRAPHY strings, RECORD and REPEATED values JSON text (column type

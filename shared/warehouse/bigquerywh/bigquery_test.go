@@ -243,15 +243,19 @@ func TestFakeQuery(t *testing.T) {
 				{Name: "dt", Type: "DATETIME"}, {Name: "tm", Type: "TIME"}, {Name: "j", Type: "JSON"},
 				{Name: "r", Type: "RECORD", Fields: []*bq.TableFieldSchema{{Name: "a", Type: "INTEGER"}, {Name: "b", Type: "STRING"}}},
 				{Name: "rep", Type: "INTEGER", Mode: "REPEATED"},
+				{Name: "bn", Type: "BIGNUMERIC"},
+				{Name: "rn", Type: "RECORD", Fields: []*bq.TableFieldSchema{{Name: "amount", Type: "NUMERIC"}}},
 			}},
 			Rows: []*bq.TableRow{
-				{F: []*bq.TableCell{cell("7"), cell("0.5"), cell("1234.5"), cell("true"), cell("x'y"),
+				{F: []*bq.TableCell{cell("7"), cell("0.5"), cell("12345678901234567890.123456789"), cell("true"), cell("x'y"),
 					cell(base64.StdEncoding.EncodeToString([]byte{0, 1, 255})), cell("2024-02-29"),
 					cell("1709251198123456"), cell("2024-02-29T23:59:58.5"), cell("13:14:15.250000"), cell(`{"a":[1,2]}`),
 					cell(map[string]any{"f": []any{map[string]any{"v": "1"}, map[string]any{"v": "z"}}}),
-					cell([]any{map[string]any{"v": "1"}, map[string]any{"v": "2"}})}},
-				{F: []*bq.TableCell{cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell([]any{})}},
-				{F: []*bq.TableCell{cell("8"), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell([]any{})}},
+					cell([]any{map[string]any{"v": "1"}, map[string]any{"v": "2"}}),
+					cell("-578960446186580977117854925043439539266.34992332820282019728792003956564819967"),
+					cell(map[string]any{"f": []any{map[string]any{"v": "0.100000001"}}})}},
+				{F: []*bq.TableCell{cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell([]any{}), cell(nil), cell(nil)}},
+				{F: []*bq.TableCell{cell("8"), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell(nil), cell([]any{}), cell(nil), cell(nil)}},
 			},
 		}, nil
 	})
@@ -293,7 +297,8 @@ func TestFakeQuery(t *testing.T) {
 		t.Fatalf("maxRows 2: got %d rows", len(res.Rows))
 	}
 	wantTypes := []warehouse.Type{warehouse.Int64, warehouse.Float64, warehouse.Numeric, warehouse.Bool, warehouse.String, warehouse.Bytes,
-		warehouse.Date, warehouse.Timestamp, warehouse.DateTime, warehouse.Time, warehouse.JSON, warehouse.JSON, warehouse.JSON}
+		warehouse.Date, warehouse.Timestamp, warehouse.DateTime, warehouse.Time, warehouse.JSON, warehouse.JSON, warehouse.JSON,
+		warehouse.Numeric, warehouse.JSON}
 	for i, c := range res.Columns {
 		if c.Type != wantTypes[i] {
 			t.Errorf("column %s type %s, want %s", c.Name, c.Type, wantTypes[i])
@@ -303,8 +308,10 @@ func TestFakeQuery(t *testing.T) {
 	checks := []struct {
 		got, want any
 	}{
-		{row[0], int64(7)}, {row[1], 0.5}, {row[2], 1234.5}, {row[3], true}, {row[4], "x'y"},
+		{row[0], int64(7)}, {row[1], 0.5}, {row[2], "12345678901234567890.123456789"}, {row[3], true}, {row[4], "x'y"},
 		{row[9], "13:14:15.25"}, {row[10], `{"a":[1,2]}`}, {row[11], `{"a":1,"b":"z"}`}, {row[12], "[1,2]"},
+		{row[13], "-578960446186580977117854925043439539266.34992332820282019728792003956564819967"}, // BIGNUMERIC's minimum
+		{row[14], `{"amount":0.100000001}`},
 	}
 	for i, c := range checks {
 		if c.got != c.want {

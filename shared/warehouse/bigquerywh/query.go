@@ -102,9 +102,8 @@ func cell(v bigquery.Value, f *bigquery.FieldSchema) (any, error) {
 		return x.In(time.UTC), nil
 	case civil.Time:
 		return time.Date(1, 1, 1, x.Hour, x.Minute, x.Second, x.Nanosecond, time.UTC).Format("15:04:05.999999"), nil
-	case *big.Rat:
-		f, _ := x.Float64()
-		return f, nil
+	case *big.Rat: // NUMERIC, BIGNUMERIC
+		return numericText(x)
 	case *bigquery.IntervalValue:
 		return x.String(), nil
 	case []bigquery.Value, map[string]bigquery.Value:
@@ -115,6 +114,15 @@ func cell(v bigquery.Value, f *bigquery.FieldSchema) (any, error) {
 		return string(b), nil
 	}
 	return nil, fmt.Errorf("unsupported value type %T", v)
+}
+
+// numericText is a NUMERIC or BIGNUMERIC value as exact decimal text.
+func numericText(r *big.Rat) (string, error) {
+	s, ok := warehouse.RatText(r)
+	if !ok {
+		return "", fmt.Errorf("NUMERIC value %s has no exact decimal text", r)
+	}
+	return s, nil
 }
 
 // jsonable turns nested values into what encoding/json renders naturally:
@@ -150,8 +158,10 @@ func jsonable(v any, f *bigquery.FieldSchema) any {
 		}
 		return out
 	case *big.Rat:
-		fl, _ := x.Float64()
-		return fl
+		if s, err := numericText(x); err == nil {
+			return json.Number(s) // an exact number in the JSON text
+		}
+		return x.FloatString(38)
 	case civil.Date, civil.DateTime, civil.Time:
 		return fmt.Sprint(x)
 	}

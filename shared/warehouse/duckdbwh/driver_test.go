@@ -176,13 +176,17 @@ func TestQueryNestedAndOdd(t *testing.T) {
 	d := openMem(t)
 	defer d.Close()
 	res, err := d.Query(context.Background(), `SELECT [1,2] AS l, {'a': 'x'} AS s, 'a8a6f6a4-3e0c-4a1e-9e3e-0f5c1d2e3f40'::UUID AS u,
-		INTERVAL 2 DAY AS iv, 12345678901234567890::HUGEINT AS h, 1.1::FLOAT AS f4, 7::TINYINT AS ti, TIME '01:02:03' AS tm,
-		'{"k": "v"}'::JSON AS j, '"s"'::JSON AS js`, nil, 0)
+		INTERVAL 2 DAY AS iv, 123456789012345678901234567890::HUGEINT AS h, 1.1::FLOAT AS f4, 7::TINYINT AS ti, TIME '01:02:03' AS tm,
+		'{"k": "v"}'::JSON AS j, '"s"'::JSON AS js, 18446744073709551615::UBIGINT AS ub, -123.450::DECIMAL(18,3) AS d18,
+		0.1::DECIMAL(4,1) AS d4, [1.50::DECIMAL(10,2)] AS ld, {'a': 12345678901234567890.123456789::DECIMAL(38,9)} AS sd,
+		MAP {1.5::DECIMAL(4,1): 'x'} AS md`, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []any{"[1,2]", `{"a":"x"}`, "a8a6f6a4-3e0c-4a1e-9e3e-0f5c1d2e3f40", "0 months 2 days 0 microseconds", 12345678901234567890.0, 1.1, int64(7), "01:02:03", `{"k":"v"}`, `"s"`}
-	types := []warehouse.Type{warehouse.JSON, warehouse.JSON, warehouse.String, warehouse.String, warehouse.Numeric, warehouse.Float64, warehouse.Int64, warehouse.Time, warehouse.JSON, warehouse.JSON}
+	want := []any{"[1,2]", `{"a":"x"}`, "a8a6f6a4-3e0c-4a1e-9e3e-0f5c1d2e3f40", "0 months 2 days 0 microseconds", "123456789012345678901234567890", 1.1, int64(7), "01:02:03", `{"k":"v"}`, `"s"`,
+		"18446744073709551615", "-123.45", "0.1", "[1.5]", `{"a":12345678901234567890.123456789}`, `{"1.5":"x"}`}
+	types := []warehouse.Type{warehouse.JSON, warehouse.JSON, warehouse.String, warehouse.String, warehouse.Numeric, warehouse.Float64, warehouse.Int64, warehouse.Time, warehouse.JSON, warehouse.JSON,
+		warehouse.Numeric, warehouse.Numeric, warehouse.Numeric, warehouse.JSON, warehouse.JSON, warehouse.JSON}
 	for i, w := range want {
 		if res.Rows[0][i] != w {
 			t.Errorf("%s = %#v, want %#v", res.Columns[i].Name, res.Rows[0][i], w)

@@ -41,8 +41,9 @@
 // warehouse.RewriteParams). An array parameter binds as a LIST
 // (VARCHAR[], BIGINT[], DOUBLE[], BOOLEAN[], TIMESTAMPTZ[]), used as
 // x = ANY(@p) or x <> ALL(@p). Cells come back as the port's Result types:
-// integers as int64, FLOAT/DOUBLE as float64, DECIMAL/HUGEINT as float64
-// (approximate), VARCHAR/UUID/ENUM as string, BOOLEAN as bool, DATE as
+// integers as int64, FLOAT/DOUBLE as float64, DECIMAL/HUGEINT/UBIGINT
+// (column type NUMERIC) as exact decimal text (a string, see
+// warehouse.Result), VARCHAR/UUID/ENUM as string, BOOLEAN as bool, DATE as
 // time.Time at 00:00 UTC, TIMESTAMP and TIMESTAMPTZ as time.Time in UTC, TIME
 // as a string "15:04:05.999999", BLOB as []byte, JSON and nested types (LIST,
 // STRUCT, MAP) as their JSON text (column type JSON), INTERVAL as a string,

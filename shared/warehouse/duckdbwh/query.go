@@ -84,6 +84,9 @@ func runQuery(ctx context.Context, db *sql.DB, query string, params []warehouse.
 
 // resultType is the port type of a result column with the given DuckDB type.
 func resultType(dbType string) warehouse.Type {
+	if strings.HasSuffix(dbType, "]") { // LIST or ARRAY, of any element type: DECIMAL(10,2)[]
+		return warehouse.JSON
+	}
 	if t, ok := warehouse.NormalizeType(dbType); ok {
 		return t
 	}
@@ -116,7 +119,7 @@ func cell(v any, dbType string, t warehouse.Type) (any, error) {
 		return int64(x), nil
 	case int64:
 		if t == warehouse.Numeric {
-			return float64(x), nil
+			return strconv.FormatInt(x, 10), nil
 		}
 		return x, nil
 	case uint8:
@@ -126,7 +129,7 @@ func cell(v any, dbType string, t warehouse.Type) (any, error) {
 	case uint32:
 		return int64(x), nil
 	case uint64:
-		return float64(x), nil // UBIGINT is NUMERIC
+		return strconv.FormatUint(x, 10), nil // UBIGINT is NUMERIC
 	case float32:
 		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
 		return f, nil
@@ -136,14 +139,10 @@ func cell(v any, dbType string, t warehouse.Type) (any, error) {
 		return x, nil
 	case string:
 		return x, nil
-	case *big.Int:
-		f, _ := new(big.Float).SetInt(x).Float64()
-		if t == warehouse.String {
-			return x.String(), nil
-		}
-		return f, nil
+	case *big.Int: // HUGEINT, UHUGEINT (NUMERIC); BIGNUM (STRING)
+		return x.String(), nil
 	case duckdb.Decimal:
-		return x.Float64(), nil
+		return warehouse.DecimalText(x.Value, int(x.Scale)), nil
 	case time.Time:
 		if t == warehouse.Time {
 			return x.Format("15:04:05.999999"), nil
@@ -160,9 +159,38 @@ func cell(v any, dbType string, t warehouse.Type) (any, error) {
 	case duckdb.UUID:
 		return x.String(), nil
 	}
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(jsonable(v))
 	if err != nil {
 		return nil, err
 	}
 	return string(b), nil
+}
+
+// jsonable turns a nested value (LIST, STRUCT, MAP) into what
+// encoding/json renders as its content: DECIMALs as exact JSON numbers
+// (not Go structs), MAP keys as text.
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonable(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonable(e)
+		}
+		return out
+	case duckdb.Map:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[fmt.Sprint(jsonable(k))] = jsonable(e)
+		}
+		return out
+	case duckdb.Decimal:
+		return json.Number(warehouse.DecimalText(x.Value, int(x.Scale)))
+	}
+	return v
 }

@@ -22,7 +22,8 @@ import (
 func ArrowType(t warehouse.Type) (arrow.DataType, error) { return tabular.ArrowType(t) }
 
 // ParquetFile encodes rows as a Parquet file with the given columns. Values
-// are nil or: string (STRING, JSON), int64, float64 (FLOAT64, NUMERIC), bool,
+// are nil or: string (STRING, JSON; NUMERIC as exact decimal text), int64,
+// float64 (FLOAT64, NUMERIC), bool,
 // time.Time (DATE, TIMESTAMP, DATETIME, TIME: its clock part), []byte.
 func ParquetFile(schema warehouse.Schema, rows [][]any) ([]byte, error) {
 	fields := make([]arrow.Field, len(schema))
@@ -89,11 +90,16 @@ func appendValue(fb array.Builder, t warehouse.Type, v any) error {
 		}
 		bb.Append(f)
 	case *array.Decimal128Builder:
-		f, ok := v.(float64)
-		if !ok {
+		var n decimal128.Num
+		var err error
+		switch x := v.(type) {
+		case float64:
+			n, err = decimal128.FromFloat64(x, 38, 9)
+		case string: // exact decimal text
+			n, err = decimal128.FromString(x, 38, 9)
+		default:
 			return bad()
 		}
-		n, err := decimal128.FromFloat64(f, 38, 9)
 		if err != nil {
 			return err
 		}

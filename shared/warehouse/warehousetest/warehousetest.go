@@ -165,6 +165,7 @@ func RunReplaceInvalid(t *testing.T, open func(t *testing.T) warehouse.Driver, s
 func runQuery(t *testing.T, h Harness) {
 	open, stage := h.Open, h.Stage
 	t.Run("AllTypes", h.need(func(t *testing.T) { testAllTypes(t, open, stage) }, LoadData, RunSQL))
+	t.Run("NumericExact", h.need(func(t *testing.T) { testNumericExact(t, open, stage) }, LoadData, RunSQL))
 	t.Run("Params", h.need(func(t *testing.T) { testParams(t, open, stage) }, LoadData, RunSQL))
 	t.Run("ArrayParams", h.need(func(t *testing.T) { testArrayParams(t, open, stage) }, LoadData, RunSQL))
 	t.Run("ArrayParamsInvalid", func(t *testing.T) { RunArrayParamsInvalid(t, open) })
@@ -861,7 +862,7 @@ func testAllTypes(t *testing.T, open func(t *testing.T) warehouse.Driver, stage 
 	if len(res.Rows) != 2 {
 		t.Fatalf("rows = %v", res.Rows)
 	}
-	want := []any{int64(1), "héllo", int64(-42), 3.25, 1234.5, true, dateVal, tsVal, "13:14:15.25", `{"a":[1,2]}`, []byte{0, 1, 255}}
+	want := []any{int64(1), "héllo", int64(-42), 3.25, "1234.5", true, dateVal, tsVal, "13:14:15.25", `{"a":[1,2]}`, []byte{0, 1, 255}}
 	for i, w := range want {
 		if !cellEq(res.Rows[0][i], w) {
 			t.Errorf("%s = %#v (%T), want %#v (%T)", allTypesSchema[i].Name, res.Rows[0][i], res.Rows[0][i], w, w)
@@ -869,6 +870,47 @@ func testAllTypes(t *testing.T, open func(t *testing.T) warehouse.Driver, stage 
 		if i > 0 && res.Rows[1][i] != nil {
 			t.Errorf("NULL %s = %#v, want nil", allTypesSchema[i].Name, res.Rows[1][i])
 		}
+	}
+}
+
+// testNumericExact: NUMERIC cells come back as exact decimal text (see
+// warehouse.Result), values and sums float64 cannot hold included, and a
+// SUM over many rows does not drift.
+func testNumericExact(t *testing.T, open func(t *testing.T) warehouse.Driver, stage func(t *testing.T, name string, data []byte) string) {
+	d := openT(t, open)
+	ctx := ctxT(t)
+	schema := warehouse.Schema{{Name: "id", Type: warehouse.Int64}, {Name: "amount", Type: warehouse.Numeric, Nullable: true}}
+	must(t, d.CreateDataset(ctx, Dataset))
+	must(t, d.CreateTable(ctx, Dataset, "revenue", schema))
+	values := []string{"12345678901234567890.123456789", "0.1", "-0.000000001", "0", "99999999999999999999.999999999", "-7"}
+	rows := make([][]any, len(values))
+	for i, v := range values {
+		rows[i] = []any{int64(i), v}
+	}
+	load(t, d, warehouse.LoadRequest{Table: "revenue", Sources: []string{stage(t, "revenue.parquet", parquetT(t, schema, rows))}, Mode: warehouse.Append})
+
+	res := query(t, d, "SELECT amount FROM "+table(d, "revenue")+" ORDER BY id")
+	if res.Columns[0].Type != warehouse.Numeric {
+		t.Errorf("column type %s, want NUMERIC", res.Columns[0].Type)
+	}
+	for i, want := range values {
+		if i < len(res.Rows) && res.Rows[i][0] != want {
+			t.Errorf("row %d: %#v (%T), want %q", i, res.Rows[i][0], res.Rows[i][0], want)
+		}
+	}
+	sum := "SELECT SUM(amount) AS total FROM " + table(d, "revenue") + " WHERE id < 4"
+	if res := query(t, d, sum); res.Rows[0][0] != "12345678901234567890.223456788" {
+		t.Errorf("SUM = %#v, want 12345678901234567890.223456788", res.Rows[0][0])
+	}
+	// 0.1 added a million times, plus one smallest unit: exactly
+	// 100000.000000001 (float64 addition drifts to 100000.00000133288).
+	many := "SELECT SUM(CAST('0.1' AS NUMERIC)) + CAST('0.000000001' AS NUMERIC) AS total FROM UNNEST(GENERATE_ARRAY(1, 1000000)) AS i"
+	if d.Dialect() == warehouse.DuckDB {
+		many = "SELECT SUM(CAST('0.1' AS DECIMAL(38, 9))) + CAST('0.000000001' AS DECIMAL(38, 9)) AS total FROM range(1000000)"
+	}
+	res = query(t, d, many)
+	if res.Rows[0][0] != "100000.000000001" || res.Columns[0].Type != warehouse.Numeric {
+		t.Errorf("SUM of a million 0.1 = %#v (%s), want \"100000.000000001\" (NUMERIC)", res.Rows[0][0], res.Columns[0].Type)
 	}
 }
 
