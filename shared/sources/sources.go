@@ -1,6 +1,9 @@
 // Package sources is the port through which ETL reads relational databases:
 // PostgreSQL (package sources/postgres) and MySQL / MariaDB (package
-// sources/mysql).
+// sources/mysql), and the Firestore document store (package
+// sources/firestoresrc: collections are its tables, a schema inferred from
+// sampled documents its columns, Project and CredentialsJSON its
+// connection; see that package).
 //
 // A driver is opened from a Connection (OpenConnection) or a URL (Open):
 //
@@ -118,6 +121,11 @@ type Connection struct {
 	// Egress decides which addresses the driver may connect to; nil
 	// allows public addresses only.
 	Egress *egress.Policy `json:"-"`
+	// Project is the Google Cloud project of a Google source (Firestore).
+	Project string `json:"project,omitempty"`
+	// CredentialsJSON is the service-account key of a Google source: it
+	// is sent to Google's token service and nowhere else, like Password.
+	CredentialsJSON string `json:"-"`
 }
 
 // Timeout returns the connect timeout to use.
@@ -139,6 +147,7 @@ func (c Connection) LogValue() slog.Value {
 		slog.String("host", c.Host), slog.Int("port", c.Port),
 		slog.String("database", c.Database), slog.String("schema", c.Schema),
 		slog.String("username", c.Username), slog.String("sslmode", c.SSLMode),
+		slog.String("project", c.Project),
 	)
 }
 
@@ -233,8 +242,9 @@ type Dialect string
 
 // Dialects.
 const (
-	Postgres Dialect = "postgres"
-	MySQL    Dialect = "mysql"
+	Postgres  Dialect = "postgres"
+	MySQL     Dialect = "mysql"
+	Firestore Dialect = "firestore" // a document store: no SQL
 )
 
 // Confidence says how sure a type mapping is.
@@ -294,6 +304,10 @@ type ColumnMeta struct {
 	// Samples are up to the requested number of values from the first rows,
 	// formatted with FormatValue ("NULL" for NULL).
 	Samples []string `json:"samples"`
+	// Presence is, for a source without a fixed schema (Firestore), the
+	// share of the sampled documents that have the field (0-1]; 0 where
+	// every row has the column.
+	Presence float64 `json:"presence,omitempty"`
 }
 
 // Recommendation is what Describe suggests for an incremental job.

@@ -116,6 +116,8 @@ func TestRecommendTimestamp(t *testing.T) {
 		{[]sources.ColumnMeta{c("shipped", true), c("paid", true)}, "shipped"},
 		{[]sources.ColumnMeta{c("updated_at", false), c("paid", true)}, "paid"},
 		{[]sources.ColumnMeta{c("id", false)}, ""},
+		// By the warehouse name too: "Updated At" is updated_at.
+		{[]sources.ColumnMeta{c("paid", true), {OriginalName: "Updated At", Name: "updated_at", Temporal: true}}, "Updated At"},
 	} {
 		got, why := RecommendTimestamp(tc.cols)
 		if got != tc.want || why == "" {

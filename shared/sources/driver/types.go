@@ -132,9 +132,25 @@ var (
 // (case-insensitive), else the first temporal column. It returns the source
 // name and the reason ("" if there is no temporal column).
 func RecommendTimestamp(cols []sources.ColumnMeta) (name, reason string) {
+	if name, reason := RecommendNamedTimestamp(cols); name != "" {
+		return name, reason
+	}
+	for _, c := range cols {
+		if c.Temporal {
+			return c.OriginalName, "first date/time column: check that it grows with new rows"
+		}
+	}
+	return "", "no date/time column: use a full (catalog) load"
+}
+
+// RecommendNamedTimestamp is the first two steps of RecommendTimestamp: a
+// temporal column named like updated_at, else like created_at, by its
+// source name or its warehouse name ("Updated At" is updated_at); "" (and
+// no reason) when no column has such a name.
+func RecommendNamedTimestamp(cols []sources.ColumnMeta) (name, reason string) {
 	find := func(want string) string {
 		for _, c := range cols {
-			if c.Temporal && strings.EqualFold(c.OriginalName, want) {
+			if c.Temporal && (strings.EqualFold(c.OriginalName, want) || strings.EqualFold(c.Name, want)) {
 				return c.OriginalName
 			}
 		}
@@ -150,10 +166,5 @@ func RecommendTimestamp(cols []sources.ColumnMeta) (name, reason string) {
 			return n, "creation time: incremental loads pick up new rows only, not updates"
 		}
 	}
-	for _, c := range cols {
-		if c.Temporal {
-			return c.OriginalName, "first date/time column: check that it grows with new rows"
-		}
-	}
-	return "", "no date/time column: use a full (catalog) load"
+	return "", ""
 }

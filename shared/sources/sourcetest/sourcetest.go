@@ -9,7 +9,11 @@
 // address a host name resolves to.
 //
 // The suite creates its own tables (unique names per run) in the default
-// schema of the driver Open returns and drops them at the end.
+// schema of the driver Open returns and drops them at the end: with SQL
+// through Config.Exec, or, for a source without SQL (a document store),
+// through Config.Fixture. Config.Caps says what a source cannot do; the
+// checks that need it are skipped with the reason, or (Schemaless) check
+// what a source that infers its columns from stored values can promise.
 package sourcetest
 
 import (
@@ -50,6 +54,47 @@ type Config struct {
 	Conn func(t testing.TB) sources.Connection
 	// New opens the driver for a connection (the driver's New).
 	New func(c sources.Connection) (sources.Driver, error)
+	// Fixture makes the suite's tables in a source without SQL; nil: the
+	// suite runs SQL through Exec.
+	Fixture Fixture
+	// Caps are the source's limits.
+	Caps Caps
+}
+
+// Fixture makes tables in a source without SQL (a document store).
+type Fixture interface {
+	// Insert writes rows into table name (creating it): each row maps a
+	// column name to its value (nil: a null value). Values are int64,
+	// float64, string, bool, time.Time, []byte, map[string]any or []any.
+	// Every row has an int64 "id": the row's key, whose text the source
+	// must use as its own key (a document id), so that BoundaryKeys
+	// encode as the id's.
+	Insert(t testing.TB, name string, rows []map[string]any)
+	// Drop removes table name and its rows.
+	Drop(t testing.TB, name string)
+}
+
+// Caps say what a source cannot do.
+type Caps struct {
+	// Schemaless: the source has no declared columns; it infers them from
+	// the stored values (NUMERIC, DATE, TIME... are stored as what holds
+	// them: text, timestamps), may add columns of its own, orders them its
+	// way and reports every column nullable. The suite finds columns by
+	// name and checks the types the values determine.
+	Schemaless bool
+	// KeyColumn is the source name of the key column a Schemaless source
+	// reports (its document id column); "id" otherwise.
+	KeyColumn string
+	// NoAuth: the test server accepts any credentials (an emulator);
+	// BadAuth is skipped.
+	NoAuth bool
+}
+
+func (c Caps) key() string {
+	if c.KeyColumn == "" {
+		return "id"
+	}
+	return c.KeyColumn
 }
 
 // Run runs the suite.
@@ -104,6 +149,10 @@ func Q(d sources.Dialect, name string) string {
 func (s *suite) q(name string) string { return Q(s.dialect, name) }
 
 func (s *suite) create(t *testing.T, name, ddl string) {
+	if s.cfg.Fixture != nil {
+		t.Cleanup(func() { s.cfg.Fixture.Drop(t, name) })
+		return
+	}
 	s.cfg.Exec(t, "DROP TABLE IF EXISTS "+s.q(name))
 	s.cfg.Exec(t, ddl)
 	t.Cleanup(func() { s.cfg.Exec(t, "DROP TABLE IF EXISTS "+s.q(name)) })
@@ -207,8 +256,61 @@ func (s *suite) lit(v any, c col) string {
 	panic(fmt.Sprintf("lit %T", v))
 }
 
+// docValue is an allRows value as a document stores it: JSON as a map or
+// an array.
+func docValue(v any, c col) any {
+	if c.name == "js" && v != nil {
+		if v == `[]` {
+			return []any{}
+		}
+		return map[string]any{"a": int64(1)}
+	}
+	return v
+}
+
+// docWant is the value a Schemaless source extracts for an allRows value:
+// JSON as compact text.
+func docWant(v any, c col) any {
+	if c.name == "js" && v != nil {
+		return strings.ReplaceAll(v.(string), " ", "")
+	}
+	return v
+}
+
+// docType is the warehouse type a Schemaless source infers from a value.
+func docType(v any) warehouse.Type {
+	switch v.(type) {
+	case int64:
+		return warehouse.Int64
+	case float64:
+		return warehouse.Float64
+	case bool:
+		return warehouse.Bool
+	case time.Time:
+		return warehouse.Timestamp
+	case []byte:
+		return warehouse.Bytes
+	case map[string]any, []any:
+		return warehouse.JSON
+	}
+	return warehouse.String
+}
+
 func (s *suite) createAll(t *testing.T) {
 	s.all = s.prefix + "All Types"
+	if s.cfg.Fixture != nil {
+		s.create(t, s.all, "")
+		var docs []map[string]any
+		for _, r := range allRows {
+			doc := map[string]any{}
+			for i, v := range r {
+				doc[allCols[i].name] = docValue(v, allCols[i])
+			}
+			docs = append(docs, doc)
+		}
+		s.cfg.Fixture.Insert(t, s.all, docs)
+		return
+	}
 	var defs, names []string
 	for _, c := range allCols {
 		typ := c.pgType
@@ -243,6 +345,11 @@ var (
 
 func (s *suite) createEvents(t *testing.T) {
 	s.events = s.prefix + "events"
+	if s.cfg.Fixture != nil {
+		s.create(t, s.events, "")
+		s.insertEvents(t, [][]any{{1, "a", t1}, {2, "b", t2}, {3, "c", t2}, {4, "d", t3}, {5, "null ts", nil}})
+		return
+	}
 	typ := "timestamp"
 	if s.dialect == sources.MySQL {
 		typ = "datetime(6)"
@@ -252,6 +359,18 @@ func (s *suite) createEvents(t *testing.T) {
 }
 
 func (s *suite) insertEvents(t *testing.T, rows [][]any) {
+	if s.cfg.Fixture != nil {
+		var docs []map[string]any
+		for _, r := range rows {
+			var ts any
+			if tm, ok := r[2].(time.Time); ok {
+				ts = tm
+			}
+			docs = append(docs, map[string]any{"id": int64(r[0].(int)), "name": r[1], "Updated At": ts})
+		}
+		s.cfg.Fixture.Insert(t, s.events, docs)
+		return
+	}
 	var vals []string
 	for _, r := range rows {
 		ts := "NULL"
@@ -334,6 +453,64 @@ func (s *suite) testDescribe(t *testing.T) {
 	if m.TotalRows != 3 || !m.RowsExact {
 		t.Errorf("TotalRows = %d (exact %v), want 3", m.TotalRows, m.RowsExact)
 	}
+	if s.cfg.Caps.Schemaless {
+		s.describeSchemaless(t, m)
+	} else {
+		s.describeTyped(t, m)
+	}
+	// Zero samples, and a table without a primary key.
+	ev, err := s.d.Describe(ctx(t), "", s.events, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Columns[0].Samples) != 0 || ev.Recommended.TimestampColumn != "Updated At" {
+		t.Errorf("events: samples %v, recommended %q", ev.Columns[0].Samples, ev.Recommended.TimestampColumn)
+	}
+}
+
+// describeSchemaless checks the columns of the all-types table as a source
+// that infers them from the values reports them.
+func (s *suite) describeSchemaless(t *testing.T, m sources.TableMeta) {
+	byName := map[string]sources.ColumnMeta{}
+	names := map[string]bool{}
+	for _, c := range m.Columns {
+		byName[c.OriginalName] = c
+		if names[c.Name] {
+			t.Errorf("warehouse name %q given twice", c.Name)
+		}
+		names[c.Name] = true
+	}
+	for i, want := range allCols {
+		c, ok := byName[want.name]
+		if !ok {
+			t.Errorf("no column %q among %d", want.name, len(m.Columns))
+			continue
+		}
+		wt := docType(docValue(allRows[0][i], want))
+		if c.Type != wt || c.Confidence != sources.High || c.Temporal != sourcedriver.IsTemporal(wt) || c.SourceType == "" {
+			t.Errorf("column %q (%s): type %s confidence %s temporal %v, want %s high", want.name, c.SourceType, c.Type, c.Confidence, c.Temporal, wt)
+		}
+		if c.NameChanged != (c.Name != want.name) || len(c.Samples) != 3 {
+			t.Errorf("column %q: name %q changed %v, %d samples (want 3)", want.name, c.Name, c.NameChanged, len(c.Samples))
+		}
+	}
+	if c := byName["Order Total (€)"]; c.Name != "order_total" {
+		t.Errorf("Order Total (€) is named %q, want order_total", c.Name)
+	}
+	if txt := byName["txt"]; !slices.Contains(txt.Samples, unicodeText) || !slices.Contains(txt.Samples, "NULL") {
+		t.Errorf("txt samples %q lack the unicode value or NULL", txt.Samples)
+	}
+	key := s.cfg.Caps.key()
+	if !byName[key].PrimaryKey || !reflect.DeepEqual(m.Recommended.PrimaryKey, []string{key}) {
+		t.Errorf("key column %q: primary key %v, recommended key %v", key, byName[key].PrimaryKey, m.Recommended.PrimaryKey)
+	}
+	if m.Recommended.TimestampColumn != "updated_at" || m.Recommended.TimestampReason == "" {
+		t.Errorf("recommended timestamp %q (%s), want updated_at", m.Recommended.TimestampColumn, m.Recommended.TimestampReason)
+	}
+}
+
+// describeTyped checks the columns of the all-types table of a SQL source.
+func (s *suite) describeTyped(t *testing.T, m sources.TableMeta) {
 	if len(m.Columns) != len(allCols) {
 		t.Fatalf("%d columns, want %d", len(m.Columns), len(allCols))
 	}
@@ -382,14 +559,6 @@ func (s *suite) testDescribe(t *testing.T) {
 	if ws[0].Name != "id" || ws[0].Nullable || ws[18].Name != "order_total" {
 		t.Errorf("warehouse schema %+v", ws)
 	}
-	// Zero samples, and a table without a primary key.
-	ev, err := s.d.Describe(ctx(t), "", s.events, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ev.Columns[0].Samples) != 0 || ev.Recommended.TimestampColumn != "Updated At" {
-		t.Errorf("events: samples %v, recommended %q", ev.Columns[0].Samples, ev.Recommended.TimestampColumn)
-	}
 }
 
 // collect reads all rows of an iterator.
@@ -432,23 +601,44 @@ func (s *suite) testExtractAll(t *testing.T) {
 		t.Fatalf("Extract: %v", err)
 	}
 	cols := it.Columns()
-	if len(cols) != len(allCols) {
-		t.Fatalf("%d columns, want %d", len(cols), len(allCols))
-	}
-	for i, c := range cols {
-		if c.Name != allNames[i] || c.OriginalName != allCols[i].name {
-			t.Errorf("column %d: %q (%q)", i, c.Name, c.OriginalName)
+	// at[i] is the extract column of allCols[i].
+	at := make([]int, len(allCols))
+	if s.cfg.Caps.Schemaless {
+		pos := map[string]int{}
+		for j, c := range cols {
+			pos[c.OriginalName] = j
+		}
+		for i, c := range allCols {
+			j, ok := pos[c.name]
+			if !ok {
+				t.Fatalf("no column %q in the extract", c.name)
+			}
+			at[i] = j
+		}
+	} else {
+		if len(cols) != len(allCols) {
+			t.Fatalf("%d columns, want %d", len(cols), len(allCols))
+		}
+		for i, c := range cols {
+			at[i] = i
+			if c.Name != allNames[i] || c.OriginalName != allCols[i].name {
+				t.Errorf("column %d: %q (%q)", i, c.Name, c.OriginalName)
+			}
 		}
 	}
 	rows := collect(t, it)
 	if len(rows) != len(allRows) {
 		t.Fatalf("%d rows, want %d", len(rows), len(allRows))
 	}
-	slices.SortFunc(rows, func(a, b []any) int { return int(a[0].(int64) - b[0].(int64)) })
+	slices.SortFunc(rows, func(a, b []any) int { return int(a[at[0]].(int64) - b[at[0]].(int64)) })
 	for r := range rows {
-		for i, v := range rows[r] {
-			if want := allRows[r][i]; !Same(v, want) {
-				t.Errorf("row %d column %q: got %#v (%T), want %#v (%T)", r+1, allCols[i].name, v, v, want, want)
+		for i, c := range allCols {
+			want := allRows[r][i]
+			if s.cfg.Caps.Schemaless {
+				want = docWant(want, c)
+			}
+			if v := rows[r][at[i]]; !Same(v, want) {
+				t.Errorf("row %d column %q: got %#v (%T), want %#v (%T)", r+1, c.name, v, v, want, want)
 			}
 		}
 	}
@@ -480,7 +670,7 @@ func (s *suite) testSelected(t *testing.T) {
 	if !Same(it.Watermark(), utc("2024-06-01 08:00:00")) {
 		t.Errorf("watermark %v", it.Watermark())
 	}
-	if !reflect.DeepEqual(it.BoundaryKeys(), []string{sources.EncodeKey([]any{int64(3)})}) || !reflect.DeepEqual(it.KeyColumns(), []string{"id"}) {
+	if !reflect.DeepEqual(it.BoundaryKeys(), []string{sources.EncodeKey([]any{int64(3)})}) || !reflect.DeepEqual(it.KeyColumns(), []string{s.cfg.Caps.key()}) {
 		t.Errorf("boundary %v key %v", it.BoundaryKeys(), it.KeyColumns())
 	}
 	_, err = s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.all, Columns: []string{"nope"}})
@@ -573,6 +763,9 @@ func (s *suite) testNotFound(t *testing.T) {
 }
 
 func (s *suite) testBadAuth(t *testing.T) {
+	if s.cfg.Caps.NoAuth {
+		t.Skip("the test server accepts any credentials")
+	}
 	raw, password := s.cfg.OpenBadAuth(t)
 	d := sources.New(raw)
 	defer d.Close()
@@ -595,7 +788,14 @@ func (s *suite) testCancel(t *testing.T) {
 	name := s.prefix + "many"
 	s.create(t, name, "CREATE TABLE "+s.q(name)+" (id integer PRIMARY KEY, payload varchar(100))")
 	const n = 20000
-	for start := 0; start < n; start += 5000 {
+	if s.cfg.Fixture != nil {
+		docs := make([]map[string]any, n)
+		for i := range docs {
+			docs[i] = map[string]any{"id": int64(i), "payload": fmt.Sprintf("payload %d", i)}
+		}
+		s.cfg.Fixture.Insert(t, name, docs)
+	}
+	for start := 0; start < n && s.cfg.Fixture == nil; start += 5000 {
 		var vals []string
 		for i := start; i < start+5000; i++ {
 			vals = append(vals, fmt.Sprintf("(%d, 'payload %d')", i, i))
