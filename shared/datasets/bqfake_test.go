@@ -79,6 +79,19 @@ func TestBigQueryRequests(t *testing.T) {
 				continue
 			}
 			wantType, wantValue := bqParam(p.Value)
+			if arr, ok := bqArray(p.Value); ok {
+				if got.ParameterType == nil || got.ParameterType.Type != "ARRAY" || got.ParameterType.ArrayType == nil ||
+					got.ParameterType.ArrayType.Type != arr[0] || got.ParameterValue == nil || len(got.ParameterValue.ArrayValues) != len(arr)-1 {
+					t.Errorf("query %d array parameter %s: sent %+v %+v, want ARRAY<%s> of %d", i, p.Name, got.ParameterType, got.ParameterValue, arr[0], len(arr)-1)
+					continue
+				}
+				for k, av := range got.ParameterValue.ArrayValues {
+					if av.Value != arr[k+1] {
+						t.Errorf("query %d array parameter %s[%d] = %q, want %q", i, p.Name, k, av.Value, arr[k+1])
+					}
+				}
+				continue
+			}
 			if got.ParameterType == nil || got.ParameterType.Type != wantType ||
 				got.ParameterValue == nil || got.ParameterValue.Value != wantValue {
 				t.Errorf("query %d parameter %s: sent %+v %+v, want %s %q", i, p.Name, got.ParameterType, got.ParameterValue, wantType, wantValue)
@@ -88,6 +101,28 @@ func TestBigQueryRequests(t *testing.T) {
 	if probs := fake.Problems(); len(probs) > 0 {
 		t.Errorf("the fake noted problems: %v", probs)
 	}
+}
+
+// bqArray is an array parameter's element type followed by its values'
+// text, or false for a scalar.
+func bqArray(v any) ([]string, bool) {
+	switch x := v.(type) {
+	case []string:
+		return append([]string{"STRING"}, x...), true
+	case []int64:
+		out := []string{"INT64"}
+		for _, n := range x {
+			out = append(out, strconv.FormatInt(n, 10))
+		}
+		return out, true
+	case []bool:
+		out := []string{"BOOL"}
+		for _, b := range x {
+			out = append(out, strconv.FormatBool(b))
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 // bqParam is the BigQuery type and value text of a parameter value.

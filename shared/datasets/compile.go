@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -542,25 +543,14 @@ func (b *builder) rowCond(f *Filter, c *column) string {
 			}
 		}
 	case FilterCategory:
-		refs := make([]string, len(f.Values))
-		for i, v := range f.Values {
-			var val any = v
-			switch c.typ {
-			case warehouse.Int64:
-				val, _ = strconv.ParseInt(v, 10, 64)
-			case warehouse.Bool:
-				val, _ = strconv.ParseBool(v)
-			}
-			refs[i] = b.param(val)
-		}
-		list := "(" + strings.Join(refs, ", ") + ")"
+		ref := b.param(categoryValues(f.Values, c.typ))
 		if f.Mode == "exclude" {
 			if f.IncludeNulls {
-				return "(" + col + " IS NULL OR " + col + " NOT IN " + list + ")"
+				return "(" + col + " IS NULL OR " + warehouse.InArray(x.d, col, ref, true) + ")"
 			}
-			return "(" + col + " IS NOT NULL AND " + col + " NOT IN " + list + ")"
+			return "(" + col + " IS NOT NULL AND " + warehouse.InArray(x.d, col, ref, true) + ")"
 		}
-		cond = col + " IN " + list
+		cond = warehouse.InArray(x.d, col, ref, false)
 	case FilterNumeric:
 		switch f.Op {
 		case "gt":
@@ -587,6 +577,26 @@ func (b *builder) rowCond(f *Filter, c *column) string {
 		return "(" + cond + " OR " + col + " IS NULL)"
 	}
 	return cond
+}
+
+// categoryValues is a category filter's values as one array parameter of
+// the column's type (validation checked that they parse).
+func categoryValues(vs []string, t warehouse.Type) any {
+	switch t {
+	case warehouse.Int64:
+		out := make([]int64, len(vs))
+		for i, v := range vs {
+			out[i], _ = strconv.ParseInt(v, 10, 64)
+		}
+		return out
+	case warehouse.Bool:
+		out := make([]bool, len(vs))
+		for i, v := range vs {
+			out[i], _ = strconv.ParseBool(v)
+		}
+		return out
+	}
+	return slices.Clone(vs)
 }
 
 // queryJSON is Query's JSON form: each parameter with its type, so that a
@@ -621,6 +631,16 @@ func (q Query) MarshalJSON() ([]byte, error) {
 			pj.Type, pj.Value = "timestamp", v.UTC().Format(time.RFC3339Nano)
 		case nil:
 			pj.Type = "null"
+		case []string:
+			pj.Type = "array<string>"
+		case []int64:
+			strs := make([]string, len(v))
+			for i, n := range v {
+				strs[i] = strconv.FormatInt(n, 10)
+			}
+			pj.Type, pj.Value = "array<int64>", strs
+		case []bool:
+			pj.Type = "array<bool>"
 		default:
 			return nil, errs.E(errs.Unknown, "datasets: parameter %s has type %T", p.Name, p.Value)
 		}
@@ -679,6 +699,28 @@ func decodeParam(typ string, raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return time.Parse(time.RFC3339Nano, s)
+	case "array<string>":
+		var vs []string
+		err := json.Unmarshal(raw, &vs)
+		return vs, err
+	case "array<bool>":
+		var vs []bool
+		err := json.Unmarshal(raw, &vs)
+		return vs, err
+	case "array<int64>":
+		var strs []string
+		if err := json.Unmarshal(raw, &strs); err != nil {
+			return nil, err
+		}
+		vs := make([]int64, len(strs))
+		for i, v := range strs {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			vs[i] = n
+		}
+		return vs, nil
 	}
 	return nil, errs.E(errs.Invalid, "unknown parameter type %q", typ)
 }

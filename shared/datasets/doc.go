@@ -78,8 +78,9 @@
 //
 // Identifiers come from the schemas and are quoted with warehouse.QuoteIdent;
 // every value (dates, numbers, category values, day counts, percentages) is
-// an @name parameter (warehouse.Param), never SQL text. Category lists are
-// one scalar parameter per value. The dialect differences are all in
+// an @name parameter (warehouse.Param), never SQL text. A category list is
+// one array parameter (warehouse.InArray: IN UNNEST on BigQuery, = ANY on
+// DuckDB). The dialect differences are all in
 // dialect.go.
 //
 // # Join and role suggestions

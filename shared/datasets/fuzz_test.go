@@ -139,7 +139,7 @@ func init() {
 		base CASE WHEN THEN ELSE END UNIX_SECONDS floor epoch BIGINT hash MOD FARM_FINGERPRINT TO_JSON_STRING STRUCT
 		hash_seed hash_key1 hash_key2 hash_key3
 		DISTINCT AVG MIN LIMIT UNION ALL DOUBLE FLOAT64 VARCHAR STRING quantile_cont APPROX_QUANTILES OFFSET d pairs cc cp
-		ROW_NUMBER GREATEST DIV r`) {
+		ROW_NUMBER GREATEST DIV r UNNEST ANY`) {
 		sqlWords[w] = true
 	}
 	for i := range MaxTables {

@@ -319,9 +319,10 @@ func TestServicePreviewIsSeeded(t *testing.T) {
 
 func TestQueryJSONKeepsParameterTypes(t *testing.T) {
 	ts := time.Date(2024, 3, 1, 12, 30, 0, 5, time.UTC)
-	q := Query{SQL: "SELECT @p1, @p2, @p3, @p4, @p5, @p6", Params: []warehouse.Param{
+	q := Query{SQL: "SELECT @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9", Params: []warehouse.Param{
 		{Name: "p1", Value: int64(9007199254740993)}, {Name: "p2", Value: 50.0}, {Name: "p3", Value: "x'; --"},
 		{Name: "p4", Value: true}, {Name: "p5", Value: ts}, {Name: "p6", Value: nil},
+		{Name: "p7", Value: []string{"a'b", ""}}, {Name: "p8", Value: []int64{1 << 62, -3}}, {Name: "p9", Value: []bool{true, false}},
 	}}
 	b, err := json.Marshal(q)
 	if err != nil {

@@ -11,8 +11,8 @@ WITH joined AS (
 ),
 filtered AS (
   SELECT * FROM joined
-  WHERE (`category` IS NOT NULL AND `category` NOT IN (@p1))
+  WHERE (`category` IS NOT NULL AND (`category`) NOT IN UNNEST(@p1))
 )
 SELECT `invoice_no`, `customer_id`, `product`, `invoice_ts`, `amount`, `category`
 FROM filtered
--- @p1 = string toys
+-- @p1 = []string [toys]

@@ -12,9 +12,8 @@ WITH joined AS (
 ),
 filtered AS (
   SELECT * FROM joined
-  WHERE ("_b2b_6" IS NULL OR "_b2b_6" NOT IN (@p1, @p2))
+  WHERE ("_b2b_6" IS NULL OR ("_b2b_6") <> ALL(@p1))
 )
 SELECT "invoice_no", "customer_id", "product", "invoice_ts", "amount", "category"
 FROM filtered
--- @p1 = string UK
--- @p2 = string FR
+-- @p1 = []string [UK FR]

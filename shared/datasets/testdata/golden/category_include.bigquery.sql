@@ -11,9 +11,8 @@ WITH joined AS (
 ),
 filtered AS (
   SELECT * FROM joined
-  WHERE `category` IN (@p1, @p2)
+  WHERE (`category`) IN UNNEST(@p1)
 )
 SELECT `invoice_no`, `customer_id`, `product`, `invoice_ts`, `amount`, `category`
 FROM filtered
--- @p1 = string toys
--- @p2 = string '; DROP TABLE x; --
+-- @p1 = []string [toys '; DROP TABLE x; --]

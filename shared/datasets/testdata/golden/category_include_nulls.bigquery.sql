@@ -11,8 +11,8 @@ WITH joined AS (
 ),
 filtered AS (
   SELECT * FROM joined
-  WHERE (`category` IN (@p1) OR `category` IS NULL)
+  WHERE ((`category`) IN UNNEST(@p1) OR `category` IS NULL)
 )
 SELECT `invoice_no`, `customer_id`, `product`, `invoice_ts`, `amount`, `category`
 FROM filtered
--- @p1 = string toys
+-- @p1 = []string [toys]

@@ -14,7 +14,7 @@ WITH joined AS (
 filtered AS (
   SELECT * FROM joined
   WHERE `invoice_ts` > TIMESTAMP_SUB((SELECT MAX(`invoice_ts`) FROM joined), INTERVAL @p1 DAY)
-    AND `_b2b_6` IN (@p2)
+    AND (`_b2b_6`) IN UNNEST(@p2)
     AND `_b2b_7` > @p3
 ),
 top_products AS (
@@ -57,7 +57,7 @@ WHERE `product` IN (SELECT k FROM top_products)
   AND `customer_id` IN (SELECT k FROM top_customers)
   AND `customer_id` IN (SELECT k FROM customer_transactions)
 -- @p1 = int64 180
--- @p2 = string UK
+-- @p2 = []string [UK]
 -- @p3 = int64 0
 -- @p4 = float64 80
 -- @p5 = float64 90

@@ -14,7 +14,7 @@ WITH joined AS (
 filtered AS (
   SELECT * FROM joined
   WHERE "invoice_ts" > ((SELECT MAX("invoice_ts") FROM joined) - to_days(CAST(@p1 AS INTEGER)))
-    AND "_b2b_6" IN (@p2)
+    AND ("_b2b_6") = ANY(@p2)
     AND "_b2b_7" > @p3
 ),
 top_products AS (
@@ -57,7 +57,7 @@ WHERE "product" IN (SELECT k FROM top_products)
   AND "customer_id" IN (SELECT k FROM top_customers)
   AND "customer_id" IN (SELECT k FROM customer_transactions)
 -- @p1 = int64 180
--- @p2 = string UK
+-- @p2 = []string [UK]
 -- @p3 = int64 0
 -- @p4 = float64 80
 -- @p5 = float64 90
