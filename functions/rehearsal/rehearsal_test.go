@@ -95,7 +95,12 @@ func TestCloudRehearsal(t *testing.T) {
 	r.functions()
 	r.subscriptions(ctx)
 	r.tenantAndJob(ctx)
-	go r.sweeper(ctx)
+	sweepBus, err := pubsubbus.New(ctx, r.project, pubsubbus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sweepBus.Close()
+	go sweeper(ctx, sweepBus)
 
 	// The whole chain: drop → FileDropped → RunRequested → LoadRequested.
 	run := r.drop(ctx, "orders/"+sample)
@@ -405,14 +410,9 @@ func (r *rehearsal) tenantAndJob(ctx context.Context) {
 	r.phase("tenant %s bootstrapped; job %s loads orders/*.csv.gz into %s.%s", tenant, job.ID, dataset, table)
 }
 
-// sweeper publishes the sweeper's tick as Cloud Scheduler does.
-func (r *rehearsal) sweeper(ctx context.Context) {
-	bus, err := pubsubbus.New(ctx, r.project, pubsubbus.Options{})
-	if err != nil {
-		r.t.Errorf("sweeper: %v", err)
-		return
-	}
-	defer bus.Close()
+// sweeper publishes the sweeper's tick on bus as Cloud Scheduler does,
+// until ctx is done.
+func sweeper(ctx context.Context, bus *pubsubbus.Bus) {
 	tick := time.NewTicker(sweepEvery)
 	defer tick.Stop()
 	for n := 0; ; n++ {
