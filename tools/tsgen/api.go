@@ -28,6 +28,7 @@ func apiConfig() Config {
 			{"ScheduleSpec", schedule.Spec{}},
 			{"ScheduleView", etl.ScheduleView{}},
 			{"Run", etl.Run{}},
+			{"Phase", etl.Phase("")},
 			{"Reject", etl.Reject{}},
 			{"RunsSummary", etl.RunsSummary{}},
 			{"StorageObject", eventschemas.ObjectRef{}},
@@ -61,6 +62,8 @@ func apiConfig() Config {
 		Fields: []FieldType{
 			{etl.Run{}, "status", "RunStatus"},
 			{etl.Run{}, "error_type", "RunErrorType"},
+			// A run that has not started has no phase yet.
+			{etl.Progress{}, "phase", "Phase | ''"},
 			{etl.RunSummary{}, "status", "RunStatus"},
 			{schedule.Spec{}, "type", "ScheduleType"},
 		},

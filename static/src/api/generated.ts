@@ -366,7 +366,7 @@ export type Phase = 'init' | 'validation' | 'extraction' | 'loading' | 'load' | 
 
 /** Progress is the live progress of a running run. */
 export interface Progress {
-  phase: Phase;
+  phase: Phase | '';
   rows_read: number;
 }
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { run, stages } from '../test/fixtures';
-import type { Phase } from '../api/types';
 import { baseName, encodingLabel, hasTable, rowsRead, runDurationSeconds, runPhase, skippedLabel, skippedReason, skippedRunId, skippedSentence, startOutcome, statusMeta } from './runs';
 
 describe('runs helpers', () => {
@@ -26,7 +25,7 @@ describe('runs helpers', () => {
     expect(runPhase(run({ status: 'pending' }))).toEqual({ label: 'Queued', percent: 2 });
     expect(runPhase(run({ status: 'running', progress: { rows_read: 5, phase: 'loading' } })).label).toBe('Loading');
     expect(
-      runPhase(run({ status: 'running', progress: { rows_read: 0, phase: '' as Phase }, stages: stages({ init_completed_at: '2026-01-01T00:00:00Z' }) })).label,
+      runPhase(run({ status: 'running', progress: { rows_read: 0, phase: '' }, stages: stages({ init_completed_at: '2026-01-01T00:00:00Z' }) })).label,
     ).toBe('Validating');
   });
 
