@@ -1,3 +1,5 @@
+import { Skeleton } from '@mantine/core';
+import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AREAS } from './areas';
 import { useAuth } from './auth/AuthProvider';
@@ -13,6 +15,9 @@ import { TablesPage } from './pages/etl/TablesPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { UsersPage } from './pages/settings/UsersPage';
+
+// The datasets area (React Flow, Recharts) loads on first visit, in its own chunk.
+const DatasetRoutes = lazy(() => import('./pages/datasets/DatasetRoutes'));
 
 function RequireAuth({ children }: { children: React.ReactNode }) {
   const { session } = useAuth();
@@ -48,6 +53,14 @@ export function AppRoutes() {
           <Route index element={<ConnectionsPage />} />
           <Route path=":id" element={<ConnectionDetailPage />} />
         </Route>
+        <Route
+          path="datasets/*"
+          element={
+            <Suspense fallback={<Skeleton h={240} />}>
+              <DatasetRoutes />
+            </Suspense>
+          }
+        />
         <Route path="settings">
           <Route index element={<Navigate to="/settings/users" replace />} />
           <Route path="users" element={<UsersPage />} />

@@ -51,13 +51,9 @@ export const AREAS: Area[] = [
     label: 'Datasets',
     path: '/datasets',
     icon: IconDatabase,
-    ready: false,
+    ready: true,
     summary: 'Shape loaded tables into a training dataset.',
-    plans: [
-      'Join orders, customers and products, with keys detected for you',
-      'Assign column roles: customer, product, timestamp, quantity, price',
-      'Filters, statistics and data-quality checks before training',
-    ],
+    plans: [],
   },
   {
     key: 'features',
