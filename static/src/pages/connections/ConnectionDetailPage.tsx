@@ -21,9 +21,10 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { keys, queries, useConnection } from '../../api/queries';
-import type { Connection, TestResult } from '../../api/types';
+import type { Connection, SourceColumn, SourceFile, TestResult } from '../../api/types';
 import { useApi, useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
+import { DataTable, type DataColumn } from '../../components/DataTable';
 import { PageHeader } from '../../components/PageHeader';
 import { Empty, ErrorState, TableSkeleton } from '../../components/States';
 import { formatBytes, formatCount, formatDateTime, formatRelative } from '../../lib/format';
@@ -33,13 +34,92 @@ import { DuplicateWarning, TestResultView } from './ConnectionForm';
 import { LastTest } from './ConnectionsPage';
 import { TypeBadge, typeSpec } from './connectionTypes';
 
-const th = (label: string) => (
-  <Table.Th key={label}>
-    <Text size="xs" fw={600} c="dimmed" tt="uppercase" style={{ letterSpacing: '0.04em' }}>
-      {label}
+/** The columns of a source table's description; `timestampColumn` is starred. */
+function sourceColumns(timestampColumn: string | undefined): DataColumn<SourceColumn>[] {
+  const mono = (text: string, dim = false) => (
+    <Text size="sm" className="mono" c={dim ? 'dimmed' : undefined}>
+      {text}
     </Text>
-  </Table.Th>
-);
+  );
+  return [
+    {
+      key: 'name',
+      header: 'Column',
+      cell: (col) => (
+        <Group gap={4} wrap="nowrap">
+          <Text size="sm" className="mono" fw={600}>
+            {col.name}
+          </Text>
+          {timestampColumn === col.original_name && <IconStar size={12} color="var(--mantine-color-yellow-6)" />}
+        </Group>
+      ),
+    },
+    { key: 'source-name', header: 'Source name', cell: (col) => mono(col.original_name, !col.name_changed) },
+    { key: 'source-type', header: 'Source type', cell: (col) => mono(col.source_type) },
+    {
+      key: 'type',
+      header: 'Type',
+      cell: (col) => (
+        <Tooltip label={col.warning} disabled={!col.warning} multiline maw={300}>
+          <Badge size="sm" variant="light" color={col.warning ? 'yellow' : col.confidence === 'medium' ? 'gray' : 'brand'} tt="none">
+            {col.type}
+          </Badge>
+        </Tooltip>
+      ),
+    },
+    { key: 'nullable', header: 'Nullable', cell: (col) => <Text size="sm">{col.nullable ? 'yes' : 'no'}</Text> },
+    {
+      key: 'key',
+      header: 'Key',
+      cell: (col) =>
+        col.primary_key && (
+          <Badge size="xs" color="violet" variant="light">
+            PK
+          </Badge>
+        ),
+    },
+    {
+      key: 'samples',
+      header: 'Samples',
+      cell: (col) => (
+        <Text size="xs" className="mono" c="dimmed" truncate maw={260}>
+          {(col.samples ?? []).join(', ')}
+        </Text>
+      ),
+    },
+  ];
+}
+
+const FILE_COLUMNS: DataColumn<SourceFile>[] = [
+  {
+    key: 'name',
+    header: 'Name',
+    cell: (f) => (
+      <Text size="sm" className="mono" fw={600}>
+        {f.name}
+      </Text>
+    ),
+  },
+  {
+    key: 'path',
+    header: 'Path',
+    cell: (f) => (
+      <Text size="xs" className="mono" c="dimmed" truncate maw={360}>
+        {f.key}
+      </Text>
+    ),
+  },
+  {
+    key: 'size',
+    header: 'Size',
+    cell: (f) => (
+      <Text size="sm" className="tabular">
+        {formatBytes(f.size)}
+      </Text>
+    ),
+  },
+  { key: 'modified', header: 'Modified', cell: (f) => <Text size="sm">{formatDateTime(f.last_modified)}</Text> },
+];
 
 export function ConnectionDetailPage() {
   const { id = '' } = useParams();
@@ -297,69 +377,17 @@ function TableColumns({ c, schema, table }: { c: Connection; schema: string; tab
           </Text>
         )}
       </Stack>
-      {meta.isError ? (
-        <Stack p="md">
-          <ErrorState error={meta.error} onRetry={() => void meta.refetch()} />
-        </Stack>
-      ) : (
-        <ScrollArea type="auto">
-          <Table miw={820}>
-            <Table.Thead>
-              <Table.Tr>{['Column', 'Source name', 'Source type', 'Type', 'Nullable', 'Key', 'Samples'].map(th)}</Table.Tr>
-            </Table.Thead>
-            {meta.isLoading ? (
-              <TableSkeleton columns={7} rows={5} />
-            ) : (
-              <Table.Tbody>
-                {meta.data?.columns?.map((col) => (
-                  <Table.Tr key={col.original_name} data-testid="source-column" data-name={col.name}>
-                    <Table.Td>
-                      <Group gap={4} wrap="nowrap">
-                        <Text size="sm" className="mono" fw={600}>
-                          {col.name}
-                        </Text>
-                        {rec?.timestamp_column === col.original_name && <IconStar size={12} color="var(--mantine-color-yellow-6)" />}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" className="mono" c={col.name_changed ? undefined : 'dimmed'}>
-                        {col.original_name}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" className="mono">
-                        {col.source_type}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Tooltip label={col.warning} disabled={!col.warning} multiline maw={300}>
-                        <Badge size="sm" variant="light" color={col.warning ? 'yellow' : col.confidence === 'medium' ? 'gray' : 'brand'} tt="none">
-                          {col.type}
-                        </Badge>
-                      </Tooltip>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{col.nullable ? 'yes' : 'no'}</Text>
-                    </Table.Td>
-                    <Table.Td>
-                      {col.primary_key && (
-                        <Badge size="xs" color="violet" variant="light">
-                          PK
-                        </Badge>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="xs" className="mono" c="dimmed" truncate maw={260}>
-                        {(col.samples ?? []).join(', ')}
-                      </Text>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            )}
-          </Table>
-        </ScrollArea>
-      )}
+      <DataTable
+        minWidth={820}
+        skeletonRows={5}
+        columns={sourceColumns(rec?.timestamp_column)}
+        rows={meta.data ? (meta.data.columns ?? []) : undefined}
+        rowKey={(col) => col.original_name}
+        loading={meta.isLoading}
+        error={meta.error}
+        onRetry={() => void meta.refetch()}
+        rowProps={(col) => ({ 'data-testid': 'source-column', 'data-name': col.name })}
+      />
     </Card>
   );
 }
@@ -379,49 +407,18 @@ function FileBrowser({ c }: { c: Connection }) {
         <TextInput size="xs" label="Folder" placeholder="2026/" classNames={{ input: 'mono' }} value={prefix} onChange={(e) => setPrefix(e.currentTarget.value)} data-testid="source-files-prefix" />
         <TextInput size="xs" label="Pattern" placeholder="orders_*.csv" classNames={{ input: 'mono' }} value={pattern} onChange={(e) => setPattern(e.currentTarget.value)} data-testid="source-files-pattern" />
       </Group>
-      {files.isError ? (
-        <Stack p="md">
-          <ErrorState error={files.error} onRetry={() => void files.refetch()} />
-        </Stack>
-      ) : files.data && files.data.length === 0 ? (
-        <Empty icon={IconFile} title="No files match" description={c.prefix ? `Looked under ${c.prefix}${q.prefix}` : 'Try another folder or pattern.'} />
-      ) : (
-        <ScrollArea type="auto">
-          <Table miw={640}>
-            <Table.Thead>
-              <Table.Tr>{['Name', 'Path', 'Size', 'Modified'].map(th)}</Table.Tr>
-            </Table.Thead>
-            {files.isLoading ? (
-              <TableSkeleton columns={4} rows={4} />
-            ) : (
-              <Table.Tbody>
-                {files.data?.map((f) => (
-                  <Table.Tr key={f.key} data-testid="source-file">
-                    <Table.Td>
-                      <Text size="sm" className="mono" fw={600}>
-                        {f.name}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="xs" className="mono" c="dimmed" truncate maw={360}>
-                        {f.key}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" className="tabular">
-                        {formatBytes(f.size)}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{formatDateTime(f.last_modified)}</Text>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            )}
-          </Table>
-        </ScrollArea>
-      )}
+      <DataTable
+        minWidth={640}
+        skeletonRows={4}
+        columns={FILE_COLUMNS}
+        rows={files.data}
+        rowKey={(f) => f.key}
+        loading={files.isLoading}
+        error={files.error}
+        onRetry={() => void files.refetch()}
+        rowProps={() => ({ 'data-testid': 'source-file' })}
+        empty={<Empty icon={IconFile} title="No files match" description={c.prefix ? `Looked under ${c.prefix}${q.prefix}` : 'Try another folder or pattern.'} />}
+      />
     </Card>
   );
 }
