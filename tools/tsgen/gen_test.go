@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/b2brecs/b2brecs/tools/tsgen/internal/fixture"
 )
 
 // TestGeneratedIsCurrent fails while static/src/api/generated.ts is not
@@ -170,5 +172,39 @@ func TestGenerateRefuses(t *testing.T) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestGenerateReadsSource checks what the source adds: doc comments of
+// types and fields, and unions from the typed constants of a string type.
+func TestGenerateReadsSource(t *testing.T) {
+	got, err := Generate(Config{
+		Roots: []Root{{"Paint", fixture.Paint{}}},
+		Source: func(path string) (string, bool) {
+			return "internal/fixture", path == "github.com/b2brecs/b2brecs/tools/tsgen/internal/fixture"
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Header + `
+/** Color is a paint color. */
+export type Color = 'red' | 'blue';
+
+/**
+ * Paint is a can of paint.
+ *
+ * It has two paragraphs.
+ */
+export interface Paint {
+  /** Color is what it paints. */
+  color: Color;
+  /** how much is left */
+  liters: number;
+  shade?: string;
+}
+`
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
