@@ -48,8 +48,30 @@ run_e2e() {
   scripts/e2e.sh
 }
 
+# all: the SPA's checks (node) run beside the Go suites (which wait on
+# emulators and servers much of the time); their log is printed when they end.
+run_all() {
+  mkdir -p var
+  local log=var/test-static.log
+  run_static >"$log" 2>&1 &
+  local static_pid=$!
+  # run_go as a job of its own too: a function called in a || list would run
+  # without errexit, and a failing step would not stop it.
+  run_go &
+  local go_pid=$!
+  local go_rc=0 static_rc=0
+  wait "$go_pid" || go_rc=$?
+  wait "$static_pid" || static_rc=$?
+  cat "$log"
+  if ((go_rc != 0 || static_rc != 0)); then
+    echo "== failed: go suites rc=$go_rc, web app rc=$static_rc" >&2
+    exit 1
+  fi
+  run_e2e
+}
+
 case $what in
-  all) run_go; run_static; run_e2e ;;
+  all) run_all ;;
   go) run_go ;;
   static) run_static ;;
   e2e) (cd static && npm run build); run_e2e ;;
