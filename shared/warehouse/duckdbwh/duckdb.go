@@ -48,12 +48,33 @@
 // as a string "15:04:05.999999", BLOB as []byte, JSON and nested types (LIST,
 // STRUCT, MAP) as their JSON text (column type JSON), INTERVAL as a string,
 // NULL as nil.
+//
+// # External access
+//
+// The SQL a caller passes to Query cannot reach the host: reading or
+// writing files (read_csv('/etc/passwd'), COPY ... TO, EXPORT DATABASE),
+// ATTACH, INSTALL and LOAD are refused with errs.Permission, and SET with
+// errs.Invalid, each with a message for the user. DuckDB has no
+// per-connection switch for this: enable_external_access is a setting of
+// the whole instance and, once off, cannot be turned on again. So every
+// instance runs with it off from its start, before any caller's SQL, and
+// with lock_configuration on, which freezes every setting (so a query
+// cannot change the time zone of the connection the next query reuses).
+//
+// Load must still read the files it is given. The instance may read one
+// directory, its load directory (allowed_directories, which is frozen too):
+// <database file>.load, private to the process (0700) and emptied when the
+// database is opened; a memory database gets a temporary directory that
+// Close removes. Load copies its sources into a fresh subdirectory there,
+// reads the copies and removes them, so a query can see nothing but the
+// copies of loads in progress: the warehouse's own data on its way in.
+// DuckDB's own files (the database, its write-ahead log, the spill
+// directory) are not affected.
 package duckdbwh
 
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -94,7 +115,11 @@ func init() {
 // the warehouse unusable until the process restarts.
 type Driver struct {
 	path, config string
-	log          *slog.Logger
+	// loadDir is the only directory the instance may read (see External
+	// access); tempLoadDir: Close removes it (a memory database's).
+	loadDir     string
+	tempLoadDir bool
+	log         *slog.Logger
 
 	mu     sync.RWMutex
 	db     *sql.DB
@@ -117,16 +142,35 @@ func OpenURL(ctx context.Context, u *url.URL) (*Driver, error) {
 
 // Open opens the DuckDB file at path (":memory:" for an in-memory database)
 // with an optional DuckDB configuration query string ("threads=2").
+// The driver sets TimeZone, allowed_directories, enable_external_access and
+// lock_configuration itself (see External access).
 func Open(ctx context.Context, path, config string) (*Driver, error) {
-	db, err := openDB(ctx, path, config)
+	dir, temp, err := loadDirFor(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Driver{db: db, path: path, config: config, log: slog.Default().With("driver", "duckdb")}, nil
+	db, err := openDB(ctx, path, config, dir)
+	if err == nil && !temp {
+		// The database's file lock is ours now: no other process is
+		// loading, so what the directory holds was left by one that died.
+		if err = emptyDir(dir); err != nil {
+			db.Close()
+			err = errs.Wrap(errorKind(err), err, "duckdbwh: empty the load directory %s", dir)
+		}
+	}
+	if err != nil {
+		if temp {
+			_ = os.RemoveAll(dir)
+		}
+		return nil, err
+	}
+	return &Driver{db: db, path: path, config: config, loadDir: dir, tempLoadDir: temp, log: slog.Default().With("driver", "duckdb")}, nil
 }
 
-// openDB opens one DuckDB instance and makes sure the metadata table exists.
-func openDB(ctx context.Context, path, config string) (*sql.DB, error) {
+// openDB opens one DuckDB instance, locks it down (lockDown: no external
+// access but to loadDir, configuration frozen) and makes sure the metadata
+// table exists.
+func openDB(ctx context.Context, path, config, loadDir string) (*sql.DB, error) {
 	dsn := path
 	if path == ":memory:" {
 		dsn = ""
@@ -136,10 +180,7 @@ func openDB(ctx context.Context, path, config string) (*sql.DB, error) {
 	if config != "" {
 		dsn += "?" + config
 	}
-	conn, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
-		_, err := ex.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
-		return err
-	})
+	conn, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
 		return nil, openErr(err, "duckdbwh: open %s", path)
 	}
@@ -147,6 +188,10 @@ func openDB(ctx context.Context, path, config string) (*sql.DB, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, openErr(err, "duckdbwh: open %s", path)
+	}
+	if err := lockDown(ctx, db, loadDir); err != nil {
+		db.Close()
+		return nil, openErr(err, "duckdbwh: open %s: settings", path)
 	}
 	// The metadata table is created once here, not in every write
 	// transaction: concurrent CREATE ... IF NOT EXISTS conflict in DuckDB.
@@ -176,7 +221,13 @@ func (d *Driver) Dialect() warehouse.Dialect { return warehouse.DuckDB }
 func (d *Driver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.db.Close()
+	err := d.db.Close()
+	if d.tempLoadDir {
+		if rerr := os.RemoveAll(d.loadDir); rerr != nil {
+			d.log.Warn("removing the load directory failed", "dir", d.loadDir, "err", rerr)
+		}
+	}
+	return err
 }
 
 // use runs fn with the database instance, reopening it first if a fatal
@@ -217,7 +268,7 @@ func (d *Driver) handle(ctx context.Context) (*sql.DB, error) {
 	if err := d.db.Close(); err != nil {
 		d.log.WarnContext(ctx, "closing the invalidated database failed", "path", d.path, "err", err)
 	}
-	db, err := openDB(ctx, d.path, d.config)
+	db, err := openDB(ctx, d.path, d.config, d.loadDir)
 	if err != nil {
 		// Still broken: the next call tries again. The old handle is
 		// closed, so calls fail rather than reach the broken instance.

@@ -3,6 +3,7 @@ package duckdbwh_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -65,7 +66,8 @@ func fatalThenReopen(path string) int {
 	}
 	ctx := context.Background()
 	signal.Ignore(syscall.SIGXFSZ) // a write past the limit fails with EFBIG instead of killing the process
-	drv, err := duckdbwh.Open(ctx, path, "")
+	// Settings are given at open: a query cannot change them.
+	drv, err := duckdbwh.Open(ctx, path, "checkpoint_threshold=10GB")
 	if err != nil {
 		return fail("open: %v", err)
 	}
@@ -73,7 +75,6 @@ func fatalThenReopen(path string) int {
 	defer d.Close()
 	const rows = 200_000
 	for _, q := range []string{
-		"SET checkpoint_threshold = '10GB'",
 		"CREATE TABLE t (v VARCHAR)",
 		fmt.Sprintf("INSERT INTO t SELECT md5(i::VARCHAR) || md5((i + 1)::VARCHAR) FROM range(%d) r(i)", rows),
 	} {
@@ -189,6 +190,23 @@ func TestErrorKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	query := func(q string) error { _, err := d.Query(ctx, q, nil, 0); return err }
+	// The warehouse's queries cannot reach files any more (see External
+	// access): DuckDB's errors about files come from a plain instance, as
+	// the driver classifies them.
+	plain, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	plainQuery := func(q string) error {
+		if _, err := plain.ExecContext(ctx, q); err != nil {
+			return errs.Wrap(drv.ErrorKind(err), err, "plain DuckDB")
+		}
+		return nil
+	}
+	if err := d.CreateTable(ctx, "main", "t", schema); err != nil {
+		t.Fatal(err)
+	}
 	load := func(path string) error {
 		_, err := d.Load(ctx, warehouse.LoadRequest{Dataset: "main", Table: "t", Sources: []string{"file://" + path}, Format: warehouse.Parquet})
 		return err
@@ -201,9 +219,9 @@ func TestErrorKinds(t *testing.T) {
 		kind errs.Kind
 	}{
 		{"lock held by another process", lockErr, "Could not set lock on file", errs.Transient},
-		{"disk full", query("COPY (SELECT 1 AS a) TO '/dev/full' (FORMAT csv)"), "No space left on device", errs.Transient},
-		{"missing file", query("SELECT * FROM read_parquet('" + filepath.Join(dir, "none.parquet") + "')"), "No files found", errs.NotFound},
-		{"damaged Parquet file", query("SELECT * FROM read_parquet('" + damaged + "')"), "No magic bytes", errs.Invalid},
+		{"disk full", plainQuery("COPY (SELECT 1 AS a) TO '/dev/full' (FORMAT csv)"), "No space left on device", errs.Transient},
+		{"missing file", plainQuery("SELECT * FROM read_parquet('" + filepath.Join(dir, "none.parquet") + "')"), "No files found", errs.NotFound},
+		{"damaged Parquet file", load(damaged), "No magic bytes", errs.Invalid},
 		{"SQL syntax", query("SELEC 1"), "syntax error", errs.Invalid},
 		{"missing load source", load(filepath.Join(dir, "gone.parquet")), "no such file", errs.NotFound},
 	}

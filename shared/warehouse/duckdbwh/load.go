@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,9 @@ import (
 )
 
 // Load implements warehouse.Driver. Sources must be file:// URLs (other
-// schemes are errs.Unsupported); a path may be a DuckDB glob. All sources
+// schemes are errs.Unsupported); a path may be a pattern (* ? [...], as
+// filepath.Match; no **). The files are copied into the load directory and
+// read there (see External access in the package doc). All sources
 // are read by one statement in one transaction with any table creation,
 // truncation or merge deletes, so either every row lands or none does.
 //
@@ -44,13 +47,20 @@ func (d *Driver) Load(ctx context.Context, req warehouse.LoadRequest) (warehouse
 	if mode == "" {
 		mode = warehouse.Append
 	}
-	paths, err := localPaths(req.Sources)
+	files, err := localPaths(req.Sources)
 	if err != nil {
 		return warehouse.LoadResult{}, err
 	}
 	if _, err := sourceSQL(req.Format, nil); err != nil {
 		return warehouse.LoadResult{}, err
 	}
+	// The instance reads files only in its load directory (see External
+	// access in the package doc).
+	paths, removeCopies, err := stageCopies(d.loadDir, files)
+	if err != nil {
+		return warehouse.LoadResult{}, err
+	}
+	defer removeCopies()
 	jobID := newJobID()
 	start := time.Now()
 	var loaded, deleted int64
@@ -120,7 +130,8 @@ func newJobID() string {
 	return "duckdb_" + time.Now().UTC().Format("20060102T150405") + "_" + hex.EncodeToString(b[:])
 }
 
-// localPaths turns file:// URLs into paths.
+// localPaths turns file:// URLs into the paths of the files they name,
+// expanding patterns (filepath.Match syntax: * ? [...], no **).
 func localPaths(sources []string) ([]string, error) {
 	out := make([]string, 0, len(sources))
 	for _, s := range sources {
@@ -145,8 +156,20 @@ func localPaths(sources []string) ([]string, error) {
 			if _, err := os.Stat(p); err != nil {
 				return nil, fmt.Errorf("duckdbwh: source: %w", err) // kind: errorKind
 			}
+			out = append(out, p)
+			continue
 		}
-		out = append(out, p)
+		if strings.Contains(p, "**") {
+			return nil, errs.E(errs.Unsupported, "duckdbwh: source %q: ** (any depth) is not supported in a pattern", s)
+		}
+		matches, err := filepath.Glob(p)
+		if err != nil {
+			return nil, errs.Wrap(errs.Invalid, err, "duckdbwh: source %q", s)
+		}
+		if len(matches) == 0 {
+			return nil, errs.E(errs.NotFound, "duckdbwh: source %q: no files match the pattern", s)
+		}
+		out = append(out, matches...)
 	}
 	return out, nil
 }

@@ -20,12 +20,14 @@ import (
 // Query implements warehouse.Driver (see the package doc for the value
 // types). Every @name in the SQL must have a Param; Params the SQL does not
 // reference are ignored. maxRows > 0 stops reading after that many rows.
+// SQL that reaches for host files, other databases, extensions or settings
+// is refused (see External access in the package doc).
 func (d *Driver) Query(ctx context.Context, query string, params []warehouse.Param, maxRows int) (res warehouse.Result, err error) {
 	err = d.use(ctx, func(db *sql.DB) (err error) {
 		res, err = runQuery(ctx, db, query, params, maxRows)
 		return err
 	})
-	return res, err
+	return res, explainRefusal(err)
 }
 
 func runQuery(ctx context.Context, db *sql.DB, query string, params []warehouse.Param, maxRows int) (warehouse.Result, error) {
