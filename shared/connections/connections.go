@@ -1,7 +1,7 @@
 // Package connections keeps a tenant's saved source connections (spec A2,
-// A3): databases (PostgreSQL, MySQL, MariaDB) and buckets (Cloud Storage,
-// S3, Azure Blob), with their credentials in the secrets port, connection
-// tests and discovery (schemas, tables, columns, files).
+// A3): databases (PostgreSQL, MySQL, MariaDB), Firestore and buckets (Cloud
+// Storage, S3, Azure Blob), with their credentials in the secrets port,
+// connection tests and discovery (schemas, tables, columns, files).
 //
 // A Connection is a document of kind "connection" in the docstore; its
 // secret parts (password, service-account JSON, AWS secret key, Azure
@@ -45,8 +45,8 @@ import (
 // Type is a connection's source type.
 type Type string
 
-// Types. BigQuery and Firestore connections can be saved but not yet tested
-// or read (errs.Unsupported).
+// Types. BigQuery connections can be saved but not yet tested or read
+// (errs.Unsupported).
 const (
 	Postgres  Type = "postgresql"
 	MySQL     Type = "mysql"
@@ -64,6 +64,14 @@ var Types = []Type{Postgres, MySQL, MariaDB, GCS, S3, AzureBlob, BigQuery, Fires
 // IsDatabase reports whether t is a relational database read through
 // shared/sources.
 func (t Type) IsDatabase() bool { return t == Postgres || t == MySQL || t == MariaDB }
+
+// HasTables reports whether t is read as tables through shared/sources:
+// a database or Firestore (its collections).
+func (t Type) HasTables() bool { return t.IsDatabase() || t == Firestore }
+
+// IsGoogle reports whether t is a Google Cloud service reached with a
+// project and a service-account key.
+func (t Type) IsGoogle() bool { return t == BigQuery || t == Firestore }
 
 // IsStorage reports whether t is a bucket.
 func (t Type) IsStorage() bool { return t == GCS || t == S3 || t == AzureBlob }
@@ -139,7 +147,9 @@ type Fields struct {
 	// Azurite, a GCS emulator).
 	Endpoint string `json:"endpoint,omitempty"`
 
-	// BigQuery / Firestore.
+	// BigQuery / Firestore: the Google Cloud project; for Firestore,
+	// Database is the database id (default "(default)") and Endpoint an
+	// emulator (http://HOST:PORT, no credentials).
 	Project string `json:"project,omitempty"`
 	Dataset string `json:"dataset,omitempty"`
 }
@@ -424,8 +434,8 @@ func normalize(f *Fields, s Secret, roots []string) error {
 			}
 		}
 	default: // bigquery, firestore
-		if f.Project == "" {
-			return invalid("project", "is required")
+		if err := normalizeGoogle(f, s); err != nil {
+			return err
 		}
 	}
 	if s.ServiceAccountJSON != "" {
@@ -435,6 +445,49 @@ func normalize(f *Fields, s Secret, roots []string) error {
 		if json.Unmarshal([]byte(s.ServiceAccountJSON), &sa) != nil || sa.Type == "" {
 			return invalid("service_account_json", "is not a service account key file (JSON with a \"type\")")
 		}
+	}
+	return nil
+}
+
+// projectRE matches Google Cloud project ids (and the older domain-scoped
+// ids, "example.com:project").
+var projectRE = regexp.MustCompile(`^([a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+
+// firestoreDatabaseRE matches Firestore database ids ("(default)" too).
+var firestoreDatabaseRE = regexp.MustCompile(`^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$`)
+
+// normalizeGoogle checks a BigQuery or Firestore connection: a project id;
+// for Firestore a database id (default "(default)") and either an
+// emulator endpoint (http://HOST:PORT) or a service-account key.
+func normalizeGoogle(f *Fields, s Secret) error {
+	if f.Project == "" {
+		return invalid("project", "is required")
+	}
+	if !projectRE.MatchString(f.Project) {
+		return invalid("project", "must be a Google Cloud project id such as my-shop-123")
+	}
+	if f.Type != Firestore {
+		return nil
+	}
+	if f.Host != "" || f.Port != 0 || f.Username != "" || f.BucketURL != "" {
+		return invalid("host", "is not used by Firestore connections (an emulator goes in endpoint)")
+	}
+	if f.Database == "" {
+		f.Database = "(default)"
+	}
+	if !firestoreDatabaseRE.MatchString(f.Database) {
+		return invalid("database", "must be a Firestore database id such as (default) or orders-db")
+	}
+	if f.Endpoint != "" {
+		u, err := url.Parse(f.Endpoint)
+		if err != nil || u.Scheme != "http" || u.Port() == "" || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
+			return invalid("endpoint", "must be a Firestore emulator address such as http://127.0.0.1:8080")
+		}
+		f.Endpoint = "http://" + u.Host
+		return nil
+	}
+	if s.ServiceAccountJSON == "" {
+		return invalid("service_account_json", "is required: the service account key the connection reads Firestore with")
 	}
 	return nil
 }
@@ -509,7 +562,7 @@ func identity(f Fields) string {
 	if f.Type.IsStorage() {
 		return strings.Join([]string{string(f.Type), f.BucketURL, f.Prefix, strings.ToLower(f.Account), f.Endpoint}, "\x00")
 	}
-	return strings.Join([]string{string(f.Type), strings.ToLower(f.Host), fmt.Sprint(f.Port), f.Database, f.Username, f.Project, f.Dataset}, "\x00")
+	return strings.Join([]string{string(f.Type), strings.ToLower(f.Host), fmt.Sprint(f.Port), f.Database, f.Username, f.Project, f.Dataset, f.Endpoint}, "\x00")
 }
 
 // secretLabels are the secret fields in the words of a message.
@@ -526,10 +579,19 @@ var secretLabels = map[string]string{
 func verifiesServer(sslmode string) bool { return sslmode == "verify-ca" || sslmode == "verify-full" }
 
 // movedTo names what an update changes of the place a stored secret is
-// sent to ("host", "port", "bucket", "endpoint", "account", or
+// sent to ("host", "port", "bucket", "endpoint", "account", "project", or
 // "unverified server" when a verified TLS connection stops verifying the
 // server), "" when it stays. Both field sets are normalised.
 func movedTo(old, cur Fields) string {
+	if old.Type.IsGoogle() {
+		switch {
+		case old.Project != cur.Project:
+			return "project"
+		case old.Endpoint != cur.Endpoint:
+			return "endpoint"
+		}
+		return ""
+	}
 	if old.Type.IsDatabase() {
 		switch {
 		case !strings.EqualFold(old.Host, cur.Host):

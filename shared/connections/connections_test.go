@@ -526,7 +526,7 @@ func TestValidation(t *testing.T) {
 func TestUnsupportedTypes(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	in := connections.NewConnection{Fields: connections.Fields{Name: "bq", Type: connections.BigQuery, Project: "p", Dataset: "d"}}
+	in := connections.NewConnection{Fields: connections.Fields{Name: "bq", Type: connections.BigQuery, Project: "shop-analytics", Dataset: "d"}}
 	res, err := e.svc.Create(ctx, tenantA, in)
 	if err != nil {
 		t.Fatalf("saving a BigQuery connection: %v", err)

@@ -120,7 +120,7 @@ func (s *Service) TestValues(ctx context.Context, tenant string, in NewConnectio
 }
 
 func unsupported(t Type) error {
-	if t == BigQuery || t == Firestore {
+	if t == BigQuery {
 		return errs.Userf(errs.Unsupported, "%s connections are not in this build yet", t.Display())
 	}
 	return nil
@@ -136,7 +136,7 @@ func (s *Service) test(ctx context.Context, tenant string, f Fields, sec Secret)
 	defer cancel()
 	var tr TestResult
 	var err error
-	if f.Type.IsDatabase() {
+	if f.Type.HasTables() {
 		tr, err = s.testDB(ctx, f, sec)
 	} else {
 		tr, err = s.testBucket(ctx, tenant, f, sec)
@@ -201,7 +201,8 @@ func (s *Service) testBucket(ctx context.Context, tenant string, f Fields, sec S
 	return tr, nil
 }
 
-// Schemas lists the schemas of a database connection.
+// Schemas lists the schemas of a database connection (Firestore: "/", the
+// database root).
 func (s *Service) Schemas(ctx context.Context, tenant, id string) ([]string, error) {
 	var out []string
 	err := s.withSource(ctx, tenant, id, func(src *sources.Source) (err error) {
@@ -214,7 +215,8 @@ func (s *Service) Schemas(ctx context.Context, tenant, id string) ([]string, err
 	return out, err
 }
 
-// Tables lists the tables of a schema ("" = the connection's schema).
+// Tables lists the tables of a schema ("" = the connection's schema;
+// Firestore: the collections under the root or under a document path).
 func (s *Service) Tables(ctx context.Context, tenant, id, schema string) ([]sources.TableInfo, error) {
 	var out []sources.TableInfo
 	err := s.withSource(ctx, tenant, id, func(src *sources.Source) (err error) {
@@ -246,11 +248,11 @@ func (s *Service) withSource(ctx context.Context, tenant, id string, fn func(*so
 	if err != nil {
 		return err
 	}
-	if !c.Type.IsDatabase() {
+	if !c.Type.HasTables() {
 		if err := unsupported(c.Type); err != nil {
 			return err
 		}
-		return errs.E(errs.Invalid, "connection %q is a %s connection: it has no schemas or tables (list its files)", c.Name, c.Type.Display())
+		return errs.Userf(errs.Invalid, "connection %q is a %s connection: it has no schemas or tables (list its files)", c.Name, c.Type.Display())
 	}
 	sec, err := s.secret(ctx, c)
 	if err != nil {
@@ -356,7 +358,7 @@ func friendly(f Fields, err error, sec Secret) string {
 		return "the connection failed"
 	case k == errs.Invalid || k == errs.Unsupported || k == errs.Conflict:
 		return detail
-	case f.Type.IsDatabase() || strings.HasPrefix(f.BucketURL, "file:"):
+	case f.Type.HasTables() || strings.HasPrefix(f.BucketURL, "file:"):
 		// The sources drivers' and local folders' messages are written for
 		// users (and redacted).
 		return detail

@@ -2,6 +2,8 @@ package connections
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -12,26 +14,52 @@ import (
 	"github.com/b2brecs/b2brecs/shared/sources"
 )
 
-// sourceConnection is the shared/sources connection of a database
-// connection, password included, dialling through the outbound policy:
-// hand it only to a driver.
-func (s *Service) sourceConnection(f Fields, sec Secret) sources.Connection {
-	return sources.Connection{
+// sourceConnection is the shared/sources connection of a connection with
+// tables, password or key included, dialling through the outbound policy:
+// hand it only to a driver. A Firestore emulator endpoint becomes the
+// driver's host and port.
+func (s *Service) sourceConnection(f Fields, sec Secret) (sources.Connection, error) {
+	c := sources.Connection{
 		Host: f.Host, Port: f.Port, Database: f.Database, Schema: f.Schema, Username: f.Username,
 		Password: sec.Password, SSLMode: f.SSLMode, ConnectTimeout: s.opts.TestTimeout, Egress: s.opts.Egress,
 	}
+	if f.Type != Firestore {
+		return c, nil
+	}
+	c.Project, c.CredentialsJSON = f.Project, sec.ServiceAccountJSON
+	if s.opts.SampleDocs > 0 {
+		c.Params = map[string]string{"sample_docs": strconv.Itoa(s.opts.SampleDocs)}
+	}
+	if f.Endpoint != "" {
+		u, err := url.Parse(f.Endpoint)
+		if err != nil {
+			return sources.Connection{}, invalid("endpoint", "must be a Firestore emulator address such as http://127.0.0.1:8080")
+		}
+		c.Host = u.Hostname()
+		if c.Port, err = strconv.Atoi(u.Port()); err != nil {
+			return sources.Connection{}, invalid("endpoint", "must be a Firestore emulator address such as http://127.0.0.1:8080")
+		}
+	}
+	return c, nil
 }
 
-// scheme is the shared/sources scheme of a database type.
+// scheme is the shared/sources scheme of a type with tables.
 func scheme(t Type) string {
-	if t == Postgres {
+	switch t {
+	case Postgres:
 		return "postgres"
+	case Firestore:
+		return "firestore"
 	}
 	return "mysql"
 }
 
 func (s *Service) openSource(ctx context.Context, f Fields, sec Secret) (*sources.Source, error) {
-	return sources.OpenConnection(ctx, scheme(f.Type), s.sourceConnection(f, sec))
+	c, err := s.sourceConnection(f, sec)
+	if err != nil {
+		return nil, err
+	}
+	return sources.OpenConnection(ctx, scheme(f.Type), c)
 }
 
 // openBucket opens a storage connection's bucket with its own credentials
@@ -66,16 +94,17 @@ func storageErr(err error, op string) error {
 	return errs.Wrap(blobstore.ErrorKind(err), err, "%s", op)
 }
 
-// OpenSource opens a database connection's driver with its stored
-// credentials, for the ETL runner (which never sees the secret). A
-// disabled connection is errs.Invalid. The caller closes the source.
+// OpenSource opens the driver of a connection with tables (a database,
+// Firestore) with its stored credentials, for the ETL runner (which never
+// sees the secret). A disabled connection is errs.Invalid. The caller
+// closes the source.
 func (s *Service) OpenSource(ctx context.Context, tenant, id string) (*sources.Source, Connection, error) {
 	c, sec, err := s.openable(ctx, tenant, id)
 	if err != nil {
 		return nil, Connection{}, err
 	}
-	if !c.Type.IsDatabase() {
-		return nil, Connection{}, errs.E(errs.Invalid, "connection %q is a %s connection, not a database", c.Name, c.Type.Display())
+	if !c.Type.HasTables() {
+		return nil, Connection{}, errs.Userf(errs.Invalid, "connection %q is a %s connection: it has no tables to read", c.Name, c.Type.Display())
 	}
 	src, err := s.openSource(ctx, c.Fields, sec)
 	if err != nil {

@@ -48,8 +48,12 @@ type Options struct {
 	FileRoots []string
 	// TestTimeout bounds a connection test (default 10 s).
 	TestTimeout time.Duration
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// SampleDocs is the number of documents read to infer the columns of
+	// a Firestore collection (sources.SampleDocsFromEnv; 0: the driver's
+	// default, sources.DefaultSampleDocs).
+	SampleDocs int
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Service manages connections.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/shared/api"
 	"github.com/b2brecs/b2brecs/shared/datasets"
+	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/tabular"
 )
 
@@ -92,6 +93,13 @@ type Config struct {
 	// parse; Open refuses to start with it.
 	Datasets    datasets.Options
 	DatasetsErr error
+
+	// SourceSampleDocs is B2B_SOURCE_SAMPLE_DOCS, the documents read to
+	// infer a Firestore collection's columns (0: the default; see
+	// sources.SampleDocsFromEnv); SourceSampleErr says why it does not
+	// parse; Open refuses to start with it.
+	SourceSampleDocs int
+	SourceSampleErr  error
 }
 
 // FromEnv reads the configuration from B2B_* variables, with local defaults
@@ -149,6 +157,7 @@ func FromEnv() Config {
 	c.Input, c.InputErr = tabular.LimitsFromEnv(os.Getenv)
 	c.Datasets, c.DatasetsErr = datasets.OptionsFromEnv(os.Getenv)
 	c.ConnectAllow = os.Getenv("B2B_CONNECT_ALLOW")
+	c.SourceSampleDocs, c.SourceSampleErr = sources.SampleDocsFromEnv(os.Getenv)
 	c.FileImportRoots = []string{filepath.Join(dir, "imports", "{tenant}")}
 	if r := os.Getenv("B2B_FILE_IMPORT_ROOTS"); r != "" {
 		c.FileImportRoots = strings.Split(r, ",")

@@ -97,6 +97,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	if cfg.DatasetsErr != nil {
 		return nil, errs.Wrap(errs.Invalid, cfg.DatasetsErr, "platform: datasets settings")
 	}
+	if cfg.SourceSampleErr != nil {
+		return nil, errs.Wrap(errs.Invalid, cfg.SourceSampleErr, "platform: source settings")
+	}
 	if p.Validator, err = eventschemas.NewValidator(); err != nil {
 		return nil, err
 	}
@@ -153,9 +156,10 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 		fileRoots = cfg.FileImportRoots
 	}
 	p.Connections = connections.New(p.Store, p.Secrets, connections.Options{
-		Egress:    policy,
-		FileRoots: fileRoots,
-		Logger:    log,
+		Egress:     policy,
+		FileRoots:  fileRoots,
+		Logger:     log,
+		SampleDocs: cfg.SourceSampleDocs,
 	})
 	runOpts, err := cfg.RunOptions()
 	if err != nil {

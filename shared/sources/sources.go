@@ -95,6 +95,30 @@ import (
 // DefaultConnectTimeout bounds connecting to a server.
 const DefaultConnectTimeout = 10 * time.Second
 
+// The number of documents a source without a fixed schema (Firestore)
+// reads to infer a collection's columns: the setting SampleDocsSetting,
+// passed to the driver as Connection.Params["sample_docs"].
+const (
+	SampleDocsSetting = "B2B_SOURCE_SAMPLE_DOCS"
+	DefaultSampleDocs = 100
+	MaxSampleDocs     = 10000
+)
+
+// SampleDocsFromEnv reads SampleDocsSetting: 0 when unset (the driver's
+// default), an errs.Invalid naming the setting when it is not a whole
+// number from 1 to MaxSampleDocs.
+func SampleDocsFromEnv(getenv func(string) string) (int, error) {
+	v := strings.TrimSpace(getenv(SampleDocsSetting))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxSampleDocs {
+		return 0, errs.Userf(errs.Invalid, "%s=%q: want a whole number from 1 to %d", SampleDocsSetting, v, MaxSampleDocs)
+	}
+	return n, nil
+}
+
 // Connection holds what a driver needs to reach a database.
 type Connection struct {
 	Host string `json:"host"`

@@ -114,3 +114,27 @@ func FuzzParseURL(f *testing.F) {
 		}
 	})
 }
+
+func TestSampleDocsFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		want  int
+		ok    bool
+	}{
+		{"", 0, true}, {"1", 1, true}, {" 250 ", 250, true}, {"10000", 10000, true},
+		{"0", 0, false}, {"10001", 0, false}, {"-5", 0, false}, {"lots", 0, false},
+	} {
+		n, err := SampleDocsFromEnv(func(k string) string {
+			if k != SampleDocsSetting {
+				t.Fatalf("read %s", k)
+			}
+			return c.value
+		})
+		if n != c.want || (err == nil) != c.ok {
+			t.Errorf("%q: %d %v, want %d ok=%v", c.value, n, err, c.want, c.ok)
+		}
+		if err != nil && (!errs.Is(err, errs.Invalid) || !strings.Contains(errs.UserMessage(err), "B2B_SOURCE_SAMPLE_DOCS")) {
+			t.Errorf("%q: %v does not name the setting", c.value, err)
+		}
+	}
+}

@@ -16,14 +16,17 @@
 // would let a tenant read whatever the server may read). Params:
 //
 //	sample_docs   documents read to infer a collection's schema (default
-//	              100, at most 10000)
+//	              sources.DefaultSampleDocs, at most sources.MaxSampleDocs;
+//	              the deployment sets it with B2B_SOURCE_SAMPLE_DOCS)
 //
 // # Schemas, tables and columns
 //
-// A "schema" is where collections live: "/" is the database root, a
-// document path ("users/alice") lists that document's subcollections. A
-// "table" is a collection: its id under the schema, or a collection path
-// ("users/alice/orders"). Schemas lists "/"; Tables counts each
+// A "schema" is where collections live: the database id ("(default)";
+// also "" or "/") is the database root, a document path ("users/alice")
+// lists that document's subcollections (the names are single URL path
+// segments once "/" is escaped). A "table" is a collection: its id under
+// the schema, or a collection path ("users/alice/orders"). Schemas lists
+// the database id; Tables counts each
 // collection's documents with an aggregation query (exact).
 //
 // A collection has no schema: Describe and Extract infer one from the
@@ -100,16 +103,8 @@ const Scheme = "firestore"
 
 // Settings.
 const (
-	// DefaultSampleDocs is the number of documents read to infer a
-	// collection's schema (Params "sample_docs").
-	DefaultSampleDocs = 100
-	// MaxSampleDocs bounds sample_docs.
-	MaxSampleDocs = 10000
 	// PageSize is the number of documents one query of an extract reads.
 	PageSize = 1000
-	// RootSchema is the database root: its collections are the top-level
-	// ones.
-	RootSchema = "/"
 	// DefaultDatabase is the database id when Connection.Database is "".
 	DefaultDatabase = "(default)"
 	googleEndpoint  = "firestore.googleapis.com:443"
@@ -145,11 +140,11 @@ func New(c sources.Connection) (*Driver, error) {
 	if strings.Contains(c.Project, "/") || strings.Contains(c.Database, "/") {
 		return nil, errs.Userf(errs.Invalid, "the project and database ids must not contain '/'")
 	}
-	d := &Driver{c: c, root: "projects/" + c.Project + "/databases/" + c.Database + "/documents", sample: DefaultSampleDocs}
+	d := &Driver{c: c, root: "projects/" + c.Project + "/databases/" + c.Database + "/documents", sample: sources.DefaultSampleDocs}
 	if v, ok := c.Params["sample_docs"]; ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxSampleDocs {
-			return nil, errs.Userf(errs.Invalid, "sample_docs must be a number from 1 to %d", MaxSampleDocs)
+		if err != nil || n < 1 || n > sources.MaxSampleDocs {
+			return nil, errs.Userf(errs.Invalid, "sample_docs must be a number from 1 to %d", sources.MaxSampleDocs)
 		}
 		d.sample = n
 	}
@@ -346,14 +341,14 @@ func (d *Driver) mapErr(ctx context.Context, err error, op string) error {
 // root, or a document path (an even number of segments).
 func (d *Driver) parentPath(schema string) (string, error) {
 	s := strings.Trim(schema, "/")
-	if s == "" {
+	if s == "" || s == d.c.Database {
 		return d.root, nil
 	}
 	if err := checkSegments(s); err != nil {
 		return "", err
 	}
 	if strings.Count(s, "/")%2 == 0 {
-		return "", errs.Userf(errs.NotFound, "%q is not a document: a schema is %q or a document path such as users/alice", schema, RootSchema)
+		return "", errs.Userf(errs.NotFound, "%q is not a document: a schema is the database %q or a document path such as users/alice", schema, d.c.Database)
 	}
 	return d.root + "/" + s, nil
 }
@@ -390,7 +385,7 @@ func checkSegments(p string) error {
 
 // Test lists the top-level collections with their document counts.
 func (d *Driver) Test(ctx context.Context) (sources.TestResult, error) {
-	tables, err := d.Tables(ctx, RootSchema)
+	tables, err := d.Tables(ctx, d.c.Database)
 	if err != nil {
 		return sources.TestResult{}, err
 	}
@@ -400,21 +395,19 @@ func (d *Driver) Test(ctx context.Context) (sources.TestResult, error) {
 	}
 	return sources.TestResult{
 		Message:       fmt.Sprintf("connected to %s %s of project %s; %d top-level collections", version, d.c.Database, d.c.Project, len(tables)),
-		ServerVersion: version, Schema: RootSchema, Tables: tables,
+		ServerVersion: version, Schema: d.c.Database, Tables: tables,
 	}, nil
 }
 
-// Schemas lists the root: subcollections are listed by document path.
+// Schemas lists the database root, named by the database id:
+// subcollections are listed by document path.
 func (d *Driver) Schemas(ctx context.Context) ([]string, error) {
-	return []string{RootSchema}, nil
+	return []string{d.c.Database}, nil
 }
 
 // Tables lists the collections under a schema (the root or a document),
 // sorted, each with its exact document count.
 func (d *Driver) Tables(ctx context.Context, schema string) ([]sources.TableInfo, error) {
-	if schema == "" {
-		schema = RootSchema
-	}
 	parent, err := d.parentPath(schema)
 	if err != nil {
 		return nil, err
@@ -511,7 +504,7 @@ func (d *Driver) Describe(ctx context.Context, schema, table string, samples int
 				cols[i].Samples = append(cols[i].Samples, sources.FormatValue(columnValue(doc, cols[i].OriginalName, cols[i].Type)))
 			}
 		}
-		meta = sourcedriver.Describe(schemaName(schema), table, cols, []string{IDColumn})
+		meta = sourcedriver.Describe(d.schemaName(schema), table, cols, []string{IDColumn})
 		nameColumns(meta.Columns) // Describe names the columns in order
 		meta.TotalRows, err = count(ctx, c, parent, coll)
 		meta.RowsExact = err == nil
@@ -530,11 +523,13 @@ func (d *Driver) Describe(ctx context.Context, schema, table string, samples int
 	return meta, nil
 }
 
-func schemaName(schema string) string {
+// schemaName is a schema as Describe names it: the database id for the
+// root.
+func (d *Driver) schemaName(schema string) string {
 	if s := strings.Trim(schema, "/"); s != "" {
 		return s
 	}
-	return RootSchema
+	return d.c.Database
 }
 
 // sampleDocs reads the first documents of a collection in id order; a

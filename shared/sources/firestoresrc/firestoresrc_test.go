@@ -367,7 +367,7 @@ func TestSubcollections(t *testing.T) {
 	if !reflect.DeepEqual(sub, []sources.TableInfo{{Name: "orders", Rows: 2, RowsExact: true}, {Name: "visits", Rows: 1, RowsExact: true}}) {
 		t.Errorf("subcollections %+v", sub)
 	}
-	for _, c := range []struct{ schema, table string }{{"users/alice", "orders"}, {"/", "users/alice/orders"}} {
+	for _, c := range []struct{ schema, table string }{{"users/alice", "orders"}, {"(default)", "users/alice/orders"}, {"/", "users/alice/orders"}} {
 		rows, _ := read(t, src, sources.ExtractRequest{Schema: c.schema, Table: c.table, Columns: []string{"total"}})
 		if len(rows) != 2 || rows[0]["total"] != 9.5 {
 			t.Errorf("%s %s: %v", c.schema, c.table, rows)
