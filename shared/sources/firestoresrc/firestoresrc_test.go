@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/genproto/googleapis/type/latlng"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -421,5 +424,32 @@ func TestNew(t *testing.T) {
 	_, err = sources.New(d).Test(context.Background())
 	if !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "service_account_json" || strings.Contains(fmt.Sprintf("%+v", err), "c2VjcmV0") {
 		t.Errorf("unusable key: %v", err)
+	}
+}
+
+func TestErrorKind(t *testing.T) {
+	d, err := firestoresrc.New(sources.Connection{Project: "p", Host: "127.0.0.1", Port: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		err  error
+		want errs.Kind
+	}{
+		{status.Error(codes.Unauthenticated, "bad token"), errs.Unauthenticated},
+		{status.Error(codes.PermissionDenied, "no"), errs.Permission},
+		{status.Error(codes.NotFound, "database"), errs.NotFound},
+		{status.Error(codes.FailedPrecondition, "needs an index"), errs.Invalid},
+		{status.Error(codes.InvalidArgument, "bad"), errs.Invalid},
+		{status.Error(codes.Unavailable, "down"), errs.Transient},
+		{status.Error(codes.ResourceExhausted, "quota"), errs.Transient},
+		{status.Error(codes.DeadlineExceeded, "slow"), errs.Transient},
+		{context.Canceled, errs.Transient},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: &egress.DeniedError{Class: "loopback"}}, errs.Permission},
+		{errors.New("something else"), errs.Unknown},
+	} {
+		if got := d.ErrorKind(c.err); got != c.want {
+			t.Errorf("ErrorKind(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
