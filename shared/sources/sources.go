@@ -3,7 +3,8 @@
 // sources/mysql), and the Firestore document store (package
 // sources/firestoresrc: collections are its tables, a schema inferred from
 // sampled documents its columns, Project and CredentialsJSON its
-// connection; see that package).
+// connection; see that package) and BigQuery (package sources/bigquerysrc:
+// datasets are its schemas, read through query jobs billed to Project).
 //
 // A driver is opened from a Connection (OpenConnection) or a URL (Open):
 //
@@ -269,6 +270,7 @@ const (
 	Postgres  Dialect = "postgres"
 	MySQL     Dialect = "mysql"
 	Firestore Dialect = "firestore" // a document store: no SQL
+	BigQuery  Dialect = "bigquery"
 )
 
 // Confidence says how sure a type mapping is.

@@ -76,15 +76,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
 	vkit "cloud.google.com/go/firestore/apiv1"
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/google"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -96,6 +93,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	sourcedriver "github.com/b2brecs/b2brecs/shared/sources/driver"
+	"github.com/b2brecs/b2brecs/shared/sources/driver/gcpauth"
 )
 
 // Scheme is the sources scheme this driver registers.
@@ -199,45 +197,15 @@ func (d *Driver) clientOptions(ctx context.Context) ([]option.ClientOption, erro
 		}
 		return []option.ClientOption{option.WithGRPCConn(conn)}, nil
 	}
-	// The token exchange goes through the outbound policy too.
-	plain := &http.Client{Transport: d.c.Egress.Transport()}
-	tctx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient, plain)
-	creds, err := google.CredentialsFromJSONWithType(tctx, []byte(d.c.CredentialsJSON), google.ServiceAccount, datastoreScope)
-	if err == nil {
-		// A first token now: gRPC reports a key it cannot use as
-		// "unavailable", which the client library retries until the deadline.
-		_, err = creds.TokenSource.Token()
-	}
+	creds, err := gcpauth.Credentials(ctx, d.c.CredentialsJSON, datastoreScope, d.c.Egress)
 	if err != nil {
-		return nil, d.tokenErr(err)
+		return nil, err
 	}
 	return []option.ClientOption{
 		option.WithCredentials(creds), option.WithEndpoint(googleEndpoint),
 		option.WithGRPCDialOption(grpc.WithContextDialer(d.guard.dial)),
 		option.WithGRPCConnectionPool(1),
 	}, nil
-}
-
-// tokenErr classifies a failure to get a token with the key: refused by
-// the outbound policy, rejected by Google, Google unreachable, or a key
-// that is not a usable service-account key.
-func (d *Driver) tokenErr(err error) error {
-	red := sourcedriver.Redact(err, d.c.CredentialsJSON)
-	if denied, ok := egress.AsDenied(err); ok {
-		return errs.Explain(errs.WrapField(errs.Permission, red, "", "get a token: refused by the outbound policy"), "%s", denied.Error())
-	}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		if re.Response != nil && re.Response.StatusCode >= 500 {
-			return errs.WrapField(errs.Transient, red, "", "Google's token service is unavailable: try again")
-		}
-		return errs.WrapField(errs.Unauthenticated, red, "service_account_json", "Google rejected the service account key (it may have been deleted or disabled)")
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return errs.WrapField(errs.Transient, red, "", "cannot reach Google's token service: try again")
-	}
-	return errs.WrapField(errs.Invalid, red, "service_account_json", "the service account key is not a usable service account key file")
 }
 
 // emulatorCreds is the emulator's owner token (what the client library
