@@ -23,6 +23,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/sources/bigquerysrc"
+	"github.com/b2brecs/b2brecs/shared/sources/bigquerysrc/bqrequestfake"
 	"github.com/b2brecs/b2brecs/shared/sources/sourcetest"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
 )
@@ -38,16 +39,14 @@ var (
 	t3 = time.Date(2024, 5, 3, 10, 0, 0, 0, time.UTC)
 )
 
-func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
-
-var orderFields = []fakeField{
+var orderFields = []bqrequestfake.Field{
 	{Name: "id", Type: "INTEGER", Mode: "REQUIRED"},
 	{Name: "customer", Type: "STRING"},
 	{Name: "amount", Type: "NUMERIC"},
 	{Name: "updated_at", Type: "TIMESTAMP"},
 	{Name: "day", Type: "DATE"},
 	{Name: "tags", Type: "STRING", Mode: "REPEATED"},
-	{Name: "addr", Type: "RECORD", Fields: []fakeField{{Name: "city", Type: "STRING"}}},
+	{Name: "addr", Type: "RECORD", Fields: []bqrequestfake.Field{{Name: "city", Type: "STRING"}}},
 	{Name: "geo", Type: "GEOGRAPHY"},
 }
 
@@ -60,15 +59,15 @@ type event struct {
 
 // fake returns the request fake with the sales dataset of the data
 // project, and a driver billed to the billing project.
-func fake(t *testing.T) (*requestFake, *sources.Source) {
-	f := newRequestFake(t)
-	f.tables[data+".sales.orders"] = fakeTable{kind: "TABLE", fields: orderFields, pk: []string{"id"}, rows: [][]any{
-		{"1", "acme", "12.5", micros(t1), "2024-05-01", []any{"a", "b"}, map[string][]any{"f": {"Lyon"}}, "POINT(1 2)"},
-		{"2", "globex", nil, micros(t2), nil, []any{}, nil, nil},
-		{"3", "initech", "0.01", micros(t2), "2024-05-02", []any{"c"}, map[string][]any{"f": {nil}}, nil},
+func fake(t *testing.T) (*bqrequestfake.Fake, *sources.Source) {
+	f := bqrequestfake.New(t)
+	f.Tables[data+".sales.orders"] = bqrequestfake.Table{Kind: "TABLE", Fields: orderFields, PK: []string{"id"}, Rows: [][]any{
+		{"1", "acme", "12.5", bqrequestfake.Micros(t1), "2024-05-01", []any{"a", "b"}, bqrequestfake.Record{"Lyon"}, "POINT(1 2)"},
+		{"2", "globex", nil, bqrequestfake.Micros(t2), nil, []any{}, nil, nil},
+		{"3", "initech", "0.01", bqrequestfake.Micros(t2), "2024-05-02", []any{"c"}, bqrequestfake.Record{nil}, nil},
 	}}
-	f.tables[data+".sales.orders_view"] = fakeTable{kind: "VIEW", fields: orderFields[:2]}
-	d, err := bigquerysrc.New(sources.Connection{Project: billing, Database: data, Schema: "sales", Host: f.host, Port: f.port, Egress: egress.LoopbackOnly(),
+	f.Tables[data+".sales.orders_view"] = bqrequestfake.Table{Kind: "VIEW", Fields: orderFields[:2]}
+	d, err := bigquerysrc.New(sources.Connection{Project: billing, Database: data, Schema: "sales", Host: f.Host, Port: f.Port, Egress: egress.LoopbackOnly(),
 		Params: map[string]string{"location": "EU"}})
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +130,7 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("geography: %+v", m.Columns[7])
 	}
 	// Every discovery request names the data project; none is a job.
-	for _, r := range f.recorded() {
+	for _, r := range f.Requests() {
 		if r.Project != data || r.Query != nil {
 			t.Errorf("discovery request %s %s in project %s", r.Method, r.Path, r.Project)
 		}
@@ -147,8 +146,8 @@ func TestDiscovery(t *testing.T) {
 // answerEvents makes the fake answer queries from events: the rows with
 // at >= the since parameter (all without it), ordered by at, with the
 // columns id, customer, updated_at.
-func answerEvents(t *testing.T, f *requestFake, events []event) {
-	f.answer = func(q fakeQuery) ([]fakeField, [][]any, int) {
+func answerEvents(t *testing.T, f *bqrequestfake.Fake, events []event) {
+	f.Answer = func(q bqrequestfake.Query) ([]bqrequestfake.Field, [][]any, int) {
 		var since time.Time
 		for _, p := range q.QueryParameter {
 			if p.Name == "since" {
@@ -161,10 +160,10 @@ func answerEvents(t *testing.T, f *requestFake, events []event) {
 		var rows [][]any
 		for _, e := range events {
 			if !e.at.Before(since) {
-				rows = append(rows, []any{strconv.FormatInt(e.id, 10), e.customer, micros(e.at)})
+				rows = append(rows, []any{strconv.FormatInt(e.id, 10), e.customer, bqrequestfake.Micros(e.at)})
 			}
 		}
-		return []fakeField{orderFields[0], orderFields[1], orderFields[3]}, rows, http.StatusOK
+		return []bqrequestfake.Field{orderFields[0], orderFields[1], orderFields[3]}, rows, http.StatusOK
 	}
 }
 
@@ -206,9 +205,9 @@ func TestIncrementalQuery(t *testing.T) {
 	if got := ids(t, it); !reflect.DeepEqual(got, []int64{3, 4, 5}) {
 		t.Errorf("since t2 with 2 seen: %v", got)
 	}
-	var queries []*fakeQuery
+	var queries []*bqrequestfake.Query
 	pages := 0
-	for _, r := range f.recorded() {
+	for _, r := range f.Requests() {
 		switch {
 		case r.Query != nil:
 			queries = append(queries, r.Query)
@@ -223,7 +222,7 @@ func TestIncrementalQuery(t *testing.T) {
 		}
 	}
 	if len(queries) != 2 || pages < 3 {
-		t.Fatalf("%d query jobs, %d result pages; want 2 and pages of %d rows", len(queries), pages, fakePage)
+		t.Fatalf("%d query jobs, %d result pages; want 2 and pages of %d rows", len(queries), pages, bqrequestfake.Page)
 	}
 	wantSQL := "SELECT `id`, `customer`, `updated_at` FROM `public-data.sales.orders` ORDER BY `updated_at`"
 	if q := queries[0]; q.Query != wantSQL || len(q.QueryParameter) != 0 || q.UseLegacySQL == nil || *q.UseLegacySQL || q.Location != "EU" {
@@ -242,8 +241,8 @@ func TestIncrementalQuery(t *testing.T) {
 
 func TestValues(t *testing.T) {
 	f, src := fake(t)
-	f.answer = func(q fakeQuery) ([]fakeField, [][]any, int) {
-		return orderFields, f.tables[data+".sales.orders"].rows, http.StatusOK
+	f.Answer = func(q bqrequestfake.Query) ([]bqrequestfake.Field, [][]any, int) {
+		return orderFields, f.Tables[data+".sales.orders"].Rows, http.StatusOK
 	}
 	it, err := src.Extract(ctx(t), sources.ExtractRequest{Table: "orders"})
 	if err != nil {
@@ -269,8 +268,8 @@ func TestValues(t *testing.T) {
 			}
 		}
 	}
-	var last *fakeQuery
-	for _, r := range f.recorded() {
+	var last *bqrequestfake.Query
+	for _, r := range f.Requests() {
 		if r.Query != nil {
 			last = r.Query
 		}
@@ -284,7 +283,7 @@ func TestOutboundPolicy(t *testing.T) {
 	f, _ := fake(t)
 	sourcetest.RunOutbound(t, sourcetest.Config{
 		Conn: func(testing.TB) sources.Connection {
-			return sources.Connection{Project: billing, Database: data, Host: f.host, Port: f.port}
+			return sources.Connection{Project: billing, Database: data, Host: f.Host, Port: f.Port}
 		},
 		New: func(c sources.Connection) (sources.Driver, error) { return bigquerysrc.New(c) },
 	})

@@ -1,4 +1,11 @@
-package bigquerysrc_test
+// Package bqrequestfake is a named fake of BigQuery's REST API for the
+// tests of the BigQuery source (no emulator of BigQuery exists): it serves
+// datasets.list, tables.list, tables.get and tabledata.list from fixed
+// tables, answers jobs.query and jobs.getQueryResults through the test's
+// Answer function, pages results Page rows at a time, and records every
+// request (method, path, the project in the path, the query and its
+// parameters) for the test to check.
+package bqrequestfake
 
 import (
 	"encoding/json"
@@ -12,49 +19,53 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-// requestFake is a named fake of BigQuery's REST API (no emulator exists):
-// it serves datasets.list, tables.list, tables.get and tabledata.list from
-// fixed tables, answers jobs.query and jobs.getQueryResults through the
-// test's answer function, pages results fakePage rows at a time, and
-// records every request (method, path, the project in the path, the query
-// and its parameters) for the test to check.
-type requestFake struct {
-	t      *testing.T
-	srv    *httptest.Server
-	host   string
-	port   int
-	tables map[string]fakeTable // "project.dataset.table"
-	// answer returns the rows (as REST cells) a query job yields, or an
+// Fake is the fake server (see the package doc).
+type Fake struct {
+	srv *httptest.Server
+	// Host and Port are where it listens (loopback).
+	Host string
+	Port int
+	// Tables are served by "project.dataset.table".
+	Tables map[string]Table
+	// Answer returns the fields and rows (as REST cells: text, nil, []any
+	// for a repeated field, Record for a record) a query job yields, or an
 	// error status.
-	answer func(q fakeQuery) (fields []fakeField, rows [][]any, status int)
+	Answer func(q Query) (fields []Field, rows [][]any, status int)
 
 	mu       sync.Mutex
-	requests []fakeRequest
-	results  map[string]fakeResult // job id → result
+	requests []Request
+	results  map[string]result // job id → result
 	jobs     int
 }
 
-// fakePage is the number of rows per results page: small, so that every
+// Page is the number of rows per results page: small, so that every
 // extract reads several pages.
-const fakePage = 2
+const Page = 2
 
-type fakeField struct {
-	Name   string      `json:"name"`
-	Type   string      `json:"type"`
-	Mode   string      `json:"mode,omitempty"`
-	Fields []fakeField `json:"fields,omitempty"`
+// Field is a column of a schema.
+type Field struct {
+	Name   string  `json:"name"`
+	Type   string  `json:"type"`
+	Mode   string  `json:"mode,omitempty"`
+	Fields []Field `json:"fields,omitempty"`
 }
 
-type fakeTable struct {
-	kind   string // TABLE, VIEW
-	fields []fakeField
-	rows   [][]any
-	pk     []string
+// Table is a table or view.
+type Table struct {
+	Kind   string // TABLE, VIEW
+	Fields []Field
+	Rows   [][]any // REST cells, as Answer's
+	PK     []string
 }
 
-type fakeParam struct {
+// Record is a record's cells.
+type Record []any
+
+// Param is a query parameter as the client sends it.
+type Param struct {
 	Name          string `json:"name"`
 	ParameterType struct {
 		Type string `json:"type"`
@@ -64,45 +75,49 @@ type fakeParam struct {
 	} `json:"parameterValue"`
 }
 
-type fakeQuery struct {
-	Query          string      `json:"query"`
-	UseLegacySQL   *bool       `json:"useLegacySql"`
-	Location       string      `json:"location"`
-	QueryParameter []fakeParam `json:"queryParameters"`
+// Query is a jobs.query request.
+type Query struct {
+	Query          string  `json:"query"`
+	UseLegacySQL   *bool   `json:"useLegacySql"`
+	Location       string  `json:"location"`
+	QueryParameter []Param `json:"queryParameters"`
 }
 
-type fakeRequest struct {
+// Request is one request received; Query is set for jobs.query.
+type Request struct {
 	Method, Path, Project string
-	Query                 *fakeQuery
+	Query                 *Query
 }
 
-type fakeResult struct {
-	fields []fakeField
+type result struct {
+	fields []Field
 	rows   [][]any
 }
 
-func newRequestFake(t *testing.T) *requestFake {
-	f := &requestFake{t: t, tables: map[string]fakeTable{}, results: map[string]fakeResult{}}
+// New starts a fake, closed when the test ends.
+func New(t testing.TB) *Fake {
+	f := &Fake{Tables: map[string]Table{}, results: map[string]result{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	addr := f.srv.Listener.Addr().(*net.TCPAddr)
-	f.host, f.port = addr.IP.String(), addr.Port
+	f.Host, f.Port = addr.IP.String(), addr.Port
 	return f
 }
 
-func (f *requestFake) recorded() []fakeRequest {
+// Requests are the requests received so far.
+func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]fakeRequest(nil), f.requests...)
+	return append([]Request(nil), f.requests...)
 }
 
-func (f *requestFake) reply(w http.ResponseWriter, status int, v any) {
+func (f *Fake) reply(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (f *requestFake) fail(w http.ResponseWriter, status int, msg string) {
+func (f *Fake) fail(w http.ResponseWriter, status int, msg string) {
 	f.reply(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg, "errors": []any{map[string]any{"message": msg, "reason": "notFound"}}}})
 }
 
@@ -126,24 +141,24 @@ func cell(v any) any {
 			out[i] = map[string]any{"v": cell(e)}
 		}
 		return out
-	case map[string][]any: // a record: {"f": cells}
-		return cells(x["f"])
+	case Record:
+		return cells(x)
 	case string:
 		return x
 	}
 	return fmt.Sprint(v)
 }
 
-func (f *requestFake) serve(w http.ResponseWriter, r *http.Request) {
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/bigquery/v2/")
 	parts := strings.Split(path, "/")
 	if len(parts) < 2 || parts[0] != "projects" {
 		f.fail(w, http.StatusNotFound, "no such path "+r.URL.Path)
 		return
 	}
-	req := fakeRequest{Method: r.Method, Path: path, Project: parts[1]}
+	req := Request{Method: r.Method, Path: path, Project: parts[1]}
 	if r.Method == http.MethodPost && len(parts) == 3 && parts[2] == "queries" {
-		var q fakeQuery
+		var q Query
 		if err := json.NewDecoder(r.Body).Decode(&q); err != nil {
 			f.fail(w, http.StatusBadRequest, err.Error())
 			return
@@ -157,7 +172,7 @@ func (f *requestFake) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 3 && parts[2] == "datasets":
 		seen := map[string]bool{}
 		var list []any
-		for k := range f.tables {
+		for k := range f.Tables {
 			p := strings.SplitN(k, ".", 3)
 			if p[0] == parts[1] && !seen[p[1]] {
 				seen[p[1]] = true
@@ -167,10 +182,10 @@ func (f *requestFake) serve(w http.ResponseWriter, r *http.Request) {
 		f.reply(w, http.StatusOK, map[string]any{"datasets": list})
 	case len(parts) == 5 && parts[4] == "tables":
 		var list []any
-		for _, k := range slices.Sorted(maps.Keys(f.tables)) {
+		for _, k := range slices.Sorted(maps.Keys(f.Tables)) {
 			p := strings.SplitN(k, ".", 3)
 			if p[0] == parts[1] && p[1] == parts[3] {
-				list = append(list, map[string]any{"tableReference": map[string]string{"projectId": p[0], "datasetId": p[1], "tableId": p[2]}, "type": f.tables[k].kind})
+				list = append(list, map[string]any{"tableReference": map[string]string{"projectId": p[0], "datasetId": p[1], "tableId": p[2]}, "type": f.Tables[k].Kind})
 			}
 		}
 		if list == nil {
@@ -179,32 +194,32 @@ func (f *requestFake) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.reply(w, http.StatusOK, map[string]any{"tables": list})
 	case len(parts) >= 6 && parts[4] == "tables":
-		tb, ok := f.tables[parts[1]+"."+parts[3]+"."+parts[5]]
+		tb, ok := f.Tables[parts[1]+"."+parts[3]+"."+parts[5]]
 		if !ok {
 			f.fail(w, http.StatusNotFound, "Not found: Table "+parts[1]+":"+parts[3]+"."+parts[5])
 			return
 		}
 		if len(parts) == 7 && parts[6] == "data" { // tabledata.list
 			var rows []any
-			for _, row := range tb.rows {
+			for _, row := range tb.Rows {
 				rows = append(rows, cells(row))
 			}
-			f.reply(w, http.StatusOK, map[string]any{"totalRows": strconv.Itoa(len(tb.rows)), "rows": rows})
+			f.reply(w, http.StatusOK, map[string]any{"totalRows": strconv.Itoa(len(tb.Rows)), "rows": rows})
 			return
 		}
 		md := map[string]any{
 			"tableReference": map[string]string{"projectId": parts[1], "datasetId": parts[3], "tableId": parts[5]},
-			"type":           tb.kind, "schema": map[string]any{"fields": tb.fields},
+			"type":           tb.Kind, "schema": map[string]any{"fields": tb.Fields},
 		}
-		if tb.kind == "TABLE" {
-			md["numRows"] = strconv.Itoa(len(tb.rows))
+		if tb.Kind == "TABLE" {
+			md["numRows"] = strconv.Itoa(len(tb.Rows))
 		}
-		if tb.pk != nil {
-			md["tableConstraints"] = map[string]any{"primaryKey": map[string]any{"columns": tb.pk}}
+		if tb.PK != nil {
+			md["tableConstraints"] = map[string]any{"primaryKey": map[string]any{"columns": tb.PK}}
 		}
 		f.reply(w, http.StatusOK, md)
 	case req.Query != nil: // jobs.query
-		fields, rows, status := f.answer(*req.Query)
+		fields, rows, status := f.Answer(*req.Query)
 		if status != http.StatusOK {
 			f.fail(w, status, "the fake refused the query")
 			return
@@ -212,7 +227,7 @@ func (f *requestFake) serve(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.jobs++
 		id := fmt.Sprintf("job_%d", f.jobs)
-		f.results[id] = fakeResult{fields: fields, rows: rows}
+		f.results[id] = result{fields: fields, rows: rows}
 		f.mu.Unlock()
 		f.reply(w, http.StatusOK, f.page(parts[1], id, 0))
 	case len(parts) == 4 && parts[2] == "queries": // jobs.getQueryResults
@@ -224,11 +239,11 @@ func (f *requestFake) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // page is a query results page from row start.
-func (f *requestFake) page(project, job string, start int) map[string]any {
+func (f *Fake) page(project, job string, start int) map[string]any {
 	f.mu.Lock()
 	res := f.results[job]
 	f.mu.Unlock()
-	end := min(start+fakePage, len(res.rows))
+	end := min(start+Page, len(res.rows))
 	rows := []any{}
 	for _, row := range res.rows[start:end] {
 		rows = append(rows, cells(row))
@@ -243,3 +258,7 @@ func (f *requestFake) page(project, job string, start int) map[string]any {
 	}
 	return out
 }
+
+// Micros is a TIMESTAMP cell: microseconds since the epoch, as the client
+// asks for them.
+func Micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
