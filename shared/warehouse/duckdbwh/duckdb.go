@@ -207,13 +207,6 @@ func openDB(ctx context.Context, path, config, loadDir string) (*sql.DB, error) 
 	return db, nil
 }
 
-// DB returns the underlying database handle, for tests and benchmarks.
-func (d *Driver) DB() *sql.DB {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.db
-}
-
 // Dialect implements warehouse.Driver.
 func (d *Driver) Dialect() warehouse.Dialect { return warehouse.DuckDB }
 
