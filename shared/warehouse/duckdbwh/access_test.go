@@ -50,9 +50,9 @@ func TestQueryCannotReachHost(t *testing.T) {
 		{"ATTACH", "ATTACH " + quote(filepath.Join(dir, "other.duckdb")) + " AS other", errs.Permission, filesMsg, filepath.Join(dir, "other.duckdb")},
 		{"INSTALL", "INSTALL httpfs", errs.Permission, filesMsg, ""},
 		{"LOAD", "LOAD httpfs", errs.Permission, filesMsg, ""},
-		{"turning external access back on", "SET enable_external_access = true", errs.Invalid, "", ""},
+		{"turning external access back on", "SET enable_external_access = true", errs.Invalid, "A query cannot change the warehouse's settings.", ""},
 		{"unfreezing the configuration", "SET lock_configuration = false", errs.Invalid, "A query cannot change the warehouse's settings.", ""},
-		{"widening the allowed directories", "SET allowed_directories = ['/']", errs.Invalid, "", ""},
+		{"widening the allowed directories", "SET allowed_directories = ['/']", errs.Invalid, "A query cannot change the warehouse's settings.", ""},
 		{"changing the session's time zone", "SET TimeZone = 'America/New_York'", errs.Invalid, "A query cannot change the warehouse's settings.", ""},
 	}
 	for _, tt := range tests {
