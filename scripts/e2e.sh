@@ -4,8 +4,8 @@
 # the Online Retail file, see the run complete and the table with its schema
 # and rows; then a malformed CSV (partial, rejects), an .xlsx (refused at upload), Run now
 # and a re-upload (skipped, unchanged), and inviting a viewer who sees a
-# read-only app. B2B_E2E_PORT (default 18080) picks the port; B2B_E2E_FLOWS
-# (static/README.md) narrows the flows.
+# read-only app; then the datasets flow on its own platform. B2B_E2E_PORT
+# (default 18080) picks the port; B2B_E2E_FLOWS (static/README.md) narrows the flows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${B2B_E2E_PORT:-18080}
@@ -30,3 +30,7 @@ export B2B_CHROMIUM=${B2B_CHROMIUM:-/usr/bin/chromium}
 if ! (cd static && npm run e2e); then
   echo "--- recs log (tail)"; tail -50 "$log"; exit 1
 fi
+# The datasets flow starts its own platform, on a warehouse where SQL split the same file into
+# invoice lines and products (static/e2e/datasets.e2e.mjs; B2B_E2E_DATASETS_PORT, default 18081).
+go build -o bin/duckdbsql ./tools/duckdbsql
+(cd static && node e2e/datasets.e2e.mjs)

@@ -74,10 +74,13 @@ export function DatasetsPage() {
         const summary = d.filter_summary ?? [];
         if (summary.length === 0) return <Text size="sm" c="dimmed">None</Text>;
         return (
-          <Tooltip label={summary.join('\n')} multiline w={360} style={{ whiteSpace: 'pre-line' }}>
-            <Text size="sm" lineClamp={1} maw={320}>
-              {summary.length} · {summary[0].replace(/^1\.\s*/, '')}
-            </Text>
+          <Tooltip label={summary.join('\n')} multiline w={420} style={{ whiteSpace: 'pre-line' }}>
+            <Stack gap={0} maw={340}>
+              <Text size="sm">{summary.length === 1 ? '1 filter' : `${summary.length} filters`}</Text>
+              <Text size="xs" c="dimmed" lineClamp={1}>
+                {summary.map((x) => x.replace(/^\d+\.\s*/, '')).join(' · ')}
+              </Text>
+            </Stack>
           </Tooltip>
         );
       },

@@ -75,7 +75,31 @@ export function FilterSummary({ summary }: { summary: string[] }) {
   );
 }
 
-function Live<T>({ q, children }: { q: { data?: T; error: unknown; isError: boolean }; children: (d: T) => React.ReactNode }) {
+/**
+ * A live panel of the draft: its error, a placeholder until the first answer, then the answer,
+ * dimmed while a newer one is on its way (`data-updating` says so, for tests too).
+ */
+function Live<T>({
+  q,
+  pending,
+  testId,
+  children,
+}: {
+  q: { data?: T; error: unknown; isError: boolean; isFetching: boolean };
+  /** The draft changed and the debounced model has not caught up yet. */
+  pending: boolean;
+  testId: string;
+  children: (d: T) => React.ReactNode;
+}) {
+  const updating = pending || q.isFetching;
+  return (
+    <div data-testid={testId} data-updating={updating} style={{ opacity: updating && q.data !== undefined ? 0.55 : 1, transition: 'opacity 150ms' }}>
+      <LiveBody q={q}>{children}</LiveBody>
+    </div>
+  );
+}
+
+function LiveBody<T>({ q, children }: { q: { data?: T; error: unknown; isError: boolean }; children: (d: T) => React.ReactNode }) {
   if (q.isError) {
     return (
       <Alert color="orange" variant="light" icon={<IconAlertCircle size={16} />} p="xs">
@@ -105,7 +129,9 @@ export function FiltersStep({
 }) {
   const api = useApi();
   const [seed, setSeed] = useState(1);
-  const model = useDebouncedModel(buildModel({ ...dataset, name: dataset.name || 'draft' }), 500);
+  const current = buildModel({ ...dataset, name: dataset.name || 'draft' });
+  const model = useDebouncedModel(current, 500);
+  const pending = JSON.stringify(current) !== JSON.stringify(model);
   const compiled = useQuery(datasetQueries.compile(api, model));
   const quality = useQuery(datasetQueries.qualityOf(api, model));
   const preview = useQuery(datasetQueries.previewOf(api, model, seed));
@@ -175,13 +201,13 @@ export function FiltersStep({
             <Text fw={600} size="sm" mb="xs">
               Filters in order
             </Text>
-            <Live q={compiled}>{(c) => <FilterSummary summary={c.filter_summary ?? []} />}</Live>
+            <Live q={compiled} pending={pending} testId="live-summary">{(c) => <FilterSummary summary={c.filter_summary ?? []} />}</Live>
           </Card>
           <Card withBorder p="sm">
             <Text fw={600} size="sm" mb="xs">
               Data quality
             </Text>
-            <Live q={quality}>{(r) => <QualityPanel report={r} compact />}</Live>
+            <Live q={quality} pending={pending} testId="live-quality">{(r) => <QualityPanel report={r} compact />}</Live>
           </Card>
         </Stack>
       </Group>
@@ -189,7 +215,7 @@ export function FiltersStep({
         <Text fw={600} size="sm" mb="xs">
           Preview
         </Text>
-        <Live q={preview}>{(p) => <PreviewTable preview={p} onNewSample={() => setSeed((s) => s + 1)} loading={preview.isFetching} />}</Live>
+        <Live q={preview} pending={pending} testId="live-preview">{(p) => <PreviewTable preview={p} onNewSample={() => setSeed((s) => s + 1)} loading={preview.isFetching} />}</Live>
       </Card>
     </Stack>
   );

@@ -152,14 +152,14 @@ export function PreviewTable({ preview, onNewSample, loading }: { preview: Previ
             <Table.Tr>
               {preview.columns.map((c) => (
                 <Table.Th key={c.name} style={{ whiteSpace: 'nowrap' }}>
-                  <Group gap={4} wrap="nowrap">
+                  <Stack gap={2} align="flex-start">
                     <span>{c.name}</span>
                     {c.role && (
-                      <Badge size="xs" variant="light">
+                      <Badge size="xs" variant="light" style={{ flexShrink: 0 }}>
                         {roleLabel(c.role)}
                       </Badge>
                     )}
-                  </Group>
+                  </Stack>
                 </Table.Th>
               ))}
             </Table.Tr>

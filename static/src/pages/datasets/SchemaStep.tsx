@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Badge, Button, Card, Checkbox, Group, SegmentedControl, Select, Stack, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Box, Button, Card, Checkbox, Group, SegmentedControl, Select, Stack, Text, Tooltip } from '@mantine/core';
 import { IconAlertCircle, IconCheck, IconKey, IconTrash } from '@tabler/icons-react';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import {
@@ -44,7 +44,7 @@ const handleStyle = { width: 8, height: 8, background: 'var(--mantine-color-bran
 const TableCard = memo(function TableCard({ data }: NodeProps<TableNode>) {
   const { table, primary, dataset, suggested, joined, onToggle, onRole } = data;
   return (
-    <Card withBorder shadow="sm" p={0} w={340} radius="md" data-testid="schema-table" data-table-name={table.name}>
+    <Card withBorder shadow="sm" p={0} w={430} radius="md" data-testid="schema-table" data-table-name={table.name}>
       <Group
         justify="space-between"
         px="sm"
@@ -104,7 +104,7 @@ const TableCard = memo(function TableCard({ data }: NodeProps<TableNode>) {
               <Select
                 className="nodrag nowheel"
                 size="xs"
-                w={118}
+                w={140}
                 placeholder="Role"
                 data={ROLES}
                 value={role || null}
@@ -114,17 +114,16 @@ const TableCard = memo(function TableCard({ data }: NodeProps<TableNode>) {
                 aria-label={`Role of ${table.name}.${col.name}`}
                 data-testid="role-select"
                 styles={{ input: { height: 24, minHeight: 24, fontSize: 11 } }}
-                rightSectionWidth={sug && role === sug.role ? 44 : undefined}
-                rightSection={
-                  sug && role === sug.role ? (
-                    <Tooltip label={`Suggested (${sug.confidence}): ${(sug.reasons ?? []).join('; ')}`} multiline w={260}>
-                      <Badge size="xs" variant="light" color={CONFIDENCE_COLOR[sug.confidence]} data-testid="role-confidence">
-                        {sug.confidence}
-                      </Badge>
-                    </Tooltip>
-                  ) : undefined
-                }
               />
+              <Box w={46}>
+                {sug && role === sug.role && (
+                  <Tooltip label={`Suggested with ${sug.confidence} confidence: ${(sug.reasons ?? []).join('; ')}`} multiline w={260}>
+                    <Badge size="xs" variant="light" color={CONFIDENCE_COLOR[sug.confidence]} data-testid="role-confidence" px={4}>
+                      {sug.confidence}
+                    </Badge>
+                  </Tooltip>
+                )}
+              </Box>
               <Handle type="source" position={Position.Right} id={`${col.name}:r`} style={handleStyle} />
             </Group>
           );
@@ -139,7 +138,7 @@ const nodeTypes = { table: TableCard };
 /** Where a table's card starts: the primary on the left, the others in a column to its right. */
 function initialPosition(i: number): { x: number; y: number } {
   if (i === 0) return { x: 0, y: 40 };
-  return { x: 460 + ((i - 1) % 2) * 400, y: Math.floor((i - 1) / 2) * 340 };
+  return { x: 540 + ((i - 1) % 2) * 480, y: Math.floor((i - 1) / 2) * 340 };
 }
 
 const handleColumn = (handle: string | null | undefined) => (handle ?? '').replace(/:[lr]$/, '');
@@ -191,7 +190,8 @@ export function SchemaStep({
     .sort((a, b) => b.score - a.score)
     .slice(0, 8);
 
-  const [positions, setPositions] = useState<Record<string, { x: number; y: number }>>({});
+  // Where each card is and its measured size (React Flow shows a node once it is measured).
+  const [layout, setLayout] = useState<Record<string, Pick<TableNode, 'position' | 'measured'>>>({});
   const onToggle = useCallback((c: ColumnRef) => onChange(toggleColumn(datasetRef.current, c)), [onChange]);
   const onRole = useCallback((c: ColumnRef, role: ColumnRole | '') => onChange(setRole(datasetRef.current, c, role)), [onChange]);
   const joined = useMemo(() => new Set((dataset.joins ?? []).flatMap((j) => [colKey(j.left), colKey(j.right)])), [dataset.joins]);
@@ -203,7 +203,8 @@ export function SchemaStep({
       {
         id: r.table,
         type: 'table' as const,
-        position: positions[r.table] ?? initialPosition(i),
+        position: layout[r.table]?.position ?? initialPosition(i),
+        measured: layout[r.table]?.measured,
         dragHandle: '.schema-card-header',
         data: { table: t, primary: i === 0, dataset, suggested, joined, onToggle, onRole },
       },
@@ -224,10 +225,10 @@ export function SchemaStep({
 
   const onNodesChange = useCallback(
     (changes: NodeChange<TableNode>[]) => {
-      const moved = applyNodeChanges(changes, nodes);
-      setPositions((p) => {
-        const next = { ...p };
-        for (const n of moved) next[n.id] = n.position;
+      const changed = applyNodeChanges(changes, nodes);
+      setLayout((l) => {
+        const next = { ...l };
+        for (const n of changed) next[n.id] = { position: n.position, measured: n.measured };
         return next;
       });
     },
