@@ -957,11 +957,7 @@ func testParams(t *testing.T, open func(t *testing.T) warehouse.Driver, stage fu
 			t.Errorf("%s: %v", tt.where, err)
 			continue
 		}
-		var got []int64
-		for _, r := range res.Rows {
-			got = append(got, r[0].(int64))
-		}
-		if !slices.Equal(got, tt.want) {
+		if got := firstInts(res); !slices.Equal(got, tt.want) {
 			t.Errorf("%s with %v: ids %v, want %v", tt.where, tt.p.Value, got, tt.want)
 		}
 	}
@@ -994,6 +990,16 @@ func testParams(t *testing.T, open func(t *testing.T) warehouse.Driver, stage fu
 
 	_, err = d.Query(ctxT(t), "SELECT @missing", nil, 0)
 	wantKind(t, "Query with a missing parameter", err, errs.Invalid)
+}
+
+// firstInts returns the first column of res's rows, INT64 cells.
+func firstInts(res warehouse.Result) []int64 {
+	var out []int64
+	for _, r := range res.Rows {
+		n, _ := r[0].(int64)
+		out = append(out, n)
+	}
+	return out
 }
 
 // quotedValues are array elements that would break SQL if they were
@@ -1030,11 +1036,7 @@ func testArrayParams(t *testing.T, open func(t *testing.T) warehouse.Driver, sta
 			t.Errorf("%s: %s: %v", tt.name, sql, err)
 			continue
 		}
-		var got []int64
-		for _, r := range res.Rows {
-			got = append(got, r[0].(int64))
-		}
-		if !slices.Equal(got, tt.want) {
+		if got := firstInts(res); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: ids %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -6,8 +6,10 @@
 //
 // It keeps a catalog (datasets; tables with their schemas and row counts),
 // records every call, job and query for a test to check, and checks what it
-// is sent (the project, the job location, gs:// load sources); a request it
-// does not expect is answered with an error and noted in Problems.
+// is sent (the project, the job location, gs:// load sources, typed query
+// parameters: an ARRAY with its element type and its values as
+// arrayValues); a request it does not expect is answered with an error and
+// noted in Problems.
 //
 // # Rows
 //
@@ -465,6 +467,7 @@ func (f *Fake) queryResults(w http.ResponseWriter, id string) {
 // statements.
 func (f *Fake) query(w http.ResponseWriter, req *bq.QueryRequest) {
 	f.queries = append(f.queries, req)
+	f.checkParams(req.QueryParameters)
 	var resp *bq.QueryResponse
 	var e *APIError
 	switch {
@@ -495,6 +498,25 @@ func (f *Fake) query(w http.ResponseWriter, req *bq.QueryRequest) {
 	writeJSON(w, resp)
 }
 
+// checkParams notes the query parameters BigQuery would refuse: one
+// without a name or a type, an ARRAY without an element type or of
+// arrays, an ARRAY value given as a scalar or a scalar given as an array.
+func (f *Fake) checkParams(params []*bq.QueryParameter) {
+	for _, p := range params {
+		t, v := p.ParameterType, p.ParameterValue
+		switch {
+		case p.Name == "" || t == nil || t.Type == "":
+			f.problem("query parameter %q without a name or a type", p.Name)
+		case t.Type == "ARRAY" && (t.ArrayType == nil || t.ArrayType.Type == "" || t.ArrayType.Type == "ARRAY"):
+			f.problem("ARRAY query parameter @%s without a (non-array) element type", p.Name)
+		case t.Type == "ARRAY" && v != nil && v.Value != "":
+			f.problem("ARRAY query parameter @%s given a scalar value", p.Name)
+		case t.Type != "ARRAY" && v != nil && len(v.ArrayValues) > 0:
+			f.problem("%s query parameter @%s given array values", t.Type, p.Name)
+		}
+	}
+}
+
 // runJob checks and "runs" a load or query job, storing it DONE.
 func (f *Fake) runJob(job *bq.Job, staged sources) {
 	if job.JobReference == nil || job.JobReference.JobId == "" {
@@ -521,6 +543,7 @@ func (f *Fake) runJob(job *bq.Job, staged sources) {
 	case job.Configuration.Query != nil:
 		cfg := job.Configuration.Query
 		f.scripts = append(f.scripts, cfg)
+		f.checkParams(cfg.QueryParameters)
 		f.order = append(f.order, "query")
 		st := "MERGE"
 		if strings.HasPrefix(cfg.Query, "BEGIN") {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	bq "google.golang.org/api/bigquery/v2"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
@@ -157,5 +160,37 @@ func TestRowsAndStatements(t *testing.T) {
 	}
 	if ps := f.Problems(); len(ps) > 0 {
 		t.Errorf("problems: %v", ps)
+	}
+}
+
+// TestQueryParameterChecks: the fake notes the query parameters BigQuery
+// would refuse, and only those.
+func TestQueryParameterChecks(t *testing.T) {
+	tests := []struct {
+		name, params string
+		problem      bool
+	}{
+		{"scalar", `[{"name":"s","parameterType":{"type":"STRING"},"parameterValue":{"value":"x"}}]`, false},
+		{"array", `[{"name":"a","parameterType":{"type":"ARRAY","arrayType":{"type":"INT64"}},"parameterValue":{"arrayValues":[{"value":"1"},{"value":"2"}]}}]`, false},
+		{"untyped", `[{"name":"s","parameterValue":{"value":"x"}}]`, true},
+		{"array without element type", `[{"name":"a","parameterType":{"type":"ARRAY"},"parameterValue":{"arrayValues":[{"value":"1"}]}}]`, true},
+		{"array of arrays", `[{"name":"a","parameterType":{"type":"ARRAY","arrayType":{"type":"ARRAY"}}}]`, true},
+		{"array given a scalar", `[{"name":"a","parameterType":{"type":"ARRAY","arrayType":{"type":"STRING"}},"parameterValue":{"value":"x"}}]`, true},
+		{"scalar given an array", `[{"name":"s","parameterType":{"type":"STRING"},"parameterValue":{"arrayValues":[{"value":"x"}]}}]`, true},
+	}
+	for _, tt := range tests {
+		f := bqfake.New(bqfake.Options{Project: "p"})
+		f.Answer(func(*bq.QueryRequest) (*bq.QueryResponse, *bqfake.APIError) { return &bq.QueryResponse{}, nil })
+		root, stop := f.Start()
+		body := `{"query":"SELECT 1","useLegacySql":false,"queryParameters":` + tt.params + `}`
+		resp, err := http.Post(root+"/bigquery/v2/projects/p/queries", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		stop()
+		if got := len(f.Problems()) > 0; got != tt.problem {
+			t.Errorf("%s: problems %q, want a problem: %v", tt.name, f.Problems(), tt.problem)
+		}
 	}
 }
