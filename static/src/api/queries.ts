@@ -1,6 +1,7 @@
 import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
 import { useApi } from '../auth/AuthProvider';
-import { FAST_POLL_MS, runPollInterval, runsPollInterval, SLOW_POLL_MS } from '../lib/polling';
+import { runPollInterval, runsPollInterval, SLOW_POLL_MS } from '../lib/polling';
 import { uploadFile, type Transfer, type UploadProgress } from '../lib/upload';
 import { ApiError, type ApiClient } from './client';
 import type { NewUser, Run, ScheduleSpec, User } from './types';
@@ -44,11 +45,11 @@ export const queries = {
       refetchInterval: (q) => runsPollInterval(q.state.data, Date.now(), boostUntil),
       refetchIntervalInBackground: false,
     }),
-  runsSummary: (api: ApiClient, hours = 24, live = false) =>
+  runsSummary: (api: ApiClient, hours = 24) =>
     queryOptions({
       queryKey: keys.runsSummary(hours),
       queryFn: ({ signal }) => api.runsSummary(hours, signal),
-      refetchInterval: live ? FAST_POLL_MS : SLOW_POLL_MS,
+      refetchInterval: SLOW_POLL_MS,
       refetchIntervalInBackground: false,
     }),
   run: (api: ApiClient, id: string) =>
@@ -103,9 +104,20 @@ export function useRuns(opts: { boostUntil?: number } = {}) {
   return useQuery(queries.runs(useApi(), opts.boostUntil ?? 0));
 }
 
-/** The server's run counts over the last `hours` hours; polled fast while `live`. */
-export function useRunsSummary(hours = 24, live = false) {
-  return useQuery(queries.runsSummary(useApi(), hours, live));
+/**
+ * The server's run counts over the last `hours` hours. Besides its slow poll (runs beyond the
+ * listed ones), it is fetched again as soon as a listed run starts, changes status or finishes.
+ */
+export function useRunsSummary(hours: number, runs: readonly Run[] | undefined) {
+  const qc = useQueryClient();
+  const statuses = runs?.map((r) => `${r.id}:${r.status}`).join(',');
+  const seen = useRef(statuses);
+  useEffect(() => {
+    if (statuses === undefined || statuses === seen.current) return;
+    if (seen.current !== undefined) void qc.invalidateQueries({ queryKey: keys.runsSummary(hours) });
+    seen.current = statuses;
+  }, [statuses, hours, qc]);
+  return useQuery(queries.runsSummary(useApi(), hours));
 }
 
 /** One run, shown at once from the runs list when it is there. */

@@ -79,6 +79,26 @@ describe('RunsPage', () => {
     expect(asked.map((c) => c.search)).toEqual(['?hours=24']);
   });
 
+  it('asks for the summary again as soon as a listed run finishes', async () => {
+    const running = RUNS[0];
+    const finished = run({ id: running.id, status: 'completed' });
+    let lists = 0;
+    const { fetch, calls } = fakeFetch(
+      routes({
+        'GET /api/runs': () => ({ runs: ++lists === 1 ? [running] : [finished] }),
+        'GET /api/runs/summary': () => (lists < 2 ? SUMMARY : { ...SUMMARY, active: 0, completed: SUMMARY.completed + 1 }),
+      }),
+    );
+    renderApp({ path: '/etl', session: session(), fetch });
+    const value = (id: string) => within(screen.getByTestId('runs-summary')).getAllByTestId('stat').find((t) => t.getAttribute('data-stat') === id);
+    await waitFor(() => expect(value('active')).toHaveTextContent('3'));
+    // The list polls every 2 s while a run moves; the summary's own poll is 15 s away.
+    await waitFor(() => expect(screen.getByTestId('run-row')).toHaveAttribute('data-status', 'completed'), { timeout: 6000 });
+    await waitFor(() => expect(value('completed')).toHaveTextContent('119'));
+    expect(value('active')).toHaveTextContent('0');
+    expect(calls.filter((c) => c.path === '/api/runs/summary')).toHaveLength(2);
+  });
+
   it('shows dashes and says why when the summary fails, while the list still shows', async () => {
     const { fetch } = fakeFetch(
       routes({ 'GET /api/runs/summary': new Response(JSON.stringify({ error: { kind: 'transient', message: 'The run store is busy.' } }), { status: 503 }) }),

@@ -32,7 +32,7 @@ export function RunsPage() {
 
   const shown = useMemo(() => filterRuns(runs.data, filter), [runs.data, filter]);
   const live = anyActive || now < boostUntil;
-  const summary = useRunsSummary(SUMMARY_HOURS, live);
+  const summary = useRunsSummary(SUMMARY_HOURS, runs.data);
   const s = summary.data;
 
   return (
