@@ -24,7 +24,8 @@
 // An IN list is one parameter whose Value is a typed slice (see Param),
 // bound as a real array (BigQuery: an ARRAY query parameter; DuckDB: a
 // LIST), so its values are never inlined and the SQL does not grow with
-// the list. Each dialect spells the membership test its own way:
+// the list. Each dialect spells the membership test its own way (InArray
+// writes it):
 //
 //	           x IN the list          x NOT IN the list
 //	BigQuery   x IN UNNEST(@p)        x NOT IN UNNEST(@p)
