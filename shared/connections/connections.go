@@ -1,6 +1,7 @@
 // Package connections keeps a tenant's saved source connections (spec A2,
-// A3): databases (PostgreSQL, MySQL, MariaDB), Firestore and buckets (Cloud
-// Storage, S3, Azure Blob), with their credentials in the secrets port,
+// A3): databases (PostgreSQL, MySQL, MariaDB), Firestore, BigQuery and
+// buckets (Cloud Storage, S3, Azure Blob), with their credentials in the
+// secrets port,
 // connection tests and discovery (schemas, tables, columns, files).
 //
 // A Connection is a document of kind "connection" in the docstore; its
@@ -45,8 +46,7 @@ import (
 // Type is a connection's source type.
 type Type string
 
-// Types. BigQuery connections can be saved but not yet tested or read
-// (errs.Unsupported).
+// Types.
 const (
 	Postgres  Type = "postgresql"
 	MySQL     Type = "mysql"
@@ -66,8 +66,8 @@ var Types = []Type{Postgres, MySQL, MariaDB, GCS, S3, AzureBlob, BigQuery, Fires
 func (t Type) IsDatabase() bool { return t == Postgres || t == MySQL || t == MariaDB }
 
 // HasTables reports whether t is read as tables through shared/sources:
-// a database or Firestore (its collections).
-func (t Type) HasTables() bool { return t.IsDatabase() || t == Firestore }
+// a database, Firestore (its collections) or BigQuery.
+func (t Type) HasTables() bool { return t.IsDatabase() || t.IsGoogle() }
 
 // IsGoogle reports whether t is a Google Cloud service reached with a
 // project and a service-account key.
@@ -147,11 +147,15 @@ type Fields struct {
 	// Azurite, a GCS emulator).
 	Endpoint string `json:"endpoint,omitempty"`
 
-	// BigQuery / Firestore: the Google Cloud project; for Firestore,
-	// Database is the database id (default "(default)") and Endpoint an
-	// emulator (http://HOST:PORT, no credentials).
-	Project string `json:"project,omitempty"`
-	Dataset string `json:"dataset,omitempty"`
+	// BigQuery / Firestore: the Google Cloud project (BigQuery: the
+	// billing project, where query jobs run); Endpoint an emulator or test
+	// server (http://HOST:PORT, no credentials). Firestore: Database is the
+	// database id (default "(default)"). BigQuery: DataProject is the
+	// project whose datasets are read (default: Project; a public dataset's
+	// project), Dataset the default dataset.
+	Project     string `json:"project,omitempty"`
+	DataProject string `json:"data_project,omitempty"`
+	Dataset     string `json:"dataset,omitempty"`
 }
 
 // Connection is a saved connection as stored and shown. It holds no secret.
@@ -279,6 +283,7 @@ type Patch struct {
 	Account     *string     `json:"account,omitempty"`
 	Endpoint    *string     `json:"endpoint,omitempty"`
 	Project     *string     `json:"project,omitempty"`
+	DataProject *string     `json:"data_project,omitempty"`
 	Dataset     *string     `json:"dataset,omitempty"`
 	Enabled     *bool       `json:"enabled,omitempty"`
 	Secret      SecretPatch `json:"secret"`
@@ -310,6 +315,7 @@ func (p Patch) apply(f Fields) Fields {
 	set(&f.Account, p.Account)
 	set(&f.Endpoint, p.Endpoint)
 	set(&f.Project, p.Project)
+	set(&f.DataProject, p.DataProject)
 	set(&f.Dataset, p.Dataset)
 	return f
 }
@@ -344,7 +350,7 @@ var (
 func normalize(f *Fields, s Secret, roots []string) error {
 	trim := func(p *string) { *p = strings.TrimSpace(*p) }
 	for _, p := range []*string{&f.Name, &f.Host, &f.Database, &f.Schema, &f.Username, &f.SSLMode, &f.BucketURL,
-		&f.Region, &f.AccessKeyID, &f.Account, &f.Endpoint, &f.Project, &f.Dataset} {
+		&f.Region, &f.AccessKeyID, &f.Account, &f.Endpoint, &f.Project, &f.DataProject, &f.Dataset} {
 		trim(p)
 	}
 	f.Type = Type(strings.ToLower(strings.TrimSpace(string(f.Type))))
@@ -362,7 +368,7 @@ func normalize(f *Fields, s Secret, roots []string) error {
 		return invalid("type", "must be one of %s", strings.Join(names, ", "))
 	}
 	for name, v := range map[string]string{"description": f.Description, "host": f.Host, "database": f.Database, "schema": f.Schema,
-		"username": f.Username, "bucket_url": f.BucketURL, "prefix": f.Prefix, "endpoint": f.Endpoint, "project": f.Project, "dataset": f.Dataset} {
+		"username": f.Username, "bucket_url": f.BucketURL, "prefix": f.Prefix, "endpoint": f.Endpoint, "project": f.Project, "data_project": f.DataProject, "dataset": f.Dataset} {
 		if len(v) > maxFieldLen {
 			return invalid(name, "must be at most %d bytes", maxFieldLen)
 		}
@@ -456,9 +462,15 @@ var projectRE = regexp.MustCompile(`^([a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,2
 // firestoreDatabaseRE matches Firestore database ids ("(default)" too).
 var firestoreDatabaseRE = regexp.MustCompile(`^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$`)
 
+// bigQueryDatasetRE matches BigQuery dataset ids (their length is bounded
+// with every field).
+var bigQueryDatasetRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
 // normalizeGoogle checks a BigQuery or Firestore connection: a project id;
-// for Firestore a database id (default "(default)") and either an
-// emulator endpoint (http://HOST:PORT) or a service-account key.
+// for Firestore a database id (default "(default)"), for BigQuery a data
+// project (default: the project) and an optional dataset; and either an
+// endpoint (http://HOST:PORT: an emulator or test server, no credentials)
+// or a service-account key.
 func normalizeGoogle(f *Fields, s Secret) error {
 	if f.Project == "" {
 		return invalid("project", "is required")
@@ -466,28 +478,38 @@ func normalizeGoogle(f *Fields, s Secret) error {
 	if !projectRE.MatchString(f.Project) {
 		return invalid("project", "must be a Google Cloud project id such as my-shop-123")
 	}
-	if f.Type != Firestore {
-		return nil
-	}
 	if f.Host != "" || f.Port != 0 || f.Username != "" || f.BucketURL != "" {
-		return invalid("host", "is not used by Firestore connections (an emulator goes in endpoint)")
+		return invalid("host", "is not used by %s connections (an emulator goes in endpoint)", f.Type.Display())
 	}
-	if f.Database == "" {
-		f.Database = "(default)"
-	}
-	if !firestoreDatabaseRE.MatchString(f.Database) {
-		return invalid("database", "must be a Firestore database id such as (default) or orders-db")
+	switch f.Type {
+	case Firestore:
+		if f.Database == "" {
+			f.Database = "(default)"
+		}
+		if !firestoreDatabaseRE.MatchString(f.Database) {
+			return invalid("database", "must be a Firestore database id such as (default) or orders-db")
+		}
+	case BigQuery:
+		if f.DataProject == "" {
+			f.DataProject = f.Project
+		}
+		if !projectRE.MatchString(f.DataProject) {
+			return invalid("data_project", "must be a Google Cloud project id such as bigquery-public-data")
+		}
+		if f.Dataset != "" && !bigQueryDatasetRE.MatchString(f.Dataset) {
+			return invalid("dataset", "must be a BigQuery dataset id: letters, digits and underscores")
+		}
 	}
 	if f.Endpoint != "" {
 		u, err := url.Parse(f.Endpoint)
 		if err != nil || u.Scheme != "http" || u.Port() == "" || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.User != nil || u.RawQuery != "" {
-			return invalid("endpoint", "must be a Firestore emulator address such as http://127.0.0.1:8080")
+			return invalid("endpoint", "must be an emulator address such as http://127.0.0.1:8080")
 		}
 		f.Endpoint = "http://" + u.Host
 		return nil
 	}
 	if s.ServiceAccountJSON == "" {
-		return invalid("service_account_json", "is required: the service account key the connection reads Firestore with")
+		return invalid("service_account_json", "is required: the service account key the connection reads %s with", f.Type.Display())
 	}
 	return nil
 }
@@ -562,7 +584,7 @@ func identity(f Fields) string {
 	if f.Type.IsStorage() {
 		return strings.Join([]string{string(f.Type), f.BucketURL, f.Prefix, strings.ToLower(f.Account), f.Endpoint}, "\x00")
 	}
-	return strings.Join([]string{string(f.Type), strings.ToLower(f.Host), fmt.Sprint(f.Port), f.Database, f.Username, f.Project, f.Dataset, f.Endpoint}, "\x00")
+	return strings.Join([]string{string(f.Type), strings.ToLower(f.Host), fmt.Sprint(f.Port), f.Database, f.Username, f.Project, f.DataProject, f.Dataset, f.Endpoint}, "\x00")
 }
 
 // secretLabels are the secret fields in the words of a message.

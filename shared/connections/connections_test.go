@@ -523,30 +523,6 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-func TestUnsupportedTypes(t *testing.T) {
-	e := newEnv(t)
-	ctx := t.Context()
-	in := connections.NewConnection{Fields: connections.Fields{Name: "bq", Type: connections.BigQuery, Project: "shop-analytics", Dataset: "d"}}
-	res, err := e.svc.Create(ctx, tenantA, in)
-	if err != nil {
-		t.Fatalf("saving a BigQuery connection: %v", err)
-	}
-	if _, err := e.svc.Test(ctx, tenantA, res.Connection.ID); !errs.Is(err, errs.Unsupported) || !strings.Contains(err.Error(), "not in this build yet") {
-		t.Errorf("Test: %v", err)
-	}
-	if _, err := e.svc.TestValues(ctx, tenantA, in); !errs.Is(err, errs.Unsupported) {
-		t.Errorf("TestValues: %v", err)
-	}
-	if _, err := e.svc.Schemas(ctx, tenantA, res.Connection.ID); !errs.Is(err, errs.Unsupported) {
-		t.Errorf("Schemas: %v", err)
-	}
-	in.TestFirst = true
-	in.Name = "bq2"
-	if _, err := e.svc.Create(ctx, tenantA, in); !errs.Is(err, errs.Invalid) {
-		t.Errorf("create with test_first: %v", err)
-	}
-}
-
 func writeFile(t *testing.T, dir, name, content string, mod time.Time) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(name))

@@ -68,9 +68,6 @@ func (s *Service) Test(ctx context.Context, tenant, id string) (TestResult, erro
 	if err != nil {
 		return TestResult{}, err
 	}
-	if err := unsupported(c.Type); err != nil {
-		return TestResult{}, err
-	}
 	sec, err := s.secret(ctx, c)
 	if err != nil {
 		return TestResult{}, err
@@ -107,9 +104,6 @@ func (s *Service) TestValues(ctx context.Context, tenant string, in NewConnectio
 	if err := normalize(&in.Fields, in.Secret, s.tenantRoots(tenant)); err != nil {
 		return TestResult{}, err
 	}
-	if err := unsupported(in.Type); err != nil {
-		return TestResult{}, err
-	}
 	tr := s.test(ctx, tenant, in.Fields, in.Secret)
 	dup, err := s.duplicateOf(ctx, tenant, in.Fields, "")
 	if err != nil {
@@ -119,19 +113,8 @@ func (s *Service) TestValues(ctx context.Context, tenant string, in NewConnectio
 	return tr, nil
 }
 
-func unsupported(t Type) error {
-	if t == BigQuery {
-		return errs.Userf(errs.Unsupported, "%s connections are not in this build yet", t.Display())
-	}
-	return nil
-}
-
 // test runs the test for validated fields of a tenant's connection.
-// Unsupported types fail.
 func (s *Service) test(ctx context.Context, tenant string, f Fields, sec Secret) TestResult {
-	if err := unsupported(f.Type); err != nil {
-		return TestResult{Message: publicMessage(err), Tables: []TableItem{}}
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TestTimeout)
 	defer cancel()
 	var tr TestResult
@@ -249,9 +232,6 @@ func (s *Service) withSource(ctx context.Context, tenant, id string, fn func(*so
 		return err
 	}
 	if !c.Type.HasTables() {
-		if err := unsupported(c.Type); err != nil {
-			return err
-		}
 		return errs.Userf(errs.Invalid, "connection %q is a %s connection: it has no schemas or tables (list its files)", c.Name, c.Type.Display())
 	}
 	sec, err := s.secret(ctx, c)
@@ -286,9 +266,6 @@ func (s *Service) ListFiles(ctx context.Context, tenant, id, prefix, pattern str
 		return nil, err
 	}
 	if !c.Type.IsStorage() {
-		if err := unsupported(c.Type); err != nil {
-			return nil, err
-		}
 		return nil, errs.E(errs.Invalid, "connection %q is a %s connection: it has no files (list its tables)", c.Name, c.Type.Display())
 	}
 	if strings.HasPrefix(prefix, "/") || strings.Contains(prefix, "..") {

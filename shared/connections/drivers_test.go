@@ -7,6 +7,7 @@ import (
 	_ "github.com/b2brecs/b2brecs/shared/blobstore/azurebucket"
 	_ "github.com/b2brecs/b2brecs/shared/blobstore/gcsbucket"
 	_ "github.com/b2brecs/b2brecs/shared/blobstore/s3bucket"
+	_ "github.com/b2brecs/b2brecs/shared/sources/bigquerysrc"
 	_ "github.com/b2brecs/b2brecs/shared/sources/firestoresrc"
 	_ "github.com/b2brecs/b2brecs/shared/sources/mysql"
 	_ "github.com/b2brecs/b2brecs/shared/sources/postgres"

@@ -16,28 +16,34 @@ import (
 
 // sourceConnection is the shared/sources connection of a connection with
 // tables, password or key included, dialling through the outbound policy:
-// hand it only to a driver. A Firestore emulator endpoint becomes the
-// driver's host and port.
+// hand it only to a driver. The endpoint of a Google connection (an
+// emulator or a test server) becomes the driver's host and port; a
+// BigQuery connection's data project and dataset its Database and Schema.
 func (s *Service) sourceConnection(f Fields, sec Secret) (sources.Connection, error) {
 	c := sources.Connection{
 		Host: f.Host, Port: f.Port, Database: f.Database, Schema: f.Schema, Username: f.Username,
 		Password: sec.Password, SSLMode: f.SSLMode, ConnectTimeout: s.opts.TestTimeout, Egress: s.opts.Egress,
 	}
-	if f.Type != Firestore {
+	if !f.Type.IsGoogle() {
 		return c, nil
 	}
 	c.Project, c.CredentialsJSON = f.Project, sec.ServiceAccountJSON
-	if s.opts.SampleDocs > 0 {
-		c.Params = map[string]string{"sample_docs": strconv.Itoa(s.opts.SampleDocs)}
+	switch f.Type {
+	case Firestore:
+		if s.opts.SampleDocs > 0 {
+			c.Params = map[string]string{"sample_docs": strconv.Itoa(s.opts.SampleDocs)}
+		}
+	case BigQuery:
+		c.Database, c.Schema = f.DataProject, f.Dataset
 	}
 	if f.Endpoint != "" {
 		u, err := url.Parse(f.Endpoint)
 		if err != nil {
-			return sources.Connection{}, invalid("endpoint", "must be a Firestore emulator address such as http://127.0.0.1:8080")
+			return sources.Connection{}, invalid("endpoint", "must be an http://HOST:PORT address")
 		}
 		c.Host = u.Hostname()
 		if c.Port, err = strconv.Atoi(u.Port()); err != nil {
-			return sources.Connection{}, invalid("endpoint", "must be a Firestore emulator address such as http://127.0.0.1:8080")
+			return sources.Connection{}, invalid("endpoint", "must be an http://HOST:PORT address")
 		}
 	}
 	return c, nil
@@ -50,6 +56,8 @@ func scheme(t Type) string {
 		return "postgres"
 	case Firestore:
 		return "firestore"
+	case BigQuery:
+		return "bigquery"
 	}
 	return "mysql"
 }
@@ -135,9 +143,6 @@ func (s *Service) OpenBucket(ctx context.Context, tenant, id string) (*blob.Buck
 func (s *Service) openable(ctx context.Context, tenant, id string) (Connection, Secret, error) {
 	c, _, err := s.get(ctx, tenant, id)
 	if err != nil {
-		return Connection{}, Secret{}, err
-	}
-	if err := unsupported(c.Type); err != nil {
 		return Connection{}, Secret{}, err
 	}
 	if !c.Enabled {

@@ -13,6 +13,7 @@ import (
 	_ "github.com/b2brecs/b2brecs/shared/scheduler/cloudscheduler"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/localsecrets"
 	_ "github.com/b2brecs/b2brecs/shared/secrets/secretmanager"
+	_ "github.com/b2brecs/b2brecs/shared/sources/bigquerysrc"
 	_ "github.com/b2brecs/b2brecs/shared/sources/firestoresrc"
 	_ "github.com/b2brecs/b2brecs/shared/sources/mysql"
 	_ "github.com/b2brecs/b2brecs/shared/sources/postgres"

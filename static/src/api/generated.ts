@@ -52,8 +52,16 @@ export interface Connection {
    * Azurite, a GCS emulator).
    */
   endpoint?: string;
-  /** BigQuery / Firestore. */
+  /**
+   * BigQuery / Firestore: the Google Cloud project (BigQuery: the
+   * billing project, where query jobs run); Endpoint an emulator or test
+   * server (http://HOST:PORT, no credentials). Firestore: Database is the
+   * database id (default "(default)"). BigQuery: DataProject is the
+   * project whose datasets are read (default: Project; a public dataset's
+   * project), Dataset the default dataset.
+   */
   project?: string;
+  data_project?: string;
   dataset?: string;
   enabled: boolean;
   /** SecretFields names the secret fields that are set ("password", ...). */
@@ -104,8 +112,16 @@ export interface ConnectionFields {
    * Azurite, a GCS emulator).
    */
   endpoint?: string;
-  /** BigQuery / Firestore. */
+  /**
+   * BigQuery / Firestore: the Google Cloud project (BigQuery: the
+   * billing project, where query jobs run); Endpoint an emulator or test
+   * server (http://HOST:PORT, no credentials). Firestore: Database is the
+   * database id (default "(default)"). BigQuery: DataProject is the
+   * project whose datasets are read (default: Project; a public dataset's
+   * project), Dataset the default dataset.
+   */
   project?: string;
+  data_project?: string;
   dataset?: string;
 }
 
@@ -126,6 +142,7 @@ export interface ConnectionPatch {
   account?: string;
   endpoint?: string;
   project?: string;
+  data_project?: string;
   dataset?: string;
   enabled?: boolean;
   secret: SecretPatch;
@@ -325,8 +342,16 @@ export interface NewConnection {
    * Azurite, a GCS emulator).
    */
   endpoint?: string;
-  /** BigQuery / Firestore. */
+  /**
+   * BigQuery / Firestore: the Google Cloud project (BigQuery: the
+   * billing project, where query jobs run); Endpoint an emulator or test
+   * server (http://HOST:PORT, no credentials). Firestore: Database is the
+   * database id (default "(default)"). BigQuery: DataProject is the
+   * project whose datasets are read (default: Project; a public dataset's
+   * project), Dataset the default dataset.
+   */
   project?: string;
+  data_project?: string;
   dataset?: string;
   /** Enabled nil means true. */
   enabled?: boolean;
@@ -702,8 +727,16 @@ export interface StoredConnection {
    * Azurite, a GCS emulator).
    */
   endpoint?: string;
-  /** BigQuery / Firestore. */
+  /**
+   * BigQuery / Firestore: the Google Cloud project (BigQuery: the
+   * billing project, where query jobs run); Endpoint an emulator or test
+   * server (http://HOST:PORT, no credentials). Firestore: Database is the
+   * database id (default "(default)"). BigQuery: DataProject is the
+   * project whose datasets are read (default: Project; a public dataset's
+   * project), Dataset the default dataset.
+   */
   project?: string;
+  data_project?: string;
   dataset?: string;
   enabled: boolean;
   /** SecretFields names the secret fields that are set ("password", ...). */
