@@ -57,7 +57,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"cloud.google.com/go/bigquery"
 	"golang.org/x/oauth2"
@@ -65,7 +64,6 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
-	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	sourcedriver "github.com/b2brecs/b2brecs/shared/sources/driver"
@@ -89,10 +87,7 @@ type Driver struct {
 	c        sources.Connection
 	data     string // the data project
 	location string
-
-	mu     sync.Mutex
-	client *bigquery.Client
-	closed bool
+	client   sourcedriver.Client[*bigquery.Client]
 }
 
 var _ sources.Driver = (*Driver)(nil)
@@ -109,6 +104,7 @@ func New(c sources.Connection) (*Driver, error) {
 		return nil, errs.Userf(errs.Invalid, "the test endpoint needs a port from 1 to 65535")
 	}
 	d := &Driver{c: c, data: c.Database, location: c.Params["location"]}
+	d.client.Name = "bigquerysrc"
 	if d.data == "" {
 		d.data = c.Project
 	}
@@ -120,14 +116,10 @@ func (d *Driver) Dialect() sources.Dialect { return sources.BigQuery }
 
 // bq returns the client, created on first use.
 func (d *Driver) bq(ctx context.Context) (*bigquery.Client, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return nil, errs.E(errs.Invalid, "bigquerysrc: the driver is closed")
-	}
-	if d.client != nil {
-		return d.client, nil
-	}
+	return d.client.Get(func() (*bigquery.Client, error) { return d.newClient(ctx) })
+}
+
+func (d *Driver) newClient(ctx context.Context) (*bigquery.Client, error) {
 	tr := d.c.Egress.Transport()
 	var opts []option.ClientOption
 	if d.c.Host != "" {
@@ -147,22 +139,11 @@ func (d *Driver) bq(ctx context.Context) (*bigquery.Client, error) {
 		return nil, errs.Wrap(errs.Invalid, err, "bigquerysrc: create client")
 	}
 	c.Location = d.location
-	d.client = c
 	return c, nil
 }
 
 // Close closes the client, if one was created.
-func (d *Driver) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.closed = true
-	if d.client == nil {
-		return nil
-	}
-	err := d.client.Close()
-	d.client = nil
-	return err
-}
+func (d *Driver) Close() error { return d.client.Close() }
 
 // call runs fn with the client; errors get their kind (mapErr).
 func (d *Driver) call(ctx context.Context, op string, fn func(c *bigquery.Client) error) error {
@@ -199,14 +180,8 @@ func (d *Driver) mapErr(ctx context.Context, err error, op string) error {
 		op = "read BigQuery"
 	}
 	red := sourcedriver.Redact(err, d.c.CredentialsJSON)
-	if denied, ok := egress.AsDenied(err); ok {
-		return errs.Explain(errs.WrapField(errs.Permission, red, "", "%s: refused by the outbound policy", op), "%s", denied.Error())
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return errs.WrapField(errs.Transient, fmt.Errorf("%w: %w", cerr, red), "", "%s: timed out or cancelled", op)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.WrapField(errs.Transient, red, "", "%s: timed out or cancelled", op)
+	if e := sourcedriver.EndedErr(ctx, err, red, op); e != nil {
+		return e
 	}
 	var g *googleapi.Error
 	if errors.As(err, &g) {

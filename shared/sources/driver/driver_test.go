@@ -3,11 +3,14 @@ package driver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/b2brecs/b2brecs/shared/egress"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
@@ -261,5 +264,76 @@ func TestRedact(t *testing.T) {
 	err := Redact(errors.New("auth failed for Secr3t-pw"), "Secr3t-pw")
 	if err.Error() != "auth failed for ****" {
 		t.Errorf("Redact = %q", err)
+	}
+}
+
+type closer struct{ closed int }
+
+func (c *closer) Close() error { c.closed++; return nil }
+
+func TestClient(t *testing.T) {
+	l := Client[*closer]{Name: "test"}
+	if err := l.Close(); err != nil { // nothing made yet
+		t.Fatal(err)
+	}
+	l = Client[*closer]{Name: "test"}
+	made := 0
+	create := func() (*closer, error) { made++; return &closer{}, nil }
+	a, _ := l.Get(create)
+	b, _ := l.Get(create)
+	if a != b || made != 1 {
+		t.Errorf("Get made %d clients", made)
+	}
+	if err := l.Close(); err != nil || a.closed != 1 {
+		t.Errorf("Close: %v, closed %d times", err, a.closed)
+	}
+	if _, err := l.Get(create); !errs.Is(err, errs.Invalid) || made != 1 {
+		t.Errorf("Get after Close: %v (made %d)", err, made)
+	}
+	if err := l.Close(); err != nil || a.closed != 1 {
+		t.Errorf("second Close: %v, closed %d times", err, a.closed)
+	}
+	failing := Client[*closer]{Name: "test"}
+	if _, err := failing.Get(func() (*closer, error) { return nil, errors.New("no") }); err == nil {
+		t.Error("a failed create gave no error")
+	}
+	if c, err := failing.Get(create); err != nil || c == nil {
+		t.Errorf("Get after a failed create: %v", err)
+	}
+}
+
+func TestEndedErr(t *testing.T) {
+	denied := &egress.DeniedError{Host: "10.0.0.1", Class: "private"}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	refused, stop := context.WithCancelCause(context.Background())
+	stop(denied)
+	other := errors.New("rpc error: unavailable")
+	for _, c := range []struct {
+		name     string
+		ctx      context.Context
+		err      error
+		kind     errs.Kind
+		canceled bool
+	}{
+		{"refusal in the chain", context.Background(), &net.OpError{Op: "dial", Err: denied}, errs.Permission, false},
+		{"refusal as the context's cause", refused, other, errs.Permission, false},
+		{"cancelled context", cancelled, other, errs.Transient, true},
+		{"cancellation in the chain", context.Background(), fmt.Errorf("read: %w", context.Canceled), errs.Transient, true},
+		{"anything else", context.Background(), other, errs.Unknown, false},
+	} {
+		got := EndedErr(c.ctx, c.err, c.err, "read")
+		if c.kind == errs.Unknown {
+			if got != nil {
+				t.Errorf("%s: %v, want nil", c.name, got)
+			}
+			continue
+		}
+		if errs.KindOf(got) != c.kind || errors.Is(got, context.Canceled) != c.canceled {
+			t.Errorf("%s: %v (kind %v)", c.name, got, errs.KindOf(got))
+		}
+		if c.kind == errs.Permission && errs.UserMessage(got) != denied.Error() {
+			t.Errorf("%s: message %q", c.name, errs.UserMessage(got))
+		}
 	}
 }

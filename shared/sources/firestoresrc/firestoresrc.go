@@ -78,7 +78,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 
 	vkit "cloud.google.com/go/firestore/apiv1"
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
@@ -119,10 +118,7 @@ type Driver struct {
 	root   string // projects/P/databases/D/documents
 	sample int
 	guard  *dialGuard
-
-	mu     sync.Mutex
-	client *vkit.Client
-	closed bool
+	client sourcedriver.Client[*vkit.Client]
 }
 
 var _ sources.Driver = (*Driver)(nil)
@@ -139,6 +135,7 @@ func New(c sources.Connection) (*Driver, error) {
 		return nil, errs.Userf(errs.Invalid, "the project and database ids must not contain '/'")
 	}
 	d := &Driver{c: c, root: "projects/" + c.Project + "/databases/" + c.Database + "/documents", sample: sources.DefaultSampleDocs}
+	d.client.Name = "firestoresrc"
 	if v, ok := c.Params["sample_docs"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > sources.MaxSampleDocs {
@@ -164,25 +161,18 @@ func (d *Driver) Dialect() sources.Dialect { return sources.Firestore }
 
 // fs returns the client, created on first use.
 func (d *Driver) fs(ctx context.Context) (*vkit.Client, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return nil, errs.E(errs.Invalid, "firestoresrc: the driver is closed")
-	}
-	if d.client != nil {
-		return d.client, nil
-	}
-	opts, err := d.clientOptions(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// The client outlives the call that happens to create it.
-	c, err := vkit.NewClient(context.WithoutCancel(ctx), opts...)
-	if err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, "firestoresrc: create client")
-	}
-	d.client = c
-	return c, nil
+	return d.client.Get(func() (*vkit.Client, error) {
+		opts, err := d.clientOptions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// The client outlives the call that happens to create it.
+		c, err := vkit.NewClient(context.WithoutCancel(ctx), opts...)
+		if err != nil {
+			return nil, errs.Wrap(errs.Invalid, err, "firestoresrc: create client")
+		}
+		return c, nil
+	})
 }
 
 func (d *Driver) clientOptions(ctx context.Context) ([]option.ClientOption, error) {
@@ -218,17 +208,7 @@ func (emulatorCreds) GetRequestMetadata(context.Context, ...string) (map[string]
 func (emulatorCreds) RequireTransportSecurity() bool { return false }
 
 // Close closes the client, if one was created.
-func (d *Driver) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.closed = true
-	if d.client == nil {
-		return nil
-	}
-	err := d.client.Close()
-	d.client = nil
-	return err
-}
+func (d *Driver) Close() error { return d.client.Close() }
 
 // call runs fn with the client and a context the dial guard ends on a
 // refusal of the outbound policy; errors get their kind (mapErr).
@@ -262,25 +242,11 @@ func (d *Driver) mapErr(ctx context.Context, err error, op string) error {
 		op = "read Firestore"
 	}
 	red := sourcedriver.Redact(err, d.c.CredentialsJSON)
-	denied, ok := egress.AsDenied(err)
-	if !ok {
-		denied, ok = egress.AsDenied(context.Cause(ctx))
+	if denied := d.guard.refusal(); denied != nil && status.Code(err) == codes.Unavailable {
+		err = errors.Join(err, denied) // gRPC keeps only the refusal's text
 	}
-	if !ok && status.Code(err) == codes.Unavailable {
-		denied = d.guard.refusal()
-		ok = denied != nil
-	}
-	if ok {
-		// The policy's message is written for users.
-		return errs.Explain(errs.WrapField(errs.Permission, red, "", "%s: refused by the outbound policy", op), "%s", denied.Error())
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		// gRPC reports the end of the context as a status: keep
-		// context.Canceled (DeadlineExceeded) in the chain.
-		return errs.WrapField(errs.Transient, fmt.Errorf("%w: %w", cerr, red), "", "%s: timed out or cancelled", op)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.WrapField(errs.Transient, red, "", "%s: timed out or cancelled", op)
+	if e := sourcedriver.EndedErr(ctx, err, red, op); e != nil {
+		return e
 	}
 	s, isStatus := status.FromError(err)
 	if !isStatus {
