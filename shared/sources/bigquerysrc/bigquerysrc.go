@@ -20,8 +20,9 @@
 // Schemas are the data project's datasets; Tables a dataset's tables and
 // views with their row counts (exact for tables, -1 for views); Describe a
 // table's columns with types, up to samples values read from the table
-// (tabledata.list, not a query: free), the primary key (the table's
-// constraint) and the recommended timestamp column. Types:
+// (tabledata.list, not a query: free; none for views, which only a billed
+// query reads), the primary key (the table's constraint) and the
+// recommended timestamp column. Types:
 //
 //	BigQuery type                 warehouse type
 //	INTEGER/INT64                 INT64
@@ -347,8 +348,8 @@ func (d *Driver) Describe(ctx context.Context, schema, table string, samples int
 		}
 		meta = sourcedriver.Describe(ds, table, metas, pk)
 		meta.TotalRows, meta.RowsExact = rowCount(md)
-		if samples == 0 {
-			return nil
+		if samples == 0 || md.Type != bigquery.RegularTable {
+			return nil // views cannot be listed, only queried (and billed)
 		}
 		it := c.DatasetInProject(d.data, ds).Table(table).Read(ctx)
 		it.PageInfo().MaxSize = samples

@@ -135,6 +135,11 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("discovery request %s %s in project %s", r.Method, r.Path, r.Project)
 		}
 	}
+	// A view: columns, no samples (it cannot be listed), rows unknown.
+	v, err := src.Describe(ctx(t), "sales", "orders_view", 5)
+	if err != nil || len(v.Columns) != 2 || len(v.Columns[0].Samples) != 0 || v.TotalRows != -1 || v.RowsExact {
+		t.Errorf("Describe view: %v %+v", err, v)
+	}
 	if _, err := src.Describe(ctx(t), "", "nope", 0); !errs.Is(err, errs.NotFound) {
 		t.Errorf("Describe missing table: %v", err)
 	}

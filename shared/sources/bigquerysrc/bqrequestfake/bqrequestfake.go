@@ -118,7 +118,8 @@ func (f *Fake) reply(w http.ResponseWriter, status int, v any) {
 }
 
 func (f *Fake) fail(w http.ResponseWriter, status int, msg string) {
-	f.reply(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg, "errors": []any{map[string]any{"message": msg, "reason": "notFound"}}}})
+	reason := map[int]string{http.StatusBadRequest: "invalid", http.StatusForbidden: "accessDenied", http.StatusNotFound: "notFound"}[status]
+	f.reply(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg, "errors": []any{map[string]any{"message": msg, "reason": reason}}}})
 }
 
 // cells encodes a row as REST cells: every scalar as text, records as
@@ -200,6 +201,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(parts) == 7 && parts[6] == "data" { // tabledata.list
+			if tb.Kind != "TABLE" { // as BigQuery answers
+				f.fail(w, http.StatusBadRequest, "Cannot list a table of type "+tb.Kind+".")
+				return
+			}
 			var rows []any
 			for _, row := range tb.Rows {
 				rows = append(rows, cells(row))
