@@ -77,6 +77,8 @@ func serve(log *slog.Logger, status int, fn endpoint) http.Handler {
 		switch {
 		case err != nil:
 			writeError(w, r, log, err)
+		case isDownload(out):
+			out.(download).write(w, r, log, status)
 		case status == http.StatusNoContent:
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(status)

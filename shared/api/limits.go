@@ -129,7 +129,8 @@ func (l Limits) ServeWith(srv *http.Server) {
 // streamingRoutes are the route patterns that stream a body: they get no
 // call deadline, and move the connection's deadlines on while data flows.
 var streamingRoutes = map[string]bool{
-	"POST /api/files": true,
+	"POST /api/files":                     true,
+	"GET /api/runs/{id}/rejects/download": true,
 }
 
 // withDeadlines gives every request routed by mux a context deadline of
@@ -151,20 +152,25 @@ func withDeadlines(mux *http.ServeMux, d time.Duration, next http.Handler) http.
 // the client keeps sending (the server's ReadTimeout and WriteTimeout
 // would cut it otherwise), and a client that stops is cut after idle.
 func streamBody(w http.ResponseWriter, r *http.Request, idle time.Duration) {
-	rc := http.NewResponseController(w)
-	s := &deadlineReader{r: r.Body, rc: rc, idle: idle}
-	s.extend(time.Now())
+	s := &deadlineReader{r: r.Body, deadlines: newDeadlines(w, idle)}
 	r.Body = s
 }
 
-type deadlineReader struct {
-	r    io.ReadCloser
+// deadlines moves a connection's read and write deadlines on by idle
+// while data flows (moved at most every idle/4).
+type deadlines struct {
 	rc   *http.ResponseController
 	idle time.Duration
-	next time.Time // the deadlines are moved at most every idle/4
+	next time.Time
 }
 
-func (d *deadlineReader) extend(now time.Time) {
+func newDeadlines(w http.ResponseWriter, idle time.Duration) *deadlines {
+	d := &deadlines{rc: http.NewResponseController(w), idle: idle}
+	d.extend(time.Now())
+	return d
+}
+
+func (d *deadlines) extend(now time.Time) {
 	// Errors mean the writer cannot set deadlines (a test recorder, a
 	// server without timeouts): nothing to move then.
 	_ = d.rc.SetReadDeadline(now.Add(d.idle))
@@ -172,13 +178,23 @@ func (d *deadlineReader) extend(now time.Time) {
 	d.next = now.Add(d.idle / 4)
 }
 
-func (d *deadlineReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
+// moved notes that n bytes moved.
+func (d *deadlines) moved(n int) {
 	if n > 0 {
 		if now := time.Now(); now.After(d.next) {
 			d.extend(now)
 		}
 	}
+}
+
+type deadlineReader struct {
+	r io.ReadCloser
+	*deadlines
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	d.moved(n)
 	return n, err
 }
 

@@ -2,6 +2,7 @@ package etl
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -44,6 +45,13 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 	}); err != nil {
 		return proceed, err
 	}
+	from := "all rows"
+	if plan.from != nil && plan.from.Watermark != nil {
+		from = "rows from watermark " + plan.from.Watermark.Value
+	} else if t, ok := plan.req.Since.(time.Time); ok {
+		from = "rows from the historical start " + t.Format(time.RFC3339)
+	}
+	s.runLog(ctx, *run, LogInfo, PhaseExtraction, fmt.Sprintf("reading table %s: %s", plan.label, from), nil)
 	res, next, err := s.stageTable(ctx, run, job, src, plan, dst, now, token)
 	if err != nil {
 		return proceed, err
@@ -52,6 +60,7 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 		s.log.WarnContext(ctx, "etl: could not mark the connection used", "tenant", run.Tenant, "connection", job.Database.ConnectionID, "err", err)
 	}
 	return proceed, s.extracted(ctx, run, res, func(r *Run) {
+		r.BytesProcessed = res.bytes
 		if next != nil {
 			r.NextState = next
 			r.WatermarkTo = next.Watermark
@@ -107,26 +116,32 @@ func (s *Service) planExtract(ctx context.Context, src *sources.Source, job Job,
 // was staged and the incremental state the run reaches (nil for a job
 // that is not incremental).
 func (s *Service) stageTable(ctx context.Context, run *Run, job Job, src *sources.Source, plan dbPlan, dst staging, now time.Time, token string) (stageResult, *IncrementalState, error) {
+	// A cancelled run stops the read itself, not only the conversion.
+	ctx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
 	it, err := src.Extract(ctx, plan.req)
 	if err != nil {
-		return stageResult{}, nil, inPhase(PhaseExtraction, err)
+		return stageResult{}, nil, inPhase(PhaseExtraction, cancelled(ctx, err))
 	}
 	defer it.Close()
+	in := stageInput{
+		run: *run, job: job, staging: dst.bucket, target: dst.target, loadedAt: now, lease: token, label: plan.label, abort: abort,
+	}
 	inferred := dbInferred(it.Columns())
 	if dst.target != nil {
-		if inferred, err = reconcile(inferred, dst.target); err != nil {
+		if inferred, err = s.reconcile(ctx, in, inferred); err != nil {
 			return stageResult{}, nil, inPhase(PhaseValidation, err)
 		}
 	}
-	res, err := s.convertRows(ctx, stageInput{
-		run: *run, job: job, staging: dst.bucket, target: dst.target, loadedAt: now, lease: token, label: plan.label,
-	}, inferred, rowSource{it: it})
+	rows := &rowSource{it: it}
+	res, err := s.convertRows(ctx, in, inferred, rows)
 	if err == nil {
 		err = it.Err()
 	}
-	if err != nil {
+	if err = cancelled(ctx, err); err != nil {
 		return stageResult{}, nil, inPhase(PhaseExtraction, err)
 	}
+	res.bytes = rows.bytes
 	next, err := nextState(job, run.ID, plan.from, it, now)
 	return res, next, err
 }
@@ -188,10 +203,14 @@ func dbInferred(cols []sources.ExtractColumn) tabular.Inferred {
 }
 
 // rowSource reads a database extract as typed rows: the sources package
-// types its values as tabular.RowSource takes them.
-type rowSource struct{ it sources.RowIterator }
+// types its values as tabular.RowSource takes them. It counts the bytes
+// of the values it reads (bytes_processed of a database run).
+type rowSource struct {
+	it    sources.RowIterator
+	bytes int64
+}
 
-func (r rowSource) Columns() []tabular.RowColumn {
+func (r *rowSource) Columns() []tabular.RowColumn {
 	cols := r.it.Columns()
 	out := make([]tabular.RowColumn, len(cols))
 	for i, c := range cols {
@@ -200,12 +219,33 @@ func (r rowSource) Columns() []tabular.RowColumn {
 	return out
 }
 
-func (r rowSource) Next() ([]any, error) {
+func (r *rowSource) Next() ([]any, error) {
 	if r.it.Next() {
-		return r.it.Values(), nil
+		vals := r.it.Values()
+		for _, v := range vals {
+			r.bytes += valueSize(v)
+		}
+		return vals, nil
 	}
 	if err := r.it.Err(); err != nil {
 		return nil, err
 	}
 	return nil, io.EOF
+}
+
+// valueSize is the size a database value counts in bytes_processed: text
+// and binary values their length, NULL nothing, numbers, times and
+// others 8 bytes, booleans 1.
+func valueSize(v any) int64 {
+	switch x := v.(type) {
+	case nil:
+		return 0
+	case string:
+		return int64(len(x))
+	case []byte:
+		return int64(len(x))
+	case bool:
+		return 1
+	}
+	return 8
 }

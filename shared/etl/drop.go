@@ -76,7 +76,7 @@ func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) (er
 		s.log.InfoContext(ctx, "etl: job is paused; the file waits for it", "tenant", tenant, "job", job.ID, "object", ref.Name)
 		return nil
 	}
-	_, err = s.startFileRun(ctx, tenant, job, ref, eventschemas.TriggerFileDrop, "")
+	_, err = s.startFileRun(ctx, tenant, job, ref, runStart{trigger: eventschemas.TriggerFileDrop})
 	return err
 }
 
@@ -85,18 +85,19 @@ func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) (er
 // (nonce ""); a manual or scheduled trigger passes a nonce of its own, so
 // each trigger is a run of its own (the ledger still skips content that is
 // already loaded).
-func (s *Service) startFileRun(ctx context.Context, tenant string, job Job, ref eventschemas.ObjectRef, trigger eventschemas.Trigger, nonce string) (Run, error) {
+func (s *Service) startFileRun(ctx context.Context, tenant string, job Job, ref eventschemas.ObjectRef, st runStart) (Run, error) {
 	now := s.nowUTC()
 	run := Run{
-		ID:        hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation, nonce),
+		ID:        hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation, st.nonce),
 		Tenant:    tenant,
 		JobID:     job.ID,
 		JobName:   job.Name,
 		Status:    StatusPending,
-		Trigger:   trigger,
+		Trigger:   st.trigger,
 		Object:    &ref,
 		Dest:      job.Dest,
 		CreatedAt: now,
+		RetryOf:   st.retryOf,
 	}
 	key := docstore.Key{Tenant: tenant, Kind: KindRun, ID: run.ID}
 	_, err := docstore.Put(ctx, s.store, key, run, docstore.MustCreate)
@@ -113,10 +114,12 @@ func (s *Service) startFileRun(ctx context.Context, tenant string, job Job, ref 
 		run = existing
 	case err != nil:
 		return Run{}, err
+	default:
+		s.runLog(ctx, run, LogInfo, PhaseInit, st.requested("file "+ref.Name), nil)
 	}
 	s.log.InfoContext(ctx, "etl: run requested", "tenant", tenant, "run", run.ID, "job", job.ID, "object", ref.Name)
 	return run, s.publish(ctx, eventschemas.TopicRunRequested, eventschemas.TypeRunRequested, run.ID,
-		eventschemas.RunRequested{Tenant: tenant, JobID: job.ID, RunID: run.ID, Trigger: trigger, Object: &ref})
+		eventschemas.RunRequested{Tenant: tenant, JobID: job.ID, RunID: run.ID, Trigger: st.trigger, Object: &ref})
 }
 
 // jobForObject returns the enabled file job claiming the object, or the

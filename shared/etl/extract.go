@@ -124,6 +124,7 @@ func (s *Service) extracted(ctx context.Context, run *Run, res stageResult, more
 		r.RejectsObject = res.rejectsObject
 		r.Schema = res.schema
 		r.FirstRejects = res.firstRejects
+		r.AddedColumns = res.added
 		r.Progress = Progress{Phase: PhaseLoading, RowsRead: res.stats.RowsRead}
 		more(r)
 		s.release(r)
@@ -132,6 +133,14 @@ func (s *Service) extracted(ctx context.Context, run *Run, res stageResult, more
 		return err
 	}
 	*run = updated
+	msg := fmt.Sprintf("read %s", rowsText(res.stats.RowsRead))
+	if res.stats.RowsRejected > 0 {
+		msg += fmt.Sprintf(", %s rejected", rowsText(res.stats.RowsRejected))
+	}
+	s.runLog(ctx, *run, LogInfo, PhaseExtraction, fmt.Sprintf("%s; %d staged %s", msg, len(res.parts), plural(len(res.parts), "part", "parts")), runCounts(*run))
+	if run.Object != nil && res.encoding != "" && res.encoding != "utf-8" {
+		s.runLog(ctx, *run, LogWarn, PhaseExtraction, "the file is not UTF-8: it was read as "+res.encoding, nil)
+	}
 	return nil
 }
 
@@ -212,11 +221,15 @@ func (s *Service) stageObject(ctx context.Context, run *Run, job Job, drop *blob
 	if err := s.startExtraction(ctx, *run, now, func(*Run) {}); err != nil {
 		return proceed, err
 	}
+	s.runLog(ctx, *run, LogInfo, PhaseExtraction, fmt.Sprintf("reading %s (%d bytes)", run.Object.Name, obj.attrs.Size), nil)
+	ctx, abort := context.WithCancelCause(ctx) // see stageInput.abort
+	defer abort(nil)
 	name := run.Object.Name
 	open := func() (io.ReadCloser, error) { return drop.NewReader(ctx, name, obj.pin) }
 	res, err := s.stage(ctx, stageInput{
-		run: *run, job: job, format: obj.format, open: open, staging: dst.bucket, target: dst.target, loadedAt: now, lease: token,
+		run: *run, job: job, format: obj.format, open: open, staging: dst.bucket, target: dst.target, loadedAt: now, lease: token, abort: abort,
 	})
+	err = cancelled(ctx, err)
 	if err != nil && obj.pin != nil && (errors.Is(err, blobstore.ErrGenerationChanged) || errs.Is(err, errs.NotFound)) {
 		if a, aerr := drop.Attributes(ctx, name); aerr == nil {
 			if c, ok := blobstore.CompareGenerations(blobstore.Generation(a), run.Object.Generation); ok && c > 0 {

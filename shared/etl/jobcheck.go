@@ -144,6 +144,18 @@ func sameDatabaseSource(a, b DatabaseSource) bool {
 // ("file.pattern: is required").
 var fieldPathRE = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)*$`)
 
+// checkSchemaEvolution checks a job's schema evolution policy; "" is the
+// default, refuse.
+func checkSchemaEvolution(v SchemaEvolution) (SchemaEvolution, error) {
+	switch v {
+	case "":
+		return SchemaRefuse, nil
+	case SchemaRefuse, SchemaAddColumns:
+		return v, nil
+	}
+	return "", fieldInvalid("schema_evolution: %q is not a schema evolution policy: use %q (fail a run that brings new columns) or %q (add them to the table as nullable columns)", v, SchemaRefuse, SchemaAddColumns)
+}
+
 // fieldInvalid is a validation error for the user (errs.Invalid): a
 // message that starts with a field path ("schedule.time: ...") names that
 // field (errs.Fieldf), other messages are shown as they are. (invalidf

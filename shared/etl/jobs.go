@@ -48,6 +48,8 @@ type NewJob struct {
 	MergeKeys  []string        `json:"merge_keys,omitempty"`
 	Schedule   *schedule.Spec  `json:"schedule,omitempty"`
 	Enabled    *bool           `json:"enabled,omitempty"`
+	// SchemaEvolution is refuse (the default) or add_columns.
+	SchemaEvolution SchemaEvolution `json:"schema_evolution,omitempty"`
 }
 
 // JobPatch is what UpdateJob changes; nil fields stay. Dest, LoadMode,
@@ -62,6 +64,8 @@ type JobPatch struct {
 	Dest      *Dest           `json:"dest,omitempty"`
 	LoadMode  *LoadMode       `json:"load_mode,omitempty"`
 	MergeKeys *[]string       `json:"merge_keys,omitempty"`
+	// SchemaEvolution may change at any time: it applies to the next run.
+	SchemaEvolution *SchemaEvolution `json:"schema_evolution,omitempty"`
 }
 
 // ScheduleView is a job's schedule as the API shows it: the schedule and
@@ -153,9 +157,13 @@ func (s *Service) checkNewJob(ctx context.Context, tenant string, in NewJob) (Jo
 			return Job{}, err
 		}
 	}
+	evolution, err := checkSchemaEvolution(in.SchemaEvolution)
+	if err != nil {
+		return Job{}, err
+	}
 	return Job{
 		Tenant: tenant, Name: name, SourceType: srcType, File: in.File, Database: in.Database, Dest: in.Dest,
-		LoadMode: mode, MergeKeys: in.MergeKeys, Enabled: in.Enabled == nil || *in.Enabled, CreatedAt: s.nowUTC(),
+		LoadMode: mode, MergeKeys: in.MergeKeys, SchemaEvolution: evolution, Enabled: in.Enabled == nil || *in.Enabled, CreatedAt: s.nowUTC(),
 	}, nil
 }
 
@@ -261,6 +269,13 @@ func (s *Service) patchJob(ctx context.Context, job Job, p JobPatch) (Job, error
 	}
 	if p.Database != nil && job.SourceType != SourceDatabase {
 		return Job{}, fieldInvalid("database: applies only to a database job")
+	}
+	if p.SchemaEvolution != nil {
+		evolution, err := checkSchemaEvolution(*p.SchemaEvolution)
+		if err != nil {
+			return Job{}, err
+		}
+		job.SchemaEvolution = evolution
 	}
 	if p.Pattern != nil {
 		pat := strings.TrimSpace(*p.Pattern)

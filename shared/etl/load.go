@@ -36,6 +36,7 @@ func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 		}
 		return proceed, err
 	}
+	s.runLog(ctx, run, LogInfo, PhaseLoading, fmt.Sprintf("loading %s into %s.%s", rowsText(run.RowsRead-run.RowsRejected), job.Dest.Dataset, job.Dest.Table), nil)
 	// The warehouse job may outlast the lease: renew it (and the file's
 	// loading lease) while it runs, so that no redelivery starts the same
 	// load a second time; should another delivery take the run over, this
@@ -165,6 +166,9 @@ func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job
 			Mode:    warehouseMode(job.LoadMode),
 			Schema:  schema, MergeKeys: job.MergeKeys,
 			Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
+		}
+		if err := s.addColumns(ctx, wh, dest, run); err != nil {
+			return 0, inPhase(PhaseLoad, err)
 		}
 		if job.LoadMode == Append && run.Object != nil {
 			// A new version of a file replaces the rows of the old one, in

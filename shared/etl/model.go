@@ -92,6 +92,9 @@ type Job struct {
 	Dest      Dest              `json:"dest"`
 	LoadMode  LoadMode          `json:"load_mode"`
 	MergeKeys []string          `json:"merge_keys,omitempty"`
+	// SchemaEvolution says what a run does with source columns the
+	// destination table does not have ("" is SchemaRefuse).
+	SchemaEvolution SchemaEvolution `json:"schema_evolution,omitempty"`
 	// Schedule is the job's schedule as the user picked it (nil: manual).
 	// Jobs stored by earlier versions hold only {cron, time_zone} here:
 	// see KindSchedule.
@@ -100,6 +103,30 @@ type Job struct {
 	Enabled     bool           `json:"enabled"`
 	CreatedAt   time.Time      `json:"created_at"`
 	LastRun     *RunSummary    `json:"last_run"`
+}
+
+// SchemaEvolution is a job's policy for new source columns: columns a
+// file or table has that the destination table lacks. No policy drops a
+// table column or changes its type: table columns the source lacks load
+// as NULL (when nullable), and the table's types win.
+type SchemaEvolution string
+
+// Schema evolution policies.
+const (
+	// SchemaRefuse fails the run with a message naming the new columns
+	// (the default: the table changes only when the user says so).
+	SchemaRefuse SchemaEvolution = "refuse"
+	// SchemaAddColumns adds new columns to the table as NULLABLE columns
+	// of their inferred type before the run's load.
+	SchemaAddColumns SchemaEvolution = "add_columns"
+)
+
+// schemaEvolution is the job's policy, the default when unset.
+func (j Job) schemaEvolution() SchemaEvolution {
+	if j.SchemaEvolution == "" {
+		return SchemaRefuse
+	}
+	return j.SchemaEvolution
 }
 
 // RunStatus is where a run is in its life: pending until a delivery
@@ -221,11 +248,19 @@ type Run struct {
 	RowsRejected    int64                   `json:"rows_rejected"`
 	BytesProcessed  int64                   `json:"bytes_processed"`
 	DurationSeconds float64                 `json:"duration_seconds"`
-	Progress        Progress                `json:"progress"`
-	ErrorType       Phase                   `json:"error_type"`
-	ErrorMessage    string                  `json:"error_message"`
-	SkippedReason   string                  `json:"skipped_reason,omitempty"`
-	FirstRejects    []Reject                `json:"first_rejects,omitempty"`
+	// RowsPerSecond is RowsRead over the run's duration (0 until it
+	// finishes, or when it read nothing).
+	RowsPerSecond float64  `json:"rows_per_second"`
+	Progress      Progress `json:"progress"`
+	ErrorType     Phase    `json:"error_type"`
+	ErrorMessage  string   `json:"error_message"`
+	SkippedReason string   `json:"skipped_reason,omitempty"`
+	FirstRejects  []Reject `json:"first_rejects,omitempty"`
+	// RetryOf is the run this one re-runs (trigger retry), else "".
+	RetryOf string `json:"retry_of,omitempty"`
+	// AddedColumns are the columns the run adds to its table (a job with
+	// schema evolution add_columns), by their warehouse names.
+	AddedColumns []string `json:"added_columns,omitempty"`
 	// Encoding is the character encoding a file was read in: the job's,
 	// or the one detected ("utf-8", or "windows-1252" for a latin-1 /
 	// windows-1252 file).

@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/docstore"
@@ -44,6 +45,7 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) (err e
 		// Extracted before; the load request may have been lost.
 		return s.requestLoad(ctx, run)
 	}
+	s.runLog(ctx, run, LogInfo, PhaseInit, fmt.Sprintf("attempt %d of %d started", run.Attempts, s.maxAttempts), nil)
 	work, stop := s.keepAlive(ctx, run.ID, s.renewRun(run.Tenant, run.ID, token))
 	defer stop()
 	out, err := s.extract(work, &run, token)
@@ -60,7 +62,12 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) (err e
 	case err == nil:
 		err = inPhase(PhaseLoad, s.requestLoad(ctx, run))
 	}
-	if err == nil || errors.Is(err, errAlreadyFinished) {
+	if errors.Is(err, errAlreadyFinished) {
+		// Finished meanwhile (cancelled): nothing of this attempt loads.
+		s.removeStaged(ctx, run)
+		return nil
+	}
+	if err == nil {
 		return nil
 	}
 	return s.failOrRetry(ctx, run, err)

@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/docstore"
@@ -79,6 +80,7 @@ func (s *Service) failOrRetry(ctx context.Context, run Run, err error) error {
 	}
 	if errs.Retryable(err) && attempts < s.maxAttempts {
 		s.log.WarnContext(ctx, "etl: run attempt failed, will retry", "tenant", run.Tenant, "run", run.ID, "attempt", attempts, "phase", phase, "err", err)
+		s.runLog(ctx, run, LogWarn, phase, fmt.Sprintf("attempt %d of %d failed and will be tried again: %s", attempts, s.maxAttempts, runMessage(phase, err)), nil)
 		// Hand the run back so the retry can claim it.
 		if _, rerr := s.stamp(ctx, run.Tenant, run.ID, s.release); rerr != nil && !errors.Is(rerr, errAlreadyFinished) {
 			s.log.WarnContext(ctx, "etl: could not release the run's lease", "run", run.ID, "err", rerr)
@@ -141,7 +143,9 @@ func (s *Service) finish(ctx context.Context, tenant, id string, fn func(r *Run)
 // returns false to leave the run as it is (out is then the run unchanged).
 func (s *Service) finishWhen(ctx context.Context, tenant, id string, fn func(r *Run) bool) (Run, error) {
 	var out Run
+	finished := false
 	err := s.store.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+		finished = false
 		rkey := docstore.Key{Tenant: tenant, Kind: KindRun, ID: id}
 		r, ver, err := docstore.Get[Run](ctx, tx, rkey)
 		if err != nil {
@@ -168,10 +172,32 @@ func (s *Service) finishWhen(ctx context.Context, tenant, id string, fn func(r *
 		if _, err := docstore.Put(ctx, tx, jkey, job, docstore.IfVersion(jver)); err != nil {
 			return err
 		}
-		out = r
+		out, finished = r, true
 		return nil
 	})
+	if err == nil && finished {
+		s.logFinished(ctx, out)
+	}
 	return out, err
+}
+
+// logFinished writes the last line of a finished run's log: its outcome.
+func (s *Service) logFinished(ctx context.Context, r Run) {
+	level, msg := LogInfo, ""
+	switch {
+	case r.SkippedReason != "":
+		msg = "skipped: " + r.SkippedReason
+	case r.Status == StatusCompleted:
+		msg = fmt.Sprintf("completed: %s loaded into %s.%s", rowsText(r.RowsLoaded), r.Dest.Dataset, r.Dest.Table)
+	case r.Status == StatusPartial:
+		level, msg = LogWarn, fmt.Sprintf("completed with rejected rows: %s loaded into %s.%s, %s rejected (download them from the run page)",
+			rowsText(r.RowsLoaded), r.Dest.Dataset, r.Dest.Table, rowsText(r.RowsRejected))
+	case r.Status == StatusCancelled:
+		level, msg = LogWarn, "cancelled: nothing was loaded"
+	default:
+		level, msg = LogError, "failed: "+r.ErrorMessage
+	}
+	s.runLog(ctx, r, level, r.Progress.Phase, msg, runCounts(r))
 }
 
 // complete sets the terminal timestamps and duration.
@@ -180,6 +206,9 @@ func (s *Service) complete(r *Run) {
 	r.CompletedAt = ptr(now)
 	if r.StartedAt != nil {
 		r.DurationSeconds = now.Sub(*r.StartedAt).Seconds()
+	}
+	if r.DurationSeconds > 0 {
+		r.RowsPerSecond = float64(r.RowsRead) / r.DurationSeconds
 	}
 	r.Progress.Phase = finishedPhase(r.Status)
 	r.Parts = nil

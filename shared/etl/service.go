@@ -62,6 +62,8 @@ type Service struct {
 	// leaseTTL is how long a delivery holds a run without renewing.
 	maxAttempts int
 	leaseTTL    time.Duration
+	// logLines bounds the lines a run's log keeps (WithRunLogLines).
+	logLines int
 }
 
 // Option configures a Service.
@@ -111,7 +113,7 @@ func WithRunLease(d time.Duration) Option {
 // New returns the ETL service.
 func New(store *docstore.Store, bus events.Publisher, res Resources, v *eventschemas.Validator, opts ...Option) *Service {
 	s := &Service{store: store, bus: bus, res: res, validator: v, log: slog.Default(), now: time.Now, rowsPerPart: 250_000,
-		maxAttempts: DefaultRunAttempts, leaseTTL: DefaultRunLease}
+		maxAttempts: DefaultRunAttempts, leaseTTL: DefaultRunLease, logLines: DefaultRunLogLines}
 	for _, o := range opts {
 		o(s)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,10 @@ type stageInput struct {
 	// label names the source in messages and in _b2b_source_file when
 	// the run has no object (a database table).
 	label string
+	// abort stops the extraction (its context) with a cause: progress
+	// calls it with errAlreadyFinished when it finds the run finished
+	// meanwhile (cancelled), so the extraction stops at the next batch.
+	abort context.CancelCauseFunc
 }
 
 // sourceName is the run's object name, or the label of a source that is
@@ -46,6 +52,9 @@ type stageResult struct {
 	stats         tabular.Stats
 	firstRejects  []Reject
 	encoding      string // the text encoding the file was read in
+	bytes         int64  // the bytes of the values read (database runs)
+	// added are the columns the table gets (schema evolution add_columns).
+	added []string
 }
 
 // WithLimits sets the input limits of file and database extraction
@@ -53,8 +62,14 @@ type stageResult struct {
 // fields keep their defaults (tabular.DefaultLimits).
 func WithLimits(l tabular.Limits) Option { return func(s *Service) { s.limits = l } }
 
-// runPrefix is where a run's staged files live in the staging bucket.
+// runPrefix is where a run's staged parts live in the staging bucket
+// (removed after the load; the bucket's lifecycle rule removes what is
+// left under runs/).
 func runPrefix(runID string) string { return "runs/" + runID + "/" }
+
+// rejectsKey is where a run's rejected rows live in the staging bucket:
+// outside runs/, so they are kept as long as the run record.
+func rejectsKey(runID string) string { return "rejects/" + runID + ".jsonl" }
 
 // sampleRows is how many rows of a CSV file the optimistic path infers
 // types from before converting.
@@ -85,8 +100,15 @@ func (s *Service) stage(ctx context.Context, in stageInput) (stageResult, error)
 			return stageResult{}, err
 		}
 	}
+	if in.target != nil && !inferred.Complete && len(newColumns(inferred, in.target)) > 0 && in.job.schemaEvolution() == SchemaAddColumns {
+		// A column added to the table takes its type from the whole
+		// file: the table's types no longer leave the sample free.
+		if inferred, err = s.inferFile(ctx, in, opts, false); err != nil {
+			return stageResult{}, err
+		}
+	}
 	if in.target != nil {
-		if inferred, err = reconcile(inferred, in.target); err != nil {
+		if inferred, err = s.reconcile(ctx, in, inferred); err != nil {
 			return stageResult{}, err
 		}
 	}
@@ -99,6 +121,7 @@ func (s *Service) stage(ctx context.Context, in stageInput) (stageResult, error)
 	res, err := s.convertFile(ctx, in, inferred, strict)
 	if strict && errors.Is(err, tabular.ErrTypeMismatch) {
 		s.log.InfoContext(ctx, "etl: types from the first rows do not fit the whole file; inferring over all of it", "run", in.run.ID, "reason", err)
+		s.runLog(ctx, in.run, LogWarn, PhaseExtraction, "the column types found in the first rows do not fit the whole file: the types were inferred over all of it and the file read again", nil)
 		if inferred, err = s.inferFile(ctx, in, opts, false); err != nil {
 			return stageResult{}, err
 		}
@@ -180,7 +203,7 @@ func (s *Service) convertRows(ctx context.Context, in stageInput, inferred tabul
 func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.Inferred, strict bool, run func(tabular.ConvertOptions) (tabular.Stats, error)) (stageResult, error) {
 	prefix := runPrefix(in.run.ID)
 	var parts []string
-	rejectsKey := prefix + "rejects.jsonl"
+	rejectsKey := rejectsKey(in.run.ID)
 	rw, err := in.staging.NewWriter(ctx, rejectsKey, &blob.WriterOptions{ContentType: "application/x-ndjson"})
 	if err != nil {
 		return stageResult{}, blobstore.Wrap(err, "etl: open rejects file")
@@ -208,7 +231,7 @@ func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.I
 	if err != nil {
 		return stageResult{}, err
 	}
-	res := stageResult{parts: parts, schema: inferred.Schema(), stats: stats, encoding: stats.Encoding}
+	res := stageResult{parts: parts, schema: inferred.Schema(), stats: stats, encoding: stats.Encoding, added: newColumns(inferred, in.target)}
 	if stats.RowsRejected > 0 {
 		res.rejectsObject = rejectsKey
 	}
@@ -230,12 +253,18 @@ func (s *Service) progress(ctx context.Context, in stageInput) func(tabular.Stat
 			return
 		}
 		last = time.Now()
-		if _, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
+		_, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
 			s.renew(r, in.lease)
 			r.Progress = Progress{Phase: PhaseExtraction, RowsRead: st.RowsRead}
 			r.RowsRead = st.RowsRead
 			r.RowsRejected = st.RowsRejected
-		}); err != nil {
+		})
+		switch {
+		case errors.Is(err, errAlreadyFinished) && in.abort != nil:
+			// Cancelled (or finished by the sweeper): stop reading.
+			s.log.InfoContext(ctx, "etl: run finished while extracting; stopping", "run", in.run.ID)
+			in.abort(errAlreadyFinished)
+		case err != nil:
 			s.log.WarnContext(ctx, "etl: progress update failed", "run", in.run.ID, "err", err)
 		}
 	}
@@ -290,20 +319,43 @@ func readOptions(j Job) tabular.Options {
 	return o
 }
 
-// reconcile fits a new file's inferred columns to an existing table: the
-// table's types win (values that do not fit are rejected row by row and
-// counted), table columns the file lacks are loaded as NULL when nullable,
-// and a file column the table lacks fails the run with its name, rather
-// than being dropped silently.
-func reconcile(in tabular.Inferred, table warehouse.Schema) (tabular.Inferred, error) {
-	have := map[string]bool{}
-	for _, c := range table {
-		have[c.Name] = true
+// cancelled is err, or errAlreadyFinished when the extraction was
+// stopped because the run finished meanwhile (see stageInput.abort).
+func cancelled(ctx context.Context, err error) error {
+	if err != nil && errors.Is(context.Cause(ctx), errAlreadyFinished) {
+		return errAlreadyFinished
 	}
-	for _, c := range in.Columns {
-		if !have[c.Name] {
-			return tabular.Inferred{}, errs.Userf(errs.Invalid, "the file has a column %q (%q) that the table does not have: add it to the table or load the file with a new job", c.Name, c.Original)
-		}
+	return err
+}
+
+// reconcile fits a source's inferred columns to the existing table (see
+// fitTable) under the job's schema evolution policy, and logs on the run
+// the columns it adds.
+func (s *Service) reconcile(ctx context.Context, in stageInput, inferred tabular.Inferred) (tabular.Inferred, error) {
+	out, err := fitTable(inferred, in.target, in.job, in.sourceName())
+	if err != nil {
+		return out, err
+	}
+	if added := newColumns(out, in.target); len(added) > 0 {
+		s.runLog(ctx, in.run, LogInfo, PhaseValidation, fmt.Sprintf("new columns %s are added to table %s.%s as nullable columns (schema evolution: add_columns)",
+			quoteList(added), in.job.Dest.Dataset, in.job.Dest.Table), nil)
+	}
+	return out, nil
+}
+
+// fitTable fits a source's inferred columns to an existing table: the
+// table's types win (values that do not fit are rejected row by row and
+// counted), and table columns the source lacks are loaded as NULL when
+// nullable. Source columns the table lacks are refused with their names
+// (schema evolution refuse, the default), or kept as nullable columns
+// after the table's (add_columns; the load adds them to the table).
+// Nothing is dropped or retyped silently.
+func fitTable(in tabular.Inferred, table warehouse.Schema, job Job, source string) (tabular.Inferred, error) {
+	added := newColumns(in, table)
+	if len(added) > 0 && job.schemaEvolution() != SchemaAddColumns {
+		return tabular.Inferred{}, errs.Userf(errs.Invalid,
+			"%s has %s %s that table %s.%s does not have, and this job refuses new columns: set the job's schema evolution to add_columns to add them as nullable columns, or load it with a new job",
+			source, plural(len(added), "a new column", "new columns"), describeColumns(in, added), job.Dest.Dataset, job.Dest.Table)
 	}
 	present := map[string]bool{}
 	for _, c := range in.Columns {
@@ -314,8 +366,62 @@ func reconcile(in tabular.Inferred, table warehouse.Schema) (tabular.Inferred, e
 		if present[c.Name] {
 			keep = append(keep, c)
 		} else if !c.Nullable {
-			return tabular.Inferred{}, errs.Userf(errs.Invalid, "the file has no column %q, which the table requires", c.Name)
+			return tabular.Inferred{}, errs.Userf(errs.Invalid, "%s has no column %q, which table %s.%s requires", source, c.Name, job.Dest.Dataset, job.Dest.Table)
+		}
+	}
+	for _, c := range in.Schema() {
+		if slices.Contains(added, c.Name) {
+			c.Nullable = true
+			keep = append(keep, c)
 		}
 	}
 	return in.Override(keep)
+}
+
+// newColumns names the inferred columns the table lacks, in source order
+// (none when there is no table).
+func newColumns(in tabular.Inferred, table warehouse.Schema) []string {
+	if table == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range in.Columns {
+		if _, ok := table.Lookup(c.Name); !ok {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// describeColumns names inferred columns for a user: their warehouse
+// names, with the source's own where it differs.
+func describeColumns(in tabular.Inferred, names []string) string {
+	out := make([]string, 0, len(names))
+	for _, c := range in.Columns {
+		if !slices.Contains(names, c.Name) {
+			continue
+		}
+		d := strconv.Quote(c.Name)
+		if c.Original != "" && c.Original != c.Name {
+			d += " (" + strconv.Quote(c.Original) + ")"
+		}
+		out = append(out, d)
+	}
+	return strings.Join(out, ", ")
+}
+
+// quoteList is names quoted and joined with commas.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -2,6 +2,7 @@ package etl
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
@@ -41,17 +42,11 @@ func (s *Service) SummarizeRuns(ctx context.Context, tenant string, window time.
 	}
 	end := s.nowUTC().Truncate(time.Second)
 	sum := RunsSummary{WindowStart: end.Add(-window), WindowEnd: end}
-	finished, err := docstore.List[Run](ctx, s.store, docstore.Query{Tenant: tenant, Kind: KindRun, Filters: []docstore.Filter{
-		{Field: "completed_at", Op: docstore.Ge, Value: sum.WindowStart},
-		{Field: "completed_at", Op: docstore.Le, Value: sum.WindowEnd},
-	}})
+	finished, err := s.finishedIn(ctx, tenant, sum.WindowStart, sum.WindowEnd)
 	if err != nil {
 		return RunsSummary{}, errs.At(op, err)
 	}
 	for _, r := range finished {
-		if !r.Terminal() {
-			continue // a completion time without a terminal status is not a finished run
-		}
 		if r.Status == StatusFailed {
 			sum.Failed++
 		} else {
@@ -69,4 +64,19 @@ func (s *Service) SummarizeRuns(ctx context.Context, tenant string, window time.
 		sum.Active += len(active)
 	}
 	return sum, nil
+}
+
+// finishedIn lists the tenant's runs that finished in [start, end]: one
+// query bounded by their completion time (an index on completed_at), so
+// its cost follows the runs in the window, not all the tenant's runs.
+func (s *Service) finishedIn(ctx context.Context, tenant string, start, end time.Time) ([]Run, error) {
+	runs, err := docstore.List[Run](ctx, s.store, docstore.Query{Tenant: tenant, Kind: KindRun, Filters: []docstore.Filter{
+		{Field: "completed_at", Op: docstore.Ge, Value: start},
+		{Field: "completed_at", Op: docstore.Le, Value: end},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	// A completion time without a terminal status is not a finished run.
+	return slices.DeleteFunc(runs, func(r Run) bool { return !r.Terminal() }), nil
 }

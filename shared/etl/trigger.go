@@ -33,11 +33,11 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 	if err != nil {
 		return nil, err
 	}
-	if !job.Enabled {
-		return nil, errs.Explain(errs.E(errs.Invalid, "etl: job %s is paused", jobID), "this job is paused: resume it to run it")
+	if err := runnable(job); err != nil {
+		return nil, err
 	}
 	if job.SourceType == SourceDatabase {
-		run, err := s.startDBRun(ctx, tenant, job, trigger, nonce, onlyNew)
+		run, err := s.startDBRun(ctx, tenant, job, runStart{trigger: trigger, nonce: nonce}, onlyNew)
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +88,7 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 				continue
 			}
 		}
-		run, err := s.startFileRun(ctx, tenant, job, ref, trigger, nonce)
+		run, err := s.startFileRun(ctx, tenant, job, ref, runStart{trigger: trigger, nonce: nonce})
 		if err != nil {
 			return runs, err
 		}
@@ -103,6 +103,14 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 			"no file in the drop area matches this job (folder %q, pattern %q)", job.File.Prefix, job.File.Pattern)
 	}
 	return runs, nil
+}
+
+// runnable refuses to start a run of a paused job.
+func runnable(job Job) error {
+	if !job.Enabled {
+		return errs.Explain(errs.E(errs.Invalid, "etl: job %s is paused", job.ID), "this job is paused: resume it to run it")
+	}
+	return nil
 }
 
 // alreadyLoaded reports whether the ledger shows the object loaded at this
@@ -121,8 +129,8 @@ func (s *Service) alreadyLoaded(ctx context.Context, tenant, jobID, object, gen,
 // watermark would load the same rows twice. That is errs.Conflict for a
 // manual trigger and errs.NotFound ("nothing to run") for a schedule tick
 // (quiet).
-func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, trigger eventschemas.Trigger, nonce string, quiet bool) (Run, error) {
-	id := hashID("r_", tenant, job.ID, SourceDatabase, nonce)
+func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, st runStart, quiet bool) (Run, error) {
+	id := hashID("r_", tenant, job.ID, SourceDatabase, st.nonce)
 	key := docstore.Key{Tenant: tenant, Kind: KindRun, ID: id}
 	if existing, _, err := docstore.Get[Run](ctx, s.store, key); err == nil {
 		if existing.Status != StatusPending {
@@ -147,7 +155,7 @@ func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, trigge
 	}
 	run := Run{
 		ID: id, Tenant: tenant, JobID: job.ID, JobName: job.Name, Status: StatusPending,
-		Trigger: trigger, Dest: job.Dest, CreatedAt: s.nowUTC(),
+		Trigger: st.trigger, Dest: job.Dest, CreatedAt: s.nowUTC(), RetryOf: st.retryOf,
 	}
 	if _, err := docstore.Put(ctx, s.store, key, run, docstore.MustCreate); err != nil {
 		if !errs.Is(err, errs.Conflict) {
@@ -160,6 +168,7 @@ func (s *Service) startDBRun(ctx context.Context, tenant string, job Job, trigge
 		}
 		return existing, nil
 	}
+	s.runLog(ctx, run, LogInfo, PhaseInit, st.requested("table "+dbSourceName(job.Database)), nil)
 	s.log.InfoContext(ctx, "etl: run requested", "tenant", tenant, "run", run.ID, "job", job.ID, "table", dbSourceName(job.Database))
 	return run, s.publishRunRequested(ctx, run)
 }

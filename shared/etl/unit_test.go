@@ -168,8 +168,12 @@ func TestReconcile(t *testing.T) {
 		{Name: "note", Type: warehouse.String, Nullable: true},
 	}
 
+	refuse := Job{Dest: Dest{Dataset: "raw_data", Table: "sales"}}
+	add := refuse
+	add.SchemaEvolution = SchemaAddColumns
+
 	t.Run("table types win", func(t *testing.T) {
-		got, err := reconcile(inferred(col("sku", warehouse.Int64, false), col("qty", warehouse.Float64, false), col("note", warehouse.String, true)), table)
+		got, err := fitTable(inferred(col("sku", warehouse.Int64, false), col("qty", warehouse.Float64, false), col("note", warehouse.String, true)), table, refuse, "sales.csv")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +191,7 @@ func TestReconcile(t *testing.T) {
 		}
 	})
 	t.Run("file columns in another order take the table order", func(t *testing.T) {
-		got, err := reconcile(inferred(col("note", warehouse.String, true), col("qty", warehouse.Int64, false), col("sku", warehouse.String, false)), table)
+		got, err := fitTable(inferred(col("note", warehouse.String, true), col("qty", warehouse.Int64, false), col("sku", warehouse.String, false)), table, refuse, "sales.csv")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,13 +204,37 @@ func TestReconcile(t *testing.T) {
 		}
 	})
 	t.Run("a new file column is invalid and named", func(t *testing.T) {
-		_, err := reconcile(inferred(col("sku", warehouse.String, false), col("colour", warehouse.String, true)), table)
+		_, err := fitTable(inferred(col("sku", warehouse.String, false), col("colour", warehouse.String, true)), table, refuse, "sales.csv")
 		if !errs.Is(err, errs.Invalid) || !strings.Contains(fmt.Sprint(err), `"colour"`) || !strings.Contains(fmt.Sprint(err), `"COLOUR"`) {
 			t.Errorf("err = %v, want invalid naming colour (and its original COLOUR)", err)
 		}
 	})
+	t.Run("refuse names every new column and the way out", func(t *testing.T) {
+		_, err := fitTable(inferred(col("sku", warehouse.String, false), col("colour", warehouse.String, true), col("size", warehouse.Int64, true)), table, refuse, "sales.csv")
+		want := `sales.csv has new columns "colour" ("COLOUR"), "size" ("SIZE") that table raw_data.sales does not have, and this job refuses new columns: ` +
+			`set the job's schema evolution to add_columns to add them as nullable columns, or load it with a new job`
+		if !errs.Is(err, errs.Invalid) || errs.UserMessage(err) != want {
+			t.Errorf("err = %q (%v), want invalid %q", errs.UserMessage(err), errs.KindOf(err), want)
+		}
+	})
+	t.Run("add_columns keeps new columns after the table's, nullable, with their type", func(t *testing.T) {
+		got, err := fitTable(inferred(col("size", warehouse.Int64, false), col("sku", warehouse.String, false), col("colour", warehouse.String, false)), table, add, "sales.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var desc []string
+		for _, c := range got.Columns {
+			desc = append(desc, fmt.Sprintf("%s:%s:%v", c.Name, c.Type, c.Nullable))
+		}
+		if want := "sku:STRING:false,size:INT64:true,colour:STRING:true"; strings.Join(desc, ",") != want {
+			t.Errorf("columns = %s, want %s", strings.Join(desc, ","), want)
+		}
+		if added := newColumns(got, table); strings.Join(added, ",") != "size,colour" {
+			t.Errorf("newColumns = %v, want size, colour", added)
+		}
+	})
 	t.Run("a missing nullable table column is allowed", func(t *testing.T) {
-		got, err := reconcile(inferred(col("sku", warehouse.String, false), col("qty", warehouse.Int64, false)), table)
+		got, err := fitTable(inferred(col("sku", warehouse.String, false), col("qty", warehouse.Int64, false)), table, refuse, "sales.csv")
 		if err != nil {
 			t.Fatalf("err = %v, want nil", err)
 		}
@@ -218,7 +246,7 @@ func TestReconcile(t *testing.T) {
 		}
 	})
 	t.Run("a missing required column is invalid and named", func(t *testing.T) {
-		_, err := reconcile(inferred(col("qty", warehouse.Int64, false), col("note", warehouse.String, true)), table)
+		_, err := fitTable(inferred(col("qty", warehouse.Int64, false), col("note", warehouse.String, true)), table, refuse, "sales.csv")
 		if !errs.Is(err, errs.Invalid) || !strings.Contains(fmt.Sprint(err), `"sku"`) {
 			t.Errorf("err = %v, want invalid naming sku", err)
 		}

@@ -73,6 +73,8 @@ type Config struct {
 	RunAttempts string
 	RunLease    string
 	SweepCron   string
+	// RunLogLines is B2B_RUN_LOG_LINES, as given (see RunOptions).
+	RunLogLines string
 	// Upload settings, as given (see Config.Uploads): B2B_UPLOAD_MODE,
 	// B2B_UPLOAD_MAX_BYTES and B2B_UPLOAD_URL_EXPIRY.
 	UploadMode      string
@@ -138,6 +140,7 @@ func FromEnv() Config {
 		RunAttempts:   os.Getenv("B2B_RUN_ATTEMPTS"),
 		RunLease:      os.Getenv("B2B_RUN_LEASE"),
 		SweepCron:     os.Getenv("B2B_SWEEP_CRON"),
+		RunLogLines:   os.Getenv("B2B_RUN_LOG_LINES"),
 	}
 	c.UploadMode, c.UploadMaxBytes, c.UploadURLExpiry = os.Getenv("B2B_UPLOAD_MODE"), os.Getenv("B2B_UPLOAD_MAX_BYTES"), os.Getenv("B2B_UPLOAD_URL_EXPIRY")
 	c.DropListLimit = os.Getenv("B2B_DROP_LIST_LIMIT")
