@@ -412,3 +412,29 @@ func TestServiceLimits(t *testing.T) {
 		t.Errorf("three values over a limit of two: %v", err)
 	}
 }
+
+func TestServiceNumericRevenue(t *testing.T) {
+	ctx := context.Background()
+	wh := openDuckDB(t, `CREATE SCHEMA raw_data`,
+		`CREATE TABLE raw_data.dec (customer_id VARCHAR, stock_code VARCHAR, amount DECIMAL(18,2))`,
+		`INSERT INTO raw_data.dec VALUES ('c1','A',10.10), ('c1','B',0.20), ('c2','A',5.05), ('c2','C',NULL)`)
+	s := New(docstore.NewStore(memdoc.New()), oneWarehouse{"t1", wh}, Options{})
+	d := Dataset{Name: "dec", Primary: TableRef{Dataset: "raw_data", Table: "dec"}, Split: Split{Kind: SplitTimeHoldout, HoldoutDays: 1},
+		Columns: []SelectedColumn{{ColumnRef: col("dec", "customer_id"), Role: RoleCustomer}, {ColumnRef: col("dec", "stock_code"), Role: RoleProduct}, {ColumnRef: col("dec", "amount"), Role: RoleRevenue}}}
+	p, err := s.ParetoOf(ctx, "t1", d, Product, 10)
+	if err != nil || len(p.Points) != 2 || p.Points[0].Key != "A" || math.Abs(p.Points[0].Revenue-15.15) > 1e-9 || math.Abs(p.Points[0].Share-15.15/15.35) > 1e-9 {
+		t.Errorf("pareto over NUMERIC revenue: %+v, %v", p, err)
+	}
+	v, err := s.Create(ctx, "t1", "ana", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx, "t1", v.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amt := st.Columns[2]
+	if amt.Type != warehouse.Numeric || amt.Mean == nil || math.Abs(*amt.Mean-15.35/3) > 1e-9 || amt.Min != "0.2" || amt.Max != "10.1" {
+		t.Errorf("NUMERIC stats: %+v mean %v", amt, amt.Mean)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"maps"
 	"math/big"
+	"strconv"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
@@ -258,6 +259,9 @@ func toInt(v any) (int64, bool) {
 	return 0, false
 }
 
+// toFloatPtr reads a number cell: float64, int64, or an exact decimal
+// string (NUMERIC cells; statistics and revenue shares are shown, not
+// summed again, so a float64 is exact enough).
 func toFloatPtr(v any) *float64 {
 	switch x := v.(type) {
 	case float64:
@@ -265,6 +269,10 @@ func toFloatPtr(v any) *float64 {
 	case int64:
 		f := float64(x)
 		return &f
+	case string:
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			return &f
+		}
 	}
 	return nil
 }
