@@ -347,8 +347,9 @@ func (g *generator) fieldType(f field) (string, error) {
 // tagged one over untagged ones at the same depth, and a tie hides both.
 func jsonFields(t reflect.Type) []field {
 	var all []field
-	var walk func(t reflect.Type, depth int, index []int, seen map[reflect.Type]bool)
-	walk = func(t reflect.Type, depth int, index []int, seen map[reflect.Type]bool) {
+	// viaPointer: t is embedded through a pointer, whose nil leaves out all its fields.
+	var walk func(t reflect.Type, depth int, index []int, viaPointer bool, seen map[reflect.Type]bool)
+	walk = func(t reflect.Type, depth int, index []int, viaPointer bool, seen map[reflect.Type]bool) {
 		if seen[t] {
 			return
 		}
@@ -370,7 +371,7 @@ func jsonFields(t reflect.Type) []field {
 					continue
 				}
 				if name == "" && et.Kind() == reflect.Struct {
-					walk(et, depth+1, append(append([]int{}, index...), i), seen)
+					walk(et, depth+1, append(append([]int{}, index...), i), viaPointer || ft.Kind() == reflect.Pointer, seen)
 					continue
 				}
 			} else if !sf.IsExported() {
@@ -383,7 +384,7 @@ func jsonFields(t reflect.Type) []field {
 			all = append(all, field{
 				name:     name,
 				typ:      ft,
-				optional: optional(ft, opts),
+				optional: viaPointer || optional(ft, opts),
 				quoted:   hasOpt(opts, "string"),
 				depth:    depth,
 				tagged:   tagged,
@@ -393,7 +394,7 @@ func jsonFields(t reflect.Type) []field {
 			})
 		}
 	}
-	walk(t, 0, nil, map[reflect.Type]bool{})
+	walk(t, 0, nil, false, map[reflect.Type]bool{})
 
 	byName := map[string][]field{}
 	for _, f := range all {

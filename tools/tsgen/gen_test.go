@@ -79,8 +79,13 @@ type inner struct {
 	B int    `json:"b"`
 }
 
+type extra struct {
+	E string `json:"e"`
+}
+
 type outer struct {
 	inner
+	*extra
 	B       string            `json:"b"` // hides inner.B
 	Skip    string            `json:"-"`
 	hidden  string            // unexported: never encoded
@@ -111,6 +116,7 @@ func TestGenerateShapes(t *testing.T) {
 	want := Header + `
 export interface Outer {
   a: string;
+  e?: string;
   b: string;
   Untag: boolean;
   opt?: string;
