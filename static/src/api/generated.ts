@@ -248,6 +248,11 @@ export interface Job {
   load_mode: LoadMode;
   merge_keys?: string[];
   /**
+   * SchemaEvolution says what a run does with source columns the
+   * destination table does not have ("" is SchemaRefuse).
+   */
+  schema_evolution?: SchemaEvolution;
+  /**
    * Schedule is the job's schedule as the user picked it (nil: manual).
    * Jobs stored by earlier versions hold only {cron, time_zone} here:
    * see KindSchedule.
@@ -273,6 +278,8 @@ export interface JobPatch {
   dest?: Dest;
   load_mode?: LoadMode;
   merge_keys?: string[];
+  /** SchemaEvolution may change at any time: it applies to the next run. */
+  schema_evolution?: SchemaEvolution;
 }
 
 /**
@@ -296,6 +303,11 @@ export interface JobView {
   dest: Dest;
   load_mode: LoadMode;
   merge_keys?: string[];
+  /**
+   * SchemaEvolution says what a run does with source columns the
+   * destination table does not have ("" is SchemaRefuse).
+   */
+  schema_evolution?: SchemaEvolution;
   auto_created: boolean;
   enabled: boolean;
   created_at: string;
@@ -381,6 +393,8 @@ export interface NewJob {
   merge_keys?: string[];
   schedule?: ScheduleSpec;
   enabled?: boolean;
+  /** SchemaEvolution is refuse (the default) or add_columns. */
+  schema_evolution?: SchemaEvolution;
 }
 
 /**
@@ -441,11 +455,23 @@ export interface Run {
   rows_rejected: number;
   bytes_processed: number;
   duration_seconds: number;
+  /**
+   * RowsPerSecond is RowsRead over the run's duration (0 until it
+   * finishes, or when it read nothing).
+   */
+  rows_per_second: number;
   progress: Progress;
   error_type: RunErrorType;
   error_message: string;
   skipped_reason?: string;
   first_rejects?: Reject[];
+  /** RetryOf is the run this one re-runs (trigger retry), else "". */
+  retry_of?: string;
+  /**
+   * AddedColumns are the columns the run adds to its table (a job with
+   * schema evolution add_columns), by their warehouse names.
+   */
+  added_columns?: string[];
   /**
    * Encoding is the character encoding a file was read in: the job's,
    * or the one detected ("utf-8", or "windows-1252" for a latin-1 /
@@ -564,6 +590,14 @@ export interface ScheduleView {
 
 /** Schema is an ordered list of columns. */
 export type Schema = Column[];
+
+/**
+ * SchemaEvolution is a job's policy for new source columns: columns a
+ * file or table has that the destination table lacks. No policy drops a
+ * table column or changes its type: table columns the source lacks load
+ * as NULL (when nullable), and the table's types win.
+ */
+export type SchemaEvolution = 'refuse' | 'add_columns';
 
 /**
  * SecretPatch changes secret fields: nil keeps the stored value, "" clears
