@@ -4,7 +4,7 @@ import { IconAlertCircle, IconArrowLeft, IconArrowRight, IconDeviceFloppy } from
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { ApiError, errorMessage } from '../../api/client';
-import { datasetsApi, useDataset, useDatasetWrite, type ColumnRef, type Dataset, type RoleSuggestion } from '../../api/datasets';
+import { datasetsApi, useDataset, useDatasetWrite, type ColumnRef, type Dataset, type RoleSuggestion, type UpdateResult } from '../../api/datasets';
 import { useTables } from '../../api/queries';
 import type { Table as WarehouseTable } from '../../api/types';
 import { PageHeader } from '../../components/PageHeader';
@@ -12,7 +12,7 @@ import { ErrorState } from '../../components/States';
 import { fieldError as apiFieldError } from '../../lib/fieldErrors';
 import { formatCount } from '../../lib/format';
 import { FiltersStep } from './FiltersStep';
-import { buildModel, colKey, datasetOf, emptyDataset, setPrimary, stepOfField, stepProblem, tablesOf, toggleSecondary, type Step } from './model';
+import { buildModel, colKey, datasetOf, emptyDataset, placeOfField, setPrimary, stepOfField, stepProblem, tablesOf, toggleSecondary, type Step } from './model';
 import { SchemaStep } from './SchemaStep';
 
 /** The warehouse dataset the wizard picks tables from (where the ETL loads them). */
@@ -25,6 +25,12 @@ const STEPS = [
   { label: 'Filters', description: 'Rows, split, preview' },
 ];
 
+/** What the user is told after a save: the version, and whether the change made a new one. */
+export function savedMessage(name: string, version: number, editing: boolean, newVersion: boolean): string {
+  if (!editing) return `${name} is at version ${version}.`;
+  return newVersion ? `${name} is now at version ${version}; experiments keep the version they used.` : `${name} is still at version ${version}: the name and description do not change its SQL.`;
+}
+
 /** What the user is told about a failed save: a field's message goes next to it, the rest on top. */
 export function saveErrorText(err: unknown, editing: boolean): string {
   if (err instanceof ApiError && err.kind === 'conflict' && editing && !err.field) {
@@ -33,8 +39,23 @@ export function saveErrorText(err: unknown, editing: boolean): string {
   return errorMessage(err);
 }
 
-function TablesStep({ dataset, onChange, tables }: { dataset: Dataset; onChange: (d: Dataset) => void; tables: WarehouseTable[] }) {
+function TablesStep({
+  dataset,
+  onChange,
+  tables,
+  fieldError,
+}: {
+  dataset: Dataset;
+  onChange: (d: Dataset) => void;
+  tables: WarehouseTable[];
+  fieldError: (field: string) => string | undefined;
+}) {
   const secondary = new Set((dataset.secondary_tables ?? []).map((t) => t.table));
+  const errorOf = (name: string) => {
+    if (dataset.primary_table.table === name) return fieldError('primary_table');
+    const i = (dataset.secondary_tables ?? []).findIndex((t) => t.table === name);
+    return i >= 0 ? fieldError(`secondary_tables[${i}]`) : undefined;
+  };
   if (tables.length === 0) {
     return (
       <Alert color="blue" variant="light">
@@ -79,6 +100,11 @@ function TablesStep({ dataset, onChange, tables }: { dataset: Dataset; onChange:
                     </Text>
                     {primary && <Badge size="xs">primary</Badge>}
                   </Group>
+                  {errorOf(t.name) && (
+                    <Text size="xs" c="red" data-testid="table-error">
+                      {errorOf(t.name)}
+                    </Text>
+                  )}
                 </Table.Td>
                 <Table.Td ta="right" className="tabular">
                   {formatCount(t.schema?.length ?? 0)}
@@ -121,13 +147,14 @@ export function DatasetWizardPage() {
     }
   }, [editing, existing.data, loaded]);
 
-  const save = useDatasetWrite((api, d: Dataset) =>
-    editing ? datasetsApi.update(api, id!, d, version).then((r) => r.dataset) : datasetsApi.create(api, d),
+  const save = useDatasetWrite(
+    (api, d: Dataset): Promise<UpdateResult> =>
+      editing ? datasetsApi.update(api, id!, d, version) : datasetsApi.create(api, d).then((v) => ({ dataset: v, new_version: true })),
   );
   const saveField = save.error instanceof ApiError ? save.error.field : undefined;
   const fieldError = useCallback(
     (f: string) => {
-      if (!saveField || !(saveField === f || saveField.startsWith(f + '.') || saveField.startsWith(f + '['))) return undefined;
+      if (placeOfField(saveField) !== f) return undefined;
       return apiFieldError(save.error)?.message;
     },
     [saveField, save.error],
@@ -169,8 +196,8 @@ export function DatasetWizardPage() {
       }
     }
     save.mutate(buildModel(draft), {
-      onSuccess: (v) => {
-        notifications.show({ color: 'teal', title: editing ? 'Dataset saved' : 'Dataset created', message: `${v.name} is at version ${v.version}.` });
+      onSuccess: ({ dataset: v, new_version }) => {
+        notifications.show({ color: 'teal', title: editing ? 'Dataset saved' : 'Dataset created', message: savedMessage(v.name, v.version, editing, new_version) });
         navigate(`/datasets/${encodeURIComponent(v.id)}`);
       },
       onError: (err) => {
@@ -183,7 +210,9 @@ export function DatasetWizardPage() {
   if (editing && existing.isError) return <ErrorState error={existing.error} onRetry={() => void existing.refetch()} />;
   const ready = loaded && !!tables.data;
   const title = editing ? `Edit ${existing.data?.name ?? 'dataset'}` : 'New dataset';
-  const topError = save.isError && !(saveField && stepOfField(saveField) === step && (step === 0 || step === 3)) ? saveErrorText(save.error, editing) : null;
+  // A field the wizard has a place for is shown there; any other error above the buttons.
+  const inPlace = !!placeOfField(saveField) && stepOfField(saveField) === step;
+  const topError = save.isError && !inPlace ? saveErrorText(save.error, editing) : null;
 
   return (
     <>
@@ -226,8 +255,8 @@ export function DatasetWizardPage() {
               </Stack>
             </Card>
           )}
-          {step === 1 && <TablesStep dataset={draft} onChange={change} tables={tables.data ?? []} />}
-          {step === 2 && <SchemaStep dataset={draft} onChange={change} tables={used} suggested={suggested} onSuggested={onSuggested} />}
+          {step === 1 && <TablesStep dataset={draft} onChange={change} tables={tables.data ?? []} fieldError={fieldError} />}
+          {step === 2 && <SchemaStep dataset={draft} onChange={change} tables={used} suggested={suggested} onSuggested={onSuggested} fieldError={fieldError} />}
           {step === 3 && <FiltersStep dataset={draft} onChange={change} typeOf={typeOf} fieldError={fieldError} />}
           {stepError && (
             <Alert color="orange" icon={<IconAlertCircle size={16} />} data-testid="step-error">
@@ -235,7 +264,7 @@ export function DatasetWizardPage() {
             </Alert>
           )}
           {topError && (
-            <Alert color="red" icon={<IconAlertCircle size={16} />} data-testid="save-error" title={saveField ? `About ${saveField}` : undefined}>
+            <Alert color="red" icon={<IconAlertCircle size={16} />} data-testid="save-error">
               {topError}
             </Alert>
           )}

@@ -1,9 +1,11 @@
 import { ActionIcon, Badge, Card, Checkbox, Group, NumberInput, SegmentedControl, Select, Stack, TagsInput, Text, TextInput } from '@mantine/core';
 import { IconTrash } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
-import type { ColumnRef, Dataset, Entity, Filter, NumericOp } from '../../api/datasets';
+import { useQuery } from '@tanstack/react-query';
+import { datasetQueries, type ColumnRef, type Dataset, type Entity, type Filter, type NumericOp } from '../../api/datasets';
 import type { ColumnType } from '../../api/types';
-import { colKey, filterColumnChoices } from './model';
+import { useApi } from '../../auth/AuthProvider';
+import { colKey, filterColumnChoices, tablesOf } from './model';
 import { ParetoPanel } from './Pareto';
 
 export const FILTER_KINDS: { value: Filter['kind']; label: string; hint: string }[] = [
@@ -39,6 +41,18 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
+const ENTITY_LABELS: Record<Entity, string> = { product: 'Products', customer: 'Customers' };
+
+/** Products or customers, `first` on the left. */
+function EntityPicker({ label, value, first, onChange }: { label: string; value: Entity; first: Entity; onChange: (e: Entity) => void }) {
+  const order: Entity[] = first === 'product' ? ['product', 'customer'] : ['customer', 'product'];
+  return (
+    <Field label={label}>
+      <SegmentedControl size="xs" value={value} data={order.map((e) => ({ value: e, label: ENTITY_LABELS[e] }))} onChange={(v) => onChange(v as Entity)} />
+    </Field>
+  );
+}
+
 /** One filter of the list: its number, its kind's fields and a remove button. */
 export function FilterEditor({
   dataset,
@@ -59,6 +73,13 @@ export function FilterEditor({
   error?: string;
 }) {
   const kind = FILTER_KINDS.find((k) => k.value === filter.kind)!;
+  const api = useApi();
+  // A category filter offers the column's most frequent values (the table's statistics).
+  const table = filter.column ? tablesOf(dataset).find((t) => t.table === filter.column!.table) : undefined;
+  const stats = useQuery({ ...datasetQueries.tableStats(api, table ?? { dataset: '', table: '' }), enabled: filter.kind === 'category' && !!table });
+  const topValues = (stats.data?.columns.find((c) => c.name === filter.column?.column)?.top ?? [])
+    .map((v) => v.value)
+    .filter((v): v is string => v !== null);
   const choices = filterColumnChoices(dataset, index).filter((c) => fitsKind(filter.kind, typeOf(c)));
   const columnSelect = (
     <Select
@@ -146,7 +167,8 @@ export function FilterEditor({
           <TagsInput
             size="xs"
             label="Values"
-            placeholder="Type a value and press Enter"
+            placeholder={topValues.length ? 'Pick or type values' : 'Type a value and press Enter'}
+            data={topValues}
             value={filter.values ?? []}
             onChange={(values) => onChange({ ...filter, values })}
           />
@@ -188,17 +210,7 @@ export function FilterEditor({
       body = (
         <Stack gap="xs">
           <Group align="flex-start" gap="sm">
-            <Field label="Of">
-              <SegmentedControl
-                size="xs"
-                value={filter.entity ?? 'product'}
-                data={[
-                  { value: 'product', label: 'Products' },
-                  { value: 'customer', label: 'Customers' },
-                ]}
-                onChange={(v) => onChange({ ...filter, entity: v as Entity })}
-              />
-            </Field>
+            <EntityPicker label="Of" value={filter.entity ?? 'product'} first="product" onChange={(entity) => onChange({ ...filter, entity })} />
             <NumberInput
               label="Share of revenue (%)"
               size="xs"
@@ -217,17 +229,7 @@ export function FilterEditor({
     case 'entity_metric':
       body = (
         <Group align="flex-start" gap="sm">
-          <Field label="Keep">
-            <SegmentedControl
-              size="xs"
-              value={filter.entity ?? 'customer'}
-              data={[
-                { value: 'customer', label: 'Customers' },
-                { value: 'product', label: 'Products' },
-              ]}
-              onChange={(v) => onChange({ ...filter, entity: v as Entity })}
-            />
-          </Field>
+          <EntityPicker label="Keep" value={filter.entity ?? 'customer'} first="customer" onChange={(entity) => onChange({ ...filter, entity })} />
           <Select
             label="whose"
             size="xs"

@@ -32,6 +32,8 @@ interface TableNodeData extends Record<string, unknown> {
   dataset: Dataset;
   suggested: Map<string, RoleSuggestion>;
   joined: Set<string>;
+  /** The API's message about a column, by column key. */
+  errors: Map<string, string>;
   onToggle: (c: ColumnRef) => void;
   onRole: (c: ColumnRef, role: ColumnRole | '') => void;
 }
@@ -42,7 +44,7 @@ const handleStyle = { width: 8, height: 8, background: 'var(--mantine-color-bran
 
 /** A draggable table card: a row per column with its checkbox, type, role picker and join handles. */
 const TableCard = memo(function TableCard({ data }: NodeProps<TableNode>) {
-  const { table, primary, dataset, suggested, joined, onToggle, onRole } = data;
+  const { table, primary, dataset, suggested, joined, errors, onToggle, onRole } = data;
   return (
     <Card withBorder shadow="sm" p={0} w={430} radius="md" data-testid="schema-table" data-table-name={table.name}>
       <Group
@@ -72,6 +74,7 @@ const TableCard = memo(function TableCard({ data }: NodeProps<TableNode>) {
           const on = isSelected(dataset, ref);
           const role = roleOf(dataset, ref);
           const sug = suggested.get(colKey(ref));
+          const error = errors.get(colKey(ref));
           return (
             <Group
               key={col.name}
@@ -94,10 +97,15 @@ const TableCard = memo(function TableCard({ data }: NodeProps<TableNode>) {
                 className="nodrag"
                 data-testid="column-checkbox"
               />
-              <Text size="xs" fw={on ? 600 : 400} style={{ flex: 1, minWidth: 0 }} truncate>
+              <Text size="xs" fw={on ? 600 : 400} c={error ? 'red' : undefined} style={{ flex: 1, minWidth: 0 }} truncate>
                 {joined.has(colKey(ref)) && <IconKey size={11} style={{ marginRight: 3, verticalAlign: -1 }} color="var(--mantine-color-brand-6)" />}
                 {col.name}
               </Text>
+              {error && (
+                <Tooltip label={error} multiline w={260} opened>
+                  <IconAlertCircle size={14} color="var(--mantine-color-red-6)" aria-label={error} data-testid="column-error" />
+                </Tooltip>
+              )}
               <Text size="10px" c="dimmed" ff="monospace">
                 {col.type}
               </Text>
@@ -149,6 +157,7 @@ export function SchemaStep({
   tables,
   suggested,
   onSuggested,
+  fieldError,
 }: {
   dataset: Dataset;
   onChange: (d: Dataset) => void;
@@ -157,6 +166,8 @@ export function SchemaStep({
   /** Role suggestions applied so far, by column key (their confidence is shown). */
   suggested: Map<string, RoleSuggestion>;
   onSuggested: (applied: RoleSuggestion[]) => void;
+  /** The message of the last save's error about `field` (columns[i], joins[i]). */
+  fieldError: (field: string) => string | undefined;
 }) {
   const api = useApi();
   const refs = tablesOf(dataset);
@@ -194,6 +205,11 @@ export function SchemaStep({
   const [layout, setLayout] = useState<Record<string, Pick<TableNode, 'position' | 'measured'>>>({});
   const onToggle = useCallback((c: ColumnRef) => onChange(toggleColumn(datasetRef.current, c)), [onChange]);
   const onRole = useCallback((c: ColumnRef, role: ColumnRole | '') => onChange(setRole(datasetRef.current, c, role)), [onChange]);
+  const errors = new Map<string, string>();
+  (dataset.columns ?? []).forEach((c, i) => {
+    const m = fieldError(`columns[${i}]`);
+    if (m) errors.set(colKey(c), m);
+  });
   const joined = useMemo(() => new Set((dataset.joins ?? []).flatMap((j) => [colKey(j.left), colKey(j.right)])), [dataset.joins]);
 
   const nodes: TableNode[] = refs.flatMap((r, i): TableNode[] => {
@@ -206,7 +222,7 @@ export function SchemaStep({
         position: layout[r.table]?.position ?? initialPosition(i),
         measured: layout[r.table]?.measured,
         dragHandle: '.schema-card-header',
-        data: { table: t, primary: i === 0, dataset, suggested, joined, onToggle, onRole },
+        data: { table: t, primary: i === 0, dataset, suggested, joined, errors, onToggle, onRole },
       },
     ];
   });
@@ -302,6 +318,11 @@ export function SchemaStep({
                       <IconTrash size={14} />
                     </ActionIcon>
                   </Group>
+                  {fieldError(`joins[${i}]`) && (
+                    <Text size="xs" c="red" data-testid="join-error">
+                      {fieldError(`joins[${i}]`)}
+                    </Text>
+                  )}
                   <SegmentedControl
                     size="xs"
                     value={j.type}

@@ -11,6 +11,7 @@ import {
   joinProblem,
   paretoCut,
   paretoModel,
+  placeOfField,
   removeJoin,
   setJoinType,
   setPrimary,
@@ -193,6 +194,15 @@ describe('buildModel', () => {
     expect(stepOfField('filters[1].percent')).toBe(3);
     expect(stepOfField('split.holdout_days')).toBe(3);
     expect(stepOfField(undefined)).toBeNull();
+    expect(placeOfField('columns[3].alias')).toBe('columns[3]');
+    expect(placeOfField('filters[1].percent')).toBe('filters[1]');
+    expect(placeOfField('joins[0]')).toBe('joins[0]');
+    expect(placeOfField('split.holdout_days')).toBe('split');
+    expect(placeOfField('name')).toBe('name');
+    // no place for these: shown above the buttons
+    expect(placeOfField('columns')).toBeNull();
+    expect(placeOfField('names')).toBeNull();
+    expect(placeOfField(undefined)).toBeNull();
     expect(stepProblem({ ...draft(), name: ' ' }, 0)).toBe('Give the dataset a name.');
     expect(stepProblem(emptyDataset(), 1)).toBe('Choose the primary table.');
   });

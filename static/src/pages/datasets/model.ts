@@ -275,6 +275,15 @@ export function stepProblem(d: Dataset, step: Step): string | null {
   }
 }
 
+/**
+ * The field of the draft an API error's field is shown next to: the whole name of a field the
+ * wizard has a place for (`columns[3]` for `columns[3].alias`), or null when it has none.
+ */
+export function placeOfField(field: string | undefined): string | null {
+  const m = /^(name|description|split|primary_table|(?:secondary_tables|columns|joins|filters)\[\d+\])(?:$|[.[])/.exec(field ?? '');
+  return m ? m[1] : null;
+}
+
 /** The wizard step an API error's field belongs to (to go back to it). */
 export function stepOfField(field: string | undefined): Step | null {
   if (!field) return null;

@@ -6,6 +6,7 @@ import type { Table } from '../../api/types';
 import { fakeFetch, jsonResponse, type RecordedCall } from '../../test/fakeApi';
 import { session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
+import { savedMessage } from './DatasetWizardPage';
 
 const base = { 'GET /api/auth/me': { user: session().user, tenant: session().tenant } };
 
@@ -165,6 +166,22 @@ describe('Dataset detail', () => {
   });
 });
 
+/** The routes the wizard calls while editing dataset ds_1; `put` answers the save. */
+function editFetch(put: Response) {
+  return fakeFetch({
+    ...base,
+    'GET /api/tables': { tables: [LINES, PRODUCTS] },
+    'GET /api/datasets/ds_1': view(),
+    'POST /api/datasets/role-suggestions': { suggestions: [] },
+    'POST /api/datasets/join-suggestions': { suggestions: [] },
+    'POST /api/datasets/compile': { sql: {}, output_columns: [], filter_summary: [] },
+    'POST /api/datasets/quality': QUALITY,
+    'POST /api/datasets/preview': preview(1),
+    'POST /api/datasets/pareto': { entity: 'product', entities: 0, points: [] },
+    'PUT /api/datasets/ds_1': put,
+  });
+}
+
 describe('Dataset wizard', () => {
   it('creates a dataset through the four steps and shows a field error in place', async () => {
     const posted: unknown[] = [];
@@ -262,19 +279,26 @@ describe('Dataset wizard', () => {
     expect(calls.filter((c) => c.method === 'POST' && c.path === '/api/datasets')).toHaveLength(2);
   });
 
+  it('takes a column error back to the schema step, next to the column', async () => {
+    const { fetch } = editFetch(jsonResponse(400, { error: { kind: 'invalid', message: 'the table lines has no column stock_code', field: 'columns[1]' } }));
+    renderApp({ path: '/datasets/ds_1/edit', session: session(), fetch });
+    expect(await screen.findByTestId('dataset-name')).toHaveValue('retail');
+    for (let i = 0; i < 3; i++) await userEvent.click(screen.getByTestId('wizard-next'));
+    await userEvent.click(await screen.findByTestId('wizard-save'));
+    const err = await screen.findByTestId('column-error');
+    expect(err.closest('[data-testid="schema-column"]')).toHaveAttribute('data-column', 'stock_code');
+    expect(err).toHaveAttribute('aria-label', 'The table lines has no column stock_code');
+    expect(screen.queryByTestId('save-error')).toBeNull();
+  });
+
+  it('says whether a saved change made a new version', () => {
+    expect(savedMessage('retail', 1, false, true)).toBe('retail is at version 1.');
+    expect(savedMessage('retail', 3, true, true)).toBe('retail is now at version 3; experiments keep the version they used.');
+    expect(savedMessage('retail', 2, true, false)).toBe('retail is still at version 2: the name and description do not change its SQL.');
+  });
+
   it('explains a save refused because someone else changed the dataset', async () => {
-    const { fetch, calls } = fakeFetch({
-      ...base,
-      'GET /api/tables': { tables: [LINES, PRODUCTS] },
-      'GET /api/datasets/ds_1': view(),
-      'POST /api/datasets/role-suggestions': { suggestions: [] },
-      'POST /api/datasets/join-suggestions': { suggestions: [] },
-      'POST /api/datasets/compile': { sql: {}, output_columns: [], filter_summary: [] },
-      'POST /api/datasets/quality': QUALITY,
-      'POST /api/datasets/preview': preview(1),
-      'POST /api/datasets/pareto': { entity: 'product', entities: 0, points: [] },
-      'PUT /api/datasets/ds_1': jsonResponse(409, { error: { kind: 'conflict', message: 'The dataset is at version 3, not 2.' } }),
-    });
+    const { fetch, calls } = editFetch(jsonResponse(409, { error: { kind: 'conflict', message: 'The dataset is at version 3, not 2.' } }));
     renderApp({ path: '/datasets/ds_1/edit', session: session(), fetch });
     expect(await screen.findByTestId('dataset-name')).toHaveValue('retail');
     for (let i = 0; i < 3; i++) await userEvent.click(screen.getByTestId('wizard-next'));
