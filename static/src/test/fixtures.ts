@@ -53,6 +53,7 @@ export function run(over: Partial<Run> = {}): Run {
     rows_rejected: 0,
     bytes_processed: 47_000_000,
     duration_seconds: 19,
+    rows_per_second: 28521,
     progress: { rows_read: 541909, phase: 'load' },
     error_type: '',
     error_message: '',
