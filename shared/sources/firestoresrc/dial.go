@@ -20,6 +20,7 @@ type dialGuard struct {
 
 	mu     sync.Mutex
 	denied *egress.DeniedError
+	failed error // the last dial that failed otherwise (nil once one works)
 	next   int
 	calls  map[int]context.CancelCauseFunc
 }
@@ -33,8 +34,21 @@ func (g *dialGuard) dial(ctx context.Context, addr string) (net.Conn, error) {
 	conn, err := g.dialer.DialContext(ctx, "tcp", addr)
 	if d, ok := egress.AsDenied(err); ok {
 		g.deny(d)
+		return conn, err
 	}
+	g.mu.Lock()
+	g.failed = err
+	g.mu.Unlock()
 	return conn, err
+}
+
+// dialFailure is the error of the last dial if it failed: gRPC retries a
+// server it cannot reach until the call's deadline, and says only that
+// the deadline passed.
+func (g *dialGuard) dialFailure() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.failed
 }
 
 func (g *dialGuard) deny(d *egress.DeniedError) {

@@ -222,6 +222,33 @@ func (d *Driver) call(ctx context.Context, op string, fn func(ctx context.Contex
 	return d.mapErr(ctx, fn(ctx, c), op)
 }
 
+// unreachable is the error of a call that failed because the server could
+// not be reached (the last dial failed, and the call ran out of time or
+// found the channel unavailable), nil otherwise; a call the caller
+// cancelled or the policy refused is not one.
+func (d *Driver) unreachable(ctx context.Context, err, red error, op string) error {
+	derr := d.guard.dialFailure()
+	if _, denied := egress.AsDenied(err); derr == nil || denied || errors.Is(ctx.Err(), context.Canceled) {
+		return nil
+	}
+	if code := status.Code(err); !errors.Is(ctx.Err(), context.DeadlineExceeded) && code != codes.Unavailable && code != codes.DeadlineExceeded {
+		return nil
+	}
+	chain := fmt.Errorf("%w: %w", red, derr)
+	if cerr := ctx.Err(); cerr != nil {
+		chain = fmt.Errorf("%w: %w", cerr, chain)
+	}
+	return errs.WrapField(errs.Transient, chain, "", "%s: cannot reach %s (the connection was refused or timed out)", op, d.endpoint())
+}
+
+// endpoint names the server for messages.
+func (d *Driver) endpoint() string {
+	if d.c.Host == "" {
+		return "Firestore"
+	}
+	return "the Firestore emulator at " + net.JoinHostPort(d.c.Host, strconv.Itoa(d.c.Port))
+}
+
 // where names the database for messages.
 func (d *Driver) where() string {
 	return fmt.Sprintf("Firestore database %s of project %s", d.c.Database, d.c.Project)
@@ -244,6 +271,9 @@ func (d *Driver) mapErr(ctx context.Context, err error, op string) error {
 	red := sourcedriver.Redact(err, d.c.CredentialsJSON)
 	if denied := d.guard.refusal(); denied != nil && status.Code(err) == codes.Unavailable {
 		err = errors.Join(err, denied) // gRPC keeps only the refusal's text
+	}
+	if err := d.unreachable(ctx, err, red, op); err != nil {
+		return err
 	}
 	if e := sourcedriver.EndedErr(ctx, err, red, op); e != nil {
 		return e

@@ -453,3 +453,26 @@ func TestErrorKind(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreachable: a server that refuses connections is a transient error
+// saying so, once the call's time is up (gRPC retries until then).
+func TestUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	d, err := firestoresrc.New(sources.Connection{Project: "p", Host: "127.0.0.1", Port: port, Egress: egress.LoopbackOnly()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = sources.New(d).Test(c)
+	want := fmt.Sprintf("list collections: cannot reach the Firestore emulator at 127.0.0.1:%d (the connection was refused or timed out)", port)
+	if !errs.Is(err, errs.Transient) || errs.UserMessage(err) != want || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Test: %v (message %q)", err, errs.UserMessage(err))
+	}
+}
