@@ -77,6 +77,9 @@ const Scheme = "bigquery"
 // PageSize is the number of rows one page of results holds.
 const PageSize = 10000
 
+// Concurrency is the number of tables whose metadata Tables reads at once.
+const Concurrency = 8
+
 const bigqueryScope = "https://www.googleapis.com/auth/bigquery"
 
 func init() {
@@ -266,22 +269,26 @@ func (d *Driver) Tables(ctx context.Context, schema string) ([]sources.TableInfo
 	}
 	out := []sources.TableInfo{}
 	err = d.call(ctx, "list the tables of "+ds, func(c *bigquery.Client) error {
+		var tables []*bigquery.Table
 		it := c.DatasetInProject(d.data, ds).Tables(ctx)
 		for {
 			t, err := it.Next()
 			if errors.Is(err, iterator.Done) {
-				return nil
+				break
 			}
 			if err != nil {
 				return err
 			}
-			md, err := t.Metadata(ctx)
-			if err != nil {
-				return err
-			}
-			rows, exact := rowCount(md)
-			out = append(out, sources.TableInfo{Name: t.TableID, Rows: rows, RowsExact: exact})
+			tables = append(tables, t)
+			out = append(out, sources.TableInfo{Name: t.TableID})
 		}
+		return sourcedriver.Parallel(ctx, len(tables), Concurrency, func(ctx context.Context, i int) error {
+			md, err := tables[i].Metadata(ctx)
+			if err == nil {
+				out[i].Rows, out[i].RowsExact = rowCount(md)
+			}
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -80,3 +80,30 @@ func EndedErr(ctx context.Context, err, red error, op string) error {
 	}
 	return nil
 }
+
+// Parallel runs fn(ctx, i) for i in [0, n), at most limit at a time, and
+// returns the first error; the context fn gets ends at the first error.
+// Cloud drivers use it for one request per table (row counts).
+func Parallel(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(ctx, i); err != nil {
+				once.Do(func() { first = err; cancel(err) })
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}

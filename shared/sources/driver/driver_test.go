@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -335,5 +337,37 @@ func TestEndedErr(t *testing.T) {
 		if c.kind == errs.Permission && errs.UserMessage(got) != denied.Error() {
 			t.Errorf("%s: message %q", c.name, errs.UserMessage(got))
 		}
+	}
+}
+
+func TestParallel(t *testing.T) {
+	var mu sync.Mutex
+	running, most, done := 0, 0, make([]bool, 20)
+	err := Parallel(context.Background(), len(done), 3, func(ctx context.Context, i int) error {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		running--
+		done[i] = true
+		mu.Unlock()
+		return nil
+	})
+	if err != nil || most > 3 || slices.Contains(done, false) {
+		t.Errorf("err %v, %d at once, done %v", err, most, done)
+	}
+	boom := errors.New("boom")
+	calls := 0
+	err = Parallel(context.Background(), 100, 1, func(ctx context.Context, i int) error {
+		calls++
+		if i == 2 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || calls > 4 {
+		t.Errorf("first error: %v after %d calls", err, calls)
 	}
 }

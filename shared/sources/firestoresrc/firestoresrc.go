@@ -102,6 +102,8 @@ const Scheme = "firestore"
 const (
 	// PageSize is the number of documents one query of an extract reads.
 	PageSize = 1000
+	// Concurrency is the number of collections Tables counts at once.
+	Concurrency = 8
 	// DefaultDatabase is the database id when Connection.Database is "".
 	DefaultDatabase = "(default)"
 	googleEndpoint  = "firestore.googleapis.com:443"
@@ -397,14 +399,11 @@ func (d *Driver) Tables(ctx context.Context, schema string) ([]sources.TableInfo
 				return err
 			}
 		}
-		for i := range out {
+		return sourcedriver.Parallel(ctx, len(out), Concurrency, func(ctx context.Context, i int) error {
 			n, err := count(ctx, c, parent, out[i].Name)
-			if err != nil {
-				return err
-			}
-			out[i].Rows, out[i].RowsExact = n, true
-		}
-		return nil
+			out[i].Rows, out[i].RowsExact = n, err == nil
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err
