@@ -78,12 +78,12 @@ export type SaveConnectionResponse = G.CreateConnectionResult & Partial<Pick<G.U
 /** Body of POST /api/jobs: the server fills a missing destination dataset or table. */
 export type NewJob = Omit<G.NewJob, 'dest'> & { dest: Partial<G.Dest> };
 
-/** Body of POST /api/users. */
+/** Body of POST /api/users. Without a password (cloud deployments only) the user is mailed a link to set one. */
 export interface NewUser {
   email: string;
   name: string;
   role: G.Role;
-  password: string;
+  password?: string;
 }
 
 export interface LoginResponse {

@@ -267,6 +267,12 @@ describe('invite helpers', () => {
     expect(validateInvite({ email: ' A@B.co ', password: 'ünïcödé-10' })).toEqual({});
   });
 
+  it('lets a cloud invitation go without a password, but not with a short one', () => {
+    expect(validateInvite({ email: 'a@b.co', password: '' }, true)).toEqual({});
+    expect(validateInvite({ email: 'a@b.co', password: 'short' }, true).password).toBe('Use at least 10 characters.');
+    expect(validateInvite({ email: 'a@b.co', password: '' }, false).password).toBe('Use at least 10 characters.');
+  });
+
   it('sorts admins, editors, viewers, then by name', () => {
     const b = { ...VIC, id: 'b', name: 'Bea' };
     expect(sortUsers([VIC, b, EDD, ADA]).map((u) => u.id)).toEqual(['us_admin', 'us_e', 'b', 'us_v']);

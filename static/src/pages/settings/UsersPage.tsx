@@ -22,7 +22,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../../api/client';
 import { useCreateUser, useEndUserSessions, useUsers } from '../../api/queries';
 import type { Role, User } from '../../api/types';
-import { useSession } from '../../auth/AuthProvider';
+import { useAuth, useSession } from '../../auth/AuthProvider';
 import { PageHeader } from '../../components/PageHeader';
 import { DataTable, type DataColumn } from '../../components/DataTable';
 import { Empty } from '../../components/States';
@@ -246,17 +246,24 @@ interface FieldErrors {
   password?: string;
 }
 
-export function validateInvite(v: { email: string; password: string }): FieldErrors {
+/**
+ * Checks an invitation. The initial password is required for local sign-in;
+ * with Identity Platform (passwordOptional) it may be left empty, and the user
+ * is mailed a link to set their own.
+ */
+export function validateInvite(v: { email: string; password: string }, passwordOptional = false): FieldErrors {
   const errors: FieldErrors = {};
   const email = v.email.trim().toLowerCase();
   if (!email) errors.email = 'Enter an email address.';
   else if (!EMAIL_RE.test(email)) errors.email = 'This is not an email address.';
-  if (passwordLength(v.password) < MIN_PASSWORD_LENGTH) errors.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+  const skip = passwordOptional && v.password === '';
+  if (!skip && passwordLength(v.password) < MIN_PASSWORD_LENGTH) errors.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
   return errors;
 }
 
 function InviteForm() {
   const create = useCreateUser();
+  const { identityPlatform } = useAuth();
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
@@ -272,11 +279,11 @@ function InviteForm() {
     setServerError(null);
     setCreated(null);
     // Duplicate emails are left to the server, which knows every tenant's users (409).
-    const errs = validateInvite({ email, password });
+    const errs = validateInvite({ email, password }, identityPlatform);
     setErrors(errs);
     if (errs.email || errs.password) return;
     create.mutate(
-      { email: email.trim(), name: name.trim(), role, password },
+      { email: email.trim(), name: name.trim(), role, ...(password ? { password } : {}) },
       {
         onSuccess: (u) => {
           setCreated(u);
@@ -315,7 +322,9 @@ function InviteForm() {
         <Text fw={600}>Invite user</Text>
       </Group>
       <Text size="sm" c="dimmed" mb="md">
-        They sign in with this email and the initial password you set; share it with them privately.
+        {identityPlatform
+          ? 'Set an initial password and share it privately, or leave it empty: they get an email with a link to set their own.'
+          : 'They sign in with this email and the initial password you set; share it with them privately.'}
       </Text>
       <form onSubmit={submit} noValidate data-testid="invite-form">
         <Stack gap="sm">
@@ -351,10 +360,10 @@ function InviteForm() {
           />
           <Box>
             <PasswordInput
-              label="Initial password"
+              label={identityPlatform ? 'Initial password (optional)' : 'Initial password'}
               placeholder="Type or generate one"
               autoComplete="new-password"
-              required
+              required={!identityPlatform}
               value={password}
               visible={showPassword}
               onVisibilityChange={setShowPassword}
