@@ -991,8 +991,23 @@ func TestTenantResources(t *testing.T) {
 	if st := m.resources["google_storage_bucket.staging"]; st != nil {
 		ok := false
 		for _, lr := range blocks(st.Body, "lifecycle_rule") {
-			if typ, _ := attrLiteral(block(lr.Body, "action"), "type"); typ == "Delete" && attr(block(lr.Body, "condition"), "age") != nil {
+			cond := block(lr.Body, "condition")
+			if typ, _ := attrLiteral(block(lr.Body, "action"), "type"); typ == "Delete" && attr(cond, "age") != nil {
 				ok = true
+				// Rejected rows (rejects/) are kept as long as their run.
+				var prefixes []string
+				if p := attr(cond, "matches_prefix"); p != nil {
+					if tup, ok := p.Expr.(*hclsyntax.TupleConsExpr); ok {
+						for _, e := range tup.Exprs {
+							if v, ok := literal(e); ok {
+								prefixes = append(prefixes, v)
+							}
+						}
+					}
+				}
+				if !slices.Equal(prefixes, []string{"runs/"}) {
+					t.Errorf("staging bucket's lifecycle_rule deletes %v: it must delete only staged parts (matches_prefix = [\"runs/\"]), not the rejects files", prefixes)
+				}
 			}
 		}
 		if !ok {

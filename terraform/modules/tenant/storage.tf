@@ -43,9 +43,12 @@ resource "google_storage_bucket" "staging" {
   force_destroy               = var.force_destroy
   labels                      = local.labels
 
+  # Staged parts (runs/) go after staging_retention_days; a run's rejected
+  # rows (rejects/) stay as long as the run record (the rejects download).
   lifecycle_rule {
     condition {
-      age = var.staging_retention_days
+      age            = var.staging_retention_days
+      matches_prefix = ["runs/"]
     }
     action {
       type = "Delete"
