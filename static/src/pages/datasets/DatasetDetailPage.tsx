@@ -35,7 +35,7 @@ import { experimentsText, tablesLabel } from './DatasetsPage';
 import { diffLines, modelText } from './diff';
 import { FilterSummary } from './FiltersStep';
 import { roleLabel } from './model';
-import { PreviewTable, QualityPanel, ThresholdsTable } from './Panels';
+import { formatValue, PreviewTable, QualityPanel, ThresholdsTable } from './Panels';
 
 function Loading<T>({ q, children }: { q: { data?: T; error: unknown; isError: boolean; refetch: () => unknown }; children: (d: T) => React.ReactNode }) {
   if (q.isError && q.data === undefined) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
@@ -44,7 +44,7 @@ function Loading<T>({ q, children }: { q: { data?: T; error: unknown; isError: b
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 2 : 1)}%`;
-const numText = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? formatCount(v) : v.toFixed(2)) : formatCell(v));
+const numText = (v: unknown, type?: string) => (typeof v === 'number' ? (Number.isInteger(v) ? formatCount(v) : v.toFixed(2)) : formatValue(v, type));
 
 /** The most frequent values of a column as small horizontal bars. */
 function TopValues({ col }: { col: ColumnStats }) {
@@ -76,10 +76,10 @@ function StatCard({ col, rows }: { col: ColumnStats; rows: number }) {
     ['Distinct', formatCount(col.distinct)],
     ['Unique', pct(col.uniqueness)],
   ];
-  if (col.min !== undefined) facts.push(['Min', numText(col.min)]);
-  if (col.max !== undefined) facts.push(['Max', numText(col.max)]);
+  if (col.min !== undefined) facts.push(['Min', numText(col.min, col.type)]);
+  if (col.max !== undefined) facts.push(['Max', numText(col.max, col.type)]);
   if (col.mean !== undefined) facts.push(['Mean', numText(col.mean)]);
-  if (col.p50 !== undefined) facts.push(['Quartiles', [col.p25, col.p50, col.p75].map(numText).join(' · ')]);
+  if (col.p50 !== undefined) facts.push(['Quartiles', [col.p25, col.p50, col.p75].map((v) => numText(v)).join(' · ')]);
   return (
     <Card withBorder p="sm" data-testid="stat-card" data-column={col.name}>
       <Group justify="space-between" mb={6} wrap="nowrap">

@@ -4,6 +4,15 @@ import type { Preview, QualityIssue, QualityReport } from '../../api/datasets';
 import { formatCell, formatCount } from '../../lib/format';
 import { roleLabel } from './model';
 
+/** A cell for people: timestamps as "2011-12-09 12:50:00" (UTC, as stored), others as formatCell does. */
+export function formatValue(v: unknown, type?: string): string {
+  if (typeof v === 'string' && (type === 'TIMESTAMP' || type === 'DATETIME')) {
+    const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]00:00)?$/.exec(v);
+    if (m) return `${m[1]} ${m[2]}`;
+  }
+  return formatCell(v);
+}
+
 export function scoreColor(score: number): string {
   return score >= 80 ? 'teal' : score >= 50 ? 'yellow' : 'red';
 }
@@ -146,7 +155,7 @@ export function PreviewTable({ preview, onNewSample, loading }: { preview: Previ
           </Button>
         )}
       </Group>
-      <ScrollArea type="auto" mah={420}>
+      <ScrollArea type="auto" mah={560}>
         <Table striped fz="xs" miw={Math.max(480, preview.columns.length * 120)} stickyHeader>
           <Table.Thead>
             <Table.Tr>
@@ -169,7 +178,7 @@ export function PreviewTable({ preview, onNewSample, loading }: { preview: Previ
               <Table.Tr key={i} data-testid="dataset-preview-row">
                 {r.map((v, j) => (
                   <Table.Td key={j} className="tabular" c={v === null ? 'dimmed' : undefined} style={{ whiteSpace: 'nowrap' }}>
-                    {formatCell(v)}
+                    {formatValue(v, preview.columns[j]?.type)}
                   </Table.Td>
                 ))}
               </Table.Tr>

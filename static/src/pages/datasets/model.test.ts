@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset, RoleSuggestion } from '../../api/datasets';
 import { diffLines, modelText } from './diff';
+import { formatValue } from './Panels';
 import {
   addFilter,
   addJoin,
@@ -205,6 +206,16 @@ describe('buildModel', () => {
     expect(placeOfField(undefined)).toBeNull();
     expect(stepProblem({ ...draft(), name: ' ' }, 0)).toBe('Give the dataset a name.');
     expect(stepProblem(emptyDataset(), 1)).toBe('Choose the primary table.');
+  });
+});
+
+describe('formatValue', () => {
+  it('shows timestamps without the ISO T and zone, and other values as they are', () => {
+    expect(formatValue('2011-12-09T12:50:00Z', 'TIMESTAMP')).toBe('2011-12-09 12:50:00');
+    expect(formatValue('2011-12-09T12:50:00.5+00:00', 'DATETIME')).toBe('2011-12-09 12:50:00');
+    expect(formatValue('2011-12-09T12:50:00Z', 'STRING')).toBe('2011-12-09T12:50:00Z');
+    expect(formatValue(null, 'TIMESTAMP')).toBe('NULL');
+    expect(formatValue(2.5, 'FLOAT64')).toBe('2.5');
   });
 });
 
