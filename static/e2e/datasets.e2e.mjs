@@ -6,7 +6,8 @@
 //           raw_data.products; the platform (recs) started on it
 //   flow    sign in → Datasets (empty) → New dataset → name → invoice_lines primary, products
 //           joined → schema: roles pre-filled from the suggestions, revenue set to the line
-//           amount, the suggested stock_code join accepted, the product description ticked →
+//           amount, a join drawn between two columns' dots (then removed), the suggested
+//           stock_code join accepted, the product description ticked →
 //           filters: the last 180 days and the top 80% of products by revenue (its Pareto chart)
 //           → the numbered summary, the live preview and the quality score → create → the
 //           detail page (columns with roles, preview with its row count, a new sample, the same
@@ -172,7 +173,7 @@ async function main() {
       await page.getByTestId('wizard-next').click();
     });
 
-    await step('schema: roles suggested, revenue on the amount, the suggested join accepted', async () => {
+    await step('schema: roles suggested, revenue on the amount, a drawn join removed, the suggested join accepted', async () => {
       await page.getByTestId('schema-canvas').waitFor();
       // The pickers are pre-filled from the server's suggestions.
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="schema-column"][data-role="customer_id"]').length === 1);
@@ -198,8 +199,14 @@ async function main() {
       if (!/invoice_lines\.stock_code.*products\.stock_code|products\.stock_code.*invoice_lines\.stock_code/.test(text) || !text.includes('high')) {
         throw new StepError(`the first join suggestion is "${text}", want invoice_lines.stock_code = products.stock_code with high confidence`);
       }
+      // A join drawn between two columns' dots: a wrong one first (removed), then the suggested one accepted.
+      await column('invoice_lines', 'invoice_no').locator('.react-flow__handle.source').dragTo(column('products', 'description').locator('.react-flow__handle.target'));
+      await page.locator('[data-testid="join-row"][data-join="invoice_lines.invoice_no=products.description"]').waitFor();
+      await page.locator('.react-flow__edge').first().waitFor();
+      await page.locator('[data-testid="join-row"]').getByRole('button', { name: 'Remove join' }).click();
+      await page.locator('[data-testid="join-row"]').waitFor({ state: 'detached' });
       await suggestion.getByTestId('accept-join').click();
-      await page.getByTestId('join-row').waitFor();
+      await page.locator('[data-testid="join-row"][data-join="invoice_lines.stock_code=products.stock_code"]').waitFor();
       await page.locator('.react-flow__edge').first().waitFor();
       await page.getByText('Left: keep all').click();
       await shot('schema');
