@@ -3,15 +3,12 @@ package etl_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
-	"github.com/b2brecs/b2brecs/shared/docstore/memdoc"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/etl"
-	"github.com/b2brecs/b2brecs/shared/testenv"
 )
 
 // The dashboard counts the runs that finished inside the window (both
@@ -19,17 +16,7 @@ import (
 // tenants' runs: in all and per job, with success rates, rows, mean
 // durations and failures by error type.
 func TestETLDashboard(t *testing.T) {
-	stores := map[string]func(t *testing.T) *docstore.Store{
-		"mem": func(*testing.T) *docstore.Store { return docstore.NewStore(memdoc.New()) },
-		"sqlite": func(t *testing.T) *docstore.Store {
-			return openStore(t, "sqlite://"+filepath.Join(t.TempDir(), "config.db"))
-		},
-		"firestore emulator": func(t *testing.T) *docstore.Store {
-			testenv.Require(t, testenv.Firestore)
-			return openStore(t, fmt.Sprintf("firestore://b2b-etl-dashboard-%d", time.Now().UnixNano()))
-		},
-	}
-	for name, open := range stores {
+	for name, open := range configStores("dashboard") {
 		t.Run(name, func(t *testing.T) { testETLDashboard(t, open(t)) })
 	}
 }

@@ -20,18 +20,23 @@ import (
 // finished before it not at all, runs not finished whenever they started,
 // other tenants' runs never.
 func TestSummarizeRuns(t *testing.T) {
-	stores := map[string]func(t *testing.T) *docstore.Store{
+	for name, open := range configStores("summary") {
+		t.Run(name, func(t *testing.T) { testSummarizeRuns(t, open(t)) })
+	}
+}
+
+// configStores opens an empty config store on every docstore the
+// platform runs on (the Firestore emulator's project named after what).
+func configStores(what string) map[string]func(t *testing.T) *docstore.Store {
+	return map[string]func(t *testing.T) *docstore.Store{
 		"mem": func(*testing.T) *docstore.Store { return docstore.NewStore(memdoc.New()) },
 		"sqlite": func(t *testing.T) *docstore.Store {
 			return openStore(t, "sqlite://"+filepath.Join(t.TempDir(), "config.db"))
 		},
 		"firestore emulator": func(t *testing.T) *docstore.Store {
 			testenv.Require(t, testenv.Firestore)
-			return openStore(t, fmt.Sprintf("firestore://b2b-etl-summary-%d", time.Now().UnixNano()))
+			return openStore(t, fmt.Sprintf("firestore://b2b-etl-%s-%d", what, time.Now().UnixNano()))
 		},
-	}
-	for name, open := range stores {
-		t.Run(name, func(t *testing.T) { testSummarizeRuns(t, open(t)) })
 	}
 }
 
