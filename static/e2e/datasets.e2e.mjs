@@ -11,7 +11,8 @@
 //           filters: the last 180 days and the top 80% of products by revenue (its Pareto chart)
 //           → the numbered summary, the live preview and the quality score → create → the
 //           detail page (columns with roles, preview with its row count, a new sample, the same
-//           quality score, statistics of the 8 columns, the BigQuery SQL) → the list shows it
+//           quality score, statistics of the 8 columns, the BigQuery SQL) → edit to the top 70%:
+//           version 2, its diff with version 1 → the list shows it
 //
 // Screenshots (list, schema step, filters step, detail tabs) go to e2e/screenshots/datasets-*.png.
 //
@@ -289,12 +290,33 @@ async function main() {
       await shot('detail-sql');
     });
 
+    await step('edit: the top 70% instead makes version 2, and the versions tab shows the change', async () => {
+      await page.getByTestId('dataset-edit').click();
+      await page.getByTestId('dataset-name').waitFor();
+      for (let i = 0; i < 3; i++) await page.getByTestId('wizard-next').click();
+      await page.getByTestId('filter-percent').fill('70');
+      await page.getByTestId('wizard-save').click();
+      await page.waitForURL(/\/datasets\/[^/]+$/);
+      await page.locator('[data-testid="dataset-version"]', { hasText: 'v2' }).waitFor();
+      await page.getByRole('tab', { name: 'Versions' }).click();
+      await page.getByTestId('version-row').first().waitFor();
+      const rows = await page.getByTestId('version-row').count();
+      if (rows !== 2) throw new StepError(`the versions tab lists ${rows} versions, want 2`);
+      const diff = page.getByTestId('version-diff');
+      await diff.waitFor();
+      const changed = await diff.locator('[data-op="-"], [data-op="+"]').allInnerTexts();
+      if (!changed.some((l) => l.includes('"percent": 80')) || !changed.some((l) => l.includes('"percent": 70'))) {
+        throw new StepError(`the diff of versions 1 and 2 reads: ${changed.join(' | ')}`);
+      }
+      await shot('detail-versions');
+    });
+
     await step('the list shows the dataset', async () => {
       await page.getByTestId('nav-datasets').click();
       const row = page.getByTestId('dataset-row');
       await row.waitFor();
       const text = (await row.innerText()).replace(/\s+/g, ' ');
-      if (!text.includes('invoice_lines + products') || !text.includes('v1')) throw new StepError(`the list row reads "${text}"`);
+      if (!text.includes('invoice_lines + products') || !text.includes('v2')) throw new StepError(`the list row reads "${text}"`);
       await shot('list');
     });
 

@@ -32,7 +32,7 @@ import { ErrorState } from '../../components/States';
 import { formatCell, formatCount, formatDateTime, formatRelative } from '../../lib/format';
 import { useNow } from '../../lib/useNow';
 import { experimentsText, tablesLabel } from './DatasetsPage';
-import { diffLines, modelText } from './diff';
+import { diffLines, foldUnchanged, modelText } from './diff';
 import { FilterSummary } from './FiltersStep';
 import { roleLabel } from './model';
 import { formatValue, PreviewTable, QualityPanel, ThresholdsTable } from './Panels';
@@ -244,18 +244,24 @@ function VersionDiff({ id, from, to }: { id: string; from: number; to: number })
       </Text>
       <ScrollArea type="auto" mah={460}>
         <Box component="pre" m={0} p="xs" fz={12} ff="monospace" bg="#fafbfd" style={{ border: '1px solid var(--app-border)', borderRadius: 6 }} data-testid="version-diff">
-          {lines.map((l, i) => (
-            <div
-              key={i}
-              data-op={l.op}
-              style={{
-                background: l.op === '+' ? 'var(--mantine-color-teal-0)' : l.op === '-' ? 'var(--mantine-color-red-0)' : undefined,
-                color: l.op === '+' ? 'var(--mantine-color-teal-9)' : l.op === '-' ? 'var(--mantine-color-red-9)' : undefined,
-              }}
-            >
-              {l.op} {l.text}
-            </div>
-          ))}
+          {foldUnchanged(lines).map((l, i) =>
+            'skip' in l ? (
+              <div key={i} style={{ color: 'var(--mantine-color-dimmed)', fontStyle: 'italic' }}>
+                {'  '}… {l.skip} unchanged {l.skip === 1 ? 'line' : 'lines'}
+              </div>
+            ) : (
+              <div
+                key={i}
+                data-op={l.op}
+                style={{
+                  background: l.op === '+' ? 'var(--mantine-color-teal-0)' : l.op === '-' ? 'var(--mantine-color-red-0)' : undefined,
+                  color: l.op === '+' ? 'var(--mantine-color-teal-9)' : l.op === '-' ? 'var(--mantine-color-red-9)' : undefined,
+                }}
+              >
+                {l.op} {l.text}
+              </div>
+            ),
+          )}
         </Box>
       </ScrollArea>
     </Stack>

@@ -51,3 +51,31 @@ export function modelText(model: unknown): string {
   };
   return JSON.stringify(sort(model), null, 2);
 }
+
+/** A run of unchanged lines a diff view folds away. */
+export interface Skip {
+  skip: number;
+}
+
+/** The diff with unchanged runs folded, keeping `context` lines around each change. */
+export function foldUnchanged(lines: DiffLine[], context = 3): (DiffLine | Skip)[] {
+  const keep = lines.map(() => false);
+  lines.forEach((l, i) => {
+    if (l.op === ' ') return;
+    for (let j = Math.max(0, i - context); j <= Math.min(lines.length - 1, i + context); j++) keep[j] = true;
+  });
+  const out: (DiffLine | Skip)[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (keep[i]) {
+      out.push(lines[i++]);
+      continue;
+    }
+    let n = 0;
+    while (i < lines.length && !keep[i]) {
+      n++;
+      i++;
+    }
+    out.push({ skip: n });
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset, RoleSuggestion } from '../../api/datasets';
-import { diffLines, modelText } from './diff';
+import { diffLines, foldUnchanged, modelText } from './diff';
 import { formatValue } from './Panels';
 import {
   addFilter,
@@ -229,6 +229,15 @@ describe('version diff', () => {
       { op: '+', text: '      "last_days": 90' },
     ]);
     expect(diffLines('x', 'x')).toEqual([{ op: ' ', text: 'x' }]);
+    const long = diffLines(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].join('\n'), ['a', 'b', 'c', 'd', 'E', 'f', 'g', 'h'].join('\n'));
+    expect(foldUnchanged(long, 1)).toEqual([
+      { skip: 3 },
+      { op: ' ', text: 'd' },
+      { op: '-', text: 'e' },
+      { op: '+', text: 'E' },
+      { op: ' ', text: 'f' },
+      { skip: 2 },
+    ]);
     expect(diffLines('a\nb', 'b\nc')).toEqual([
       { op: '-', text: 'a' },
       { op: ' ', text: 'b' },
