@@ -10,8 +10,8 @@ import (
 func TestRunOptions(t *testing.T) {
 	tests := []struct {
 		attempts, lease, sweep, logLines string
-		opts                   int
-		bad                    string // the variable an error names
+		opts                             int
+		bad                              string // the variable an error names
 	}{
 		{opts: 0},
 		{attempts: "5", lease: "30m", sweep: "*/10 * * * *", logLines: "500", opts: 3},
