@@ -14,7 +14,7 @@
 //           quality score, statistics of the 8 columns, the BigQuery SQL) → edit to the top 70%:
 //           version 2, its diff with version 1 → the list shows it
 //
-// Screenshots (list, schema step, filters step, detail tabs) go to e2e/screenshots/datasets-*.png.
+// Screenshots (list, tables, schema and filters steps, detail tabs) go to e2e/screenshots/datasets-*.png.
 //
 // Environment:
 //   B2B_E2E_FILE       the Online Retail CSV (.csv.gz) (required)
@@ -171,6 +171,7 @@ async function main() {
       if (!rows.includes('541,909')) throw new StepError(`the invoice_lines row shows "${rows}", want its 541,909 rows`);
       await row('invoice_lines').getByTestId('primary-radio').check();
       await row('products').getByTestId('secondary-checkbox').check();
+      await shot('tables');
       await page.getByTestId('wizard-next').click();
     });
 
