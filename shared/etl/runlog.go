@@ -2,6 +2,7 @@ package etl
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/shared/docstore"
@@ -15,6 +16,10 @@ const KindRunLog = "etl_run_log"
 // DefaultRunLogLines bounds the lines a run's log keeps unless
 // B2B_RUN_LOG_LINES says otherwise (WithRunLogLines).
 const DefaultRunLogLines = 200
+
+// maxLogMessage bounds a log line's message, in bytes (a longer one is
+// cut): with at most 1,000 lines a run's log stays one document.
+const maxLogMessage = 500
 
 // LogLevel is how much a run's log line matters.
 type LogLevel string
@@ -70,6 +75,9 @@ func runLogKey(tenant, runID string) docstore.Key {
 func (s *Service) runLog(ctx context.Context, run Run, level LogLevel, stage Phase, msg string, counts map[string]int64) {
 	if run.ID == "" {
 		return
+	}
+	if len(msg) > maxLogMessage {
+		msg = strings.ToValidUTF8(msg[:maxLogMessage], "") + "…"
 	}
 	line := LogLine{Time: s.nowUTC(), Level: level, Stage: stage, Message: msg, Counts: counts}
 	_, err := docstore.Update(ctx, s.store, runLogKey(run.Tenant, run.ID), func(l *RunLog, exists bool) error {

@@ -14,7 +14,7 @@ const (
 	maxRunAttempts = 20
 	minRunLease    = time.Minute
 	maxRunLease    = 24 * time.Hour
-	maxRunLogLines = 10_000
+	maxRunLogLines = 1_000
 )
 
 // RunOptions turns the run lifecycle settings into ETL options:
@@ -22,7 +22,7 @@ const (
 // tried; 1 to 20, default 3) and B2B_RUN_LEASE (how long a worker holds a
 // run without renewing it, a Go duration from 1m to 24h, default 10m).
 // B2B_RUN_LOG_LINES (the lines a run's log keeps, its newest; 1 to
-// 10,000, default 200).
+// 1,000, default 200; a run's log is one document, under Firestore's 1 MiB).
 // B2B_SWEEP_CRON (the local sweeper's schedule, 5-field cron in UTC,
 // default every five minutes) is checked too. A bad value is errs.Invalid
 // naming the variable.

@@ -16,7 +16,7 @@ func TestRunOptions(t *testing.T) {
 		{opts: 0},
 		{attempts: "5", lease: "30m", sweep: "*/10 * * * *", logLines: "500", opts: 3},
 		{logLines: "0", bad: "B2B_RUN_LOG_LINES"},
-		{logLines: "10001", bad: "B2B_RUN_LOG_LINES"},
+		{logLines: "1001", bad: "B2B_RUN_LOG_LINES"},
 		{logLines: "many", bad: "B2B_RUN_LOG_LINES"},
 		{attempts: "0", bad: "B2B_RUN_ATTEMPTS"},
 		{attempts: "three", bad: "B2B_RUN_ATTEMPTS"},
