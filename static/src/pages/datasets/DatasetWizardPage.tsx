@@ -7,6 +7,8 @@ import { ApiError, errorMessage } from '../../api/client';
 import { datasetsApi, useDataset, useDatasetWrite, type ColumnRef, type Dataset, type RoleSuggestion, type UpdateResult } from '../../api/datasets';
 import { useTables } from '../../api/queries';
 import type { Table as WarehouseTable } from '../../api/types';
+import { useSession } from '../../auth/AuthProvider';
+import { canWrite } from '../../auth/session';
 import { PageHeader } from '../../components/PageHeader';
 import { ErrorState } from '../../components/States';
 import { fieldError as apiFieldError } from '../../lib/fieldErrors';
@@ -132,6 +134,7 @@ export function DatasetWizardPage() {
   const existing = useDataset(id ?? '', editing);
   const tables = useTables(TABLES_DATASET);
   const navigate = useNavigate();
+  const session = useSession();
   const [draft, setDraft] = useState<Dataset>(emptyDataset);
   const [version, setVersion] = useState<number | undefined>(undefined);
   const [loaded, setLoaded] = useState(!editing);
@@ -207,6 +210,9 @@ export function DatasetWizardPage() {
     });
   };
 
+  if (!canWrite(session.user.role)) {
+    return <ErrorState error={new ApiError('permission', 'Only editors and admins can create or change datasets.', 403)} title="Read-only access" />;
+  }
   if (editing && existing.isError) return <ErrorState error={existing.error} onRetry={() => void existing.refetch()} />;
   const ready = loaded && !!tables.data;
   const title = editing ? `Edit ${existing.data?.name ?? 'dataset'}` : 'New dataset';

@@ -112,6 +112,14 @@ describe('Datasets list', () => {
     expect(screen.queryByTestId('dataset-new')).toBeNull();
     expect(screen.queryByTestId('dataset-delete')).toBeNull();
   });
+
+  it('a viewer who opens the wizard by its address is told it is read-only', async () => {
+    const { fetch, calls } = fakeFetch({ ...base, 'GET /api/auth/me': { user: session('viewer').user, tenant: session().tenant }, 'GET /api/tables': { tables: [LINES] } });
+    renderApp({ path: '/datasets/new', session: session('viewer'), fetch });
+    expect(await screen.findByTestId('error-state')).toHaveTextContent('Only editors and admins can create or change datasets.');
+    expect(screen.queryByTestId('wizard-next')).toBeNull();
+    expect(calls.some((c) => c.method !== 'GET')).toBe(false);
+  });
 });
 
 describe('Dataset detail', () => {
