@@ -285,7 +285,7 @@ describe('Dataset wizard', () => {
     await userEvent.click(screen.getByTestId('wizard-save'));
     expect(await screen.findByTestId('dataset-version')).toHaveTextContent('v1');
     expect(calls.filter((c) => c.method === 'POST' && c.path === '/api/datasets')).toHaveLength(2);
-  });
+  }, 60000); // four steps of typing and clicking: about 10 s alone, more beside the Go suites
 
   it('takes a column error back to the schema step, next to the column', async () => {
     const { fetch } = editFetch(jsonResponse(400, { error: { kind: 'invalid', message: 'the table lines has no column stock_code', field: 'columns[1]' } }));
