@@ -67,7 +67,10 @@ async function startPlatform() {
   const warehouse = join(data, 'warehouse.duckdb');
   const t0 = Date.now();
   const sql = spawnSync(sqlTool, ['-db', warehouse, '-var', `file=${file}`, join(HERE, 'fixtures', 'datasets.sql')], { encoding: 'utf8' });
-  if (sql.status !== 0) throw new StepError(`the warehouse setup failed: ${sql.stderr || sql.stdout}`);
+  if (sql.status !== 0) {
+    rmSync(data, { recursive: true, force: true });
+    throw new StepError(`the warehouse setup failed: ${sql.stderr || sql.stdout || sql.error}`);
+  }
   log(`warehouse split by SQL into invoice_lines and products in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   const email = 'admin@e2e.test';
@@ -96,7 +99,10 @@ async function startPlatform() {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new StepError('recs did not answer /api/health within 30 s');
+    if (Date.now() > deadline) {
+      proc.kill('SIGTERM');
+      throw new StepError(`recs did not answer /api/health within 30 s; its log:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   log(`platform on ${url}`);
