@@ -77,7 +77,7 @@ func (s *Service) loadRun(ctx context.Context, tenant, runID string) error {
 	if err != nil {
 		return err
 	}
-	s.logFinished(ctx, final)
+	s.finished(ctx, final)
 	s.cleanupParts(ctx, run)
 	return s.announce(ctx, final)
 }

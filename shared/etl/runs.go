@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
+	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 )
@@ -176,9 +177,27 @@ func (s *Service) finishWhen(ctx context.Context, tenant, id string, fn func(r *
 		return nil
 	})
 	if err == nil && finished {
-		s.logFinished(ctx, out)
+		s.finished(ctx, out)
 	}
 	return out, err
+}
+
+// finished follows a run's move to a terminal status, wherever it
+// happened: it writes the outcome to the run's log and removes a rejects
+// file the run does not keep (a cancelled run's, or a failed attempt's
+// that a later attempt did not replace). Best effort.
+func (s *Service) finished(ctx context.Context, r Run) {
+	s.logFinished(ctx, r)
+	if r.RejectsObject != "" || s.res == nil {
+		return
+	}
+	b, err := s.res.Bucket(ctx, r.Tenant, BucketStaging)
+	if err != nil {
+		return
+	}
+	if err := b.Delete(ctx, rejectsKey(r.ID)); err != nil && blobstore.KindOf(err) != errs.NotFound {
+		s.log.WarnContext(ctx, "etl: could not remove a rejects file the run does not keep", "run", r.ID, "err", err)
+	}
 }
 
 // logFinished writes the last line of a finished run's log: its outcome.

@@ -204,10 +204,15 @@ func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.I
 	prefix := runPrefix(in.run.ID)
 	var parts []string
 	rejectsKey := rejectsKey(in.run.ID)
-	rw, err := in.staging.NewWriter(ctx, rejectsKey, &blob.WriterOptions{ContentType: "application/x-ndjson"})
-	if err != nil {
-		return stageResult{}, blobstore.Wrap(err, "etl: open rejects file")
-	}
+	// The rejects file is made at the first rejected row: a run without
+	// one leaves no file behind.
+	rw := &lazyWriter{open: func() (io.WriteCloser, error) {
+		w, err := in.staging.NewWriter(ctx, rejectsKey, &blob.WriterOptions{ContentType: "application/x-ndjson"})
+		if err != nil {
+			return nil, blobstore.Wrap(err, "etl: open rejects file")
+		}
+		return w, nil
+	}}
 	stats, err := run(tabular.ConvertOptions{
 		RowsPerPart: s.rowsPerPart,
 		StrictTypes: strict,
@@ -244,15 +249,36 @@ func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.I
 	return res, nil
 }
 
-// progress records a conversion's progress on the run, at most once a
-// second, renewing the delivery's lease.
+// Progress is recorded on the run (a write, which renews the lease) at
+// most once a second; between writes, whether the run was finished
+// meanwhile (cancelled) is read at most every cancelCheck. Both happen on
+// the conversion's progress calls, about every 50,000 rows.
+const (
+	progressEvery = time.Second
+	cancelCheck   = 250 * time.Millisecond
+)
+
+// progress records a conversion's progress on the run and stops the
+// extraction (in.abort) when it finds the run finished meanwhile.
 func (s *Service) progress(ctx context.Context, in stageInput) func(tabular.Stats) {
-	last := time.Now()
+	lastWrite, lastCheck := time.Now(), time.Now()
+	stop := func() {
+		// Cancelled (or finished by the sweeper): stop reading.
+		s.log.InfoContext(ctx, "etl: run finished while extracting; stopping", "run", in.run.ID)
+		in.abort(errAlreadyFinished)
+	}
 	return func(st tabular.Stats) {
-		if time.Since(last) < time.Second {
+		now := time.Now()
+		if now.Sub(lastWrite) < progressEvery {
+			if in.abort != nil && now.Sub(lastCheck) >= cancelCheck {
+				lastCheck = now
+				if r, err := s.GetRun(ctx, in.run.Tenant, in.run.ID); err == nil && r.Terminal() {
+					stop()
+				}
+			}
 			return
 		}
-		last = time.Now()
+		lastWrite, lastCheck = now, now
 		_, err := s.stamp(ctx, in.run.Tenant, in.run.ID, func(r *Run) {
 			s.renew(r, in.lease)
 			r.Progress = Progress{Phase: PhaseExtraction, RowsRead: st.RowsRead}
@@ -261,9 +287,7 @@ func (s *Service) progress(ctx context.Context, in stageInput) func(tabular.Stat
 		})
 		switch {
 		case errors.Is(err, errAlreadyFinished) && in.abort != nil:
-			// Cancelled (or finished by the sweeper): stop reading.
-			s.log.InfoContext(ctx, "etl: run finished while extracting; stopping", "run", in.run.ID)
-			in.abort(errAlreadyFinished)
+			stop()
 		case err != nil:
 			s.log.WarnContext(ctx, "etl: progress update failed", "run", in.run.ID, "err", err)
 		}
@@ -317,6 +341,31 @@ func readOptions(j Job) tabular.Options {
 		o.Delimiter = '\t'
 	}
 	return o
+}
+
+// lazyWriter opens its writer at the first write.
+type lazyWriter struct {
+	open func() (io.WriteCloser, error)
+	w    io.WriteCloser
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if l.w == nil {
+		w, err := l.open()
+		if err != nil {
+			return 0, err
+		}
+		l.w = w
+	}
+	return l.w.Write(p)
+}
+
+// Close closes the writer, if it was opened.
+func (l *lazyWriter) Close() error {
+	if l.w == nil {
+		return nil
+	}
+	return l.w.Close()
 }
 
 // cancelled is err, or errAlreadyFinished when the extraction was
