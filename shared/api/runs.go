@@ -38,5 +38,5 @@ func (s *server) etlDashboard(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.ETL.ETLDashboard(ctx, c.tenant(), days)
+	return s.ETL.Dashboard(ctx, c.tenant(), days)
 }

@@ -58,8 +58,14 @@ func TestRunCancelRetryLogs(t *testing.T) {
 	if kind, msg := r.errorOf(t); r.status != http.StatusConflict || kind != "conflict" || msg != "this run has already finished (cancelled): only a pending or running run can be cancelled" {
 		t.Errorf("second cancel = %d %s %q", r.status, kind, msg)
 	}
-	if r := f.send(tenancy.RoleEditor, "POST", "/api/runs/r_nope/cancel", ""); r.status != http.StatusNotFound {
-		t.Errorf("cancel of an unknown run = %d, want 404", r.status)
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/api/runs/r_nope/cancel"}, {"POST", "/api/runs/r_nope/retry"}, {"GET", "/api/runs/r_nope/logs"},
+		{"GET", "/api/runs/r_nope/rejects/download"}, {"GET", "/api/runs/r_nope"},
+	} {
+		r := f.send(tenancy.RoleEditor, c.method, c.path, "")
+		if kind, msg := r.errorOf(t); r.status != http.StatusNotFound || kind != "not_found" || msg != "there is no such run (it may have been deleted)" {
+			t.Errorf("%s %s = %d %s %q, want 404 naming the run", c.method, c.path, r.status, kind, msg)
+		}
 	}
 
 	r = f.send(tenancy.RoleEditor, "POST", "/api/runs/r_failed/retry", "")

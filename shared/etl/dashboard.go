@@ -55,11 +55,11 @@ type Dashboard struct {
 	Jobs []JobStats `json:"jobs"`
 }
 
-// ETLDashboard computes the dashboard of the tenant's runs that finished
+// Dashboard computes the dashboard of the tenant's runs that finished
 // in the last days days (1 to MaxDashboardDays) ending now (whole
 // seconds, UTC), from one query bounded by completion time (finishedIn).
-func (s *Service) ETLDashboard(ctx context.Context, tenant string, days int) (Dashboard, error) {
-	const op errs.Op = "etl.ETLDashboard"
+func (s *Service) Dashboard(ctx context.Context, tenant string, days int) (Dashboard, error) {
+	const op errs.Op = "etl.Dashboard"
 	if days < 1 || days > MaxDashboardDays {
 		return Dashboard{}, errs.Fieldf(errs.Invalid, "days", "the dashboard covers 1 to %d days, not %d", MaxDashboardDays, days)
 	}

@@ -79,7 +79,7 @@ func testETLDashboard(t *testing.T, store *docstore.Store) {
 		}
 	}
 
-	d, err := svc.ETLDashboard(ctx, tenant, 30)
+	d, err := svc.Dashboard(ctx, tenant, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,25 +94,25 @@ func testETLDashboard(t *testing.T, store *docstore.Store) {
 	check("30 days j_a", d.Jobs[0].RunStats, stats{4, 2, 1, 1, rate(2.0 / 3), 150, 20, map[etl.Phase]int{etl.PhaseExtraction: 1}})
 	check("30 days j_b", d.Jobs[1].RunStats, stats{2, 0, 2, 0, rate(0), 0, 5, map[etl.Phase]int{etl.PhaseLoad: 1, etl.PhaseUnknown: 1}})
 
-	d, err = svc.ETLDashboard(ctx, tenant, 1)
+	d, err = svc.Dashboard(ctx, tenant, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	check("1 day", d.RunStats, stats{1, 1, 0, 0, rate(1), 100, 10, map[etl.Phase]int{}})
 
-	d, err = svc.ETLDashboard(ctx, tenant, 365)
+	d, err = svc.Dashboard(ctx, tenant, 365)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Runs != 8 || len(d.Jobs) != 3 || d.RowsLoaded != 1157 {
 		t.Errorf("365 days = %d runs, %d jobs, %d rows; want 8, 3, 1157", d.Runs, len(d.Jobs), d.RowsLoaded)
 	}
-	d, err = svc.ETLDashboard(ctx, "nobody", 30)
+	d, err = svc.Dashboard(ctx, "nobody", 30)
 	if err != nil || d.Runs != 0 || d.SuccessRate != nil || d.Jobs == nil || len(d.Jobs) != 0 {
 		t.Errorf("empty dashboard = %+v, %v; want no runs, null rate, [] jobs", d, err)
 	}
 	for _, bad := range []int{0, -1, 366} {
-		if _, err := svc.ETLDashboard(ctx, tenant, bad); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "days" {
+		if _, err := svc.Dashboard(ctx, tenant, bad); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != "days" {
 			t.Errorf("days %d: %v, want invalid naming days", bad, err)
 		}
 	}

@@ -35,6 +35,9 @@ func (st runStart) requested(source string) string {
 // a finished one: both are errs.Conflict with a message.
 func (s *Service) CancelRun(ctx context.Context, tenant, runID string) (Run, error) {
 	const op errs.Op = "etl.CancelRun"
+	if _, err := s.GetRun(ctx, tenant, runID); err != nil {
+		return Run{}, errs.At(op, err)
+	}
 	var before Run
 	loading := false
 	final, err := s.finishWhen(ctx, tenant, runID, func(r *Run) bool {

@@ -14,6 +14,9 @@ import (
 // GetRun returns a run of the tenant.
 func (s *Service) GetRun(ctx context.Context, tenant, id string) (Run, error) {
 	r, _, err := docstore.Get[Run](ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindRun, ID: id})
+	if errs.Is(err, errs.NotFound) {
+		err = errs.Explain(err, "there is no such run (it may have been deleted)")
+	}
 	return r, err
 }
 
