@@ -18,15 +18,7 @@ func (x dialect) table(t TableRef) string { return warehouse.QuoteTable(x.d, t.D
 // castDate turns a parameter holding a date "YYYY-MM-DD" into a value of the
 // column type t (DATE, TIMESTAMP or DATETIME): midnight UTC for timestamps.
 func (x dialect) castDate(param string, t warehouse.Type) string {
-	target := string(t)
-	if x.d == warehouse.DuckDB {
-		switch t {
-		case warehouse.Timestamp:
-			target = "TIMESTAMPTZ"
-		case warehouse.DateTime:
-			target = "TIMESTAMP"
-		}
-	}
+	target, _ := warehouse.ColumnType(x.d, t) // a date type: resolve checked it
 	return "CAST(" + param + " AS " + target + ")"
 }
 
@@ -108,10 +100,8 @@ func (x dialect) quantile(expr string, q int) string {
 
 // timestampType is the name of the UTC timestamp type.
 func (x dialect) timestampType() string {
-	if x.d == warehouse.BigQuery {
-		return "TIMESTAMP"
-	}
-	return "TIMESTAMPTZ"
+	t, _ := warehouse.ColumnType(x.d, warehouse.Timestamp)
+	return t
 }
 
 // toTimestamp casts a DATE, DATETIME or TIMESTAMP expression (of type t) to

@@ -20,7 +20,7 @@ func (s *Service) addColumns(ctx context.Context, wh *warehouse.Warehouse, dest 
 		if !ok {
 			return errs.E(errs.Invalid, "etl: run %s adds column %q that it did not stage", run.ID, name)
 		}
-		typ, err := columnType(wh.Dialect(), c.Type)
+		typ, err := warehouse.ColumnType(wh.Dialect(), c.Type)
 		if err != nil {
 			return err
 		}
@@ -30,24 +30,4 @@ func (s *Service) addColumns(ctx context.Context, wh *warehouse.Warehouse, dest 
 		}
 	}
 	return nil
-}
-
-// duckDBTypes are the DuckDB types of the port's types where the names
-// differ (BigQuery's types are the port's names).
-var duckDBTypes = map[warehouse.Type]string{
-	warehouse.String: "VARCHAR", warehouse.Int64: "BIGINT", warehouse.Float64: "DOUBLE", warehouse.Numeric: "DECIMAL(38,9)",
-	warehouse.Bool: "BOOLEAN", warehouse.Timestamp: "TIMESTAMPTZ", warehouse.DateTime: "TIMESTAMP", warehouse.Bytes: "BLOB",
-	warehouse.Date: "DATE", warehouse.Time: "TIME", warehouse.JSON: "JSON",
-}
-
-// columnType is the SQL type of a column added to a table of dialect d,
-// the type the warehouse creates for t in a new table.
-func columnType(d warehouse.Dialect, t warehouse.Type) (string, error) {
-	if !t.Valid() {
-		return "", errs.E(errs.Invalid, "etl: column type %q", t)
-	}
-	if d == warehouse.DuckDB {
-		return duckDBTypes[t], nil
-	}
-	return string(t), nil
 }

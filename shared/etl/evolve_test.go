@@ -62,12 +62,4 @@ func TestAddColumnsEveryType(t *testing.T) {
 			t.Errorf("column %s = %+v (found %v), want %s nullable as in a new table", c.Name, got, ok, want.Type)
 		}
 	}
-	for _, typ := range types {
-		if got, err := columnType(warehouse.BigQuery, typ); err != nil || got != string(typ) {
-			t.Errorf("BigQuery type of %s = %q, %v", typ, got, err)
-		}
-	}
-	if _, err := columnType(warehouse.DuckDB, "MONEY"); err == nil {
-		t.Error("an unknown type was given a DuckDB type")
-	}
 }

@@ -37,6 +37,26 @@ func QuoteTable(d Dialect, dataset, table string) string {
 	return QuoteIdent(d, dataset) + "." + QuoteIdent(d, table)
 }
 
+// duckDBTypes are the DuckDB types the warehouse creates for the port's
+// types (BigQuery's are the port's names).
+var duckDBTypes = map[Type]string{
+	String: "VARCHAR", Int64: "BIGINT", Float64: "DOUBLE", Numeric: "DECIMAL(38,9)", Bool: "BOOLEAN",
+	Date: "DATE", Timestamp: "TIMESTAMPTZ", DateTime: "TIMESTAMP", Time: "TIME", JSON: "JSON", Bytes: "BLOB",
+}
+
+// ColumnType is the SQL type dialect d creates for a column of type t: in
+// CREATE TABLE, ADD COLUMN and CAST, so that tables, added columns and
+// compiled SQL agree. An unknown type is errs.Invalid.
+func ColumnType(d Dialect, t Type) (string, error) {
+	if !t.Valid() {
+		return "", errs.E(errs.Invalid, "warehouse: unknown column type %q", t)
+	}
+	if d == DuckDB {
+		return duckDBTypes[t], nil
+	}
+	return string(t), nil
+}
+
 // InArray returns the condition "expr is one of the values of the array
 // parameter ref" (ref is "@name"; negate: "is none of them") in dialect d:
 // expr IN UNNEST(@p) / expr NOT IN UNNEST(@p) for BigQuery, expr = ANY(@p) /

@@ -246,3 +246,20 @@ func TestDecimalText(t *testing.T) {
 		}
 	}
 }
+
+func TestColumnType(t *testing.T) {
+	for _, typ := range []Type{String, Int64, Float64, Numeric, Bool, Date, Timestamp, DateTime, Time, JSON, Bytes} {
+		if got, err := ColumnType(BigQuery, typ); err != nil || got != string(typ) {
+			t.Errorf("BigQuery type of %s = %q, %v", typ, got, err)
+		}
+		if got, err := ColumnType(DuckDB, typ); err != nil || got == "" {
+			t.Errorf("DuckDB type of %s = %q, %v", typ, got, err)
+		}
+	}
+	if got, _ := ColumnType(DuckDB, Timestamp); got != "TIMESTAMPTZ" {
+		t.Errorf("DuckDB TIMESTAMP = %q, want TIMESTAMPTZ (an instant)", got)
+	}
+	if _, err := ColumnType(DuckDB, "MONEY"); !errs.Is(err, errs.Invalid) {
+		t.Errorf("an unknown type: %v", err)
+	}
+}

@@ -297,35 +297,6 @@ func (d *Driver) CreateDataset(ctx context.Context, dataset string) error {
 	})
 }
 
-// ddlType is the DuckDB type created for a port type.
-func ddlType(t warehouse.Type) (string, error) {
-	switch t {
-	case warehouse.String:
-		return "VARCHAR", nil
-	case warehouse.Int64:
-		return "BIGINT", nil
-	case warehouse.Float64:
-		return "DOUBLE", nil
-	case warehouse.Numeric:
-		return "DECIMAL(38,9)", nil
-	case warehouse.Bool:
-		return "BOOLEAN", nil
-	case warehouse.Date:
-		return "DATE", nil
-	case warehouse.Timestamp:
-		return "TIMESTAMPTZ", nil
-	case warehouse.DateTime:
-		return "TIMESTAMP", nil
-	case warehouse.Time:
-		return "TIME", nil
-	case warehouse.JSON:
-		return "JSON", nil
-	case warehouse.Bytes:
-		return "BLOB", nil
-	}
-	return "", errs.E(errs.Invalid, "duckdbwh: unknown column type %q", t)
-}
-
 func createTableSQL(dataset, table string, schema warehouse.Schema) (string, error) {
 	if err := schema.Validate(); err != nil {
 		return "", err
@@ -338,7 +309,7 @@ func createTableSQL(dataset, table string, schema warehouse.Schema) (string, err
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		typ, err := ddlType(c.Type)
+		typ, err := warehouse.ColumnType(warehouse.DuckDB, c.Type)
 		if err != nil {
 			return "", err
 		}
