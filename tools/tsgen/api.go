@@ -31,6 +31,13 @@ func apiConfig() Config {
 			{"Phase", etl.Phase("")},
 			{"Reject", etl.Reject{}},
 			{"RunsSummary", etl.RunsSummary{}},
+			{"RunLog", etl.RunLog{}},
+			{"LogLine", etl.LogLine{}},
+			{"LogLevel", etl.LogLevel("")},
+			{"Dashboard", etl.Dashboard{}},
+			{"RunStats", etl.RunStats{}},
+			{"JobStats", etl.JobStats{}},
+			{"SchemaEvolution", etl.SchemaEvolution("")},
 			{"StorageObject", eventschemas.ObjectRef{}},
 			// warehouse
 			{"Table", warehouse.Table{}},

@@ -167,6 +167,42 @@ export interface CreateConnectionResult {
 }
 
 /**
+ * Dashboard is the ETL dashboard over the last Days days
+ * (GET /api/etl/dashboard): the numbers of the runs that finished in
+ * [WindowStart, WindowEnd], in all and per job (most runs first).
+ */
+export interface Dashboard {
+  days: number;
+  window_start: string;
+  window_end: string;
+  /**
+   * Runs counts the runs that finished in the window: Succeeded
+   * (completed or partial, skipped ones included), Failed, Cancelled.
+   */
+  runs: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /**
+   * SuccessRate is Succeeded / (Succeeded + Failed), from 0 to 1;
+   * null when no run succeeded or failed (cancelled runs do not count).
+   */
+  success_rate: number | null;
+  rows_loaded: number;
+  /**
+   * MeanDurationSeconds is the mean duration of the runs that started
+   * (a run cancelled while pending has none); 0 when none did.
+   */
+  mean_duration_seconds: number;
+  /**
+   * FailuresByErrorType counts the failed runs by the phase they failed
+   * in (init, validation, extraction, load, unknown).
+   */
+  failures_by_error_type: Record<string, number> | null;
+  jobs: JobStats[] | null;
+}
+
+/**
  * DatabaseSource says which table a database job reads through a saved
  * connection (spec A5 step 2-3).
  *
@@ -282,6 +318,36 @@ export interface JobPatch {
   schema_evolution?: SchemaEvolution;
 }
 
+/** JobStats are one job's numbers in the window. */
+export interface JobStats {
+  job_id: string;
+  job_name: string;
+  /**
+   * Runs counts the runs that finished in the window: Succeeded
+   * (completed or partial, skipped ones included), Failed, Cancelled.
+   */
+  runs: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /**
+   * SuccessRate is Succeeded / (Succeeded + Failed), from 0 to 1;
+   * null when no run succeeded or failed (cancelled runs do not count).
+   */
+  success_rate: number | null;
+  rows_loaded: number;
+  /**
+   * MeanDurationSeconds is the mean duration of the runs that started
+   * (a run cancelled while pending has none); 0 when none did.
+   */
+  mean_duration_seconds: number;
+  /**
+   * FailuresByErrorType counts the failed runs by the phase they failed
+   * in (init, validation, extraction, load, unknown).
+   */
+  failures_by_error_type: Record<string, number> | null;
+}
+
 /**
  * JobView is a job with its schedule and next fire times (none when the
  * job is manual or paused).
@@ -318,6 +384,30 @@ export interface JobView {
 
 /** LoadMode is a job's load strategy. */
 export type LoadMode = 'append' | 'truncate' | 'merge';
+
+/** LogLevel is how much a run's log line matters. */
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/**
+ * LogLine is one line of a run's own log: what the run did, in a user's
+ * words, at which stage, with the counts it had then.
+ */
+export interface LogLine {
+  /**
+   * Seq numbers the run's lines from 1, in the order they were written
+   * (lines dropped by the bound leave a gap).
+   */
+  seq: number;
+  time: string;
+  level: LogLevel;
+  stage: Phase;
+  message: string;
+  /**
+   * Counts are the row counts of the line (rows_read, rows_rejected,
+   * rows_loaded, bytes...), when it has any.
+   */
+  counts?: Record<string, number>;
+}
 
 /** NewConnection is what Create and TestValues take. */
 export interface NewConnection {
@@ -509,6 +599,45 @@ export interface Run {
 }
 
 export type RunErrorType = 'init' | 'validation' | 'extraction' | 'load' | 'unknown' | '';
+
+/**
+ * RunLog is a run's log (GET /api/runs/{id}/logs): its newest lines, at
+ * most the configured number, oldest first.
+ */
+export interface RunLog {
+  run_id: string;
+  lines: LogLine[] | null;
+  /** Dropped counts the oldest lines dropped to keep the bound. */
+  dropped: number;
+}
+
+/** RunStats are the numbers of a set of finished runs. */
+export interface RunStats {
+  /**
+   * Runs counts the runs that finished in the window: Succeeded
+   * (completed or partial, skipped ones included), Failed, Cancelled.
+   */
+  runs: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  /**
+   * SuccessRate is Succeeded / (Succeeded + Failed), from 0 to 1;
+   * null when no run succeeded or failed (cancelled runs do not count).
+   */
+  success_rate: number | null;
+  rows_loaded: number;
+  /**
+   * MeanDurationSeconds is the mean duration of the runs that started
+   * (a run cancelled while pending has none); 0 when none did.
+   */
+  mean_duration_seconds: number;
+  /**
+   * FailuresByErrorType counts the failed runs by the phase they failed
+   * in (init, validation, extraction, load, unknown).
+   */
+  failures_by_error_type: Record<string, number> | null;
+}
 
 export type RunStatus = 'pending' | 'running' | 'completed' | 'partial' | 'failed' | 'cancelled';
 
