@@ -213,8 +213,8 @@ func (s *Service) describeSource(ctx context.Context, tenant string, d *Database
 	if err != nil {
 		return sources.TableMeta{}, err
 	}
-	if !conn.Type.IsDatabase() {
-		return sources.TableMeta{}, fieldInvalid("database.connection_id: connection %q is a %s connection, not a database", conn.Name, conn.Type.Display())
+	if !conn.Type.HasTables() {
+		return sources.TableMeta{}, fieldInvalid("database.connection_id: connection %q is a %s connection, which holds files, not tables", conn.Name, conn.Type.Display())
 	}
 	meta, err := s.conns.Describe(ctx, tenant, d.ConnectionID, d.Schema, d.Table)
 	if errs.Is(err, errs.NotFound) {

@@ -114,12 +114,12 @@ func checkDest(d *Dest, name string) error {
 }
 
 // jobSourceType is the source type a new job asks for: SourceDatabase for
-// "database", a database connection type or a Database section, else
-// SourceFile.
+// "database", the type of a connection with tables (a database, Firestore,
+// BigQuery) or a Database section, else SourceFile.
 func jobSourceType(in NewJob) (string, error) {
 	t := strings.ToLower(strings.TrimSpace(in.SourceType))
 	switch {
-	case t == "" && in.Database != nil, t == SourceDatabase, connections.Type(t).IsDatabase():
+	case t == "" && in.Database != nil, t == SourceDatabase, connections.Type(t).HasTables():
 		if in.Database == nil {
 			return "", fieldInvalid("database: is required for a database job")
 		}
@@ -130,7 +130,7 @@ func jobSourceType(in NewJob) (string, error) {
 		}
 		return SourceFile, nil
 	}
-	return "", fieldInvalid("source_type: %q is not one of file, database, postgresql, mysql, mariadb", in.SourceType)
+	return "", fieldInvalid("source_type: %q is not one of file, database, postgresql, mysql, mariadb, firestore, bigquery", in.SourceType)
 }
 
 func sameDatabaseSource(a, b DatabaseSource) bool {
