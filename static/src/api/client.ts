@@ -1,6 +1,7 @@
 import type {
   Connection,
   ConnectionPatch,
+  Dashboard,
   DropFile,
   JobPatch,
   JobView,
@@ -18,6 +19,7 @@ import type {
   NewUser,
   RejectsResponse,
   Run,
+  RunLog,
   RunsQuery,
   RunsSummary,
   Table,
@@ -191,7 +193,28 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const res = await this.send(method, path, opts, 'application/json');
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    if (!text) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError('internal', 'The server sent an answer that is not JSON.', res.status);
+    }
+  }
+
+  /** A file the API answers (a download), with its name from Content-Disposition or `fallbackName`. */
+  async download(path: string, query: RequestOptions['query'], fallbackName: string): Promise<{ blob: Blob; name: string }> {
+    const res = await this.send('GET', path, { query }, '*/*');
+    const disposition = res.headers.get('Content-Disposition') ?? '';
+    const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName;
+    return { blob: await res.blob(), name };
+  }
+
+  /** Sends a request with the session's token; a non-2xx answer throws its ApiError. */
+  private async send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { Accept: accept };
     let body: BodyInit | undefined;
     if (opts.form) {
       body = opts.form; // the browser sets the multipart boundary
@@ -222,14 +245,7 @@ export class ApiClient {
       if (res.status === 401 && !opts.anonymous) this.onUnauthenticated?.(err);
       throw err;
     }
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    if (!text) return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new ApiError('internal', 'The server sent an answer that is not JSON.', res.status);
-    }
+    return res;
   }
 
   // --- auth
@@ -306,6 +322,27 @@ export class ApiClient {
       query: { limit },
     });
     return { rejects: r?.rejects ?? [], total: r?.total ?? 0 };
+  }
+  /** Cancels a pending or running run (409 with the server's reason otherwise). */
+  cancelRun(id: string): Promise<Run> {
+    return this.request('POST', `/runs/${encodeURIComponent(id)}/cancel`);
+  }
+  /** Runs a finished run again: the new run, whose `retry_of` is `id`. */
+  retryRun(id: string): Promise<Run> {
+    return this.request('POST', `/runs/${encodeURIComponent(id)}/retry`);
+  }
+  async runLog(id: string, signal?: AbortSignal): Promise<RunLog> {
+    const r = await this.request<RunLog>('GET', `/runs/${encodeURIComponent(id)}/logs`, { signal });
+    return { run_id: r?.run_id ?? id, lines: r?.lines ?? [], dropped: r?.dropped ?? 0 };
+  }
+  /** The run's whole rejects file. */
+  downloadRejects(id: string, format: 'csv' | 'jsonl'): Promise<{ blob: Blob; name: string }> {
+    return this.download(`/runs/${encodeURIComponent(id)}/rejects/download`, { format }, `${id}-rejects.${format}`);
+  }
+  /** The ETL dashboard over the last `days` days. */
+  async etlDashboard(days: number, signal?: AbortSignal): Promise<Dashboard> {
+    const d = await this.request<Dashboard>('GET', '/etl/dashboard', { query: { days }, signal });
+    return { ...d, jobs: d.jobs ?? [], failures_by_error_type: d.failures_by_error_type ?? {} };
   }
   /** How to upload a file (checked first: name, size, type); see lib/upload.ts. */
   uploadTicket(req: UploadTicketRequest): Promise<UploadTicket> {

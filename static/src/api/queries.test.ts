@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './client';
 import { keys, queries } from './queries';
+import { run } from '../test/fixtures';
+import { FAST_POLL_MS } from '../lib/polling';
 
 const api = new ApiClient({ baseUrl: '/api', getToken: () => null, fetch: () => Promise.reject(new Error('no fetch in this test')) });
 
@@ -14,6 +16,8 @@ describe('query keys', () => {
       ['runs summary', queries.runsSummary(api, 24).queryKey, keys.runs],
       ['one run', queries.run(api, 'rn_1').queryKey, keys.runs],
       ["a run's rejects", queries.rejects(api, 'rn_1').queryKey, keys.run('rn_1')],
+      ["a run's log", queries.runLog(api, run({ id: 'rn_1' })).queryKey, keys.run('rn_1')],
+      ['the ETL dashboard', queries.dashboard(api, 30).queryKey, keys.runs],
       ['jobs', queries.jobs(api).queryKey, keys.jobs],
       ['tables of a dataset', queries.tables(api, 'raw_data').queryKey, keys.tables],
       ['one table', queries.table(api, 'raw_data', 'orders').queryKey, keys.tableList('raw_data')],
@@ -35,6 +39,26 @@ describe('query keys', () => {
     expect(queries.runsSummary(api, 24).queryKey).not.toEqual(queries.runsSummary(api, 1).queryKey);
     expect(queries.schedulePreview(api, { type: 'daily', time: '07:15' }).queryKey).not.toEqual(
       queries.schedulePreview(api, { type: 'daily', time: '07:30' }).queryKey,
+    );
+  });
+});
+
+describe('run log', () => {
+  it('refreshes while the run is pending or running, and not once it has finished', () => {
+    const interval = (status: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled') =>
+      queries.runLog(api, run({ id: 'rn_1', status })).refetchInterval;
+    expect([interval('pending'), interval('running'), interval('completed'), interval('failed'), interval('cancelled')]).toEqual([
+      FAST_POLL_MS,
+      FAST_POLL_MS,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('is fetched again when the run changes status (its last lines at the end)', () => {
+    expect(queries.runLog(api, run({ id: 'rn_1', status: 'running' })).queryKey).not.toEqual(
+      queries.runLog(api, run({ id: 'rn_1', status: 'completed' })).queryKey,
     );
   });
 });

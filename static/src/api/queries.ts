@@ -1,7 +1,8 @@
 import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { useApi } from '../auth/AuthProvider';
-import { runPollInterval, runsPollInterval, SLOW_POLL_MS } from '../lib/polling';
+import { FAST_POLL_MS, runPollInterval, runsPollInterval, SLOW_POLL_MS } from '../lib/polling';
+import { isActive } from '../lib/runs';
 import { uploadFile, type Transfer, type UploadProgress } from '../lib/upload';
 import { ApiError, type ApiClient } from './client';
 import type { NewUser, Run, ScheduleSpec, User } from './types';
@@ -16,6 +17,10 @@ export const keys = {
   runsSummary: (hours: number) => ['runs', 'summary', hours] as const,
   run: (id: string) => ['runs', 'id', id] as const,
   rejects: (id: string) => ['runs', 'id', id, 'rejects'] as const,
+  /** A run's log at a status of the run: a change of status (its end) fetches the log again. */
+  runLog: (id: string, status: string) => ['runs', 'id', id, 'logs', status] as const,
+  /** Under `runs`: a cancel or re-run refreshes it. */
+  dashboard: (days: number) => ['runs', 'dashboard', days] as const,
   jobs: ['jobs'] as const,
   tables: ['tables'] as const,
   tableList: (dataset: string) => ['tables', dataset] as const,
@@ -60,6 +65,22 @@ export const queries = {
     }),
   rejects: (api: ApiClient, id: string) =>
     queryOptions({ queryKey: keys.rejects(id), queryFn: () => api.listRejects(id, 100) }),
+  /** The run's log, refreshed while the run is pending or running. */
+  runLog: (api: ApiClient, run: Run) =>
+    queryOptions({
+      queryKey: keys.runLog(run.id, run.status),
+      queryFn: ({ signal }) => api.runLog(run.id, signal),
+      refetchInterval: isActive(run) ? FAST_POLL_MS : false,
+      refetchIntervalInBackground: false,
+    }),
+  dashboard: (api: ApiClient, days: number) =>
+    queryOptions({
+      queryKey: keys.dashboard(days),
+      queryFn: ({ signal }) => api.etlDashboard(days, signal),
+      placeholderData: keepPreviousData,
+      refetchInterval: SLOW_POLL_MS * 4,
+      refetchIntervalInBackground: false,
+    }),
   jobs: (api: ApiClient) =>
     queryOptions({ queryKey: keys.jobs, queryFn: ({ signal }) => api.listJobs(signal), refetchInterval: 30000 }),
   tables: (api: ApiClient, dataset = 'raw_data') =>
@@ -134,6 +155,31 @@ export function useRun(id: string) {
 
 export function useRejects(id: string, enabled: boolean) {
   return useQuery({ ...queries.rejects(useApi(), id), enabled });
+}
+
+export function useRunLog(run: Run) {
+  return useQuery(queries.runLog(useApi(), run));
+}
+
+export function useEtlDashboard(days: number) {
+  return useQuery(queries.dashboard(useApi(), days));
+}
+
+/**
+ * Cancels a run or runs it again (`op`); the answered run is put in the cache at once and every
+ * run query refreshed.
+ */
+export function useRunAction(op: 'cancel' | 'retry') {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => (op === 'cancel' ? api.cancelRun(id) : api.retryRun(id)),
+    onSuccess: (r) => {
+      qc.setQueryData(queries.run(api, r.id).queryKey, r);
+      void qc.invalidateQueries({ queryKey: keys.runs });
+      void qc.invalidateQueries({ queryKey: keys.jobs });
+    },
+  });
 }
 
 export function useJobs() {

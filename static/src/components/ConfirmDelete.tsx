@@ -20,13 +20,15 @@ export interface ConfirmDeleteProps<T> {
   onDeleted?: (t: T) => void;
   /** Prefix of the test ids: `${testId}-modal`, `-confirm`, `-error`. */
   testId: string;
+  /** The button that closes without acting (default "Cancel"; a run's cancel says "Keep running"). */
+  closeLabel?: string;
 }
 
 /**
  * A delete behind a confirmation. The server's refusal (a 409: something still uses it) is shown
  * in place, with the dialog open; Cancel or closing forgets it.
  */
-export function ConfirmDelete<T>({ target, title, message, onDelete, invalidate, onClose, onDeleted, testId }: ConfirmDeleteProps<T>) {
+export function ConfirmDelete<T>({ target, title, message, onDelete, invalidate, onClose, onDeleted, testId, closeLabel = 'Cancel' }: ConfirmDeleteProps<T>) {
   const qc = useQueryClient();
   const del = useMutation({
     mutationFn: onDelete,
@@ -52,7 +54,7 @@ export function ConfirmDelete<T>({ target, title, message, onDelete, invalidate,
           )}
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
-              Cancel
+              {closeLabel}
             </Button>
             <Button
               color="red"

@@ -4,14 +4,15 @@ import { useNavigate } from 'react-router';
 import type { Run } from '../api/types';
 import { formatBytes, formatCount, formatDateTime, formatDuration, formatRelative } from '../lib/format';
 import { baseName, isActive, rowsRead, runDurationSeconds, skippedLabel, skippedReason, triggerLabel } from '../lib/runs';
+import { RunActions } from './RunActions';
 import { RunProgress } from './RunProgress';
 import { StatusBadge } from './StatusBadge';
 import { DataTable, type DataColumn } from './DataTable';
 
-/** The columns of the runs list; `now` times the running runs. */
-function runColumns(now: number): DataColumn<Run>[] {
+/** The columns of the runs list; `now` times the running runs; editors get a menu of actions. */
+function runColumns(now: number, writer: boolean): DataColumn<Run>[] {
   const right = { align: 'right' as const };
-  return [
+  const columns: DataColumn<Run>[] = [
     { key: 'status', header: 'Status', td: () => ({ style: { verticalAlign: 'middle', minWidth: 150 } }), cell: (run) => <RunStatusCell run={run} /> },
     {
       key: 'job',
@@ -79,6 +80,8 @@ function runColumns(now: number): DataColumn<Run>[] {
       ),
     },
   ];
+  if (writer) columns.push({ key: 'actions', header: '', width: 48, cell: (run) => <RunActions run={run} as="menu" /> });
+  return columns;
 }
 
 function RunStatusCell({ run }: { run: Run }) {
@@ -127,7 +130,7 @@ function RunObject({ run }: { run: Run }) {
   );
 }
 
-export function RunsTable({ runs, loading, now }: { runs: Run[] | undefined; loading?: boolean; now: number }) {
+export function RunsTable({ runs, loading, now, writer = false }: { runs: Run[] | undefined; loading?: boolean; now: number; writer?: boolean }) {
   const navigate = useNavigate();
   return (
     <DataTable
@@ -135,7 +138,7 @@ export function RunsTable({ runs, loading, now }: { runs: Run[] | undefined; loa
       minWidth={980}
       skeletonRows={5}
       tableProps={{ stickyHeader: true }}
-      columns={runColumns(now)}
+      columns={runColumns(now, writer)}
       rows={runs}
       rowKey={(run) => run.id}
       loading={loading}

@@ -7,6 +7,11 @@ export function isActive(run: Pick<Run, 'status'>): boolean {
   return ACTIVE_STATUSES.has(run.status);
 }
 
+/** A run that can be run again from the UI: it ended without loading everything, and has a job. */
+export function canRerun(run: Pick<Run, 'status' | 'job_id'>): boolean {
+  return !!run.job_id && (run.status === 'failed' || run.status === 'cancelled' || run.status === 'partial');
+}
+
 export interface StatusMeta {
   label: string;
   color: string;

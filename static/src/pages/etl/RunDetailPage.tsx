@@ -1,6 +1,7 @@
 import {
   Alert,
   Anchor,
+  Badge,
   Button,
   Card,
   Code,
@@ -18,18 +19,24 @@ import {
   IconAlertTriangle,
   IconCheck,
   IconCircleDashed,
+  IconColumnInsertRight,
+  IconDownload,
   IconEqual,
   IconInfoCircle,
   IconPlayerPlay,
   IconPlayerSkipForward,
   IconX,
 } from '@tabler/icons-react';
+import { notifications } from '@mantine/notifications';
+import { useState } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
-import { useRejects, useRun } from '../../api/queries';
-import type { Reject, Run } from '../../api/types';
-import { useSession } from '../../auth/AuthProvider';
+import { errorMessage } from '../../api/client';
+import { useRejects, useRun, useRunLog } from '../../api/queries';
+import type { LogLevel, LogLine, Reject, Run } from '../../api/types';
+import { useApi, useSession } from '../../auth/AuthProvider';
 import { canWrite } from '../../auth/session';
 import { PageHeader } from '../../components/PageHeader';
+import { RunActions } from '../../components/RunActions';
 import { RunProgress } from '../../components/RunProgress';
 import { ErrorState } from '../../components/States';
 import { DataTable, type DataColumn } from '../../components/DataTable';
@@ -43,8 +50,10 @@ import {
   formatTime,
   secondsBetween,
 } from '../../lib/format';
+import { saveBlob } from '../../lib/download';
 import {
   baseName,
+  canRerun,
   encodingLabel,
   hasTable,
   isActive,
@@ -113,9 +122,25 @@ export function RunDetailPage() {
               </Text>
             )}
             {r.object ? ` from ${baseName(r.object.name)}` : ''} · run <Code>{r.id}</Code>
+            {r.retry_of && (
+              <Text span data-testid="run-retry-of">
+                {' '}
+                · re-run of{' '}
+                <Anchor component={Link} to={`/etl/runs/${encodeURIComponent(r.retry_of)}`} className="mono">
+                  {shortId(r.retry_of)}
+                </Anchor>
+              </Text>
+            )}
           </>
         }
-        actions={writer && !active && r.job_id ? <RerunButton run={r} /> : undefined}
+        actions={
+          writer ? (
+            <>
+              <RunActions run={r} as="buttons" />
+              {!active && r.job_id && !canRerun(r) && <RerunButton run={r} />}
+            </>
+          ) : undefined
+        }
       />
 
       {r.error_message && (
@@ -153,12 +178,28 @@ export function RunDetailPage() {
         </Alert>
       )}
 
-      <SimpleGrid cols={{ base: 2, md: 5 }} mb="lg" data-testid="run-counts">
+      {(r.added_columns?.length ?? 0) > 0 && (
+        <Alert color="blue" variant="light" mb="lg" icon={<IconColumnInsertRight size={18} />} title="New columns added to the table" data-testid="run-added-columns">
+          <Text size="sm">
+            The source had columns {r.dest.dataset}.{r.dest.table} did not have; this job adds them (earlier rows are empty in
+            them):{' '}
+            {r.added_columns?.map((c, i) => (
+              <span key={c}>
+                {i > 0 && ', '}
+                <Code data-testid="added-column">{c}</Code>
+              </span>
+            ))}
+          </Text>
+        </Alert>
+      )}
+
+      <SimpleGrid cols={{ base: 2, md: 6 }} mb="lg" data-testid="run-counts">
         <StatTile size={20} id="rows-read" label="Rows read" value={formatCount(rowsRead(r))} />
         <StatTile size={20} id="rows-loaded" label="Rows loaded" value={formatCount(r.rows_loaded)} tone={r.rows_loaded > 0 ? 'teal' : undefined} />
         <StatTile size={20} id="rows-rejected" label="Rows rejected" value={formatCount(r.rows_rejected)} tone={r.rows_rejected > 0 ? 'orange' : undefined} />
         <StatTile size={20} id="processed" label="Processed" value={formatBytes(r.bytes_processed)} />
         <StatTile size={20} id="duration" label="Duration" value={formatDuration(runDurationSeconds(r, now))} />
+        <StatTile size={20} id="rows-per-second" label="Rows per second" value={r.rows_per_second > 0 ? formatCount(Math.round(r.rows_per_second)) : '—'} />
       </SimpleGrid>
 
       <Grid gap="lg" mb="lg">
@@ -198,6 +239,7 @@ export function RunDetailPage() {
       </Grid>
 
       {hasRejects && <RejectsCard run={r} />}
+      <RunLogCard run={r} />
     </>
   );
 }
@@ -382,12 +424,16 @@ function RejectsCard({ run }: { run: Run }) {
   const rejects = useRejects(run.id, true);
   const total = rejects.data?.total ?? run.rows_rejected;
   return (
-    <Card p={0} data-testid="rejects-card">
+    <Card p={0} mb="lg" data-testid="rejects-card">
       <Group justify="space-between" px="lg" py="sm" style={{ borderBottom: '1px solid var(--app-border)' }}>
         <Text fw={600}>Rejected rows</Text>
-        <Text size="sm" c="dimmed" className="tabular">
-          {rejects.data ? `showing ${formatCount(rejects.data.rejects.length)} of ${formatCount(total)}` : ''}
-        </Text>
+        <Group gap="sm">
+          <Text size="sm" c="dimmed" className="tabular">
+            {rejects.data ? `showing ${formatCount(rejects.data.rejects.length)} of ${formatCount(total)}` : ''}
+          </Text>
+          <RejectsDownload run={run} format="csv" />
+          <RejectsDownload run={run} format="jsonl" />
+        </Group>
       </Group>
       {rejects.isError ? (
         <Stack p="lg">
@@ -405,6 +451,117 @@ function RejectsCard({ run }: { run: Run }) {
         </Text>
       ) : (
         <DataTable testId="rejects-table" minWidth={720} columns={REJECT_COLUMNS} rows={rejects.data?.rejects} rowKey={rejectKey} rowProps={() => ({ 'data-testid': 'reject-row' })} />
+      )}
+    </Card>
+  );
+}
+
+/** Downloads the run's whole rejects file (the table shows only the first rows). */
+function RejectsDownload({ run, format }: { run: Run; format: 'csv' | 'jsonl' }) {
+  const api = useApi();
+  const [busy, setBusy] = useState(false);
+  const download = async () => {
+    setBusy(true);
+    try {
+      const file = await api.downloadRejects(run.id, format);
+      saveBlob(file.blob, file.name);
+    } catch (err) {
+      notifications.show({ color: 'red', title: 'Could not download the rejected rows', message: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Button size="xs" variant="default" leftSection={<IconDownload size={14} />} loading={busy} onClick={() => void download()} data-testid={`rejects-download-${format}`}>
+      {format.toUpperCase()}
+    </Button>
+  );
+}
+
+const LEVEL_COLORS: Record<LogLevel, string> = { info: 'gray', warn: 'yellow', error: 'red' };
+
+const LOG_COLUMNS: DataColumn<LogLine>[] = [
+  {
+    key: 'time',
+    header: 'Time',
+    width: 110,
+    td: () => ({ className: 'tabular', style: { whiteSpace: 'nowrap' } }),
+    cell: (l) => (
+      <Tooltip label={formatDateTime(l.time)}>
+        <Text size="sm">{formatTime(l.time)}</Text>
+      </Tooltip>
+    ),
+  },
+  {
+    key: 'level',
+    header: 'Level',
+    width: 90,
+    cell: (l) => (
+      <Badge size="sm" variant="light" color={LEVEL_COLORS[l.level] ?? 'gray'} data-testid="log-level">
+        {l.level}
+      </Badge>
+    ),
+  },
+  {
+    key: 'stage',
+    header: 'Stage',
+    width: 110,
+    cell: (l) => (
+      <Text size="sm" data-testid="log-stage">
+        {l.stage ? capitalise(l.stage) : '—'}
+      </Text>
+    ),
+  },
+  {
+    key: 'message',
+    header: 'Message',
+    cell: (l) => (
+      <>
+        <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-testid="log-message">
+          {l.message}
+        </Text>
+        {l.counts && Object.keys(l.counts).length > 0 && (
+          <Text size="xs" c="dimmed" className="tabular" data-testid="log-counts">
+            {Object.entries(l.counts)
+              .map(([k, v]) => `${k.replace(/_/g, ' ')} ${k.startsWith('bytes') ? formatBytes(v) : formatCount(v)}`)
+              .join(' · ')}
+          </Text>
+        )}
+      </>
+    ),
+  },
+];
+
+/** The run's own log, refreshed while the run moves. */
+function RunLogCard({ run }: { run: Run }) {
+  const log = useRunLog(run);
+  const lines = log.data?.lines ?? undefined;
+  return (
+    <Card p={0} data-testid="run-log" data-state={log.isError ? 'error' : log.data ? 'ok' : 'loading'}>
+      <Group justify="space-between" px="lg" py="sm" style={{ borderBottom: '1px solid var(--app-border)' }}>
+        <Text fw={600}>Log</Text>
+        <Text size="sm" c="dimmed">
+          {isActive(run) ? 'refreshing while the run is active' : log.data?.dropped ? `${formatCount(log.data.dropped)} older lines not kept` : ''}
+        </Text>
+      </Group>
+      {log.isError && !log.data ? (
+        <Stack p="lg">
+          <ErrorState error={log.error} onRetry={() => void log.refetch()} />
+        </Stack>
+      ) : lines && lines.length === 0 ? (
+        <Text p="lg" size="sm" c="dimmed" data-testid="run-log-empty">
+          This run has written no log lines yet.
+        </Text>
+      ) : (
+        <DataTable
+          testId="run-log-table"
+          minWidth={720}
+          skeletonRows={3}
+          columns={LOG_COLUMNS}
+          rows={lines}
+          rowKey={(l) => String(l.seq)}
+          rowProps={(l) => ({ 'data-testid': 'log-line', 'data-level': l.level, 'data-stage': l.stage })}
+        />
       )}
     </Card>
   );

@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { fakeFetch } from '../../test/fakeApi';
+import { fakeFetch, jsonResponse } from '../../test/fakeApi';
 import { RUNS, run, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
 
@@ -25,6 +26,47 @@ function routes(extra: Record<string, unknown> = {}) {
 }
 
 describe('RunsPage', () => {
+  it("offers cancel for an active run and re-run for a failed or partial one in the row's menu", async () => {
+    const retried = run({ id: 'rn_retry', trigger: 'retry', retry_of: 'rn_failed', status: 'pending', completed_at: null });
+    const { fetch, calls } = fakeFetch(
+      routes({
+        'POST /api/runs/rn_failed/retry': jsonResponse(202, retried),
+        'GET /api/runs/rn_retry': retried,
+        'GET /api/runs/rn_retry/logs': { run_id: 'rn_retry', lines: [], dropped: 0 },
+        'POST /api/runs/rn_running/cancel': run({ id: 'rn_running', status: 'cancelled' }),
+      }),
+    );
+    renderApp({ path: '/etl', session: session(), fetch });
+    const rows = await screen.findAllByTestId('run-row');
+    const [running, partial, failed, done] = rows;
+    expect(within(done).queryByTestId('run-menu')).toBeNull(); // a completed run has nothing to cancel or re-run
+
+    await userEvent.click(within(running).getByTestId('run-menu'));
+    expect(screen.queryByTestId('run-menu-rerun')).toBeNull();
+    await userEvent.click(await screen.findByTestId('run-menu-cancel'));
+    await userEvent.click(await screen.findByTestId('run-cancel-confirm'));
+    await waitFor(() => expect(calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual(['/api/runs/rn_running/cancel']));
+    expect(screen.getByTestId('runs-table')).toBeInTheDocument(); // the menu does not open the run
+
+    await userEvent.click(within(partial).getByTestId('run-menu'));
+    expect(await screen.findByTestId('run-menu-rerun')).toBeInTheDocument();
+    expect(screen.queryByTestId('run-menu-cancel')).toBeNull();
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByTestId('run-menu-rerun')).toBeNull());
+
+    await userEvent.click(within(failed).getByTestId('run-menu'));
+    await userEvent.click(await screen.findByTestId('run-menu-rerun'));
+    expect(await screen.findByTestId('run-retry-of')).toHaveTextContent('re-run of rn_failed');
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual(['/api/runs/rn_running/cancel', '/api/runs/rn_failed/retry']);
+  });
+
+  it('shows viewers no run actions', async () => {
+    const { fetch } = fakeFetch({ ...routes(), 'GET /api/auth/me': { user: session('viewer').user, tenant: session().tenant } });
+    renderApp({ path: '/etl', session: session('viewer'), fetch });
+    await screen.findAllByTestId('run-row');
+    expect(screen.queryAllByTestId('run-menu')).toEqual([]);
+  });
+
   it('lists runs with status, job, object and counts', async () => {
     const { fetch, calls } = fakeFetch(routes());
     renderApp({ path: '/etl', session: session(), fetch });

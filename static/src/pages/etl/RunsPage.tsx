@@ -132,7 +132,7 @@ export function RunsPage() {
             }
           />
         ) : (
-          <RunsTable runs={runs.data ? shown : undefined} loading={runs.isLoading} now={now} />
+          <RunsTable runs={runs.data ? shown : undefined} loading={runs.isLoading} now={now} writer={writer} />
         )}
       </Card>
       <Text size="xs" c="dimmed" mt="xs">
