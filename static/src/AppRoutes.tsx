@@ -7,6 +7,7 @@ import { AppLayout } from './components/AppLayout';
 import { ComingNextPage } from './pages/ComingNextPage';
 import { ConnectionDetailPage } from './pages/connections/ConnectionDetailPage';
 import { ConnectionsPage } from './pages/connections/ConnectionsPage';
+import { DashboardPage } from './pages/etl/DashboardPage';
 import { JobsPage } from './pages/etl/JobsPage';
 import { RunDetailPage } from './pages/etl/RunDetailPage';
 import { RunsPage } from './pages/etl/RunsPage';
@@ -45,6 +46,7 @@ export function AppRoutes() {
         <Route path="etl">
           <Route index element={<RunsPage />} />
           <Route path="runs/:runId" element={<RunDetailPage />} />
+          <Route path="dashboard" element={<DashboardPage />} />
           <Route path="jobs" element={<JobsPage />} />
           <Route path="tables" element={<TablesPage />} />
           <Route path="tables/:dataset/:name" element={<TableDetailPage />} />

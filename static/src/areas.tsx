@@ -124,6 +124,7 @@ export const AREAS: Area[] = [
 
 export const ETL_SECTIONS = [
   { key: 'runs', label: 'Runs', path: '/etl' },
+  { key: 'dashboard', label: 'Dashboard', path: '/etl/dashboard' },
   { key: 'jobs', label: 'Jobs', path: '/etl/jobs' },
   { key: 'tables', label: 'Tables', path: '/etl/tables', icon: IconTable },
 ] as const;

@@ -30,6 +30,7 @@ export type {
   Run,
   RunErrorType,
   RunLog,
+  RunStats,
   RunStatus,
   RunsSummary,
   RunSummary,

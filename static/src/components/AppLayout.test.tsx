@@ -16,7 +16,7 @@ describe('navigation', () => {
     for (const key of ['connections', 'etl', 'datasets', 'features', 'models', 'experiments', 'training', 'endpoints']) {
       expect(await screen.findByTestId(`nav-${key}`)).toBeInTheDocument();
     }
-    for (const key of ['runs', 'jobs', 'tables']) expect(screen.getByTestId(`nav-etl-${key}`)).toBeInTheDocument();
+    for (const key of ['runs', 'dashboard', 'jobs', 'tables']) expect(screen.getByTestId(`nav-etl-${key}`)).toBeInTheDocument();
 
     for (const area of AREAS.filter((a) => !a.ready)) {
       await userEvent.click(screen.getByTestId(`nav-${area.key}`));
