@@ -1,9 +1,9 @@
-import { Alert, Button, Divider, Group, Modal, NativeSelect, SegmentedControl, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Divider, Group, Modal, NativeSelect, Radio, SegmentedControl, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { IconAlertCircle } from '@tabler/icons-react';
 import { useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { useJobMutation } from '../../api/queries';
-import type { JobPatch, JobView, LoadMode, NewJob } from '../../api/types';
+import type { JobPatch, JobView, LoadMode, NewJob, SchemaEvolution } from '../../api/types';
 import { SchedulePicker } from '../../components/SchedulePicker';
 import { errorFor, fieldError } from '../../lib/fieldErrors';
 import { buildSpec, draftFromSpec, type ScheduleDraft } from '../../lib/schedule';
@@ -16,6 +16,20 @@ const FORMATS = [
   { value: 'parquet', label: 'Parquet' },
 ];
 
+/** What a run does with source columns the table does not have (the server's default is refuse). */
+export const SCHEMA_EVOLUTIONS: { value: SchemaEvolution; label: string; sentence: string }[] = [
+  {
+    value: 'refuse',
+    label: 'Refuse new columns',
+    sentence: 'A file or table with a column the destination table does not have fails its run and loads nothing; the message names the new columns. The table changes only when you say so.',
+  },
+  {
+    value: 'add_columns',
+    label: 'Add new columns',
+    sentence: 'New columns are added to the table as nullable columns before the load (earlier rows are empty in them). No column is ever dropped or changes type.',
+  },
+];
+
 interface Draft {
   name: string;
   prefix: string;
@@ -25,6 +39,7 @@ interface Draft {
   table: string;
   loadMode: LoadMode;
   mergeKeys: string;
+  schemaEvolution: SchemaEvolution;
   enabled: boolean;
   schedule: ScheduleDraft;
 }
@@ -39,6 +54,7 @@ function draftOf(job: JobView | null): Draft {
     table: job?.dest.table ?? '',
     loadMode: job?.load_mode ?? 'append',
     mergeKeys: (job?.merge_keys ?? []).join(', '),
+    schemaEvolution: job?.schema_evolution || 'refuse',
     enabled: job?.enabled ?? true,
     schedule: draftFromSpec(job?.schedule?.spec),
   };
@@ -58,6 +74,7 @@ export function newJobBody(d: Draft): NewJob {
     dest: { dataset: d.dataset.trim() || undefined, table: d.table.trim() || undefined },
     load_mode: d.loadMode,
     ...(d.loadMode === 'merge' ? { merge_keys: splitKeys(d.mergeKeys) } : {}),
+    schema_evolution: d.schemaEvolution,
     schedule: buildSpec(d.schedule),
     enabled: d.enabled,
   };
@@ -74,6 +91,7 @@ export function jobPatchBody(job: JobView, d: Draft): JobPatch {
   if (d.loadMode !== before.loadMode) p.load_mode = d.loadMode;
   if (d.loadMode === 'merge' && d.mergeKeys !== before.mergeKeys) p.merge_keys = splitKeys(d.mergeKeys);
   if (d.loadMode !== 'merge' && before.loadMode === 'merge') p.merge_keys = [];
+  if (d.schemaEvolution !== before.schemaEvolution) p.schema_evolution = d.schemaEvolution;
   return p;
 }
 
@@ -96,7 +114,7 @@ function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
   const err = save.error;
   const destLocked = !!job?.last_run;
   const fe = fieldError(err);
-  const known = ['name', 'file.prefix', 'file.pattern', 'pattern', 'file.format', 'dest.dataset', 'dest.table', 'dataset', 'table', 'load_mode', 'merge_keys'];
+  const known = ['name', 'file.prefix', 'file.pattern', 'pattern', 'file.format', 'dest.dataset', 'dest.table', 'dataset', 'table', 'load_mode', 'merge_keys', 'schema_evolution'];
   const generalError = err && (!fe || (!known.includes(fe.field) && !fe.field.startsWith('schedule.')));
 
   return (
@@ -215,6 +233,19 @@ function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
             data-testid="job-merge-keys"
           />
         )}
+        <Radio.Group
+          label="New source columns"
+          value={d.schemaEvolution}
+          onChange={(v) => set({ schemaEvolution: v as SchemaEvolution })}
+          error={errorFor(err, 'schema_evolution')}
+          data-testid="job-schema-evolution"
+        >
+          <Stack gap="xs" mt={6}>
+            {SCHEMA_EVOLUTIONS.map((o) => (
+              <Radio key={o.value} value={o.value} label={o.label} description={o.sentence} data-testid={`schema-evolution-${o.value}`} />
+            ))}
+          </Stack>
+        </Radio.Group>
         <Divider label="Schedule" labelPosition="left" />
         <SchedulePicker value={d.schedule} onChange={(schedule) => set({ schedule })} serverError={fe?.field.startsWith('schedule.') ? err : undefined} />
         {!job && (

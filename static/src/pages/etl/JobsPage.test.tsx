@@ -127,6 +127,8 @@ describe('JobsPage', () => {
     await userEvent.click(screen.getByText('Weekly'));
     fireEvent.change(screen.getByTestId('schedule-day-of-week'), { target: { value: 'wed' } });
     fireEvent.change(screen.getByTestId('schedule-time'), { target: { value: '07:15' } });
+    expect(screen.getByTestId('schema-evolution-refuse')).toBeChecked(); // the safer default
+    await userEvent.click(screen.getByTestId('schema-evolution-add_columns'));
     await userEvent.click(screen.getByTestId('job-save'));
     expect(await screen.findByText(/must match a file name, not a path/)).toBeInTheDocument();
     expect(screen.getByTestId('job-pattern')).toHaveAttribute('aria-invalid', 'true');
@@ -141,9 +143,30 @@ describe('JobsPage', () => {
       file: { prefix: '', pattern: 'orders_*.csv', format: '' },
       dest: { dataset: 'raw_data' },
       load_mode: 'append',
+      schema_evolution: 'add_columns',
       schedule: { type: 'weekly', day_of_week: 'wed', time: '07:15', time_zone: expect.any(String) },
       enabled: true,
     });
+  });
+
+  it('explains each schema evolution choice and patches only that choice when it changes', async () => {
+    const { fetch, calls } = fakeFetch({
+      ...routes('editor'),
+      'POST /api/schedules/preview': { spec: {}, cron: '', time_zone: 'UTC', label: 'Manual', next_runs: [] },
+      'PATCH /api/jobs/jb_1': { ...VIEW, schema_evolution: 'add_columns' },
+    });
+    renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
+    const row = (await screen.findAllByTestId('job-row'))[0];
+    await userEvent.click(within(row).getByTestId('job-menu'));
+    await userEvent.click(await screen.findByTestId('job-edit'));
+    const group = await screen.findByTestId('job-schema-evolution');
+    expect(group).toHaveTextContent('fails its run and loads nothing');
+    expect(group).toHaveTextContent('added to the table as nullable columns');
+    expect(screen.getByTestId('schema-evolution-refuse')).toBeChecked(); // a job without the field refuses
+    await userEvent.click(screen.getByTestId('schema-evolution-add_columns'));
+    await userEvent.click(screen.getByTestId('job-save'));
+    await waitFor(() => expect(calls.some((c) => c.method === 'PATCH')).toBe(true));
+    expect(JSON.parse(String(calls.find((c) => c.method === 'PATCH')?.body))).toEqual({ schema_evolution: 'add_columns' });
   });
 
   it('pauses a job and shows the 409 of a delete', async () => {
