@@ -12,6 +12,7 @@ import (
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/warehouse"
+	"gocloud.dev/blob"
 )
 
 // Source types of a job.
@@ -118,10 +119,12 @@ type Connections interface {
 	Get(ctx context.Context, tenant, id string) (connections.View, error)
 	Describe(ctx context.Context, tenant, id, schema, table string) (sources.TableMeta, error)
 	OpenSource(ctx context.Context, tenant, id string) (*sources.Source, connections.Connection, error)
+	OpenBucket(ctx context.Context, tenant, id string) (*blob.Bucket, connections.Connection, error)
 	MarkUsed(ctx context.Context, tenant, id string) error
 }
 
-// WithConnections sets the saved connections database jobs read through.
+// WithConnections sets the saved connections database jobs, and file jobs
+// on bucket connections, read through.
 func WithConnections(c Connections) Option { return func(s *Service) { s.conns = c } }
 
 // CountJobsUsing counts the tenant's jobs that read through a connection
@@ -133,7 +136,7 @@ func (s *Service) CountJobsUsing(ctx context.Context, tenant, connID string) (in
 	}
 	n := 0
 	for _, j := range jobs {
-		if j.Database != nil && j.Database.ConnectionID == connID {
+		if (j.Database != nil && j.Database.ConnectionID == connID) || j.File.ConnectionID == connID {
 			n++
 		}
 	}

@@ -13,11 +13,12 @@ import (
 	"github.com/b2brecs/b2brecs/shared/tabular"
 )
 
-// matches reports whether a file job claims an object name. A paused job
+// matches reports whether a file job claims an object name in the drop
+// bucket (a job on a bucket connection claims none). A paused job
 // still claims its files: they wait for it (see HandleObjectFinalized)
 // rather than falling to another job.
 func (j Job) matches(object string) bool {
-	if j.SourceType != SourceFile {
+	if j.SourceType != SourceFile || j.File.ConnectionID != "" {
 		return false
 	}
 	dir, base := splitObject(object)
@@ -88,16 +89,17 @@ func (s *Service) HandleObjectFinalized(ctx context.Context, e events.Event) (er
 func (s *Service) startFileRun(ctx context.Context, tenant string, job Job, ref eventschemas.ObjectRef, st runStart) (Run, error) {
 	now := s.nowUTC()
 	run := Run{
-		ID:        hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation, st.nonce),
-		Tenant:    tenant,
-		JobID:     job.ID,
-		JobName:   job.Name,
-		Status:    StatusPending,
-		Trigger:   st.trigger,
-		Object:    &ref,
-		Dest:      job.Dest,
-		CreatedAt: now,
-		RetryOf:   st.retryOf,
+		ID:          hashID("r_", tenant, job.ID, ref.Bucket, ref.Name, ref.Generation, st.nonce),
+		Tenant:      tenant,
+		JobID:       job.ID,
+		JobName:     job.Name,
+		Status:      StatusPending,
+		Trigger:     st.trigger,
+		Object:      &ref,
+		Dest:        job.Dest,
+		CreatedAt:   now,
+		RetryOf:     st.retryOf,
+		LatestOrder: st.latestOrder,
 	}
 	key := docstore.Key{Tenant: tenant, Kind: KindRun, ID: run.ID}
 	_, err := docstore.Put(ctx, s.store, key, run, docstore.MustCreate)

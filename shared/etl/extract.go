@@ -34,21 +34,22 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) (outcome,
 	if err != nil {
 		return proceed, err
 	}
-	drop, err := s.res.Bucket(ctx, run.Tenant, BucketDrop)
+	b, err := s.openJobBucket(ctx, run.Tenant, job)
 	if err != nil {
 		return proceed, inPhase(PhaseInit, err)
 	}
+	defer b.release()
 	if err := s.initDone(ctx, *run); err != nil {
 		return proceed, err
 	}
-	obj, out, err := s.checkObject(ctx, run, job, drop)
+	obj, out, err := s.checkObject(ctx, run, job, b.Bucket)
 	if err != nil || out == skipped {
 		return out, err
 	}
 	if dst.target, _, err = s.destination(ctx, dst.wh, job, false); err != nil {
 		return proceed, err
 	}
-	return s.stageObject(ctx, run, job, drop, obj, dst, token)
+	return s.stageObject(ctx, run, job, b.Bucket, obj, dst, token)
 }
 
 // staging is where a run's extraction writes: the staging bucket, the
@@ -193,11 +194,19 @@ func (s *Service) checkObject(ctx context.Context, run *Run, job Job, drop *blob
 }
 
 // skipUnchanged finishes the run as skipped when the ledger shows the
-// same content (hex MD5) of its object loaded already.
+// same content (hex MD5) of its object loaded already (for a FilesLatest
+// job: the table holds that content), or, for a FilesLatest job, a newer
+// file loaded already.
 func (s *Service) skipUnchanged(ctx context.Context, run *Run, job Job, md5 string) (outcome, error) {
-	prev, ok, err := s.ledgerEntry(ctx, run.Tenant, job.ID, run.Object.Name)
+	slot, order := fileSlot(run.Object, run.LatestOrder)
+	prev, ok, err := s.ledgerEntry(ctx, run.Tenant, job.ID, slot)
 	if err != nil {
 		return proceed, inPhase(PhaseValidation, err)
+	}
+	if ok && run.LatestOrder != "" {
+		if c, ordered := blobstore.CompareGenerations(prev.Generation, order); ordered && c > 0 {
+			return s.supersedeLatest(ctx, run, prev.Object)
+		}
 	}
 	if !ok || md5 == "" || prev.MD5 != md5 {
 		return proceed, nil
@@ -253,10 +262,22 @@ func (s *Service) stageObject(ctx context.Context, run *Run, job Job, drop *blob
 // supersede completes a run whose version of its object has been replaced
 // by a newer one (generation newer) before it was loaded.
 func (s *Service) supersede(ctx context.Context, run *Run, newer string) (outcome, error) {
+	return s.skipSuperseded(ctx, run, fmt.Sprintf("superseded: %s was replaced by a newer version (generation %s) before this one (generation %s) was loaded; the newer version's run loads it",
+		run.Object.Name, newer, run.Object.Generation))
+}
+
+// supersedeLatest completes a run of a FilesLatest job whose file is
+// older than the one the table was replaced with already (newerFile).
+func (s *Service) supersedeLatest(ctx context.Context, run *Run, newerFile string) (outcome, error) {
+	return s.skipSuperseded(ctx, run, fmt.Sprintf("superseded: the newer file %s has already replaced the table, so this older file %s is not loaded",
+		newerFile, run.Object.Name))
+}
+
+// skipSuperseded completes a superseded run with its reason.
+func (s *Service) skipSuperseded(ctx context.Context, run *Run, reason string) (outcome, error) {
 	_, err := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Status = StatusCompleted
-		r.SkippedReason = fmt.Sprintf("superseded: %s was replaced by a newer version (generation %s) before this one (generation %s) was loaded; the newer version's run loads it",
-			r.Object.Name, newer, r.Object.Generation)
+		r.SkippedReason = reason
 	})
 	if err != nil {
 		return proceed, err

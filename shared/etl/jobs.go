@@ -153,7 +153,10 @@ func (s *Service) checkNewJob(ctx context.Context, tenant string, in NewJob) (Jo
 		if err := checkFileSource(&in.File); err != nil {
 			return Job{}, err
 		}
-		if mode, err = checkLoad(in.LoadMode, in.MergeKeys); err != nil {
+		if mode, err = s.checkBucketSource(ctx, tenant, &in.File, in.LoadMode); err != nil {
+			return Job{}, err
+		}
+		if mode, err = checkLoad(mode, in.MergeKeys); err != nil {
 			return Job{}, err
 		}
 	}
@@ -323,6 +326,9 @@ func (s *Service) patchDest(ctx context.Context, job Job, p JobPatch) (Job, erro
 		if job.SourceType != SourceDatabase {
 			var err error
 			if job.LoadMode, err = checkLoad(job.LoadMode, job.MergeKeys); err != nil {
+				return Job{}, err
+			}
+			if err := checkFileMode(job.File, job.LoadMode); err != nil {
 				return Job{}, err
 			}
 		}

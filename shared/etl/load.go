@@ -31,6 +31,9 @@ func (s *Service) load(ctx context.Context, run Run) (outcome, error) {
 	}
 	if err := s.claimObject(ctx, run); err != nil {
 		var sup *supersededError
+		if errors.As(err, &sup) && run.LatestOrder != "" {
+			return s.supersedeLatest(ctx, &run, sup.file)
+		}
 		if errors.As(err, &sup) {
 			return s.supersede(ctx, &run, sup.newer)
 		}
@@ -119,9 +122,10 @@ func (s *Service) bookLoad(ctx context.Context, run Run, jobID, token string, lo
 			j.State = &st
 		}
 		if r.Object != nil {
-			entry := LedgerEntry{JobID: jobID, Object: r.Object.Name, Generation: r.Object.Generation, Size: r.Object.Size,
+			slot, order := fileSlot(r.Object, r.LatestOrder)
+			entry := LedgerEntry{JobID: jobID, Object: r.Object.Name, Generation: order, Size: r.Object.Size,
 				MD5: r.Object.MD5, RunID: r.ID, RowsLoaded: loaded, LoadedAt: now}
-			if _, err := docstore.Put(ctx, tx, ledgerKey(run.Tenant, jobID, r.Object.Name), entry, docstore.Any); err != nil {
+			if _, err := docstore.Put(ctx, tx, ledgerKey(run.Tenant, jobID, slot), entry, docstore.Any); err != nil {
 				return err
 			}
 		}
@@ -273,28 +277,31 @@ func (s *Service) loadEmpty(ctx context.Context, wh *warehouse.Warehouse, job Jo
 // retry later (the bus backs off).
 var errObjectBusy = errs.E(errs.Conflict, "etl: another version of the file is being loaded")
 
-// supersededError: the ledger holds a newer version of the run's object.
-type supersededError struct{ newer string }
+// supersededError: the ledger holds a newer version of the run's object
+// (generation newer), or, for a FilesLatest job, a newer file.
+type supersededError struct{ newer, file string }
 
 func (e *supersededError) Error() string {
-	return "etl: a newer version (generation " + e.newer + ") is already loaded"
+	return "etl: a newer version (generation " + e.newer + ") of " + e.file + " is already loaded"
 }
 
-// claimObject orders the loads of one file. It takes the file's loading
-// lease in the ledger, so two versions of a file never load at once, and
-// refuses (supersededError) a version older than the one already loaded:
-// events may arrive, and runs may finish extracting, in any order.
+// claimObject orders the loads of one file (of every file of a
+// FilesLatest job: fileSlot). It takes the slot's loading lease in the
+// ledger, so two versions never load at once, and refuses
+// (supersededError) a version older than the one already loaded: events
+// may arrive, and runs may finish extracting, in any order.
 func (s *Service) claimObject(ctx context.Context, run Run) error {
 	if run.Object == nil {
 		return nil
 	}
-	var newer string
-	_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, run.Object.Name), func(e *LedgerEntry, exists bool) error {
+	slot, order := fileSlot(run.Object, run.LatestOrder)
+	var sup supersededError
+	_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, slot), func(e *LedgerEntry, exists bool) error {
 		if !exists {
 			*e = LedgerEntry{JobID: run.JobID, Object: run.Object.Name}
 		}
-		if c, ok := blobstore.CompareGenerations(e.Generation, run.Object.Generation); ok && c > 0 {
-			newer = e.Generation
+		if c, ok := blobstore.CompareGenerations(e.Generation, order); ok && c > 0 {
+			sup = supersededError{newer: e.Generation, file: e.Object}
 			return errSupersededMark
 		}
 		now := s.nowUTC()
@@ -306,7 +313,7 @@ func (s *Service) claimObject(ctx context.Context, run Run) error {
 		return nil
 	})
 	if errors.Is(err, errSupersededMark) {
-		return &supersededError{newer: newer}
+		return &sup
 	}
 	return err
 }
@@ -324,7 +331,8 @@ func (s *Service) renewLoad(run Run, token string) func(context.Context) error {
 		if run.Object == nil {
 			return nil
 		}
-		_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, run.Object.Name), func(e *LedgerEntry, exists bool) error {
+		slot, _ := fileSlot(run.Object, run.LatestOrder)
+		_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, slot), func(e *LedgerEntry, exists bool) error {
 			if !exists || e.LoadingRun != run.ID {
 				return errLeaseLost
 			}
@@ -341,7 +349,8 @@ func (s *Service) releaseObject(ctx context.Context, run Run) {
 	if run.Object == nil {
 		return
 	}
-	_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, run.Object.Name), func(e *LedgerEntry, exists bool) error {
+	slot, _ := fileSlot(run.Object, run.LatestOrder)
+	_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, slot), func(e *LedgerEntry, exists bool) error {
 		if !exists || e.LoadingRun != run.ID {
 			return errNothingToRelease
 		}

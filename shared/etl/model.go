@@ -53,10 +53,21 @@ const (
 
 // FileSource says which objects a file job claims.
 type FileSource struct {
-	// Prefix is the folder inside the drop bucket ("" = the root).
+	// ConnectionID is a saved bucket connection (GCS, S3, Azure Blob) the
+	// job reads, listed by its runs; "" is the tenant's drop bucket,
+	// whose new files start runs as they arrive.
+	ConnectionID string `json:"connection_id,omitempty"`
+	// Prefix is the folder inside the bucket ("" = the root; under the
+	// connection's own prefix for a connection).
 	Prefix string `json:"prefix"`
+	// Subfolders (connection jobs) claims the files in the folders under
+	// Prefix too; otherwise only those directly in it.
+	Subfolders bool `json:"subfolders,omitempty"`
 	// Pattern is a glob on the object's base name (path.Match syntax).
 	Pattern string `json:"pattern"`
+	// Mode (connection jobs) is which files a run loads: FilesAll ("",
+	// the default) or FilesLatest.
+	Mode FileMode `json:"mode,omitempty"`
 	// Format is csv, jsonl, json or parquet; empty = from the extension.
 	Format    string `json:"format,omitempty"`
 	Delimiter string `json:"delimiter,omitempty"`
@@ -270,6 +281,11 @@ type Run struct {
 	// start) and the one it reached.
 	WatermarkFrom *Watermark `json:"watermark_from,omitempty"`
 	WatermarkTo   *Watermark `json:"watermark_to,omitempty"`
+	// LatestOrder, on a run of a job that loads only the latest file
+	// (FilesLatest), is its file's modification time in Unix nanoseconds:
+	// it orders the run's load against the job's other files, so an older
+	// file never replaces a newer one's table.
+	LatestOrder string `json:"latest_order,omitempty"`
 	// NextState is the job state booked with the run's load (database
 	// jobs), internal to the chain.
 	NextState *IncrementalState `json:"next_state,omitempty"`

@@ -48,23 +48,7 @@ func TestOlderVersionEventArrivingLate(t *testing.T) {
 // held up while version 2 is written, extracted and loaded; when version
 // 1's load request is finally delivered it is superseded, not applied.
 func TestOlderVersionLoadFinishingLast(t *testing.T) {
-	held := make(chan struct{})
-	release := make(chan struct{})
-	var once sync.Once
-	e := newEnvWith(t, func(topic string, h events.Handler) events.Handler {
-		if topic != eventschemas.TopicLoadRequested {
-			return h
-		}
-		return func(ctx context.Context, ev events.Event) error {
-			first := false
-			once.Do(func() { first = true })
-			if first {
-				close(held)
-				<-release
-			}
-			return h(ctx, ev)
-		}
-	})
+	e, held, release := newEnvHoldingFirstLoad(t)
 	ctx := context.Background()
 	b, err := e.p.Resources.Bucket(ctx, tenant, etl.BucketDrop)
 	if err != nil {
@@ -115,6 +99,29 @@ func TestOlderVersionLoadFinishingLast(t *testing.T) {
 	if got := e.query(`SELECT sku FROM raw_data.stock`); len(got) != 1 || got[0][0] != "Z" {
 		t.Errorf("after version 3: table = %v, want Z", got)
 	}
+}
+
+// newEnvHoldingFirstLoad is newEnv whose first load request is held: held
+// is closed when it arrives, and it is delivered once release is closed.
+func newEnvHoldingFirstLoad(t *testing.T) (e *env, held, release chan struct{}) {
+	t.Helper()
+	held, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e = newEnvWith(t, func(topic string, h events.Handler) events.Handler {
+		if topic != eventschemas.TopicLoadRequested {
+			return h
+		}
+		return func(ctx context.Context, ev events.Event) error {
+			first := false
+			once.Do(func() { first = true })
+			if first {
+				close(held)
+				<-release
+			}
+			return h(ctx, ev)
+		}
+	})
+	return e, held, release
 }
 
 // runOf finds the run of one version of an object.

@@ -17,6 +17,8 @@ type runStart struct {
 	trigger eventschemas.Trigger
 	nonce   string
 	retryOf string
+	// latestOrder is Run.LatestOrder of a file run.
+	latestOrder string
 }
 
 // requested is the first line of the run's log.
@@ -87,7 +89,7 @@ func (s *Service) RetryRun(ctx context.Context, tenant, runID string) (Run, erro
 	if err := runnable(job); err != nil {
 		return Run{}, err
 	}
-	st := runStart{trigger: eventschemas.TriggerRetry, nonce: "retry@" + old.ID + "@" + s.nowUTC().Format(time.RFC3339Nano), retryOf: old.ID}
+	st := runStart{trigger: eventschemas.TriggerRetry, nonce: "retry@" + old.ID + "@" + s.nowUTC().Format(time.RFC3339Nano), retryOf: old.ID, latestOrder: old.LatestOrder}
 	var run Run
 	switch {
 	case job.SourceType == SourceDatabase:

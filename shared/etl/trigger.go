@@ -2,21 +2,16 @@ package etl
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
-	"github.com/b2brecs/b2brecs/shared/blobstore"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
-	"gocloud.dev/blob"
 )
 
 // TriggerJob starts a new run for every object the file job claims in the
-// tenant's drop bucket. Objects whose content is already loaded finish at
+// tenant's drop bucket or its connection's bucket (only the newest for a
+// FilesLatest job). Objects whose content is already loaded finish at
 // once as skipped "unchanged", so no rows are added twice.
 func (s *Service) TriggerJob(ctx context.Context, tenant, jobID string, trigger eventschemas.Trigger) ([]Run, error) {
 	return s.triggerJob(ctx, tenant, jobID, trigger, string(trigger)+"@"+s.nowUTC().Format(time.RFC3339Nano), false)
@@ -46,61 +41,45 @@ func (s *Service) triggerJob(ctx context.Context, tenant, jobID string, trigger 
 	if job.SourceType != SourceFile {
 		return nil, errs.E(errs.Unsupported, "etl: job %s: source type %q cannot be triggered", jobID, job.SourceType)
 	}
-	drop, err := s.res.Bucket(ctx, tenant, BucketDrop)
+	b, err := s.openJobBucket(ctx, tenant, job)
 	if err != nil {
 		return nil, err
 	}
-	prefix := strings.Trim(job.File.Prefix, "/")
-	if prefix != "" {
-		prefix += "/"
-	}
-	bucketName := s.res.BucketName(tenant, BucketDrop)
-	it := drop.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	defer b.release()
 	var runs []Run
 	unchanged := 0
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return runs, blobstore.Wrap(err, "etl: list drop bucket")
-		}
-		if obj.IsDir || !job.matches(obj.Key) {
-			continue
-		}
-		ref := eventschemas.ObjectRef{
-			Bucket:     bucketName,
-			Name:       obj.Key,
-			Generation: blobstore.ListGeneration(obj),
-			Size:       obj.Size,
-		}
-		if len(obj.MD5) > 0 {
-			ref.MD5 = base64.StdEncoding.EncodeToString(obj.MD5)
-		}
+	err = b.listFiles(ctx, job, func(f listedFile) error {
 		if onlyNew {
-			loaded, err := s.alreadyLoaded(ctx, tenant, job.ID, ref.Name, ref.Generation, hex.EncodeToString(obj.MD5))
+			loaded, err := s.alreadyLoaded(ctx, tenant, job.ID, f)
 			if err != nil {
-				return runs, err
+				return err
 			}
 			if loaded {
 				unchanged++
-				continue
+				return nil
 			}
 		}
-		run, err := s.startFileRun(ctx, tenant, job, ref, runStart{trigger: trigger, nonce: nonce})
+		run, err := s.startFileRun(ctx, tenant, job, f.ref, runStart{trigger: trigger, nonce: nonce, latestOrder: f.latestOrder})
 		if err != nil {
-			return runs, err
+			return err
 		}
 		runs = append(runs, run)
+		return nil
+	})
+	if err != nil {
+		return runs, err
 	}
 	if len(runs) == 0 && unchanged > 0 {
 		return nil, errs.Explain(errs.E(errs.NotFound, "etl: job %s has no new or changed file (%d already loaded)", jobID, unchanged),
 			"there is no new or changed file to load (%d already loaded)", unchanged)
 	}
 	if len(runs) == 0 {
-		return nil, errs.Explain(errs.E(errs.NotFound, "etl: job %s claims no object in the drop area (prefix %q, pattern %q)", jobID, job.File.Prefix, job.File.Pattern),
-			"no file in the drop area matches this job (folder %q, pattern %q)", job.File.Prefix, job.File.Pattern)
+		where := "the drop area"
+		if job.File.ConnectionID != "" {
+			where = "the connection's bucket"
+		}
+		return nil, errs.Explain(errs.E(errs.NotFound, "etl: job %s claims no object in %s (prefix %q, pattern %q)", jobID, where, job.File.Prefix, job.File.Pattern),
+			"no file in %s matches this job (folder %q, pattern %q)", where, job.File.Prefix, job.File.Pattern)
 	}
 	return runs, nil
 }
@@ -111,16 +90,6 @@ func runnable(job Job) error {
 		return errs.Explain(errs.E(errs.Invalid, "etl: job %s is paused", job.ID), "this job is paused: resume it to run it")
 	}
 	return nil
-}
-
-// alreadyLoaded reports whether the ledger shows the object loaded at this
-// generation or with this content (hex MD5, "" when unknown).
-func (s *Service) alreadyLoaded(ctx context.Context, tenant, jobID, object, gen, md5 string) (bool, error) {
-	e, ok, err := s.ledgerEntry(ctx, tenant, jobID, object)
-	if err != nil || !ok || e.RunID == "" {
-		return false, err
-	}
-	return e.Generation == gen || (md5 != "" && e.MD5 == md5), nil
 }
 
 // startDBRun starts one run of a database job for a trigger (nonce names

@@ -239,12 +239,34 @@ export interface Dest {
   table: string;
 }
 
+/** FileMode says which files of a bucket connection a file job's run loads. */
+export type FileMode = 'all' | 'latest';
+
 /** FileSource says which objects a file job claims. */
 export interface FileSource {
-  /** Prefix is the folder inside the drop bucket ("" = the root). */
+  /**
+   * ConnectionID is a saved bucket connection (GCS, S3, Azure Blob) the
+   * job reads, listed by its runs; "" is the tenant's drop bucket,
+   * whose new files start runs as they arrive.
+   */
+  connection_id?: string;
+  /**
+   * Prefix is the folder inside the bucket ("" = the root; under the
+   * connection's own prefix for a connection).
+   */
   prefix: string;
+  /**
+   * Subfolders (connection jobs) claims the files in the folders under
+   * Prefix too; otherwise only those directly in it.
+   */
+  subfolders?: boolean;
   /** Pattern is a glob on the object's base name (path.Match syntax). */
   pattern: string;
+  /**
+   * Mode (connection jobs) is which files a run loads: FilesAll ("",
+   * the default) or FilesLatest.
+   */
+  mode?: FileMode;
   /** Format is csv, jsonl, json or parquet; empty = from the extension. */
   format?: string;
   delimiter?: string;
@@ -575,6 +597,13 @@ export interface Run {
    */
   watermark_from?: Watermark;
   watermark_to?: Watermark;
+  /**
+   * LatestOrder, on a run of a job that loads only the latest file
+   * (FilesLatest), is its file's modification time in Unix nanoseconds:
+   * it orders the run's load against the job's other files, so an older
+   * file never replaces a newer one's table.
+   */
+  latest_order?: string;
   /**
    * NextState is the job state booked with the run's load (database
    * jobs), internal to the chain.
