@@ -24,6 +24,7 @@ source var/test-services.env
 set +a
 run ./shared/sources/postgres 'BenchmarkExtract' 3x
 run ./shared/sources/mysql 'BenchmarkExtract' 3x
+run ./shared/etl 'BenchmarkDatabaseExtraction' 3x
 # The recommendation engine: dense algebra against gonum, neural throughput.
 run ./shared/recsys/linalg 'BenchmarkInvertSPD' 3x
 run ./shared/recsys/twotower 'Benchmark' 1x
