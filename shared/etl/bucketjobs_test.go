@@ -3,6 +3,7 @@ package etl_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -136,7 +138,8 @@ func TestFileJobLatestOnAzurite(t *testing.T) {
 // connection (gofakes3) with subfolders loads every matching file once;
 // a schedule tick then loads only the new file and the changed one (which
 // replaces its own rows), starting no run for unchanged files. The
-// connection counts the job and cannot be deleted under it.
+// connection counts the job, shows it was used, and cannot be deleted
+// under the job.
 func TestFileJobAllOnS3(t *testing.T) {
 	e := newEnv(t)
 	backend := s3mem.New()
@@ -206,8 +209,8 @@ func TestFileJobAllOnS3(t *testing.T) {
 		t.Errorf("ids after the tick = %v, want each file's current rows once", got)
 	}
 	// The connection is in use: counted, and not deleted under the job.
-	if v, err := e.p.Connections.Get(context.Background(), tenant, connID); err != nil || v.JobsCount != 1 {
-		t.Errorf("connection = %+v, %v; want jobs_count 1", v, err)
+	if v, err := e.p.Connections.Get(context.Background(), tenant, connID); err != nil || v.JobsCount != 1 || v.LastUsedAt == nil {
+		t.Errorf("connection = %+v, %v; want jobs_count 1 and last_used_at set", v, err)
 	}
 	if err := e.p.Connections.Delete(context.Background(), tenant, connID); !errs.Is(err, errs.Conflict) {
 		t.Errorf("Delete of a connection a file job reads = %v, want a conflict", err)
@@ -244,5 +247,39 @@ func TestFileJobOnConnectionChecks(t *testing.T) {
 				t.Errorf("CreateJob = %v (kind %v, field %q, message %q); want %v on %s with %q", err, errs.KindOf(err), errs.FieldOf(err), errs.UserMessage(err), tc.kind, tc.field, tc.text)
 			}
 		})
+	}
+}
+
+// TestFileJobOnFakeGCS: a file job on a GCS connection (fake-gcs-server)
+// in latest mode loads the newest file of its folder; once an older name
+// is rewritten (a new generation, now the newest by modification time),
+// the next run loads that file alone in place of the table.
+func TestFileJobOnFakeGCS(t *testing.T) {
+	e := newEnv(t)
+	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: 0, Writer: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "drops"})
+	put := func(key, content string) {
+		t.Helper()
+		srv.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "drops", Name: key}, Content: []byte(content)})
+		time.Sleep(5 * time.Millisecond)
+	}
+	put("stock/s-1.csv", "sku\nA\n")
+	put("stock/s-2.csv", "sku\nB\nC\n")
+	connID := e.createConn(connections.NewConnection{Fields: connections.Fields{Name: "gcs", Type: connections.GCS, BucketURL: "gs://drops", Endpoint: srv.URL()}})
+	job := e.createJob(etl.NewJob{Name: "Stock", Dest: etl.Dest{Table: "gcs_stock"},
+		File: etl.FileSource{ConnectionID: connID, Prefix: "stock", Pattern: "s-*.csv", Mode: etl.FilesLatest}})
+	if r := e.runJob(job.ID); r.Object.Name != "stock/s-2.csv" || r.RowsLoaded != 2 {
+		t.Fatalf("first run = %s, %d rows", r.Object.Name, r.RowsLoaded)
+	}
+	put("stock/s-1.csv", "sku\nD\n")
+	if r := e.runJob(job.ID); r.Object.Name != "stock/s-1.csv" || r.RowsLoaded != 1 {
+		t.Fatalf("second run = %s, %d rows; want the rewritten s-1.csv", r.Object.Name, r.RowsLoaded)
+	}
+	if got := e.query(`SELECT sku FROM raw_data.gcs_stock`); fmt.Sprint(got) != "[[D]]" {
+		t.Errorf("table = %v, want the newest file's row D", got)
 	}
 }

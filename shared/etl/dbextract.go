@@ -56,9 +56,7 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 	if err != nil {
 		return proceed, err
 	}
-	if err := s.conns.MarkUsed(ctx, run.Tenant, job.Database.ConnectionID); err != nil {
-		s.log.WarnContext(ctx, "etl: could not mark the connection used", "tenant", run.Tenant, "connection", job.Database.ConnectionID, "err", err)
-	}
+	s.markUsed(ctx, run.Tenant, job.Database.ConnectionID)
 	return proceed, s.extracted(ctx, run, res, func(r *Run) {
 		r.BytesProcessed = res.bytes
 		if next != nil {

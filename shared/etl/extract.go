@@ -49,7 +49,19 @@ func (s *Service) extract(ctx context.Context, run *Run, token string) (outcome,
 	if dst.target, _, err = s.destination(ctx, dst.wh, job, false); err != nil {
 		return proceed, err
 	}
-	return s.stageObject(ctx, run, job, b.Bucket, obj, dst, token)
+	out, err = s.stageObject(ctx, run, job, b.Bucket, obj, dst, token)
+	if err == nil && job.File.ConnectionID != "" {
+		s.markUsed(ctx, run.Tenant, job.File.ConnectionID)
+	}
+	return out, err
+}
+
+// markUsed records that a run read through a saved connection (its
+// last_used_at); a failure is only logged.
+func (s *Service) markUsed(ctx context.Context, tenant, connID string) {
+	if err := s.conns.MarkUsed(ctx, tenant, connID); err != nil {
+		s.log.WarnContext(ctx, "etl: could not mark the connection used", "tenant", tenant, "connection", connID, "err", err)
+	}
 }
 
 // staging is where a run's extraction writes: the staging bucket, the
