@@ -5,6 +5,7 @@ import type { Connection, TableMeta } from '../../api/types';
 import { fakeFetch } from '../../test/fakeApi';
 import { connection, session } from '../../test/fixtures';
 import { renderApp } from '../../test/render';
+import { locationOf } from './connectionTypes';
 
 const PG: Connection = connection({ id: 'cn_1', name: 'Shop DB', type: 'postgresql', host: 'db', database: 'shop', username: 'etl', schema: 'sales', secret_fields: ['password'], has_secret: true });
 const S3: Connection = connection({ id: 'cn_2', name: 'Exports', type: 's3', bucket_url: 's3://acme', prefix: 'orders/', secret_fields: [], has_secret: false });
@@ -47,6 +48,38 @@ describe('ConnectionDetailPage', () => {
     expect(screen.getByTestId('source-recommended-ts')).toHaveTextContent('placed_at');
   });
 
+  it('browses the collections of a Firestore database with document counts and field presence', async () => {
+    const FS = connection({ id: 'cn_3', name: 'App data', type: 'firestore', project: 'acme-app', secret_fields: ['service_account_json'], has_secret: true });
+    const meta: TableMeta = {
+      schema: '(default)',
+      table: 'customers',
+      columns: [
+        { name: 'document_id', original_name: '__name__', name_changed: true, source_type: 'string', type: 'STRING', confidence: 'high', nullable: false, primary_key: true, temporal: false, samples: ['acme'], presence: 1 },
+        { name: 'address', original_name: 'address', name_changed: false, source_type: 'map', type: 'JSON', confidence: 'medium', nullable: true, primary_key: false, temporal: false, samples: ['{"city":"Leeds"}'], presence: 0.62 },
+      ],
+      total_rows: 40,
+      rows_exact: true,
+      recommended: { timestamp_column: '', timestamp_reason: '', primary_key: ['__name__'] },
+    };
+    const { fetch, calls } = fakeFetch({
+      'GET /api/auth/me': { user: session('viewer').user, tenant: session().tenant },
+      'GET /api/connections/cn_3': FS,
+      'GET /api/connections/cn_3/schemas': { schemas: ['(default)'] },
+      'GET /api/connections/cn_3/tables': { tables: [{ name: 'customers', rows: 40, rows_exact: true }] },
+      'GET /api/connections/cn_3/tables/(default)/customers': meta,
+    });
+    renderApp({ path: '/connections/cn_3', session: session('viewer'), fetch });
+    expect(await screen.findByTestId('detail-secret-service_account_json')).toHaveTextContent('set');
+    expect(screen.getByTestId('source-tables')).toHaveTextContent('Collections');
+    const rows = await screen.findAllByTestId('source-table-row');
+    expect(rows.map((r) => r.textContent)).toEqual(['customers40 documents']);
+    expect(calls.find((c) => c.path === '/api/connections/cn_3/tables')?.search).toBe('?schema=%28default%29');
+    await userEvent.click(rows[0]);
+    const cols = await screen.findAllByTestId('source-column');
+    expect(cols.map((c) => within(c).getByTestId('source-presence').textContent)).toEqual(['100%', '62%']);
+    expect(screen.getByTestId('source-columns')).toHaveTextContent('40 documents');
+  });
+
   it('lists the files of a bucket with a prefix and pattern', async () => {
     const { fetch, calls } = fakeFetch({
       'GET /api/auth/me': { user: session('editor').user, tenant: session().tenant },
@@ -59,5 +92,18 @@ describe('ConnectionDetailPage', () => {
     await userEvent.type(screen.getByTestId('source-files-pattern'), '*.csv');
     await waitFor(() => expect(calls.at(-1)?.search).toBe('?pattern=*.csv'));
     expect(within(screen.getByTestId('source-files')).getByText('a.csv')).toBeInTheDocument();
+  });
+});
+
+describe('locationOf', () => {
+  it('names what a Google connection reads: the data project (else the billing one) and dataset, or the Firestore database', () => {
+    expect(
+      [
+        connection({ id: 'cn', name: 'c', type: 'bigquery', project: 'acme-prod', data_project: 'bigquery-public-data', dataset: 'thelook_ecommerce' }),
+        connection({ id: 'cn', name: 'c', type: 'bigquery', project: 'acme-prod' }),
+        connection({ id: 'cn', name: 'c', type: 'firestore', project: 'acme-app' }),
+        connection({ id: 'cn', name: 'c', type: 'firestore', project: 'acme-app', database: 'orders' }),
+      ].map(locationOf),
+    ).toEqual(['bigquery-public-data.thelook_ecommerce', 'acme-prod', 'acme-app/(default)', 'acme-app/orders']);
   });
 });

@@ -32,16 +32,19 @@ import { useNow } from '../../lib/useNow';
 import { DeleteConnectionModal, EditConnectionModal } from './ConnectionModals';
 import { DuplicateWarning, TestResultView } from './ConnectionForm';
 import { LastTest } from './ConnectionsPage';
-import { TypeBadge, typeSpec } from './connectionTypes';
+import { DATABASE_WORDS, TypeBadge, typeSpec, type BrowseWords } from './connectionTypes';
 
-/** The columns of a source table's description; `timestampColumn` is starred. */
-function sourceColumns(timestampColumn: string | undefined): DataColumn<SourceColumn>[] {
+/**
+ * The columns of a source table's description; `timestampColumn` is starred; `presence` adds the
+ * share of sampled documents that have each field (Firestore).
+ */
+function sourceColumns(timestampColumn: string | undefined, presence: boolean): DataColumn<SourceColumn>[] {
   const mono = (text: string, dim = false) => (
     <Text size="sm" className="mono" c={dim ? 'dimmed' : undefined}>
       {text}
     </Text>
   );
-  return [
+  const cols: DataColumn<SourceColumn>[] = [
     {
       key: 'name',
       header: 'Column',
@@ -88,6 +91,16 @@ function sourceColumns(timestampColumn: string | undefined): DataColumn<SourceCo
       ),
     },
   ];
+  if (presence) {
+    cols.splice(4, 0, {
+      key: 'presence',
+      header: 'Present in',
+      align: 'right',
+      td: () => ({ className: 'tabular', 'data-testid': 'source-presence' }),
+      cell: (col) => (col.presence === undefined ? '—' : `${Math.round(col.presence * 100)}%`),
+    });
+  }
+  return cols;
 }
 
 const FILE_COLUMNS: DataColumn<SourceFile>[] = [
@@ -169,11 +182,9 @@ export function ConnectionDetailPage() {
         actions={
           writer && (
             <>
-              {!spec.previewOnly && (
-                <Button variant="light" leftSection={<IconPlugConnected size={16} />} loading={test?.running} onClick={() => void runTest()} data-testid="connection-detail-test">
-                  Test
-                </Button>
-              )}
+              <Button variant="light" leftSection={<IconPlugConnected size={16} />} loading={test?.running} onClick={() => void runTest()} data-testid="connection-detail-test">
+                Test
+              </Button>
               <Button variant="default" leftSection={<IconPencil size={16} />} onClick={() => setEditing(true)} data-testid="connection-detail-edit">
                 Edit
               </Button>
@@ -191,13 +202,13 @@ export function ConnectionDetailPage() {
         {test?.result?.duplicate_of && test.result.duplicate_of !== c.id && <DuplicateWarning id={test.result.duplicate_of} />}
         {test?.error !== undefined && <ErrorState error={test.error} title="The test could not run" />}
         <Details c={c} now={now} />
-        {spec.kind === 'database' && <DatabaseBrowser c={c} />}
-        {spec.kind === 'bucket' && <FileBrowser c={c} />}
-        {spec.previewOnly && (
-          <Alert color="gray" variant="light" title="Browsing comes later">
-            {spec.label} connections can be saved now; testing and discovery are not in this version yet.
+        {spec.notice && (
+          <Alert color="blue" variant="light" data-testid="connection-notice">
+            {spec.notice}
           </Alert>
         )}
+        {spec.kind !== 'bucket' && <DatabaseBrowser c={c} words={spec.words ?? DATABASE_WORDS} />}
+        {spec.kind === 'bucket' && <FileBrowser c={c} />}
       </Stack>
     </>
   );
@@ -246,7 +257,7 @@ function Details({ c, now }: { c: Connection; now: number }) {
   );
 }
 
-function DatabaseBrowser({ c }: { c: Connection }) {
+function DatabaseBrowser({ c, words }: { c: Connection; words: BrowseWords }) {
   const api = useApi();
   const [schema, setSchema] = useState<string | null>(null);
   const [table, setTable] = useState<string | null>(null);
@@ -257,7 +268,7 @@ function DatabaseBrowser({ c }: { c: Connection }) {
   if (schemas.isError) {
     return (
       <Card>
-        <ErrorState error={schemas.error} title="Cannot browse this database" onRetry={() => void schemas.refetch()} />
+        <ErrorState error={schemas.error} title={`Cannot browse this ${typeSpec(c.type).label} connection`} onRetry={() => void schemas.refetch()} />
       </Card>
     );
   }
@@ -266,10 +277,10 @@ function DatabaseBrowser({ c }: { c: Connection }) {
       <Grid.Col span={{ base: 12, md: 4 }}>
         <Card p={0} data-testid="source-tables">
           <Group p="md" justify="space-between" wrap="nowrap">
-            <Title order={4}>Tables</Title>
+            <Title order={4}>{words.tables}</Title>
             <NativeSelect
               size="xs"
-              aria-label="Schema"
+              aria-label={words.schema}
               data={(schemas.data ?? [current]).filter(Boolean)}
               value={current}
               onChange={(e) => {
@@ -296,7 +307,7 @@ function DatabaseBrowser({ c }: { c: Connection }) {
                   <Table.Tr>
                     <Table.Td>
                       <Text size="sm" c="dimmed" p="sm">
-                        No tables in {current || 'this schema'}.
+                        No {words.tables.toLowerCase()} in {current || `this ${words.schema.toLowerCase()}`}.
                       </Text>
                     </Table.Td>
                   </Table.Tr>
@@ -322,7 +333,7 @@ function DatabaseBrowser({ c }: { c: Connection }) {
                       </Table.Td>
                       <Table.Td ta="right">
                         <Text size="xs" c="dimmed" className="tabular">
-                          {t.rows === undefined ? '' : `${t.rows_exact ? '' : '~'}${formatCount(t.rows)} rows`}
+                          {t.rows === undefined ? '' : `${t.rows_exact ? '' : '~'}${formatCount(t.rows)} ${words.rows}`}
                         </Text>
                       </Table.Td>
                     </Table.Tr>
@@ -335,7 +346,7 @@ function DatabaseBrowser({ c }: { c: Connection }) {
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 8 }}>
         {table ? (
-          <TableColumns c={c} schema={current} table={table} />
+          <TableColumns c={c} schema={current} table={table} rowsWord={words.rows} />
         ) : (
           <Card>
             <Empty icon={IconTable} title="Pick a table" description="Its columns, types, keys and sample values show here." />
@@ -346,7 +357,7 @@ function DatabaseBrowser({ c }: { c: Connection }) {
   );
 }
 
-function TableColumns({ c, schema, table }: { c: Connection; schema: string; table: string }) {
+function TableColumns({ c, schema, table, rowsWord }: { c: Connection; schema: string; table: string; rowsWord: string }) {
   const api = useApi();
   const meta = useQuery(queries.sourceTable(api, c.id, schema, table));
   const rec = meta.data?.recommended;
@@ -360,7 +371,7 @@ function TableColumns({ c, schema, table }: { c: Connection; schema: string; tab
           {meta.data?.total_rows !== undefined && (
             <Text size="sm" c="dimmed">
               {meta.data.rows_exact ? '' : '~'}
-              {formatCount(meta.data.total_rows)} rows
+              {formatCount(meta.data.total_rows)} {rowsWord}
             </Text>
           )}
         </Group>
@@ -380,7 +391,7 @@ function TableColumns({ c, schema, table }: { c: Connection; schema: string; tab
       <DataTable
         minWidth={820}
         skeletonRows={5}
-        columns={sourceColumns(rec?.timestamp_column)}
+        columns={sourceColumns(rec?.timestamp_column, (meta.data?.columns ?? []).some((col) => col.presence !== undefined))}
         rows={meta.data ? (meta.data.columns ?? []) : undefined}
         rowKey={(col) => col.original_name}
         loading={meta.isLoading}

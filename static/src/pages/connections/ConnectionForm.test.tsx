@@ -53,7 +53,8 @@ describe('ConnectionForm', () => {
     ['s3', ['bucket_url', 'prefix', 'region', 'access_key_id', 'endpoint'], ['aws_secret_access_key'], ['host', 'database']],
     ['azure_blob', ['bucket_url', 'prefix', 'account', 'endpoint'], ['azure_account_key', 'azure_sas_token'], ['region']],
     ['gcs', ['bucket_url', 'prefix'], ['service_account_json'], ['region', 'host']],
-    ['bigquery', ['project', 'dataset'], [], ['host', 'bucket_url']],
+    ['bigquery', ['project', 'data_project', 'dataset', 'endpoint'], ['service_account_json'], ['host', 'bucket_url', 'database']],
+    ['firestore', ['project', 'database', 'endpoint'], ['service_account_json'], ['host', 'bucket_url', 'dataset', 'data_project']],
   ] as const)('%s shows its own fields', (type, fields, secrets, absent) => {
     setup({ type });
     expect(screen.getByTestId('connection-form')).toHaveAttribute('data-type', type);
@@ -118,6 +119,36 @@ describe('ConnectionForm', () => {
     await userEvent.click(screen.getByTestId('connection-save'));
     await waitFor(() => expect(onSaved).toHaveBeenCalledTimes(2));
     expect(body('PATCH', '/api/connections/cn_1')).toEqual({ secret: { password: '' } });
+  });
+
+  it('tests a BigQuery connection with its billing and data projects and key, and says where queries are billed', async () => {
+    const { body } = setup({
+      type: 'bigquery',
+      routes: {
+        'POST /api/connections/test': {
+          ok: true,
+          message: 'connected to BigQuery as etl@acme.iam.gserviceaccount.com',
+          tables: [{ name: 'thelook_ecommerce', rows: 7 }],
+        },
+      },
+    });
+    expect(screen.getByTestId('connection-notice')).toHaveTextContent('billed, in the billing project');
+    expect(screen.getByTestId('connection-notice')).toHaveTextContent('read the tables of the data project');
+    await userEvent.type(screen.getByTestId('connection-name'), 'Public data');
+    await userEvent.type(screen.getByTestId('connection-project'), 'acme-prod');
+    await userEvent.type(screen.getByTestId('connection-data_project'), 'bigquery-public-data');
+    await userEvent.click(screen.getByTestId('secret-service_account_json'));
+    await userEvent.paste('{"type":"service_account"}');
+    await userEvent.click(screen.getByTestId('connection-test'));
+    expect(await screen.findByTestId('connection-test-result')).toHaveAttribute('data-ok', 'true');
+    expect(body('POST', '/api/connections/test')).toEqual({
+      name: 'Public data',
+      type: 'bigquery',
+      project: 'acme-prod',
+      data_project: 'bigquery-public-data',
+      enabled: true,
+      secret: { service_account_json: '{"type":"service_account"}' },
+    });
   });
 
   it('tests unsaved values and shows the failure message', async () => {

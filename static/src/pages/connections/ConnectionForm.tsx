@@ -126,11 +126,6 @@ export function TypePicker({ onPick }: { onPick: (t: ConnectionType) => void }) 
                   <Text fw={600} size="sm">
                     {s.label}
                   </Text>
-                  {s.previewOnly && (
-                    <Badge size="xs" color="gray" variant="light">
-                      Save only
-                    </Badge>
-                  )}
                 </Group>
                 <Text size="xs" c="dimmed">
                   {s.blurb}
@@ -380,9 +375,9 @@ export function ConnectionForm({
             );
           })}
         </SimpleGrid>
-        {spec.previewOnly && (
-          <Alert color="gray" variant="light">
-            {spec.label} connections can be saved now; testing and browsing them come in a later version.
+        {spec.notice && (
+          <Alert color="blue" variant="light" data-testid="connection-notice">
+            {spec.notice}
           </Alert>
         )}
         {!creating && (
@@ -392,14 +387,10 @@ export function ConnectionForm({
         {testResult?.duplicate_of && testResult.duplicate_of !== connection?.id && <DuplicateWarning id={testResult.duplicate_of} />}
         <Group justify="space-between">
           <Group gap="sm">
-            {!spec.previewOnly && (
-              <>
-                <Button variant="light" leftSection={<IconPlugConnected size={16} />} loading={testing} onClick={() => void runTest()} data-testid="connection-test">
-                  Test connection
-                </Button>
-                <Checkbox label={creating ? 'Test before saving' : 'Re-test before saving'} checked={testFirst} onChange={(e) => setTestFirst(e.currentTarget.checked)} data-testid="connection-test-first" />
-              </>
-            )}
+            <Button variant="light" leftSection={<IconPlugConnected size={16} />} loading={testing} onClick={() => void runTest()} data-testid="connection-test">
+              Test connection
+            </Button>
+            <Checkbox label={creating ? 'Test before saving' : 'Re-test before saving'} checked={testFirst} onChange={(e) => setTestFirst(e.currentTarget.checked)} data-testid="connection-test-first" />
           </Group>
           <Group gap="sm">
             <Button variant="default" onClick={onCancel}>

@@ -40,9 +40,34 @@ export interface TypeSpec {
   blurb: string;
   fields: FieldSpec[];
   secrets: SecretSpec[];
-  /** Test and discovery answer 501 (unsupported) in this build. */
-  previewOnly?: boolean;
+  /** What the user must know before saving one (shown on the form and the connection's page). */
+  notice?: string;
+  /** How browsing names what it lists (databases: schema, tables, rows). */
+  words?: BrowseWords;
 }
+
+export interface BrowseWords {
+  schema: string;
+  tables: string;
+  rows: string;
+}
+
+export const DATABASE_WORDS: BrowseWords = { schema: 'Schema', tables: 'Tables', rows: 'rows' };
+
+const googleKey = (role: string): SecretSpec => ({
+  key: 'service_account_json',
+  label: 'Service account key (JSON)',
+  description: `Required (the platform's own credentials are never used here): a key with ${role}`,
+  multiline: true,
+});
+
+const emulator: FieldSpec = {
+  key: 'endpoint',
+  label: 'Endpoint',
+  placeholder: 'http://127.0.0.1:8086',
+  description: 'Only for an emulator or test server (then no key)',
+  mono: true,
+};
 
 const SSL_MODES = ['', 'disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
@@ -130,11 +155,21 @@ export const TYPE_SPECS: TypeSpec[] = [
     color: 'indigo',
     blurb: 'Tables of a BigQuery dataset',
     fields: [
-      { key: 'project', label: 'Project', required: true, mono: true },
-      { key: 'dataset', label: 'Dataset', mono: true },
+      { key: 'project', label: 'Billing project', placeholder: 'my-company-prod', description: 'Your project: queries run and are billed here', required: true, mono: true },
+      {
+        key: 'data_project',
+        label: 'Data project',
+        placeholder: 'bigquery-public-data',
+        description: "The project whose datasets are read; empty: the billing project",
+        mono: true,
+      },
+      { key: 'dataset', label: 'Default dataset', mono: true },
+      emulator,
     ],
-    secrets: [],
-    previewOnly: true,
+    secrets: [googleKey('BigQuery Job User on the billing project and BigQuery Data Viewer on the data')],
+    notice:
+      'BigQuery queries run, and are billed, in the billing project (yours); they read the tables of the data project, which may be another project or a public dataset such as bigquery-public-data.',
+    words: { schema: 'Dataset', tables: 'Tables', rows: 'rows' },
   },
   {
     type: 'firestore',
@@ -143,9 +178,15 @@ export const TYPE_SPECS: TypeSpec[] = [
     icon: IconBrandFirebase,
     color: 'orange',
     blurb: 'Collections of a Firestore database',
-    fields: [{ key: 'project', label: 'Project', required: true, mono: true }],
-    secrets: [],
-    previewOnly: true,
+    fields: [
+      { key: 'project', label: 'Project', placeholder: 'my-company-prod', required: true, mono: true },
+      { key: 'database', label: 'Database', placeholder: '(default)', description: 'The database id; empty: (default)', mono: true },
+      emulator,
+    ],
+    secrets: [googleKey('the role Cloud Datastore Viewer on the project')],
+    notice:
+      'Collections are read as tables: a column per field found in a sample of documents, nested maps and arrays as JSON, with the document id and update time.',
+    words: { schema: 'Database', tables: 'Collections', rows: 'documents' },
   },
 ];
 
@@ -176,5 +217,6 @@ export function locationOf(c: Connection): string {
     const base = (c.bucket_url ?? '').replace(/\/+$/, '');
     return c.prefix ? `${base}/${c.prefix.replace(/^\/+/, '')}` : base;
   }
-  return [c.project, c.dataset].filter(Boolean).join('.');
+  if (c.type === 'firestore') return `${c.project ?? ''}/${c.database || '(default)'}`;
+  return [c.data_project || c.project, c.dataset].filter(Boolean).join('.');
 }
