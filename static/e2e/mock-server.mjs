@@ -201,6 +201,64 @@ function runsSummary(runs, hours, now = Date.now()) {
   };
 }
 
+/** GET /api/etl/dashboard: the runs that finished in the last `days` days, in all and per job. */
+function etlDashboard(runs, days, now = Date.now()) {
+  const start = now - days * 86400e3;
+  const stats = (rs) => {
+    const succeeded = rs.filter((r) => r.status === 'completed' || r.status === 'partial').length;
+    const failed = rs.filter((r) => r.status === 'failed');
+    const started = rs.filter((r) => r.started_at);
+    const failures = {};
+    for (const r of failed) failures[r.error_type || 'unknown'] = (failures[r.error_type || 'unknown'] ?? 0) + 1;
+    return {
+      runs: rs.length,
+      succeeded,
+      failed: failed.length,
+      cancelled: rs.filter((r) => r.status === 'cancelled').length,
+      success_rate: succeeded + failed.length ? succeeded / (succeeded + failed.length) : null,
+      rows_loaded: rs.reduce((n, r) => n + (r.rows_loaded ?? 0), 0),
+      mean_duration_seconds: started.length ? started.reduce((n, r) => n + (r.duration_seconds ?? 0), 0) / started.length : 0,
+      failures_by_error_type: failures,
+    };
+  };
+  const ended = runs.filter((r) => r.completed_at && Date.parse(r.completed_at) >= start);
+  const byJob = new Map();
+  for (const r of ended) byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), r]);
+  const jobs = [...byJob.entries()]
+    .map(([id, rs]) => ({ job_id: id, job_name: rs[0].job_name, ...stats(rs) }))
+    .sort((a, b) => b.runs - a.runs || a.job_name.localeCompare(b.job_name));
+  return { days, window_start: new Date(start).toISOString(), window_end: new Date(now).toISOString(), ...stats(ended), jobs };
+}
+
+/** Appends a line to a run's log (GET /api/runs/{id}/logs), as the platform's run log does. */
+function logLine(state, run, level, stage, message, counts, time = new Date().toISOString()) {
+  const lines = state.logs.get(run.id) ?? [];
+  lines.push({ seq: lines.length + 1, time, level, stage, message, ...(counts ? { counts } : {}) });
+  state.logs.set(run.id, lines);
+}
+
+/** The log a finished seeded run would have written. */
+function seedLog(state, run) {
+  const t = (stamp) => stamp ?? run.completed_at;
+  const file = run.object?.name ?? 'the source';
+  logLine(state, run, 'info', 'init', `run started (${run.trigger.replace('_', ' ')}) for ${file}`, undefined, run.started_at);
+  logLine(state, run, 'info', 'validation', `read the header of ${file}: 5 columns`, undefined, t(run.stages.init_completed_at));
+  if (run.status === 'failed') {
+    logLine(state, run, 'error', run.error_type || 'extraction', run.error_message, { rows_read: run.rows_read }, run.completed_at);
+    return;
+  }
+  if (run.status === 'cancelled') {
+    logLine(state, run, 'warn', 'extraction', 'cancelled by a user: nothing was loaded', { rows_read: run.rows_read }, run.completed_at);
+    return;
+  }
+  logLine(state, run, 'info', 'extraction', 'extraction started', undefined, t(run.stages.extraction_started_at));
+  if (run.rows_rejected > 0) {
+    logLine(state, run, 'warn', 'extraction', `${run.rows_rejected} rows rejected (see the rejected rows)`, { rows_read: run.rows_read, rows_rejected: run.rows_rejected }, t(run.stages.extraction_completed_at));
+  }
+  logLine(state, run, 'info', 'extraction', `extracted ${run.rows_read} rows into 1 staged part`, { rows_read: run.rows_read, bytes: run.bytes_processed }, t(run.stages.extraction_completed_at));
+  logLine(state, run, 'info', 'load', `loaded ${run.rows_loaded} rows into ${run.dest.dataset}.${run.dest.table}`, { rows_loaded: run.rows_loaded }, t(run.stages.loading_completed_at));
+}
+
 /** Creates the in-memory state with a couple of seeded jobs, runs and tables. */
 function seed() {
   const now = Date.now();
@@ -213,7 +271,7 @@ function seed() {
     role,
     created_at: tenant.created_at,
   }));
-  const state = { tenant, users, tokens: new Map(), jobs: [], runs: [], tables: new Map(), rejects: new Map(), files: [], timers: new Set() };
+  const state = { tenant, users, tokens: new Map(), jobs: [], runs: [], tables: new Map(), rejects: new Map(), logs: new Map(), files: [], timers: new Set() };
 
   const customersSchema = [
     { name: 'customer_id', type: 'INT64', nullable: false },
@@ -282,7 +340,7 @@ function seed() {
       loading_started_at: iso(started + durS * 610),
       loading_completed_at: iso(done - 200),
     };
-    if (status === 'failed') {
+    if (status === 'failed' || status === 'cancelled') {
       st.extraction_completed_at = null;
       st.loading_started_at = null;
       st.loading_completed_at = null;
@@ -304,6 +362,7 @@ function seed() {
       rows_rejected: counts[2],
       bytes_processed: extra.size ?? 48_211,
       duration_seconds: durS,
+      rows_per_second: durS > 0 ? counts[0] / durS : 0,
       progress: { rows_read: counts[0], phase: 'done' },
       error_type: extra.error_type ?? '',
       error_message: extra.error_message ?? '',
@@ -311,8 +370,20 @@ function seed() {
     };
     state.runs.push(run);
     job.last_run = { id: run.id, status: run.status, completed_at: run.completed_at };
+    seedLog(state, run);
     return run;
   };
+  // A month of nightly customer loads (two failed at the load, one cancelled) for the dashboard.
+  for (let d = 29; d >= 2; d--) {
+    const load = d === 17 || d === 8;
+    const cancelled = d === 12;
+    mk(jobCustomers, load ? 'failed' : cancelled ? 'cancelled' : 'completed', d * 1440 + 60, 3 + (d % 5) * 0.7, load || cancelled ? [4300 + d, 0, 0] : [4300 + d, 4300 + d, 0], {
+      trigger: 'schedule',
+      size: 310_000 + d * 40,
+      objectName: `drop/customers_day${30 - d}.csv`,
+      ...(load ? { error_type: 'load', error_message: 'The warehouse did not answer in time; nothing was loaded. The next run loads the file again.' } : {}),
+    });
+  }
   mk(jobCustomers, 'completed', 60 * 26, 4.2, [4372, 4372, 0], { trigger: 'schedule', size: 312_448, objectName: 'drop/customers_2024-11.csv' });
   const failed = mk(jobProducts, 'failed', 95, 1.7, [0, 0, 0], {
     objectName: 'drop/products.csv',
@@ -372,7 +443,7 @@ export function createMockApi(opts = {}) {
       req.on('error', reject);
     });
 
-  const later = (ms, fn) => {
+  const laterAll = (ms, fn) => {
     const t = setTimeout(() => {
       state.timers.delete(t);
       fn();
@@ -380,15 +451,18 @@ export function createMockApi(opts = {}) {
     state.timers.add(t);
   };
 
-  /** Walks a run through its stages over `speed` seconds. */
+  /** Walks a run through its stages over `speed` seconds; a cancelled run stops where it is. */
   const simulate = (run, job, analysis) => {
     const step = (speed * 1000) / 8;
     const total = analysis?.rowsRead ?? 0;
     const at = () => new Date().toISOString();
+    const later = (ms, fn) => laterAll(ms, () => run.status !== 'cancelled' && fn());
+    const log = (level, stage, message, counts) => logLine(state, run, level, stage, message, counts);
     later(step, () => {
       run.status = 'running';
       run.started_at = at();
       run.progress = { rows_read: 0, phase: 'init' };
+      log('info', 'init', `run started (${run.trigger.replace('_', ' ')}) for ${run.object?.name ?? 'the source'}`);
     });
     later(step * 2, () => {
       run.stages.init_completed_at = at();
@@ -397,6 +471,7 @@ export function createMockApi(opts = {}) {
         run.status = 'failed';
         run.error_type = 'validation';
         run.error_message = 'Only CSV files (optionally .gz) are understood by the mock server.';
+        log('error', 'validation', run.error_message);
         run.completed_at = at();
         run.duration_seconds = (Date.parse(run.completed_at) - Date.parse(run.started_at)) / 1000;
         job.last_run = { id: run.id, status: run.status, completed_at: run.completed_at };
@@ -407,12 +482,18 @@ export function createMockApi(opts = {}) {
       run.stages.validation_completed_at = at();
       run.stages.extraction_started_at = at();
       run.progress = { rows_read: Math.round(total * 0.2), phase: 'extraction' };
+      log('info', 'validation', `read the header: ${analysis.schema.length} columns`);
+      log('info', 'extraction', 'extraction started');
     });
     later(step * 4, () => (run.progress.rows_read = Math.round(total * 0.55)));
     later(step * 5, () => {
       run.progress = { rows_read: total, phase: 'extraction' };
       run.rows_read = total;
       run.stages.extraction_completed_at = at();
+      if (analysis.rejects.length > 0) {
+        log('warn', 'extraction', `${analysis.rejects.length} rows rejected (see the rejected rows)`, { rows_read: total, rows_rejected: analysis.rejects.length });
+      }
+      log('info', 'extraction', `extracted ${total} rows into 1 staged part`, { rows_read: total, bytes: analysis.bytes });
     });
     later(step * 6, () => {
       run.stages.loading_started_at = at();
@@ -428,6 +509,8 @@ export function createMockApi(opts = {}) {
       run.progress = { rows_read: total, phase: 'done' };
       run.status = analysis.rejects.length > 0 ? 'partial' : 'completed';
       run.duration_seconds = (Date.parse(done) - Date.parse(run.started_at)) / 1000;
+      run.rows_per_second = run.duration_seconds > 0 ? total / run.duration_seconds : 0;
+      log('info', 'load', `loaded ${analysis.rowsLoaded} rows into ${job.dest.dataset}.${job.dest.table}`, { rows_loaded: analysis.rowsLoaded });
       state.rejects.set(run.id, analysis.rejects.filter(Boolean));
       job.last_run = { id: run.id, status: run.status, completed_at: done };
       const key = `${job.dest.dataset}.${job.dest.table}`;
@@ -445,7 +528,7 @@ export function createMockApi(opts = {}) {
     });
   };
 
-  const startRun = (job, trigger, object, analysis) => {
+  const startRun = (job, trigger, object, analysis, retryOf = '') => {
     const run = {
       id: 'rn_' + randomUUID().slice(0, 12),
       job_id: job.id,
@@ -467,6 +550,8 @@ export function createMockApi(opts = {}) {
       error_type: '',
       error_message: '',
       skipped_reason: '',
+      rows_per_second: 0,
+      ...(retryOf ? { retry_of: retryOf } : {}),
     };
     state.runs.unshift(run);
     job.last_run = { id: run.id, status: run.status, completed_at: null };
@@ -581,6 +666,62 @@ export function createMockApi(opts = {}) {
       if (!run) throw new HttpError(404, 'not_found', 'No such run.');
       return json(res, 200, run);
     }
+    if ((m = /^\/api\/runs\/([^/]+)\/(logs|cancel|retry|rejects\/download)$/.exec(p))) {
+      const op = m[2];
+      const wanted = op === 'logs' || op === 'rejects/download' ? 'GET' : 'POST';
+      if (method !== wanted) throw new HttpError(405, 'invalid', `${method} is not allowed here.`);
+      auth(req, wanted === 'GET' ? 'viewer' : 'editor');
+      const run = state.runs.find((r) => r.id === decodeURIComponent(m[1]));
+      if (!run) throw new HttpError(404, 'not_found', 'There is no such run.');
+      const active = run.status === 'pending' || run.status === 'running';
+      if (op === 'logs') return json(res, 200, { run_id: run.id, lines: state.logs.get(run.id) ?? [], dropped: 0 });
+      if (op === 'cancel') {
+        if (!active) throw new HttpError(409, 'conflict', `This run has finished (${run.status}); there is nothing to cancel.`);
+        if (run.stages.loading_started_at) throw new HttpError(409, 'conflict', `This run is loading into ${run.dest.dataset}.${run.dest.table} already and cannot be cancelled.`);
+        run.status = 'cancelled';
+        run.completed_at = new Date().toISOString();
+        run.duration_seconds = run.started_at ? (Date.parse(run.completed_at) - Date.parse(run.started_at)) / 1000 : 0;
+        logLine(state, run, 'warn', run.progress.phase === 'pending' ? 'init' : run.progress.phase, 'cancelled by a user: nothing was loaded');
+        const job = state.jobs.find((j) => j.id === run.job_id);
+        if (job) job.last_run = { id: run.id, status: run.status, completed_at: run.completed_at };
+        return json(res, 200, run);
+      }
+      if (op === 'retry') {
+        if (active) throw new HttpError(409, 'conflict', 'This run has not finished yet; re-run it once it has.');
+        const job = state.jobs.find((j) => j.id === run.job_id);
+        if (!job) throw new HttpError(404, 'not_found', 'The job of this run was deleted.');
+        // Without the file's analysis (a seeded run), the re-run loads what the run read.
+        const table = state.tables.get(`${job.dest.dataset}.${job.dest.table}`);
+        const analysis = lastAnalysis.get(job.id) ?? {
+          rowsRead: run.rows_read,
+          rowsLoaded: run.rows_read,
+          rejects: [],
+          bytes: run.bytes_processed,
+          schema: table?.schema ?? [],
+          preview: table?.preview ?? [],
+        };
+        return json(res, 202, startRun(job, 'retry', run.object, analysis, run.id));
+      }
+      const format = url.searchParams.get('format') ?? 'csv';
+      if (format !== 'csv' && format !== 'jsonl') throw new HttpError(400, 'invalid', 'format must be csv or jsonl.');
+      const rejects = state.rejects.get(run.id) ?? [];
+      const q = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+      const body =
+        format === 'csv'
+          ? ['line,column,reason,raw', ...rejects.map((r) => [r.line, r.column ?? '', r.reason, r.raw].map(q).join(','))].join('\n') + '\n'
+          : rejects.map((r) => JSON.stringify(r) + '\n').join('');
+      res.writeHead(200, {
+        'Content-Type': format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+        'Content-Disposition': `attachment; filename="${run.id}-rejects.${format}"`,
+      });
+      return void res.end(body);
+    }
+    if (p === '/api/etl/dashboard' && method === 'GET') {
+      auth(req, 'viewer');
+      const days = Number(url.searchParams.get('days') ?? 30);
+      if (!Number.isInteger(days) || days < 1 || days > 365) throw new HttpError(400, 'invalid', 'days must be a whole number from 1 to 365.');
+      return json(res, 200, etlDashboard(state.runs, days));
+    }
     if ((m = /^\/api\/runs\/([^/]+)\/rejects$/.exec(p)) && method === 'GET') {
       auth(req, 'viewer');
       const run = state.runs.find((r) => r.id === decodeURIComponent(m[1]));
@@ -642,7 +783,7 @@ export function createMockApi(opts = {}) {
       }
       if (analysis) lastAnalysis.set(job.id, analysis);
       // The drop event starts the run a moment later, as the real platform does.
-      later(300, () => startRun(job, 'file_drop', { ...object, generation: String(Date.now()) }, analysis));
+      laterAll(300, () => startRun(job, 'file_drop', { ...object, generation: String(Date.now()) }, analysis));
       return json(res, 202, { object });
     }
     if (p === '/api/files' && method === 'GET') {

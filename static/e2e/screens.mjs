@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Screenshots of the screens the e2e chain does not visit, against the mock server, for design
-// review: runs (with the server's 24 h tiles), jobs, a partial run with rejects, a failed run, a "coming next" area, the viewer's
+// review: runs (with the server's 24 h tiles), jobs, a partial run with rejects, a failed run and its re-run
+// (running and done, with its log), the ETL dashboard (30 and 7 days), a "coming next" area, the viewer's
 // read-only runs page, the admin's Team page (also phone-sized), a missing page and a phone-sized
 // runs page. Output: e2e/screenshots/screen-*.png
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { MOCK_PASSWORD, startMockServer } from './mock-server.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const out = join(HERE, 'screenshots');
 mkdirSync(out, { recursive: true });
-const srv = await startMockServer({ port: 0, distDir: join(HERE, '..', 'dist') });
+// B2B_SCREENS_DIST: a build elsewhere than dist/ (npx vite build --outDir /tmp/spa-build).
+const srv = await startMockServer({ port: 0, distDir: process.env.B2B_SCREENS_DIST || join(HERE, '..', 'dist') });
 const profile = mkdtempSync(join(tmpdir(), 'b2b-screens-'));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.B2B_CHROMIUM || '/usr/bin/chromium',
@@ -46,11 +48,27 @@ try {
   await page.getByTestId('nav-etl-runs').click();
   await page.locator('[data-testid="run-row"][data-status="partial"]').click();
   await page.getByTestId('reject-row').first().waitFor();
+  await page.getByTestId('log-line').first().waitFor();
   await shot('run-partial');
   await page.goBack();
-  await page.locator('[data-testid="run-row"][data-status="failed"]').click();
+  await page.locator('[data-testid="run-row"][data-status="failed"]').first().click();
   await page.getByTestId('stage-timeline').waitFor();
+  await page.getByTestId('log-line').first().waitFor();
   await shot('run-failed');
+  // Re-run: the new run's page, "re-run of", its log growing while it runs.
+  await page.getByTestId('run-rerun').click();
+  await page.getByTestId('run-retry-of').waitFor();
+  await page.locator('[data-testid="log-line"][data-stage="extraction"]').first().waitFor();
+  await shot('run-retry-running');
+  await page.locator('[data-testid="log-line"][data-stage="load"]').waitFor({ timeout: 15000 });
+  await shot('run-retry-done');
+  await page.getByTestId('nav-etl-dashboard').click();
+  await page.locator('[data-testid="dashboard"][data-state="ok"]').waitFor();
+  await page.getByTestId('failures-chart').waitFor();
+  await shot('dashboard');
+  await page.getByText('7 days').click();
+  await page.locator('[data-testid="dashboard"][data-days="7"]').waitFor();
+  await shot('dashboard-7-days');
   await page.getByTestId('nav-models').click();
   await page.getByTestId('coming-next').waitFor();
   await shot('coming-next');
