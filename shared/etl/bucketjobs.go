@@ -205,6 +205,19 @@ func fileSlot(obj *eventschemas.ObjectRef, latestOrder string) (object, order st
 	return obj.Name, obj.Generation
 }
 
+// loadedNewer reports whether a ledger slot (fileSlot) holds a version
+// newer than the run's: a later generation of its file, or, in a
+// FilesLatest job's slot, a file modified later, or at the same time with
+// a greater name (the tie listFiles breaks the same way).
+func loadedNewer(e LedgerEntry, obj *eventschemas.ObjectRef, latestOrder string) bool {
+	_, order := fileSlot(obj, latestOrder)
+	c, ok := blobstore.CompareGenerations(e.Generation, order)
+	if ok && c == 0 && latestOrder != "" {
+		return e.Object > obj.Name
+	}
+	return ok && c > 0
+}
+
 // alreadyLoaded reports whether the ledger shows this version of a file
 // loaded (the same name at the same generation or order), or the same
 // content (hex MD5, "" when unknown).

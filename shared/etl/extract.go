@@ -210,15 +210,13 @@ func (s *Service) checkObject(ctx context.Context, run *Run, job Job, drop *blob
 // job: the table holds that content), or, for a FilesLatest job, a newer
 // file loaded already.
 func (s *Service) skipUnchanged(ctx context.Context, run *Run, job Job, md5 string) (outcome, error) {
-	slot, order := fileSlot(run.Object, run.LatestOrder)
+	slot, _ := fileSlot(run.Object, run.LatestOrder)
 	prev, ok, err := s.ledgerEntry(ctx, run.Tenant, job.ID, slot)
 	if err != nil {
 		return proceed, inPhase(PhaseValidation, err)
 	}
-	if ok && run.LatestOrder != "" {
-		if c, ordered := blobstore.CompareGenerations(prev.Generation, order); ordered && c > 0 {
-			return s.supersedeLatest(ctx, run, prev.Object)
-		}
+	if ok && run.LatestOrder != "" && loadedNewer(prev, run.Object, run.LatestOrder) {
+		return s.supersedeLatest(ctx, run, prev.Object)
 	}
 	if !ok || md5 == "" || prev.MD5 != md5 {
 		return proceed, nil

@@ -294,13 +294,13 @@ func (s *Service) claimObject(ctx context.Context, run Run) error {
 	if run.Object == nil {
 		return nil
 	}
-	slot, order := fileSlot(run.Object, run.LatestOrder)
+	slot, _ := fileSlot(run.Object, run.LatestOrder)
 	var sup supersededError
 	_, err := docstore.Update(ctx, s.store, ledgerKey(run.Tenant, run.JobID, slot), func(e *LedgerEntry, exists bool) error {
 		if !exists {
 			*e = LedgerEntry{JobID: run.JobID, Object: run.Object.Name}
 		}
-		if c, ok := blobstore.CompareGenerations(e.Generation, order); ok && c > 0 {
+		if loadedNewer(*e, run.Object, run.LatestOrder) {
 			sup = supersededError{newer: e.Generation, file: e.Object}
 			return errSupersededMark
 		}
