@@ -40,6 +40,7 @@ func (h *connectionRoutes) routes() []route {
 		{"GET /api/connections/{id}/tables", viewer, ok, h.tables},
 		{"GET /api/connections/{id}/tables/{schema}/{table}", viewer, ok, h.describe},
 		{"GET /api/connections/{id}/files", viewer, ok, h.files},
+		{"POST /api/connections/{id}/files/detect", viewer, ok, withJSON(h.detect)},
 	}
 }
 
@@ -84,6 +85,10 @@ func (h *connectionRoutes) tables(ctx context.Context, c *call) (any, error) {
 
 func (h *connectionRoutes) describe(ctx context.Context, c *call) (any, error) {
 	return h.svc.Describe(ctx, c.tenant(), c.path("id"), c.path("schema"), c.path("table"))
+}
+
+func (h *connectionRoutes) detect(ctx context.Context, c *call, in connections.DetectRequest) (any, error) {
+	return h.svc.DetectFile(ctx, c.tenant(), c.path("id"), in)
 }
 
 func (h *connectionRoutes) files(ctx context.Context, c *call) (any, error) {

@@ -225,6 +225,23 @@ func TestConnectionsAPIStorage(t *testing.T) {
 	if r.status != 200 || len(files.Files) != 2 || files.Files[0].Key != "in/a-2.csv" || files.Files[1].Key != "in/a-1.csv" {
 		t.Errorf("files: %d %s", r.status, r.body)
 	}
+	// Viewer detects a file's schema (relative to the connection's prefix).
+	r = f.do(connTenantA, tenancy.RoleViewer, "POST", "/api/connections/"+id+"/files/detect", `{"name":"a-1.csv","header":true}`)
+	var det struct {
+		Format   string `json:"format"`
+		Inferred struct {
+			Columns []struct {
+				Name string `json:"name"`
+			} `json:"columns"`
+		} `json:"inferred"`
+	}
+	r.decode(t, &det)
+	if r.status != 200 || det.Format != "csv" || len(det.Inferred.Columns) != 1 || det.Inferred.Columns[0].Name != "x" {
+		t.Errorf("detect: %d %s", r.status, r.body)
+	}
+	if r := f.do(connTenantA, tenancy.RoleViewer, "POST", "/api/connections/"+id+"/files/detect", `{"name":"../drop/in/a-1.csv"}`); r.status != 400 || r.kind(t) != "invalid" {
+		t.Errorf("detect outside the prefix: %d %s", r.status, r.body)
+	}
 	r = f.do(connTenantA, tenancy.RoleViewer, "GET", "/api/connections", "")
 	var list struct {
 		Connections []struct {

@@ -48,6 +48,9 @@ type Options struct {
 	FileRoots []string
 	// TestTimeout bounds a connection test (default 10 s).
 	TestTimeout time.Duration
+	// Detect bounds the file-schema detection (B2B_DETECT_MAX_BYTES,
+	// B2B_DETECT_MAX_ROWS).
+	Detect DetectOptions
 	// SampleDocs is the number of documents read to infer the columns of
 	// a Firestore collection (sources.SampleDocsFromEnv; 0: the driver's
 	// default, sources.DefaultSampleDocs).

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/b2brecs/b2brecs/shared/api"
+	"github.com/b2brecs/b2brecs/shared/connections"
 	"github.com/b2brecs/b2brecs/shared/datasets"
 	"github.com/b2brecs/b2brecs/shared/sources"
 	"github.com/b2brecs/b2brecs/shared/tabular"
@@ -102,6 +103,13 @@ type Config struct {
 	// parse; Open refuses to start with it.
 	SourceSampleDocs int
 	SourceSampleErr  error
+
+	// Detect bounds the job wizard's file-schema detection
+	// (B2B_DETECT_MAX_BYTES, B2B_DETECT_MAX_ROWS; see
+	// connections.DetectOptionsFromEnv); DetectErr says why they do not
+	// parse; Open refuses to start with it.
+	Detect    connections.DetectOptions
+	DetectErr error
 }
 
 // FromEnv reads the configuration from B2B_* variables, with local defaults
@@ -161,6 +169,7 @@ func FromEnv() Config {
 	c.Datasets, c.DatasetsErr = datasets.OptionsFromEnv(os.Getenv)
 	c.ConnectAllow = os.Getenv("B2B_CONNECT_ALLOW")
 	c.SourceSampleDocs, c.SourceSampleErr = sources.SampleDocsFromEnv(os.Getenv)
+	c.Detect, c.DetectErr = connections.DetectOptionsFromEnv(os.Getenv)
 	c.FileImportRoots = []string{filepath.Join(dir, "imports", "{tenant}")}
 	if r := os.Getenv("B2B_FILE_IMPORT_ROOTS"); r != "" {
 		c.FileImportRoots = strings.Split(r, ",")

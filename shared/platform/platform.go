@@ -97,6 +97,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 	if cfg.DatasetsErr != nil {
 		return nil, errs.Wrap(errs.Invalid, cfg.DatasetsErr, "platform: datasets settings")
 	}
+	if cfg.DetectErr != nil {
+		return nil, errs.Wrap(errs.Invalid, cfg.DetectErr, "platform: file detection settings")
+	}
 	if cfg.SourceSampleErr != nil {
 		return nil, errs.Wrap(errs.Invalid, cfg.SourceSampleErr, "platform: source settings")
 	}
@@ -160,6 +163,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *Platform, err error
 		FileRoots:  fileRoots,
 		Logger:     log,
 		SampleDocs: cfg.SourceSampleDocs,
+		Detect:     cfg.Detect,
 	})
 	runOpts, err := cfg.RunOptions()
 	if err != nil {
