@@ -56,6 +56,12 @@ describe('run log', () => {
     ]);
   });
 
+  it("keeps the run's lines on screen while the log at its new status loads, never another run's", () => {
+    const placeholder = queries.runLog(api, run({ id: 'rn_1', status: 'completed' })).placeholderData as (prev: unknown) => unknown;
+    const mine = { run_id: 'rn_1', lines: [], dropped: 0 };
+    expect([placeholder(mine), placeholder({ ...mine, run_id: 'rn_2' }), placeholder(undefined)]).toEqual([mine, undefined, undefined]);
+  });
+
   it('is fetched again when the run changes status (its last lines at the end)', () => {
     expect(queries.runLog(api, run({ id: 'rn_1', status: 'running' })).queryKey).not.toEqual(
       queries.runLog(api, run({ id: 'rn_1', status: 'completed' })).queryKey,

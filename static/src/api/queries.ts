@@ -70,6 +70,8 @@ export const queries = {
     queryOptions({
       queryKey: keys.runLog(run.id, run.status),
       queryFn: ({ signal }) => api.runLog(run.id, signal),
+      // The lines so far stay on screen while the log at the new status loads.
+      placeholderData: (prev) => (prev?.run_id === run.id ? prev : undefined),
       refetchInterval: isActive(run) ? FAST_POLL_MS : false,
       refetchIntervalInBackground: false,
     }),
