@@ -791,6 +791,21 @@ export function createMockApi(opts = {}) {
       return json(res, 200, { files: state.files });
     }
 
+    // Connections: none saved; a test answers as a reachable source would (the screens' forms).
+    if (p === '/api/connections' && method === 'GET') {
+      auth(req, 'viewer');
+      return json(res, 200, { connections: [] });
+    }
+    if (p === '/api/connections/test' && method === 'POST') {
+      auth(req, 'editor');
+      const body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+      if (!body.project && (body.type === 'bigquery' || body.type === 'firestore')) {
+        throw new HttpError(400, 'invalid', 'Give the Google Cloud project.');
+      }
+      const where = body.type === 'bigquery' ? body.data_project || body.project : body.project;
+      return json(res, 200, { ok: true, message: `connected to ${where}`, tables: [{ name: 'orders', rows: 120_000 }, { name: 'products', rows: 4_100 }] });
+    }
+
     if (p === '/api/tables' && method === 'GET') {
       auth(req, 'viewer');
       const ds = url.searchParams.get('dataset') ?? 'raw_data';

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Screenshots of the screens the e2e chain does not visit, against the mock server, for design
 // review: runs (with the server's 24 h tiles), jobs, a partial run with rejects, a failed run and its re-run
-// (running and done, with its log), the ETL dashboard (30 and 7 days), a "coming next" area, the viewer's
+// (running and done, with its log), the ETL dashboard (30 and 7 days), the BigQuery and Firestore
+// connection forms, a "coming next" area, the viewer's
 // read-only runs page, the admin's Team page (also phone-sized), a missing page and a phone-sized
 // runs page. Output: e2e/screenshots/screen-*.png
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -69,6 +70,21 @@ try {
   await page.getByText('7 days').click();
   await page.locator('[data-testid="dashboard"][data-days="7"]').waitFor();
   await shot('dashboard-7-days');
+  await page.getByTestId('nav-connections').click();
+  await page.getByTestId('connection-new').click();
+  await page.getByTestId('pick-bigquery').click();
+  await page.getByTestId('connection-name').fill('Public data');
+  await page.getByTestId('connection-project').fill('acme-prod');
+  await page.getByTestId('connection-data_project').fill('bigquery-public-data');
+  await page.getByTestId('connection-test').click();
+  await page.getByTestId('connection-test-result').waitFor();
+  await shot('connection-bigquery');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('connection-new').click();
+  await page.getByTestId('pick-firestore').click();
+  await page.getByTestId('connection-form').waitFor();
+  await shot('connection-firestore');
+  await page.keyboard.press('Escape');
   await page.getByTestId('nav-models').click();
   await page.getByTestId('coming-next').waitFor();
   await shot('coming-next');

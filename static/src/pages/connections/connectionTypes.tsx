@@ -64,7 +64,7 @@ const googleKey = (role: string): SecretSpec => ({
 const emulator: FieldSpec = {
   key: 'endpoint',
   label: 'Endpoint',
-  placeholder: 'http://127.0.0.1:8086',
+  placeholder: 'http://HOST:PORT',
   description: 'Only for an emulator or test server (then no key)',
   mono: true,
 };
