@@ -116,6 +116,7 @@ func (s *server) routes() []route {
 		{"DELETE /api/jobs/{id}", editor, noContent, s.deleteJob},
 		{"POST /api/jobs/{id}/pause", editor, ok, s.pauseJob},
 		{"POST /api/jobs/{id}/resume", editor, ok, s.resumeJob},
+		{"POST /api/jobs/{id}/reset-watermark", editor, ok, s.resetWatermark},
 		{"GET /api/jobs/{id}/schedule", viewer, ok, s.jobSchedule},
 		{"POST /api/schedules/preview", viewer, ok, withJSON(s.previewSchedule)},
 		{"GET /api/runs", viewer, ok, s.listRuns},

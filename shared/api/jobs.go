@@ -47,6 +47,10 @@ func (s *server) resumeJob(ctx context.Context, c *call) (any, error) {
 	return s.ETL.ResumeJob(ctx, c.tenant(), c.path("id"))
 }
 
+func (s *server) resetWatermark(ctx context.Context, c *call) (any, error) {
+	return s.ETL.ResetWatermark(ctx, c.tenant(), c.path("id"))
+}
+
 func (s *server) triggerJob(ctx context.Context, c *call) (any, error) {
 	runs, err := s.ETL.TriggerJob(ctx, c.tenant(), c.path("id"), eventschemas.TriggerManual)
 	return map[string]any{"runs": publicRuns(runs)}, err

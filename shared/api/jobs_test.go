@@ -236,12 +236,18 @@ func TestJobRoutesAccess(t *testing.T) {
 		{"DELETE", "/api/jobs/" + j.ID, ""},
 		{"POST", "/api/jobs/" + j.ID + "/pause", ""},
 		{"POST", "/api/jobs/" + j.ID + "/resume", ""},
+		{"POST", "/api/jobs/" + j.ID + "/reset-watermark", ""},
 	}
 	for _, w := range writes {
 		r := f.send(tenancy.RoleViewer, w.method, w.path, w.body)
 		if kind, _ := r.errorOf(t); r.status != 403 || kind != "permission" {
 			t.Errorf("viewer %s %s = %d %s, want 403", w.method, w.path, r.status, r.body)
 		}
+	}
+
+	// A file job keeps no watermark: resetting it is a user error.
+	if r := f.send(tenancy.RoleEditor, "POST", "/api/jobs/"+j.ID+"/reset-watermark", ""); r.status != 400 {
+		t.Errorf("reset a file job's watermark: %d %s", r.status, r.body)
 	}
 
 	// Tenant B with its own editor.

@@ -44,7 +44,16 @@ type DatabaseSource struct {
 	// HistoricalStart, with a temporal TimestampColumn, is where the
 	// first run (or a run after the destination was emptied) starts.
 	HistoricalStart *time.Time `json:"historical_start,omitempty"`
+	// LookbackMinutes, with a date or time TimestampColumn and load mode
+	// merge, makes each run re-read the last minutes below the watermark:
+	// rows committed late with an earlier timestamp are not missed, and
+	// the merge on the key loads the rows read again once. 0 (the default)
+	// reads from the watermark; at most MaxLookbackMinutes.
+	LookbackMinutes int `json:"lookback_minutes,omitempty"`
 }
+
+// MaxLookbackMinutes bounds DatabaseSource.LookbackMinutes (7 days).
+const MaxLookbackMinutes = 7 * 24 * 60
 
 // Watermark is a typed incremental watermark: it round-trips through JSON
 // with its type, so a timestamp stays a timestamp (RFC 3339 with
@@ -283,6 +292,22 @@ func checkTimestampColumn(d *DatabaseSource, meta sources.TableMeta, byName map[
 	}
 	if d.HistoricalStart != nil && !cm.Temporal {
 		return fieldInvalid("database.historical_start: applies only to a date or time timestamp column, and %q is %s", tc, cm.Type)
+	}
+	return checkLookback(d, cm, mode)
+}
+
+// checkLookback checks a lookback window: a date or time column, load mode
+// merge (the rows read again are de-duplicated on the key), a bound.
+func checkLookback(d *DatabaseSource, cm sources.ColumnMeta, mode LoadMode) error {
+	switch {
+	case d.LookbackMinutes == 0:
+		return nil
+	case d.LookbackMinutes < 0 || d.LookbackMinutes > MaxLookbackMinutes:
+		return fieldInvalid("database.lookback_minutes: must be from 0 to %d (7 days)", MaxLookbackMinutes)
+	case !cm.Temporal:
+		return fieldInvalid("database.lookback_minutes: applies only to a date or time timestamp column, and %q is %s", d.TimestampColumn, cm.Type)
+	case mode != Merge:
+		return fieldInvalid("database.lookback_minutes: a lookback window reads rows again: use load mode merge so they are de-duplicated on the key")
 	}
 	return nil
 }

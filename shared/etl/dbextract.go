@@ -104,6 +104,11 @@ func (s *Service) planExtract(ctx context.Context, src *sources.Source, job Job,
 			return dbPlan{}, inPhase(PhaseValidation, err)
 		}
 		plan.req.SeenAtSince = plan.from.BoundaryKeys
+		if t, ok := plan.req.Since.(time.Time); ok && d.LookbackMinutes > 0 {
+			// Re-read the window below the watermark; the merge loads the
+			// rows read again once, so no boundary keys are skipped.
+			plan.req.Since, plan.req.SeenAtSince = t.Add(-time.Duration(d.LookbackMinutes)*time.Minute), nil
+		}
 	} else if d.HistoricalStart != nil {
 		plan.req.Since = *d.HistoricalStart
 	}

@@ -133,6 +133,9 @@ func jobSourceType(in NewJob) (string, error) {
 	return "", fieldInvalid("source_type: %q is not one of file, database, postgresql, mysql, mariadb, firestore, bigquery", in.SourceType)
 }
 
+// sameDatabaseSource reports whether two database sources read the same
+// rows into the same columns; the lookback window may change after the
+// job has run (it only re-reads rows the merge de-duplicates).
 func sameDatabaseSource(a, b DatabaseSource) bool {
 	return a.ConnectionID == b.ConnectionID && a.Schema == b.Schema && a.Table == b.Table &&
 		slices.Equal(a.Columns, b.Columns) && a.TimestampColumn == b.TimestampColumn &&

@@ -231,6 +231,14 @@ export interface DatabaseSource {
    * first run (or a run after the destination was emptied) starts.
    */
   historical_start?: string;
+  /**
+   * LookbackMinutes, with a date or time TimestampColumn and load mode
+   * merge, makes each run re-read the last minutes below the watermark:
+   * rows committed late with an earlier timestamp are not missed, and
+   * the merge on the key loads the rows read again once. 0 (the default)
+   * reads from the watermark; at most MaxLookbackMinutes.
+   */
+  lookback_minutes?: number;
 }
 
 /** Dest is a warehouse table. */
