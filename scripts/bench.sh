@@ -25,6 +25,7 @@ set +a
 run ./shared/sources/postgres 'BenchmarkExtract' 3x
 run ./shared/sources/mysql 'BenchmarkExtract' 3x
 run ./shared/etl 'BenchmarkDatabaseExtraction' 3x
+run ./shared/etl 'BenchmarkPostgresJob' 1x
 # The recommendation engine: dense algebra against gonum, neural throughput.
 run ./shared/recsys/linalg 'BenchmarkInvertSPD' 3x
 run ./shared/recsys/twotower 'Benchmark' 1x
