@@ -2,6 +2,8 @@ import type {
   Connection,
   ConnectionPatch,
   Dashboard,
+  DetectRequest,
+  Detection,
   DropFile,
   JobPatch,
   JobView,
@@ -374,6 +376,10 @@ export class ApiClient {
   resumeJob(id: string): Promise<JobView> {
     return this.request('POST', `/jobs/${encodeURIComponent(id)}/resume`);
   }
+  /** Forgets a database job's watermark: its next run reads from the historical start again (409 while a run is active). */
+  resetWatermark(id: string): Promise<JobView> {
+    return this.request('POST', `/jobs/${encodeURIComponent(id)}/reset-watermark`);
+  }
   previewSchedule(spec: ScheduleSpec, signal?: AbortSignal): Promise<SchedulePreview> {
     return this.request('POST', '/schedules/preview', { json: spec, signal });
   }
@@ -416,6 +422,10 @@ export class ApiClient {
       'GET',
       `/connections/${encodeURIComponent(id)}/tables/${encodeURIComponent(schema)}/${encodeURIComponent(table)}`,
     );
+  }
+  /** Schema detection of one file of a bucket connection (a bounded sample, never the whole file). */
+  detectFile(id: string, req: DetectRequest, signal?: AbortSignal): Promise<Detection> {
+    return this.request('POST', `/connections/${encodeURIComponent(id)}/files/detect`, { json: req, signal });
   }
   async listSourceFiles(id: string, prefix?: string, pattern?: string): Promise<SourceFile[]> {
     const r = await this.request<{ files: SourceFile[] | null }>('GET', `/connections/${encodeURIComponent(id)}/files`, {

@@ -5,7 +5,7 @@ import { FAST_POLL_MS, runPollInterval, runsPollInterval, SLOW_POLL_MS } from '.
 import { isActive } from '../lib/runs';
 import { uploadFile, type Transfer, type UploadProgress } from '../lib/upload';
 import { ApiError, type ApiClient } from './client';
-import type { NewUser, Run, ScheduleSpec, User } from './types';
+import type { DetectRequest, NewUser, Run, ScheduleSpec, User } from './types';
 
 /**
  * Query keys. A key is a prefix of the keys under it: invalidating `keys.runs` refreshes the list,
@@ -32,6 +32,7 @@ export const keys = {
   sourceTables: (id: string, schema: string) => ['connections', id, 'tables', schema] as const,
   sourceTable: (id: string, schema: string, table: string) => ['connections', id, 'table', schema, table] as const,
   sourceFiles: (id: string, prefix: string, pattern: string) => ['connections', id, 'files', prefix, pattern] as const,
+  detectFile: (id: string, req: DetectRequest) => ['connections', id, 'detect', JSON.stringify(req)] as const,
   schedulePreview: (spec: ScheduleSpec) => ['schedule-preview', JSON.stringify(spec)] as const,
 };
 
@@ -104,6 +105,15 @@ export const queries = {
       queryKey: keys.sourceFiles(id, prefix, pattern),
       queryFn: () => api.listSourceFiles(id, prefix || undefined, pattern || undefined),
       retry: false,
+    }),
+  /** Schema detection of a file: read-only, so a query keyed on the file and its format options. */
+  detectFile: (api: ApiClient, id: string, req: DetectRequest) =>
+    queryOptions({
+      queryKey: keys.detectFile(id, req),
+      queryFn: ({ signal }) => api.detectFile(id, req, signal),
+      placeholderData: keepPreviousData,
+      retry: false,
+      staleTime: 60000,
     }),
   schedulePreview: (api: ApiClient, spec: ScheduleSpec) =>
     queryOptions({

@@ -3,10 +3,11 @@ import { IconAlertCircle } from '@tabler/icons-react';
 import { useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { useJobMutation } from '../../api/queries';
-import type { JobPatch, JobView, LoadMode, NewJob, SchemaEvolution } from '../../api/types';
+import type { DatabaseSource, FileSource, JobPatch, JobView, LoadMode, NewJob, SchemaEvolution } from '../../api/types';
 import { SchedulePicker } from '../../components/SchedulePicker';
 import { errorFor, fieldError } from '../../lib/fieldErrors';
 import { buildSpec, draftFromSpec, type ScheduleDraft } from '../../lib/schedule';
+import { DatabaseSourceFields, FileSourceFields, ResetWatermark, type DatabaseDraft, type FileSourceDraft } from './JobSourceStep';
 
 const FORMATS = [
   { value: '', label: 'From the file extension' },
@@ -30,11 +31,13 @@ export const SCHEMA_EVOLUTIONS: { value: SchemaEvolution; label: string; sentenc
   },
 ];
 
-interface Draft {
+/** A job as the editor holds it; `kind` says which source fields apply. */
+export interface Draft {
+  kind: 'file' | 'database';
   name: string;
-  prefix: string;
-  pattern: string;
+  file: FileSourceDraft;
   format: string;
+  db: DatabaseDraft;
   dataset: string;
   table: string;
   loadMode: LoadMode;
@@ -44,12 +47,28 @@ interface Draft {
   schedule: ScheduleDraft;
 }
 
-function draftOf(job: JobView | null): Draft {
+export function draftOf(job: JobView | null, kind: Draft['kind'] = 'file'): Draft {
+  const db = job?.database;
   return {
+    kind: job ? (job.database ? 'database' : 'file') : kind,
     name: job?.name ?? '',
-    prefix: job?.file?.prefix ?? '',
-    pattern: job?.file?.pattern ?? '',
+    file: {
+      connectionId: job?.file?.connection_id ?? '',
+      prefix: job?.file?.prefix ?? '',
+      subfolders: job?.file?.subfolders ?? false,
+      mode: job?.file?.mode || 'all',
+      pattern: job?.file?.pattern ?? '',
+    },
     format: job?.file?.format ?? '',
+    db: {
+      connectionId: db?.connection_id ?? '',
+      sourceType: job?.database ? job.source_type : '',
+      schema: db?.schema ?? '',
+      table: db?.table ?? '',
+      timestampColumn: db?.timestamp_column ?? '',
+      historicalStart: db?.historical_start ? db.historical_start.slice(0, 10) : '',
+      lookbackMinutes: db?.lookback_minutes ? String(db.lookback_minutes) : '',
+    },
     dataset: job?.dest.dataset ?? 'raw_data',
     table: job?.dest.table ?? '',
     loadMode: job?.load_mode ?? 'append',
@@ -66,14 +85,46 @@ const splitKeys = (s: string) =>
     .map((k) => k.trim())
     .filter(Boolean);
 
+/** A latest-file job replaces its table with the newest file: its load mode is always truncate. */
+const loadModeOf = (d: Draft): LoadMode => (d.kind === 'file' && d.file.connectionId && d.file.mode === 'latest' ? 'truncate' : d.loadMode);
+
+function fileSourceOf(d: Draft): FileSource {
+  const f = d.file;
+  return {
+    prefix: f.prefix.trim(),
+    pattern: f.pattern.trim(),
+    format: d.format,
+    ...(f.connectionId ? { connection_id: f.connectionId, subfolders: f.subfolders, mode: f.mode } : {}),
+  };
+}
+
+/** The database source of a draft; the lookback applies to merge jobs with a timestamp column only. */
+function databaseSourceOf(d: Draft): DatabaseSource {
+  const db = d.db;
+  const ts = db.timestampColumn.trim();
+  return {
+    connection_id: db.connectionId,
+    ...(db.schema ? { schema: db.schema } : {}),
+    table: db.table,
+    ...(ts ? { timestamp_column: ts } : {}),
+    ...(ts && db.historicalStart ? { historical_start: `${db.historicalStart}T00:00:00Z` } : {}),
+    ...(ts && loadModeOf(d) === 'merge' && db.lookbackMinutes.trim() !== '' ? { lookback_minutes: Number(db.lookbackMinutes) } : {}),
+  };
+}
+
 /** The body of POST /api/jobs for a draft. */
 export function newJobBody(d: Draft): NewJob {
+  const mode = loadModeOf(d);
+  const source: Pick<NewJob, 'file' | 'database' | 'source_type'> =
+    d.kind === 'database'
+      ? { source_type: d.db.sourceType || 'database', file: { prefix: '', pattern: '' }, database: databaseSourceOf(d) }
+      : { file: fileSourceOf(d) };
   return {
     name: d.name.trim(),
-    file: { prefix: d.prefix.trim(), pattern: d.pattern.trim(), format: d.format },
+    ...source,
     dest: { dataset: d.dataset.trim() || undefined, table: d.table.trim() || undefined },
-    load_mode: d.loadMode,
-    ...(d.loadMode === 'merge' ? { merge_keys: splitKeys(d.mergeKeys) } : {}),
+    load_mode: mode,
+    ...(mode === 'merge' ? { merge_keys: splitKeys(d.mergeKeys) } : {}),
     schema_evolution: d.schemaEvolution,
     schedule: buildSpec(d.schedule),
     enabled: d.enabled,
@@ -84,21 +135,32 @@ export function newJobBody(d: Draft): NewJob {
 export function jobPatchBody(job: JobView, d: Draft): JobPatch {
   const before = draftOf(job);
   const p: JobPatch = {};
+  const mode = loadModeOf(d);
   if (d.name.trim() !== before.name) p.name = d.name.trim();
-  if (d.pattern.trim() !== before.pattern) p.pattern = d.pattern.trim();
+  if (d.kind === 'file' && d.file.pattern.trim() !== before.file.pattern) p.pattern = d.file.pattern.trim();
+  if (d.kind === 'database' && JSON.stringify(databaseSourceOf(d)) !== JSON.stringify(databaseSourceOf(before))) p.database = databaseSourceOf(d);
   if (JSON.stringify(buildSpec(d.schedule)) !== JSON.stringify(buildSpec(before.schedule))) p.schedule = buildSpec(d.schedule);
   if (d.dataset.trim() !== before.dataset || d.table.trim() !== before.table) p.dest = { dataset: d.dataset.trim(), table: d.table.trim() };
-  if (d.loadMode !== before.loadMode) p.load_mode = d.loadMode;
-  if (d.loadMode === 'merge' && d.mergeKeys !== before.mergeKeys) p.merge_keys = splitKeys(d.mergeKeys);
-  if (d.loadMode !== 'merge' && before.loadMode === 'merge') p.merge_keys = [];
+  if (mode !== before.loadMode) p.load_mode = mode;
+  if (mode === 'merge' && d.mergeKeys !== before.mergeKeys) p.merge_keys = splitKeys(d.mergeKeys);
+  if (mode !== 'merge' && before.loadMode === 'merge') p.merge_keys = [];
   if (d.schemaEvolution !== before.schemaEvolution) p.schema_evolution = d.schemaEvolution;
   return p;
 }
 
-/** Creates a file job (job null) or edits one, in a modal. */
+const FIELDS = ['name', 'file.format', 'dest.dataset', 'dest.table', 'dataset', 'table', 'load_mode', 'merge_keys', 'schema_evolution'];
+const FILE_FIELDS = ['file.connection_id', 'file.prefix', 'file.pattern', 'pattern', 'file.subfolders', 'file.mode'];
+const DATABASE_FIELDS = ['source_type', 'database.connection_id', 'database.schema', 'database.table', 'database.timestamp_column', 'database.historical_start', 'database.lookback_minutes'];
+
+/** Whether the form shows an error about `field` under that field (otherwise it is shown on top). */
+function shownAtField(field: string, kind: Draft['kind']): boolean {
+  return FIELDS.includes(field) || field.startsWith('schedule.') || (kind === 'file' ? FILE_FIELDS : DATABASE_FIELDS).includes(field);
+}
+
+/** Creates a job (job null: a file or a database job) or edits one, in a modal. */
 export function JobEditor({ job, opened, onClose }: { job: JobView | null; opened: boolean; onClose: () => void }) {
   return (
-    <Modal opened={opened} onClose={onClose} title={job ? `Edit ${job.name}` : 'New file job'} size="lg" data-testid="job-editor">
+    <Modal opened={opened} onClose={onClose} title={job ? `Edit ${job.name}` : 'New job'} size="lg" data-testid="job-editor">
       {opened && <JobForm key={job?.id ?? 'new'} job={job} onDone={onClose} />}
     </Modal>
   );
@@ -107,15 +169,16 @@ export function JobEditor({ job, opened, onClose }: { job: JobView | null; opene
 function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
   const [d, setD] = useState<Draft>(() => draftOf(job));
   const save = useJobMutation<Draft>((api, v) => (job ? api.updateJob(job.id, jobPatchBody(job, v)) : api.createJob(newJobBody(v))));
-  const set = (p: Partial<Draft>) => {
-    setD((old) => ({ ...old, ...p }));
+  const update = (f: (old: Draft) => Draft) => {
+    setD(f);
     if (save.isError) save.reset();
   };
+  const set = (p: Partial<Draft>) => update((old) => ({ ...old, ...p }));
   const err = save.error;
   const destLocked = !!job?.last_run;
+  const latestOnly = d.kind === 'file' && !!d.file.connectionId && d.file.mode === 'latest';
   const fe = fieldError(err);
-  const known = ['name', 'file.prefix', 'file.pattern', 'pattern', 'file.format', 'dest.dataset', 'dest.table', 'dataset', 'table', 'load_mode', 'merge_keys', 'schema_evolution'];
-  const generalError = err && (!fe || (!known.includes(fe.field) && !fe.field.startsWith('schedule.')));
+  const generalError = err && (!fe || !shownAtField(fe.field, d.kind));
 
   return (
     <form
@@ -139,39 +202,36 @@ function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
           error={errorFor(err, 'name')}
           data-testid="job-name"
         />
-        <Group grow align="flex-start">
-          <TextInput
-            label="Folder (prefix)"
-            placeholder="orders/"
-            description={job ? 'Fixed once created' : 'Leave empty for the top of the drop area'}
-            disabled={!!job}
-            value={d.prefix}
-            onChange={(e) => set({ prefix: e.currentTarget.value })}
-            error={errorFor(err, 'file.prefix')}
-            classNames={{ input: 'mono' }}
-            data-testid="job-prefix"
+        {!job && (
+          <SegmentedControl
+            data={[
+              { value: 'file', label: 'Files' },
+              { value: 'database', label: 'Database table' },
+            ]}
+            value={d.kind}
+            onChange={(v) => set({ kind: v as Draft['kind'] })}
+            data-testid="job-kind"
           />
-          <TextInput
-            label="File name pattern"
-            required
-            placeholder="orders_*.csv"
-            description="A glob on the file name"
-            value={d.pattern}
-            onChange={(e) => set({ pattern: e.currentTarget.value })}
-            error={errorFor(err, 'file.pattern', 'pattern')}
-            classNames={{ input: 'mono' }}
-            data-testid="job-pattern"
-          />
-        </Group>
-        <NativeSelect
-          label="Format"
-          data={FORMATS}
-          disabled={!!job}
-          value={d.format}
-          onChange={(e) => set({ format: e.currentTarget.value })}
-          error={errorFor(err, 'file.format')}
-          data-testid="job-format"
-        />
+        )}
+        {d.kind === 'file' ? (
+          <>
+            <FileSourceFields value={d.file} set={(f) => update((old) => ({ ...old, file: { ...old.file, ...f } }))} err={err} fixed={!!job} />
+            <NativeSelect
+              label="Format"
+              data={FORMATS}
+              disabled={!!job}
+              value={d.format}
+              onChange={(e) => set({ format: e.currentTarget.value })}
+              error={errorFor(err, 'file.format')}
+              data-testid="job-format"
+            />
+          </>
+        ) : (
+          <>
+            <DatabaseSourceFields value={d.db} set={(db) => update((old) => ({ ...old, db: { ...old.db, ...db } }))} err={err} fixed={destLocked} merge={loadModeOf(d) === 'merge'} />
+            {job?.database?.timestamp_column && <ResetWatermark job={job} />}
+          </>
+        )}
         <Divider label="Destination" labelPosition="left" />
         {destLocked && (
           <Text size="xs" c="dimmed">
@@ -204,23 +264,28 @@ function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
             Load mode
           </Text>
           <SegmentedControl
-            disabled={destLocked}
+            disabled={destLocked || latestOnly}
             data={[
               { value: 'append', label: 'Append' },
               { value: 'truncate', label: 'Replace' },
               { value: 'merge', label: 'Merge' },
             ]}
-            value={d.loadMode}
+            value={loadModeOf(d)}
             onChange={(v) => set({ loadMode: v as LoadMode })}
             data-testid="job-load-mode"
           />
+          {latestOnly && (
+            <Text size="xs" c="dimmed" data-testid="job-load-mode-latest">
+              Latest file only: the newest file replaces the table.
+            </Text>
+          )}
           {errorFor(err, 'load_mode') && (
             <Text size="xs" c="red">
               {errorFor(err, 'load_mode')}
             </Text>
           )}
         </Stack>
-        {d.loadMode === 'merge' && (
+        {loadModeOf(d) === 'merge' && (
           <TextInput
             label="Merge keys"
             description="Columns that identify a row, separated by commas"

@@ -1,0 +1,397 @@
+import { Alert, Badge, Button, Group, Modal, NativeSelect, Radio, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { IconAlertCircle } from '@tabler/icons-react';
+import { useEffect, useState } from 'react';
+import { useApi } from '../../auth/AuthProvider';
+import { errorMessage } from '../../api/client';
+import { queries, useConnections, useJobMutation } from '../../api/queries';
+import type { Connection, DetectedColumn, DetectRequest, FileMode, JobView } from '../../api/types';
+import { DataTable, type DataColumn } from '../../components/DataTable';
+import { errorFor } from '../../lib/fieldErrors';
+import { typeSpec } from '../connections/connectionTypes';
+
+/** Where a file job's files are: the drop folder ('') or a saved bucket connection. */
+export interface FileSourceDraft {
+  connectionId: string;
+  prefix: string;
+  subfolders: boolean;
+  mode: FileMode;
+  pattern: string;
+}
+
+/** A database job's source (Firestore and BigQuery included). */
+export interface DatabaseDraft {
+  connectionId: string;
+  /** The connection's type, sent as the job's source_type. */
+  sourceType: string;
+  schema: string;
+  table: string;
+  timestampColumn: string;
+  /** YYYY-MM-DD or ''. */
+  historicalStart: string;
+  lookbackMinutes: string;
+}
+
+export const FILE_MODES: { value: FileMode; label: string; sentence: string }[] = [
+  {
+    value: 'all',
+    label: 'Every new or changed file',
+    sentence: 'Each run loads the files it has not loaded yet, and a file again when its content changed. Rows add up in the table (or merge on the keys).',
+  },
+  {
+    value: 'latest',
+    label: 'Latest file only',
+    sentence: 'Each run loads only the newest matching file, which replaces the whole table: the table is always one snapshot. The load mode is Replace.',
+  },
+];
+
+const isBucket = (c: Connection) => typeSpec(c.type).kind === 'bucket';
+
+type Set<T> = (p: Partial<T>) => void;
+
+/** "Where the files are": the drop folder or a bucket connection, its folder, subfolders and mode. */
+export function FileSourceFields({ value: f, set, err, fixed }: { value: FileSourceDraft; set: Set<FileSourceDraft>; err: unknown; fixed: boolean }) {
+  const conns = useConnections();
+  const buckets = (conns.data ?? []).filter(isBucket);
+  const conn = buckets.find((c) => c.id === f.connectionId);
+  return (
+    <Stack gap="sm">
+      <NativeSelect
+        label="Where the files are"
+        disabled={fixed}
+        data={[{ value: '', label: 'The drop folder (files uploaded or dropped here)' }, ...buckets.map((c) => ({ value: c.id, label: `${c.name} (${typeSpec(c.type).label})` }))]}
+        value={f.connectionId}
+        onChange={(e) => set({ connectionId: e.currentTarget.value, ...(e.currentTarget.value ? {} : { subfolders: false, mode: 'all' as FileMode }) })}
+        error={errorFor(err, 'file.connection_id')}
+        description={f.connectionId ? 'Scheduled runs list the bucket and load what is new' : 'A new file here starts a run at once'}
+        data-testid="job-connection"
+      />
+      <Group grow align="flex-start">
+        <TextInput
+          label="Folder (prefix)"
+          placeholder="orders/"
+          description={fixed ? 'Fixed once created' : conn ? 'Inside the connection’s folder; empty for its top' : 'Leave empty for the top of the drop area'}
+          disabled={fixed}
+          value={f.prefix}
+          onChange={(e) => set({ prefix: e.currentTarget.value })}
+          error={errorFor(err, 'file.prefix')}
+          classNames={{ input: 'mono' }}
+          data-testid="job-prefix"
+        />
+        <TextInput
+          label="File name pattern"
+          required
+          placeholder="orders_*.csv"
+          description="A glob on the file name"
+          value={f.pattern}
+          onChange={(e) => set({ pattern: e.currentTarget.value })}
+          error={errorFor(err, 'file.pattern', 'pattern')}
+          classNames={{ input: 'mono' }}
+          data-testid="job-pattern"
+        />
+      </Group>
+      {conn && (
+        <>
+          <Switch
+            label="Include subfolders"
+            description="Also the files in the folders under the prefix"
+            disabled={fixed}
+            checked={f.subfolders}
+            onChange={(e) => set({ subfolders: e.currentTarget.checked })}
+            error={errorFor(err, 'file.subfolders')}
+            data-testid="job-subfolders"
+          />
+          <Radio.Group label="Which files a run loads" value={f.mode} onChange={(v) => set({ mode: v as FileMode })} error={errorFor(err, 'file.mode')} data-testid="job-file-mode">
+            <Stack gap="xs" mt={6}>
+              {FILE_MODES.map((o) => (
+                <Radio key={o.value} value={o.value} label={o.label} description={o.sentence} disabled={fixed} data-testid={`file-mode-${o.value}`} />
+              ))}
+            </Stack>
+          </Radio.Group>
+          <DetectSchema conn={conn} prefix={f.prefix.trim()} pattern={f.pattern.trim()} />
+        </>
+      )}
+    </Stack>
+  );
+}
+
+const DELIMITERS = [
+  { value: '', label: 'Detect' },
+  { value: ',', label: 'Comma ,' },
+  { value: ';', label: 'Semicolon ;' },
+  { value: '\t', label: 'Tab' },
+  { value: '|', label: 'Pipe |' },
+];
+const ENCODINGS = [
+  { value: '', label: 'Detect' },
+  { value: 'utf-8', label: 'UTF-8' },
+  { value: 'latin-1', label: 'Latin-1' },
+  { value: 'windows-1252', label: 'Windows-1252' },
+];
+
+const DETECTED_COLUMNS: DataColumn<DetectedColumn>[] = [
+  { key: 'name', header: 'Column', cell: (c) => <span className="mono">{c.name}</span>, td: () => ({ 'data-testid': 'detected-name' }) },
+  { key: 'type', header: 'Type', cell: (c) => c.type, td: () => ({ 'data-testid': 'detected-type' }) },
+  {
+    key: 'confidence',
+    header: 'Confidence',
+    align: 'right',
+    cell: (c) => (
+      <span title={c.warning}>
+        {Math.round(c.confidence * 100)}%{c.warning ? ' ⚠' : ''}
+      </span>
+    ),
+  },
+  { key: 'samples', header: 'Samples', cell: (c) => (c.samples ?? []).join(', ') },
+];
+
+/** Detects the schema of a chosen file of the connection and shows its columns and first rows. */
+function DetectSchema({ conn, prefix, pattern }: { conn: Connection; prefix: string; pattern: string }) {
+  const api = useApi();
+  const [file, setFile] = useState('');
+  const [opts, setOpts] = useState<{ delimiter: string; header: string; encoding: string }>({ delimiter: '', header: '', encoding: '' });
+  const [active, setActive] = useState(false);
+  const files = useQuery(queries.sourceFiles(api, conn.id, prefix, pattern));
+  const base = conn.prefix ?? '';
+  const req: DetectRequest = {
+    name: file.startsWith(base) ? file.slice(base.length) : file,
+    ...(opts.delimiter ? { delimiter: opts.delimiter } : {}),
+    ...(opts.header ? { header: opts.header === 'yes' } : {}),
+    ...(opts.encoding ? { encoding: opts.encoding } : {}),
+  };
+  const detect = useQuery({ ...queries.detectFile(api, conn.id, req), enabled: active && file !== '' });
+  const d = detect.data;
+  const cols = d?.inferred.columns ?? [];
+  return (
+    <Stack gap="xs" data-testid="detect-schema">
+      <Group align="flex-end" grow>
+        <NativeSelect
+          label="A file to detect the schema of"
+          data={[{ value: '', label: files.isLoading ? 'Listing files…' : files.data?.length ? 'Choose a file' : 'No matching file' }, ...(files.data ?? []).map((x) => ({ value: x.key, label: x.key }))]}
+          value={file}
+          onChange={(e) => {
+            setFile(e.currentTarget.value);
+            setActive(false);
+          }}
+          error={files.error ? errorMessage(files.error) : undefined}
+          data-testid="detect-file"
+        />
+        <Button variant="light" disabled={!file} loading={detect.isFetching} onClick={() => setActive(true)} data-testid="detect-run" style={{ flexGrow: 0 }}>
+          Detect schema
+        </Button>
+      </Group>
+      {active && (
+        <Group grow>
+          <NativeSelect label="Delimiter" data={DELIMITERS} value={opts.delimiter} onChange={(e) => setOpts({ ...opts, delimiter: e.currentTarget.value })} data-testid="detect-delimiter" />
+          <NativeSelect
+            label="Header row"
+            data={[
+              { value: '', label: 'Detect' },
+              { value: 'yes', label: 'First row names the columns' },
+              { value: 'no', label: 'No header' },
+            ]}
+            value={opts.header}
+            onChange={(e) => setOpts({ ...opts, header: e.currentTarget.value })}
+            data-testid="detect-header"
+          />
+          <NativeSelect label="Encoding" data={ENCODINGS} value={opts.encoding} onChange={(e) => setOpts({ ...opts, encoding: e.currentTarget.value })} data-testid="detect-encoding" />
+        </Group>
+      )}
+      {active && detect.error && (
+        <Alert color="red" icon={<IconAlertCircle size={18} />} data-testid="detect-error">
+          {errorMessage(detect.error)}
+        </Alert>
+      )}
+      {active && d && (
+        <Stack gap="xs" data-testid="detect-result">
+          <Text size="xs" c="dimmed">
+            {d.format.toUpperCase()}
+            {d.inferred.delimiter ? `, delimiter “${String.fromCharCode(d.inferred.delimiter)}”` : ''}
+            {d.inferred.has_header ? ', header row' : ''}
+            {d.inferred.detected_encoding ? `, ${d.inferred.detected_encoding}` : ''} · {d.inferred.rows} rows read
+            {d.truncated ? ' (a sample)' : ''}
+            {d.inferred.bad_rows ? ` · ${d.inferred.bad_rows} unreadable rows` : ''}
+          </Text>
+          <DataTable columns={DETECTED_COLUMNS} rows={cols} rowKey={(c) => c.name} testId="detected-columns" rowProps={() => ({ 'data-testid': 'detected-column' })} />
+          <DataTable
+            columns={cols.map((c, i) => ({ key: c.name, header: c.name, cell: (r: (string | null)[]) => (r[i] === null ? <Text c="dimmed">NULL</Text> : r[i]) }))}
+            rows={d.rows ?? []}
+            rowKey={(r) => JSON.stringify(r)}
+            testId="detected-rows"
+            empty={<Text size="sm">No data rows.</Text>}
+          />
+        </Stack>
+      )}
+    </Stack>
+  );
+}
+
+/** A database job's source: connection, schema, table, timestamp column and its window. */
+export function DatabaseSourceFields({
+  value: db,
+  set,
+  err,
+  fixed,
+  merge,
+}: {
+  value: DatabaseDraft;
+  set: Set<DatabaseDraft>;
+  err: unknown;
+  fixed: boolean;
+  merge: boolean;
+}) {
+  const api = useApi();
+  const conns = useConnections();
+  const sources = (conns.data ?? []).filter((c) => !isBucket(c));
+  const on = db.connectionId !== '';
+  const conn = sources.find((c) => c.id === db.connectionId);
+  const schemas = useQuery({ ...queries.sourceSchemas(api, db.connectionId), enabled: on });
+  // Discovery names the schema: the chosen one, else the connection's, else the first listed.
+  const schema = db.schema || (conn?.schema && schemas.data?.includes(conn.schema) ? conn.schema : schemas.data?.[0]) || '';
+  const tables = useQuery({ ...queries.sourceTables(api, db.connectionId, schema), enabled: on && schemas.isFetched });
+  const meta = useQuery({ ...queries.sourceTable(api, db.connectionId, schema, db.table), enabled: on && schema !== '' && db.table !== '' });
+  const rec = meta.data?.recommended;
+  const recommended = rec?.timestamp_column ?? '';
+  // The recommended column is pre-filled when the user picks a table (never on opening a saved job).
+  const [prefill, setPrefill] = useState(false);
+  useEffect(() => {
+    if (!prefill || !meta.data) return;
+    setPrefill(false);
+    if (recommended) set({ timestampColumn: recommended });
+  }, [prefill, meta.data, recommended, set]);
+  const dbErr = (f: string) => errorFor(err, `database.${f}`);
+  return (
+    <Stack gap="sm">
+      <NativeSelect
+        label="Connection"
+        required
+        disabled={fixed}
+        data={[{ value: '', label: sources.length ? 'Choose a connection' : 'No database connection yet' }, ...sources.map((c) => ({ value: c.id, label: `${c.name} (${typeSpec(c.type).label})` }))]}
+        value={db.connectionId}
+        onChange={(e) => {
+          const c = sources.find((x) => x.id === e.currentTarget.value);
+          set({ connectionId: c?.id ?? '', sourceType: c?.type ?? '', schema: '', table: '', timestampColumn: '' });
+        }}
+        error={dbErr('connection_id') ?? errorFor(err, 'source_type')}
+        data-testid="job-db-connection"
+      />
+      <Group grow align="flex-start">
+        <NativeSelect
+          label="Schema"
+          disabled={fixed || !on}
+          data={(schemas.data?.length ? schemas.data : [schema]).map((s) => ({ value: s, label: s || 'Default' }))}
+          value={schema}
+          onChange={(e) => set({ schema: e.currentTarget.value, table: '', timestampColumn: '' })}
+          error={dbErr('schema')}
+          data-testid="job-db-schema"
+        />
+        <NativeSelect
+          label="Table"
+          required
+          disabled={fixed || !on}
+          data={[
+            { value: '', label: tables.isLoading ? 'Loading tables…' : 'Choose a table' },
+            ...(tables.data ?? []).map((t) => ({ value: t.name, label: `${t.name} (${t.rows_exact ? '' : '~'}${t.rows.toLocaleString()} rows)` })),
+            ...(db.table && !tables.data?.some((t) => t.name === db.table) ? [{ value: db.table, label: db.table }] : []),
+          ]}
+          value={db.table}
+          onChange={(e) => {
+            set({ schema, table: e.currentTarget.value, timestampColumn: '' });
+            setPrefill(e.currentTarget.value !== '');
+          }}
+          error={dbErr('table') ?? (tables.error ? errorMessage(tables.error) : undefined)}
+          data-testid="job-db-table"
+        />
+      </Group>
+      <NativeSelect
+        label="Timestamp column"
+        disabled={fixed}
+        description={rec?.timestamp_reason ? `Recommended: ${rec.timestamp_column || 'none'}. ${rec.timestamp_reason}` : 'Rows at or after the last run’s highest value are read; none reads the whole table each run'}
+        data={[
+          { value: '', label: 'None (the whole table each run)' },
+          ...(meta.data?.columns ?? []).map((c) => ({ value: c.original_name || c.name, label: `${c.original_name || c.name} (${c.source_type})` })),
+          ...(db.timestampColumn && !meta.data?.columns?.some((c) => (c.original_name || c.name) === db.timestampColumn) ? [{ value: db.timestampColumn, label: db.timestampColumn }] : []),
+        ]}
+        value={db.timestampColumn}
+        onChange={(e) => set({ timestampColumn: e.currentTarget.value })}
+        error={dbErr('timestamp_column')}
+        data-testid="job-db-timestamp"
+      />
+      {db.timestampColumn && (
+        <Group grow align="flex-start">
+          <TextInput
+            type="date"
+            label="Historical start"
+            description="Where the first run starts; empty for the whole table"
+            disabled={fixed}
+            value={db.historicalStart}
+            onChange={(e) => set({ historicalStart: e.currentTarget.value })}
+            error={dbErr('historical_start')}
+            data-testid="job-db-historical-start"
+          />
+          {merge && (
+            <TextInput
+              type="number"
+              min={0}
+              label="Lookback (minutes)"
+              description="Each run re-reads this many minutes below the watermark, for rows committed late"
+              value={db.lookbackMinutes}
+              onChange={(e) => set({ lookbackMinutes: e.currentTarget.value })}
+              error={dbErr('lookback_minutes')}
+              data-testid="job-db-lookback"
+            />
+          )}
+        </Group>
+      )}
+    </Stack>
+  );
+}
+
+/** "Reset watermark" on an incremental database job, behind a confirmation that says what follows. */
+export function ResetWatermark({ job }: { job: JobView }) {
+  const [open, setOpen] = useState(false);
+  const reset = useJobMutation<string, JobView>((api, id) => api.resetWatermark(id));
+  const appends = job.load_mode === 'append';
+  return (
+    <Group gap="xs">
+      <Badge variant="light" color={job.state?.watermark ? 'blue' : 'gray'} data-testid="job-watermark-state">
+        {job.state?.watermark ? 'Watermark set' : 'No watermark yet'}
+      </Badge>
+      <Button size="xs" variant="default" color="red" onClick={() => setOpen(true)} data-testid="job-reset-watermark">
+        Reset watermark
+      </Button>
+      <Modal
+        opened={open}
+        onClose={() => {
+          setOpen(false);
+          reset.reset();
+        }}
+        title="Reset the watermark?"
+      >
+        <Stack gap="sm" data-testid="reset-watermark-dialog">
+          <Text size="sm">
+            The next run of {job.name} reads {job.database?.historical_start ? 'from the historical start' : 'the whole table'} again instead of only the rows after the last run.
+          </Text>
+          <Text size="sm" fw={500}>
+            {appends
+              ? 'With load mode Append, the rows already loaded are loaded again (duplicates) unless you empty the table first.'
+              : 'With load mode Merge, rows read again are merged on the key and kept once.'}
+          </Text>
+          {reset.error && (
+            <Alert color="red" icon={<IconAlertCircle size={18} />} data-testid="reset-watermark-error">
+              {errorMessage(reset.error)}
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+            <Button color="red" loading={reset.isPending} onClick={() => reset.mutate(job.id, { onSuccess: () => setOpen(false) })} data-testid="reset-watermark-confirm">
+              Reset watermark
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Group>
+  );
+}
