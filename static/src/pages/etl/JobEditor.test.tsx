@@ -8,6 +8,7 @@ import { renderApp } from '../../test/render';
 
 const BUCKET = connection({ id: 'cn_gcs', name: 'Exports', type: 'gcs', bucket_url: 'gs://acme-exports', prefix: 'exports/' });
 const PG = connection({ id: 'cn_pg', name: 'Shop', type: 'postgresql', host: 'db', port: 5432, database: 'shop' });
+const BQ = connection({ id: 'cn_bq', name: 'Analytics', type: 'bigquery', project: 'acme-billing' });
 
 const DB_JOB: JobView = {
   ...JOBS[0],
@@ -27,7 +28,7 @@ function routes(extra: Record<string, unknown> = {}) {
     'GET /api/auth/me': { user: session('editor').user, tenant: session().tenant },
     'GET /api/jobs': { jobs: [...JOBS, DB_JOB] },
     'GET /api/runs': { runs: [] },
-    'GET /api/connections': { connections: [BUCKET, PG] },
+    'GET /api/connections': { connections: [BUCKET, PG, BQ] },
     'POST /api/schedules/preview': { spec: {}, cron: '', time_zone: 'UTC', label: 'Manual', next_runs: [] },
     ...extra,
   };
@@ -136,6 +137,7 @@ describe('JobEditor: file jobs on a bucket connection', () => {
             ? { files: [{ key: 'exports/orders/a.csv', name: 'a.csv', size: 120, last_modified: '2026-12-01T00:00:00Z' }] }
             : { files: [] },
         'POST /api/connections/cn_gcs/files/detect': (c: RecordedCall) => detection(JSON.parse(String(c.body)).delimiter === ';' ? 59 : 44),
+        'POST /api/jobs': jsonResponse(201, JOBS[0]),
       }),
     );
     renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
@@ -163,6 +165,21 @@ describe('JobEditor: file jobs on a bucket connection', () => {
     choose('detect-encoding', 'latin-1');
     await waitFor(() => expect(screen.getByTestId('detect-result')).toHaveTextContent('delimiter “;”'));
     expect(bodies(calls, 'POST', '/api/connections/cn_gcs/files/detect').at(-1)).toEqual({ name: 'orders/a.csv', delimiter: ';', header: false, encoding: 'latin-1' });
+    // The options detection read the file with are the job's.
+    expect(screen.getByTestId('detect-options-note')).toHaveTextContent('The job loads its files with these options.');
+    await userEvent.click(screen.getByTestId('job-save'));
+    await waitFor(() => expect(bodies(calls, 'POST', '/api/jobs')).toHaveLength(1));
+    expect(bodies(calls, 'POST', '/api/jobs')[0].file).toEqual({
+      prefix: 'orders/',
+      pattern: '*.csv',
+      format: '',
+      delimiter: ';',
+      has_header: false,
+      encoding: 'latin-1',
+      connection_id: 'cn_gcs',
+      subfolders: false,
+      mode: 'all',
+    });
   });
 });
 
@@ -193,6 +210,9 @@ describe('JobEditor: database jobs', () => {
     await userEvent.click(screen.getByText('Database table'));
     await waitFor(() => expect(screen.getByTestId('job-db-connection')).toHaveTextContent('Shop (PostgreSQL)'));
     expect(screen.getByTestId('job-db-connection')).not.toHaveTextContent('Exports');
+    choose('job-db-connection', 'cn_bq');
+    expect(screen.getByText(/BigQuery queries run, and are billed, in the billing project/)).toBeInTheDocument();
+    expect((screen.getByTestId('job-db-schema') as HTMLSelectElement).labels?.[0]).toHaveTextContent('Dataset');
     choose('job-db-connection', 'cn_pg');
     await waitFor(() => expect(screen.getByTestId('job-db-schema')).toHaveTextContent('sales'));
     choose('job-db-schema', 'public');
@@ -262,7 +282,7 @@ describe('JobEditor: database jobs', () => {
     );
     renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
     await openEdit('orders');
-    expect(await screen.findByTestId('job-watermark-state')).toHaveTextContent('Watermark set');
+    expect(await screen.findByTestId('job-watermark-state')).toHaveTextContent('Watermark 2026-12-01T00:00:00Z');
     expect(screen.getByTestId('job-db-timestamp')).toHaveValue('updated_at');
     await userEvent.click(screen.getByTestId('job-reset-watermark'));
     const dialog = await screen.findByTestId('reset-watermark-dialog');
@@ -272,7 +292,33 @@ describe('JobEditor: database jobs', () => {
     expect(await within(dialog).findByTestId('reset-watermark-error')).toHaveTextContent('A run of orders is in progress');
     await userEvent.click(within(dialog).getByTestId('reset-watermark-confirm'));
     await waitFor(() => expect(screen.queryByTestId('reset-watermark-dialog')).toBeNull());
+    expect(screen.getByTestId('job-watermark-state')).toHaveTextContent('No watermark: the next run reads from the start');
+    expect(screen.getByTestId('job-reset-watermark')).toBeDisabled();
     expect(calls.filter((c) => c.path === '/api/jobs/jb_db/reset-watermark').map((c) => c.method)).toEqual(['POST', 'POST']);
     expect(calls.some((c) => c.method === 'PATCH')).toBe(false);
+  });
+
+  it('changes only the lookback of a merge job that has run, and patches the source with it', async () => {
+    const merge: JobView = { ...DB_JOB, load_mode: 'merge', merge_keys: ['id'] };
+    const { fetch, calls } = fakeFetch(
+      routes({
+        'GET /api/jobs': { jobs: [merge] },
+        'GET /api/connections/cn_pg/schemas': { schemas: ['public'] },
+        'GET /api/connections/cn_pg/tables': { tables: [{ name: 'orders', rows: 1200, rows_exact: true }] },
+        'GET /api/connections/cn_pg/tables/public/orders': ORDERS_META,
+        'PATCH /api/jobs/jb_db': { ...merge, database: { ...merge.database!, lookback_minutes: 30 } },
+      }),
+    );
+    renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
+    await openEdit('orders');
+    expect(await screen.findByTestId('job-db-connection')).toBeDisabled();
+    expect(screen.getByTestId('job-db-table')).toBeDisabled();
+    expect(screen.getByTestId('job-db-timestamp')).toBeDisabled();
+    await userEvent.type(screen.getByTestId('job-db-lookback'), '30');
+    await userEvent.click(screen.getByTestId('job-save'));
+    await waitFor(() => expect(bodies(calls, 'PATCH', '/api/jobs/jb_db')).toHaveLength(1));
+    expect(bodies(calls, 'PATCH', '/api/jobs/jb_db')[0]).toEqual({
+      database: { connection_id: 'cn_pg', schema: 'public', table: 'orders', timestamp_column: 'updated_at', lookback_minutes: 30 },
+    });
   });
 });

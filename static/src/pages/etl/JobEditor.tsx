@@ -1,4 +1,4 @@
-import { Alert, Button, Divider, Group, Modal, NativeSelect, Radio, SegmentedControl, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Divider, Group, Modal, Radio, SegmentedControl, Stack, Switch, Text, TextInput } from '@mantine/core';
 import { IconAlertCircle } from '@tabler/icons-react';
 import { useState } from 'react';
 import { errorMessage } from '../../api/client';
@@ -7,15 +7,7 @@ import type { DatabaseSource, FileSource, JobPatch, JobView, LoadMode, NewJob, S
 import { SchedulePicker } from '../../components/SchedulePicker';
 import { errorFor, fieldError } from '../../lib/fieldErrors';
 import { buildSpec, draftFromSpec, type ScheduleDraft } from '../../lib/schedule';
-import { DatabaseSourceFields, FileSourceFields, ResetWatermark, type DatabaseDraft, type FileSourceDraft } from './JobSourceStep';
-
-const FORMATS = [
-  { value: '', label: 'From the file extension' },
-  { value: 'csv', label: 'CSV' },
-  { value: 'jsonl', label: 'JSON Lines' },
-  { value: 'json', label: 'JSON' },
-  { value: 'parquet', label: 'Parquet' },
-];
+import { DatabaseSourceFields, FileSourceFields, readOptions, ResetWatermark, type DatabaseDraft, type FileSourceDraft } from './JobSourceStep';
 
 /** What a run does with source columns the table does not have (the server's default is refuse). */
 export const SCHEMA_EVOLUTIONS: { value: SchemaEvolution; label: string; sentence: string }[] = [
@@ -36,7 +28,6 @@ export interface Draft {
   kind: 'file' | 'database';
   name: string;
   file: FileSourceDraft;
-  format: string;
   db: DatabaseDraft;
   dataset: string;
   table: string;
@@ -58,8 +49,11 @@ export function draftOf(job: JobView | null, kind: Draft['kind'] = 'file'): Draf
       subfolders: job?.file?.subfolders ?? false,
       mode: job?.file?.mode || 'all',
       pattern: job?.file?.pattern ?? '',
+      format: job?.file?.format ?? '',
+      delimiter: job?.file?.delimiter ?? '',
+      header: job?.file?.has_header === undefined ? '' : job.file.has_header ? 'yes' : 'no',
+      encoding: job?.file?.encoding ?? '',
     },
-    format: job?.file?.format ?? '',
     db: {
       connectionId: db?.connection_id ?? '',
       sourceType: job?.database ? job.source_type : '',
@@ -90,10 +84,13 @@ const loadModeOf = (d: Draft): LoadMode => (d.kind === 'file' && d.file.connecti
 
 function fileSourceOf(d: Draft): FileSource {
   const f = d.file;
+  const { header, ...read } = readOptions(f);
   return {
     prefix: f.prefix.trim(),
     pattern: f.pattern.trim(),
-    format: d.format,
+    format: f.format,
+    ...read,
+    ...(header !== undefined ? { has_header: header } : {}),
     ...(f.connectionId ? { connection_id: f.connectionId, subfolders: f.subfolders, mode: f.mode } : {}),
   };
 }
@@ -214,18 +211,7 @@ function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
           />
         )}
         {d.kind === 'file' ? (
-          <>
-            <FileSourceFields value={d.file} set={(f) => update((old) => ({ ...old, file: { ...old.file, ...f } }))} err={err} fixed={!!job} />
-            <NativeSelect
-              label="Format"
-              data={FORMATS}
-              disabled={!!job}
-              value={d.format}
-              onChange={(e) => set({ format: e.currentTarget.value })}
-              error={errorFor(err, 'file.format')}
-              data-testid="job-format"
-            />
-          </>
+          <FileSourceFields value={d.file} set={(f) => update((old) => ({ ...old, file: { ...old.file, ...f } }))} err={err} fixed={!!job} />
         ) : (
           <>
             <DatabaseSourceFields value={d.db} set={(db) => update((old) => ({ ...old, db: { ...old.db, ...db } }))} err={err} fixed={destLocked} merge={loadModeOf(d) === 'merge'} />

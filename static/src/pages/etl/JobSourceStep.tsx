@@ -8,7 +8,7 @@ import { queries, useConnections, useJobMutation } from '../../api/queries';
 import type { Connection, DetectedColumn, DetectRequest, FileMode, JobView } from '../../api/types';
 import { DataTable, type DataColumn } from '../../components/DataTable';
 import { errorFor } from '../../lib/fieldErrors';
-import { typeSpec } from '../connections/connectionTypes';
+import { DATABASE_WORDS, typeSpec } from '../connections/connectionTypes';
 
 /** Where a file job's files are: the drop folder ('') or a saved bucket connection. */
 export interface FileSourceDraft {
@@ -17,6 +17,21 @@ export interface FileSourceDraft {
   subfolders: boolean;
   mode: FileMode;
   pattern: string;
+  /** csv, jsonl, json, parquet or '' (from the extension). */
+  format: string;
+  /** Read options shared by schema detection and the job's loads; '' detects. */
+  delimiter: string;
+  header: '' | 'yes' | 'no';
+  encoding: string;
+}
+
+/** The read options of a draft as the API names them: `has_header` on a job, `header` on a detection. */
+export function readOptions(f: FileSourceDraft): { delimiter?: string; header?: boolean; encoding?: string } {
+  return {
+    ...(f.delimiter ? { delimiter: f.delimiter } : {}),
+    ...(f.header ? { header: f.header === 'yes' } : {}),
+    ...(f.encoding ? { encoding: f.encoding } : {}),
+  };
 }
 
 /** A database job's source (Firestore and BigQuery included). */
@@ -43,6 +58,14 @@ export const FILE_MODES: { value: FileMode; label: string; sentence: string }[] 
     label: 'Latest file only',
     sentence: 'Each run loads only the newest matching file, which replaces the whole table: the table is always one snapshot. The load mode is Replace.',
   },
+];
+
+const FORMATS = [
+  { value: '', label: 'From the file extension' },
+  { value: 'csv', label: 'CSV' },
+  { value: 'jsonl', label: 'JSON Lines' },
+  { value: 'json', label: 'JSON' },
+  { value: 'parquet', label: 'Parquet' },
 ];
 
 const isBucket = (c: Connection) => typeSpec(c.type).kind === 'bucket';
@@ -90,6 +113,15 @@ export function FileSourceFields({ value: f, set, err, fixed }: { value: FileSou
           data-testid="job-pattern"
         />
       </Group>
+      <NativeSelect
+        label="Format"
+        data={FORMATS}
+        disabled={fixed}
+        value={f.format}
+        onChange={(e) => set({ format: e.currentTarget.value })}
+        error={errorFor(err, 'file.format')}
+        data-testid="job-format"
+      />
       {conn && (
         <>
           <Switch
@@ -108,7 +140,7 @@ export function FileSourceFields({ value: f, set, err, fixed }: { value: FileSou
               ))}
             </Stack>
           </Radio.Group>
-          <DetectSchema conn={conn} prefix={f.prefix.trim()} pattern={f.pattern.trim()} />
+          <DetectSchema conn={conn} source={f} set={set} fixed={fixed} />
         </>
       )}
     </Stack>
@@ -146,18 +178,16 @@ const DETECTED_COLUMNS: DataColumn<DetectedColumn>[] = [
 ];
 
 /** Detects the schema of a chosen file of the connection and shows its columns and first rows. */
-function DetectSchema({ conn, prefix, pattern }: { conn: Connection; prefix: string; pattern: string }) {
+function DetectSchema({ conn, source: f, set, fixed }: { conn: Connection; source: FileSourceDraft; set: Set<FileSourceDraft>; fixed: boolean }) {
   const api = useApi();
   const [file, setFile] = useState('');
-  const [opts, setOpts] = useState<{ delimiter: string; header: string; encoding: string }>({ delimiter: '', header: '', encoding: '' });
   const [active, setActive] = useState(false);
-  const files = useQuery(queries.sourceFiles(api, conn.id, prefix, pattern));
+  const files = useQuery(queries.sourceFiles(api, conn.id, f.prefix.trim(), f.pattern.trim()));
   const base = conn.prefix ?? '';
   const req: DetectRequest = {
     name: file.startsWith(base) ? file.slice(base.length) : file,
-    ...(opts.delimiter ? { delimiter: opts.delimiter } : {}),
-    ...(opts.header ? { header: opts.header === 'yes' } : {}),
-    ...(opts.encoding ? { encoding: opts.encoding } : {}),
+    ...(f.format ? { format: f.format } : {}),
+    ...readOptions(f),
   };
   const detect = useQuery({ ...queries.detectFile(api, conn.id, req), enabled: active && file !== '' });
   const d = detect.data;
@@ -182,7 +212,7 @@ function DetectSchema({ conn, prefix, pattern }: { conn: Connection; prefix: str
       </Group>
       {active && (
         <Group grow>
-          <NativeSelect label="Delimiter" data={DELIMITERS} value={opts.delimiter} onChange={(e) => setOpts({ ...opts, delimiter: e.currentTarget.value })} data-testid="detect-delimiter" />
+          <NativeSelect label="Delimiter" data={DELIMITERS} value={f.delimiter} onChange={(e) => set({ delimiter: e.currentTarget.value })} data-testid="detect-delimiter" />
           <NativeSelect
             label="Header row"
             data={[
@@ -190,12 +220,17 @@ function DetectSchema({ conn, prefix, pattern }: { conn: Connection; prefix: str
               { value: 'yes', label: 'First row names the columns' },
               { value: 'no', label: 'No header' },
             ]}
-            value={opts.header}
-            onChange={(e) => setOpts({ ...opts, header: e.currentTarget.value })}
+            value={f.header}
+            onChange={(e) => set({ header: e.currentTarget.value as FileSourceDraft['header'] })}
             data-testid="detect-header"
           />
-          <NativeSelect label="Encoding" data={ENCODINGS} value={opts.encoding} onChange={(e) => setOpts({ ...opts, encoding: e.currentTarget.value })} data-testid="detect-encoding" />
+          <NativeSelect label="Encoding" data={ENCODINGS} value={f.encoding} onChange={(e) => set({ encoding: e.currentTarget.value })} data-testid="detect-encoding" />
         </Group>
+      )}
+      {active && (
+        <Text size="xs" c="dimmed" data-testid="detect-options-note">
+          {fixed ? 'These options change the detection only: the job keeps the read options it was created with.' : 'The job loads its files with these options.'}
+        </Text>
       )}
       {active && detect.error && (
         <Alert color="red" icon={<IconAlertCircle size={18} />} data-testid="detect-error">
@@ -245,6 +280,8 @@ export function DatabaseSourceFields({
   const sources = (conns.data ?? []).filter((c) => !isBucket(c));
   const on = db.connectionId !== '';
   const conn = sources.find((c) => c.id === db.connectionId);
+  const spec = conn ? typeSpec(conn.type) : undefined;
+  const words = spec?.words ?? DATABASE_WORDS;
   const schemas = useQuery({ ...queries.sourceSchemas(api, db.connectionId), enabled: on });
   // Discovery names the schema: the chosen one, else the connection's, else the first listed.
   const schema = db.schema || (conn?.schema && schemas.data?.includes(conn.schema) ? conn.schema : schemas.data?.[0]) || '';
@@ -273,11 +310,12 @@ export function DatabaseSourceFields({
           set({ connectionId: c?.id ?? '', sourceType: c?.type ?? '', schema: '', table: '', timestampColumn: '' });
         }}
         error={dbErr('connection_id') ?? errorFor(err, 'source_type')}
+        description={spec?.notice}
         data-testid="job-db-connection"
       />
       <Group grow align="flex-start">
         <NativeSelect
-          label="Schema"
+          label={words.schema}
           disabled={fixed || !on}
           data={(schemas.data?.length ? schemas.data : [schema]).map((s) => ({ value: s, label: s || 'Default' }))}
           value={schema}
@@ -286,12 +324,12 @@ export function DatabaseSourceFields({
           data-testid="job-db-schema"
         />
         <NativeSelect
-          label="Table"
+          label={words.tables.replace(/s$/, '')}
           required
           disabled={fixed || !on}
           data={[
-            { value: '', label: tables.isLoading ? 'Loading tables…' : 'Choose a table' },
-            ...(tables.data ?? []).map((t) => ({ value: t.name, label: `${t.name} (${t.rows_exact ? '' : '~'}${t.rows.toLocaleString()} rows)` })),
+            { value: '', label: tables.isLoading ? `Loading ${words.tables.toLowerCase()}…` : 'Choose one' },
+            ...(tables.data ?? []).map((t) => ({ value: t.name, label: `${t.name} (${t.rows_exact ? '' : '~'}${t.rows.toLocaleString()} ${words.rows})` })),
             ...(db.table && !tables.data?.some((t) => t.name === db.table) ? [{ value: db.table, label: db.table }] : []),
           ]}
           value={db.table}
@@ -352,12 +390,14 @@ export function ResetWatermark({ job }: { job: JobView }) {
   const [open, setOpen] = useState(false);
   const reset = useJobMutation<string, JobView>((api, id) => api.resetWatermark(id));
   const appends = job.load_mode === 'append';
+  // The job as the reset answered it (without state), else as the editor opened it.
+  const watermark = (reset.data ?? job).state?.watermark;
   return (
     <Group gap="xs">
-      <Badge variant="light" color={job.state?.watermark ? 'blue' : 'gray'} data-testid="job-watermark-state">
-        {job.state?.watermark ? 'Watermark set' : 'No watermark yet'}
+      <Badge variant="light" color={watermark ? 'blue' : 'gray'} data-testid="job-watermark-state">
+        {watermark ? `Watermark ${watermark.value}` : 'No watermark: the next run reads from the start'}
       </Badge>
-      <Button size="xs" variant="default" color="red" onClick={() => setOpen(true)} data-testid="job-reset-watermark">
+      <Button size="xs" variant="default" disabled={!watermark} onClick={() => setOpen(true)} data-testid="job-reset-watermark">
         Reset watermark
       </Button>
       <Modal
