@@ -1,4 +1,5 @@
 import { Alert, Badge, Button, Group, Modal, NativeSelect, Radio, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { IconAlertCircle } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
@@ -182,7 +183,10 @@ function DetectSchema({ conn, source: f, set, fixed }: { conn: Connection; sourc
   const api = useApi();
   const [file, setFile] = useState('');
   const [active, setActive] = useState(false);
-  const files = useQuery(queries.sourceFiles(api, conn.id, f.prefix.trim(), f.pattern.trim()));
+  // The bucket is listed once typing pauses, not on every key.
+  const [prefix] = useDebouncedValue(f.prefix.trim(), 300);
+  const [pattern] = useDebouncedValue(f.pattern.trim(), 300);
+  const files = useQuery(queries.sourceFiles(api, conn.id, prefix, pattern));
   const base = conn.prefix ?? '';
   const req: DetectRequest = {
     name: file.startsWith(base) ? file.slice(base.length) : file,
