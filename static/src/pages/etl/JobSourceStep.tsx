@@ -257,7 +257,7 @@ function DetectSchema({ conn, source: f, set, fixed }: { conn: Connection; sourc
             rows={d.rows ?? []}
             rowKey={(r) => JSON.stringify(r)}
             testId="detected-rows"
-            empty={<Text size="sm">No data rows.</Text>}
+            empty={<Text size="sm">{d.format === 'parquet' || d.format === 'json' ? 'Parquet and JSON files show the samples of their columns above.' : 'The file has no data rows.'}</Text>}
           />
         </Stack>
       )}
