@@ -274,7 +274,7 @@ function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
         {loadModeOf(d) === 'merge' && (
           <TextInput
             label="Merge keys"
-            description="Columns that identify a row, separated by commas"
+            description={d.kind === 'database' ? 'Columns that identify a row, separated by commas; empty: the table’s primary key' : 'Columns that identify a row, separated by commas'}
             placeholder="invoice_no, stock_code"
             disabled={destLocked}
             value={d.mergeKeys}
