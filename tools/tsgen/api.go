@@ -57,6 +57,8 @@ func apiConfig() Config {
 			{"TestResult", connections.TestResult{}},
 			{"SourceTableItem", connections.TableItem{}},
 			{"SourceFile", connections.FileInfo{}},
+			{"DetectRequest", connections.DetectRequest{}},
+			{"Detection", connections.Detection{}},
 			{"SourceTableInfo", sources.TableInfo{}},
 			{"TableMeta", sources.TableMeta{}},
 			{"SourceColumn", sources.ColumnMeta{}},

@@ -247,6 +247,58 @@ export interface Dest {
   table: string;
 }
 
+/**
+ * DetectRequest names a file of a bucket connection and how to read it.
+ * Empty fields are detected.
+ */
+export interface DetectRequest {
+  /**
+   * Name is the object's key below the connection's prefix (as ListFiles
+   * answers it in Key, without the prefix).
+   */
+  name: string;
+  /** Format is csv, jsonl, json or parquet; "" takes it from the name. */
+  format?: Format;
+  /** Delimiter is one character (CSV); "" sniffs it. */
+  delimiter?: string;
+  /**
+   * Header says whether the first CSV record names the columns; nil
+   * detects it.
+   */
+  header?: boolean;
+  /** Encoding is utf-8, latin-1 or windows-1252; "" detects it. */
+  encoding?: string;
+  /** NullValues are values read as NULL (nil: the default tokens). */
+  null_values?: string[];
+  /**
+   * SampleRows is how many data rows to read (default and most: the
+   * B2B_DETECT_MAX_ROWS setting).
+   */
+  sample_rows?: number;
+}
+
+/**
+ * Detection is what the wizard shows of a file: its columns with types,
+ * samples and confidence, how it reads, and its first rows.
+ */
+export interface Detection {
+  name: string;
+  size: number;
+  format: Format;
+  inferred: Inferred;
+  /**
+   * Rows are the first data rows as text (CSV and JSONL; Parquet and
+   * JSON arrays show the columns' samples only), one value per column
+   * of Inferred.Columns, nil for NULL or missing.
+   */
+  rows: string[][] | null;
+  /**
+   * Truncated says the sample stopped at the byte limit before the
+   * requested rows.
+   */
+  truncated: boolean;
+}
+
 /** FileMode says which files of a bucket connection a file job's run loads. */
 export type FileMode = 'all' | 'latest';
 
@@ -282,6 +334,9 @@ export interface FileSource {
   has_header?: boolean;
 }
 
+/** Format is a file format the package reads. */
+export type Format = 'csv' | 'jsonl' | 'json' | 'parquet';
+
 /** IncrementalState is where a database job's next incremental run starts. */
 export interface IncrementalState {
   watermark: Watermark | null;
@@ -293,6 +348,79 @@ export interface IncrementalState {
   boundary_keys?: string[];
   run_id: string;
   updated_at: string;
+}
+
+/**
+ * Inferred is the result of Infer: the columns and how the file reads.
+ * Persist it (it marshals to JSON) and pass it to Convert.
+ */
+export interface Inferred {
+  format: Format;
+  columns: InferredColumn[] | null;
+  /** Rows is the number of data rows read (not counting the header). */
+  rows: number;
+  /**
+   * BadRows counts rows that could not be read (wrong field count,
+   * broken quoting, invalid JSON); Convert rejects them.
+   */
+  bad_rows: number;
+  /** Complete is true when the whole input was read. */
+  complete: boolean;
+  /** Fields is the number of fields of every CSV record. */
+  fields?: number;
+  /** Delimiter and HasHeader are what was used or detected for CSV. */
+  delimiter?: number;
+  has_header: boolean;
+  /** Encoding and NullValues are copied from Options for Convert. */
+  encoding?: string;
+  /**
+   * DetectedEncoding is the encoding the rows read were in: the one
+   * given, or the one detected ("utf-8" or "windows-1252"). Convert,
+   * which reads the whole file, reports its own in Stats.Encoding.
+   */
+  detected_encoding?: string;
+  null_values?: string[];
+  lazy_quotes?: boolean;
+  /**
+   * Fingerprint is the hex MD5 of "name:TYPE" of each column joined by
+   * "|": equal fingerprints mean the same schema.
+   */
+  fingerprint: string;
+  /** Warnings are file-level findings (rows with invalid UTF-8, ...). */
+  warnings?: string[];
+}
+
+/** InferredColumn is one inferred column. */
+export interface InferredColumn {
+  /** Name is the sanitised, collision-free column name (SanitizeNames). */
+  name: string;
+  /**
+   * Original is the name in the file: the CSV header, the JSON key, the
+   * Parquet field; "column_<i>" for a headerless CSV.
+   */
+  original: string;
+  type: ColumnType;
+  /**
+   * Nullable is true when some row has no value (empty field, null
+   * token, JSON null or missing key).
+   */
+  nullable: boolean;
+  /**
+   * Layout is the date layout of a DATE/TIMESTAMP column: LayoutISO
+   * (""), LayoutMDY or LayoutDMY.
+   */
+  layout?: string;
+  /**
+   * Confidence is 1 when every value of the whole input fits Type, less
+   * when only a sample was read (0.8) or the column had no values (0.5).
+   */
+  confidence: number;
+  /** Warning explains a low confidence or a surprising type. */
+  warning?: string;
+  /** Samples are the first (up to) 5 distinct values, NULL as "NULL". */
+  samples: string[] | null;
+  /** Values counts the rows read that have a value (not NULL) here. */
+  values: number;
 }
 
 /** Job is an ETL job (the original system's DataSource + DataSourceTable). */

@@ -185,50 +185,10 @@ export interface SchedulePreview {
   next_runs: string[] | null;
 }
 
-/** Body of POST /api/connections/{id}/files/detect: the file (its key) and format options ("" or unset: detected). */
-export interface DetectRequest {
-  name: string;
-  format?: string;
-  delimiter?: string;
-  header?: boolean;
-  encoding?: string;
-  null_values?: string[];
-  sample_rows?: number;
-}
-
-/** A detected column of a file (tabular.InferredColumn). */
-export interface DetectedColumn {
-  name: string;
-  original: string;
-  type: G.ColumnType;
-  nullable: boolean;
-  /** 1 when every value read fits the type, less when only a sample was read or it had no values. */
-  confidence: number;
-  warning?: string;
-  samples: string[] | null;
-}
-
+/** Body and answer of POST /api/connections/{id}/files/detect (generated from connections.DetectRequest/Detection). */
+export type DetectRequest = G.DetectRequest;
+export type Detection = G.Detection;
 /** How a file reads (tabular.Inferred): its columns and the options a load would use. */
-export interface Inferred {
-  format: string;
-  columns: DetectedColumn[] | null;
-  rows: number;
-  bad_rows: number;
-  complete: boolean;
-  /** The CSV delimiter as a character code (a Go rune). */
-  delimiter?: number;
-  has_header: boolean;
-  encoding?: string;
-  detected_encoding?: string;
-}
-
-/** The answer of POST /api/connections/{id}/files/detect. */
-export interface Detection {
-  name: string;
-  size: number;
-  format: string;
-  inferred: Inferred;
-  /** The first data rows as text. */
-  rows: (string | null)[][] | null;
-  truncated: boolean;
-}
+export type Inferred = G.Inferred;
+/** A detected column of a file (tabular.InferredColumn). */
+export type DetectedColumn = G.InferredColumn;

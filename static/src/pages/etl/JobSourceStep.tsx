@@ -190,7 +190,8 @@ function DetectSchema({ conn, source: f, set, fixed }: { conn: Connection; sourc
   const base = conn.prefix ?? '';
   const req: DetectRequest = {
     name: file.startsWith(base) ? file.slice(base.length) : file,
-    ...(f.format ? { format: f.format } : {}),
+    // The format select offers only the formats the API reads ('' detects).
+    ...(f.format ? { format: f.format as DetectRequest['format'] } : {}),
     ...readOptions(f),
   };
   const detect = useQuery({ ...queries.detectFile(api, conn.id, req), enabled: active && file !== '' });
