@@ -582,8 +582,11 @@ func convertCSV(ctx context.Context, r io.Reader, in Inferred, opts ConvertOptio
 			}
 		}
 	}
+	// Records are split on another core, ahead of the conversion.
+	ahead := newRowsAhead(src)
+	defer ahead.Close()
 	for {
-		if err := src.next(&rw); err != nil {
+		if err := ahead.next(&rw); err != nil {
 			if errors.Is(err, io.EOF) {
 				break
 			}

@@ -411,6 +411,16 @@ func (r *csvReader) splitLine(buf []byte) bool {
 	return true
 }
 
+// span returns what the last record's fields were cut from, in order,
+// and the bytes between two of them: the line split in place (the
+// delimiter, one byte) or the unquoted fields back to back (none).
+func (r *csvReader) span() ([]byte, int) {
+	if r.line != nil {
+		return r.line, 1
+	}
+	return r.recBuf, 0
+}
+
 // fieldOver returns the index of the first field of the last record
 // longer than maxField bytes, or -1.
 func (r *csvReader) fieldOver() int {

@@ -41,6 +41,11 @@ type row struct {
 	// tooManyFields: the record is bad because it has more fields than
 	// Limits.MaxColumns.
 	tooManyFields bool
+	// span is what a CSV record's fields were cut from, in order: the
+	// line (fields sep bytes apart) or the unquoted fields back to back
+	// (sep 0); valid until the next call.
+	span []byte
+	sep  int
 }
 
 // sniffDelimiter picks among ',', ';', '\t', '|' the one that appears the
@@ -116,6 +121,7 @@ func newCSVSource(br *bufio.Reader, delim rune, lazy bool, lim Limits) *csvSourc
 func (s *csvSource) next(r *row) error {
 	rec, line, err := s.cr.read()
 	r.bad, r.raw, r.invalidUTF8, r.longField, r.tooManyFields = "", "", false, -1, false
+	r.span, r.sep = nil, 0
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -133,6 +139,7 @@ func (s *csvSource) next(r *row) error {
 	}
 	r.line = int64(line)
 	r.fields = rec
+	r.span, r.sep = s.cr.span()
 	r.invalidUTF8 = !s.cr.validUTF8()
 	r.longField = s.cr.fieldOver()
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -236,7 +237,7 @@ func formatText(f Format) string {
 
 // Encoding states of autoDecoder.
 const (
-	encUndecided uint8 = iota
+	encUndecided uint32 = iota
 	encUTF8
 	encWindows1252
 )
@@ -245,8 +246,10 @@ const (
 // character, which decides the encoding: valid UTF-8 keeps it as is,
 // anything else makes the rest windows-1252, decoded to UTF-8.
 type autoDecoder struct {
-	r     io.Reader
-	state uint8
+	r io.Reader
+	// state is read by Encoding from the converting goroutine while
+	// the input is decoded in another.
+	state atomic.Uint32
 	// held is the start of a non-ASCII character cut by the end of a read
 	// (or, once decided for UTF-8, bytes not yet returned).
 	held []byte
@@ -255,7 +258,7 @@ type autoDecoder struct {
 }
 
 func (a *autoDecoder) encoding() string {
-	if a.state == encWindows1252 {
+	if a.state.Load() == encWindows1252 {
 		return EncodingWindows1252
 	}
 	return EncodingUTF8
@@ -263,7 +266,7 @@ func (a *autoDecoder) encoding() string {
 
 func (a *autoDecoder) Read(p []byte) (int, error) {
 	for {
-		switch a.state {
+		switch a.state.Load() {
 		case encUTF8:
 			if len(a.held) > 0 {
 				n := copy(p, a.held)
@@ -315,15 +318,17 @@ func (a *autoDecoder) Read(p []byte) (int, error) {
 // byte on (up to the end of what was read).
 func (a *autoDecoder) decide(rest []byte) {
 	if _, size := utf8.DecodeRune(rest); size > 1 {
-		a.state, a.held = encUTF8, rest
+		a.state.Store(encUTF8)
+		a.held = rest
 		return
 	}
 	var tail io.Reader = a.r
 	if a.err != nil {
 		tail = errReader{a.err}
 	}
-	a.state, a.held = encWindows1252, nil
+	a.held = nil
 	a.dec = charmap.Windows1252.NewDecoder().Reader(io.MultiReader(bytes.NewReader(rest), tail))
+	a.state.Store(encWindows1252)
 }
 
 type errReader struct{ err error }
