@@ -101,6 +101,10 @@ func NewApp(ctx context.Context, cfg platform.Config, s Settings, log *slog.Logg
 		_ = p.Close()
 		return nil, err
 	}
+	if a.watcher.quiet, err = dropQuietFromEnv(os.Getenv); err != nil {
+		_ = p.Close()
+		return nil, err
+	}
 	if err := a.resume(ctx); err != nil {
 		_ = p.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/blobstore"
+	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/platform"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -38,6 +39,24 @@ type dropWatcher struct {
 	wg     sync.WaitGroup
 }
 
+// DefaultDropQuiet is how long a dropped file must stay unchanged before it
+// is announced (B2B_DROP_QUIET): long enough for a copy in progress to
+// show more writes, short enough not to delay a load.
+const DefaultDropQuiet = 250 * time.Millisecond
+
+// dropQuietFromEnv reads B2B_DROP_QUIET (a Go duration from 10ms to 1m).
+func dropQuietFromEnv(getenv func(string) string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv("B2B_DROP_QUIET"))
+	if v == "" {
+		return DefaultDropQuiet, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 10*time.Millisecond || d > time.Minute {
+		return 0, errs.Userf(errs.Invalid, "B2B_DROP_QUIET=%q: want a duration from 10ms to 1m, such as 250ms", v)
+	}
+	return d, nil
+}
+
 // newDropWatcher derives the folders from a file:// drop URL template.
 func newDropWatcher(dropURL, bucketName string, pub events.Publisher, log *slog.Logger) (*dropWatcher, error) {
 	p := strings.TrimPrefix(dropURL, "file://")
@@ -53,7 +72,7 @@ func newDropWatcher(dropURL, bucketName string, pub events.Publisher, log *slog.
 	}
 	return &dropWatcher{
 		root: filepath.FromSlash(p[:i]), suffix: filepath.FromSlash(p[i+len("{tenant}"):]),
-		bucketName: bucketName, pub: pub, log: log, quiet: 250 * time.Millisecond,
+		bucketName: bucketName, pub: pub, log: log, quiet: DefaultDropQuiet,
 		timers: map[string]*time.Timer{},
 	}, nil
 }
