@@ -118,17 +118,7 @@ func (s *Store) Close() error {
 // Errors the driver cannot classify are returned unchanged (they are
 // internal errors: errs.Unknown).
 func (s *Store) classify(err error, format string, args ...any) error {
-	if err == nil || errs.KindOf(err) != errs.Unknown {
-		return err
-	}
-	k := s.d.ErrorKind(err)
-	if k == errs.Unknown && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		k = errs.Transient
-	}
-	if k == errs.Unknown {
-		return err
-	}
-	return errs.Wrap(k, err, format, args...)
+	return errs.Classify(err, s.d.ErrorKind, format, args...)
 }
 
 // checkPut validates a key and the data written at it, returning the

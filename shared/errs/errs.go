@@ -15,6 +15,7 @@
 package errs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -279,6 +280,26 @@ func KindOf(err error) Kind {
 		return Unknown
 	}
 	return Unknown
+}
+
+// Classify gives err a kind when it has none, for a port's portable type
+// over a driver: a driver's own error gets what kindOf (the driver's
+// ErrorKind) says, a cancelled or timed-out context is Transient, and an
+// error nothing can classify is returned unchanged (internal). The message
+// describes the operation for the logs. Nil stays nil; an error that has a
+// kind keeps it.
+func Classify(err error, kindOf func(error) Kind, format string, args ...any) error {
+	if err == nil || KindOf(err) != Unknown {
+		return err
+	}
+	k := kindOf(err)
+	if k == Unknown && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		k = Transient
+	}
+	if k == Unknown {
+		return err
+	}
+	return Wrap(k, err, format, args...)
 }
 
 // Is reports whether err has the given kind.

@@ -1,6 +1,7 @@
 package errs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -157,5 +158,37 @@ func TestAtKeepsKindAndUserMessage(t *testing.T) {
 	rl := At("auth.Login", WithRetryAfter(E(RateLimited, "slow down"), 3*time.Second))
 	if RetryAfter(rl) != 3*time.Second || !Is(rl, RateLimited) {
 		t.Errorf("retry hint lost: %v %v", RetryAfter(rl), KindOf(rl))
+	}
+}
+
+func TestClassify(t *testing.T) {
+	driverErr := errors.New("driver: relation missing")
+	kindOf := func(err error) Kind {
+		if errors.Is(err, driverErr) {
+			return NotFound
+		}
+		return Unknown
+	}
+	cases := []struct {
+		name string
+		err  error
+		want Kind
+		same bool // returned unchanged
+	}{
+		{"nil", nil, Unknown, true},
+		{"driver error", driverErr, NotFound, false},
+		{"kind kept", E(Conflict, "version"), Conflict, true},
+		{"cancelled", context.Canceled, Transient, false},
+		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), Transient, false},
+		{"unclassified stays internal", errors.New("boom"), Unknown, true},
+	}
+	for _, c := range cases {
+		got := Classify(c.err, kindOf, "warehouse: load %s", "t")
+		if KindOf(got) != c.want || (got == c.err) != c.same {
+			t.Errorf("%s: %v (kind %v), want kind %v, unchanged %v", c.name, got, KindOf(got), c.want, c.same)
+		}
+		if !c.same && (!errors.Is(got, c.err) || !strings.HasPrefix(got.Error(), "warehouse: load t")) {
+			t.Errorf("%s: %q lost its cause or operation", c.name, got)
+		}
 	}
 }

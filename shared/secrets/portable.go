@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -34,17 +33,7 @@ func (s *Store) check(tenant, name string) error {
 // classify gives err a kind when it has none (see docstore.Store). The
 // message names the secret, never its value.
 func (s *Store) classify(err error, op, tenant, name string) error {
-	if err == nil || errs.KindOf(err) != errs.Unknown {
-		return err
-	}
-	k := s.Driver.ErrorKind(err)
-	if k == errs.Unknown && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		k = errs.Transient
-	}
-	if k == errs.Unknown {
-		return err
-	}
-	return errs.Wrap(k, err, "secrets: %s %s/%s", op, tenant, name)
+	return errs.Classify(err, s.Driver.ErrorKind, "secrets: %s %s/%s", op, tenant, name)
 }
 
 // Get returns the latest version; errs.NotFound if missing.

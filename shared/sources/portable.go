@@ -2,7 +2,6 @@ package sources
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 
 	"github.com/b2brecs/b2brecs/shared/errs"
@@ -32,17 +31,7 @@ func (s *Source) check() error {
 
 // classify gives err a kind when it has none (see docstore.Store).
 func (s *Source) classify(err error, op string) error {
-	if err == nil || errs.KindOf(err) != errs.Unknown {
-		return err
-	}
-	k := s.Driver.ErrorKind(err)
-	if k == errs.Unknown && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		k = errs.Transient
-	}
-	if k == errs.Unknown {
-		return err
-	}
-	return errs.Wrap(k, err, "sources: %s", op)
+	return errs.Classify(err, s.Driver.ErrorKind, "sources: %s", op)
 }
 
 // Test connects, pings and lists the base tables of the default schema.

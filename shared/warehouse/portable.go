@@ -2,7 +2,6 @@ package warehouse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -35,17 +34,7 @@ func (w *Warehouse) check() error {
 // contexts are Transient, a driver's own errors what its ErrorKind says;
 // what the driver cannot classify is returned unchanged (internal).
 func (w *Warehouse) classify(err error, format string, args ...any) error {
-	if err == nil || errs.KindOf(err) != errs.Unknown {
-		return err
-	}
-	k := w.Driver.ErrorKind(err)
-	if k == errs.Unknown && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		k = errs.Transient
-	}
-	if k == errs.Unknown {
-		return err
-	}
-	return errs.Wrap(k, err, format, args...)
+	return errs.Classify(err, w.Driver.ErrorKind, format, args...)
 }
 
 // CreateDataset creates the dataset (DuckDB: schema) if missing.
