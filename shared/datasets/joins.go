@@ -48,6 +48,18 @@ type JoinSuggestion struct {
 	Reasons    []string   `json:"reasons"`
 }
 
+// rate is the confidence of a score: High from high, Medium from medium,
+// else Low.
+func rate(score, high, medium int) Confidence {
+	switch {
+	case score >= high:
+		return High
+	case score >= medium:
+		return Medium
+	}
+	return Low
+}
+
 // keyNames are whole names that are join keys.
 var keyNames = map[string]bool{
 	"id": true, "customer_id": true, "user_id": true, "product_id": true, "item_id": true, "order_id": true,
@@ -159,14 +171,7 @@ func SuggestJoins(left, right TableColumns) []JoinSuggestion {
 			if s.Score <= 0 || (len(s.Reasons) == 1 && s.Reasons[0] == "same type") {
 				continue // a shared type alone is no evidence
 			}
-			switch {
-			case s.Score >= HighScore:
-				s.Confidence = High
-			case s.Score >= MediumScore:
-				s.Confidence = Medium
-			default:
-				s.Confidence = Low
-			}
+			s.Confidence = rate(s.Score, HighScore, MediumScore)
 			out = append(out, s)
 		}
 	}

@@ -132,14 +132,7 @@ func SuggestRoles(tables []RoleInput) []RoleSuggestion {
 				if s.Score < RoleMinScore || (r == RoleCategory && len(s.Reasons) > 0 && !strings.HasPrefix(s.Reasons[0], "the name")) {
 					continue // a category needs a name that says so; statistics only confirm it
 				}
-				switch {
-				case s.Score >= RoleHighScore:
-					s.Confidence = High
-				case s.Score >= RoleMediumScore:
-					s.Confidence = Medium
-				default:
-					s.Confidence = Low
-				}
+				s.Confidence = rate(s.Score, RoleHighScore, RoleMediumScore)
 				cands = append(cands, s)
 			}
 		}
