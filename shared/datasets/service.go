@@ -208,20 +208,22 @@ func compileAll(d *Dataset, sc Schemas) (SQLSet, error) {
 	return set, nil
 }
 
-// prepare validates d, resolves it against the warehouse and compiles it.
-func (s *Service) prepare(ctx context.Context, tenant string, d *Dataset) (SQLSet, error) {
+// prepare validates d, resolves it against the warehouse and compiles it;
+// it returns the tables' schemas too (the view's output columns).
+func (s *Service) prepare(ctx context.Context, tenant string, d *Dataset) (SQLSet, Schemas, error) {
 	if err := s.validate(d); err != nil {
-		return SQLSet{}, err
+		return SQLSet{}, nil, err
 	}
 	wh, err := s.whs.Warehouse(ctx, tenant)
 	if err != nil {
-		return SQLSet{}, err
+		return SQLSet{}, nil, err
 	}
 	sc, _, err := s.schemas(ctx, wh, d)
 	if err != nil {
-		return SQLSet{}, err
+		return SQLSet{}, nil, err
 	}
-	return compileAll(d, sc)
+	set, err := compileAll(d, sc)
+	return set, sc, err
 }
 
 // validate checks a model on its own and against the limits.
@@ -235,7 +237,7 @@ func (s *Service) validate(d *Dataset) error {
 // Create stores a new dataset and its version 1.
 func (s *Service) Create(ctx context.Context, tenant, user string, d Dataset) (View, error) {
 	d.Name = strings.TrimSpace(d.Name)
-	set, err := s.prepare(ctx, tenant, &d)
+	set, sc, err := s.prepare(ctx, tenant, &d)
 	if err != nil {
 		return View{}, err
 	}
@@ -257,7 +259,7 @@ func (s *Service) Create(ctx context.Context, tenant, user string, d Dataset) (V
 		return View{}, errs.At("datasets.Create", err)
 	}
 	s.opts.Logger.InfoContext(ctx, "datasets: created", "tenant", tenant, "id", r.ID)
-	return s.view(ctx, r)
+	return s.view(ctx, r, sc)
 }
 
 // reserveName claims name for the dataset id inside tx; a name another
@@ -295,22 +297,25 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(ctx, r)
+	return s.view(ctx, r, nil)
 }
 
-// view adds the output columns, the filter summary and the usage.
-func (s *Service) view(ctx context.Context, r Record) (View, error) {
+// view adds the output columns, the filter summary and the usage; sc are
+// the tables' schemas when the caller has just read them (nil: read them).
+func (s *Service) view(ctx context.Context, r Record, sc Schemas) (View, error) {
 	v := View{Record: r, FilterSummary: Summary(r.Filters), Columns: []OutputColumn{}}
 	n, err := s.usage(ctx, r.TenantID, r.ID)
 	if err != nil {
 		return View{}, err
 	}
 	v.ExperimentsCount = n
-	wh, err := s.whs.Warehouse(ctx, r.TenantID)
-	if err != nil {
-		return View{}, err
+	if sc == nil {
+		wh, err := s.whs.Warehouse(ctx, r.TenantID)
+		if err != nil {
+			return View{}, err
+		}
+		sc, _, err = s.schemas(ctx, wh, &r.Dataset)
 	}
-	sc, _, err := s.schemas(ctx, wh, &r.Dataset)
 	if err == nil {
 		var cols []OutputColumn
 		if cols, err = Output(&r.Dataset, sc); err == nil {
@@ -365,7 +370,7 @@ type UpdateResult struct {
 // positive, must be the current version number (errs.Conflict otherwise).
 func (s *Service) Update(ctx context.Context, tenant, user, id string, d Dataset, ifVersion int) (UpdateResult, error) {
 	d.Name = strings.TrimSpace(d.Name)
-	set, err := s.prepare(ctx, tenant, &d)
+	set, sc, err := s.prepare(ctx, tenant, &d)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -405,7 +410,7 @@ func (s *Service) Update(ctx context.Context, tenant, user, id string, d Dataset
 	if err != nil {
 		return UpdateResult{}, errs.At("datasets.Update", err)
 	}
-	res.Dataset, err = s.view(ctx, out)
+	res.Dataset, err = s.view(ctx, out, sc)
 	return res, err
 }
 
