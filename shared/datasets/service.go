@@ -447,12 +447,11 @@ func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 	if n > 0 {
 		return errs.Userf(errs.Conflict, "the dataset %q is used by %d experiment(s): delete those experiments first", r.Name, n)
 	}
+	// The dataset, its name and statistics go in one transaction; its
+	// versions after, in batches (a transaction holds at most
+	// deleteBatch writes on Firestore), so nothing reaches a version of a
+	// dataset that is gone.
 	err = s.docs.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
-		for v := 1; v <= r.Version; v++ {
-			if err := tx.Delete(ctx, versionKey(tenant, id, v), docstore.Any); err != nil {
-				return err
-			}
-		}
 		if err := tx.Delete(ctx, docstore.Key{Tenant: tenant, Kind: statsKind, ID: id}, docstore.Any); err != nil {
 			return err
 		}
@@ -464,9 +463,26 @@ func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 	if err != nil {
 		return errs.At("datasets.Delete", err)
 	}
+	for lo := 1; lo <= r.Version; lo += deleteBatch {
+		err := s.docs.RunTx(ctx, func(ctx context.Context, tx docstore.Tx) error {
+			for v := lo; v < lo+deleteBatch && v <= r.Version; v++ {
+				if err := tx.Delete(ctx, versionKey(tenant, id, v), docstore.Any); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return errs.At("datasets.Delete versions", err)
+		}
+	}
 	s.opts.Logger.InfoContext(ctx, "datasets: deleted", "tenant", tenant, "id", id)
 	return nil
 }
+
+// deleteBatch is how many versions one transaction deletes (Firestore
+// allows 500 writes per transaction).
+const deleteBatch = 400
 
 // Versions lists the dataset's versions, newest first.
 func (s *Service) Versions(ctx context.Context, tenant, id string) ([]Version, error) {

@@ -438,3 +438,34 @@ func TestServiceNumericRevenue(t *testing.T) {
 		t.Errorf("NUMERIC stats: %+v mean %v", amt, amt.Mean)
 	}
 }
+
+func TestServiceDeleteManyVersions(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t, Options{})
+	v, err := s.Create(ctx, "t1", "ana", *baseDataset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// More versions than one transaction deletes.
+	const n = 2*deleteBatch + 5
+	r, _, err := s.get(ctx, "t1", v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= n; i++ {
+		if _, err := docstore.Put(ctx, s.docs, versionKey("t1", v.ID, i), Version{DatasetID: v.ID, Number: i}, docstore.MustCreate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Version = n
+	if _, err := docstore.Put(ctx, s.docs, key("t1", v.ID), r, docstore.Any); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "t1", v.ID); err != nil {
+		t.Fatal(err)
+	}
+	left, err := s.docs.List(ctx, docstore.Query{Tenant: "t1", Kind: VersionKind})
+	if err != nil || len(left) != 0 {
+		t.Errorf("%d versions left after delete, %v", len(left), err)
+	}
+}
