@@ -310,9 +310,9 @@ func (s *Service) view(ctx context.Context, r Record, sc Schemas) (View, error) 
 	}
 	v.ExperimentsCount = n
 	if sc == nil {
-		wh, err := s.whs.Warehouse(ctx, r.TenantID)
-		if err != nil {
-			return View{}, err
+		wh, werr := s.whs.Warehouse(ctx, r.TenantID)
+		if werr != nil {
+			return View{}, werr
 		}
 		sc, _, err = s.schemas(ctx, wh, &r.Dataset)
 	}

@@ -469,3 +469,19 @@ func TestServiceDeleteManyVersions(t *testing.T) {
 		t.Errorf("%d versions left after delete, %v", len(left), err)
 	}
 }
+
+func TestServiceViewProblemWhenATableIsGone(t *testing.T) {
+	ctx := context.Background()
+	s, wh := newService(t, Options{})
+	v, err := s.Create(ctx, "t1", "ana", *baseDataset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wh.Query(ctx, `DROP TABLE raw_data.products`, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "t1", v.ID)
+	if err != nil || len(got.Columns) != 0 || !strings.Contains(got.Problem, `"products"`) {
+		t.Errorf("view of a dataset whose table is gone: columns %v problem %q, %v", got.Columns, got.Problem, err)
+	}
+}
