@@ -29,8 +29,12 @@
 //	SELECT COUNT(*) AS n FROM `ds`.`t` [WHERE `col` = @p]
 //	DELETE FROM `ds`.`t` WHERE TRUE | WHERE `col` = @p
 //	BEGIN TRANSACTION; DELETE ...; INSERT INTO `ds`.`t` (...) SELECT ... FROM `ds`.`s`; COMMIT TRANSACTION;
+//	ALTER TABLE `ds`.`t` ADD COLUMN [IF NOT EXISTS] `c` TYPE
 //
 // where col is a lineage column. Other SQL is answered with invalidQuery.
+// A load job appending to an existing table is checked as BigQuery checks
+// it: a field the table lacks is refused unless the load allows field
+// addition, and so is a field of another type.
 // Without RunStatements, query jobs are recorded and succeed without
 // changing anything (a test checks the SQL the driver sent), and jobs.query
 // needs an Answer.
@@ -610,6 +614,9 @@ func (f *Fake) runLoad(job *bq.Job, staged sources, fail func(*APIError)) {
 			fail(e)
 			return
 		}
+	} else if e := checkAppendSchema(cfg, tb); e != nil {
+		fail(e)
+		return
 	}
 	key := dst.DatasetId + "." + dst.TableId
 	switch cfg.WriteDisposition {
@@ -736,6 +743,7 @@ var (
 	reCount  = regexp.MustCompile("^SELECT COUNT\\(\\*\\) AS `?(\\w+)`? FROM `([^`]+)`\\.`([^`]+)`(?: WHERE `([^`]+)` = @(\\w+))?$")
 	reDelete = regexp.MustCompile("^DELETE FROM `([^`]+)`\\.`([^`]+)` WHERE (?:TRUE|`([^`]+)` = @(\\w+))$")
 	reInsert = regexp.MustCompile("^INSERT INTO `([^`]+)`\\.`([^`]+)` \\(.*\\) SELECT .* FROM `([^`]+)`\\.`([^`]+)`$")
+	reAlter  = regexp.MustCompile("^ALTER TABLE `([^`]+)`\\.`([^`]+)` ADD COLUMN (IF NOT EXISTS )?`([^`]+)` (\\w+)$")
 )
 
 // run runs a built-in statement or script (see the package doc).
@@ -829,7 +837,77 @@ func (f *Fake) run(sql string, params []*bq.QueryParameter) (*bq.QueryResponse, 
 		f.rows[key] = append(f.rows[key], src...)
 		return &bq.QueryResponse{NumDmlAffectedRows: f.count(m[3], m[4], "", "")}, nil
 	}
+	if m := reAlter.FindStringSubmatch(sql); m != nil {
+		if e := f.addColumn(m[1], m[2], m[4], m[5], m[3] != ""); e != nil {
+			return nil, e
+		}
+		return &bq.QueryResponse{}, nil
+	}
 	return nil, &APIError{400, "invalidQuery", "the fake does not run this statement: " + sql}
+}
+
+// addColumn runs ALTER TABLE ADD COLUMN [IF NOT EXISTS]: the column is
+// added to the table's schema as NULLABLE, as BigQuery adds it.
+func (f *Fake) addColumn(dataset, table, column, typ string, ifNotExists bool) *APIError {
+	if e := f.tableExists(dataset, table); e != nil {
+		return e
+	}
+	tb := f.datasets[dataset][table]
+	if tb.Schema == nil {
+		tb.Schema = &bq.TableSchema{}
+	}
+	for _, fl := range tb.Schema.Fields {
+		if strings.EqualFold(fl.Name, column) {
+			if ifNotExists {
+				return nil
+			}
+			return &APIError{400, "invalidQuery", "Column already exists: " + column}
+		}
+	}
+	tb.Schema.Fields = append(tb.Schema.Fields, &bq.TableFieldSchema{Name: column, Type: typ, Mode: "NULLABLE"})
+	tb.LastModifiedTime = uint64(ms(time.Now()))
+	f.order = append(f.order, "alter "+table+" add "+column)
+	return nil
+}
+
+// checkAppendSchema is BigQuery's check of a load into an existing table:
+// a field the table lacks is refused unless the load allows field
+// addition, and a field whose type differs is refused.
+func checkAppendSchema(cfg *bq.JobConfigurationLoad, tb *bq.Table) *APIError {
+	if cfg.Schema == nil || tb.Schema == nil || cfg.WriteDisposition == "WRITE_TRUNCATE" {
+		return nil
+	}
+	have := map[string]string{}
+	for _, fl := range tb.Schema.Fields {
+		have[strings.ToLower(fl.Name)] = fl.Type
+	}
+	addition := slices.Contains(cfg.SchemaUpdateOptions, "ALLOW_FIELD_ADDITION")
+	for _, fl := range cfg.Schema.Fields {
+		t, ok := have[strings.ToLower(fl.Name)]
+		switch {
+		case !ok && !addition:
+			return &APIError{400, "invalid", "Provided Schema does not match Table " + tb.Id + ". Cannot add fields (field: " + fl.Name + ")"}
+		case ok && !sameType(t, fl.Type):
+			return &APIError{400, "invalid", "Provided Schema does not match Table " + tb.Id + ". Field " + fl.Name + " has changed type from " + t + " to " + fl.Type}
+		}
+	}
+	return nil
+}
+
+// sameType compares BigQuery type names, legacy and standard alike.
+func sameType(a, b string) bool {
+	norm := func(t string) string {
+		switch t = strings.ToUpper(t); t {
+		case "INT64":
+			return "INTEGER"
+		case "FLOAT64":
+			return "FLOAT"
+		case "BOOL":
+			return "BOOLEAN"
+		}
+		return t
+	}
+	return norm(a) == norm(b)
 }
 
 func (f *Fake) tableExists(dataset, table string) *APIError {

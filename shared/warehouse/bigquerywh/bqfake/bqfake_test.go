@@ -194,3 +194,69 @@ func TestQueryParameterChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaChanges: ALTER TABLE ADD COLUMN adds a NULLABLE column (again
+// with IF NOT EXISTS is a no-op, without it an error), and an append whose
+// schema adds or retypes a field is refused, as BigQuery refuses it.
+func TestSchemaChanges(t *testing.T) {
+	ctx := context.Background()
+	f := bqfake.New(bqfake.Options{Project: "p", RunStatements: true})
+	root, stop := f.Start()
+	defer stop()
+	wh, err := warehouse.Open(ctx, f.DriverURL(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	if err := wh.CreateDataset(ctx, "ds"); err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.CreateTable(ctx, "ds", "t", schema); err != nil {
+		t.Fatal(err)
+	}
+	const uri = "gs://b/part.parquet"
+	f.SetLoadRows(uri, 2)
+	load := func(s warehouse.Schema) error {
+		_, err := wh.Load(ctx, warehouse.LoadRequest{Dataset: "ds", Table: "t", Sources: []string{uri}, Format: warehouse.Parquet, Schema: s, Mode: warehouse.Append})
+		return err
+	}
+	wide := append(schema[:len(schema):len(schema)], warehouse.Column{Name: "colour", Type: warehouse.String, Nullable: true})
+	retyped := warehouse.Schema{{Name: "id", Type: warehouse.String, Nullable: true}, schema[1], schema[2]}
+	for _, tc := range []struct {
+		name, sql string
+		load      warehouse.Schema
+		want      string // error text; "" = success
+	}{
+		{"append adding a field", "", wide, "Cannot add fields (field: colour)"},
+		{"append changing a type", "", retyped, "Field id has changed type from INTEGER to STRING"},
+		{"add the column", "ALTER TABLE `ds`.`t` ADD COLUMN IF NOT EXISTS `colour` STRING", nil, ""},
+		{"again, if not exists", "ALTER TABLE `ds`.`t` ADD COLUMN IF NOT EXISTS `colour` STRING", nil, ""},
+		{"again, plain", "ALTER TABLE `ds`.`t` ADD COLUMN `colour` STRING", nil, "Column already exists: colour"},
+		{"append with the added field", "", wide, ""},
+		{"add to a missing table", "ALTER TABLE `ds`.`nope` ADD COLUMN `x` INT64", nil, "Not found: Table"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.sql != "" {
+				_, err = wh.Query(ctx, tc.sql, nil, 0)
+			} else {
+				err = load(tc.load)
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	tb, err := wh.DescribeTable(ctx, "ds", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := tb.Schema.Lookup("colour"); !ok || c.Type != warehouse.String || !c.Nullable || len(tb.Schema) != 4 {
+		t.Fatalf("schema = %+v, want colour STRING NULLABLE added once", tb.Schema)
+	}
+	if n, _ := f.TableRows("ds", "t"); n != 2 {
+		t.Fatalf("rows = %d, want 2 (only the accepted append)", n)
+	}
+	if p := f.Problems(); len(p) > 0 {
+		t.Fatalf("problems: %v", p)
+	}
+}
