@@ -110,6 +110,8 @@ func (s *server) routes() []route {
 		{"DELETE /api/users/{id}/sessions", admin, noContent, s.endUserSessions},
 		{"GET /api/jobs", viewer, ok, s.listJobs},
 		{"GET /api/jobs/{id}", viewer, ok, s.getJob},
+		{"GET /api/jobs/name-check", viewer, ok, s.checkJobName},
+		{"POST /api/jobs/destination", viewer, ok, withJSON(s.jobDestination)},
 		{"POST /api/jobs/{id}/runs", editor, accepted, s.triggerJob},
 		{"POST /api/jobs", editor, created, withJSON(s.createJob)},
 		{"PATCH /api/jobs/{id}", editor, ok, withJSON(s.updateJob)},

@@ -74,3 +74,14 @@ func (s *server) previewSchedule(_ context.Context, _ *call, spec schedule.Spec)
 		"next_runs": ps.Next(time.Now(), PreviewFires),
 	}, nil
 }
+
+// checkJobName answers whether a job name is available (the wizard's live
+// check); job_id is the job being edited, whose own name is available.
+func (s *server) checkJobName(ctx context.Context, c *call) (any, error) {
+	return s.ETL.CheckJobName(ctx, c.tenant(), c.query("name"), c.query("job_id"))
+}
+
+// jobDestination answers the destination grid of a job draft.
+func (s *server) jobDestination(ctx context.Context, c *call, in etl.DestinationRequest) (any, error) {
+	return s.ETL.DescribeDestination(ctx, c.tenant(), in)
+}

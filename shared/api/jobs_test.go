@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestJobRoutes(t *testing.T) {
 	warsaw, _ := time.LoadLocation("Europe/Warsaw")
 	j := f.createJob(`{"name":"Orders","file":{"prefix":"exports","pattern":"orders_*.csv","format":"csv"},"dest":{"table":"orders"},
 		"load_mode":"merge","merge_keys":["order_id"],"schedule":{"type":"daily","time":"08:00","time_zone":"Europe/Warsaw"}}`)
-	if j.ID == "" || j.Name != "Orders" || !j.Enabled || j.File.Prefix != "exports" || j.Dest != (etl.Dest{Dataset: "raw_data", Table: "orders"}) || j.LoadMode != "merge" {
+	if j.ID == "" || j.Name != "Orders" || !j.Enabled || j.File.Prefix != "exports" || !reflect.DeepEqual(j.Dest, etl.Dest{Dataset: "raw_data", Table: "orders"}) || j.LoadMode != "merge" {
 		t.Fatalf("created = %+v", j)
 	}
 	if j.Schedule.Cron != "0 8 * * *" || j.Schedule.Label != "Daily 08:00 Europe/Warsaw" || j.Schedule.TimeZone != "Europe/Warsaw" || len(j.NextRuns) != 3 {
@@ -356,7 +357,7 @@ func TestDatabaseJobRoutes(t *testing.T) {
 	r.json(t, &j)
 	if j.ID == "" || j.SourceType != "database" || j.Database.ConnectionID != connID || j.Database.Schema != in.Schema ||
 		j.Database.Table != "orders" || j.Database.TimestampColumn != "updated_at" || j.LoadMode != "merge" ||
-		fmt.Sprint(j.MergeKeys) != "[order_id]" || j.Dest != (etl.Dest{Dataset: "raw_data", Table: "shop_orders"}) || j.State != nil {
+		fmt.Sprint(j.MergeKeys) != "[order_id]" || !reflect.DeepEqual(j.Dest, etl.Dest{Dataset: "raw_data", Table: "shop_orders"}) || j.State != nil {
 		t.Fatalf("created = %s", r.body)
 	}
 	if j.Database.HistoricalStart == nil || !j.Database.HistoricalStart.Equal(time.Date(2024, 12, 31, 22, 0, 0, 0, time.UTC)) || j.Database.HistoricalStart.Location() != time.UTC {

@@ -291,7 +291,7 @@ func (s *Service) patchJob(ctx context.Context, job Job, p JobPatch) (Job, error
 	if err != nil {
 		return Job{}, err
 	}
-	if patched.Dest != job.Dest || patched.LoadMode != job.LoadMode || !slices.Equal(patched.MergeKeys, job.MergeKeys) ||
+	if !sameDest(patched.Dest, job.Dest) || patched.LoadMode != job.LoadMode || !slices.Equal(patched.MergeKeys, job.MergeKeys) ||
 		(job.Database != nil && !sameDatabaseSource(*job.Database, *patched.Database)) {
 		ran, err := s.hasRuns(ctx, job.Tenant, job.ID, "")
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -335,7 +336,7 @@ func TestCreateJobValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Dest != (etl.Dest{Dataset: etl.DefaultDataset, Table: "items"}) || v.LoadMode != etl.Merge || v.File.Prefix != "exports/daily" ||
+	if !reflect.DeepEqual(v.Dest, etl.Dest{Dataset: etl.DefaultDataset, Table: "items"}) || v.LoadMode != etl.Merge || v.File.Prefix != "exports/daily" ||
 		v.SourceType != "file" || v.AutoCreated || !v.Enabled || v.Schedule.Label != "Manual" || v.Job.Schedule != nil || len(v.NextRuns) != 0 {
 		t.Errorf("created = %+v", v)
 	}

@@ -75,10 +75,59 @@ type FileSource struct {
 	HasHeader *bool  `json:"has_header,omitempty"`
 }
 
-// Dest is a warehouse table.
+// Dest is a warehouse table, with how the job's columns land in it (the
+// wizard's destination grid). Like the table, the column settings are
+// fixed once the job has run.
 type Dest struct {
 	Dataset string `json:"dataset"`
 	Table   string `json:"table"`
+	// Columns override the warehouse name and type of source columns
+	// (matched by the source's own name); columns not listed keep the
+	// sanitised name and the detected or described type.
+	Columns []ColumnOverride `json:"columns,omitempty"`
+	// Lineage says whether rows carry _b2b_source_file and _b2b_loaded_at
+	// (nil: true). _b2b_run_id is always loaded: the exactly-once check
+	// reads it.
+	Lineage *bool `json:"lineage,omitempty"`
+	// Partition and ClusterBy lay out the table when a load creates it on
+	// BigQuery (time partitioning by day on a DATE, TIMESTAMP or DATETIME
+	// column; clustering on up to MaxClusterBy columns). The local DuckDB
+	// warehouse keeps them on the job and ignores them.
+	Partition *Partition `json:"partition,omitempty"`
+	ClusterBy []string   `json:"cluster_by,omitempty"`
+}
+
+// ColumnOverride is a destination column as the user set it: Source is
+// the column's name in the source (the CSV header, JSON key or database
+// column), Name its warehouse name ("" keeps the sanitised one), Type its
+// warehouse type ("" keeps the detected one; else a type the detected one
+// converts to safely, see AllowedTypes).
+type ColumnOverride struct {
+	Source string         `json:"source"`
+	Name   string         `json:"name,omitempty"`
+	Type   warehouse.Type `json:"type,omitempty"`
+}
+
+// Partition is a table's time partitioning: Column (a warehouse column
+// name) by Granularity, "day" (the only one).
+type Partition struct {
+	Column      string `json:"column"`
+	Granularity string `json:"granularity"`
+}
+
+// MaxClusterBy is how many clustering columns a table may have (BigQuery's
+// limit).
+const MaxClusterBy = 4
+
+// lineageOn reports whether the job loads the optional lineage columns.
+func (d Dest) lineageOn() bool { return d.Lineage == nil || *d.Lineage }
+
+// sameDest reports whether two destinations are the same table with the
+// same column settings.
+func sameDest(a, b Dest) bool {
+	return a.Dataset == b.Dataset && a.Table == b.Table && slices.Equal(a.Columns, b.Columns) &&
+		a.lineageOn() == b.lineageOn() && ((a.Partition == nil) == (b.Partition == nil)) &&
+		(a.Partition == nil || *a.Partition == *b.Partition) && slices.Equal(a.ClusterBy, b.ClusterBy)
 }
 
 // RunSummary is the last run shown on a job.

@@ -2,6 +2,7 @@ package etl
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ func nameKey(tenant, name string) docstore.Key {
 // jobs, by its stored name). A reservation whose job has been renamed, or
 // is gone for longer than staleClaimAfter (a failed create), is taken over.
 func (s *Service) claimName(ctx context.Context, tenant, name, jobID string) error {
-	taken := errs.Fieldf(errs.Conflict, "name", "a job named %q already exists", name)
+	taken := errs.Fieldf(errs.Conflict, "name", "%s", nameTakenMessage(name))
 	jobs, err := s.ListJobs(ctx, tenant)
 	if err != nil {
 		return err
@@ -99,4 +100,30 @@ func (s *Service) releaseName(ctx context.Context, tenant, name, jobID string) e
 		return err
 	}
 	return nil
+}
+
+// CheckJobName answers whether a job may be named name: by the rules of
+// create (checkJobName) and not taken by another of the tenant's jobs,
+// ignoring case. jobID is the job being renamed ("" for a new job): its
+// own name is available to it.
+func (s *Service) CheckJobName(ctx context.Context, tenant, name, jobID string) (NameCheck, error) {
+	clean, err := checkJobName(name)
+	if err != nil {
+		return NameCheck{Name: name, Message: "The name " + errs.UserMessage(err) + "."}, nil
+	}
+	jobs, err := s.ListJobs(ctx, tenant)
+	if err != nil {
+		return NameCheck{}, err
+	}
+	for _, j := range jobs {
+		if j.ID != jobID && strings.EqualFold(strings.TrimSpace(j.Name), clean) {
+			return NameCheck{Name: clean, Message: nameTakenMessage(j.Name)}, nil
+		}
+	}
+	return NameCheck{Name: clean, Available: true}, nil
+}
+
+// nameTakenMessage tells a user that a job of that name exists.
+func nameTakenMessage(name string) string {
+	return fmt.Sprintf("A job named %q already exists. Pick another name.", name)
 }

@@ -38,6 +38,15 @@ func apiConfig() Config {
 			{"RunStats", etl.RunStats{}},
 			{"JobStats", etl.JobStats{}},
 			{"SchemaEvolution", etl.SchemaEvolution("")},
+			{"Dest", etl.Dest{}},
+			{"ColumnOverride", etl.ColumnOverride{}},
+			{"Partition", etl.Partition{}},
+			{"DestinationRequest", etl.DestinationRequest{}},
+			{"Destination", etl.Destination{}},
+			{"DestinationColumn", etl.DestinationColumn{}},
+			{"Compatibility", etl.Compatibility{}},
+			{"ChangedColumn", etl.ChangedColumn{}},
+			{"NameCheck", etl.NameCheck{}},
 			{"StorageObject", eventschemas.ObjectRef{}},
 			// warehouse
 			{"Table", warehouse.Table{}},
@@ -66,6 +75,9 @@ func apiConfig() Config {
 		Enums: []Enum{
 			EnumOf("RunStatus", etl.StatusPending, etl.StatusRunning, etl.StatusCompleted, etl.StatusPartial, etl.StatusFailed, etl.StatusCancelled),
 			EnumOf("ScheduleType", schedule.Types...),
+			EnumOf("WarehouseKind", warehouse.DuckDB, warehouse.BigQuery),
+			EnumOf("ColumnMode", "NULLABLE", "REQUIRED"),
+			EnumOf("PartitionGranularity", "day"),
 			EnumOf("RunErrorType", etl.PhaseInit, etl.PhaseValidation, etl.PhaseExtraction, etl.PhaseLoad, etl.PhaseUnknown, ""),
 		},
 		Fields: []FieldType{
@@ -75,6 +87,16 @@ func apiConfig() Config {
 			{etl.Progress{}, "phase", "Phase | ''"},
 			{etl.RunSummary{}, "status", "RunStatus"},
 			{schedule.Spec{}, "type", "ScheduleType"},
+			{etl.Destination{}, "warehouse", "WarehouseKind"},
+			// The destination grid's lists are never null (empty instead).
+			{etl.Destination{}, "columns", "DestinationColumn[]"},
+			{etl.Destination{}, "partition_candidates", "string[]"},
+			{etl.DestinationColumn{}, "allowed_types", "ColumnType[]"},
+			{etl.Compatibility{}, "added", "string[]"},
+			{etl.Compatibility{}, "missing", "string[]"},
+			{etl.Compatibility{}, "changed", "ChangedColumn[]"},
+			{etl.DestinationColumn{}, "mode", "ColumnMode"},
+			{etl.Partition{}, "granularity", "PartitionGranularity"},
 		},
 	}
 }
