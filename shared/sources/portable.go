@@ -98,7 +98,8 @@ func (s *Source) Close() error {
 }
 
 // ValidateExtract checks what needs no database: a table, a limit that is
-// not negative and Since only with a TimestampColumn. Errors are
+// not negative, Since only with a TimestampColumn and a well-formed
+// Range. Errors are
 // errs.Invalid.
 func ValidateExtract(req ExtractRequest) error {
 	switch {
@@ -109,5 +110,5 @@ func ValidateExtract(req ExtractRequest) error {
 	case req.Since != nil && req.TimestampColumn == "":
 		return errs.E(errs.Invalid, "sources: Since needs a TimestampColumn")
 	}
-	return nil
+	return validateRange(req.Range)
 }

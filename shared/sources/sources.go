@@ -393,6 +393,9 @@ type ExtractRequest struct {
 	SeenAtSince []string
 	// Limit caps the rows returned (0 = no limit).
 	Limit int64
+	// Range, when set, reads only the rows whose Range.Column lies in
+	// [From, To): one partition of a partitioned run (see Partitioner).
+	Range *KeyRange
 }
 
 // ExtractColumn is one column of an extract.

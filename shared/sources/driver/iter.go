@@ -297,6 +297,11 @@ func NewPlan(driver string, all []sources.ColumnMeta, pk []string, req sources.E
 			plan.KeyIndexes = append(plan.KeyIndexes, indexOf(k))
 		}
 	} // Since without a TimestampColumn: sources.ValidateExtract refuses it.
+	if req.Range != nil {
+		if _, ok := byName[req.Range.Column]; !ok {
+			return nil, Plan{}, errs.E(errs.Invalid, "%s: range column %q is not a column of %s.%s", driver, req.Range.Column, req.Schema, req.Table)
+		}
+	}
 	metas := make([]sources.ColumnMeta, visible)
 	for i := range metas {
 		metas[i] = all[read[i]]
@@ -307,9 +312,11 @@ func NewPlan(driver string, all []sources.ColumnMeta, pk []string, req sources.E
 
 // SelectQuery builds the extract query of req for dialect d: SELECT the
 // given select expressions (already quoted) FROM the table, with
-// "ts >= <placeholder>" when req.Since is set, ORDER BY the timestamp
-// column, and LIMIT when no boundary rows must be skipped first. Since
-// must be a time.Time (bound in UTC), int64 or string.
+// "ts >= ?" when req.Since is set and "col >= ? AND col < ?" for the
+// bounds of req.Range, ORDER BY the timestamp column, and LIMIT when no
+// boundary rows must be skipped first. Since must be a time.Time (bound
+// in UTC), int64 or string. placeholder is "?" (every parameter) or "$1"
+// (numbered: $1, $2, ...).
 func SelectQuery(d sources.Dialect, driver string, req sources.ExtractRequest, selects []string, placeholder string) (string, []any, error) {
 	qt, err := QuoteTable(d, req.Schema, req.Table)
 	if err != nil {
@@ -317,23 +324,53 @@ func SelectQuery(d sources.Dialect, driver string, req sources.ExtractRequest, s
 	}
 	var sb strings.Builder
 	sb.WriteString("SELECT " + strings.Join(selects, ", ") + " FROM " + qt)
+	var where []string
 	var args []any
+	param := func(col, op string, v any) error {
+		q, err := QuoteIdent(d, col)
+		if err != nil {
+			return err
+		}
+		switch x := v.(type) {
+		case time.Time:
+			v = x.UTC()
+		case int64, string:
+		default:
+			return errs.E(errs.Invalid, "%s: a bound of %q is a %T (want time.Time, int64 or string)", driver, col, v)
+		}
+		args = append(args, v)
+		ph := placeholder
+		if strings.HasPrefix(placeholder, "$") {
+			ph = "$" + strconv.Itoa(len(args))
+		}
+		where = append(where, q+" "+op+" "+ph)
+		return nil
+	}
+	if req.TimestampColumn != "" && req.Since != nil {
+		if err := param(req.TimestampColumn, ">=", req.Since); err != nil {
+			return "", nil, err
+		}
+	}
+	if r := req.Range; r != nil {
+		for _, b := range []struct {
+			op string
+			v  any
+		}{{">=", r.From}, {"<", r.To}} {
+			if b.v == nil {
+				continue
+			}
+			if err := param(r.Column, b.op, b.v); err != nil {
+				return "", nil, err
+			}
+		}
+	}
+	if len(where) > 0 {
+		sb.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
 	if req.TimestampColumn != "" {
 		ts, err := QuoteIdent(d, req.TimestampColumn)
 		if err != nil {
 			return "", nil, err
-		}
-		if req.Since != nil {
-			since := req.Since
-			switch v := since.(type) {
-			case time.Time:
-				since = v.UTC()
-			case int64, string:
-			default:
-				return "", nil, errs.E(errs.Invalid, "%s: Since is a %T (want time.Time, int64 or string)", driver, req.Since)
-			}
-			sb.WriteString(" WHERE " + ts + " >= " + placeholder)
-			args = append(args, since)
 		}
 		sb.WriteString(" ORDER BY " + ts)
 	}

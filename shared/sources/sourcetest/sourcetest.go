@@ -2,7 +2,8 @@
 // pass, run against a real server: connection test, discovery, type mapping
 // of a table with every common type (NULLs, unicode, names that need
 // sanitising), exact extracted values, incremental extracts with the
-// boundary contract, selected columns, missing tables, bad credentials
+// boundary contract, selected columns, the partitioning capability
+// (estimate, bounds, range extracts) where a driver has it, missing tables, bad credentials
 // (without the password in the error text), cancellation, and the
 // outbound policy (package egress): loopback, link-local, private and
 // metadata addresses refused or allowed by the policy, checked on the
@@ -110,6 +111,7 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("ExtractAll", s.testExtractAll)
 	t.Run("SelectedColumns", s.testSelected)
 	t.Run("Incremental", s.testIncremental)
+	t.Run("Partitions", s.testPartitions)
 	t.Run("NotFound", s.testNotFound)
 	t.Run("BadAuth", s.testBadAuth)
 	t.Run("Cancel", s.testCancel)
@@ -125,7 +127,7 @@ func RunOutbound(t *testing.T, cfg Config) {
 
 type suite struct {
 	cfg     Config
-	d       sources.Driver
+	d       *sources.Source
 	dialect sources.Dialect
 	prefix  string
 	all     string // table with every type
@@ -750,6 +752,65 @@ func (s *suite) testIncremental(t *testing.T) {
 	// Since without a timestamp column is invalid.
 	if _, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.events, Since: t1}); !errs.Is(err, errs.Invalid) {
 		t.Errorf("since without column: %v, want invalid", err)
+	}
+}
+
+// testPartitions checks sources.Partitioner on the events table (ids 1-7
+// after testIncremental, timestamps t1-t4 and one NULL): the estimate,
+// the bounds of the key and the timestamp, and range extracts whose
+// ranges meet read every row once.
+func (s *suite) testPartitions(t *testing.T) {
+	if !s.d.CanPartition() {
+		if _, err := s.d.Estimate(ctx(t), "", s.events); !errs.Is(err, errs.Unsupported) {
+			t.Errorf("Estimate without the capability: %v, want unsupported", err)
+		}
+		t.Skip("the driver cannot read a table in partitions (no sources.Partitioner)")
+	}
+	size, err := s.d.Estimate(ctx(t), "", s.events)
+	if err != nil {
+		t.Fatalf("Estimate: %v", err)
+	}
+	if size.Rows < -1 || size.Rows > 100 || size.Bytes <= 0 {
+		t.Errorf("Estimate = %+v, want rows -1 or 0-100 (7 rows) and bytes > 0", size)
+	}
+	if _, err := s.d.Estimate(ctx(t), "", s.prefix+"missing"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("Estimate of a missing table: %v, want not_found", err)
+	}
+	lo, hi, err := s.d.Bounds(ctx(t), "", s.events, "id")
+	if err != nil || !Same(lo, int64(1)) || !Same(hi, int64(7)) {
+		t.Errorf("Bounds(id) = %v, %v, %v; want 1, 7", lo, hi, err)
+	}
+	lo, hi, err = s.d.Bounds(ctx(t), "", s.events, "Updated At")
+	if err != nil || !Same(lo, t1) || !Same(hi, t4) {
+		t.Errorf("Bounds(Updated At) = %v, %v, %v; want %v, %v", lo, hi, err, t1, t4)
+	}
+	if _, _, err := s.d.Bounds(ctx(t), "", s.events, "name"); !errs.Is(err, errs.Invalid) {
+		t.Errorf("Bounds of a text column: %v, want invalid", err)
+	}
+	read := func(r sources.KeyRange, ts string) []int64 {
+		t.Helper()
+		it, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.events, Columns: []string{"id"}, TimestampColumn: ts, Range: &r})
+		if err != nil {
+			t.Fatalf("Extract range %+v: %v", r, err)
+		}
+		got := ids(collect(t, it))
+		slices.Sort(got)
+		return got
+	}
+	var all []int64
+	for _, r := range []sources.KeyRange{{Column: "id", To: int64(3)}, {Column: "id", From: int64(3), To: int64(6)}, {Column: "id", From: int64(6)}} {
+		all = append(all, read(r, "")...)
+	}
+	if !reflect.DeepEqual(all, []int64{1, 2, 3, 4, 5, 6, 7}) {
+		t.Errorf("key ranges that meet: ids %v, want 1-7 once each", all)
+	}
+	if got := read(sources.KeyRange{Column: "Updated At", From: t2, To: t3}, "Updated At"); !reflect.DeepEqual(got, []int64{2, 3}) {
+		t.Errorf("time range [t2, t3): ids %v, want [2 3]", got)
+	}
+	for _, bad := range []sources.KeyRange{{Column: "id", From: int64(1), To: t2}, {Column: "id", From: 1.5}, {Column: s.prefix + "nope", From: int64(1)}} {
+		if _, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.events, Range: &bad}); !errs.Is(err, errs.Invalid) {
+			t.Errorf("Extract range %+v: %v, want invalid", bad, err)
+		}
 	}
 }
 
