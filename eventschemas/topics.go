@@ -7,7 +7,9 @@ package eventschemas
 const (
 	TopicRunRequested  = "etl-run-requested"
 	TopicLoadRequested = "etl-load-requested"
-	TopicRunFinished   = "etl-run-finished"
+	// TopicPartitionRequested carries the partitions of partitioned runs.
+	TopicPartitionRequested = "etl-partition-requested"
+	TopicRunFinished        = "etl-run-finished"
 	// TopicObjectDropped carries the drop buckets' object notifications.
 	TopicObjectDropped = "object-finalized"
 	// TopicSweepRequested carries the run sweeper's schedule ticks.

@@ -15,7 +15,10 @@ const (
 
 	TypeRunRequested  = "com.b2brecs.etl.run.requested.v1"
 	TypeLoadRequested = "com.b2brecs.etl.load.requested.v1"
-	TypeRunFinished   = "com.b2brecs.etl.run.finished.v1"
+	// TypePartitionRequested asks for the extraction of one partition of
+	// a partitioned run.
+	TypePartitionRequested = "com.b2brecs.etl.partition.requested.v1"
+	TypeRunFinished        = "com.b2brecs.etl.run.finished.v1"
 	// TypeSweepRequested asks for a sweep of a tenant's unfinished runs
 	// (a platform schedule publishes it every few minutes).
 	TypeSweepRequested = "com.b2brecs.etl.sweep.requested.v1"
@@ -80,6 +83,18 @@ type LoadRequested struct {
 	RunID  string   `json:"run_id"`
 	JobID  string   `json:"job_id"`
 	Parts  []string `json:"parts"` // staging object URLs
+}
+
+// PartitionRequested asks for the extraction of one partition (Index of
+// Of, counted from 0) of a partitioned run: a large table planned as key
+// or time ranges. The partition record PartitionID holds its range.
+type PartitionRequested struct {
+	Tenant      string `json:"tenant"`
+	RunID       string `json:"run_id"`
+	JobID       string `json:"job_id"`
+	PartitionID string `json:"partition_id"`
+	Index       int    `json:"index"`
+	Of          int    `json:"of"`
 }
 
 // RunFinished reports a run that reached a terminal state.

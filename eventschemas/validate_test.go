@@ -48,6 +48,9 @@ func payloads() map[string]any {
 			Tenant: "t_1", RunID: "run_1", JobID: "job_1",
 			Parts: []string{"gs://staging/run_1/part-0.parquet", "file:///var/staging/run_1/part-1.parquet"},
 		},
+		TypePartitionRequested: PartitionRequested{
+			Tenant: "t_1", RunID: "run_1", JobID: "job_1", PartitionID: "run_1-p0003", Index: 3, Of: 4,
+		},
 		TypeRunFinished: RunFinished{
 			Tenant: "t_1", RunID: "run_1", JobID: "job_1", Status: "failed",
 			RowsRead: 10, RowsLoaded: 0, RowsRejected: 10, Error: "boom",
@@ -66,7 +69,7 @@ func newValidator(t *testing.T) *Validator {
 }
 
 func TestTypes(t *testing.T) {
-	want := []string{TypeRunFinished, TypeLoadRequested, TypeRunRequested, TypeObjectFinalized, TypeSweepRequested}
+	want := []string{TypeRunFinished, TypeLoadRequested, TypePartitionRequested, TypeRunRequested, TypeObjectFinalized, TypeSweepRequested}
 	slices.Sort(want)
 	if got := Types(); !slices.Equal(got, want) {
 		t.Fatalf("Types() = %v, want %v", got, want)
@@ -191,6 +194,9 @@ func TestRejects(t *testing.T) {
 		{"empty parts", TypeLoadRequested, `{"tenant":"t","run_id":"r","job_id":"j","parts":[]}`, []string{"at /parts:"}},
 		{"part not a URL", TypeLoadRequested, `{"tenant":"t","run_id":"r","job_id":"j","parts":["part-0.parquet"]}`, []string{"at /parts/0:"}},
 		{"empty tenant", TypeLoadRequested, `{"tenant":"","run_id":"r","job_id":"j","parts":["gs://b/p"]}`, []string{"at /tenant:"}},
+		{"partition without id", TypePartitionRequested, `{"tenant":"t","run_id":"r","job_id":"j","index":0,"of":2}`, []string{"at /partition_id: missing required property"}},
+		{"partition of none", TypePartitionRequested, `{"tenant":"t","run_id":"r","job_id":"j","partition_id":"r-p0000","index":0,"of":0}`, []string{"at /of:"}},
+		{"negative partition index", TypePartitionRequested, `{"tenant":"t","run_id":"r","job_id":"j","partition_id":"r-p0000","index":-1,"of":2}`, []string{"at /index:"}},
 		{"two failures", TypeRunFinished, `{"tenant":"t","run_id":"r","status":"done","rows_read":1,"rows_loaded":1,"rows_rejected":0}`,
 			[]string{"at /job_id: missing required property", "at /status:"}},
 	}
