@@ -91,7 +91,7 @@ type Dest struct {
 	Lineage *bool `json:"lineage,omitempty"`
 	// Partition and ClusterBy lay out the table when a load creates it on
 	// BigQuery (time partitioning by day on a DATE, TIMESTAMP or DATETIME
-	// column; clustering on up to MaxClusterBy columns). The local DuckDB
+	// column; clustering on up to warehouse.MaxClusterBy columns). The local DuckDB
 	// warehouse keeps them on the job and ignores them.
 	Partition *Partition `json:"partition,omitempty"`
 	ClusterBy []string   `json:"cluster_by,omitempty"`
@@ -114,10 +114,6 @@ type Partition struct {
 	Column      string `json:"column"`
 	Granularity string `json:"granularity"`
 }
-
-// MaxClusterBy is how many clustering columns a table may have (BigQuery's
-// limit).
-const MaxClusterBy = 4
 
 // lineageOn reports whether the job loads the optional lineage columns.
 func (d Dest) lineageOn() bool { return d.Lineage == nil || *d.Lineage }

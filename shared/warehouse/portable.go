@@ -161,8 +161,8 @@ func (w *Warehouse) Close() error {
 // ValidateLoad checks what every driver needs of a load request: a dataset,
 // a table, at least one source and a format; a known mode (empty is
 // Append); merge keys for Merge; ReplaceWhere for Replace only, and valid
-// (CheckReplaceWhere); a valid Schema when one is given. Errors are
-// errs.Invalid.
+// (CheckReplaceWhere); a valid Schema when one is given, and a Layout only
+// with one, that fits it (Layout.Check). Errors are errs.Invalid.
 func ValidateLoad(req LoadRequest) error {
 	if err := checkNames(req.Dataset, req.Table); err != nil {
 		return err
@@ -197,6 +197,12 @@ func ValidateLoad(req LoadRequest) error {
 		if err := req.Schema.Validate(); err != nil {
 			return err
 		}
+	}
+	if !req.Layout.IsZero() {
+		if len(req.Schema) == 0 {
+			return errs.E(errs.Invalid, "warehouse: a table layout without the schema that creates the table")
+		}
+		return req.Layout.Check(req.Schema)
 	}
 	return nil
 }

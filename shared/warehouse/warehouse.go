@@ -144,6 +144,60 @@ type LoadRequest struct {
 	// Labels are attached to the load job where the backend supports it
 	// (BigQuery job labels); they name the run for idempotency checks.
 	Labels map[string]string
+	// Layout lays out the table when the load creates it (from Schema);
+	// a table that exists keeps its layout. BigQuery applies it; DuckDB
+	// has no partitions or clustering and ignores it.
+	Layout Layout
+}
+
+// MaxClusterBy is how many clustering columns a table may have
+// (BigQuery's limit).
+const MaxClusterBy = 4
+
+// Layout is how a table is laid out on storage (BigQuery).
+type Layout struct {
+	// PartitionBy names a DATE, TIMESTAMP or DATETIME column of the
+	// schema: the table is partitioned by day on it ("" = none).
+	PartitionBy string
+	// ClusterBy names up to MaxClusterBy columns of the schema the
+	// table's rows are clustered on, in order.
+	ClusterBy []string
+}
+
+// IsZero reports whether the layout asks for nothing.
+func (l Layout) IsZero() bool { return l.PartitionBy == "" && len(l.ClusterBy) == 0 }
+
+// Check checks a layout against the schema a table is created from:
+// its columns exist (matched case-insensitively, as both backends do), the
+// partition column is a DATE, TIMESTAMP or DATETIME column, and there are
+// at most MaxClusterBy clustering columns, each named once. Errors are
+// errs.Invalid.
+func (l Layout) Check(s Schema) error {
+	if l.PartitionBy != "" {
+		c, ok := lookupFold(s, l.PartitionBy)
+		if !ok {
+			return errs.E(errs.Invalid, "warehouse: partition column %q is not a column of the table", l.PartitionBy)
+		}
+		switch c.Type {
+		case Date, Timestamp, DateTime:
+		default:
+			return errs.E(errs.Invalid, "warehouse: partition column %q is %s: it must be DATE, TIMESTAMP or DATETIME", c.Name, c.Type)
+		}
+	}
+	if len(l.ClusterBy) > MaxClusterBy {
+		return errs.E(errs.Invalid, "warehouse: %d clustering columns: at most %d", len(l.ClusterBy), MaxClusterBy)
+	}
+	seen := map[string]bool{}
+	for _, name := range l.ClusterBy {
+		if _, ok := lookupFold(s, name); !ok {
+			return errs.E(errs.Invalid, "warehouse: clustering column %q is not a column of the table", name)
+		}
+		if seen[strings.ToLower(name)] {
+			return errs.E(errs.Invalid, "warehouse: clustering column %q given twice", name)
+		}
+		seen[strings.ToLower(name)] = true
+	}
+	return nil
 }
 
 // LoadResult reports a finished load.

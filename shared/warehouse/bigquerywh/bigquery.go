@@ -240,11 +240,19 @@ func fieldType(f *bigquery.FieldSchema) warehouse.Type {
 
 // CreateTable implements warehouse.Driver.
 func (d *Driver) CreateTable(ctx context.Context, dataset, table string, schema warehouse.Schema) error {
+	return d.createTable(ctx, dataset, table, schema, warehouse.Layout{})
+}
+
+// createTable creates a table with a layout (time partitioning by day,
+// clustering).
+func (d *Driver) createTable(ctx context.Context, dataset, table string, schema warehouse.Schema, lay warehouse.Layout) error {
 	bs, err := ToBigQuery(schema)
 	if err != nil {
 		return err
 	}
-	err = d.c.Dataset(dataset).Table(table).Create(ctx, &bigquery.TableMetadata{Schema: bs})
+	md := &bigquery.TableMetadata{Schema: bs}
+	md.TimePartitioning, md.Clustering = layoutOf(lay)
+	err = d.c.Dataset(dataset).Table(table).Create(ctx, md)
 	return mapErr(err, "bigquerywh: create table %s.%s", dataset, table)
 }
 

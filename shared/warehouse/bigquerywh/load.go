@@ -80,6 +80,11 @@ func (d *Driver) loadJob(ctx context.Context, req warehouse.LoadRequest, table s
 			// Parquet carries its own schema; pass ours for table creation.
 			ref.Schema = schema
 		}
+		if table == req.Table {
+			if err := d.layoutIfCreated(ctx, req, l); err != nil {
+				return warehouse.LoadResult{}, err
+			}
+		}
 	}
 	if len(req.Labels) > 0 {
 		l.Labels = req.Labels
@@ -109,6 +114,40 @@ func (d *Driver) loadJob(ctx context.Context, req warehouse.LoadRequest, table s
 	return warehouse.LoadResult{RowsLoaded: rows, JobID: job.ID()}, nil
 }
 
+// layoutIfCreated gives a load that may create the request's table the
+// request's layout (time partitioning by day, clustering). A table that
+// exists keeps its own: BigQuery refuses a load whose partitioning differs
+// from the table's, so the layout is asked for only when the table is not
+// there yet.
+func (d *Driver) layoutIfCreated(ctx context.Context, req warehouse.LoadRequest, l *bigquery.Loader) error {
+	if req.Layout.IsZero() {
+		return nil
+	}
+	_, err := d.DescribeTable(ctx, req.Dataset, req.Table)
+	switch {
+	case err == nil:
+		return nil
+	case kind(err) != errs.NotFound:
+		return err
+	}
+	l.TimePartitioning, l.Clustering = layoutOf(req.Layout)
+	return nil
+}
+
+// layoutOf is a layout as the BigQuery client spells it (nil for what it
+// does not ask for).
+func layoutOf(lay warehouse.Layout) (*bigquery.TimePartitioning, *bigquery.Clustering) {
+	var tp *bigquery.TimePartitioning
+	var cl *bigquery.Clustering
+	if lay.PartitionBy != "" {
+		tp = &bigquery.TimePartitioning{Type: bigquery.DayPartitioningType, Field: lay.PartitionBy}
+	}
+	if len(lay.ClusterBy) > 0 {
+		cl = &bigquery.Clustering{Fields: append([]string(nil), lay.ClusterBy...)}
+	}
+	return tp, cl
+}
+
 func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -120,7 +159,7 @@ func randHex(n int) string {
 func (d *Driver) merge(ctx context.Context, req warehouse.LoadRequest, format bigquery.DataFormat, schema bigquery.Schema) (warehouse.LoadResult, error) {
 	target, err := d.DescribeTable(ctx, req.Dataset, req.Table)
 	if kind(err) == errs.NotFound && schema != nil {
-		if err = d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err == nil || kind(err) == errs.Conflict {
+		if err = d.createTable(ctx, req.Dataset, req.Table, req.Schema, req.Layout); err == nil || kind(err) == errs.Conflict {
 			target, err = d.DescribeTable(ctx, req.Dataset, req.Table)
 		}
 	}
@@ -236,7 +275,7 @@ func (d *Driver) replace(ctx context.Context, req warehouse.LoadRequest, format 
 	}
 	defer drop()
 	if create {
-		if err := d.CreateTable(ctx, req.Dataset, req.Table, req.Schema); err != nil && kind(err) != errs.Conflict {
+		if err := d.createTable(ctx, req.Dataset, req.Table, req.Schema, req.Layout); err != nil && kind(err) != errs.Conflict {
 			return warehouse.LoadResult{}, err
 		}
 	}

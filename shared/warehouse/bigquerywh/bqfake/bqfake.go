@@ -200,6 +200,18 @@ func (f *Fake) TableRows(dataset, table string) (n int64, ok bool) {
 	return n, ok
 }
 
+// Table returns a copy of a table of the fake's catalog as the API keeps
+// it (its schema, time partitioning and clustering).
+func (f *Fake) Table(dataset, table string) (tb bq.Table, ok bool) {
+	f.locked(func() {
+		var t *bq.Table
+		if t, ok = f.datasets[dataset][table]; ok {
+			tb = *t
+		}
+	})
+	return tb, ok
+}
+
 // JobOrder returns the jobs and table changes in the order they ran:
 // "load <table>", "query", "create <table>", "delete <table>".
 func (f *Fake) JobOrder() []string {
@@ -609,7 +621,7 @@ func (f *Fake) runLoad(job *bq.Job, staged sources, fail func(*APIError)) {
 		if cfg.Schema == nil {
 			f.problem("CREATE_IF_NEEDED load without a schema")
 		}
-		tb = &bq.Table{TableReference: dst, Schema: cfg.Schema}
+		tb = &bq.Table{TableReference: dst, Schema: cfg.Schema, TimePartitioning: cfg.TimePartitioning, Clustering: cfg.Clustering}
 		if e := f.createTable(dst.DatasetId, tb); e != nil {
 			fail(e)
 			return
