@@ -93,7 +93,7 @@ type Dest struct {
 	// BigQuery (time partitioning by day on a DATE, TIMESTAMP or DATETIME
 	// column; clustering on up to warehouse.MaxClusterBy columns). The local DuckDB
 	// warehouse keeps them on the job and ignores them.
-	Partition *Partition `json:"partition,omitempty"`
+	Partition *TimePartition `json:"partition,omitempty"`
 	ClusterBy []string   `json:"cluster_by,omitempty"`
 }
 
@@ -108,9 +108,9 @@ type ColumnOverride struct {
 	Type   warehouse.Type `json:"type,omitempty"`
 }
 
-// Partition is a table's time partitioning: Column (a warehouse column
+// TimePartition is a table's time partitioning: Column (a warehouse column
 // name) by Granularity, "day" (the only one).
-type Partition struct {
+type TimePartition struct {
 	Column      string `json:"column"`
 	Granularity string `json:"granularity"`
 }

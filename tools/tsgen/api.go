@@ -40,7 +40,7 @@ func apiConfig() Config {
 			{"SchemaEvolution", etl.SchemaEvolution("")},
 			{"Dest", etl.Dest{}},
 			{"ColumnOverride", etl.ColumnOverride{}},
-			{"Partition", etl.Partition{}},
+			{"TimePartition", etl.TimePartition{}},
 			{"DestinationRequest", etl.DestinationRequest{}},
 			{"Destination", etl.Destination{}},
 			{"DestinationColumn", etl.DestinationColumn{}},
@@ -96,7 +96,7 @@ func apiConfig() Config {
 			{etl.Compatibility{}, "missing", "string[]"},
 			{etl.Compatibility{}, "changed", "ChangedColumn[]"},
 			{etl.DestinationColumn{}, "mode", "ColumnMode"},
-			{etl.Partition{}, "granularity", "PartitionGranularity"},
+			{etl.TimePartition{}, "granularity", "PartitionGranularity"},
 		},
 	}
 }

@@ -305,10 +305,10 @@ export interface Dest {
   /**
    * Partition and ClusterBy lay out the table when a load creates it on
    * BigQuery (time partitioning by day on a DATE, TIMESTAMP or DATETIME
-   * column; clustering on up to MaxClusterBy columns). The local DuckDB
+   * column; clustering on up to warehouse.MaxClusterBy columns). The local DuckDB
    * warehouse keeps them on the job and ignores them.
    */
-  partition?: Partition;
+  partition?: TimePartition;
   cluster_by?: string[];
 }
 
@@ -772,15 +772,6 @@ export interface NewJob {
   enabled?: boolean;
   /** SchemaEvolution is refuse (the default) or add_columns. */
   schema_evolution?: SchemaEvolution;
-}
-
-/**
- * Partition is a table's time partitioning: Column (a warehouse column
- * name) by Granularity, "day" (the only one).
- */
-export interface Partition {
-  column: string;
-  granularity: PartitionGranularity;
 }
 
 export type PartitionGranularity = 'day';
@@ -1266,6 +1257,15 @@ export interface TestResult {
    * same place.
    */
   duplicate_of?: string;
+}
+
+/**
+ * TimePartition is a table's time partitioning: Column (a warehouse column
+ * name) by Granularity, "day" (the only one).
+ */
+export interface TimePartition {
+  column: string;
+  granularity: PartitionGranularity;
 }
 
 /** Trigger says why a run started. */
