@@ -456,7 +456,10 @@ async function main() {
         await page.waitForURL(/\/etl\/jobs\/?$/);
         await page.getByTestId('job-new').click();
         await page.getByTestId('job-name').fill(jobName);
+        // The wizard: the drop folder (chosen), its files, load strategy, destination, schedule.
+        await page.getByTestId('job-next').click();
         await page.getByTestId('job-pattern').fill(`${jobName}_*.csv`);
+        for (let i = 0; i < 3; i++) await page.getByTestId('job-next').click();
         await page.getByTestId('schedule-label').waitFor();
         await page.getByTestId('schedule-type').getByText('Daily', { exact: true }).click();
         await page.getByTestId('schedule-time').fill('07:15');
@@ -504,6 +507,7 @@ async function main() {
       });
       await step('edit it to weekly, then delete it', async () => {
         await openMenu('job-edit');
+        await page.getByTestId('job-step-tab-4').click();
         await page.getByTestId('schedule-type').getByText('Weekly', { exact: true }).click();
         await page.getByTestId('schedule-day-of-week').selectOption('wed');
         await page.waitForFunction(() => /^Weekly Wed 07:15/.test(document.querySelector('[data-testid="schedule-label"]')?.textContent ?? ''));

@@ -1,3 +1,4 @@
+import type { Destination, DestinationRequest, NameCheck } from './jobWizard';
 import type {
   Connection,
   ConnectionPatch,
@@ -379,6 +380,14 @@ export class ApiClient {
   /** Forgets a database job's watermark: its next run reads from the historical start again (409 while a run is active). */
   resetWatermark(id: string): Promise<JobView> {
     return this.request('POST', `/jobs/${encodeURIComponent(id)}/reset-watermark`);
+  }
+  /** Whether `name` is free for a job (`jobId`: the job being edited, whose own name is free). */
+  checkJobName(name: string, jobId?: string, signal?: AbortSignal): Promise<NameCheck> {
+    return this.request('GET', '/jobs/name-check', { query: { name, job_id: jobId || undefined }, signal });
+  }
+  /** The columns a draft job would load into its table, with the types each may take, and how they meet an existing table. */
+  previewDestination(req: DestinationRequest, signal?: AbortSignal): Promise<Destination> {
+    return this.request('POST', '/jobs/destination', { json: req, signal });
   }
   previewSchedule(spec: ScheduleSpec, signal?: AbortSignal): Promise<SchedulePreview> {
     return this.request('POST', '/schedules/preview', { json: spec, signal });

@@ -5,6 +5,7 @@ import { FAST_POLL_MS, runPollInterval, runsPollInterval, SLOW_POLL_MS } from '.
 import { isActive } from '../lib/runs';
 import { uploadFile, type Transfer, type UploadProgress } from '../lib/upload';
 import { ApiError, type ApiClient } from './client';
+import type { DestinationRequest } from './jobWizard';
 import type { DetectRequest, NewUser, Run, ScheduleSpec, User } from './types';
 
 /**
@@ -32,8 +33,12 @@ export const keys = {
   sourceTables: (id: string, schema: string) => ['connections', id, 'tables', schema] as const,
   sourceTable: (id: string, schema: string, table: string) => ['connections', id, 'table', schema, table] as const,
   sourceFiles: (id: string, prefix: string, pattern: string) => ['connections', id, 'files', prefix, pattern] as const,
+  dropFiles: ['drop-files'] as const,
   detectFile: (id: string, req: DetectRequest) => ['connections', id, 'detect', JSON.stringify(req)] as const,
   schedulePreview: (spec: ScheduleSpec) => ['schedule-preview', JSON.stringify(spec)] as const,
+  /** Under `jobs`: a created or renamed job refreshes the checks. */
+  jobNameCheck: (name: string, jobId: string) => ['jobs', 'name-check', name, jobId] as const,
+  jobDestination: (req: DestinationRequest) => ['jobs', 'destination', JSON.stringify(req)] as const,
 };
 
 /** The latest runs the runs page lists. */
@@ -106,6 +111,8 @@ export const queries = {
       queryFn: () => api.listSourceFiles(id, prefix || undefined, pattern || undefined),
       retry: false,
     }),
+  /** The drop folder's files (a new job's file checklist). */
+  dropFiles: (api: ApiClient) => queryOptions({ queryKey: keys.dropFiles, queryFn: () => api.listFiles(), retry: false }),
   /** Schema detection of a file: read-only, so a query keyed on the file and its format options. */
   detectFile: (api: ApiClient, id: string, req: DetectRequest) =>
     queryOptions({
@@ -114,6 +121,23 @@ export const queries = {
       placeholderData: keepPreviousData,
       retry: false,
       staleTime: 60000,
+    }),
+  /** Whether a job name is free; a check already answered is not asked again for a while. */
+  jobNameCheck: (api: ApiClient, name: string, jobId = '') =>
+    queryOptions({
+      queryKey: keys.jobNameCheck(name, jobId),
+      queryFn: ({ signal }) => api.checkJobName(name, jobId, signal),
+      retry: false,
+      staleTime: 10000,
+    }),
+  /** The destination grid of a draft job: read-only, so a query keyed on the draft. */
+  jobDestination: (api: ApiClient, req: DestinationRequest) =>
+    queryOptions({
+      queryKey: keys.jobDestination(req),
+      queryFn: ({ signal }) => api.previewDestination(req, signal),
+      placeholderData: keepPreviousData,
+      retry: false,
+      staleTime: 30000,
     }),
   schedulePreview: (api: ApiClient, spec: ScheduleSpec) =>
     queryOptions({

@@ -1,13 +1,9 @@
-import { Alert, Button, Divider, Group, Modal, Radio, SegmentedControl, Stack, Switch, Text, TextInput } from '@mantine/core';
-import { IconAlertCircle } from '@tabler/icons-react';
-import { useState } from 'react';
-import { errorMessage } from '../../api/client';
-import { useJobMutation } from '../../api/queries';
-import type { DatabaseSource, FileSource, JobPatch, JobView, LoadMode, NewJob, SchemaEvolution } from '../../api/types';
-import { SchedulePicker } from '../../components/SchedulePicker';
-import { errorFor, fieldError } from '../../lib/fieldErrors';
+import { Modal } from '@mantine/core';
+import type { ColumnOverride, WizardDest, WizardJob } from '../../api/jobWizard';
+import type { DatabaseSource, FileSource, JobPatch, JobView, LoadMode, SchemaEvolution } from '../../api/types';
 import { buildSpec, draftFromSpec, type ScheduleDraft } from '../../lib/schedule';
-import { DatabaseSourceFields, FileSourceFields, readOptions, ResetWatermark, type DatabaseDraft, type FileSourceDraft } from './JobSourceStep';
+import { readOptions, type DatabaseDraft, type FileSourceDraft } from './JobSourceStep';
+import { JobWizard } from './wizard/JobWizard';
 
 /** What a run does with source columns the table does not have (the server's default is refuse). */
 export const SCHEMA_EVOLUTIONS: { value: SchemaEvolution; label: string; sentence: string }[] = [
@@ -23,7 +19,7 @@ export const SCHEMA_EVOLUTIONS: { value: SchemaEvolution; label: string; sentenc
   },
 ];
 
-/** A job as the editor holds it; `kind` says which source fields apply. */
+/** A job as the wizard holds it; `kind` says which source fields apply. */
 export interface Draft {
   kind: 'file' | 'database';
   name: string;
@@ -36,10 +32,18 @@ export interface Draft {
   schemaEvolution: SchemaEvolution;
   enabled: boolean;
   schedule: ScheduleDraft;
+  /** The destination grid's edits: only the columns whose name or type differs from the default. */
+  destColumns: ColumnOverride[];
+  /** Whether the table keeps the lineage columns (source file, load time). */
+  lineage: boolean;
+  /** The warehouse column the table is partitioned on by day ('' none). */
+  partition: string;
+  clusterBy: string[];
 }
 
 export function draftOf(job: JobView | null, kind: Draft['kind'] = 'file'): Draft {
   const db = job?.database;
+  const dest = job?.dest as WizardDest | undefined;
   return {
     kind: job ? (job.database ? 'database' : 'file') : kind,
     name: job?.name ?? '',
@@ -53,6 +57,7 @@ export function draftOf(job: JobView | null, kind: Draft['kind'] = 'file'): Draf
       delimiter: job?.file?.delimiter ?? '',
       header: job?.file?.has_header === undefined ? '' : job.file.has_header ? 'yes' : 'no',
       encoding: job?.file?.encoding ?? '',
+      sample: '',
     },
     db: {
       connectionId: db?.connection_id ?? '',
@@ -61,6 +66,7 @@ export function draftOf(job: JobView | null, kind: Draft['kind'] = 'file'): Draf
       table: db?.table ?? '',
       timestampColumn: db?.timestamp_column ?? '',
       historicalStart: db?.historical_start ? db.historical_start.slice(0, 10) : '',
+      backfill: job ? (db?.historical_start ? 'date' : 'all') : '30',
       lookbackMinutes: db?.lookback_minutes ? String(db.lookback_minutes) : '',
     },
     dataset: job?.dest.dataset ?? 'raw_data',
@@ -70,6 +76,10 @@ export function draftOf(job: JobView | null, kind: Draft['kind'] = 'file'): Draf
     schemaEvolution: job?.schema_evolution || 'refuse',
     enabled: job?.enabled ?? true,
     schedule: draftFromSpec(job?.schedule?.spec),
+    destColumns: dest?.columns ?? [],
+    lineage: dest?.lineage ?? true,
+    partition: dest?.partition?.column ?? '',
+    clusterBy: dest?.cluster_by ?? [],
   };
 }
 
@@ -80,7 +90,10 @@ const splitKeys = (s: string) =>
     .filter(Boolean);
 
 /** A latest-file job replaces its table with the newest file: its load mode is always truncate. */
-const loadModeOf = (d: Draft): LoadMode => (d.kind === 'file' && d.file.connectionId && d.file.mode === 'latest' ? 'truncate' : d.loadMode);
+export const loadModeOf = (d: Draft): LoadMode => (d.kind === 'file' && d.file.connectionId && d.file.mode === 'latest' ? 'truncate' : d.loadMode);
+
+/** Whether the draft reads a file connection in latest-only mode. */
+export const isLatestOnly = (d: Draft) => d.kind === 'file' && !!d.file.connectionId && d.file.mode === 'latest';
 
 function fileSourceOf(d: Draft): FileSource {
   const f = d.file;
@@ -95,31 +108,57 @@ function fileSourceOf(d: Draft): FileSource {
   };
 }
 
+/** The UTC date `days` days before `now`, as YYYY-MM-DD. */
+export function daysBefore(now: Date, days: number): string {
+  return new Date(now.getTime() - days * 86400000).toISOString().slice(0, 10);
+}
+
+/** Where the first run starts: a backfill preset (days before now), a chosen date, or '' for all rows. */
+function historicalStartOf(db: DatabaseDraft, now: Date): string {
+  if (db.backfill === 'all') return '';
+  if (db.backfill === 'date') return db.historicalStart;
+  return daysBefore(now, Number(db.backfill));
+}
+
 /** The database source of a draft; the lookback applies to merge jobs with a timestamp column only. */
-function databaseSourceOf(d: Draft): DatabaseSource {
+function databaseSourceOf(d: Draft, now: Date): DatabaseSource {
   const db = d.db;
   const ts = db.timestampColumn.trim();
+  const start = ts ? historicalStartOf(db, now) : '';
   return {
     connection_id: db.connectionId,
     ...(db.schema ? { schema: db.schema } : {}),
     table: db.table,
     ...(ts ? { timestamp_column: ts } : {}),
-    ...(ts && db.historicalStart ? { historical_start: `${db.historicalStart}T00:00:00Z` } : {}),
+    ...(start ? { historical_start: `${start}T00:00:00Z` } : {}),
     ...(ts && loadModeOf(d) === 'merge' && db.lookbackMinutes.trim() !== '' ? { lookback_minutes: Number(db.lookbackMinutes) } : {}),
   };
 }
 
-/** The body of POST /api/jobs for a draft. */
-export function newJobBody(d: Draft): NewJob {
+/** The destination of a draft: the table and, when set, the grid's edits, lineage, partitioning and clustering. */
+function destOf(d: Draft): WizardDest {
+  return {
+    dataset: d.dataset.trim(),
+    table: d.table.trim(),
+    ...(d.destColumns.length ? { columns: d.destColumns } : {}),
+    ...(d.lineage ? {} : { lineage: false }),
+    ...(d.partition ? { partition: { column: d.partition, granularity: 'day' as const } } : {}),
+    ...(d.clusterBy.length ? { cluster_by: d.clusterBy } : {}),
+  };
+}
+
+/** The body of POST /api/jobs for a draft (empty dataset and table: the server's defaults). */
+export function newJobBody(d: Draft, now = new Date()): WizardJob {
   const mode = loadModeOf(d);
-  const source: Pick<NewJob, 'file' | 'database' | 'source_type'> =
+  const source: Pick<WizardJob, 'file' | 'database' | 'source_type'> =
     d.kind === 'database'
-      ? { source_type: d.db.sourceType || 'database', file: { prefix: '', pattern: '' }, database: databaseSourceOf(d) }
+      ? { source_type: d.db.sourceType || 'database', file: { prefix: '', pattern: '' }, database: databaseSourceOf(d, now) }
       : { file: fileSourceOf(d) };
+  const { dataset, table, ...extra } = destOf(d);
   return {
     name: d.name.trim(),
     ...source,
-    dest: { dataset: d.dataset.trim() || undefined, table: d.table.trim() || undefined },
+    dest: { dataset: dataset || undefined, table: table || undefined, ...extra } as WizardDest,
     load_mode: mode,
     ...(mode === 'merge' ? { merge_keys: splitKeys(d.mergeKeys) } : {}),
     schema_evolution: d.schemaEvolution,
@@ -128,16 +167,18 @@ export function newJobBody(d: Draft): NewJob {
   };
 }
 
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
 /** The body of PATCH /api/jobs/{id}: only what changed. */
-export function jobPatchBody(job: JobView, d: Draft): JobPatch {
+export function jobPatchBody(job: JobView, d: Draft, now = new Date()): JobPatch {
   const before = draftOf(job);
-  const p: JobPatch = {};
+  const p: Omit<JobPatch, 'dest'> & { dest?: WizardDest } = {};
   const mode = loadModeOf(d);
   if (d.name.trim() !== before.name) p.name = d.name.trim();
   if (d.kind === 'file' && d.file.pattern.trim() !== before.file.pattern) p.pattern = d.file.pattern.trim();
-  if (d.kind === 'database' && JSON.stringify(databaseSourceOf(d)) !== JSON.stringify(databaseSourceOf(before))) p.database = databaseSourceOf(d);
-  if (JSON.stringify(buildSpec(d.schedule)) !== JSON.stringify(buildSpec(before.schedule))) p.schedule = buildSpec(d.schedule);
-  if (d.dataset.trim() !== before.dataset || d.table.trim() !== before.table) p.dest = { dataset: d.dataset.trim(), table: d.table.trim() };
+  if (d.kind === 'database' && !same(databaseSourceOf(d, now), databaseSourceOf(before, now))) p.database = databaseSourceOf(d, now);
+  if (!same(buildSpec(d.schedule), buildSpec(before.schedule))) p.schedule = buildSpec(d.schedule);
+  if (!same(destOf(d), destOf(before))) p.dest = destOf(d);
   if (mode !== before.loadMode) p.load_mode = mode;
   if (mode === 'merge' && d.mergeKeys !== before.mergeKeys) p.merge_keys = splitKeys(d.mergeKeys);
   if (mode !== 'merge' && before.loadMode === 'merge') p.merge_keys = [];
@@ -145,177 +186,11 @@ export function jobPatchBody(job: JobView, d: Draft): JobPatch {
   return p;
 }
 
-const FIELDS = ['name', 'file.format', 'dest.dataset', 'dest.table', 'dataset', 'table', 'load_mode', 'merge_keys', 'schema_evolution'];
-const FILE_FIELDS = ['file.connection_id', 'file.prefix', 'file.pattern', 'pattern', 'file.subfolders', 'file.mode'];
-const DATABASE_FIELDS = ['source_type', 'database.connection_id', 'database.schema', 'database.table', 'database.timestamp_column', 'database.historical_start', 'database.lookback_minutes'];
-
-/** Whether the form shows an error about `field` under that field (otherwise it is shown on top). */
-function shownAtField(field: string, kind: Draft['kind']): boolean {
-  return FIELDS.includes(field) || field.startsWith('schedule.') || (kind === 'file' ? FILE_FIELDS : DATABASE_FIELDS).includes(field);
-}
-
-/** Creates a job (job null: a file or a database job) or edits one, in a modal. */
+/** Creates a job (job null: a file or a database job) or edits one, in the 5-step wizard. */
 export function JobEditor({ job, opened, onClose }: { job: JobView | null; opened: boolean; onClose: () => void }) {
   return (
-    <Modal opened={opened} onClose={onClose} title={job ? `Edit ${job.name}` : 'New job'} size="lg" data-testid="job-editor">
-      {opened && <JobForm key={job?.id ?? 'new'} job={job} onDone={onClose} />}
+    <Modal opened={opened} onClose={onClose} title={job ? `Edit ${job.name}` : 'New job'} size="80rem" data-testid="job-editor">
+      {opened && <JobWizard key={job?.id ?? 'new'} job={job} onDone={onClose} />}
     </Modal>
-  );
-}
-
-function JobForm({ job, onDone }: { job: JobView | null; onDone: () => void }) {
-  const [d, setD] = useState<Draft>(() => draftOf(job));
-  const save = useJobMutation<Draft>((api, v) => (job ? api.updateJob(job.id, jobPatchBody(job, v)) : api.createJob(newJobBody(v))));
-  const update = (f: (old: Draft) => Draft) => {
-    setD(f);
-    if (save.isError) save.reset();
-  };
-  const set = (p: Partial<Draft>) => update((old) => ({ ...old, ...p }));
-  const err = save.error;
-  const destLocked = !!job?.last_run;
-  const latestOnly = d.kind === 'file' && !!d.file.connectionId && d.file.mode === 'latest';
-  const fe = fieldError(err);
-  const generalError = err && (!fe || !shownAtField(fe.field, d.kind));
-
-  return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        save.mutate(d, { onSuccess: onDone });
-      }}
-    >
-      <Stack gap="md">
-        {generalError && (
-          <Alert color="red" icon={<IconAlertCircle size={18} />} data-testid="job-editor-error">
-            {errorMessage(err)}
-          </Alert>
-        )}
-        <TextInput
-          label="Name"
-          required
-          maxLength={100}
-          value={d.name}
-          onChange={(e) => set({ name: e.currentTarget.value })}
-          error={errorFor(err, 'name')}
-          data-testid="job-name"
-        />
-        {!job && (
-          <SegmentedControl
-            data={[
-              { value: 'file', label: 'Files' },
-              { value: 'database', label: 'Database table' },
-            ]}
-            value={d.kind}
-            onChange={(v) => set({ kind: v as Draft['kind'] })}
-            data-testid="job-kind"
-          />
-        )}
-        {d.kind === 'file' ? (
-          <FileSourceFields value={d.file} set={(f) => update((old) => ({ ...old, file: { ...old.file, ...f } }))} err={err} fixed={!!job} />
-        ) : (
-          <>
-            <DatabaseSourceFields value={d.db} set={(db) => update((old) => ({ ...old, db: { ...old.db, ...db } }))} err={err} fixed={destLocked} merge={loadModeOf(d) === 'merge'} />
-            {job?.database?.timestamp_column && <ResetWatermark job={job} />}
-          </>
-        )}
-        <Divider label="Destination" labelPosition="left" />
-        {destLocked && (
-          <Text size="xs" c="dimmed">
-            The destination and load mode are fixed once the job has run.
-          </Text>
-        )}
-        <Group grow align="flex-start">
-          <TextInput
-            label="Dataset"
-            value={d.dataset}
-            disabled={destLocked}
-            onChange={(e) => set({ dataset: e.currentTarget.value })}
-            error={errorFor(err, 'dest.dataset', 'dataset')}
-            classNames={{ input: 'mono' }}
-            data-testid="job-dataset"
-          />
-          <TextInput
-            label="Table"
-            placeholder={job ? '' : 'From the job name'}
-            value={d.table}
-            disabled={destLocked}
-            onChange={(e) => set({ table: e.currentTarget.value })}
-            error={errorFor(err, 'dest.table', 'table')}
-            classNames={{ input: 'mono' }}
-            data-testid="job-table"
-          />
-        </Group>
-        <Stack gap={4}>
-          <Text size="sm" fw={500}>
-            Load mode
-          </Text>
-          <SegmentedControl
-            disabled={destLocked || latestOnly}
-            data={[
-              { value: 'append', label: 'Append' },
-              { value: 'truncate', label: 'Replace' },
-              { value: 'merge', label: 'Merge' },
-            ]}
-            value={loadModeOf(d)}
-            onChange={(v) => set({ loadMode: v as LoadMode })}
-            data-testid="job-load-mode"
-          />
-          {latestOnly && (
-            <Text size="xs" c="dimmed" data-testid="job-load-mode-latest">
-              Latest file only: the newest file replaces the table.
-            </Text>
-          )}
-          {errorFor(err, 'load_mode') && (
-            <Text size="xs" c="red">
-              {errorFor(err, 'load_mode')}
-            </Text>
-          )}
-        </Stack>
-        {loadModeOf(d) === 'merge' && (
-          <TextInput
-            label="Merge keys"
-            description={d.kind === 'database' ? 'Columns that identify a row, separated by commas; empty: the table’s primary key' : 'Columns that identify a row, separated by commas'}
-            placeholder="invoice_no, stock_code"
-            disabled={destLocked}
-            value={d.mergeKeys}
-            onChange={(e) => set({ mergeKeys: e.currentTarget.value })}
-            error={errorFor(err, 'merge_keys')}
-            classNames={{ input: 'mono' }}
-            data-testid="job-merge-keys"
-          />
-        )}
-        <Radio.Group
-          label="New source columns"
-          value={d.schemaEvolution}
-          onChange={(v) => set({ schemaEvolution: v as SchemaEvolution })}
-          error={errorFor(err, 'schema_evolution')}
-          data-testid="job-schema-evolution"
-        >
-          <Stack gap="xs" mt={6}>
-            {SCHEMA_EVOLUTIONS.map((o) => (
-              <Radio key={o.value} value={o.value} label={o.label} description={o.sentence} data-testid={`schema-evolution-${o.value}`} />
-            ))}
-          </Stack>
-        </Radio.Group>
-        <Divider label="Schedule" labelPosition="left" />
-        <SchedulePicker value={d.schedule} onChange={(schedule) => set({ schedule })} serverError={fe?.field.startsWith('schedule.') ? err : undefined} />
-        {!job && (
-          <Switch
-            label="Enabled"
-            description="A disabled job neither runs on schedule nor on dropped files"
-            checked={d.enabled}
-            onChange={(e) => set({ enabled: e.currentTarget.checked })}
-          />
-        )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending} data-testid="job-save">
-            {job ? 'Save changes' : 'Create job'}
-          </Button>
-        </Group>
-      </Stack>
-    </form>
   );
 }

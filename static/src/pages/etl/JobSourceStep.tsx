@@ -1,12 +1,13 @@
-import { Alert, Badge, Button, Group, Modal, NativeSelect, Radio, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, NativeSelect, Paper, Radio, Stack, Switch, Text, TextInput, ThemeIcon } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
-import { IconAlertCircle } from '@tabler/icons-react';
+import { IconAlertCircle, IconCheck, IconMinus } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import { useApi } from '../../auth/AuthProvider';
 import { errorMessage } from '../../api/client';
 import { queries, useConnections, useJobMutation } from '../../api/queries';
-import type { Connection, DetectedColumn, DetectRequest, FileMode, JobView } from '../../api/types';
+import type { Connection, DetectedColumn, DetectRequest, FileMode, JobView, SourceColumn } from '../../api/types';
+import { formatBytes, formatDateTime } from '../../lib/format';
 import { DataTable, type DataColumn } from '../../components/DataTable';
 import { errorFor } from '../../lib/fieldErrors';
 import { DATABASE_WORDS, typeSpec } from '../connections/connectionTypes';
@@ -24,6 +25,8 @@ export interface FileSourceDraft {
   delimiter: string;
   header: '' | 'yes' | 'no';
   encoding: string;
+  /** The file (its full key, or a drop folder file's name) detection and the destination grid read; '' the newest match. */
+  sample: string;
 }
 
 /** The read options of a draft as the API names them: `has_header` on a job, `header` on a detection. */
@@ -43,10 +46,14 @@ export interface DatabaseDraft {
   schema: string;
   table: string;
   timestampColumn: string;
-  /** YYYY-MM-DD or ''. */
+  /** YYYY-MM-DD or '' (used when backfill is 'date'). */
   historicalStart: string;
+  /** Where the first run starts: the last 30, 60 or 90 days, all rows, or historicalStart. */
+  backfill: Backfill;
   lookbackMinutes: string;
 }
+
+export type Backfill = '30' | '60' | '90' | 'all' | 'date';
 
 export const FILE_MODES: { value: FileMode; label: string; sentence: string }[] = [
   {
@@ -69,27 +76,16 @@ const FORMATS = [
   { value: 'parquet', label: 'Parquet' },
 ];
 
-const isBucket = (c: Connection) => typeSpec(c.type).kind === 'bucket';
+export const isBucket = (c: Connection) => typeSpec(c.type).kind === 'bucket';
 
 type Set<T> = (p: Partial<T>) => void;
 
-/** "Where the files are": the drop folder or a bucket connection, its folder, subfolders and mode. */
+/** Step 2 of a file job: the folder, pattern, format, subfolders and mode, the files they select and schema detection. */
 export function FileSourceFields({ value: f, set, err, fixed }: { value: FileSourceDraft; set: Set<FileSourceDraft>; err: unknown; fixed: boolean }) {
   const conns = useConnections();
-  const buckets = (conns.data ?? []).filter(isBucket);
-  const conn = buckets.find((c) => c.id === f.connectionId);
+  const conn = (conns.data ?? []).filter(isBucket).find((c) => c.id === f.connectionId);
   return (
     <Stack gap="sm">
-      <NativeSelect
-        label="Where the files are"
-        disabled={fixed}
-        data={[{ value: '', label: 'The drop folder (files uploaded or dropped here)' }, ...buckets.map((c) => ({ value: c.id, label: `${c.name} (${typeSpec(c.type).label})` }))]}
-        value={f.connectionId}
-        onChange={(e) => set({ connectionId: e.currentTarget.value, ...(e.currentTarget.value ? {} : { subfolders: false, mode: 'all' as FileMode }) })}
-        error={errorFor(err, 'file.connection_id')}
-        description={f.connectionId ? 'Scheduled runs list the bucket and load what is new' : 'A new file here starts a run at once'}
-        data-testid="job-connection"
-      />
       <Group grow align="flex-start">
         <TextInput
           label="Folder (prefix)"
@@ -141,9 +137,10 @@ export function FileSourceFields({ value: f, set, err, fixed }: { value: FileSou
               ))}
             </Stack>
           </Radio.Group>
-          <DetectSchema conn={conn} source={f} set={set} fixed={fixed} />
         </>
       )}
+      <MatchingFiles conn={conn} source={f} set={set} />
+      {conn && <DetectSchema conn={conn} source={f} set={set} fixed={fixed} />}
     </Stack>
   );
 }
@@ -178,18 +175,119 @@ const DETECTED_COLUMNS: DataColumn<DetectedColumn>[] = [
   { key: 'samples', header: 'Samples', cell: (c) => (c.samples ?? []).join(', ') },
 ];
 
+/** A glob on a file name as the API reads it: `*` and `?` within one name, `[...]` a class. */
+export function globMatch(pattern: string, name: string): boolean {
+  if (!pattern) return true;
+  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  try {
+    return new RegExp(`^${re}$`).test(name);
+  } catch {
+    return false;
+  }
+}
+
+/** A file a job would claim: its key (bucket) or name (drop folder), as the API names it for a sample. */
+export interface MatchedFile {
+  key: string;
+  /** The name below the connection's prefix (what detection and the destination grid read). */
+  object: string;
+  size: number;
+  modified: string;
+}
+
+/**
+ * The files the folder and pattern select, newest first: a bucket connection's listing (asked once
+ * typing pauses), or the drop folder's files matched here.
+ */
+export function useMatchingFiles(conn: Connection | undefined, f: FileSourceDraft) {
+  const api = useApi();
+  const [prefix] = useDebouncedValue(f.prefix.trim(), 300);
+  const [pattern] = useDebouncedValue(f.pattern.trim(), 300);
+  const listed = useQuery({ ...queries.sourceFiles(api, conn?.id ?? '', prefix, pattern), enabled: !!conn });
+  const drops = useQuery({ ...queries.dropFiles(api), enabled: !conn });
+  if (conn) {
+    const base = conn.prefix ?? '';
+    const files: MatchedFile[] = (listed.data ?? []).map((x) => ({ key: x.key, object: x.key.startsWith(base) ? x.key.slice(base.length) : x.key, size: x.size, modified: x.last_modified }));
+    return { files, isLoading: listed.isLoading, error: listed.error };
+  }
+  const files: MatchedFile[] = (drops.data ?? [])
+    .filter((x) => x.name.startsWith(prefix) && !x.name.slice(prefix.length).includes('/') && globMatch(pattern, x.name.slice(prefix.length)))
+    .sort((a, b) => Date.parse(b.modified) - Date.parse(a.modified))
+    .map((x) => ({ key: x.name, object: x.name, size: x.size, modified: x.modified }));
+  return { files, isLoading: drops.isLoading, error: drops.error };
+}
+
+/** The checklist of the files the pattern selects; in latest-only mode, the one the next run loads. */
+function MatchingFiles({ conn, source: f, set }: { conn: Connection | undefined; source: FileSourceDraft; set: Set<FileSourceDraft> }) {
+  const { files, isLoading, error } = useMatchingFiles(conn, f);
+  const latest = !!conn && f.mode === 'latest';
+  const shown = files.slice(0, 20);
+  return (
+    <Stack gap={6} data-testid="job-files" data-count={files.length}>
+      <Text size="sm" fw={500}>
+        Files the pattern selects {files.length > 0 && <Badge variant="light">{files.length}</Badge>}
+      </Text>
+      {error ? (
+        <Alert color="red" icon={<IconAlertCircle size={18} />}>
+          {errorMessage(error)}
+        </Alert>
+      ) : isLoading ? (
+        <Text size="sm" c="dimmed">
+          Listing files…
+        </Text>
+      ) : files.length === 0 ? (
+        <Text size="sm" c="dimmed" data-testid="job-files-empty">
+          {f.pattern.trim() ? 'No file matches yet: runs load the matching files once they are there.' : 'Type a pattern to see the files it selects.'}
+        </Text>
+      ) : (
+        <Paper withBorder radius="md" p={0}>
+          <Stack gap={0}>
+            {shown.map((x, i) => {
+              const skipped = latest && i > 0;
+              return (
+                <Group key={x.key} gap="sm" px="sm" py={6} wrap="nowrap" className="file-check-row" data-testid="job-file" data-key={x.key} data-skipped={skipped}>
+                  <ThemeIcon size="sm" radius="xl" variant="light" color={skipped ? 'gray' : 'teal'}>
+                    {skipped ? <IconMinus size={12} /> : <IconCheck size={12} />}
+                  </ThemeIcon>
+                  <Text size="sm" className="mono" c={skipped ? 'dimmed' : undefined} style={{ flex: 1 }} truncate>
+                    {x.key}
+                  </Text>
+                  {latest && i === 0 && (
+                    <Badge size="xs" variant="light" color="teal">
+                      newest: the next run loads it
+                    </Badge>
+                  )}
+                  <Text size="xs" c="dimmed">
+                    {formatBytes(x.size)} · {formatDateTime(x.modified)}
+                  </Text>
+                  <Button size="compact-xs" variant={f.sample === x.key ? 'light' : 'subtle'} onClick={() => set({ sample: x.key })} data-testid="job-file-sample">
+                    {f.sample === x.key ? 'Sampled' : 'Sample'}
+                  </Button>
+                </Group>
+              );
+            })}
+          </Stack>
+        </Paper>
+      )}
+      {files.length > shown.length && (
+        <Text size="xs" c="dimmed">
+          And {files.length - shown.length} more.
+        </Text>
+      )}
+    </Stack>
+  );
+}
+
 /** Detects the schema of a chosen file of the connection and shows its columns and first rows. */
 function DetectSchema({ conn, source: f, set, fixed }: { conn: Connection; source: FileSourceDraft; set: Set<FileSourceDraft>; fixed: boolean }) {
   const api = useApi();
-  const [file, setFile] = useState('');
   const [active, setActive] = useState(false);
-  // The bucket is listed once typing pauses, not on every key.
-  const [prefix] = useDebouncedValue(f.prefix.trim(), 300);
-  const [pattern] = useDebouncedValue(f.pattern.trim(), 300);
-  const files = useQuery(queries.sourceFiles(api, conn.id, prefix, pattern));
+  const { files: matched, isLoading, error: listError } = useMatchingFiles(conn, f);
+  const file = f.sample;
+  const chosen = matched.find((x) => x.key === file);
   const base = conn.prefix ?? '';
   const req: DetectRequest = {
-    name: file.startsWith(base) ? file.slice(base.length) : file,
+    name: chosen?.object ?? (file.startsWith(base) ? file.slice(base.length) : file),
     // The format select offers only the formats the API reads ('' detects).
     ...(f.format ? { format: f.format as DetectRequest['format'] } : {}),
     ...readOptions(f),
@@ -202,13 +300,13 @@ function DetectSchema({ conn, source: f, set, fixed }: { conn: Connection; sourc
       <Group align="flex-end" grow>
         <NativeSelect
           label="A file to detect the schema of"
-          data={[{ value: '', label: files.isLoading ? 'Listing files…' : files.data?.length ? 'Choose a file' : 'No matching file' }, ...(files.data ?? []).map((x) => ({ value: x.key, label: x.key }))]}
+          data={[{ value: '', label: isLoading ? 'Listing files…' : matched.length ? 'Choose a file' : 'No matching file' }, ...matched.map((x) => ({ value: x.key, label: x.key }))]}
           value={file}
           onChange={(e) => {
-            setFile(e.currentTarget.value);
+            set({ sample: e.currentTarget.value });
             setActive(false);
           }}
-          error={files.error ? errorMessage(files.error) : undefined}
+          error={listError ? errorMessage(listError) : undefined}
           data-testid="detect-file"
         />
         <Button variant="light" disabled={!file} loading={detect.isFetching} onClick={() => setActive(true)} data-testid="detect-run" style={{ flexGrow: 0 }}>
@@ -266,34 +364,26 @@ function DetectSchema({ conn, source: f, set, fixed }: { conn: Connection; sourc
   );
 }
 
-/** A database job's source: connection, schema, table, timestamp column and its window. */
-export function DatabaseSourceFields({
-  value: db,
-  set,
-  err,
-  fixed,
-  merge,
-}: {
-  value: DatabaseDraft;
-  set: Set<DatabaseDraft>;
-  err: unknown;
-  fixed: boolean;
-  merge: boolean;
-}) {
+/** The connection of a database draft, its discovery words and its schema as discovery names it. */
+export function useDatabaseSource(db: DatabaseDraft) {
   const api = useApi();
   const conns = useConnections();
-  const sources = (conns.data ?? []).filter((c) => !isBucket(c));
+  const conn = (conns.data ?? []).find((c) => c.id === db.connectionId && !isBucket(c));
   const on = db.connectionId !== '';
-  const conn = sources.find((c) => c.id === db.connectionId);
-  const spec = conn ? typeSpec(conn.type) : undefined;
-  const words = spec?.words ?? DATABASE_WORDS;
   const schemas = useQuery({ ...queries.sourceSchemas(api, db.connectionId), enabled: on });
   // Discovery names the schema: the chosen one, else the connection's, else the first listed.
   const schema = db.schema || (conn?.schema && schemas.data?.includes(conn.schema) ? conn.schema : schemas.data?.[0]) || '';
-  const tables = useQuery({ ...queries.sourceTables(api, db.connectionId, schema), enabled: on && schemas.isFetched });
   const meta = useQuery({ ...queries.sourceTable(api, db.connectionId, schema, db.table), enabled: on && schema !== '' && db.table !== '' });
-  const rec = meta.data?.recommended;
-  const recommended = rec?.timestamp_column ?? '';
+  const words = (conn ? typeSpec(conn.type).words : undefined) ?? DATABASE_WORDS;
+  return { conn, on, schemas, schema, meta, words };
+}
+
+/** Step 2 of a database job: schema and table, with the table's columns and row count. */
+export function DatabaseSourceFields({ value: db, set, err, fixed }: { value: DatabaseDraft; set: Set<DatabaseDraft>; err: unknown; fixed: boolean }) {
+  const api = useApi();
+  const { on, schemas, schema, meta, words } = useDatabaseSource(db);
+  const tables = useQuery({ ...queries.sourceTables(api, db.connectionId, schema), enabled: on && schemas.isFetched });
+  const recommended = meta.data?.recommended?.timestamp_column ?? '';
   // The recommended column is pre-filled when the user picks a table (never on opening a saved job).
   const [prefill, setPrefill] = useState(false);
   useEffect(() => {
@@ -302,22 +392,9 @@ export function DatabaseSourceFields({
     if (recommended) set({ timestampColumn: recommended });
   }, [prefill, meta.data, recommended, set]);
   const dbErr = (f: string) => errorFor(err, `database.${f}`);
+  const cols = meta.data?.columns ?? [];
   return (
     <Stack gap="sm">
-      <NativeSelect
-        label="Connection"
-        required
-        disabled={fixed}
-        data={[{ value: '', label: sources.length ? 'Choose a connection' : 'No database connection yet' }, ...sources.map((c) => ({ value: c.id, label: `${c.name} (${typeSpec(c.type).label})` }))]}
-        value={db.connectionId}
-        onChange={(e) => {
-          const c = sources.find((x) => x.id === e.currentTarget.value);
-          set({ connectionId: c?.id ?? '', sourceType: c?.type ?? '', schema: '', table: '', timestampColumn: '' });
-        }}
-        error={dbErr('connection_id') ?? errorFor(err, 'source_type')}
-        description={spec?.notice}
-        data-testid="job-db-connection"
-      />
       <Group grow align="flex-start">
         <NativeSelect
           label={words.schema}
@@ -325,7 +402,7 @@ export function DatabaseSourceFields({
           data={(schemas.data?.length ? schemas.data : [schema]).map((s) => ({ value: s, label: s || 'Default' }))}
           value={schema}
           onChange={(e) => set({ schema: e.currentTarget.value, table: '', timestampColumn: '' })}
-          error={dbErr('schema')}
+          error={dbErr('schema') ?? (schemas.error ? errorMessage(schemas.error) : undefined)}
           data-testid="job-db-schema"
         />
         <NativeSelect
@@ -346,49 +423,30 @@ export function DatabaseSourceFields({
           data-testid="job-db-table"
         />
       </Group>
-      <NativeSelect
-        label="Timestamp column"
-        disabled={fixed}
-        description={rec?.timestamp_reason ? `Recommended: ${rec.timestamp_column || 'none'}. ${rec.timestamp_reason}` : 'Rows at or after the last run’s highest value are read; none reads the whole table each run'}
-        data={[
-          { value: '', label: 'None (the whole table each run)' },
-          ...(meta.data?.columns ?? []).map((c) => ({ value: c.original_name || c.name, label: `${c.original_name || c.name} (${c.source_type})` })),
-          ...(db.timestampColumn && !meta.data?.columns?.some((c) => (c.original_name || c.name) === db.timestampColumn) ? [{ value: db.timestampColumn, label: db.timestampColumn }] : []),
-        ]}
-        value={db.timestampColumn}
-        onChange={(e) => set({ timestampColumn: e.currentTarget.value })}
-        error={dbErr('timestamp_column')}
-        data-testid="job-db-timestamp"
-      />
-      {db.timestampColumn && (
-        <Group grow align="flex-start">
-          <TextInput
-            type="date"
-            label="Historical start"
-            description="Where the first run starts; empty for the whole table"
-            disabled={fixed}
-            value={db.historicalStart}
-            onChange={(e) => set({ historicalStart: e.currentTarget.value })}
-            error={dbErr('historical_start')}
-            data-testid="job-db-historical-start"
-          />
-          {merge && (
-            <TextInput
-              type="number"
-              min={0}
-              label="Lookback (minutes)"
-              description="Each run re-reads this many minutes below the watermark, for rows committed late"
-              value={db.lookbackMinutes}
-              onChange={(e) => set({ lookbackMinutes: e.currentTarget.value })}
-              error={dbErr('lookback_minutes')}
-              data-testid="job-db-lookback"
-            />
-          )}
-        </Group>
+      {meta.error && (
+        <Alert color="red" icon={<IconAlertCircle size={18} />}>
+          {errorMessage(meta.error)}
+        </Alert>
+      )}
+      {db.table && meta.data && (
+        <Stack gap={6} data-testid="job-db-columns" data-rows={meta.data.total_rows}>
+          <Text size="sm" c="dimmed">
+            {cols.length} columns · {meta.data.rows_exact ? '' : 'about '}
+            {meta.data.total_rows.toLocaleString()} {words.rows}
+          </Text>
+          <DataTable columns={SOURCE_COLUMNS} rows={cols} rowKey={(c) => c.original_name || c.name} testId="job-db-column-list" rowProps={(c) => ({ 'data-testid': 'job-db-column', 'data-name': c.original_name || c.name })} />
+        </Stack>
       )}
     </Stack>
   );
 }
+
+const SOURCE_COLUMNS: DataColumn<SourceColumn>[] = [
+  { key: 'name', header: 'Column', cell: (c) => <span className="mono">{c.original_name || c.name}</span> },
+  { key: 'source_type', header: 'Source type', cell: (c) => <span className="mono">{c.source_type}</span> },
+  { key: 'type', header: 'Warehouse type', cell: (c) => c.type },
+  { key: 'samples', header: 'Samples', cell: (c) => (c.samples ?? []).slice(0, 3).join(', ') },
+];
 
 /** "Reset watermark" on an incremental database job, behind a confirmation that says what follows. */
 export function ResetWatermark({ job }: { job: JobView }) {

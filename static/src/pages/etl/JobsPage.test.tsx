@@ -123,19 +123,26 @@ describe('JobsPage', () => {
     renderApp({ path: '/etl/jobs', session: session('editor'), fetch });
     await userEvent.click(await screen.findByTestId('job-new'));
     await userEvent.type(await screen.findByTestId('job-name'), 'Orders');
-    await userEvent.type(screen.getByTestId('job-pattern'), 'a/b.csv');
-    await userEvent.click(screen.getByText('Weekly'));
+    // The wizard: the drop folder is chosen; files; load strategy; destination; schedule.
+    await userEvent.click(screen.getByTestId('job-next'));
+    await userEvent.type(await screen.findByTestId('job-pattern'), 'a/b.csv');
+    await userEvent.click(screen.getByTestId('job-next'));
+    expect(await screen.findByTestId('schema-evolution-refuse')).toBeChecked(); // the safer default
+    await userEvent.click(screen.getByTestId('schema-evolution-add_columns'));
+    await userEvent.click(screen.getByTestId('job-next'));
+    await userEvent.click(await screen.findByTestId('job-next'));
+    await userEvent.click(await screen.findByText('Weekly'));
     fireEvent.change(screen.getByTestId('schedule-day-of-week'), { target: { value: 'wed' } });
     fireEvent.change(screen.getByTestId('schedule-time'), { target: { value: '07:15' } });
-    expect(screen.getByTestId('schema-evolution-refuse')).toBeChecked(); // the safer default
-    await userEvent.click(screen.getByTestId('schema-evolution-add_columns'));
     await userEvent.click(screen.getByTestId('job-save'));
+    // The error is about the pattern: the wizard goes back to the files step and shows it there.
     expect(await screen.findByText(/must match a file name, not a path/)).toBeInTheDocument();
     expect(screen.getByTestId('job-pattern')).toHaveAttribute('aria-invalid', 'true');
     const pattern = screen.getByTestId('job-pattern');
     await userEvent.clear(pattern);
     await userEvent.type(pattern, 'orders_*.csv');
-    await userEvent.click(screen.getByTestId('job-save'));
+    await userEvent.click(screen.getByTestId('job-step-tab-4'));
+    await userEvent.click(await screen.findByTestId('job-save'));
     await waitFor(() => expect(screen.queryByTestId('job-save')).toBeNull());
     const body = JSON.parse(String(calls.filter((c) => c.method === 'POST' && c.path === '/api/jobs').at(-1)?.body));
     expect(body).toEqual({
@@ -159,6 +166,7 @@ describe('JobsPage', () => {
     const row = (await screen.findAllByTestId('job-row'))[0];
     await userEvent.click(within(row).getByTestId('job-menu'));
     await userEvent.click(await screen.findByTestId('job-edit'));
+    await userEvent.click(await screen.findByTestId('job-step-tab-2'));
     const group = await screen.findByTestId('job-schema-evolution');
     expect(group).toHaveTextContent('fails its run and loads nothing');
     expect(group).toHaveTextContent('added to the table as nullable columns');
