@@ -533,7 +533,7 @@ func TestWatcherDebounceUnderChurn(t *testing.T) {
 		}
 	}
 	for i := 0; i < 2000; i++ {
-		w.debounce(context.Background(), files[i%2])
+		w.debounce(context.Background(), files[i%2], w.quiet)
 		if i%50 == 0 {
 			time.Sleep(time.Millisecond)
 		}

@@ -20,13 +20,17 @@ import (
 	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/platform"
 	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/fsnotify/fsnotify"
 )
 
 // dropWatcher turns files written into the local drop folders into the
 // google.cloud.storage.object.v1.finalized CloudEvents GCS would send, so
 // the local platform runs the same chain as the cloud. Drop folders follow
 // the drop URL template: <root>/<tenant><suffix>/...
+//
+// A file is announced as soon as its writer closes it or it is renamed
+// into the folder (a file written and closed is complete); a file written
+// without such an event (a writer that keeps it open while it grows, or a
+// system that does not report closes) once it has been quiet for quiet.
 type dropWatcher struct {
 	root, suffix string // e.g. /abs/var/tenants/ and /drop
 	bucketName   string // template with {tenant}
@@ -40,8 +44,10 @@ type dropWatcher struct {
 }
 
 // DefaultDropQuiet is how long a dropped file must stay unchanged before it
-// is announced (B2B_DROP_QUIET): long enough for a copy in progress to
-// show more writes, short enough not to delay a load.
+// is announced (B2B_DROP_QUIET), unless its writer closed it or it was
+// moved in whole (then it is announced at once, where the system reports
+// that: Linux): long enough for a copy in progress that keeps the file open
+// to show more writes, short enough not to delay a load.
 const DefaultDropQuiet = 250 * time.Millisecond
 
 // dropQuietFromEnv reads B2B_DROP_QUIET (a Go duration from 10ms to 1m).
@@ -81,64 +87,82 @@ func newDropWatcher(dropURL, bucketName string, pub events.Publisher, log *slog.
 // start (the ledger makes that harmless), so drops made while the platform
 // was down are loaded too.
 func (w *dropWatcher) run(ctx context.Context) error {
-	if err := os.MkdirAll(w.root, 0o755); err != nil {
-		return fmt.Errorf("watcher: %w", err)
-	}
-	fw, err := fsnotify.NewWatcher()
+	fe, err := w.watch()
 	if err != nil {
-		return fmt.Errorf("watcher: %w", err)
+		return err
 	}
-	defer fw.Close()
-	if err := fw.Add(w.root); err != nil {
-		return fmt.Errorf("watcher: watch %s: %w", w.root, err)
+	return w.loop(ctx, fe)
+}
+
+// watch starts watching the root and the tenants' drop folders present.
+func (w *dropWatcher) watch() (fileEvents, error) {
+	if err := os.MkdirAll(w.root, 0o755); err != nil {
+		return nil, fmt.Errorf("watcher: %w", err)
+	}
+	fe, err := newFileEvents()
+	if err != nil {
+		return nil, fmt.Errorf("watcher: %w", err)
+	}
+	if err := fe.Add(w.root); err != nil {
+		fe.Close()
+		return nil, fmt.Errorf("watcher: watch %s: %w", w.root, err)
 	}
 	entries, _ := os.ReadDir(w.root)
 	for _, e := range entries {
 		if e.IsDir() {
-			w.addTenant(fw, e.Name(), true)
+			w.addTenant(fe, e.Name(), true)
 		}
 	}
+	return fe, nil
+}
+
+// loop handles the events of fe until ctx ends, then closes it.
+func (w *dropWatcher) loop(ctx context.Context, fe fileEvents) error {
+	defer fe.Close()
 	defer w.wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
 			w.stopTimers()
 			return nil
-		case err, ok := <-fw.Errors:
+		case err, ok := <-fe.Errors():
 			if !ok {
 				return nil
 			}
 			w.log.Warn("watcher: error", "err", err)
-		case ev, ok := <-fw.Events:
+		case ev, ok := <-fe.Events():
 			if !ok {
 				return nil
 			}
-			w.handle(ctx, fw, ev)
+			w.handle(ctx, fe, ev)
 		}
 	}
 }
 
-func (w *dropWatcher) handle(ctx context.Context, fw *fsnotify.Watcher, ev fsnotify.Event) {
-	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) {
-		return
-	}
+// handle watches a new folder, and announces a file its writer closed (or
+// moved in whole) at once, another written file once it has been quiet.
+func (w *dropWatcher) handle(ctx context.Context, fe fileEvents, ev fileEvent) {
 	fi, err := os.Stat(ev.Name)
 	if err != nil {
 		return
 	}
 	if filepath.Dir(ev.Name) == filepath.Clean(w.root) && fi.IsDir() {
-		w.addTenant(fw, filepath.Base(ev.Name), true)
+		w.addTenant(fe, filepath.Base(ev.Name), true)
 		return
 	}
 	if fi.IsDir() {
-		w.addTree(fw, ev.Name, true)
+		w.addTree(fe, ev.Name, true)
 		return
 	}
-	w.debounce(ctx, ev.Name)
+	after := w.quiet
+	if ev.Op == fileComplete {
+		after = 0
+	}
+	w.debounce(ctx, ev.Name, after)
 }
 
 // addTenant watches a tenant's drop folder (creating it if needed).
-func (w *dropWatcher) addTenant(fw *fsnotify.Watcher, tenant string, announce bool) {
+func (w *dropWatcher) addTenant(fw fileEvents, tenant string, announce bool) {
 	if !platform.ValidTenantID(tenant) {
 		return
 	}
@@ -154,7 +178,7 @@ func (w *dropWatcher) addTenant(fw *fsnotify.Watcher, tenant string, announce bo
 }
 
 // addTree watches dir and its sub-folders and announces the files in them.
-func (w *dropWatcher) addTree(fw *fsnotify.Watcher, dir string, announce bool) {
+func (w *dropWatcher) addTree(fw fileEvents, dir string, announce bool) {
 	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -166,26 +190,28 @@ func (w *dropWatcher) addTree(fw *fsnotify.Watcher, dir string, announce bool) {
 			return nil
 		}
 		if announce {
-			w.debounce(context.Background(), p)
+			w.debounce(context.Background(), p, w.quiet)
 		}
 		return nil
 	})
 }
 
-// debounce announces a file once it has been quiet for w.quiet, so a file
-// still being copied in is announced once, complete.
-func (w *dropWatcher) debounce(ctx context.Context, file string) {
+// debounce announces a file after it has been quiet for after (w.quiet
+// for a file still being written, 0 for one its writer closed), so a file
+// still being copied in is announced once, complete. An event for a file
+// whose announcement is pending moves it to the new time.
+func (w *dropWatcher) debounce(ctx context.Context, file string, after time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if t, ok := w.timers[file]; ok && t.Stop() {
-		// Not fired yet: push it back. (A timer that already fired is
+		// Not fired yet: move it. (A timer that already fired is
 		// replaced below; its callback sees it is no longer current.)
-		t.Reset(w.quiet)
+		t.Reset(after)
 		return
 	}
 	w.wg.Add(1)
 	var t *time.Timer
-	t = time.AfterFunc(w.quiet, func() {
+	t = time.AfterFunc(after, func() {
 		defer w.wg.Done()
 		w.mu.Lock()
 		if w.timers[file] == t {
