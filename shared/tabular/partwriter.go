@@ -30,11 +30,14 @@ import (
 // directly: the same file as from plain string arrays, without hashing
 // every value again. A column whose dictionary would outgrow the Parquet
 // dictionary page limit is collected as plain strings from then on.
-// Constant columns are built once and sliced per batch.
+// Constant columns are built once and sliced per batch. Fixed-width
+// columns are dictionary encoded unless the first batch of a part shows
+// nearly one distinct value per row (a key, a timestamp): see plainColumns.
 type partWriter struct {
 	schema    *arrow.Schema
 	opts      ConvertOptions
 	props     *parquet.WriterProperties
+	propOpts  []parquet.WriterProperty // props' options
 	aprops    pqarrow.ArrowWriterProperties
 	mem       memory.Allocator
 	cols      []colBuf
@@ -107,14 +110,15 @@ func newPartWriter(schema *arrow.Schema, types []warehouse.Type, opts ConvertOpt
 	p := &partWriter{
 		schema: schema,
 		opts:   opts,
-		props: parquet.NewWriterProperties(
+		propOpts: []parquet.WriterProperty{
 			parquet.WithCompression(codec),
 			parquet.WithDictionaryDefault(true),
 			parquet.WithCreatedBy("b2brecs tabular"),
-		),
+		},
 		aprops: pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()),
 		mem:    memory.DefaultAllocator,
 	}
+	p.props = parquet.NewWriterProperties(p.propOpts...)
 	p.dictLimit = int(p.props.DictionaryPageSizeLimit())
 	nData := len(types)
 	p.cols = make([]colBuf, schema.NumFields())
@@ -354,19 +358,22 @@ func releaseAll(arrs []arrow.Array) {
 func (p *partWriter) do(j writeJob) error {
 	switch {
 	case j.sink != nil:
+		// The Parquet writer starts with the part's first batch, which
+		// chooses the columns' encodings.
 		p.sink, p.sinkIdx = j.sink, j.index
 		p.counter = &countingWriter{w: j.sink}
-		fw, err := pqarrow.NewFileWriter(p.schema, p.counter, p.props, p.aprops)
-		if err != nil {
-			return errs.Wrap(errs.Invalid, err, "start part %d", p.sinkIdx)
-		}
-		p.fw = fw
 	case j.cols != nil:
 		defer releaseAll(j.cols)
+		if err := p.startPart(j.cols); err != nil {
+			return err
+		}
 		if err := p.writeBatch(j.cols); err != nil {
 			return errs.Wrap(kindOr(err, errs.Transient), err, "write part %d", p.sinkIdx)
 		}
 	case j.closePart:
+		if err := p.startPart(nil); err != nil {
+			return err
+		}
 		if err := p.fw.Close(); err != nil {
 			return errs.Wrap(kindOr(err, errs.Transient), err, "finish part %d", p.sinkIdx)
 		}
@@ -381,6 +388,89 @@ func (p *partWriter) do(j writeJob) error {
 		p.parts.Add(1)
 	}
 	return nil
+}
+
+// startPart starts the open part's Parquet writer if it has none yet,
+// with the encodings first (the part's first batch; nil: defaults) calls
+// for.
+func (p *partWriter) startPart(first []arrow.Array) error {
+	if p.fw != nil {
+		return nil
+	}
+	props := p.props
+	if plain := plainColumns(p.schema, first); len(plain) > 0 {
+		opts := append(p.propOpts[:len(p.propOpts):len(p.propOpts)], plain...)
+		props = parquet.NewWriterProperties(opts...)
+	}
+	fw, err := pqarrow.NewFileWriter(p.schema, p.counter, props, p.aprops)
+	if err != nil {
+		return errs.Wrap(errs.Invalid, err, "start part %d", p.sinkIdx)
+	}
+	p.fw = fw
+	return nil
+}
+
+// distinctSample is how many values of a batch plainColumns looks at, and
+// plainShare the share of distinct values among them from which a column
+// is written without a dictionary.
+const (
+	distinctSample = 4096
+	plainShare     = 0.9
+)
+
+// plainColumns turns dictionary encoding off for the fixed-width columns
+// of a batch whose values are nearly all distinct (ids, timestamps): the
+// dictionary would hold about one entry per row, a hash table as large as
+// the column to fill for a page that saves nothing. It looks at up to
+// distinctSample values spread over the batch. Strings are collected as
+// dictionaries by the part writer itself (see stringDict); one that comes
+// as plain strings outgrew the dictionary page already, so the Parquet
+// writer would only fill a dictionary to the limit in every row group and
+// fall back.
+func plainColumns(schema *arrow.Schema, cols []arrow.Array) []parquet.WriterProperty {
+	var out []parquet.WriterProperty
+	for i, a := range cols {
+		var share float64
+		switch a := a.(type) {
+		case *array.String:
+			share = 1
+		case *array.Int64:
+			share = distinctShare(a, a.Int64Values())
+		case *array.Float64:
+			share = distinctShare(a, a.Float64Values())
+		case *array.Timestamp:
+			share = distinctShare(a, a.TimestampValues())
+		case *array.Date32:
+			share = distinctShare(a, a.Date32Values())
+		case *array.Time64:
+			share = distinctShare(a, a.Time64Values())
+		case *array.Decimal128:
+			share = distinctShare(a, a.Values())
+		}
+		if share >= plainShare {
+			out = append(out, parquet.WithDictionaryFor(schema.Field(i).Name, false))
+		}
+	}
+	return out
+}
+
+// distinctShare is the share of distinct values among up to
+// distinctSample valid values spread evenly over vals (0 when fewer than
+// 64 are valid: too few to tell).
+func distinctShare[T comparable](a arrow.Array, vals []T) float64 {
+	step := max(1, len(vals)/distinctSample)
+	seen := make(map[T]struct{}, min(len(vals), distinctSample))
+	n := 0
+	for k := 0; k < len(vals); k += step {
+		if a.IsValid(k) {
+			seen[vals[k]] = struct{}{}
+			n++
+		}
+	}
+	if n < 64 {
+		return 0
+	}
+	return float64(len(seen)) / float64(n)
 }
 
 // writeBatch writes one batch as a row group, as FileWriter.Write does

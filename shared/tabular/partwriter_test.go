@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -78,6 +79,9 @@ func TestConvertLargeDictionary(t *testing.T) {
 		}
 		if !hasEncoding(id.Encodings(), parquet.Encodings.Plain) {
 			t.Errorf("row group %d: id has no plain pages: %v", g, id.Encodings())
+		}
+		if g > 0 && id.HasDictionaryPage() {
+			t.Errorf("row group %d: id, written plainly since the first, has a dictionary page again: %v", g, id.Encodings())
 		}
 	}
 }
@@ -182,5 +186,51 @@ func TestConvertErrorEndsEveryPart(t *testing.T) {
 				t.Errorf("no part aborted")
 			}
 		})
+	}
+}
+
+// Fixed-width columns whose values are nearly all distinct (a key, a
+// timestamp per row) are written without a dictionary; those with few
+// values (a quantity, a day, a price) keep theirs. The values read back
+// are the rows converted.
+func TestConvertRowsDictionaryByCardinality(t *testing.T) {
+	cols := []RowColumn{
+		{"id", "id", warehouse.Int64}, {"at", "at", warehouse.Timestamp}, {"ratio", "ratio", warehouse.Float64},
+		{"qty", "qty", warehouse.Int64}, {"day", "day", warehouse.Date}, {"price", "price", warehouse.Float64},
+	}
+	const n = 10_000
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{int64(i), base.Add(time.Duration(i) * time.Second), float64(i) / 7,
+			int64(i % 50), base.AddDate(0, 0, i%365), float64(i%20) * 1.25}
+	}
+	res, err := convertRows(t, cols, rows, rowsInferred(cols), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.rows) != n || len(res.parts) != 1 {
+		t.Fatalf("%d rows in %d parts", len(res.rows), len(res.parts))
+	}
+	for _, i := range []int{0, 4321, n - 1} {
+		if got := res.rows[i]; got[0] != int64(i) || got[3] != int64(i%50) || got[5] != float64(i%20)*1.25 {
+			t.Errorf("row %d = %v", i, got)
+		}
+	}
+	pr, err := file.NewParquetReader(bytes.NewReader(res.parts[0].Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	md := pr.MetaData().RowGroup(0)
+	for i, c := range cols {
+		cc, err := md.ColumnChunk(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDict := i >= 3
+		if cc.HasDictionaryPage() != wantDict {
+			t.Errorf("%s: dictionary page %v, want %v (encodings %v)", c.Name, cc.HasDictionaryPage(), wantDict, cc.Encodings())
+		}
 	}
 }
