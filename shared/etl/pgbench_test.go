@@ -26,6 +26,9 @@ import (
 // own CSV reader into a table (speed-ratio = reference time / job time;
 // the bar is ≥ 0.6 and ≥ 200,000 rows/s). peak-RSS-MB is the test
 // process's high-water mark during the job (reset before it; Linux).
+// extract-s (extraction and staging) and load-s (the warehouse load and
+// the run's completion) come from the run's stage stamps; copy-s and
+// read-s split the reference into COPY ... TO STDOUT and read_csv.
 func BenchmarkPostgresJob(b *testing.B) {
 	for _, rows := range []int{1_000_000, 5_000_000} {
 		b.Run(strconv.Itoa(rows/1_000_000)+"M", func(b *testing.B) { benchPostgresJob(b, rows) })
@@ -45,7 +48,7 @@ func benchPostgresJob(b *testing.B, rows int) {
 	job := e.createJob(etl.NewJob{Name: "bench", SourceType: "postgresql", LoadMode: etl.Truncate, Dest: etl.Dest{Table: "bench"},
 		Database: &etl.DatabaseSource{ConnectionID: connID, Table: "bench"}})
 	ctx := context.Background()
-	var ours, ref time.Duration
+	var ours, ref, extract, load, refCopy time.Duration
 	var peak int64
 	b.ResetTimer()
 	for b.Loop() {
@@ -62,16 +65,30 @@ func benchPostgresJob(b *testing.B, rows int) {
 		if err != nil || r.Status != etl.StatusCompleted || r.RowsLoaded != int64(rows) {
 			b.Fatalf("run = %s, %d rows loaded (%s) %v", r.Status, r.RowsLoaded, r.ErrorMessage, err)
 		}
-		ref += copyIntoDuckDB(b, in.Fields.Schema, rows)
+		st := r.Stages
+		if st.ExtractionStartedAt == nil || st.ExtractionCompletedAt == nil || r.CompletedAt == nil {
+			b.Fatalf("run %s has no extraction or completion time: %+v", r.ID, st)
+		}
+		extract += st.ExtractionCompletedAt.Sub(*st.ExtractionStartedAt)
+		load += r.CompletedAt.Sub(*st.ExtractionCompletedAt)
+		all, cp := copyIntoDuckDB(b, in.Fields.Schema, rows)
+		ref += all
+		refCopy += cp
 	}
+	n := float64(b.N)
+	b.ReportMetric(extract.Seconds()/n, "extract-s")
+	b.ReportMetric(load.Seconds()/n, "load-s")
+	b.ReportMetric(refCopy.Seconds()/n, "copy-s")
+	b.ReportMetric((ref-refCopy).Seconds()/n, "read-s")
 	b.ReportMetric(float64(rows)*float64(b.N)/ours.Seconds(), "rows/s")
 	b.ReportMetric(ref.Seconds()/ours.Seconds(), "speed-ratio")
 	b.ReportMetric(float64(peak), "peak-RSS-MB")
 }
 
 // copyIntoDuckDB is the reference: COPY the table out as CSV into a file
-// and read it with DuckDB's read_csv into a table; it returns the time.
-func copyIntoDuckDB(b *testing.B, schema string, rows int) time.Duration {
+// and read it with DuckDB's read_csv into a table; it returns the time,
+// and the part of it the COPY took.
+func copyIntoDuckDB(b *testing.B, schema string, rows int) (all, cp time.Duration) {
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -94,6 +111,7 @@ func copyIntoDuckDB(b *testing.B, schema string, rows int) time.Duration {
 		b.Fatal(err)
 	}
 	f.Close()
+	cp = time.Since(t0)
 	db, err := sql.Open("duckdb", filepath.Join(dir, "ref.duckdb"))
 	if err != nil {
 		b.Fatal(err)
@@ -106,7 +124,7 @@ func copyIntoDuckDB(b *testing.B, schema string, rows int) time.Duration {
 	if err := db.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != rows {
 		b.Fatalf("reference loaded %d rows, %v", n, err)
 	}
-	return time.Since(t0)
+	return time.Since(t0), cp
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) in MB.
