@@ -65,12 +65,13 @@ func TestBuildpackBuild(t *testing.T) {
 	}
 
 	requests := map[string]func(t *testing.T, base string){
-		"API":            apiHealth,
-		"FileDropped":    push(eventschemas.TopicObjectDropped, storagePush),
-		"RunRequested":   push(eventschemas.TopicRunRequested, eventPush(eventschemas.TypeRunRequested, eventschemas.RunRequested{Tenant: "acme", JobID: "job-1", RunID: "run-1", Trigger: eventschemas.TriggerManual})),
-		"LoadRequested":  push(eventschemas.TopicLoadRequested, eventPush(eventschemas.TypeLoadRequested, eventschemas.LoadRequested{Tenant: "acme", RunID: "run-1", JobID: "job-1", Parts: []string{"gs://acme-staging/run-1/part-0.parquet"}})),
-		"SweepRequested": push(eventschemas.TopicSweepRequested, eventPush(eventschemas.TypeSweepRequested, eventschemas.SweepRequested{Tenant: "acme"})),
-		"DeadLettered":   push(eventschemas.TopicDeadLetter, deadLetterPush),
+		"API":                apiHealth,
+		"FileDropped":        push(eventschemas.TopicObjectDropped, storagePush),
+		"RunRequested":       push(eventschemas.TopicRunRequested, eventPush(eventschemas.TypeRunRequested, eventschemas.RunRequested{Tenant: "acme", JobID: "job-1", RunID: "run-1", Trigger: eventschemas.TriggerManual})),
+		"LoadRequested":      push(eventschemas.TopicLoadRequested, eventPush(eventschemas.TypeLoadRequested, eventschemas.LoadRequested{Tenant: "acme", RunID: "run-1", JobID: "job-1", Parts: []string{"gs://acme-staging/run-1/part-0.parquet"}})),
+		"PartitionRequested": push(eventschemas.TopicPartitionRequested, eventPush(eventschemas.TypePartitionRequested, eventschemas.PartitionRequested{Tenant: "acme", RunID: "run-1", JobID: "job-1", PartitionID: "run-1-p0000", Index: 0, Of: 2})),
+		"SweepRequested":     push(eventschemas.TopicSweepRequested, eventPush(eventschemas.TypeSweepRequested, eventschemas.SweepRequested{Tenant: "acme"})),
+		"DeadLettered":       push(eventschemas.TopicDeadLetter, deadLetterPush),
 	}
 	for _, ep := range functions.Entrypoints() {
 		t.Run(ep.Name, func(t *testing.T) {

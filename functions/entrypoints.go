@@ -69,6 +69,8 @@ func Entrypoints() []Entrypoint {
 			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandleObjectFinalized }}},
 		{Name: "RunRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicRunRequested,
 			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandleRunRequested }}},
+		{Name: "PartitionRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicPartitionRequested,
+			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandlePartitionRequested }}},
 		{Name: "LoadRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicLoadRequested,
 			Handler: Handler{Event: func(p *platform.Platform) events.Handler { return p.ETL.HandleLoadRequested }}},
 		{Name: "SweepRequested", Trigger: TriggerPubSub, EventType: eventschemas.TypeMessagePublished, Topic: eventschemas.TopicSweepRequested,

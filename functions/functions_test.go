@@ -361,7 +361,7 @@ func TestEntrypointsCarryTheirHandlers(t *testing.T) {
 		events = append(events, name)
 	}
 	slices.Sort(events)
-	if want := []string{"FileDropped", "LoadRequested", "RunRequested", "SweepRequested"}; !slices.Equal(events, want) {
+	if want := []string{"FileDropped", "LoadRequested", "PartitionRequested", "RunRequested", "SweepRequested"}; !slices.Equal(events, want) {
 		t.Errorf("EventHandlers = %v, want %v", events, want)
 	}
 	if DeadLetterHandler(p) == nil {

@@ -180,7 +180,7 @@ func (r *rehearsal) topics(ctx context.Context) {
 	t.Cleanup(func() { ps.Close() })
 	r.ps = ps
 	for _, topic := range []string{
-		eventschemas.TopicObjectDropped, eventschemas.TopicRunRequested, eventschemas.TopicLoadRequested,
+		eventschemas.TopicObjectDropped, eventschemas.TopicRunRequested, eventschemas.TopicLoadRequested, eventschemas.TopicPartitionRequested,
 		eventschemas.TopicRunFinished, eventschemas.TopicSweepRequested, eventschemas.TopicDeadLetter, deadLetterUnrecorded,
 	} {
 		if _, err := ps.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: pubsubbus.TopicName(r.project, topic)}); err != nil {

@@ -37,6 +37,13 @@ func (s *Service) extractDB(ctx context.Context, run *Run, job Job, token string
 	if err != nil {
 		return proceed, err
 	}
+	parts, err := s.planPartitions(ctx, *run, src, job, plan)
+	if err != nil {
+		return proceed, err
+	}
+	if parts != nil {
+		return fannedOut, s.fanOut(ctx, run, job, plan, parts)
+	}
 	now := s.nowUTC()
 	if err := s.startExtraction(ctx, *run, now, func(r *Run) {
 		if plan.from != nil {
@@ -73,6 +80,11 @@ type dbPlan struct {
 	req   sources.ExtractRequest
 	from  *IncrementalState
 	label string
+	// meta is the table as described when the run was planned.
+	meta sources.TableMeta
+	// partition is the partition of a partitioned run this read is
+	// (nil: the whole run).
+	partition *Partition
 }
 
 // planExtract validates the table as it is now and the destination (its
@@ -91,6 +103,7 @@ func (s *Service) planExtract(ctx context.Context, src *sources.Source, job Job,
 	plan := dbPlan{
 		req:   sources.ExtractRequest{Schema: d.Schema, Table: d.Table, Columns: d.Columns},
 		label: dbSourceName(&DatabaseSource{Schema: meta.Schema, Table: meta.Table}),
+		meta:  meta,
 	}
 	if !job.incremental() {
 		return plan, nil
@@ -129,8 +142,12 @@ func (s *Service) stageTable(ctx context.Context, run *Run, job Job, src *source
 	defer it.Close()
 	in := stageInput{
 		run: *run, job: job, staging: dst.bucket, target: dst.target, loadedAt: now, lease: token, label: plan.label, abort: abort,
+		partition: plan.partition,
 	}
-	inferred := dbInferred(it.Columns())
+	inferred, err := applyColumns(dbInferred(it.Columns()), job.Dest, false)
+	if err != nil {
+		return stageResult{}, nil, inPhase(PhaseValidation, err)
+	}
 	if dst.target != nil {
 		if inferred, err = s.reconcile(ctx, in, inferred); err != nil {
 			return stageResult{}, nil, inPhase(PhaseValidation, err)
@@ -145,14 +162,15 @@ func (s *Service) stageTable(ctx context.Context, run *Run, job Job, src *source
 		return stageResult{}, nil, inPhase(PhaseExtraction, err)
 	}
 	res.bytes = rows.bytes
-	next, err := nextState(job, run.ID, plan.from, it, now)
+	next, err := nextState(job, run.ID, plan.from, it.Watermark(), it.BoundaryKeys(), now)
 	return res, next, err
 }
 
 // nextState is the incremental state a run of job reaches having read
-// from the state from with it: the iterator's watermark and the keys of
-// the rows at it (nil for a job that is not incremental).
-func nextState(job Job, runID string, from *IncrementalState, it sources.RowIterator, now time.Time) (*IncrementalState, error) {
+// from the state from up to mark (the greatest timestamp read; nil: no
+// row), with keys the keys of the rows at mark (nil for a job that is
+// not incremental).
+func nextState(job Job, runID string, from *IncrementalState, mark any, keys []string, now time.Time) (*IncrementalState, error) {
 	if !job.incremental() {
 		return nil, nil
 	}
@@ -160,7 +178,6 @@ func nextState(job Job, runID string, from *IncrementalState, it sources.RowIter
 	if from != nil {
 		next.Watermark, next.BoundaryKeys = from.Watermark, from.BoundaryKeys
 	}
-	mark := it.Watermark()
 	if mark == nil {
 		return next, nil
 	}
@@ -168,11 +185,11 @@ func nextState(job Job, runID string, from *IncrementalState, it sources.RowIter
 	if err != nil {
 		return nil, inPhase(PhaseExtraction, err)
 	}
-	next.Watermark, next.BoundaryKeys = w, it.BoundaryKeys()
+	next.Watermark, next.BoundaryKeys = w, keys
 	if c, ok := sameMark(from, mark); ok && c == 0 {
 		// Only rows at the old watermark were new: the rows seen at it
 		// are the old ones and these.
-		next.BoundaryKeys = append(slices.Clone(from.BoundaryKeys), it.BoundaryKeys()...)
+		next.BoundaryKeys = append(slices.Clone(from.BoundaryKeys), keys...)
 	}
 	return next, nil
 }

@@ -100,6 +100,8 @@ func (s *Service) deadLetterTarget(e events.Event) (tenant, runID, verb string) 
 		return validTenant(d.Tenant), d.RunID, "start"
 	case eventschemas.TypeLoadRequested:
 		return validTenant(d.Tenant), d.RunID, "load"
+	case eventschemas.TypePartitionRequested:
+		return validTenant(d.Tenant), d.RunID, "partition"
 	case eventschemas.TypeSweepRequested:
 		return validTenant(d.Tenant), "", ""
 	case eventschemas.TypeObjectFinalized:
@@ -163,8 +165,11 @@ func deadLetterMessage(verb string, attempts int) string {
 		tries = fmt.Sprintf("%d tries", attempts)
 	}
 	what := "process"
-	if verb == "load" {
+	switch verb {
+	case "load":
 		what = "load the rows of"
+	case "partition":
+		what = "read a partition of the table of"
 	}
 	return fmt.Sprintf("the run was stopped: the platform gave up after %s to %s it. Run the job again; if it stops again, the platform's logs give the cause.", tries, what)
 }

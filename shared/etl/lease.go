@@ -91,10 +91,14 @@ func (s *Service) overdue(r Run, now time.Time) bool {
 }
 
 // attemptsSpent reports whether the half of the run that is next (extract,
-// or load once extracted) has used all its attempts.
+// or load once extracted) has used all its attempts; a partitioned run's
+// extraction never has (its partitions have attempts of their own).
 func (s *Service) attemptsSpent(r Run) bool {
 	if r.Stages.ExtractionCompletedAt != nil {
 		return r.LoadAttempts >= s.maxAttempts
+	}
+	if r.Partitions != nil {
+		return false // each partition counts its own (partition.go)
 	}
 	return r.Attempts >= s.maxAttempts
 }

@@ -94,7 +94,7 @@ type Dest struct {
 	// column; clustering on up to warehouse.MaxClusterBy columns). The local DuckDB
 	// warehouse keeps them on the job and ignores them.
 	Partition *TimePartition `json:"partition,omitempty"`
-	ClusterBy []string   `json:"cluster_by,omitempty"`
+	ClusterBy []string       `json:"cluster_by,omitempty"`
 }
 
 // ColumnOverride is a destination column as the user set it: Source is
@@ -326,6 +326,10 @@ type Run struct {
 	// start) and the one it reached.
 	WatermarkFrom *Watermark `json:"watermark_from,omitempty"`
 	WatermarkTo   *Watermark `json:"watermark_to,omitempty"`
+	// Partitions is a partitioned run's plan and progress: a large table
+	// read as key or time ranges, each by its own delivery (nil: read in
+	// one piece).
+	Partitions *PartitionProgress `json:"partitions,omitempty"`
 	// LatestOrder, on a run of a job that loads only the latest file
 	// (FilesLatest), is its file's modification time in Unix nanoseconds:
 	// it orders the run's load against the job's other files, so an older

@@ -45,6 +45,10 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) (err e
 		// Extracted before; the load request may have been lost.
 		return s.requestLoad(ctx, run)
 	}
+	if run.Partitions != nil {
+		// Planned as partitions before: their deliveries extract it.
+		return s.resumePartitions(ctx, run)
+	}
 	s.runLog(ctx, run, LogInfo, PhaseInit, fmt.Sprintf("attempt %d of %d started", run.Attempts, s.maxAttempts), nil)
 	work, stop := s.keepAlive(ctx, run.ID, s.renewRun(run.Tenant, run.ID, token))
 	defer stop()
@@ -56,6 +60,8 @@ func (s *Service) HandleRunRequested(ctx context.Context, e events.Event) (err e
 		return nil
 	case err == nil && out == skipped:
 		return s.announce(ctx, run)
+	case err == nil && out == fannedOut:
+		return nil
 	case err == nil && len(run.Parts) == 0:
 		// Nothing staged: loadRun books the run and handles its own errors.
 		return s.loadRun(ctx, run.Tenant, run.ID)
@@ -92,16 +98,16 @@ func (s *Service) startRequested(ctx context.Context, e events.Event, req events
 }
 
 // claimExtract takes the run's lease for token and counts an attempt of
-// its extract half, unless the run has finished or been extracted (it is
-// returned as stored then); errAttemptsSpent when every attempt began
-// and none finished.
+// its extract half, unless the run has finished, been extracted or been
+// planned as partitions (it is returned as stored then);
+// errAttemptsSpent when every attempt began and none finished.
 func (s *Service) claimExtract(ctx context.Context, tenant, runID, token string) (Run, error) {
 	return docstore.Update(ctx, s.store, docstore.Key{Tenant: tenant, Kind: KindRun, ID: runID}, func(r *Run, exists bool) error {
 		if !exists {
 			return errs.E(errs.NotFound, "etl: run %s not found", runID)
 		}
-		if r.Terminal() || r.Stages.ExtractionCompletedAt != nil {
-			return nil
+		if r.Terminal() || r.Stages.ExtractionCompletedAt != nil || r.Partitions != nil {
+			return nil // a partitioned run's partitions hold their own leases
 		}
 		if err := s.claim(r, token); err != nil {
 			return err

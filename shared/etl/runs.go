@@ -253,4 +253,7 @@ type outcome int
 const (
 	proceed outcome = iota
 	skipped
+	// fannedOut: the run was planned as partitions, whose deliveries
+	// extract it (partition.go); the caller only acknowledges.
+	fannedOut
 )

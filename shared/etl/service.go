@@ -64,6 +64,13 @@ type Service struct {
 	leaseTTL    time.Duration
 	// logLines bounds the lines a run's log keeps (WithRunLogLines).
 	logLines int
+	// parting are the partitioning settings (WithPartitioning); slots
+	// is the worker pool that bounds the partitions extracted at once.
+	parting Partitioning
+	slots   chan struct{}
+	// partitionFault, set only by tests (a fault hook), fails a
+	// partition's attempt after its parts are staged.
+	partitionFault func(p Partition) error
 }
 
 // Option configures a Service.
@@ -113,10 +120,11 @@ func WithRunLease(d time.Duration) Option {
 // New returns the ETL service.
 func New(store *docstore.Store, bus events.Publisher, res Resources, v *eventschemas.Validator, opts ...Option) *Service {
 	s := &Service{store: store, bus: bus, res: res, validator: v, log: slog.Default(), now: time.Now, rowsPerPart: 250_000,
-		maxAttempts: DefaultRunAttempts, leaseTTL: DefaultRunLease, logLines: DefaultRunLogLines}
+		maxAttempts: DefaultRunAttempts, leaseTTL: DefaultRunLease, logLines: DefaultRunLogLines, parting: defaultPartitioning()}
 	for _, o := range opts {
 		o(s)
 	}
+	s.slots = make(chan struct{}, s.parting.Workers)
 	return s
 }
 

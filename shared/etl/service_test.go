@@ -58,9 +58,10 @@ func newEnvWith(t testing.TB, wrap func(topic string, h events.Handler) events.H
 		}
 	})
 	for topic, h := range map[string]events.Handler{
-		eventschemas.TopicObjectDropped: p.ETL.HandleObjectFinalized,
-		eventschemas.TopicRunRequested:  p.ETL.HandleRunRequested,
-		eventschemas.TopicLoadRequested: p.ETL.HandleLoadRequested,
+		eventschemas.TopicObjectDropped:      p.ETL.HandleObjectFinalized,
+		eventschemas.TopicRunRequested:       p.ETL.HandleRunRequested,
+		eventschemas.TopicLoadRequested:      p.ETL.HandleLoadRequested,
+		eventschemas.TopicPartitionRequested: p.ETL.HandlePartitionRequested,
 	} {
 		if wrap != nil {
 			h = wrap(topic, h)

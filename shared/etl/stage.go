@@ -34,6 +34,9 @@ type stageInput struct {
 	// calls it with errAlreadyFinished when it finds the run finished
 	// meanwhile (cancelled), so the extraction stops at the next batch.
 	abort context.CancelCauseFunc
+	// partition is the partition of a partitioned run being staged (nil:
+	// the whole run): see stagingKeys and stageProgress.
+	partition *Partition
 }
 
 // sourceName is the run's object name, or the label of a source that is
@@ -150,7 +153,7 @@ func (s *Service) inferFile(ctx context.Context, in stageInput, opts tabular.Opt
 		}
 		return tabular.Inferred{}, errs.Userf(errs.Invalid, "%s has no columns: the file is empty", in.sourceName())
 	}
-	return inferred, nil
+	return applyColumns(inferred, in.job.Dest, false)
 }
 
 // sampleDecides reports whether types inferred from a sample can be
@@ -201,9 +204,8 @@ func (s *Service) convertRows(ctx context.Context, in stageInput, inferred tabul
 // retry overwrites them) and rejects file, with the lineage columns, the
 // service's limits and the run's progress.
 func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.Inferred, strict bool, run func(tabular.ConvertOptions) (tabular.Stats, error)) (stageResult, error) {
-	prefix := runPrefix(in.run.ID)
+	prefix, rejectsKey := in.stagingKeys()
 	var parts []string
-	rejectsKey := rejectsKey(in.run.ID)
 	// The rejects file is made at the first rejected row: a run without
 	// one leaves no file behind.
 	rw := &lazyWriter{open: func() (io.WriteCloser, error) {
@@ -222,13 +224,9 @@ func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.I
 			parts = append(parts, key)
 			return in.staging.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/vnd.apache.parquet"})
 		},
-		Rejects: rw,
-		Constants: []tabular.Constant{
-			{Name: ColSourceFile, Type: warehouse.String, Value: in.sourceName()},
-			{Name: ColRunID, Type: warehouse.String, Value: in.run.ID},
-			{Name: ColLoadedAt, Type: warehouse.Timestamp, Value: in.loadedAt},
-		},
-		Progress: s.progress(ctx, in),
+		Rejects:   rw,
+		Constants: lineageValues(in),
+		Progress:  s.stageProgress(ctx, in),
 	})
 	if cerr := rw.Close(); err == nil && cerr != nil {
 		err = errs.Wrap(errs.Transient, cerr, "etl: write rejects file")
@@ -247,6 +245,17 @@ func (s *Service) convert(ctx context.Context, in stageInput, inferred tabular.I
 		return res, s.allRejected(ctx, in, res)
 	}
 	return res, nil
+}
+
+// lineageValues are the lineage columns of the run's rows (lineageSchema)
+// with their values.
+func lineageValues(in stageInput) []tabular.Constant {
+	value := map[string]any{ColSourceFile: in.sourceName(), ColRunID: in.run.ID, ColLoadedAt: in.loadedAt}
+	var out []tabular.Constant
+	for _, c := range lineageSchema(in.job.Dest) {
+		out = append(out, tabular.Constant{Name: c.Name, Type: c.Type, Value: value[c.Name]})
+	}
+	return out
 }
 
 // Progress is recorded on the run (a write, which renews the lease) at

@@ -76,6 +76,9 @@ type Config struct {
 	SweepCron   string
 	// RunLogLines is B2B_RUN_LOG_LINES, as given (see RunOptions).
 	RunLogLines string
+	// Partitioning settings, as given (see RunOptions): B2B_FANOUT_ROWS,
+	// B2B_FANOUT_BYTES, B2B_PARTITION_ROWS and B2B_PARTITION_WORKERS.
+	FanoutRows, FanoutBytes, PartitionRows, PartitionWorkers string
 	// Upload settings, as given (see Config.Uploads): B2B_UPLOAD_MODE,
 	// B2B_UPLOAD_MAX_BYTES and B2B_UPLOAD_URL_EXPIRY.
 	UploadMode      string
@@ -150,6 +153,8 @@ func FromEnv() Config {
 		SweepCron:     os.Getenv("B2B_SWEEP_CRON"),
 		RunLogLines:   os.Getenv("B2B_RUN_LOG_LINES"),
 	}
+	c.FanoutRows, c.FanoutBytes = os.Getenv("B2B_FANOUT_ROWS"), os.Getenv("B2B_FANOUT_BYTES")
+	c.PartitionRows, c.PartitionWorkers = os.Getenv("B2B_PARTITION_ROWS"), os.Getenv("B2B_PARTITION_WORKERS")
 	c.UploadMode, c.UploadMaxBytes, c.UploadURLExpiry = os.Getenv("B2B_UPLOAD_MODE"), os.Getenv("B2B_UPLOAD_MAX_BYTES"), os.Getenv("B2B_UPLOAD_URL_EXPIRY")
 	c.DropListLimit = os.Getenv("B2B_DROP_LIST_LIMIT")
 	if sa := os.Getenv("B2B_SERVICE_ACCOUNTS"); sa != "" {

@@ -777,6 +777,20 @@ export interface NewJob {
 export type PartitionGranularity = 'day';
 
 /**
+ * PartitionProgress is a partitioned run's plan and progress, shown with
+ * the run.
+ */
+export interface PartitionProgress {
+  /** Total partitions, Done of them staged. */
+  total: number;
+  done: number;
+  /** Column is the source column the table is split on. */
+  column: string;
+  /** RowsRead by the partitions done. */
+  rows_read: number;
+}
+
+/**
  * Phase is a step of a run. A run's progress shows the phase it is in,
  * and a failed run's ErrorType the phase it failed in.
  */
@@ -864,6 +878,12 @@ export interface Run {
    */
   watermark_from?: Watermark;
   watermark_to?: Watermark;
+  /**
+   * Partitions is a partitioned run's plan and progress: a large table
+   * read as key or time ranges, each by its own delivery (nil: read in
+   * one piece).
+   */
+  partitions?: PartitionProgress;
   /**
    * LatestOrder, on a run of a job that loads only the latest file
    * (FilesLatest), is its file's modification time in Unix nanoseconds:

@@ -98,6 +98,18 @@ locals {
       topic         = google_pubsub_topic.etl_run_requested
       dead_letter   = google_pubsub_topic.dead_letter
     }
+    partition-requested = {
+      entry_point   = "PartitionRequested"
+      description   = "Extracts one partition (a key or time range) of a large table into staged Parquet parts; the last one requests the run's load."
+      memory        = "1Gi"
+      cpu           = null
+      timeout       = 540
+      max_instances = 20
+      concurrency   = null
+      ingress       = "ALLOW_INTERNAL_ONLY"
+      topic         = google_pubsub_topic.etl_partition_requested
+      dead_letter   = google_pubsub_topic.dead_letter
+    }
     load-requested = {
       entry_point   = "LoadRequested"
       description   = "Loads the staged Parquet parts of a run into BigQuery and advances the watermark."

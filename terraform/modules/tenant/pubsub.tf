@@ -20,6 +20,16 @@ resource "google_pubsub_topic" "etl_load_requested" {
   depends_on = [google_project_service.enabled]
 }
 
+# One message per partition of a partitioned run (a large table read as
+# key or time ranges by many function instances).
+resource "google_pubsub_topic" "etl_partition_requested" {
+  project = var.project_id
+  name    = "etl-partition-requested"
+  labels  = local.labels
+
+  depends_on = [google_project_service.enabled]
+}
+
 resource "google_pubsub_topic" "etl_run_finished" {
   project = var.project_id
   name    = "etl-run-finished"
@@ -73,10 +83,11 @@ resource "google_pubsub_subscription" "etl_run_finished_audit" {
 
 locals {
   topics = {
-    etl-run-requested  = google_pubsub_topic.etl_run_requested
-    etl-load-requested = google_pubsub_topic.etl_load_requested
-    etl-run-finished   = google_pubsub_topic.etl_run_finished
-    etl-dead-letter    = google_pubsub_topic.dead_letter
+    etl-run-requested       = google_pubsub_topic.etl_run_requested
+    etl-load-requested      = google_pubsub_topic.etl_load_requested
+    etl-partition-requested = google_pubsub_topic.etl_partition_requested
+    etl-run-finished        = google_pubsub_topic.etl_run_finished
+    etl-dead-letter         = google_pubsub_topic.dead_letter
   }
   pubsub_service_agent = "serviceAccount:service-${data.google_project.tenant.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }

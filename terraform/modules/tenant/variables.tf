@@ -112,10 +112,11 @@ variable "max_instances" {
   type        = map(number)
   nullable    = false
   default = {
-    API           = 20
-    FileDropped   = 10
-    RunRequested  = 10
-    LoadRequested = 5
+    API                = 20
+    FileDropped        = 10
+    RunRequested       = 10
+    LoadRequested      = 5
+    PartitionRequested = 20
   }
 }
 

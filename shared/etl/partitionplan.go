@@ -1,0 +1,241 @@
+package etl
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/b2brecs/b2brecs/shared/sources"
+	"github.com/b2brecs/b2brecs/shared/warehouse"
+)
+
+// Partitioning settings: a database run whose table (for an incremental
+// run: the part of it from the watermark on) is estimated at FanoutRows
+// rows or FanoutBytes bytes or more is read in partitions of about
+// PartitionRows rows, each by its own etl.partition.requested delivery,
+// at most Workers of them at once in one process.
+type Partitioning struct {
+	// FanoutRows and FanoutBytes are the thresholds (B2B_FANOUT_ROWS,
+	// B2B_FANOUT_BYTES).
+	FanoutRows  int64
+	FanoutBytes int64
+	// PartitionRows is the size a partition is planned at
+	// (B2B_PARTITION_ROWS).
+	PartitionRows int64
+	// Workers bounds the partitions one process extracts at once
+	// (B2B_PARTITION_WORKERS): the local platform's worker pool; a cloud
+	// function instance takes one delivery at a time anyway.
+	Workers int
+}
+
+// Defaults of the partitioning settings.
+const (
+	DefaultFanoutRows       = 1_000_000
+	DefaultFanoutBytes      = 1 << 30
+	DefaultPartitionRows    = 500_000
+	DefaultPartitionWorkers = 2
+)
+
+// WithPartitioning sets the partitioning settings; zero fields keep their
+// defaults.
+func WithPartitioning(p Partitioning) Option {
+	return func(s *Service) {
+		if p.FanoutRows > 0 {
+			s.parting.FanoutRows = p.FanoutRows
+		}
+		if p.FanoutBytes > 0 {
+			s.parting.FanoutBytes = p.FanoutBytes
+		}
+		if p.PartitionRows > 0 {
+			s.parting.PartitionRows = p.PartitionRows
+		}
+		if p.Workers > 0 {
+			s.parting.Workers = p.Workers
+		}
+	}
+}
+
+func defaultPartitioning() Partitioning {
+	return Partitioning{FanoutRows: DefaultFanoutRows, FanoutBytes: DefaultFanoutBytes, PartitionRows: DefaultPartitionRows, Workers: DefaultPartitionWorkers}
+}
+
+// partitionPlan is how a run's table is split: ranges of Column that
+// meet, in order, the first open below and the last open above (rows
+// written beyond the bounds after planning are read by the last).
+type partitionPlan struct {
+	column string
+	ranges []sources.KeyRange
+	// rows and bytes are the estimate the plan was made from.
+	rows, bytes int64
+}
+
+// planPartitions decides whether a database run is read in partitions
+// and plans them (nil: read in one piece, with a log line saying why when
+// the reason is not simply its size). The range column is the job's
+// timestamp column for an incremental job (the partitions cover
+// [watermark, max]), else an integer primary key.
+func (s *Service) planPartitions(ctx context.Context, run Run, src *sources.Source, job Job, plan dbPlan) (*partitionPlan, error) {
+	why := func(reason string) (*partitionPlan, error) {
+		s.log.InfoContext(ctx, "etl: database run read in one piece", "tenant", run.Tenant, "run", run.ID, "reason", reason)
+		return nil, nil
+	}
+	if !src.CanPartition() {
+		return why(fmt.Sprintf("%s sources cannot be read in partitions", src.Dialect()))
+	}
+	size, err := src.Estimate(ctx, plan.req.Schema, plan.req.Table)
+	if err != nil {
+		return nil, inPhase(PhaseValidation, err)
+	}
+	if size.Rows < s.parting.FanoutRows && size.Bytes < s.parting.FanoutBytes {
+		return nil, nil // small: the common case, not worth a line
+	}
+	column, reason := rangeColumn(job, plan.meta)
+	if column == "" {
+		return why(reason)
+	}
+	lo, hi, err := src.Bounds(ctx, plan.req.Schema, plan.req.Table, column)
+	if err != nil {
+		return nil, inPhase(PhaseValidation, err)
+	}
+	if lo == nil || hi == nil {
+		return why("column " + column + " has no values")
+	}
+	share := 1.0
+	if plan.req.Since != nil && plan.req.TimestampColumn == column {
+		// An incremental run reads [since, max]: its share of the table.
+		if sources.Compare(plan.req.Since, hi) > 0 {
+			return nil, nil
+		}
+		share = spanShare(lo, hi, plan.req.Since)
+		if sources.Compare(plan.req.Since, lo) > 0 {
+			lo = plan.req.Since
+		}
+	}
+	rows, bytes := scaled(size.Rows, share), scaled(size.Bytes, share)
+	if rows < s.parting.FanoutRows && bytes < s.parting.FanoutBytes {
+		return nil, nil
+	}
+	n := int64(2)
+	if rows > 0 {
+		n = max(n, ceilDiv(rows, s.parting.PartitionRows))
+	} else {
+		n = max(n, ceilDiv(bytes, s.parting.FanoutBytes/2))
+	}
+	ranges := splitRange(column, lo, hi, n)
+	if len(ranges) < 2 {
+		return why(fmt.Sprintf("the values of column %s span too little to split", column))
+	}
+	return &partitionPlan{column: column, ranges: ranges, rows: size.Rows, bytes: size.Bytes}, nil
+}
+
+// rangeColumn is the column a job's table is split on, or "" and why
+// there is none: the timestamp column of an incremental job (integer or
+// temporal), else a single-column integer primary key.
+func rangeColumn(job Job, meta sources.TableMeta) (string, string) {
+	typeOf := func(name string) (warehouse.Type, bool) {
+		for _, c := range meta.Columns {
+			if c.OriginalName == name {
+				return c.Type, true
+			}
+		}
+		return "", false
+	}
+	if job.incremental() {
+		ts := job.Database.TimestampColumn
+		switch t, _ := typeOf(ts); t {
+		case warehouse.Int64, warehouse.Date, warehouse.DateTime, warehouse.Timestamp:
+			return ts, ""
+		}
+		return "", "the incremental column " + ts + " is neither an integer nor a date or time"
+	}
+	pk := meta.Recommended.PrimaryKey
+	if len(pk) != 1 {
+		return "", "the table has no single-column primary key to split on"
+	}
+	if t, _ := typeOf(pk[0]); t != warehouse.Int64 {
+		return "", "the primary key " + pk[0] + " is not an integer"
+	}
+	return pk[0], ""
+}
+
+// splitRange splits [lo, hi] of column into at most n ranges of equal
+// width that meet (integers, or times at microsecond boundaries); the
+// first is open below and the last open above.
+func splitRange(column string, lo, hi any, n int64) []sources.KeyRange {
+	var cuts []any
+	switch a := lo.(type) {
+	case int64:
+		b, ok := hi.(int64)
+		if !ok {
+			return nil
+		}
+		span := b - a + 1
+		n = min(n, span)
+		for i := int64(1); i < n; i++ {
+			cuts = append(cuts, a+int64(math.Round(float64(span)*float64(i)/float64(n))))
+		}
+	case time.Time:
+		b, ok := hi.(time.Time)
+		if !ok {
+			return nil
+		}
+		span := b.Sub(a)
+		n = min(n, int64(span/time.Microsecond))
+		for i := int64(1); i < n; i++ {
+			cuts = append(cuts, a.Add(time.Duration(float64(span)*float64(i)/float64(n))).Truncate(time.Microsecond))
+		}
+	}
+	if len(cuts) == 0 {
+		return nil
+	}
+	out := make([]sources.KeyRange, 0, len(cuts)+1)
+	var from any
+	for _, c := range cuts {
+		out = append(out, sources.KeyRange{Column: column, From: from, To: c})
+		from = c
+	}
+	return append(out, sources.KeyRange{Column: column, From: from})
+}
+
+// spanShare is the share of [lo, hi] that [from, hi] covers (1 when it
+// cannot tell).
+func spanShare(lo, hi, from any) float64 {
+	var whole, part float64
+	switch a := lo.(type) {
+	case int64:
+		b, ok1 := hi.(int64)
+		f, ok2 := from.(int64)
+		if !ok1 || !ok2 {
+			return 1
+		}
+		whole, part = float64(b-a), float64(b-f)
+	case time.Time:
+		b, ok1 := hi.(time.Time)
+		f, ok2 := from.(time.Time)
+		if !ok1 || !ok2 {
+			return 1
+		}
+		whole, part = float64(b.Sub(a)), float64(b.Sub(f))
+	default:
+		return 1
+	}
+	if whole <= 0 {
+		return 1
+	}
+	return min(max(part/whole, 0), 1)
+}
+
+func scaled(n int64, share float64) int64 {
+	if n < 0 {
+		return n
+	}
+	return int64(math.Ceil(float64(n) * share))
+}
+
+func ceilDiv(a, b int64) int64 {
+	if b <= 0 {
+		return 1
+	}
+	return (a + b - 1) / b
+}
