@@ -92,15 +92,8 @@ func (s *Service) DetectFile(ctx context.Context, tenant, id string, req DetectR
 	if err := checkObjectName(req.Name); err != nil {
 		return Detection{}, err
 	}
-	opts, err := s.detectOptions(req)
-	if err != nil {
+	if _, _, err := s.detectPlan(req); err != nil {
 		return Detection{}, err
-	}
-	f := req.Format
-	if f == "" {
-		if f, _, err = tabular.DetectFormat(req.Name); err != nil {
-			return Detection{}, errs.WrapField(errs.KindOf(err), err, "format", "%s", errs.UserMessage(err))
-		}
 	}
 	c, _, err := s.get(ctx, tenant, id)
 	if err != nil {
@@ -118,10 +111,25 @@ func (s *Service) DetectFile(ctx context.Context, tenant, id string, req DetectR
 		return Detection{}, s.failure(ctx, c, err, sec)
 	}
 	defer b.Close()
-	key := c.Prefix + req.Name
+	d, err := s.DetectIn(ctx, b, c.Prefix+req.Name, req)
+	if err != nil && errs.KindOf(err) != errs.Invalid {
+		return Detection{}, s.failure(ctx, c, err, sec)
+	}
+	return d, err
+}
+
+// DetectIn is DetectFile on an open bucket: it infers the schema of the
+// object key from a bounded sample, req.Name naming it in the answer and
+// in messages. The job wizard's destination grid reads a drop-folder file
+// through it too.
+func (s *Service) DetectIn(ctx context.Context, b *blob.Bucket, key string, req DetectRequest) (Detection, error) {
+	opts, f, err := s.detectPlan(req)
+	if err != nil {
+		return Detection{}, err
+	}
 	attrs, err := b.Attributes(ctx, key)
 	if err != nil {
-		return Detection{}, s.failure(ctx, c, errs.Explain(storageErr(err, "read attributes"), "the file %q could not be read from this connection", req.Name), sec)
+		return Detection{}, errs.Explain(storageErr(err, "read attributes"), "the file %q could not be read", req.Name)
 	}
 	d := Detection{Name: req.Name, Size: attrs.Size, Format: f, Rows: [][]*string{}}
 	if f == tabular.Parquet {
@@ -130,9 +138,25 @@ func (s *Service) DetectFile(ctx context.Context, tenant, id string, req DetectR
 		d, err = s.detectText(ctx, b, key, d, opts)
 	}
 	if err != nil {
-		return Detection{}, errs.At("connections.DetectFile", err)
+		return Detection{}, errs.At("connections.DetectIn", err)
 	}
 	return d, nil
+}
+
+// detectPlan checks a detection request: its reader options and format
+// (from the name when not given).
+func (s *Service) detectPlan(req DetectRequest) (tabular.Options, tabular.Format, error) {
+	opts, err := s.detectOptions(req)
+	if err != nil {
+		return opts, "", err
+	}
+	f := req.Format
+	if f == "" {
+		if f, _, err = tabular.DetectFormat(req.Name); err != nil {
+			return opts, "", errs.WrapField(errs.KindOf(err), err, "format", "%s", errs.UserMessage(err))
+		}
+	}
+	return opts, f, nil
 }
 
 // detectOptions turns the request into tabular.Options, checking each

@@ -129,6 +129,9 @@ type Connections interface {
 	Describe(ctx context.Context, tenant, id, schema, table string) (sources.TableMeta, error)
 	OpenSource(ctx context.Context, tenant, id string) (*sources.Source, connections.Connection, error)
 	OpenBucket(ctx context.Context, tenant, id string) (*blob.Bucket, connections.Connection, error)
+	// DetectIn infers a file's schema from a bounded sample (the
+	// destination grid of a file job).
+	DetectIn(ctx context.Context, b *blob.Bucket, key string, req connections.DetectRequest) (connections.Detection, error)
 	MarkUsed(ctx context.Context, tenant, id string) error
 }
 
@@ -160,26 +163,24 @@ func (j Job) incremental() bool {
 // checkDatabaseSource validates a database job's source against the
 // connection and the table (Describe) and fills the defaults: the
 // schema Describe resolved, and the merge keys from the primary key. It
-// returns the load mode and merge keys to store.
-func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *DatabaseSource, mode LoadMode, keys []string) (LoadMode, []string, error) {
+// returns the load mode and merge keys to store, and the table as
+// described.
+func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *DatabaseSource, mode LoadMode, keys []string) (LoadMode, []string, sources.TableMeta, error) {
 	meta, err := s.describeSource(ctx, tenant, d)
 	if err != nil {
-		return "", nil, err
+		return "", nil, meta, err
 	}
 	d.Schema = meta.Schema
-	byName := map[string]sources.ColumnMeta{}
-	for _, c := range meta.Columns {
-		byName[c.OriginalName] = c
-	}
+	byName := columnsByOriginal(meta)
 	loaded, err := loadedColumns(d, meta, byName)
 	if err != nil {
-		return "", nil, err
+		return "", nil, meta, err
 	}
 	if mode == "" {
 		mode = Append
 	}
 	if err := checkTimestampColumn(d, meta, byName, mode); err != nil {
-		return "", nil, err
+		return "", nil, meta, err
 	}
 	if d.HistoricalStart != nil {
 		t := d.HistoricalStart.UTC()
@@ -190,18 +191,18 @@ func (s *Service) checkDatabaseSource(ctx context.Context, tenant string, d *Dat
 			keys = append(keys, byName[k].Name)
 		}
 		if len(keys) == 0 {
-			return "", nil, fieldInvalid("merge_keys: %s.%s has no primary key: name the key columns", meta.Schema, meta.Table)
+			return "", nil, meta, fieldInvalid("merge_keys: %s.%s has no primary key: name the key columns", meta.Schema, meta.Table)
 		}
 	}
 	if mode, err = checkLoad(mode, keys); err != nil {
-		return "", nil, err
+		return "", nil, meta, err
 	}
 	for _, k := range keys {
 		if !loaded[k] {
-			return "", nil, fieldInvalid("merge_keys: %q is not a loaded column of %s.%s", k, meta.Schema, meta.Table)
+			return "", nil, meta, fieldInvalid("merge_keys: %q is not a loaded column of %s.%s", k, meta.Schema, meta.Table)
 		}
 	}
-	return mode, keys, nil
+	return mode, keys, meta, nil
 }
 
 // describeSource checks a database source's connection and table (their

@@ -13,6 +13,8 @@ import (
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/errs"
 	"github.com/b2brecs/b2brecs/shared/schedule"
+	"github.com/b2brecs/b2brecs/shared/sources"
+	"github.com/b2brecs/b2brecs/shared/tabular"
 )
 
 // GetJob returns a job of the tenant.
@@ -142,13 +144,17 @@ func (s *Service) checkNewJob(ctx context.Context, tenant string, in NewJob) (Jo
 		return Job{}, err
 	}
 	var mode LoadMode
+	var described *tabular.Inferred
 	if srcType == SourceDatabase {
 		if in.File != (FileSource{}) {
 			return Job{}, fieldInvalid("file: does not apply to a database job")
 		}
-		if mode, in.MergeKeys, err = s.checkDatabaseSource(ctx, tenant, in.Database, in.LoadMode, in.MergeKeys); err != nil {
+		var meta sources.TableMeta
+		if mode, in.MergeKeys, meta, err = s.checkDatabaseSource(ctx, tenant, in.Database, in.LoadMode, in.MergeKeys); err != nil {
 			return Job{}, err
 		}
+		cols := describedColumns(meta, in.Database.Columns)
+		described = &cols
 	} else {
 		if err := checkFileSource(&in.File); err != nil {
 			return Job{}, err
@@ -159,6 +165,9 @@ func (s *Service) checkNewJob(ctx context.Context, tenant string, in NewJob) (Jo
 		if mode, err = checkLoad(mode, in.MergeKeys); err != nil {
 			return Job{}, err
 		}
+	}
+	if err := checkDestSettings(&in.Dest, srcType, mode, in.MergeKeys, described); err != nil {
+		return Job{}, err
 	}
 	evolution, err := checkSchemaEvolution(in.SchemaEvolution)
 	if err != nil {
@@ -333,16 +342,22 @@ func (s *Service) patchDest(ctx context.Context, job Job, p JobPatch) (Job, erro
 			}
 		}
 	}
-	if job.SourceType == SourceDatabase && (p.Database != nil || p.LoadMode != nil || p.MergeKeys != nil) {
+	var described *tabular.Inferred
+	if job.SourceType == SourceDatabase && (p.Database != nil || p.LoadMode != nil || p.MergeKeys != nil || p.Dest != nil) {
 		d := *job.Database
 		if p.Database != nil {
 			d = *p.Database
 		}
-		mode, keys, err := s.checkDatabaseSource(ctx, job.Tenant, &d, job.LoadMode, job.MergeKeys)
+		mode, keys, meta, err := s.checkDatabaseSource(ctx, job.Tenant, &d, job.LoadMode, job.MergeKeys)
 		if err != nil {
 			return Job{}, err
 		}
 		job.Database, job.LoadMode, job.MergeKeys = &d, mode, keys
+		cols := describedColumns(meta, d.Columns)
+		described = &cols
+	}
+	if err := checkDestSettings(&job.Dest, job.SourceType, job.LoadMode, job.MergeKeys, described); err != nil {
+		return Job{}, err
 	}
 	return job, nil
 }

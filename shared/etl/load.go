@@ -162,7 +162,7 @@ func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job
 		for i := range schema {
 			schema[i].Nullable = true
 		}
-		schema = append(schema, lineageColumns()...)
+		schema = append(schema, lineageSchema(dest)...)
 		req := warehouse.LoadRequest{
 			Dataset: dest.Dataset, Table: dest.Table,
 			Sources: s.partURLs(run),
@@ -170,6 +170,11 @@ func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job
 			Mode:    warehouseMode(job.LoadMode),
 			Schema:  schema, MergeKeys: job.MergeKeys,
 			Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
+		}
+		if lay := layoutOf(dest); lay.Check(schema) == nil {
+			// The staged columns fit the layout unless they took the types
+			// of a table that exists (whose own layout stays).
+			req.Layout = lay
 		}
 		if err := s.addColumns(ctx, wh, dest, run); err != nil {
 			return 0, inPhase(PhaseLoad, err)
