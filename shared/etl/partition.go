@@ -113,16 +113,16 @@ func partitionKey(tenant, id string) docstore.Key {
 }
 
 // describe names the partition's range for a user: "partition 3 of 8
-// (id from 1000 to 2000)".
+// (id >= 1000 and < 2000)".
 func (p Partition) describe() string {
 	rng := ""
 	switch {
 	case p.From != nil && p.To != nil:
-		rng = fmt.Sprintf("%s from %s to %s", p.Column, p.From.Value, p.To.Value)
+		rng = fmt.Sprintf("%s >= %s and < %s", p.Column, p.From.Value, p.To.Value)
 	case p.From != nil:
-		rng = fmt.Sprintf("%s from %s", p.Column, p.From.Value)
+		rng = fmt.Sprintf("%s >= %s", p.Column, p.From.Value)
 	case p.To != nil:
-		rng = fmt.Sprintf("%s below %s", p.Column, p.To.Value)
+		rng = fmt.Sprintf("%s < %s", p.Column, p.To.Value)
 	}
 	if rng == "" {
 		return fmt.Sprintf("partition %d of %d", p.Index+1, p.Of)
@@ -146,17 +146,22 @@ func (s *Service) stageProgress(ctx context.Context, in stageInput) func(tabular
 	if in.partition == nil {
 		return s.progress(ctx, in)
 	}
-	last := time.Now()
+	lastWrite, lastCheck := time.Now(), time.Now()
 	return func(st tabular.Stats) {
-		if time.Since(last) < cancelCheck {
+		now := time.Now()
+		if now.Sub(lastCheck) < cancelCheck {
 			return
 		}
-		last = time.Now()
+		lastCheck = now
 		if r, err := s.GetRun(ctx, in.run.Tenant, in.run.ID); err == nil && r.Terminal() {
 			s.log.InfoContext(ctx, "etl: run finished while a partition was extracting; stopping", "run", in.run.ID, "partition", in.partition.ID)
 			in.abort(errAlreadyFinished)
 			return
 		}
+		if now.Sub(lastWrite) < progressEvery {
+			return
+		}
+		lastWrite = now
 		if _, err := docstore.Update(ctx, s.store, partitionKey(in.run.Tenant, in.partition.ID), func(p *Partition, exists bool) error {
 			if !exists || p.LeaseOwner != in.lease {
 				return errLeaseLost
@@ -391,7 +396,7 @@ func (s *Service) extractPartition(ctx context.Context, run Run, job Job, p Part
 	}
 	res, next, err := s.stageTable(ctx, &run, job, src, plan, dst, loadedAt, token)
 	if err == nil && s.partitionFault != nil {
-		err = s.partitionFault(p)
+		err = inPhase(PhaseExtraction, s.partitionFault(p))
 	}
 	if err != nil {
 		return res, nil, err
@@ -441,7 +446,7 @@ func (s *Service) failPartitioned(ctx context.Context, run Run, p Partition, err
 	final, uerr := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Status = StatusFailed
 		r.ErrorType = phase
-		r.ErrorMessage = p.describe() + " of the table could not be read: " + runMessage(phase, err)
+		r.ErrorMessage = fmt.Sprintf("%s of table %s could not be read: %s", p.describe(), p.Label, errs.UserMessage(err))
 	})
 	if uerr != nil {
 		return uerr

@@ -10,13 +10,13 @@ import (
 )
 
 // FaultHookFailPartition is a fault hook for tests: it fails the first
-// attempt of partition index of every partitioned run of s (after the
-// attempt has staged its parts) with a transient error, as a worker that
-// loses its connection would.
-func FaultHookFailPartition(s *Service, index int) {
+// attempts attempts of partition index of every partitioned run of s
+// (after each has staged its parts) with a transient error, as a worker
+// that loses its connection would.
+func FaultHookFailPartition(s *Service, index, attempts int) {
 	s.partitionFault = func(p Partition) error {
-		if p.Index == index && p.Attempts == 1 {
-			return errs.E(errs.Transient, "fault hook: partition %d fails its first attempt", index)
+		if p.Index == index && p.Attempts <= attempts {
+			return errs.E(errs.Transient, "fault hook: partition %d fails attempt %d", index, p.Attempts)
 		}
 		return nil
 	}

@@ -2,28 +2,40 @@ package etl_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/b2brecs/b2brecs/eventschemas"
 	"github.com/b2brecs/b2brecs/shared/docstore"
 	"github.com/b2brecs/b2brecs/shared/etl"
+	"github.com/b2brecs/b2brecs/shared/events"
 	"github.com/b2brecs/b2brecs/shared/testenv"
 	"github.com/jackc/pgx/v5"
+	"gocloud.dev/blob"
 )
 
 // partitioned sets the partitioning settings the platform reads (small
 // thresholds, so that tables of test size fan out) and returns an env.
 func partitioned(t *testing.T, fanoutRows, partitionRows int) *env {
 	t.Helper()
+	return partitionedWith(t, fanoutRows, partitionRows, nil)
+}
+
+// partitionedWith is partitioned with wrap around the handlers (see
+// newEnvWith).
+func partitionedWith(t *testing.T, fanoutRows, partitionRows int, wrap func(topic string, h events.Handler) events.Handler) *env {
+	t.Helper()
 	t.Setenv("B2B_FANOUT_ROWS", fmt.Sprint(fanoutRows))
 	t.Setenv("B2B_FANOUT_BYTES", "")
 	t.Setenv("B2B_PARTITION_ROWS", fmt.Sprint(partitionRows))
 	t.Setenv("B2B_PARTITION_WORKERS", "2")
-	return newEnv(t)
+	return newEnvWith(t, wrap)
 }
 
 // runAndWait triggers a manual run of a job, waits (up to limit) for the
@@ -141,7 +153,7 @@ func TestPartitionedRunPostgres(t *testing.T) {
 	exec(`ANALYZE $S.big`)
 	job := e.createJob(etl.NewJob{Name: "PG big", SourceType: "postgresql", Dest: etl.Dest{Table: "pg_big"}, LoadMode: etl.Truncate,
 		Database: &etl.DatabaseSource{ConnectionID: e.createConn(in), Table: "big"}})
-	etl.FaultHookFailPartition(e.p.ETL, 2)
+	etl.FaultHookFailPartition(e.p.ETL, 2, 1)
 
 	start := time.Now()
 	r := e.runAndWait(job.ID, 3*time.Minute)
@@ -180,7 +192,7 @@ func TestPartitionedRunPostgres(t *testing.T) {
 	for _, l := range log.Lines {
 		text += l.Message + "\n"
 	}
-	for _, want := range []string{"read in 5 partitions on column id", "partition 3 of 5 (id from", "failed and will be tried again", "every partition is read: 2000000 rows"} {
+	for _, want := range []string{"read in 5 partitions on column id", "partition 3 of 5 (id >= ", "failed and will be tried again", "every partition is read: 2000000 rows"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("run log lacks %q: %s", want, text)
 		}
@@ -269,5 +281,164 @@ func TestPartitionedRunMariaDB(t *testing.T) {
 	got := e.whValues(`SELECT COUNT(*), COUNT(DISTINCT id), CAST(SUM(id) AS BIGINT), CAST(SUM(customer) AS BIGINT) FROM raw_data.erp_items`)
 	if want := []int64{5000, 5000, 5000 * 5001 / 2, 50 * 4950}; !slices.Equal(got, want) {
 		t.Fatalf("warehouse count, distinct ids, sum(id), sum(customer) = %v, want %v", got, want)
+	}
+}
+
+// smallPartitioned makes a 20,000-row PostgreSQL table that fans out into
+// 4 partitions on its key, and a snapshot job over it.
+func smallPartitioned(t *testing.T, e *env) (job etl.JobView, schema string) {
+	t.Helper()
+	exec, in := pgSource(t)
+	exec(`CREATE TABLE $S.mid (id bigint PRIMARY KEY, note text)`)
+	exec(`INSERT INTO $S.mid SELECT g, 'n' || g FROM generate_series(1, 20000) g`)
+	exec(`ANALYZE $S.mid`)
+	job = e.createJob(etl.NewJob{Name: "PG mid " + in.Schema, SourceType: "postgresql", Dest: etl.Dest{Table: "pg_mid"}, LoadMode: etl.Truncate,
+		Database: &etl.DatabaseSource{ConnectionID: e.createConn(in), Table: "mid"}})
+	return job, in.Schema
+}
+
+// TestPartitionAttemptsSpent: a partition that fails every attempt fails
+// the run, which names it; nothing loads and the staged parts of every
+// partition are removed.
+func TestPartitionAttemptsSpent(t *testing.T) {
+	t.Setenv("B2B_RUN_ATTEMPTS", "2")
+	e := partitioned(t, 1_000, 5_000)
+	job, _ := smallPartitioned(t, e)
+	etl.FaultHookFailPartition(e.p.ETL, 1, 2)
+	r := e.runAndWait(job.ID, time.Minute)
+	if r.Status != etl.StatusFailed || r.ErrorType != etl.PhaseExtraction || r.Partitions == nil || r.Partitions.Total != 4 {
+		t.Fatalf("run = %s (%s) partitions %+v, want failed in extraction with 4 partitions", r.Status, r.ErrorType, r.Partitions)
+	}
+	if !strings.HasPrefix(r.ErrorMessage, "partition 2 of 4 (id >= 5001 and < 10001) of table ") {
+		t.Errorf("message = %q, want it to name partition 2 and its range", r.ErrorMessage)
+	}
+	if e.rows("pg_mid") > 0 {
+		t.Error("a failed partitioned run loaded rows")
+	}
+	if p := e.partitionsOf(r)[1]; p.Attempts != 2 || p.Status == etl.PartitionDone {
+		t.Errorf("partition 2 = %s after %d attempts, want 2 failed attempts", p.Status, p.Attempts)
+	}
+	e.assertNoStaged(r.ID)
+}
+
+// assertNoStaged checks that nothing of a run is left under its staging
+// prefix.
+func (e *env) assertNoStaged(runID string) {
+	e.t.Helper()
+	b, err := e.p.Resources.Bucket(context.Background(), tenant, etl.BucketStaging)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	obj, err := b.List(&blob.ListOptions{Prefix: "runs/" + runID + "/"}).Next(context.Background())
+	if err != io.EOF {
+		e.t.Errorf("staged objects of run %s left: %v (%v)", runID, obj, err)
+	}
+}
+
+// TestCancelPartitionedRun: cancelling a partitioned run stops its
+// partitions: one done before the cancel has its parts removed, the ones
+// delivered after it read nothing, nothing loads.
+func TestCancelPartitionedRun(t *testing.T) {
+	hold := make(chan struct{})
+	var held atomic.Int32
+	e := partitionedWith(t, 1_000, 5_000, func(topic string, h events.Handler) events.Handler {
+		if topic != eventschemas.TopicPartitionRequested {
+			return h
+		}
+		return func(ctx context.Context, ev events.Event) error {
+			var req eventschemas.PartitionRequested
+			if err := json.Unmarshal(ev.Data(), &req); err == nil && req.Index > 0 {
+				held.Add(1)
+				<-hold
+			}
+			return h(ctx, ev)
+		}
+	})
+	job, _ := smallPartitioned(t, e)
+	ctx := context.Background()
+	runs, err := e.p.ETL.TriggerJob(ctx, tenant, job.ID, eventschemas.TriggerManual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := runs[0].ID
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := e.p.ETL.GetRun(ctx, tenant, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Partitions != nil && r.Partitions.Done == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partition 1 did not finish: run %+v", r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := e.p.ETL.CancelRun(ctx, tenant, id); err != nil {
+		t.Fatalf("CancelRun: %v", err)
+	}
+	close(hold)
+	e.wait()
+	r, err := e.p.ETL.GetRun(ctx, tenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != etl.StatusCancelled || r.RowsLoaded != 0 || e.rows("pg_mid") > 0 {
+		t.Fatalf("run = %s loaded %d (table rows %d), want cancelled with nothing loaded", r.Status, r.RowsLoaded, e.rows("pg_mid"))
+	}
+	var attempts []int
+	for _, p := range e.partitionsOf(r) {
+		attempts = append(attempts, p.Attempts)
+	}
+	if !slices.Equal(attempts, []int{1, 0, 0, 0}) || held.Load() < 1 {
+		t.Errorf("partition attempts %v (%d held), want only the first tried", attempts, held.Load())
+	}
+	e.assertNoStaged(id)
+}
+
+// TestPartitionedRunResumedBySweeper: a partition request that is lost
+// leaves the run waiting; once the run's deadline has passed the sweeper
+// requests the run again, which requests the partitions no delivery
+// holds, and the run completes with every row once.
+func TestPartitionedRunResumedBySweeper(t *testing.T) {
+	var dropped atomic.Bool
+	e := partitionedWith(t, 1_000, 5_000, func(topic string, h events.Handler) events.Handler {
+		if topic != eventschemas.TopicPartitionRequested {
+			return h
+		}
+		return func(ctx context.Context, ev events.Event) error {
+			var req eventschemas.PartitionRequested
+			if err := json.Unmarshal(ev.Data(), &req); err == nil && req.Index == 3 && dropped.CompareAndSwap(false, true) {
+				return nil // lost: acknowledged, never handled
+			}
+			return h(ctx, ev)
+		}
+	})
+	job, _ := smallPartitioned(t, e)
+	r := e.runAndWait(job.ID, time.Minute)
+	if r.Status != etl.StatusRunning || r.Partitions == nil || r.Partitions.Done != 3 || r.Partitions.Total != 4 {
+		t.Fatalf("run = %s partitions %+v, want running with 3 of 4 done", r.Status, r.Partitions)
+	}
+	ctx := context.Background()
+	if _, err := docstore.Update(ctx, e.p.Store, docstore.Key{Tenant: tenant, Kind: etl.KindRun, ID: r.ID}, func(cur *etl.Run, _ bool) error {
+		cur.LeaseUntil = new(time.Now().Add(-time.Minute)) // its deadline has passed
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.p.ETL.Sweep(ctx, tenant)
+	if err != nil || res.Requested != 1 {
+		t.Fatalf("Sweep = %+v, %v; want the run requested again", res, err)
+	}
+	e.wait()
+	if r, err = e.p.ETL.GetRun(ctx, tenant, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != etl.StatusCompleted || r.RowsLoaded != 20_000 || r.Attempts != 1 {
+		t.Fatalf("run = %s (%s) loaded %d attempts %d, want completed with every row", r.Status, r.ErrorMessage, r.RowsLoaded, r.Attempts)
+	}
+	if got := e.whValues(`SELECT COUNT(*), COUNT(DISTINCT id) FROM raw_data.pg_mid`); !slices.Equal(got, []int64{20_000, 20_000}) {
+		t.Fatalf("count, distinct ids = %v", got)
 	}
 }

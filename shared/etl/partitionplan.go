@@ -72,7 +72,8 @@ type partitionPlan struct {
 
 // planPartitions decides whether a database run is read in partitions
 // and plans them (nil: read in one piece, with a log line saying why when
-// the reason is not simply its size). The range column is the job's
+// the reason is not simply its size; a table whose size or range cannot
+// be read is read in one piece too, which reports a real problem). The range column is the job's
 // timestamp column for an incremental job (the partitions cover
 // [watermark, max]), else an integer primary key.
 func (s *Service) planPartitions(ctx context.Context, run Run, src *sources.Source, job Job, plan dbPlan) (*partitionPlan, error) {
@@ -85,7 +86,8 @@ func (s *Service) planPartitions(ctx context.Context, run Run, src *sources.Sour
 	}
 	size, err := src.Estimate(ctx, plan.req.Schema, plan.req.Table)
 	if err != nil {
-		return nil, inPhase(PhaseValidation, err)
+		// The read in one piece reports a real problem with the table.
+		return why("its size could not be estimated: " + err.Error())
 	}
 	if size.Rows < s.parting.FanoutRows && size.Bytes < s.parting.FanoutBytes {
 		return nil, nil // small: the common case, not worth a line
@@ -96,7 +98,7 @@ func (s *Service) planPartitions(ctx context.Context, run Run, src *sources.Sour
 	}
 	lo, hi, err := src.Bounds(ctx, plan.req.Schema, plan.req.Table, column)
 	if err != nil {
-		return nil, inPhase(PhaseValidation, err)
+		return why("the range of column " + column + " could not be read: " + err.Error())
 	}
 	if lo == nil || hi == nil {
 		return why("column " + column + " has no values")
