@@ -156,34 +156,9 @@ func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job
 		}
 	}
 	if loaded == 0 && len(run.Parts) > 0 {
-		// Tables made from files are nullable throughout: the next file
-		// may have gaps this one did not.
-		schema := append(warehouse.Schema{}, run.Schema...)
-		for i := range schema {
-			schema[i].Nullable = true
-		}
-		schema = append(schema, lineageSchema(dest)...)
-		req := warehouse.LoadRequest{
-			Dataset: dest.Dataset, Table: dest.Table,
-			Sources: s.partURLs(run),
-			Format:  warehouse.Parquet,
-			Mode:    warehouseMode(job.LoadMode),
-			Schema:  schema, MergeKeys: job.MergeKeys,
-			Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
-		}
-		if lay := layoutOf(dest); lay.Check(schema) == nil {
-			// The staged columns fit the layout unless they took the types
-			// of a table that exists (whose own layout stays).
-			req.Layout = lay
-		}
+		req := loadRequest(job, run, s.partURLs(run))
 		if err := s.addColumns(ctx, wh, dest, run); err != nil {
 			return 0, inPhase(PhaseLoad, err)
-		}
-		if job.LoadMode == Append && run.Object != nil {
-			// A new version of a file replaces the rows of the old one, in
-			// the same atomic step as the load.
-			req.Mode = warehouse.Replace
-			req.ReplaceWhere = []warehouse.Param{{Name: ColSourceFile, Value: run.Object.Name}}
 		}
 		res, err := wh.Load(ctx, req)
 		if err != nil {
@@ -192,6 +167,39 @@ func (s *Service) loadRows(ctx context.Context, wh *warehouse.Warehouse, job Job
 		loaded = res.RowsLoaded
 	}
 	return loaded, nil
+}
+
+// loadRequest is the warehouse load of a run's staged parts (at urls)
+// into its job's table: the staged columns, all nullable (tables made from
+// files are: the next file may have gaps this one did not), then the
+// job's lineage columns; the job's load mode; the job's table layout.
+func loadRequest(job Job, run Run, urls []string) warehouse.LoadRequest {
+	dest := job.Dest
+	schema := append(warehouse.Schema{}, run.Schema...)
+	for i := range schema {
+		schema[i].Nullable = true
+	}
+	schema = append(schema, lineageSchema(dest)...)
+	req := warehouse.LoadRequest{
+		Dataset: dest.Dataset, Table: dest.Table,
+		Sources: urls,
+		Format:  warehouse.Parquet,
+		Mode:    warehouseMode(job.LoadMode),
+		Schema:  schema, MergeKeys: job.MergeKeys,
+		Labels: map[string]string{"b2b_run": run.ID, "b2b_job": job.ID},
+	}
+	if lay := layoutOf(dest); lay.Check(schema) == nil {
+		// The staged columns fit the layout unless they took the types
+		// of a table that exists (whose own layout stays).
+		req.Layout = lay
+	}
+	if job.LoadMode == Append && run.Object != nil {
+		// A new version of a file replaces the rows of the old one, in
+		// the same atomic step as the load.
+		req.Mode = warehouse.Replace
+		req.ReplaceWhere = []warehouse.Param{{Name: ColSourceFile, Value: run.Object.Name}}
+	}
+	return req
 }
 
 func warehouseMode(m LoadMode) warehouse.Mode {
