@@ -4,7 +4,8 @@
 # the Online Retail file, see the run complete and the table with its schema
 # and rows; then a malformed CSV (partial, rejects), an .xlsx (refused at upload), Run now
 # and a re-upload (skipped, unchanged), and inviting a viewer who sees a
-# read-only app; then the datasets flow on its own platform. B2B_E2E_PORT
+# read-only app; then the job wizard's flows (PostgreSQL incremental, Azurite latest-only file
+# job); then the datasets flow on its own platform. B2B_E2E_PORT
 # (default 18080) picks the port; B2B_E2E_FLOWS (static/README.md) narrows the flows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,12 @@ export B2B_E2E_URL=http://127.0.0.1:$port B2B_E2E_EMAIL=admin@e2e.test B2B_E2E_P
 export B2B_E2E_FILE=$PWD/sample-data/uci_online_retail/online_retail.csv.gz
 export B2B_CHROMIUM=${B2B_CHROMIUM:-/usr/bin/chromium}
 if ! (cd static && npm run e2e); then
+  echo "--- recs log (tail)"; tail -50 "$log"; exit 1
+fi
+# The job wizard's flows on the same platform: a PostgreSQL incremental job and a latest-only file
+# job on an Azurite container, with data seeded by tools/e2eseed (static/e2e/wizard.e2e.mjs).
+go build -o bin/e2eseed ./tools/e2eseed
+if ! (cd static && node e2e/wizard.e2e.mjs); then
   echo "--- recs log (tail)"; tail -50 "$log"; exit 1
 fi
 # The datasets flow starts its own platform, on a warehouse where SQL split the same file into

@@ -43,7 +43,7 @@ export interface Draft {
 
 export function draftOf(job: JobView | null, kind: Draft['kind'] = 'file'): Draft {
   const db = job?.database;
-  const dest = job?.dest as WizardDest | undefined;
+  const dest = job?.dest;
   return {
     kind: job ? (job.database ? 'database' : 'file') : kind,
     name: job?.name ?? '',
@@ -158,7 +158,7 @@ export function newJobBody(d: Draft, now = new Date()): WizardJob {
   return {
     name: d.name.trim(),
     ...source,
-    dest: { dataset: dataset || undefined, table: table || undefined, ...extra } as WizardDest,
+    dest: { dataset: dataset || undefined, table: table || undefined, ...extra },
     load_mode: mode,
     ...(mode === 'merge' ? { merge_keys: splitKeys(d.mergeKeys) } : {}),
     schema_evolution: d.schemaEvolution,
@@ -172,7 +172,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /** The body of PATCH /api/jobs/{id}: only what changed. */
 export function jobPatchBody(job: JobView, d: Draft, now = new Date()): JobPatch {
   const before = draftOf(job);
-  const p: Omit<JobPatch, 'dest'> & { dest?: WizardDest } = {};
+  const p: JobPatch = {};
   const mode = loadModeOf(d);
   if (d.name.trim() !== before.name) p.name = d.name.trim();
   if (d.kind === 'file' && d.file.pattern.trim() !== before.file.pattern) p.pattern = d.file.pattern.trim();

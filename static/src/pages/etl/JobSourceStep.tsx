@@ -261,7 +261,7 @@ function MatchingFiles({ conn, source: f, set }: { conn: Connection | undefined;
                     {formatBytes(x.size)} · {formatDateTime(x.modified)}
                   </Text>
                   <Button size="compact-xs" variant={f.sample === x.key ? 'light' : 'subtle'} onClick={() => set({ sample: x.key })} data-testid="job-file-sample">
-                    {f.sample === x.key ? 'Sampled' : 'Sample'}
+                    {f.sample === x.key ? 'Sample file' : 'Use as sample'}
                   </Button>
                 </Group>
               );

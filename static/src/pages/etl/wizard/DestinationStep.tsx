@@ -64,6 +64,7 @@ export function DestinationStep({ draft: d, set, err, locked }: { draft: Draft; 
       <Group grow align="flex-start">
         <TextInput
           label="Dataset"
+          description="Where the table is in the warehouse"
           value={d.dataset}
           disabled={locked}
           onChange={(e) => set({ dataset: e.currentTarget.value })}

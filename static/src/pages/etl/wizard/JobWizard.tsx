@@ -21,6 +21,12 @@ export const STEPS = [
   { label: 'Schedule', description: 'And review' },
 ];
 
+/** Step 2 says what it holds for the kind of job. */
+const DATA_STEP = {
+  file: { label: 'Files', description: 'Folder, pattern, schema' },
+  database: { label: 'Table', description: 'Columns and rows' },
+};
+
 /** The step whose form shows an API error about `field` (a JSON path of the job body). */
 export function stepOfField(field: string): number {
   if (field === 'name' || field === 'source_type' || field.endsWith('connection_id')) return 0;
@@ -125,7 +131,7 @@ export function JobWizard({ job, onDone }: { job: JobView | null; onDone: () => 
     >
       <Stepper active={step} onStepClick={go} size="sm" mb="lg" data-testid="job-stepper">
         {STEPS.map((s, i) => (
-          <Stepper.Step key={s.label} label={d.kind === 'file' && i === 1 ? 'Files' : d.kind === 'database' && i === 1 ? 'Table' : s.label} description={s.description} allowStepSelect={i <= reached} data-testid={`job-step-tab-${i}`} />
+          <Stepper.Step key={s.label} {...(i === 1 ? DATA_STEP[d.kind] : s)} allowStepSelect={i <= reached} data-testid={`job-step-tab-${i}`} />
         ))}
       </Stepper>
       <Stack gap="md" mih={360} data-testid={`job-step-${step}`}>
