@@ -189,9 +189,33 @@ func TestDatabaseJobColumnSettings(t *testing.T) {
 	})
 }
 
-// gridRow is a destination grid row as the tests compare it.
-func gridRow(c etl.DestinationColumn) string {
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%v|%s|%v", c.Source, c.Name, c.DefaultName, c.Type, c.DefaultType, c.AllowedTypes, c.Mode, c.Lineage)
+// assertGrid compares the destination grid's rows with want, each row
+// as source|name|default_name|type|default_type|allowed_types|mode|lineage.
+func assertGrid(t *testing.T, d etl.Destination, want []string) {
+	t.Helper()
+	var rows []string
+	for _, c := range d.Columns {
+		rows = append(rows, fmt.Sprintf("%s|%s|%s|%s|%s|%v|%s|%v", c.Source, c.Name, c.DefaultName, c.Type, c.DefaultType, c.AllowedTypes, c.Mode, c.Lineage))
+	}
+	if !slices.Equal(rows, want) {
+		t.Errorf("grid =\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// createTable creates a destination table in the tenant's warehouse.
+func (e *env) createTable(table string, schema warehouse.Schema) {
+	e.t.Helper()
+	ctx := context.Background()
+	wh, err := e.p.Resources.Warehouse(ctx, tenant)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := wh.CreateDataset(ctx, etl.DefaultDataset); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := wh.CreateTable(ctx, etl.DefaultDataset, table, schema); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // TestDescribeDestinationFile: the grid of a drop-folder file job from a
@@ -211,39 +235,23 @@ func TestDescribeDestinationFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []string
-	for _, c := range d.Columns {
-		rows = append(rows, gridRow(c))
-	}
-	want := []string{
+	assertGrid(t, d, []string{
 		"Order Date|order_date|order_date|DATE|DATE|[DATE TIMESTAMP DATETIME STRING]|NULLABLE|false",
 		"Qty|quantity|qty|NUMERIC|INT64|[INT64 NUMERIC FLOAT64 STRING]|NULLABLE|false",
 		"Customer|customer|customer|STRING|STRING|[STRING]|NULLABLE|false",
 		"|_b2b_source_file|_b2b_source_file|STRING|STRING|[STRING]|NULLABLE|true",
 		"|_b2b_run_id|_b2b_run_id|STRING|STRING|[STRING]|NULLABLE|true",
 		"|_b2b_loaded_at|_b2b_loaded_at|TIMESTAMP|TIMESTAMP|[TIMESTAMP]|NULLABLE|true",
-	}
-	if !slices.Equal(rows, want) {
-		t.Errorf("grid =\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
-	}
+	})
 	if d.TableExists || !d.Compatibility.Compatible || d.Warehouse != warehouse.DuckDB || !slices.Equal(d.PartitionCandidates, []string{"order_date", etl.ColLoadedAt}) {
 		t.Errorf("destination = exists %v, compatibility %+v, warehouse %s, partition candidates %v", d.TableExists, d.Compatibility, d.Warehouse, d.PartitionCandidates)
 	}
 
 	// Against an existing table: quantity is added, legacy missing, order_date changed.
-	wh, err := e.p.Resources.Warehouse(ctx, tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wh.CreateDataset(ctx, etl.DefaultDataset); err != nil {
-		t.Fatal(err)
-	}
-	if err := wh.CreateTable(ctx, etl.DefaultDataset, "orders", warehouse.Schema{
+	e.createTable("orders", warehouse.Schema{
 		{Name: "order_date", Type: warehouse.String, Nullable: true}, {Name: "customer", Type: warehouse.String, Nullable: true},
 		{Name: "legacy", Type: warehouse.Int64, Nullable: true}, {Name: etl.ColRunID, Type: warehouse.String, Nullable: true},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	d, err = e.p.ETL.DescribeDestination(ctx, tenant, etl.DestinationRequest{Job: draft, Object: "orders/o1.csv"})
 	if err != nil {
 		t.Fatal(err)
@@ -289,35 +297,19 @@ func TestDescribeDestinationPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []string
-	for _, c := range d.Columns {
-		rows = append(rows, gridRow(c))
-	}
-	want := []string{
+	assertGrid(t, d, []string{
 		"id|id|id|INT64|INT64|[INT64 NUMERIC FLOAT64 STRING]|NULLABLE|false",
 		"Created At|created_at|created_at|TIMESTAMP|TIMESTAMP|[TIMESTAMP STRING]|NULLABLE|false",
 		"amount|amount|amount|NUMERIC|NUMERIC|[NUMERIC STRING]|NULLABLE|false",
 		"|_b2b_run_id|_b2b_run_id|STRING|STRING|[STRING]|NULLABLE|true",
-	}
-	if !slices.Equal(rows, want) {
-		t.Errorf("grid =\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
-	}
+	})
 	if !slices.Equal(d.PartitionCandidates, []string{"created_at"}) {
 		t.Errorf("partition candidates = %v", d.PartitionCandidates)
 	}
 
-	wh, err := e.p.Resources.Warehouse(ctx, tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wh.CreateDataset(ctx, etl.DefaultDataset); err != nil {
-		t.Fatal(err)
-	}
-	if err := wh.CreateTable(ctx, etl.DefaultDataset, "pg_orders", warehouse.Schema{
+	e.createTable("pg_orders", warehouse.Schema{
 		{Name: "id", Type: warehouse.Int64}, {Name: "amount", Type: warehouse.Float64, Nullable: true}, {Name: "region", Type: warehouse.String},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	d, err = e.p.ETL.DescribeDestination(ctx, tenant, etl.DestinationRequest{Job: draft})
 	if err != nil {
 		t.Fatal(err)
