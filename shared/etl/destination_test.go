@@ -139,6 +139,16 @@ func TestFileJobColumnSettings(t *testing.T) {
 		{time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), "12.000000000", 2.25, "false", "sales/jan.csv"},
 	})
 
+	// The settings are fixed once the job has run (saving them unchanged is fine).
+	same, changed := job.Dest, job.Dest
+	changed.Columns = append([]etl.ColumnOverride{{Source: "Price", Type: warehouse.String}}, changed.Columns...)
+	if _, err := e.p.ETL.UpdateJob(context.Background(), tenant, job.ID, etl.JobPatch{Dest: &same}); err != nil {
+		t.Errorf("saving the same dest after a run: %v", err)
+	}
+	if _, err := e.p.ETL.UpdateJob(context.Background(), tenant, job.ID, etl.JobPatch{Dest: &changed}); !errs.Is(err, errs.Conflict) || errs.FieldOf(err) != "dest" {
+		t.Errorf("changing the column settings after a run: %v, want a conflict on dest", err)
+	}
+
 	// Without lineage (a snapshot job): only the run id is added.
 	e.createJob(etl.NewJob{Name: "Prices", File: etl.FileSource{Prefix: "prices", Pattern: "*.csv"}, LoadMode: etl.Truncate,
 		Dest: etl.Dest{Table: "prices", Lineage: boolPtr(false), Columns: []etl.ColumnOverride{{Source: "SKU", Name: "product_code"}}}})

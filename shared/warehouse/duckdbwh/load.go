@@ -32,7 +32,8 @@ import (
 // order (as BigQuery reads them); a row with another number of fields is
 // errs.Invalid. A value that does not cast to its column's type is
 // errs.Invalid. If the table does not exist it is created from req.Schema
-// (the dataset must exist), or the load is errs.NotFound.
+// (the dataset must exist), or the load is errs.NotFound. req.Layout is
+// ignored: DuckDB has no partitions or clustering.
 //
 // Merge deletes the table rows whose MergeKeys match a loaded row and inserts
 // the loaded rows (whole rows are replaced); duplicate keys among the loaded
