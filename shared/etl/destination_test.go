@@ -139,6 +139,12 @@ func TestFileJobColumnSettings(t *testing.T) {
 		{time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), "12.000000000", 2.25, "false", "sales/jan.csv"},
 	})
 
+	// A value that does not convert to the chosen type is a rejected row.
+	r = e.drop("sales/feb.csv", "Invoice Date,Qty,Price,Paid\n2026-02-01,lots,1.5,true\n2026-02-02,5,2,false\n")
+	if r.Status != etl.StatusPartial || r.RowsLoaded != 1 || r.RowsRejected != 1 || len(r.FirstRejects) != 1 || r.FirstRejects[0].Column != "qty" || r.FirstRejects[0].Line != 2 {
+		t.Errorf("run with a value that is not a number = %s loaded %d rejected %d %+v", r.Status, r.RowsLoaded, r.RowsRejected, r.FirstRejects)
+	}
+
 	// The settings are fixed once the job has run (saving them unchanged is fine).
 	same, changed := job.Dest, job.Dest
 	changed.Columns = append([]etl.ColumnOverride{{Source: "Price", Type: warehouse.String}}, changed.Columns...)
