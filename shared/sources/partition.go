@@ -26,12 +26,14 @@ type Size struct {
 }
 
 // Partitioner is the capability of a driver whose tables a run can read
-// in partitions (key or time ranges, ExtractRequest.Range): PostgreSQL
-// and MySQL/MariaDB. Drivers without it are read in one piece.
+// in partitions (key or time ranges, ExtractRequest.Range): PostgreSQL,
+// MySQL/MariaDB and BigQuery. Drivers without it (Firestore) are read in
+// one piece.
 type Partitioner interface {
 	// Estimate returns the table's size from the server's statistics
 	// (PostgreSQL pg_class.reltuples and pg_total_relation_size, MySQL
-	// information_schema.TABLES), without scanning it.
+	// information_schema.TABLES, BigQuery's table metadata), without
+	// scanning it.
 	Estimate(ctx context.Context, schema, table string) (Size, error)
 	// Bounds returns the least and greatest non-NULL value of column (an
 	// integer or temporal column) as Extract types them (int64,

@@ -35,7 +35,7 @@ func (d *Driver) Extract(ctx context.Context, req sources.ExtractRequest) (sourc
 		if err != nil {
 			return err
 		}
-		q, err := d.query(c, req, read)
+		q, err := d.query(c, req, read, cols)
 		if err != nil {
 			return err
 		}
@@ -51,13 +51,17 @@ func (d *Driver) Extract(ctx context.Context, req sources.ExtractRequest) (sourc
 	return it, err
 }
 
-// SinceParam is the name of the query parameter that holds Since.
-const SinceParam = "since"
+// Names of the query parameters that hold Since and the bounds of Range.
+const (
+	SinceParam     = "since"
+	RangeFromParam = "range_from"
+	RangeToParam   = "range_to"
+)
 
 // query builds the extract's query job: the columns read, in order, from
-// the data project's table, with Since as a parameter typed after the
-// timestamp column.
-func (d *Driver) query(c *bigquery.Client, req sources.ExtractRequest, read []column) (*bigquery.Query, error) {
+// the data project's table, with Since and the bounds of Range as
+// parameters typed after their column (one of all, the table's columns).
+func (d *Driver) query(c *bigquery.Client, req sources.ExtractRequest, read, all []column) (*bigquery.Query, error) {
 	table, err := quote(d.data + "." + req.Schema + "." + req.Table)
 	if err != nil {
 		return nil, err
@@ -75,16 +79,43 @@ func (d *Driver) query(c *bigquery.Client, req sources.ExtractRequest, read []co
 	var sb strings.Builder
 	sb.WriteString("SELECT " + strings.Join(selects, ", ") + " FROM " + table)
 	var params []bigquery.QueryParameter
-	if ts != nil {
-		qts, _ := quote(ts.meta.OriginalName)
-		if req.Since != nil {
-			v, err := sinceValue(req.Since, ts.field.Type)
-			if err != nil {
+	var where []string
+	cond := func(col *column, op, param string, v any) error {
+		q, err := quote(col.meta.OriginalName)
+		if err != nil {
+			return err
+		}
+		if v, err = sinceValue(v, col.field.Type); err != nil {
+			return err
+		}
+		where = append(where, q+" "+op+" @"+param)
+		params = append(params, bigquery.QueryParameter{Name: param, Value: v})
+		return nil
+	}
+	if ts != nil && req.Since != nil {
+		if err := cond(ts, ">=", SinceParam, req.Since); err != nil {
+			return nil, err
+		}
+	}
+	if r := req.Range; r != nil {
+		col := findColumn(all, r.Column) // PlanRead checked it is one
+		for _, b := range []struct {
+			op, param string
+			v         any
+		}{{">=", RangeFromParam, r.From}, {"<", RangeToParam, r.To}} {
+			if b.v == nil {
+				continue
+			}
+			if err := cond(col, b.op, b.param, b.v); err != nil {
 				return nil, err
 			}
-			sb.WriteString(" WHERE " + qts + " >= @" + SinceParam)
-			params = append(params, bigquery.QueryParameter{Name: SinceParam, Value: v})
 		}
+	}
+	if len(where) > 0 {
+		sb.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	if ts != nil {
+		qts, _ := quote(ts.meta.OriginalName)
 		sb.WriteString(" ORDER BY " + qts)
 	}
 	if req.Limit > 0 && len(req.SeenAtSince) == 0 {

@@ -59,6 +59,8 @@ type Table struct {
 	Fields []Field
 	Rows   [][]any // REST cells, as Answer's
 	PK     []string
+	// Bytes is the table's numBytes (0: not reported).
+	Bytes int64
 }
 
 // Record is a record's cells.
@@ -218,6 +220,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if tb.Kind == "TABLE" {
 			md["numRows"] = strconv.Itoa(len(tb.Rows))
+			if tb.Bytes > 0 {
+				md["numBytes"] = strconv.FormatInt(tb.Bytes, 10)
+			}
 		}
 		if tb.PK != nil {
 			md["tableConstraints"] = map[string]any{"primaryKey": map[string]any{"columns": tb.PK}}
