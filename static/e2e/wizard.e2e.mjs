@@ -8,7 +8,8 @@
 //                   PostgreSQL → Run now → only the new rows load
 //   bucket-latest   two CSV files in an Azurite container, the second written later →
 //                   an Azure Blob connection → a file job in latest-only mode (the checklist marks
-//                   the newest file) → "Create and run now" → the table holds the newest file's rows
+//                   the newest file; the destination grid renames a column) → "Create and run now"
+//                   → the table holds the newest file's rows, with the renamed column
 //
 // Each step saves a screenshot (wizard-*.png). Environment: B2B_E2E_URL, B2B_E2E_EMAIL,
 // B2B_E2E_PASSWORD (as chain.e2e.mjs), B2B_POSTGRES_DSN and B2B_AZURITE_BLOB_URL (the test
@@ -264,7 +265,10 @@ async function main() {
         await page.getByTestId('job-load-mode-latest').waitFor();
         await next(3);
         await page.getByTestId('job-table').fill(table);
-        await page.locator('[data-testid="job-dest-grid"], [data-testid="job-dest-error"]').first().waitFor();
+        // The grid reads the newest file: price is renamed to unit_price for the table.
+        const price = page.locator('[data-testid="dest-column"][data-source="price"]');
+        await price.waitFor();
+        await price.getByTestId('dest-name').fill('unit_price');
         await shot('bucket-step4-destination');
         await next(4);
         await shot('bucket-step5-review');
@@ -278,6 +282,11 @@ async function main() {
         await row.waitFor();
         const rows = Number(await row.getAttribute('data-num-rows'));
         if (rows !== 2) throw new StepError(`table ${table} has ${rows} rows, want 2`);
+        await row.click();
+        await page.getByTestId('schema-table').waitFor();
+        const cols = await page.getByTestId('schema-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-column-name')));
+        if (!cols.includes('unit_price') || cols.includes('price')) throw new StepError(`the table's columns are ${cols.join(', ')}: the grid's rename of price did not reach it`);
+        await shot('bucket-table');
       });
       log(`bucket-latest took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }

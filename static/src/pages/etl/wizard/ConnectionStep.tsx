@@ -1,4 +1,4 @@
-import { Badge, Group, Loader, SimpleGrid, Stack, Text, TextInput, UnstyledButton } from '@mantine/core';
+import { Badge, Group, Loader, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { IconCircleCheck, IconFolderDown, type Icon } from '@tabler/icons-react';
@@ -9,6 +9,7 @@ import { errorFor } from '../../../lib/fieldErrors';
 import { locationOf, typeSpec } from '../../connections/connectionTypes';
 import type { Draft } from '../JobEditor';
 import { isBucket } from '../JobSourceStep';
+import { ChoiceCard } from './ChoiceCard';
 
 /**
  * The live name check: asks the server once typing pauses whether the name is free (a job keeps
@@ -109,20 +110,7 @@ export function ConnectionStep({
             const on = c.id === selected && (c.id !== '' || d.kind === 'file');
             const I = c.icon;
             return (
-              <UnstyledButton
-                key={c.id || 'drop'}
-                className="type-card"
-                disabled={!!job && !on}
-                onClick={() => pick(c)}
-                aria-pressed={on}
-                style={{
-                  borderColor: on ? 'var(--mantine-color-brand-6)' : undefined,
-                  boxShadow: on ? '0 0 0 1px var(--mantine-color-brand-6)' : undefined,
-                  opacity: job && !on ? 0.45 : 1,
-                }}
-                data-testid={`pick-source-${c.id || 'drop'}`}
-                data-selected={on}
-              >
+              <ChoiceCard key={c.id || 'drop'} selected={on} disabled={!!job && !on} onClick={() => pick(c)} testId={`pick-source-${c.id || 'drop'}`}>
                 <Group wrap="nowrap" gap="sm" align="flex-start">
                   <I size={26} stroke={1.5} color={`var(--mantine-color-${c.color}-6)`} />
                   <Stack gap={2} style={{ minWidth: 0 }}>
@@ -141,7 +129,7 @@ export function ConnectionStep({
                     </Text>
                   </Stack>
                 </Group>
-              </UnstyledButton>
+              </ChoiceCard>
             );
           })}
         </SimpleGrid>

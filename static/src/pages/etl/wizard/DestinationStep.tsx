@@ -107,7 +107,7 @@ export function DestinationStep({ draft: d, set, err, locked }: { draft: Draft; 
       {data && (
         <>
           {data.table_exists && <CompatibilityAlert c={data.compatibility} table={`${d.dataset || 'raw_data'}.${d.table || '…'}`} />}
-          <Table striped withTableBorder verticalSpacing={4} data-testid="job-dest-grid" data-updating={dest.isFetching}>
+          <Table striped withTableBorder verticalSpacing={4} fz="sm" data-testid="job-dest-grid" data-updating={dest.isFetching}>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Source column</Table.Th>
@@ -158,9 +158,7 @@ export function DestinationStep({ draft: d, set, err, locked }: { draft: Draft; 
                         data-testid="dest-type"
                       />
                     </Table.Td>
-                    <Table.Td>
-                      <Text size="xs">{c.mode}</Text>
-                    </Table.Td>
+                    <Table.Td>{c.mode}</Table.Td>
                     <Table.Td>
                       {override(c) && !locked && (
                         <Tooltip label="Back to the default name and type">

@@ -84,28 +84,26 @@ export function JobWizard({ job, onDone }: { job: JobView | null; onDone: () => 
   const destLocked = !!job?.last_run;
   const nameTaken = nameCheck.data && !nameCheck.data.available ? nameCheck.data.message : undefined;
 
-  const go = (to: number) => {
-    // Forward moves check the steps passed over; going back is always allowed.
-    for (let s = step; s < to; s++) {
+  /** Whether steps from..to-1 may be passed; the first that may not is shown with its problem. */
+  const passable = (from: number, to: number) => {
+    for (let s = from; s < to; s++) {
       const p = stepProblem(s, d, nameTaken);
       if (p) {
         setStep(s);
         setProblem(p);
-        return;
+        return false;
       }
     }
+    return true;
+  };
+  // Forward moves check the steps passed over; going back is always allowed.
+  const go = (to: number) => {
+    if (!passable(step, to)) return;
     setProblem(null);
     setStep(to);
   };
   const submit = (run: boolean) => {
-    for (let s = 0; s < STEPS.length; s++) {
-      const p = stepProblem(s, d, nameTaken);
-      if (p) {
-        setStep(s);
-        setProblem(p);
-        return;
-      }
-    }
+    if (!passable(0, STEPS.length)) return;
     setAndRun(run);
     save.mutate(d, {
       onSuccess: (saved) => (run ? runNow({ id: saved.id, name: saved.name }) : onDone()),

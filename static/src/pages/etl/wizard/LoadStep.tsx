@@ -1,8 +1,9 @@
-import { Group, NativeSelect, Radio, SegmentedControl, SimpleGrid, Stack, Text, TextInput, UnstyledButton } from '@mantine/core';
+import { Group, NativeSelect, Radio, SegmentedControl, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { IconArrowsJoin, IconPlaylistAdd, IconRefresh, type Icon } from '@tabler/icons-react';
 import type { JobView, LoadMode, SchemaEvolution } from '../../../api/types';
 import { errorFor } from '../../../lib/fieldErrors';
 import { isLatestOnly, loadModeOf, SCHEMA_EVOLUTIONS, type Draft } from '../JobEditor';
+import { ChoiceCard } from './ChoiceCard';
 import { ResetWatermark, useDatabaseSource, type Backfill, type DatabaseDraft } from '../JobSourceStep';
 
 interface Strategy {
@@ -74,16 +75,7 @@ export function LoadStep({
             const on = s.value === mode;
             const I = s.icon;
             return (
-              <UnstyledButton
-                key={s.value}
-                className="type-card"
-                disabled={locked || latest}
-                onClick={() => set({ loadMode: s.value })}
-                aria-pressed={on}
-                style={{ borderColor: on ? 'var(--mantine-color-brand-6)' : undefined, boxShadow: on ? '0 0 0 1px var(--mantine-color-brand-6)' : undefined, opacity: (locked || latest) && !on ? 0.5 : 1 }}
-                data-testid={`load-mode-${s.value}`}
-                data-selected={on}
-              >
+              <ChoiceCard key={s.value} selected={on} disabled={locked || latest} onClick={() => set({ loadMode: s.value })} testId={`load-mode-${s.value}`}>
                 <Group gap="xs" wrap="nowrap" mb={4}>
                   <I size={20} stroke={1.6} color="var(--mantine-color-brand-6)" />
                   <Text fw={600} size="sm">
@@ -93,7 +85,7 @@ export function LoadStep({
                 <Text size="xs" c="dimmed">
                   {d.kind === 'database' ? s.database : s.file}
                 </Text>
-              </UnstyledButton>
+              </ChoiceCard>
             );
           })}
         </SimpleGrid>
