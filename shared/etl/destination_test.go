@@ -287,6 +287,17 @@ func TestDescribeDestinationFile(t *testing.T) {
 		t.Errorf("with add_columns: %+v, %v", d.Compatibility, err)
 	}
 
+	// The job's format options read the sample.
+	e.write(b, "tabs/t.csv", "A\tB\n1\tx\n")
+	d, err = e.p.ETL.DescribeDestination(ctx, tenant, etl.DestinationRequest{Object: "tabs/t.csv",
+		Job: etl.NewJob{Name: "Tabs", File: etl.FileSource{Prefix: "tabs", Pattern: "*.csv", Delimiter: "\t", HasHeader: boolPtr(true)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Columns) < 2 || d.Columns[0].Name != "a" || d.Columns[0].Type != warehouse.Int64 || d.Columns[1].Name != "b" {
+		t.Errorf("tab-separated sample = %+v", d.Columns)
+	}
+
 	// A file the job would not claim, an unsafe type on the sample.
 	_, err = e.p.ETL.DescribeDestination(ctx, tenant, etl.DestinationRequest{Job: draft, Object: "elsewhere/o1.csv"})
 	if errs.FieldOf(err) != "object" {
