@@ -446,7 +446,11 @@ func (s *Service) failPartitioned(ctx context.Context, run Run, p Partition, err
 	final, uerr := s.finish(ctx, run.Tenant, run.ID, func(r *Run) {
 		r.Status = StatusFailed
 		r.ErrorType = phase
-		r.ErrorMessage = fmt.Sprintf("%s of table %s could not be read: %s", p.describe(), p.Label, errs.UserMessage(err))
+		table := "the table"
+		if p.Label != "" {
+			table = "table " + p.Label
+		}
+		r.ErrorMessage = fmt.Sprintf("%s of %s could not be read: %s", p.describe(), table, errs.UserMessage(err))
 	})
 	if uerr != nil {
 		return uerr

@@ -14,13 +14,18 @@ import (
 // (after each has staged its parts) with a transient error, as a worker
 // that loses its connection would.
 func FaultHookFailPartition(s *Service, index, attempts int) {
-	s.partitionFault = func(p Partition) error {
+	HookPartitionStaged(s, func(p Partition) error {
 		if p.Index == index && p.Attempts <= attempts {
 			return errs.E(errs.Transient, "fault hook: partition %d fails attempt %d", index, p.Attempts)
 		}
 		return nil
-	}
+	})
 }
+
+// HookPartitionStaged is a test hook: f runs after each partition
+// attempt of s has staged its parts (inside its worker slot); an error
+// fails the attempt.
+func HookPartitionStaged(s *Service, f func(p Partition) error) { s.partitionFault = f }
 
 func TestSplitRange(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

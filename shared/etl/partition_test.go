@@ -442,3 +442,34 @@ func TestPartitionedRunResumedBySweeper(t *testing.T) {
 		t.Fatalf("count, distinct ids = %v", got)
 	}
 }
+
+// TestPartitionWorkerPool: B2B_PARTITION_WORKERS bounds the partitions
+// one process extracts at once, though the bus delivers more at a time.
+func TestPartitionWorkerPool(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprint(workers), func(t *testing.T) {
+			t.Setenv("B2B_FANOUT_ROWS", "1000")
+			t.Setenv("B2B_FANOUT_BYTES", "")
+			t.Setenv("B2B_PARTITION_ROWS", "2500")
+			t.Setenv("B2B_PARTITION_WORKERS", fmt.Sprint(workers))
+			e := newEnvWith(t, nil) // the bus delivers two events at a time
+			var now, most atomic.Int32
+			etl.HookPartitionStaged(e.p.ETL, func(etl.Partition) error {
+				n := now.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				time.Sleep(50 * time.Millisecond)
+				now.Add(-1)
+				return nil
+			})
+			job, _ := smallPartitioned(t, e)
+			r := e.runAndWait(job.ID, time.Minute)
+			if r.Status != etl.StatusCompleted || r.Partitions == nil || r.Partitions.Total != 8 {
+				t.Fatalf("run = %s (%s) partitions %+v, want completed in 8", r.Status, r.ErrorMessage, r.Partitions)
+			}
+			if got := most.Load(); got != int32(workers) {
+				t.Errorf("at most %d partitions extracted at once, want %d", got, workers)
+			}
+		})
+	}
+}
