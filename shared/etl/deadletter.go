@@ -150,6 +150,9 @@ func (s *Service) failDeadLettered(ctx context.Context, tenant, runID, verb stri
 	if outcome == DeadLetterRunFailed {
 		s.releaseObject(ctx, before)
 		s.cleanupParts(ctx, before)
+		if before.Partitions != nil {
+			s.removeStaged(ctx, before) // what its partitions staged
+		}
 		if err := s.announce(ctx, final); err != nil {
 			return "", err
 		}
@@ -169,7 +172,7 @@ func deadLetterMessage(verb string, attempts int) string {
 	case "load":
 		what = "load the rows of"
 	case "partition":
-		what = "read a partition of the table of"
+		what = "read one partition of"
 	}
 	return fmt.Sprintf("the run was stopped: the platform gave up after %s to %s it. Run the job again; if it stops again, the platform's logs give the cause.", tries, what)
 }

@@ -473,3 +473,42 @@ func TestPartitionWorkerPool(t *testing.T) {
 		})
 	}
 }
+
+// TestPartitionDeadLettered: a partition request the events layer gave
+// up on fails its run, with a message saying so, and removes what the
+// other partitions staged.
+func TestPartitionDeadLettered(t *testing.T) {
+	var lost atomic.Pointer[events.Event]
+	e := partitionedWith(t, 1_000, 5_000, func(topic string, h events.Handler) events.Handler {
+		if topic != eventschemas.TopicPartitionRequested {
+			return h
+		}
+		return func(ctx context.Context, ev events.Event) error {
+			var req eventschemas.PartitionRequested
+			if err := json.Unmarshal(ev.Data(), &req); err == nil && req.Index == 2 {
+				lost.Store(&ev)
+				return nil // given up on: the test hands it to the recorder
+			}
+			return h(ctx, ev)
+		}
+	})
+	job, _ := smallPartitioned(t, e)
+	r := e.runAndWait(job.ID, time.Minute)
+	if r.Status != etl.StatusRunning || lost.Load() == nil {
+		t.Fatalf("run = %s, want running with partition 3's request held", r.Status)
+	}
+	ctx := context.Background()
+	if err := e.p.ETL.RecordDeadLetter(ctx, events.DeadLetter{Topic: eventschemas.TopicPartitionRequested, Subscriber: "partitions",
+		Event: *lost.Load(), Attempts: 5, LastError: "worker unreachable", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.p.ETL.GetRun(ctx, tenant, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "the run was stopped: the platform gave up after 5 tries to read one partition of it."
+	if r.Status != etl.StatusFailed || !strings.HasPrefix(r.ErrorMessage, want) {
+		t.Fatalf("run = %s %q, want failed: %q", r.Status, r.ErrorMessage, want)
+	}
+	e.assertNoStaged(r.ID)
+}
