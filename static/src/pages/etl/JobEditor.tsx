@@ -120,10 +120,13 @@ function historicalStartOf(db: DatabaseDraft, now: Date): string {
   return daysBefore(now, Number(db.backfill));
 }
 
-/** The database source of a draft; the lookback applies to merge jobs with a timestamp column only. */
+/**
+ * The database source of a draft. A snapshot (replace) reads the whole table: it has no watermark
+ * column; the lookback applies to merge jobs with one only.
+ */
 function databaseSourceOf(d: Draft, now: Date): DatabaseSource {
   const db = d.db;
-  const ts = db.timestampColumn.trim();
+  const ts = loadModeOf(d) === 'truncate' ? '' : db.timestampColumn.trim();
   const start = ts ? historicalStartOf(db, now) : '';
   return {
     connection_id: db.connectionId,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DestinationColumn } from '../../../api/jobWizard';
+import type { JobView } from '../../../api/types';
+import { JOBS } from '../../../test/fixtures';
+import { draftOf, jobPatchBody, newJobBody } from '../JobEditor';
 import { globMatch } from '../JobSourceStep';
 import { withOverride } from './DestinationStep';
 import { stepOfField } from './JobWizard';
@@ -55,5 +58,38 @@ describe('stepOfField', () => {
     ['schedule.time', 4],
   ])('%s is on step %i', (field, step) => {
     expect(stepOfField(field)).toBe(step);
+  });
+});
+
+describe('job bodies', () => {
+  const db: JobView = {
+    ...JOBS[0],
+    id: 'jb_db',
+    source_type: 'postgresql',
+    file: { prefix: '', pattern: '' },
+    database: { connection_id: 'cn_pg', schema: 'public', table: 'orders', timestamp_column: 'updated_at' },
+    load_mode: 'append',
+    last_run: null,
+    dest: { dataset: 'raw_data', table: 'orders' },
+  };
+
+  it('a snapshot has no watermark column, whatever was chosen before', () => {
+    const d = { ...draftOf(db), loadMode: 'truncate' as const };
+    expect(newJobBody(d).database).toEqual({ connection_id: 'cn_pg', schema: 'public', table: 'orders' });
+  });
+
+  it('patches the destination with the grid settings when they change, and nothing else', () => {
+    const d = { ...draftOf(db), destColumns: [{ source: 'id', name: 'order_id' }], lineage: false, clusterBy: ['order_id'] };
+    expect(jobPatchBody(db, d)).toEqual({
+      dest: { dataset: 'raw_data', table: 'orders', columns: [{ source: 'id', name: 'order_id' }], lineage: false, cluster_by: ['order_id'] },
+    });
+    expect(jobPatchBody(db, draftOf(db))).toEqual({});
+  });
+
+  it('reads the grid settings of a saved job back', () => {
+    const saved: JobView = { ...db, dest: { dataset: 'raw_data', table: 'orders', lineage: false, partition: { column: 'updated_at', granularity: 'day' }, cluster_by: ['id'] } };
+    const d = draftOf(saved);
+    expect([d.lineage, d.partition, d.clusterBy]).toEqual([false, 'updated_at', ['id']]);
+    expect(jobPatchBody(saved, d)).toEqual({});
   });
 });
