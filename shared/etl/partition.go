@@ -279,8 +279,12 @@ func (s *Service) HandlePartitionRequested(ctx context.Context, e events.Event) 
 		return err // a finished (cancelled, failed) run reads no more
 	}
 	job, err := s.GetJob(ctx, run.Tenant, run.JobID)
-	if err != nil {
+	if errs.Is(err, errs.NotFound) {
+		// Deleted under its run: nothing will load.
 		return s.failPartitioned(ctx, run, Partition{ID: req.PartitionID, Index: req.Index, Of: req.Of}, inPhase(PhaseInit, err))
+	}
+	if err != nil {
+		return err // the bus tries again
 	}
 	token := newLeaseToken()
 	p, err := s.claimPartition(ctx, req, token)
