@@ -212,8 +212,8 @@ func (s *Service) fanOut(ctx context.Context, run *Run, job Job, plan dbPlan, pp
 	}
 	s.log.InfoContext(ctx, "etl: run planned as partitions", "tenant", run.Tenant, "run", run.ID, "partitions", n, "column", pp.column,
 		"estimated_rows", pp.rows, "estimated_bytes", pp.bytes)
-	s.runLog(ctx, *run, LogInfo, PhaseExtraction, fmt.Sprintf("table %s is large (about %s, %d bytes): it is read in %d partitions on column %s, at most %d at a time per worker",
-		plan.label, rowsText(pp.rows), pp.bytes, n, pp.column, s.parting.Workers), nil)
+	s.runLog(ctx, *run, LogInfo, PhaseExtraction, fmt.Sprintf("table %s is large (about %s, %d bytes): it is read in %d partitions on column %s, cut by %s, at most %d at a time per worker",
+		plan.label, rowsText(pp.rows), pp.bytes, n, pp.column, pp.cutBy, s.parting.Workers), nil)
 	for _, p := range parts {
 		if err := s.requestPartition(ctx, p); err != nil {
 			return inPhase(PhaseExtraction, err)

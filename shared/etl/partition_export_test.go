@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -104,5 +105,34 @@ func TestSpanShare(t *testing.T) {
 	}
 	if got := spanShare(int64(0), int64(100), "x"); got != 1 {
 		t.Errorf("spanShare of mixed types = %v, want 1", got)
+	}
+}
+
+func TestStatisticsCuts(t *testing.T) {
+	tests := []struct {
+		name         string
+		width, stats []int64
+		want         []int64
+	}{
+		{"statistics cover the range", []int64{250, 500, 750}, []int64{10, 20, 30}, []int64{10, 20, 30, 250, 500, 750}},
+		{"width cuts within the statistics are dropped", []int64{25, 50, 75}, []int64{24, 51, 76}, []int64{24, 51, 76}},
+		{"width cuts beyond the last statistic and its gap are kept", []int64{100, 200, 300}, []int64{10, 60, 110}, []int64{10, 60, 110, 200, 300}},
+		{"one statistic", []int64{100, 200}, []int64{150}, []int64{150, 200}},
+	}
+	anys := func(v []int64) []any {
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = x
+		}
+		return out
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stats := anys(tc.stats)
+			got := mergeCuts(stats, beyond(anys(tc.width), stats))
+			if fmt.Sprint(got) != fmt.Sprint(anys(tc.want)) {
+				t.Errorf("cuts = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

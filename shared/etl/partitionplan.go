@@ -66,6 +66,8 @@ func defaultPartitioning() Partitioning {
 type partitionPlan struct {
 	column string
 	ranges []sources.KeyRange
+	// cutBy says how the ranges were cut, for the run's log.
+	cutBy string
 	// rows and bytes are the estimate the plan was made from.
 	rows, bytes int64
 }
@@ -124,11 +126,44 @@ func (s *Service) planPartitions(ctx context.Context, run Run, src *sources.Sour
 	} else {
 		n = max(n, ceilDiv(bytes, s.parting.FanoutBytes/2))
 	}
-	ranges := splitRange(column, lo, hi, n)
-	if len(ranges) < 2 {
+	// Equal ranges of the values; where the source's statistics say how
+	// the rows spread, their cuts instead (a skewed column: most rows in
+	// recent times, a key with gaps), and equal ranges only beyond the
+	// values the statistics knew (rows added since they were taken).
+	pp := &partitionPlan{column: column, rows: size.Rows, bytes: size.Bytes, cutBy: "equal ranges of its values"}
+	cuts := widthCuts(lo, hi, n)
+	if stats := s.statisticsCuts(ctx, run, src, plan, column, lo, hi, n, share); len(stats) > 0 {
+		cuts, pp.cutBy = mergeCuts(stats, beyond(cuts, stats)), "the table's statistics"
+	}
+	pp.ranges = cutRanges(column, cuts)
+	if len(pp.ranges) < 2 {
 		return why(fmt.Sprintf("the values of column %s span too little to split", column))
 	}
-	return &partitionPlan{column: column, ranges: ranges, rows: size.Rows, bytes: size.Bytes}, nil
+	return pp, nil
+}
+
+// statisticsCuts are the cuts of column's values in (lo, hi] that split
+// the rows read into about n groups of the same size, from the source's
+// statistics (sources.Quantiler; nil when it has none). share is the
+// share of the table the run reads (above lo): the statistics cover the
+// whole table, so about n/share cuts are asked for.
+func (s *Service) statisticsCuts(ctx context.Context, run Run, src *sources.Source, plan dbPlan, column string, lo, hi any, n int64, share float64) []any {
+	ask := n
+	if share > 0 && share < 1 {
+		ask = int64(math.Ceil(float64(n) / share))
+	}
+	cuts, err := src.Quantiles(ctx, plan.req.Schema, plan.req.Table, column, int(min(ask, 100_000)))
+	if err != nil {
+		s.log.WarnContext(ctx, "etl: the table's statistics could not be read; partitions cut in equal ranges", "tenant", run.Tenant, "run", run.ID, "err", err)
+		return nil
+	}
+	out := cuts[:0:0]
+	for _, c := range cuts {
+		if sources.Compare(c, lo) > 0 && sources.Compare(c, hi) <= 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // rangeColumn is the column a job's table is split on, or "" and why
@@ -165,6 +200,12 @@ func rangeColumn(job Job, meta sources.TableMeta) (string, string) {
 // width that meet (integers, or times at microsecond boundaries); the
 // first is open below and the last open above.
 func splitRange(column string, lo, hi any, n int64) []sources.KeyRange {
+	return cutRanges(column, widthCuts(lo, hi, n))
+}
+
+// widthCuts are the values that split [lo, hi] into at most n ranges of
+// equal width (nil when it cannot be split).
+func widthCuts(lo, hi any, n int64) []any {
 	var cuts []any
 	switch a := lo.(type) {
 	case int64:
@@ -188,6 +229,59 @@ func splitRange(column string, lo, hi any, n int64) []sources.KeyRange {
 			cuts = append(cuts, a.Add(time.Duration(float64(span)*float64(i)/float64(n))).Truncate(time.Microsecond))
 		}
 	}
+	return cuts
+}
+
+// beyond keeps the cuts that lie more than one average gap of stats
+// (ascending) above its last: the range the statistics did not cover.
+func beyond(cuts, stats []any) []any {
+	last := toFloat(stats[len(stats)-1])
+	gap := 0.0
+	if len(stats) > 1 {
+		gap = (last - toFloat(stats[0])) / float64(len(stats)-1)
+	}
+	var out []any
+	for _, c := range cuts {
+		if toFloat(c) > last+gap {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// toFloat is a cut as a number (times in Unix nanoseconds).
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case time.Time:
+		return float64(x.UnixNano())
+	}
+	return 0
+}
+
+// mergeCuts merges two ascending lists of cuts into one, without repeats.
+func mergeCuts(a, b []any) []any {
+	out := make([]any, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		var next any
+		switch {
+		case len(b) == 0 || len(a) > 0 && sources.Compare(a[0], b[0]) <= 0:
+			next, a = a[0], a[1:]
+		default:
+			next, b = b[0], b[1:]
+		}
+		if len(out) == 0 || sources.Compare(out[len(out)-1], next) < 0 {
+			out = append(out, next)
+		}
+	}
+	return out
+}
+
+// cutRanges are the ranges of column that ascending cuts make: they
+// meet at the cuts, the first open below, the last open above (nil
+// without cuts).
+func cutRanges(column string, cuts []any) []sources.KeyRange {
 	if len(cuts) == 0 {
 		return nil
 	}

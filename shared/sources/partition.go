@@ -41,6 +41,36 @@ type Partitioner interface {
 	Bounds(ctx context.Context, schema, table, column string) (lo, hi any, err error)
 }
 
+// Quantiler is a capability beside Partitioner: the values of a column
+// that cut a table's rows into groups of about the same size, from the
+// server's statistics (no scan), so that a skewed column (most rows in
+// recent times, a key with gaps) still gives partitions of even size.
+type Quantiler interface {
+	// Quantiles returns up to n-1 ascending, distinct values of column
+	// (int64 or time.Time, as Bounds) that cut the rows into n groups of
+	// about the same size; nil when the statistics have none (a table
+	// never analysed).
+	Quantiles(ctx context.Context, schema, table, column string, n int) ([]any, error)
+}
+
+// Quantiles returns the cuts of a column from the server's statistics
+// (see Quantiler); nil, without an error, for a driver without the
+// capability.
+func (s *Source) Quantiles(ctx context.Context, schema, table, column string, n int) ([]any, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	q, ok := s.Driver.(Quantiler)
+	if !ok || n < 2 {
+		return nil, nil
+	}
+	if table == "" || column == "" {
+		return nil, errs.E(errs.Invalid, "sources: quantiles without a table or a column")
+	}
+	cuts, err := q.Quantiles(ctx, schema, table, column, n)
+	return cuts, s.classify(err, "quantiles")
+}
+
 // CanPartition reports whether the source's driver can be read in
 // partitions (implements Partitioner).
 func (s *Source) CanPartition() bool {

@@ -371,3 +371,32 @@ func TestParallel(t *testing.T) {
 		t.Errorf("first error: %v after %d calls", err, calls)
 	}
 }
+
+func TestEvenCuts(t *testing.T) {
+	bounds := func(v ...int64) []any {
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = x
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		bounds []any
+		n      int
+		want   []any
+	}{
+		{"quarters of a histogram", bounds(0, 10, 20, 30, 40, 50, 60, 70, 80), 4, bounds(20, 40, 60)},
+		{"more groups than buckets", bounds(0, 10, 20), 8, bounds(10)},
+		{"repeated bounds once", bounds(0, 5, 5, 5, 9), 4, bounds(5)},
+		{"too few bounds", bounds(0, 10), 4, nil},
+		{"one group", bounds(0, 10, 20), 1, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := EvenCuts(tc.bounds, tc.n); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("EvenCuts = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

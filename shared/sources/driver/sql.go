@@ -55,3 +55,26 @@ type redacted struct {
 
 func (r *redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, "****") }
 func (r *redacted) Unwrap() error { return r.err }
+
+// EvenCuts picks up to n-1 values, evenly spaced and distinct, from
+// ascending equal-frequency bounds (a histogram whose first and last
+// values are the least and greatest): the cuts that split the rows into
+// n groups of about the same size. Nil with fewer than three bounds.
+func EvenCuts(bounds []any, n int) []any {
+	if len(bounds) < 3 || n < 2 {
+		return nil
+	}
+	last := len(bounds) - 1
+	var cuts []any
+	for i := 1; i < n; i++ {
+		j := (i*last + n/2) / n
+		if j <= 0 || j >= last {
+			continue
+		}
+		if len(cuts) > 0 && sources.Compare(cuts[len(cuts)-1], bounds[j]) >= 0 {
+			continue
+		}
+		cuts = append(cuts, bounds[j])
+	}
+	return cuts
+}

@@ -49,23 +49,9 @@ func (d *Driver) Bounds(ctx context.Context, schema, table, name string) (lo, hi
 		return nil, nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	cols, _, err := d.columns(ctx, conn, schema, table)
+	col, err := d.rangeColumn(ctx, conn, schema, table, name)
 	if err != nil {
 		return nil, nil, err
-	}
-	var col *column
-	for i := range cols {
-		if cols[i].meta.OriginalName == name {
-			col = &cols[i]
-		}
-	}
-	if col == nil {
-		return nil, nil, errs.E(errs.Invalid, "postgres: column %q is not a column of %s.%s", name, schema, table)
-	}
-	switch col.kind {
-	case kInt, kDate, kTimestamp, kTimestamptz:
-	default:
-		return nil, nil, errs.E(errs.Invalid, "postgres: column %q of %s.%s is not an integer or temporal column", name, schema, table)
 	}
 	q, _ := sourcedriver.QuoteIdent(sources.Postgres, name)
 	qt, err := sourcedriver.QuoteTable(sources.Postgres, schema, table)
@@ -79,4 +65,67 @@ func (d *Driver) Bounds(ctx context.Context, schema, table, name string) (lo, hi
 		return nil, nil, d.mapErr(err, "bounds of "+schema+"."+table)
 	}
 	return min.value(), max.value(), nil
+}
+
+var _ sources.Quantiler = (*Driver)(nil)
+
+// Quantiles implements sources.Quantiler from pg_stats.histogram_bounds
+// (equal-frequency bounds of the column's values that are not among the
+// most common ones, kept by ANALYZE and autovacuum): n-1 of them, evenly
+// spaced; nil when the column has no histogram.
+func (d *Driver) Quantiles(ctx context.Context, schema, table, name string, n int) ([]any, error) {
+	schema = d.schema(schema)
+	conn, err := d.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	col, err := d.rangeColumn(ctx, conn, schema, table, name)
+	if err != nil {
+		return nil, err
+	}
+	typ := rangeTypes[col.kind]
+	rows, err := conn.Query(ctx, `SELECT b FROM pg_stats, unnest(histogram_bounds::text::`+typ+`[]) AS b
+		WHERE schemaname = $1 AND tablename = $2 AND attname = $3 AND NOT inherited`, schema, table, name)
+	if err != nil {
+		return nil, d.mapErr(err, "statistics of "+schema+"."+table)
+	}
+	defer rows.Close()
+	var bounds []any
+	for rows.Next() {
+		var h holder
+		if err := rows.Scan(h.target(col.kind)); err != nil {
+			return nil, d.mapErr(err, "statistics of "+schema+"."+table)
+		}
+		if v := h.value(); v != nil {
+			bounds = append(bounds, v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.mapErr(err, "statistics of "+schema+"."+table)
+	}
+	return sourcedriver.EvenCuts(bounds, n), nil
+}
+
+// rangeTypes are the kinds of columns a table can be split on, with the
+// type their values are read as.
+var rangeTypes = map[kind]string{kInt: "int8", kDate: "date", kTimestamp: "timestamp", kTimestamptz: "timestamptz"}
+
+// rangeColumn is the column of a table named name, which must be an
+// integer or temporal column (errs.Invalid otherwise).
+func (d *Driver) rangeColumn(ctx context.Context, conn *pgx.Conn, schema, table, name string) (*column, error) {
+	cols, _, err := d.columns(ctx, conn, schema, table)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		if cols[i].meta.OriginalName != name {
+			continue
+		}
+		if rangeTypes[cols[i].kind] == "" {
+			return nil, errs.E(errs.Invalid, "postgres: column %q of %s.%s is not an integer or temporal column", name, schema, table)
+		}
+		return &cols[i], nil
+	}
+	return nil, errs.E(errs.Invalid, "postgres: column %q is not a column of %s.%s", name, schema, table)
 }

@@ -757,8 +757,9 @@ func (s *suite) testIncremental(t *testing.T) {
 
 // testPartitions checks sources.Partitioner on the events table (ids 1-7
 // after testIncremental, timestamps t1-t4 and one NULL): the estimate,
-// the bounds of the key and the timestamp, and range extracts whose
-// ranges meet read every row once.
+// the bounds of the key and the timestamp, range extracts whose ranges
+// meet read every row once, and (sources.Quantiler) the cuts from the
+// table's statistics.
 func (s *suite) testPartitions(t *testing.T) {
 	if !s.d.CanPartition() {
 		if _, err := s.d.Estimate(ctx(t), "", s.events); !errs.Is(err, errs.Unsupported) {
@@ -810,6 +811,17 @@ func (s *suite) testPartitions(t *testing.T) {
 	for _, bad := range []sources.KeyRange{{Column: "id", From: int64(1), To: t2}, {Column: "id", From: 1.5}, {Column: s.prefix + "nope", From: int64(1)}} {
 		if _, err := s.d.Extract(ctx(t), sources.ExtractRequest{Table: s.events, Range: &bad}); !errs.Is(err, errs.Invalid) {
 			t.Errorf("Extract range %+v: %v, want invalid", bad, err)
+		}
+	}
+	if _, ok := s.d.Driver.(sources.Quantiler); ok && s.cfg.Fixture == nil {
+		// Statistics are taken by ANALYZE (autovacuum, later, in life).
+		s.cfg.Exec(t, "ANALYZE "+s.q(s.events))
+		cuts, err := s.d.Quantiles(ctx(t), "", s.events, "id", 2)
+		if err != nil || len(cuts) != 1 || sources.Compare(cuts[0], int64(1)) <= 0 || sources.Compare(cuts[0], int64(7)) >= 0 {
+			t.Errorf("Quantiles(id, 2) = %v, %v; want one cut between 1 and 7", cuts, err)
+		}
+		if _, err := s.d.Quantiles(ctx(t), "", s.events, "name", 2); !errs.Is(err, errs.Invalid) {
+			t.Errorf("Quantiles of a text column: %v, want invalid", err)
 		}
 	}
 }
