@@ -136,3 +136,20 @@ func TestStatisticsCuts(t *testing.T) {
 		})
 	}
 }
+
+func TestStatsShare(t *testing.T) {
+	cuts := []any{int64(10), int64(20), int64(30)} // four groups
+	for _, tc := range []struct {
+		since any
+		want  float64
+	}{
+		{int64(5), 0.875}, {int64(25), 0.375}, {int64(30), 0.125}, {int64(99), 0.125},
+	} {
+		if got := statsShare(cuts, tc.since); got != tc.want {
+			t.Errorf("statsShare(since %v) = %v, want %v", tc.since, got, tc.want)
+		}
+	}
+	if got := statsShare(nil, int64(1)); got != 0 {
+		t.Errorf("statsShare without cuts = %v, want 0", got)
+	}
+}

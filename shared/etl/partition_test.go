@@ -542,3 +542,24 @@ func TestPartitionedSkewedKey(t *testing.T) {
 		t.Fatalf("count, distinct ids = %v", got)
 	}
 }
+
+// TestPartitionedRecentRows: an incremental run from a start where most
+// rows crowd (a table that grew: 19,000 of 20,000 rows in its last hour
+// of a thousand) is partitioned, as the table's statistics tell, though
+// the start lies at 99% of the column's range.
+func TestPartitionedRecentRows(t *testing.T) {
+	e := partitioned(t, 1_000, 5_000)
+	exec, in := pgSource(t)
+	exec(`CREATE TABLE $S.grow (id bigint PRIMARY KEY, at timestamptz NOT NULL)`)
+	exec(`INSERT INTO $S.grow SELECT g, timestamptz '2026-01-01 00:00:00+00' + g * interval '1 hour' FROM generate_series(1, 1000) g`)
+	exec(`INSERT INTO $S.grow SELECT g, timestamptz '2026-02-11 16:00:00+00' + (g - 1000) * interval '100 milliseconds' FROM generate_series(1001, 20000) g`)
+	exec(`ANALYZE $S.grow`)
+	start := time.Date(2026, 2, 11, 6, 0, 0, 0, time.UTC) // hour 990
+	job := e.createJob(etl.NewJob{Name: "PG grow", SourceType: "postgresql", Dest: etl.Dest{Table: "pg_grow"},
+		Database: &etl.DatabaseSource{ConnectionID: e.createConn(in), Table: "grow", TimestampColumn: "at", HistoricalStart: &start}})
+	r := e.runAndWait(job.ID, time.Minute)
+	want := int64(19_000 + 11) // hours 990-1000 and the crowded hour after
+	if r.Status != etl.StatusCompleted || r.RowsLoaded != want || r.Partitions == nil || r.Partitions.Total < 3 {
+		t.Fatalf("run = %s (%s) loaded %d (want %d) partitions %+v, want at least 3", r.Status, r.ErrorMessage, r.RowsLoaded, want, r.Partitions)
+	}
+}

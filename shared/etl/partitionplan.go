@@ -112,6 +112,11 @@ func (s *Service) planPartitions(ctx context.Context, run Run, src *sources.Sour
 			return nil, nil
 		}
 		share = spanShare(lo, hi, plan.req.Since)
+		// Rows crowd where a table grows: where the statistics tell the
+		// share of rows above the watermark, the larger of the two counts.
+		if stats, err := src.Quantiles(ctx, plan.req.Schema, plan.req.Table, column, shareBuckets); err == nil {
+			share = max(share, statsShare(stats, plan.req.Since))
+		}
 		if sources.Compare(plan.req.Since, lo) > 0 {
 			lo = plan.req.Since
 		}
@@ -292,6 +297,27 @@ func cutRanges(column string, cuts []any) []sources.KeyRange {
 		from = c
 	}
 	return append(out, sources.KeyRange{Column: column, From: from})
+}
+
+// shareBuckets is how finely the statistics are asked for the share of
+// rows above a watermark.
+const shareBuckets = 100
+
+// statsShare is the share of rows at or above since that equal-frequency
+// cuts (ascending) tell: the groups above it, and half the one it falls
+// in; 0 without cuts.
+func statsShare(cuts []any, since any) float64 {
+	if len(cuts) == 0 {
+		return 0
+	}
+	below := 0
+	for _, c := range cuts {
+		if sources.Compare(c, since) <= 0 {
+			below++
+		}
+	}
+	groups := float64(len(cuts) + 1)
+	return (groups - float64(below) - 0.5) / groups
 }
 
 // spanShare is the share of [lo, hi] that [from, hi] covers (1 when it
