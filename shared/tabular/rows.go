@@ -55,6 +55,10 @@ type RowSource interface {
 // longer than MaxFieldBytes, a row whose values together are longer than
 // MaxRecordBytes and a JSON value nested deeper than MaxJSONDepth are
 // rejected; a source of more than MaxColumns columns fails.
+//
+// src.Next is called from a goroutine of ConvertRows' own, a few
+// thousand rows ahead of the conversion; ConvertRows returns only after
+// its last call.
 func ConvertRows(ctx context.Context, src RowSource, in Inferred, opts ConvertOptions) (Stats, error) {
 	c, err := newConverter(ctx, in, opts)
 	if err != nil {
@@ -65,9 +69,13 @@ func ConvertRows(ctx context.Context, src RowSource, in Inferred, opts ConvertOp
 		return c.abort(errs.Userf(errs.Invalid, "the source has more than %s columns, the most allowed (setting %s)", countText(int64(c.lim.MaxColumns)), SettingMaxColumns))
 	}
 	types := c.matchSource(cols)
+	// Rows are read (and typed by the source) on another core, ahead of
+	// the conversion.
+	ahead := newTypedAhead(src)
+	defer ahead.close()
 	var line int64
 	for {
-		vals, err := src.Next()
+		vals, err := ahead.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -1,0 +1,105 @@
+package tabular
+
+import (
+	"sync"
+)
+
+// typedAhead reads the rows of a RowSource in a goroutine, in batches of
+// up to aheadBatchRows rows or aheadBatchBytes bytes of values (rowBytes),
+// aheadDepth batches ahead, in order, so that the source's own decoding (a
+// database driver reading the wire format and typing the values) runs on
+// another core than the conversion (a RowSource's values are not reused,
+// only its slice, so rows can wait in a batch). The slice next returns is
+// valid until the next call, as RowSource's. close stops the goroutine and
+// waits for it, so that the source is not touched after close returns.
+type typedAhead struct {
+	ch     chan *typedBatch
+	free   chan *typedBatch
+	done   chan struct{}
+	exited chan struct{}
+	once   sync.Once
+	cur    *typedBatch
+	pos    int
+}
+
+// typedBatch holds rows back to back: row k is vals[ends[k-1]:ends[k]].
+// err ends the source after the batch's rows.
+type typedBatch struct {
+	vals []any
+	ends []int
+	err  error
+}
+
+func newTypedAhead(src RowSource) *typedAhead {
+	a := &typedAhead{
+		ch:     make(chan *typedBatch, aheadDepth),
+		free:   make(chan *typedBatch, aheadDepth+2),
+		done:   make(chan struct{}),
+		exited: make(chan struct{}),
+	}
+	for range aheadDepth + 2 {
+		a.free <- &typedBatch{}
+	}
+	go a.run(src)
+	return a
+}
+
+func (a *typedAhead) run(src RowSource) {
+	defer close(a.exited)
+	for {
+		var b *typedBatch
+		select {
+		case b = <-a.free:
+		case <-a.done:
+			return
+		}
+		clear(b.vals)
+		b.vals, b.ends, b.err = b.vals[:0], b.ends[:0], nil
+		var size int64
+		for len(b.ends) < aheadBatchRows && size < aheadBatchBytes {
+			vals, err := src.Next()
+			if err != nil {
+				b.err = err
+				break
+			}
+			b.vals = append(b.vals, vals...)
+			b.ends = append(b.ends, len(b.vals))
+			size += rowBytes(vals)
+		}
+		select {
+		case a.ch <- b:
+		case <-a.done:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// next returns the next row, as RowSource.Next does (io.EOF after the
+// last), and the source's error after the rows read before it.
+func (a *typedAhead) next() ([]any, error) {
+	for a.cur == nil || a.pos == len(a.cur.ends) {
+		if a.cur != nil {
+			if a.cur.err != nil {
+				return nil, a.cur.err
+			}
+			a.free <- a.cur
+		}
+		a.cur, a.pos = <-a.ch, 0
+	}
+	start := 0
+	if a.pos > 0 {
+		start = a.cur.ends[a.pos-1]
+	}
+	end := a.cur.ends[a.pos]
+	a.pos++
+	return a.cur.vals[start:end:end], nil
+}
+
+// close stops the goroutine and waits until it is done with the source.
+func (a *typedAhead) close() {
+	a.once.Do(func() { close(a.done) })
+	<-a.exited
+}
