@@ -153,3 +153,22 @@ func TestStatsShare(t *testing.T) {
 		t.Errorf("statsShare without cuts = %v, want 0", got)
 	}
 }
+
+func TestPartitionCount(t *testing.T) {
+	p := Partitioning{FanoutRows: 1_000_000, FanoutBytes: 1 << 30, PartitionRows: 500_000}
+	for _, tc := range []struct {
+		name        string
+		rows, bytes int64
+		want        int64
+	}{
+		{"rows decide", 2_000_000, 100 << 20, 4},
+		{"a little more than the rows of 4", 2_000_001, 100 << 20, 5},
+		{"wide rows: the bytes decide", 100_000, 10 << 30, 20},
+		{"rows unknown", -1, 3 << 30, 6},
+		{"at least two", 1_000_000, -1, 2},
+	} {
+		if got := partitionCount(tc.rows, tc.bytes, p); got != tc.want {
+			t.Errorf("%s: partitionCount(%d, %d) = %d, want %d", tc.name, tc.rows, tc.bytes, got, tc.want)
+		}
+	}
+}

@@ -125,12 +125,7 @@ func (s *Service) planPartitions(ctx context.Context, run Run, src *sources.Sour
 	if rows < s.parting.FanoutRows && bytes < s.parting.FanoutBytes {
 		return nil, nil
 	}
-	n := int64(2)
-	if rows > 0 {
-		n = max(n, ceilDiv(rows, s.parting.PartitionRows))
-	} else {
-		n = max(n, ceilDiv(bytes, s.parting.FanoutBytes/2))
-	}
+	n := partitionCount(rows, bytes, s.parting)
 	// Equal ranges of the values; where the source's statistics say how
 	// the rows spread, their cuts instead (a skewed column: most rows in
 	// recent times, a key with gaps), and equal ranges only beyond the
@@ -169,6 +164,21 @@ func (s *Service) statisticsCuts(ctx context.Context, run Run, src *sources.Sour
 		}
 	}
 	return out
+}
+
+// partitionCount is how many partitions a read of about rows rows and
+// bytes bytes (-1: unknown) is planned as: partitions of at most
+// PartitionRows rows and of at most half of FanoutBytes (wide rows), at
+// least 2.
+func partitionCount(rows, bytes int64, p Partitioning) int64 {
+	n := int64(2)
+	if rows > 0 {
+		n = max(n, ceilDiv(rows, p.PartitionRows))
+	}
+	if bytes > 0 {
+		n = max(n, ceilDiv(bytes, max(p.FanoutBytes/2, 1)))
+	}
+	return n
 }
 
 // rangeColumn is the column a job's table is split on, or "" and why
