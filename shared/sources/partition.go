@@ -42,9 +42,10 @@ type Partitioner interface {
 }
 
 // Quantiler is a capability beside Partitioner: the values of a column
-// that cut a table's rows into groups of about the same size, from the
-// server's statistics (no scan), so that a skewed column (most rows in
-// recent times, a key with gaps) still gives partitions of even size.
+// that cut a table's rows into groups of about the same size, so that a
+// skewed column (most rows in recent times, a key with gaps) still gives
+// partitions of even size: PostgreSQL from its statistics (no scan),
+// BigQuery with APPROX_QUANTILES (one query job over the column).
 type Quantiler interface {
 	// Quantiles returns up to n-1 ascending, distinct values of column
 	// (int64 or time.Time, as Bounds) that cut the rows into n groups of

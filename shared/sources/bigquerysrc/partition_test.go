@@ -13,6 +13,7 @@ import (
 
 // TestPartitions (request fake): the estimate comes from the table's
 // metadata, the bounds from one MIN/MAX query job in the billing project,
+// the cuts from one APPROX_QUANTILES query job,
 // and a range read puts its bounds in typed parameters, never in the SQL.
 func TestPartitions(t *testing.T) {
 	f, src := fake(t)
@@ -35,6 +36,9 @@ func TestPartitions(t *testing.T) {
 		if strings.HasPrefix(q.Query, "SELECT MIN(") {
 			return []bqrequestfake.Field{{Name: "lo", Type: "INTEGER"}, {Name: "hi", Type: "INTEGER"}}, [][]any{{"1", "3"}}, http.StatusOK
 		}
+		if strings.HasPrefix(q.Query, "SELECT APPROX_QUANTILES(") {
+			return []bqrequestfake.Field{{Name: "q", Type: "INTEGER", Mode: "REPEATED"}}, [][]any{{[]any{"1", "5", "5", "13", "20"}}}, http.StatusOK
+		}
 		return []bqrequestfake.Field{orderFields[0], orderFields[1], orderFields[3]}, nil, http.StatusOK
 	}
 	lo, hi, err := src.Bounds(ctx(t), "", "orders", "id")
@@ -43,6 +47,11 @@ func TestPartitions(t *testing.T) {
 	}
 	if _, _, err := src.Bounds(ctx(t), "", "orders", "customer"); !errs.Is(err, errs.Invalid) {
 		t.Errorf("Bounds of a STRING column: %v, want invalid", err)
+	}
+	// min, 3 quantiles (two equal), max: the distinct quantiles are the cuts.
+	cuts, err := src.Quantiles(ctx(t), "", "orders", "id", 4)
+	if err != nil || len(cuts) != 2 || !sourcetest.Same(cuts[0], int64(5)) || !sourcetest.Same(cuts[1], int64(13)) {
+		t.Fatalf("Quantiles(id, 4) = %v, %v; want 5, 13", cuts, err)
 	}
 	for _, req := range []sources.ExtractRequest{
 		{Table: "orders", Columns: []string{"id", "customer"}, TimestampColumn: "updated_at", Since: t1,
@@ -60,6 +69,7 @@ func TestPartitions(t *testing.T) {
 		types []string
 	}{
 		{"SELECT MIN(`id`) AS lo, MAX(`id`) AS hi FROM `public-data.sales.orders`", nil},
+		{"SELECT APPROX_QUANTILES(`id`, 4) AS q FROM `public-data.sales.orders`", nil},
 		{"SELECT `id`, `customer`, `updated_at` FROM `public-data.sales.orders` WHERE `updated_at` >= @since AND `updated_at` >= @range_from AND `updated_at` < @range_to ORDER BY `updated_at`",
 			[]string{"TIMESTAMP", "TIMESTAMP", "TIMESTAMP"}},
 		{"SELECT `id`, `customer` FROM `public-data.sales.orders` WHERE `id` >= @range_from", []string{"INT64"}},
