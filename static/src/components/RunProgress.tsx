@@ -3,7 +3,7 @@ import type { Run } from '../api/types';
 import { formatCompactCount, formatCount } from '../lib/format';
 import { rowsRead, runPhase } from '../lib/runs';
 
-/** A progress bar with the phase and rows read so far, for pending and running runs. */
+/** A progress bar with the phase, the partitions staged (partitioned runs) and rows read so far, for pending and running runs. */
 export function RunProgress({ run, width = 140, compact = false }: { run: Run; width?: number | string; compact?: boolean }) {
   const phase = runPhase(run);
   const read = rowsRead(run);
@@ -19,6 +19,7 @@ export function RunProgress({ run, width = 140, compact = false }: { run: Run; w
       />
       <Text size="xs" c="dimmed" className="tabular" truncate>
         {phase.label}
+        {run.partitions ? ` · ${run.partitions.done}/${run.partitions.total} partitions` : ''}
         {read > 0 ? ` · ${compact ? formatCompactCount(read) : formatCount(read)} rows` : ''}
       </Text>
     </Stack>

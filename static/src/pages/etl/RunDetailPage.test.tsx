@@ -196,4 +196,19 @@ describe('RunDetailPage', () => {
     show(run({ id: 'rn_latin1', encoding: 'windows-1252' }));
     expect(await screen.findByText('windows-1252 (latin-1)')).toBeInTheDocument();
   });
+
+  it('shows a partitioned run\'s partitions in its progress and details', async () => {
+    show(
+      run({
+        id: 'rn_parts',
+        status: 'running',
+        completed_at: null,
+        rows_read: 1_000_000,
+        progress: { phase: 'extraction', rows_read: 1_000_000 },
+        partitions: { total: 5, done: 2, column: 'id', rows_read: 800_000 },
+      }),
+    );
+    expect(await screen.findByTestId('run-progress')).toHaveTextContent('2/5 partitions');
+    expect(screen.getByText('2 of 5 read, split on id')).toBeInTheDocument();
+  });
 });

@@ -229,6 +229,12 @@ export function RunDetailPage() {
                 <Detail label="Object size" value={r.object ? formatBytes(r.object.size) : '—'} />
                 {r.object && <Detail label="Encoding" value={encodingLabel(r.encoding)} />}
                 <Detail label="Destination" value={`${r.dest.dataset}.${r.dest.table}`} mono />
+                {r.partitions && (
+                  <Detail
+                    label="Partitions"
+                    value={`${r.partitions.done} of ${r.partitions.total} read, split on ${r.partitions.column}`}
+                  />
+                )}
                 <Detail label="Created" value={formatDateTime(r.created_at)} />
                 <Detail label="Started" value={formatDateTime(r.started_at)} />
                 <Detail label="Finished" value={formatDateTime(r.completed_at)} />
