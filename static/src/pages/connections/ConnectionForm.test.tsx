@@ -167,6 +167,26 @@ describe('ConnectionForm', () => {
     expect(body('POST', '/api/connections/test')).not.toHaveProperty('secret');
   });
 
+  it('saving the draft that just passed its test reports the test, and a draft changed after it does not', async () => {
+    const ok = { ok: true, message: 'connected to PostgreSQL 17.2', tables: [] };
+    const { onSaved } = setup({ type: 'postgresql', routes: { 'POST /api/connections/test': ok } });
+    await userEvent.type(screen.getByTestId('connection-name'), 'Shop DB');
+    await userEvent.type(screen.getByTestId('connection-host'), 'db.acme.test');
+    await userEvent.type(screen.getByTestId('connection-port'), '5432');
+    await userEvent.type(screen.getByTestId('connection-database'), 'shop');
+    await userEvent.type(screen.getByTestId('connection-username'), 'etl');
+    await userEvent.type(screen.getByTestId('secret-password'), 's3cret');
+    await userEvent.click(screen.getByTestId('connection-test'));
+    await screen.findByTestId('connection-test-result');
+    await userEvent.click(screen.getByTestId('connection-save'));
+    await waitFor(() => expect(onSaved).toHaveBeenCalledTimes(1));
+    expect(onSaved.mock.calls[0][0].test).toEqual(ok);
+    await userEvent.type(screen.getByTestId('connection-host'), 'x');
+    await userEvent.click(screen.getByTestId('connection-save'));
+    await waitFor(() => expect(onSaved).toHaveBeenCalledTimes(2));
+    expect(onSaved.mock.calls[1][0].test).toBeUndefined();
+  });
+
   it('shows a successful test with the tables found and a duplicate warning', async () => {
     setup({
       type: 'postgresql',

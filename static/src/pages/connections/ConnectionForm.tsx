@@ -219,6 +219,8 @@ export function ConnectionForm({
   const [testResult, setTestResult] = useState<TestResult | null>(null);
   const [testError, setTestError] = useState<unknown>(null);
   const [testing, setTesting] = useState(false);
+  // The draft the last Test ran on: a save of that same draft was tested.
+  const [testedDraft, setTestedDraft] = useState<ConnectionDraft | null>(null);
   const spec = typeSpec(d.type);
   const save = useConnectionMutation<ConnectionDraft, SaveConnectionResponse>((a, v) =>
     creating ? a.createConnection(newConnectionBody(v, testFirst)) : a.updateConnection(connection.id, connectionPatchBody(connection, v, testFirst)),
@@ -253,6 +255,7 @@ export function ConnectionForm({
           ? await api.testConnection(connection.id)
           : await api.testNewConnection(newConnectionBody(d));
       setTestResult(r);
+      setTestedDraft(d);
     } catch (e) {
       setTestError(e);
     } finally {
@@ -264,7 +267,8 @@ export function ConnectionForm({
     <form
       onSubmit={(e) => {
         e.preventDefault();
-        save.mutate(d, { onSuccess: onSaved });
+        // A save of the draft that just passed its Test says so, not "saved without a test".
+        save.mutate(d, { onSuccess: (r) => onSaved(!r.test && testResult?.ok && testedDraft === d ? { ...r, test: testResult } : r) });
       }}
       data-testid="connection-form"
       data-type={d.type}
