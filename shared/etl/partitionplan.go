@@ -34,7 +34,7 @@ const (
 	DefaultFanoutRows       = 1_000_000
 	DefaultFanoutBytes      = 1 << 30
 	DefaultPartitionRows    = 500_000
-	DefaultPartitionWorkers = 2
+	DefaultPartitionWorkers = 1
 )
 
 // WithPartitioning sets the partitioning settings; zero fields keep their

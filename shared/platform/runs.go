@@ -71,7 +71,7 @@ func (c Config) RunOptions() ([]etl.Option, error) {
 // 1,000,000), B2B_FANOUT_BYTES (or this many bytes; 1 MiB to 1 PiB,
 // default 1 GiB), B2B_PARTITION_ROWS (the rows a partition is planned at;
 // 1,000 to 100,000,000, default 500,000) and B2B_PARTITION_WORKERS (the
-// partitions one process extracts at once; 1 to 64, default 2).
+// partitions one process extracts at once; 1 to 64, default 1).
 func (c Config) partitioning() (etl.Partitioning, error) {
 	var p etl.Partitioning
 	var err error
