@@ -45,10 +45,7 @@ type aheadRec struct {
 // source's next returns them. Close stops the goroutine and waits for it,
 // so that the source is not touched after Close returns.
 type rowsAhead struct {
-	ch     chan *rowBatch
-	free   chan *rowBatch
-	done   chan struct{}
-	exited chan struct{}
+	*prefetch[rowBatch]
 	// The batch being read by next: its text as a string, the next
 	// record and the next field end.
 	cur    *rowBatch
@@ -59,39 +56,11 @@ type rowsAhead struct {
 }
 
 func newRowsAhead(src *csvSource) *rowsAhead {
-	a := &rowsAhead{
-		ch:     make(chan *rowBatch, aheadDepth),
-		free:   make(chan *rowBatch, aheadDepth+2),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
-	}
-	for range aheadDepth + 2 {
-		a.free <- &rowBatch{}
-	}
-	go a.run(src)
-	return a
-}
-
-func (a *rowsAhead) run(src *csvSource) {
-	defer close(a.exited)
 	var rw row
-	for {
-		var b *rowBatch
-		select {
-		case b = <-a.free:
-		case <-a.done:
-			return
-		}
+	return &rowsAhead{prefetch: startPrefetch(func(b *rowBatch) bool {
 		b.fill(src, &rw)
-		select {
-		case a.ch <- b:
-		case <-a.done:
-			return
-		}
-		if b.err != nil {
-			return
-		}
-	}
+		return b.err != nil
+	})}
 }
 
 // fill reads records into b until it is full or the input ends.
@@ -140,9 +109,9 @@ func (a *rowsAhead) next(rw *row) error {
 			if a.cur.err != nil {
 				return a.cur.err
 			}
-			a.free <- a.cur
+			a.put(a.cur)
 		}
-		a.cur, a.pos, a.endPos = <-a.ch, 0, 0
+		a.cur, a.pos, a.endPos = a.prefetch.next(), 0, 0
 		a.str = ""
 		if len(a.cur.text) > 0 {
 			a.str = unsafe.String(&a.cur.text[0], len(a.cur.text))
@@ -167,7 +136,4 @@ func (a *rowsAhead) next(rw *row) error {
 }
 
 // Close stops the goroutine and waits until it is done with the source.
-func (a *rowsAhead) Close() {
-	close(a.done)
-	<-a.exited
-}
+func (a *rowsAhead) Close() { a.close() }

@@ -1,9 +1,5 @@
 package tabular
 
-import (
-	"sync"
-)
-
 // typedAhead reads the rows of a RowSource in a goroutine, in batches of
 // up to aheadBatchRows rows or aheadBatchBytes bytes of values (rowBytes),
 // aheadDepth batches ahead, in order, so that the source's own decoding (a
@@ -13,13 +9,9 @@ import (
 // valid until the next call, as RowSource's. close stops the goroutine and
 // waits for it, so that the source is not touched after close returns.
 type typedAhead struct {
-	ch     chan *typedBatch
-	free   chan *typedBatch
-	done   chan struct{}
-	exited chan struct{}
-	once   sync.Once
-	cur    *typedBatch
-	pos    int
+	*prefetch[typedBatch]
+	cur *typedBatch
+	pos int
 }
 
 // typedBatch holds rows back to back: row k is vals[ends[k-1]:ends[k]].
@@ -31,28 +23,7 @@ type typedBatch struct {
 }
 
 func newTypedAhead(src RowSource) *typedAhead {
-	a := &typedAhead{
-		ch:     make(chan *typedBatch, aheadDepth),
-		free:   make(chan *typedBatch, aheadDepth+2),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
-	}
-	for range aheadDepth + 2 {
-		a.free <- &typedBatch{}
-	}
-	go a.run(src)
-	return a
-}
-
-func (a *typedAhead) run(src RowSource) {
-	defer close(a.exited)
-	for {
-		var b *typedBatch
-		select {
-		case b = <-a.free:
-		case <-a.done:
-			return
-		}
+	return &typedAhead{prefetch: startPrefetch(func(b *typedBatch) bool {
 		clear(b.vals)
 		b.vals, b.ends, b.err = b.vals[:0], b.ends[:0], nil
 		var size int64
@@ -66,15 +37,8 @@ func (a *typedAhead) run(src RowSource) {
 			b.ends = append(b.ends, len(b.vals))
 			size += rowBytes(vals)
 		}
-		select {
-		case a.ch <- b:
-		case <-a.done:
-			return
-		}
-		if b.err != nil {
-			return
-		}
-	}
+		return b.err != nil
+	})}
 }
 
 // next returns the next row, as RowSource.Next does (io.EOF after the
@@ -85,9 +49,9 @@ func (a *typedAhead) next() ([]any, error) {
 			if a.cur.err != nil {
 				return nil, a.cur.err
 			}
-			a.free <- a.cur
+			a.put(a.cur)
 		}
-		a.cur, a.pos = <-a.ch, 0
+		a.cur, a.pos = a.prefetch.next(), 0
 	}
 	start := 0
 	if a.pos > 0 {
@@ -96,10 +60,4 @@ func (a *typedAhead) next() ([]any, error) {
 	end := a.cur.ends[a.pos]
 	a.pos++
 	return a.cur.vals[start:end:end], nil
-}
-
-// close stops the goroutine and waits until it is done with the source.
-func (a *typedAhead) close() {
-	a.once.Do(func() { close(a.done) })
-	<-a.exited
 }
