@@ -151,7 +151,7 @@ export function DestinationStep({ draft: d, set, err, locked }: { draft: Draft; 
                         size="xs"
                         aria-label={`Type of ${c.source}`}
                         disabled={locked || (c.allowed_types ?? []).length < 2}
-                        data={(c.allowed_types?.length ? c.allowed_types : [c.default_type]).map((t) => ({ value: t, label: t === c.default_type ? `${t} (detected)` : t }))}
+                        data={(c.allowed_types?.length ? c.allowed_types : [c.default_type]).map((t) => ({ value: t, label: t === c.default_type ? `${t} (${d.kind === 'database' ? 'source' : 'detected'})` : t }))}
                         value={override(c)?.type ?? c.default_type}
                         onChange={(e) => setCol(c, { type: e.currentTarget.value as ColumnType })}
                         error={rowError(c, 'type')}
