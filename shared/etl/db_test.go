@@ -181,17 +181,7 @@ func TestDatabaseJobPostgres(t *testing.T) {
 		{int64(2), "globex", nil, t2, nil, nil, in.Schema + ".orders", r1.ID},
 		{int64(3), "initech", "7.250000000", t2, `{"b":"x\ny"}`, "2026-01-03", in.Schema + ".orders", r1.ID},
 	}
-	for i, w := range wantRows {
-		for j := range w {
-			g := rows[i][j]
-			if gt, ok := g.(time.Time); ok {
-				g = gt.UTC()
-			}
-			if fmt.Sprint(g) != fmt.Sprint(w[j]) {
-				t.Errorf("row %d col %d = %#v, want %#v", i, j, g, w[j])
-			}
-		}
-	}
+	assertRows(t, rows, wantRows)
 	stored, err := e.p.ETL.GetJob(ctx, tenant, job.ID)
 	if err != nil {
 		t.Fatal(err)
