@@ -38,19 +38,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { StepError, env } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-class StepError extends Error {}
-
-function env(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v === '') {
-    if (def === undefined) throw new StepError(`environment variable ${name} is required`);
-    return def;
-  }
-  return v;
-}
 
 /** Same rules as the platform: non-word → _, collapse, trim, leading digit → col_, lower-case. */
 export function sanitiseName(s) {

@@ -32,22 +32,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { StepError, env } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 
-class StepError extends Error {}
-
 const log = (msg) => console.log(`[e2e datasets ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
-function env(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v === '') {
-    if (def === undefined) throw new StepError(`environment variable ${name} is required`);
-    return def;
-  }
-  return v;
-}
 
 /** Creates the warehouse by SQL and starts the platform on it; answers its URL, credentials and a stop function. */
 async function startPlatform() {

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { StepError, env } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ALL_FLOWS = ['pg-incremental', 'bucket-latest'];
@@ -30,18 +31,7 @@ const AZURITE_ACCOUNT = 'devstoreaccount1';
 // Azurite's published development key (not a secret).
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-class StepError extends Error {}
-
 const log = (msg) => console.log(`[wizard ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
-function env(name, def) {
-  const v = process.env[name];
-  if (v === undefined || v === '') {
-    if (def === undefined) throw new StepError(`environment variable ${name} is required`);
-    return def;
-  }
-  return v;
-}
 
 async function main() {
   const baseUrl = env('B2B_E2E_URL').replace(/\/+$/, '');
